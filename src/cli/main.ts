@@ -1,0 +1,33 @@
+/**
+ * Runs the oclif CLI. imap-backup conventions kept here: a command line with no command (or only
+ * flags) runs `backup`.
+ */
+import {run as oclifRun, flush, Errors} from '@oclif/core'
+import {ExitCode} from '../shared/exit-codes.js'
+import {scrubSecrets} from '../shared/secrets.js'
+
+const PASS_THROUGH = new Set(['--help', '-h', 'help'])
+
+export async function run(argv: string[]): Promise<void> {
+  const first = argv[0]
+  const args = first === undefined || (first.startsWith('-') && !PASS_THROUGH.has(first)) ? ['backup', ...argv] : argv
+  try {
+    await oclifRun(args, import.meta.url)
+  } catch (error) {
+    // Errors raised by our commands are rendered by BaseCommand.catch; what arrives here comes
+    // from oclif itself (unknown command, `this.exit()`) or from its help renderer.
+    if (error instanceof Errors.ExitError) {
+      process.exitCode = error.oclif.exit
+    } else if (error instanceof Errors.CLIError) {
+      process.stderr.write(scrubSecrets(`mailkeep: error: ${error.message}\n`))
+      process.exitCode = ExitCode.USAGE
+    } else {
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error)
+      process.stderr.write(scrubSecrets(`mailkeep: internal error: ${text}\nThis is a bug in mailkeep; please report it.\n`))
+      process.exitCode = ExitCode.INTERNAL
+    }
+  }
+  await flush()
+  // Open sockets or timers left by a library must not keep a cron job alive.
+  process.exit(process.exitCode ?? 0)
+}

@@ -1,0 +1,110 @@
+/**
+ * The only importer of pino. The rest of mailkeep sees the small Logger interface below.
+ *
+ * Logs go to stderr so that stdout stays free for command output and `--json` reports. Secrets
+ * are removed twice: by key (pino's redact paths) and by value (scrubSecrets) on every line.
+ */
+import {pino, type Logger as PinoLogger, type LevelWithSilent} from 'pino'
+import {REDACTED, scrubSecrets} from './secrets.js'
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
+export type LogFormat = 'text' | 'json'
+export type LogFields = Record<string, unknown>
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void
+  info(message: string, fields?: LogFields): void
+  warn(message: string, fields?: LogFields): void
+  error(message: string, fields?: LogFields): void
+  child(bindings: LogFields): Logger
+}
+
+export interface LoggerOptions {
+  level: LogLevel
+  format: LogFormat
+  /** Where lines go; stderr by default. */
+  write?: (line: string) => void
+}
+
+const SECRET_KEYS = ['password', 'pass', 'accessToken', 'access_token', 'token', 'secret', 'oauth2_token', 'authorization']
+const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`])
+
+export function createLogger(options: LoggerOptions): Logger {
+  const write = options.write ?? ((line: string) => process.stderr.write(line))
+  const destination = {
+    write(json: string): void {
+      if (options.format === 'json') write(scrubSecrets(json))
+      else write(scrubSecrets(formatText(json)))
+    },
+  }
+  const instance = pino(
+    {
+      level: options.level as LevelWithSilent,
+      base: undefined,
+      redact: {paths: REDACT_PATHS, censor: REDACTED},
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {level: (label) => ({level: label})},
+    },
+    destination,
+  )
+  return wrap(instance)
+}
+
+function wrap(instance: PinoLogger): Logger {
+  return {
+    debug: (message, fields) => instance.debug(fields ?? {}, message),
+    info: (message, fields) => instance.info(fields ?? {}, message),
+    warn: (message, fields) => instance.warn(fields ?? {}, message),
+    error: (message, fields) => instance.error(fields ?? {}, message),
+    child: (bindings) => wrap(instance.child(bindings)),
+  }
+}
+
+/** `2024-02-19T10:41:22.295Z WARN  [account=me@x folder=INBOX] message key=value` */
+function formatText(json: string): string {
+  let record: Record<string, unknown>
+  try {
+    record = JSON.parse(json) as Record<string, unknown>
+  } catch {
+    return json
+  }
+  const {time, level, msg, ...rest} = record
+  const context: string[] = []
+  for (const key of ['account', 'folder']) {
+    if (key in rest) {
+      context.push(`${key}=${String(rest[key])}`)
+      delete rest[key]
+    }
+  }
+  const extra = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+  const prefix = context.length > 0 ? ` [${context.join(' ')}]` : ''
+  const suffix = extra.length > 0 ? ` ${extra.join(' ')}` : ''
+  return `${String(time)} ${String(level).toUpperCase().padEnd(5)}${prefix} ${String(msg ?? '')}${suffix}\n`
+}
+
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+}
+
+/** A logger that keeps records in memory, for tests that assert on what was logged. */
+export interface MemoryLogger extends Logger {
+  readonly records: Array<{level: LogLevel; message: string; fields: LogFields}>
+}
+
+export function memoryLogger(bindings: LogFields = {}, records: MemoryLogger['records'] = []): MemoryLogger {
+  const push = (level: LogLevel) => (message: string, fields?: LogFields) => {
+    records.push({level, message, fields: {...bindings, ...fields}})
+  }
+  return {
+    records,
+    debug: push('debug'),
+    info: push('info'),
+    warn: push('warn'),
+    error: push('error'),
+    child: (more) => memoryLogger({...bindings, ...more}, records),
+  }
+}
