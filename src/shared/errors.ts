@@ -71,9 +71,25 @@ export class ConnectionError extends MailkeepError {
   override readonly exitCode = ExitCode.CONNECTION
 }
 
+/**
+ * The link to the server broke (reset, EOF, timeout, BYE): the operation may succeed on a new
+ * connection. If retries run out at login this is a connection failure (111); mid-run the
+ * engine reports the folder as incomplete instead.
+ */
+export class TransientImapError extends MailkeepError {
+  override readonly exitCode = ExitCode.CONNECTION
+}
+
 /** The server answered in a way we cannot work with (NO/BAD to a needed command, garbage). */
 export class RemoteError extends MailkeepError {
-  override readonly exitCode = ExitCode.FAILURE
+  override readonly exitCode: ExitCodeValue = ExitCode.FAILURE
+}
+
+/** The folder does not exist on the server (NO to EXAMINE/SELECT/STATUS). */
+export class MissingFolderError extends RemoteError {
+  constructor(readonly folder: string, options: ErrorOptions = {}) {
+    super(`Folder '${folder}' does not exist on server`, options)
+  }
 }
 
 export type StopSignal = 'SIGINT' | 'SIGTERM'

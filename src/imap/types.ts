@@ -1,0 +1,181 @@
+/**
+ * The IMAP layer's contract with the engine. Only src/imap imports imapflow; the engine sees
+ * these types and the functions exported from src/imap/index.ts. Every method either resolves
+ * with the documented value or throws one of:
+ *   - ConnectionError (exit 111): cannot connect, TLS failure, login refused;
+ *   - TransientImapError: the link broke (reset, EOF, timeout, BYE) — retry on a NEW session;
+ *   - RemoteError: the server answered NO/BAD to a command we need, or sent something we cannot
+ *     parse;
+ *   - InterruptedError: the RunContext's signal was aborted (the socket is closed at once).
+ * imapflow's mixed contract (some calls return false instead of throwing) is normalised here.
+ *
+ * Folder names are always the server's full names decoded from modified UTF-7 (RFC 3501
+ * §5.1.3) to UTF-8, as LIST returns them (prefix and delimiter included).
+ */
+import type {Logger} from '../shared/logger.js'
+
+export type Security = 'tls' | 'starttls' | 'plain'
+
+export interface Endpoint {
+  host: string
+  port: number
+  security: Security
+  /** Certificate verification (on unless the config turns it off). */
+  verifyCertificate: boolean
+  caFile?: string
+  minTlsVersion?: 'TLSv1.2' | 'TLSv1.3'
+  connectTimeoutMs: number
+  /** A connection silent for this long while a command is running is treated as broken. */
+  idleTimeoutMs: number
+}
+
+export type Credentials =
+  | {kind: 'password'; user: string; password: string}
+  /** RFC 7628 OAUTHBEARER or Google/Microsoft XOAUTH2; getToken is called again after expiry. */
+  | {kind: 'oauth2'; user: string; mechanism: 'XOAUTH2' | 'OAUTHBEARER'; getToken: (refresh: boolean) => Promise<string>}
+
+export interface ConnectOptions {
+  endpoint: Endpoint
+  credentials: Credentials
+  logger: Logger
+  signal: AbortSignal
+  /** RFC 2971 ID sent after login (some servers, e.g. 163.com, require it). */
+  clientId?: {name: string; version: string}
+  /** Log every protocol line at debug level (secrets redacted). */
+  traceProtocol?: boolean
+}
+
+export interface Capabilities {
+  readonly all: ReadonlySet<string>
+  /** RFC 7162 */
+  readonly condstore: boolean
+  readonly qresync: boolean
+  /** RFC 5819 */
+  readonly listStatus: boolean
+  /** RFC 4315 */
+  readonly uidplus: boolean
+  readonly multiappend: boolean
+  readonly literalPlus: boolean
+  /** RFC 7889 APPENDLIMIT, if announced with a value. */
+  readonly appendLimit: number | undefined
+}
+
+export interface NamespaceEntry {
+  prefix: string
+  delimiter: string | null
+}
+
+export interface Namespaces {
+  personal: NamespaceEntry[]
+  other: NamespaceEntry[]
+  shared: NamespaceEntry[]
+}
+
+export interface FolderStatus {
+  uidValidity?: number
+  uidNext?: number
+  messages?: number
+  /** RFC 7162; decimal string (63-bit). */
+  highestModseq?: string
+}
+
+export interface RemoteFolder {
+  name: string
+  delimiter: string | null
+  /** LIST attributes, e.g. `\Noselect`, `\HasChildren`, `\Sent`. */
+  flags: string[]
+  noselect: boolean
+  specialUse?: string
+  /** Present when listFolders({status: true}) was asked (LIST-STATUS, or STATUS per folder). */
+  status?: FolderStatus
+}
+
+export interface OpenedFolder {
+  name: string
+  readOnly: boolean
+  uidValidity: number
+  uidNext: number
+  exists: number
+  /** Absent when the server has no CONDSTORE or the mailbox has NOMODSEQ. */
+  highestModseq?: string
+  /** With a QRESYNC open: UIDs expunged since the given modseq (RFC 7162 §3.2.5.1 VANISHED). */
+  vanished?: number[]
+}
+
+export interface FetchedMessage {
+  uid: number
+  /** IMAP form: `\Seen`, `$Forwarded`. */
+  flags: string[]
+  internalDate: Date | null
+  /** RFC822.SIZE */
+  size: number
+  /** Exactly the bytes of BODY.PEEK[] (RFC 3501 §6.4.5). */
+  source: Buffer
+}
+
+export interface MessageSummary {
+  uid: number
+  flags: string[]
+  internalDate: Date | null
+  size: number
+  modseq?: string
+}
+
+export interface FlagChanges {
+  changed: Array<{uid: number; flags: string[]}>
+  /** With QRESYNC (VANISHED modifier): UIDs expunged since changedSince. */
+  vanished?: number[]
+}
+
+export interface AppendResult {
+  /** From APPENDUID (RFC 4315), when the server has UIDPLUS. */
+  uid?: number
+  uidValidity?: number
+}
+
+export interface ImapSession {
+  readonly capabilities: Capabilities
+  /** The user the session is logged in as (never the password). */
+  readonly user: string
+  namespaces(): Promise<Namespaces>
+  /** LIST "" "*" (all folders), names decoded. With status: LIST-STATUS when announced. */
+  listFolders(options?: {status?: boolean}): Promise<RemoteFolder[]>
+  status(folder: string): Promise<FolderStatus>
+  /**
+   * EXAMINE (read-only). With `qresync` and a server that has it: RFC 7162 §3.2.5 QRESYNC
+   * parameters, so that `vanished` lists what was expunged since that modseq.
+   * A folder that does not exist: MissingFolderError.
+   */
+  examine(folder: string, options?: {qresync?: {uidValidity: number; highestModseq: string}}): Promise<OpenedFolder>
+  /** SELECT (read-write): for STORE, EXPUNGE. */
+  select(folder: string): Promise<OpenedFolder>
+  /** UID SEARCH on the open folder; criteria map to RFC 3501 §6.4.4 keys. */
+  searchUids(criteria?: {uidRange?: string; larger?: number; unseen?: boolean}): Promise<number[]>
+  /** UID, FLAGS, INTERNALDATE, RFC822.SIZE for a UID set ("1:*", "5,7:9"), no bodies. */
+  fetchSummaries(uidSet: string): AsyncIterable<MessageSummary>
+  /**
+   * Messages with their bodies (BODY.PEEK[]: never sets \Seen), one FETCH for the whole set,
+   * yielded as they arrive. The caller bounds the set (count and bytes).
+   */
+  fetchMessages(uidSet: string): AsyncIterable<FetchedMessage>
+  /** One large message streamed in chunks (never held whole); null if the UID is gone. */
+  downloadMessage(uid: number): Promise<{summary: MessageSummary; chunks: AsyncIterable<Buffer>} | null>
+  /** FLAGS of a UID set; with changedSince (CONDSTORE) only the changed ones (+ VANISHED with QRESYNC). */
+  fetchFlags(uidSet: string, options?: {changedSince?: string}): Promise<FlagChanges>
+  /** UID STORE on the selected folder. */
+  storeFlags(uidSet: string, flags: string[], mode: 'add' | 'remove' | 'set'): Promise<void>
+  /** UID EXPUNGE (UIDPLUS) or EXPUNGE of messages already flagged \Deleted. */
+  expunge(uidSet?: string): Promise<void>
+  createFolder(folder: string): Promise<void>
+  /** APPEND with flags and internal date; source may be a stream for large messages. */
+  append(folder: string, source: Buffer, options: {flags: string[]; internalDate: Date | null}): Promise<AppendResult>
+  /** Sends NOOP: used to tell a live session from a dead one. */
+  noop(): Promise<void>
+  /** LOGOUT, then close. Never throws. */
+  logout(): Promise<void>
+  /** Closes the socket at once. Never throws. */
+  close(): void
+  readonly closed: boolean
+}
+
+export type Connect = (options: ConnectOptions) => Promise<ImapSession>
