@@ -34,13 +34,13 @@ describe('connection options → Connection', () => {
       verifyCertificate: true,
       minTlsVersion: 'TLSv1.2',
       connectTimeoutMs: 30_000,
-      idleTimeoutMs: 5_000,
+      idleTimeoutMs: 120_000,
     })
     expect(connection({ssl: true})).toEqual(connection(undefined))
   })
 
   it('maps ssl: false to plain IMAP, keeping port 993 unless one is given (as imap-backup)', () => {
-    expect(connection({ssl: false})).toEqual({host: 'imap.example.com', port: 993, security: 'plain', verifyCertificate: false, connectTimeoutMs: 30_000, idleTimeoutMs: 5_000})
+    expect(connection({ssl: false})).toEqual({host: 'imap.example.com', port: 993, security: 'plain', verifyCertificate: false, connectTimeoutMs: 30_000, idleTimeoutMs: 120_000})
     expect(connection({port: 143, ssl: false})).toMatchObject({port: 143, security: 'plain'})
   })
 
@@ -85,7 +85,7 @@ describe('connection options → Connection', () => {
   })
 
   it('converts the timeouts from seconds', () => {
-    expect(connection({open_timeout: 10, idle_response_timeout: 2.5})).toMatchObject({connectTimeoutMs: 10_000, idleTimeoutMs: 2_500})
+    expect(connection({open_timeout: 10, idle_response_timeout: 2.5, timeout: 45})).toMatchObject({connectTimeoutMs: 10_000, idleTimeoutMs: 45_000})
   })
 
   it.each([

@@ -16,6 +16,7 @@ import {accountKey, describeType, invalidConfig} from './config-error.js'
 import {
   DEFAULT_IDLE_RESPONSE_TIMEOUT_SECONDS,
   DEFAULT_OPEN_TIMEOUT_SECONDS,
+  DEFAULT_SOCKET_TIMEOUT_SECONDS,
   DEFAULT_STARTTLS_PORT,
   DEFAULT_TLS_PORT,
 } from './defaults.js'
@@ -32,7 +33,7 @@ export interface AccountContext {
 
 export type ConnectionSettings = Omit<Connection, 'host'>
 
-const KNOWN_OPTIONS = new Set(['port', 'ssl', 'open_timeout', 'idle_response_timeout', 'starttls'])
+const KNOWN_OPTIONS = new Set(['port', 'ssl', 'open_timeout', 'idle_response_timeout', 'starttls', 'timeout'])
 const KNOWN_SSL_OPTIONS = new Set(['verify_mode', 'ca_file', 'min_version'])
 
 /**
@@ -91,7 +92,10 @@ export function mapConnection(options: ConnectionOptionsFile | undefined, ctx: A
 
   const port = opts.port === undefined || opts.port === null ? (security === 'starttls' ? DEFAULT_STARTTLS_PORT : DEFAULT_TLS_PORT) : parsePort(opts.port, ctx, key('port'))
   const connectTimeoutMs = seconds(opts.open_timeout, DEFAULT_OPEN_TIMEOUT_SECONDS, ctx, key('open_timeout'))
-  const idleTimeoutMs = seconds(opts.idle_response_timeout, DEFAULT_IDLE_RESPONSE_TIMEOUT_SECONDS, ctx, key('idle_response_timeout'))
+  // imap-backup's idle_response_timeout concerns IDLE, which mailkeep never uses: it is validated
+  // for compatibility but the socket timeout is mailkeep's own `timeout` key.
+  seconds(opts.idle_response_timeout, DEFAULT_IDLE_RESPONSE_TIMEOUT_SECONDS, ctx, key('idle_response_timeout'))
+  const idleTimeoutMs = seconds(opts.timeout, DEFAULT_SOCKET_TIMEOUT_SECONDS, ctx, key('timeout'))
 
   if (security === 'plain') return {port, security, verifyCertificate: false, connectTimeoutMs, idleTimeoutMs}
 

@@ -24,6 +24,8 @@ export const DEFAULT_TLS_PORT = 993
 export const DEFAULT_STARTTLS_PORT = 143
 export const DEFAULT_OPEN_TIMEOUT_SECONDS = 30
 export const DEFAULT_IDLE_RESPONSE_TIMEOUT_SECONDS = 5
+/** mailkeep: a server silent this long while a command is pending is taken as gone. */
+export const DEFAULT_SOCKET_TIMEOUT_SECONDS = 120
 
 /** How long a password_command / oauth2_token_command may run (a pinentry prompt included). */
 export const DEFAULT_SECRET_COMMAND_TIMEOUT_MS = 120_000

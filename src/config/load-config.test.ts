@@ -96,7 +96,7 @@ describe('loadConfig: the file', () => {
           verifyCertificate: false,
           minTlsVersion: 'TLSv1.2',
           connectTimeoutMs: 30000,
-          idleTimeoutMs: 5000,
+          idleTimeoutMs: 120000,
         },
         multiFetchSize: 1,
         resetSeenFlagsAfterFetch: false,

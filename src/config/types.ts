@@ -35,6 +35,8 @@ export interface ConnectionOptionsFile {
   ssl?: boolean | SslOptionsFile
   open_timeout?: number
   idle_response_timeout?: number
+  /** mailkeep extension: socket inactivity timeout in seconds. */
+  timeout?: number
   /** mailkeep extension. */
   starttls?: boolean
   [key: string]: unknown
@@ -101,7 +103,7 @@ export interface Connection {
   /** Set for `tls` and `starttls`; undefined for `plain`. */
   readonly minTlsVersion?: TlsVersion
   readonly connectTimeoutMs: number
-  /** Net::IMAP's idle_response_timeout: how long to wait for the server's answer to DONE after IDLE. */
+  /** How long the server may stay silent while a command is pending before the link counts as broken (`timeout`). */
   readonly idleTimeoutMs: number
 }
 

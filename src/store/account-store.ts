@@ -1,0 +1,121 @@
+/**
+ * The backup of one account: its root directory (`local_path`), its lock, and its folders.
+ *
+ * Opening for 'write' takes the exclusive lock (I5) and creates the root with mode 0700;
+ * opening for 'read' takes the shared lock, so that a backup is never read while another
+ * process is half-way through writing it, and writes nothing.
+ */
+import {chmod, lstat, mkdir, readdir} from 'node:fs/promises'
+import {join, relative, sep} from 'node:path'
+import {DamagedError, errnoCode, localIoError, UsageError} from '../shared/errors.js'
+import type {Logger} from '../shared/logger.js'
+import {acquireAccountLock, type AccountLock} from './lock.js'
+import {decodeFolderPath} from './folder-path.js'
+import {FolderStore, type OpenMode} from './folder-store.js'
+
+export interface LocalFolder {
+  /** The server's folder name (decoded from the file name). */
+  name: string
+  /** Path of the folder's files relative to the root, without extension. */
+  relativePath: string
+}
+
+export interface OpenAccountOptions {
+  mode: OpenMode
+  logger: Logger
+  /** The account's email, used in messages and repair hints. */
+  account?: string
+}
+
+export class AccountStore {
+  private readonly open = new Set<FolderStore>()
+
+  private constructor(
+    readonly root: string,
+    readonly mode: OpenMode,
+    private readonly logger: Logger,
+    private readonly lock: AccountLock,
+    readonly account: string | undefined,
+  ) {}
+
+  static async open(root: string, options: OpenAccountOptions): Promise<AccountStore> {
+    if (options.mode === 'write') await ensureRoot(root, options.logger)
+    else await requireRoot(root)
+    const lock = await acquireAccountLock(root, options.mode === 'write' ? 'exclusive' : 'shared')
+    return new AccountStore(root, options.mode, options.logger, lock, options.account)
+  }
+
+  /** Opens (and recovers) a folder by its server name; it need not exist yet. */
+  async folder(name: string): Promise<FolderStore> {
+    const folder = await FolderStore.open(this.root, name, {mode: this.mode, logger: this.logger, account: this.account})
+    this.open.add(folder)
+    return folder
+  }
+
+  /**
+   * Every backed-up folder: a recursive walk for `*.imap` files, as imap-backup enumerates them
+   * (compat §4.1), with the names decoded back to server names. Symlinks are not followed (I8).
+   */
+  async listFolders(): Promise<LocalFolder[]> {
+    const found: LocalFolder[] = []
+    const walk = async (dir: string): Promise<void> => {
+      let entries
+      try {
+        entries = await readdir(dir, {withFileTypes: true})
+      } catch (error) {
+        throw localIoError(error, 'list', dir)
+      }
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      for (const entry of entries) {
+        const path = join(dir, entry.name)
+        if (entry.isDirectory()) await walk(path)
+        else if (entry.isFile() && entry.name.endsWith('.imap')) {
+          const relativePath = relative(this.root, path).slice(0, -'.imap'.length).split(sep).join('/')
+          found.push({name: decodeFolderPath(relativePath), relativePath})
+        }
+      }
+    }
+    await walk(this.root)
+    return found
+  }
+
+  async close(): Promise<void> {
+    const folders = [...this.open]
+    this.open.clear()
+    try {
+      for (const folder of folders) await folder.close()
+    } finally {
+      await this.lock.release()
+    }
+  }
+}
+
+async function ensureRoot(root: string, logger: Logger): Promise<void> {
+  try {
+    await mkdir(root, {recursive: true, mode: 0o700})
+    const info = await lstat(root)
+    if (info.isSymbolicLink()) return // the user's choice (e.g. a NAS mount); its target is theirs
+    if (!info.isDirectory()) throw new DamagedError(`backup path '${root}' is not a directory`)
+    if ((info.mode & 0o077) !== 0) {
+      try {
+        await chmod(root, 0o700)
+      } catch (error) {
+        // Some NAS shares refuse chmod (imap-backup issue #50): warn, do not fail the backup.
+        logger.warn(`could not set mode 0700 on backup path '${root}' (${errnoCode(error) ?? 'error'}); other users may be able to read it`)
+      }
+    }
+  } catch (error) {
+    if (error instanceof DamagedError) throw error
+    throw localIoError(error, 'create backup directory', root)
+  }
+}
+
+async function requireRoot(root: string): Promise<void> {
+  try {
+    const info = await lstat(root)
+    if (!info.isDirectory() && !info.isSymbolicLink()) throw new DamagedError(`backup path '${root}' is not a directory`)
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') throw new UsageError(`there is no backup at '${root}' yet`, {hint: 'run `mailkeep backup` first'})
+    throw localIoError(error, 'read', root)
+  }
+}

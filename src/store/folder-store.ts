@@ -1,0 +1,579 @@
+/**
+ * One backed-up folder: its `.mbox`, `.imap` and journal (docs/design.md). Opening a folder runs
+ * recovery ("Recovery on open"); writing happens only inside a Transaction, or through the two
+ * explicit whole-folder operations: renameAway() (UIDVALIDITY change) and removeMessages()
+ * (mirror mode).
+ *
+ * The caller holds the account lock (exclusive for 'write', shared for 'read'); see
+ * account-store.ts.
+ */
+import {constants, lstat, readFile, rename, unlink, type FileHandle} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import {DamagedError, errnoCode, InternalError, localIoError} from '../shared/errors.js'
+import {atomicWrite, fsyncDirectory} from '../shared/atomic-write.js'
+import type {Logger} from '../shared/logger.js'
+import {decodeEntry, fromExactnessTuple, scanEntries} from './mboxrd/index.js'
+import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
+import {checkNoSymlinks, ensureFolderDirectory, openNoFollow, resolveInside} from './safe-path.js'
+import {JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, type JournalContents} from './journal.js'
+import {
+  committedEnd,
+  duplicateUids,
+  emptyMetadata,
+  parseMetadata,
+  serializeMetadata,
+  structuralProblems,
+  type ExactTuple,
+  type FolderMetadata,
+  type FolderServerState,
+  type LegacyV2Metadata,
+  type MessageEntry,
+} from './metadata.js'
+import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
+import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
+
+export type OpenMode = 'write' | 'read'
+
+export interface FolderPaths {
+  readonly base: string
+  readonly mbox: string
+  readonly imap: string
+  readonly journal: string
+  readonly mirror: string
+  readonly renameIntent: string
+  readonly mboxCompact: string
+  readonly imapCompact: string
+}
+
+export interface OpenFolderOptions {
+  mode: OpenMode
+  logger: Logger
+  /** Used in hints, e.g. "mailkeep local repair <account> <folder>". */
+  account?: string
+}
+
+export interface StoredMessage {
+  bytes: Buffer
+  /** True when the bytes are exactly what the server sent (mailkeep-written entries). */
+  exact: boolean
+}
+
+const FROM_ = Buffer.from('From ')
+const COPY_CHUNK = 1024 * 1024
+
+export function folderPaths(root: string, relativePath: string): FolderPaths {
+  const base = resolveInside(root, relativePath)
+  return {
+    base,
+    mbox: `${base}.mbox`,
+    imap: `${base}.imap`,
+    journal: `${base}${JOURNAL_SUFFIX}`,
+    mirror: `${base}.mirror`,
+    renameIntent: `${base}.rename`,
+    mboxCompact: `${base}.mbox.compact`,
+    imapCompact: `${base}.imap.compact`,
+  }
+}
+
+export class FolderStore implements TransactionHost {
+  readonly relativePath: string
+  readonly paths: FolderPaths
+  readonly logger: Logger
+  private metadata: FolderMetadata | undefined
+  readonly index = new Map<number, MessageEntry>()
+  /** v2 metadata migrated in memory and not yet written as v3. */
+  private dirty = false
+  private transaction: Transaction | undefined
+  private reader: FileHandle | undefined
+
+  private constructor(
+    readonly root: string,
+    readonly name: string,
+    readonly mode: OpenMode,
+    logger: Logger,
+    private readonly account: string | undefined,
+  ) {
+    this.relativePath = encodeFolderPath(name)
+    this.paths = folderPaths(root, this.relativePath)
+    this.logger = logger.child({folder: name})
+  }
+
+  /** Opens a folder (it need not exist yet) and runs recovery. */
+  static async open(root: string, name: string, options: OpenFolderOptions): Promise<FolderStore> {
+    const folder = new FolderStore(root, name, options.mode, options.logger, options.account)
+    await checkNoSymlinks(root, `${folder.relativePath}.mbox`)
+    await folder.load()
+    return folder
+  }
+
+  get mboxPath(): string {
+    return this.paths.mbox
+  }
+
+  /** False until initialize(): there is no backup of this folder yet. */
+  get exists(): boolean {
+    return this.metadata !== undefined
+  }
+
+  get meta(): FolderMetadata {
+    if (this.metadata === undefined) throw new InternalError(`folder '${this.name}' has not been initialized`)
+    return this.metadata
+  }
+
+  get uidValidity(): number | undefined {
+    return this.metadata?.uidValidity
+  }
+
+  get serverState(): FolderServerState {
+    return {uidNext: this.metadata?.uidNext, highestModseq: this.metadata?.highestModseq}
+  }
+
+  get messages(): readonly MessageEntry[] {
+    return this.metadata?.messages ?? []
+  }
+
+  has(uid: number): boolean {
+    return this.index.has(uid)
+  }
+
+  entry(uid: number): MessageEntry | undefined {
+    return this.index.get(uid)
+  }
+
+  exactness(uid: number): ExactTuple | undefined {
+    return this.metadata?.exact.get(uid)
+  }
+
+  /** Creates the empty pair for a new folder: mbox first, so `.imap` never exists without it. */
+  async initialize(uidValidity: number): Promise<void> {
+    this.assertWritable()
+    if (this.metadata !== undefined) throw new InternalError(`folder '${this.name}' already exists`)
+    await ensureFolderDirectory(this.root, `${this.relativePath}.mbox`)
+    let handle: FileHandle
+    try {
+      handle = await openNoFollow(this.paths.mbox, constants.O_WRONLY | constants.O_CREAT, 0o600)
+      await handle.close()
+    } catch (error) {
+      throw localIoError(error, 'create', this.paths.mbox)
+    }
+    const meta = emptyMetadata(uidValidity)
+    await atomicWrite(this.paths.imap, serializeMetadata(meta), {mode: 0o600})
+    this.metadata = meta
+    this.index.clear()
+  }
+
+  /** Starts a transaction. Only one at a time; the folder must exist. */
+  async begin(tuning: Partial<TransactionTuning> = {}): Promise<Transaction> {
+    this.assertWritable()
+    if (this.transaction?.isOpen) throw new InternalError(`folder '${this.name}' already has an open transaction`)
+    const meta = this.meta
+    if (this.dirty) await this.fold(meta.journalId)
+    const start = committedEnd(meta.messages)
+    const mbox = await openNoFollow(this.paths.mbox, constants.O_WRONLY | constants.O_APPEND, 0o600).catch((error: unknown) => {
+      throw localIoError(error, 'open', this.paths.mbox)
+    })
+    try {
+      const {size} = await mbox.stat()
+      // I3: with no transaction open the mbox ends where the metadata ends; recovery made it so.
+      if (size !== start) throw this.damaged(`.mbox file '${this.paths.mbox}' is ${size} bytes but its metadata ends at ${start}`)
+      const id = newJournalId()
+      const journal = await JournalWriter.create(this.paths.journal, {
+        j: 1,
+        id,
+        uid_validity: meta.uidValidity,
+        base_count: meta.messages.length,
+        base_end: start,
+      })
+      this.transaction = new Transaction(this, mbox, journal, id, {...DEFAULT_TUNING, ...tuning}, start)
+      return this.transaction
+    } catch (error) {
+      await mbox.close().catch(() => {})
+      throw error
+    }
+  }
+
+  /** TransactionHost: writes `.imap` naming the folded journal, then removes the journal. */
+  async fold(journalId: string | undefined): Promise<void> {
+    const meta = this.meta
+    if (journalId !== undefined) meta.journalId = journalId
+    await atomicWrite(this.paths.imap, serializeMetadata(meta), {mode: 0o600})
+    this.dirty = false
+    await removeIfPresent(this.paths.journal)
+    await fsyncDirectory(dirname(this.paths.imap))
+  }
+
+  /** TransactionHost: re-reads the folder from disk, as opening it does. */
+  async recover(): Promise<void> {
+    await this.load()
+  }
+
+  /** TransactionHost. */
+  release(): void {
+    this.transaction = undefined
+  }
+
+  /** The mbox entry as stored (separator line included). */
+  async readEntry(uid: number): Promise<Buffer> {
+    const entry = this.index.get(uid)
+    if (entry === undefined) throw new InternalError(`UID ${uid} is not in folder '${this.name}'`)
+    return this.readRange(entry.offset, entry.length)
+  }
+
+  /**
+   * The message as the server sent it when mailkeep stored it; for entries written by
+   * imap-backup, its stored text (LF line endings, trailing newline), as imap-backup reads it.
+   */
+  async readMessage(uid: number): Promise<StoredMessage> {
+    const raw = await this.readEntry(uid)
+    const tuple = this.metadata?.exact.get(uid)
+    try {
+      const record = tuple === undefined ? undefined : fromExactnessTuple(tuple, `${this.paths.imap}, UID ${uid}`).record
+      return {bytes: decodeEntry(raw, record), exact: record !== undefined}
+    } catch (error) {
+      throw this.damaged(`message UID ${uid} in '${this.paths.mbox}' cannot be decoded: ${(error as Error).message}`, error)
+    }
+  }
+
+  /**
+   * Moves the folder's files to `<name>-<uidvalidity>` (or `-1`, `-2`, … when taken) after a
+   * UIDVALIDITY change (compat §4.6), so that the folder can start afresh. Returns the server
+   * name of the moved-away copy. An existing pair in the way is skipped, never deleted.
+   */
+  async renameAway(): Promise<string> {
+    this.assertWritable()
+    const meta = this.meta
+    let target: string | undefined
+    for (let n = 0; target === undefined; n++) {
+      const candidate = folderNameWithSuffix(this.name, n === 0 ? `-${meta.uidValidity}` : `-${meta.uidValidity}-${n}`)
+      const candidatePaths = folderPaths(this.root, encodeFolderPath(candidate))
+      const taken = await Promise.all([candidatePaths.imap, candidatePaths.mbox, candidatePaths.mirror, candidatePaths.journal, candidatePaths.renameIntent].map(exists))
+      if (!taken.includes(true)) target = candidate
+      if (n > 10_000) throw new InternalError('no free name for the renamed folder')
+    }
+    const targetRelative = encodeFolderPath(target)
+    await atomicWrite(this.paths.renameIntent, JSON.stringify({to: targetRelative}), {mode: 0o600})
+    await this.finishRename(targetRelative)
+    this.metadata = undefined
+    this.index.clear()
+    this.logger.info(`UIDVALIDITY changed: the old backup was moved to '${target}'`, {renamedTo: target})
+    return target
+  }
+
+  /**
+   * Removes messages (mirror mode: they were deleted on the server). The folder is rewritten
+   * once, whatever the number of messages: a new mbox and `.imap` are written beside the old
+   * ones, and `.imap.compact` (written last, atomically) commits the swap (docs/design.md,
+   * Recovery step 1). Returns how many messages were removed.
+   */
+  async removeMessages(uids: Iterable<number>): Promise<number> {
+    this.assertWritable()
+    const meta = this.meta
+    const remove = new Set<number>()
+    for (const uid of uids) if (this.index.has(uid)) remove.add(uid)
+    if (remove.size === 0) return 0
+    const kept: MessageEntry[] = []
+    const exact = new Map<number, ExactTuple>()
+    const ranges: Array<[number, number]> = []
+    let offset = 0
+    for (const m of meta.messages) {
+      if (remove.has(m.uid)) continue
+      kept.push({...m, offset})
+      const tuple = meta.exact.get(m.uid)
+      if (tuple !== undefined) exact.set(m.uid, tuple)
+      const last = ranges[ranges.length - 1]
+      if (last !== undefined && last[0] + last[1] === m.offset) last[1] += m.length
+      else ranges.push([m.offset, m.length])
+      offset += m.length
+    }
+    await removeIfPresent(this.paths.mboxCompact)
+    const out = await openNoFollow(this.paths.mboxCompact, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600).catch((error: unknown) => {
+      throw localIoError(error, 'create', this.paths.mboxCompact)
+    })
+    try {
+      let position = 0
+      for (const [start, length] of ranges) {
+        for (let done = 0; done < length; done += COPY_CHUNK) {
+          const chunk = await this.readRange(start + done, Math.min(COPY_CHUNK, length - done))
+          await out.write(chunk, 0, chunk.length, position)
+          position += chunk.length
+        }
+      }
+      await out.sync()
+    } catch (error) {
+      await out.close().catch(() => {})
+      await removeIfPresent(this.paths.mboxCompact)
+      throw localIoError(error, 'write', this.paths.mboxCompact)
+    }
+    await out.close()
+    const next: FolderMetadata = {...meta, messages: kept, exact}
+    await atomicWrite(this.paths.imapCompact, serializeMetadata(next), {mode: 0o600})
+    await this.closeReader()
+    await this.finishCompaction()
+    this.metadata = next
+    this.rebuildIndex()
+    return remove.size
+  }
+
+  async close(): Promise<void> {
+    if (this.transaction?.isOpen) await this.transaction.rollback()
+    await this.closeReader()
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Recovery (docs/design.md, "Recovery on open")
+
+  private async load(): Promise<void> {
+    await this.closeReader()
+    await this.finishInterruptedOperations()
+    const write = this.mode === 'write'
+    const imapText = await readIfPresent(this.paths.imap)
+    const mboxSize = await sizeIfPresent(this.paths.mbox)
+    const journalText = await readIfPresent(this.paths.journal)
+    this.metadata = undefined
+    this.index.clear()
+    this.dirty = false
+
+    if (imapText === undefined) {
+      if (journalText !== undefined) throw this.damaged(`journal '${this.paths.journal}' exists but metadata file '${this.paths.imap}' is missing`)
+      if (mboxSize !== undefined && mboxSize > 0) {
+        throw this.damaged(`.mbox file '${this.paths.mbox}' has no metadata file '${this.paths.imap}'`)
+      }
+      return // a folder not backed up yet (an empty mbox alone holds nothing)
+    }
+
+    let parsed: FolderMetadata | LegacyV2Metadata
+    try {
+      parsed = parseMetadata(imapText, this.paths.imap)
+    } catch (error) {
+      // Same finding, with the repair command for this account and folder.
+      if (error instanceof DamagedError) throw this.damaged(error.message, error)
+      throw error
+    }
+    let meta: FolderMetadata
+    if (isV2(parsed)) {
+      if (mboxSize === undefined) throw this.damaged(`.mbox file '${this.paths.mbox}' is missing`)
+      meta = await this.migrateV2(parsed)
+      this.dirty = true
+    } else {
+      meta = parsed
+    }
+    if (mboxSize === undefined) {
+      if (meta.messages.length > 0) throw this.damaged(`.mbox file '${this.paths.mbox}' is missing`)
+      if (write) await this.createEmptyMbox()
+    }
+
+    let journal: JournalContents | undefined
+    const journalExisted = journalText !== undefined
+    if (journalText !== undefined) journal = parseJournal(journalText, this.paths.journal)
+    const recovered: MessageEntry[] = []
+    if (journal !== undefined && journal.header.id !== meta.journalId) {
+      const h = journal.header
+      const end = committedEnd(meta.messages)
+      if (h.uid_validity !== meta.uidValidity || h.base_count !== meta.messages.length || h.base_end !== end) {
+        // I4 is broken: something else rewrote `.imap` after the journal began.
+        throw this.damaged(`journal '${this.paths.journal}' does not match metadata file '${this.paths.imap}' (it starts at ${h.base_count} messages / ${h.base_end} bytes, the metadata has ${meta.messages.length} / ${end})`)
+      }
+      const index = new Map(meta.messages.map((m) => [m.uid, m]))
+      for (const r of journal.committed) if (r.t === 'a') recovered.push(r.m)
+      applyRecords(meta, index, journal.committed)
+    }
+
+    const end = committedEnd(meta.messages)
+    const size = mboxSize ?? 0
+    if (size > end) {
+      if (!journalExisted) {
+        // I7: bytes we cannot attribute to a transaction of ours are not ours to remove.
+        throw this.damaged(`.mbox file '${this.paths.mbox}' is longer than indicated by .imap file '${this.paths.imap}' (${size} > ${end} bytes)`)
+      }
+      if (write) {
+        await truncateFile(this.paths.mbox, end)
+        this.logger.warn(`removed ${size - end} bytes of uncommitted data left by an interrupted run`, {bytes: size - end})
+      }
+    } else if (size < end) {
+      throw this.damaged(`.mbox file '${this.paths.mbox}' is shorter than indicated by .imap file '${this.paths.imap}' (${size} < ${end} bytes)`)
+    }
+
+    const problems = structuralProblems(meta.messages)
+    if (problems.length > 0) throw this.damaged(`.imap file '${this.paths.imap}' is inconsistent: ${problems[0]}`)
+    const duplicates = duplicateUids(meta.messages)
+    if (duplicates.length > 0) {
+      this.logger.warn(`metadata lists ${duplicates.length} UID(s) more than once; \`mailkeep local check\` shows them`, {uids: duplicates.slice(0, 20)})
+    }
+    this.metadata = meta
+    this.rebuildIndex()
+    const last = meta.messages[meta.messages.length - 1]
+    for (const m of last === undefined ? recovered : [...recovered, last]) {
+      const head = await this.readRange(m.offset, Math.min(FROM_.length, m.length))
+      if (!head.equals(FROM_)) throw this.damaged(`message ${m.uid} not found at expected offset ${m.offset} in file '${this.paths.mbox}'`)
+    }
+    if (write && (journalExisted || this.dirty)) {
+      if (journal !== undefined && journal.committed.length > 0) {
+        this.logger.info(`recovered ${recovered.length} message(s) committed by an interrupted run`, {messages: recovered.length})
+      }
+      await this.fold(journal?.header.id ?? meta.journalId)
+    }
+  }
+
+  private async migrateV2(v2: LegacyV2Metadata): Promise<FolderMetadata> {
+    const content = await this.readWhole()
+    const entries = scanEntries(content, 'legacy')
+    if (entries.length !== v2.uids.length) {
+      throw this.damaged(`version 2 metadata file '${this.paths.imap}' lists ${v2.uids.length} UIDs but .mbox file '${this.paths.mbox}' holds ${entries.length} messages; it was not migrated`)
+    }
+    const meta = emptyMetadata(v2.uidValidity)
+    meta.messages = entries.map((e, i) => ({uid: v2.uids[i]!, offset: e.offset, length: e.length, flags: []}))
+    this.logger.info(`migrated metadata file '${this.paths.imap}' from version 2 to 3 (written at the next commit)`)
+    return meta
+  }
+
+  private async finishInterruptedOperations(): Promise<void> {
+    const intent = await readIfPresent(this.paths.renameIntent)
+    const compact = await exists(this.paths.imapCompact)
+    const mboxCompact = await exists(this.paths.mboxCompact)
+    if (intent === undefined && !compact && !mboxCompact) return
+    if (this.mode !== 'write') {
+      throw this.damaged(`an interrupted operation on '${this.paths.base}' has not been finished yet`, undefined, 'run `mailkeep backup` (or any command that writes to this account) to finish it')
+    }
+    if (intent !== undefined) {
+      let to: unknown
+      try {
+        to = (JSON.parse(intent) as {to?: unknown}).to
+      } catch {
+        to = undefined
+      }
+      if (typeof to !== 'string') throw this.damaged(`rename intent '${this.paths.renameIntent}' is unreadable`)
+      await this.finishRename(to)
+      this.logger.warn(`finished an interrupted rename to '${to}'`)
+    }
+    if (compact) {
+      await this.finishCompaction()
+      this.logger.warn('finished an interrupted rewrite of the folder')
+    } else if (mboxCompact) {
+      await removeIfPresent(this.paths.mboxCompact) // an unfinished rewrite: our own temporary file
+    }
+  }
+
+  private async finishRename(targetRelative: string): Promise<void> {
+    const target = folderPaths(this.root, targetRelative)
+    for (const [from, to] of [
+      [this.paths.mbox, target.mbox],
+      [this.paths.imap, target.imap],
+      [this.paths.mirror, target.mirror],
+    ] as const) {
+      if ((await exists(from)) && !(await exists(to))) await rename(from, to)
+    }
+    await fsyncDirectory(dirname(this.paths.base))
+    await removeIfPresent(this.paths.renameIntent)
+    await fsyncDirectory(dirname(this.paths.base))
+  }
+
+  private async finishCompaction(): Promise<void> {
+    if (await exists(this.paths.mboxCompact)) await rename(this.paths.mboxCompact, this.paths.mbox)
+    await fsyncDirectory(dirname(this.paths.base))
+    await rename(this.paths.imapCompact, this.paths.imap)
+    await fsyncDirectory(dirname(this.paths.base))
+  }
+
+  private async createEmptyMbox(): Promise<void> {
+    const handle = await openNoFollow(this.paths.mbox, constants.O_WRONLY | constants.O_CREAT, 0o600)
+    await handle.close()
+  }
+
+  private rebuildIndex(): void {
+    this.index.clear()
+    // With duplicate UIDs (imap-backup's bug) the first entry wins, as imap-backup's lookups do.
+    for (const m of this.meta.messages) if (!this.index.has(m.uid)) this.index.set(m.uid, m)
+  }
+
+  private async readRange(offset: number, length: number): Promise<Buffer> {
+    this.reader ??= await openNoFollow(this.paths.mbox, constants.O_RDONLY, 0o600).catch((error: unknown) => {
+      throw localIoError(error, 'open', this.paths.mbox)
+    })
+    const buffer = Buffer.allocUnsafe(length)
+    let done = 0
+    while (done < length) {
+      const {bytesRead} = await this.reader.read(buffer, done, length - done, offset + done)
+      if (bytesRead === 0) throw this.damaged(`.mbox file '${this.paths.mbox}' ends before byte ${offset + length}`)
+      done += bytesRead
+    }
+    return buffer
+  }
+
+  private async readWhole(): Promise<Buffer> {
+    const size = (await sizeIfPresent(this.paths.mbox)) ?? 0
+    return size === 0 ? Buffer.alloc(0) : this.readRange(0, size)
+  }
+
+  private async closeReader(): Promise<void> {
+    const reader = this.reader
+    this.reader = undefined
+    await reader?.close()
+  }
+
+  private assertWritable(): void {
+    if (this.mode !== 'write') throw new InternalError(`folder '${this.name}' was opened read-only`)
+  }
+
+  private damaged(message: string, cause?: unknown, hint?: string): DamagedError {
+    const repair = this.account === undefined ? 'mailkeep local repair' : `mailkeep local repair ${this.account} ${JSON.stringify(this.name)}`
+    return new DamagedError(message, {cause, hint: hint ?? `nothing was changed; \`mailkeep local check\` lists the problems and \`${repair}\` fixes them`})
+  }
+}
+
+function isV2(value: FolderMetadata | LegacyV2Metadata): value is LegacyV2Metadata {
+  return 'version' in value && value.version === 2
+}
+
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    const info = await lstat(path)
+    if (info.isSymbolicLink()) throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`)
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined
+    throw localIoError(error, 'read', path)
+  }
+}
+
+async function sizeIfPresent(path: string): Promise<number | undefined> {
+  try {
+    const info = await lstat(path)
+    if (info.isSymbolicLink()) throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`)
+    if (!info.isFile()) throw new DamagedError(`'${path}' is not a regular file`)
+    return info.size
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined
+    throw localIoError(error, 'read', path)
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path)
+    return true
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false
+    throw localIoError(error, 'read', path)
+  }
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path)
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw localIoError(error, 'remove', path)
+  }
+}
+
+async function truncateFile(path: string, length: number): Promise<void> {
+  const handle = await openNoFollow(path, constants.O_WRONLY, 0o600)
+  try {
+    await handle.truncate(length)
+    await handle.sync()
+  } catch (error) {
+    throw localIoError(error, 'truncate', path)
+  } finally {
+    await handle.close()
+  }
+}
+

@@ -1,0 +1,155 @@
+/**
+ * The transaction journal `<P>.imap.journal` (docs/design.md, "The journal"): JSON Lines,
+ * append-only, fsynced at every savepoint. A record counts only when a complete `c` (savepoint)
+ * line follows it; a torn last line (the crash happened mid-write) is ignored.
+ *
+ * The journal is what makes a savepoint cost proportional to what it commits: the `.imap` itself
+ * is rewritten once, when the transaction ends.
+ */
+import {randomBytes} from 'node:crypto'
+import {constants, type FileHandle} from 'node:fs/promises'
+import {DamagedError, localIoError} from '../shared/errors.js'
+import {fsyncDirectory} from '../shared/atomic-write.js'
+import {dirname} from 'node:path'
+import {openNoFollow} from './safe-path.js'
+import type {ExactTuple, MessageEntry} from './metadata.js'
+
+export const JOURNAL_SUFFIX = '.imap.journal'
+
+export interface JournalHeader {
+  j: 1
+  id: string
+  uid_validity: number
+  base_count: number
+  base_end: number
+}
+
+export type JournalRecord =
+  | {t: 'a'; m: MessageEntry; x?: ExactTuple}
+  | {t: 'f'; uid: number; flags: string[]}
+  | {t: 's'; uidnext?: number; highestmodseq?: string}
+  | {t: 'c'; end: number; count: number}
+
+export interface JournalContents {
+  header: JournalHeader
+  /** Records followed by a savepoint, in order, savepoint lines included. */
+  committed: JournalRecord[]
+  /** Bytes of the journal that were ignored (uncommitted records and a torn line). */
+  ignoredBytes: number
+}
+
+export function newJournalId(): string {
+  return randomBytes(9).toString('base64url')
+}
+
+/**
+ * Reads a journal. Returns undefined when the header itself is missing or torn (the crash came
+ * before the transaction wrote anything to the mbox: begin() fsyncs the header first).
+ */
+export function parseJournal(text: string, path: string): JournalContents | undefined {
+  const lines = text.split('\n')
+  // The part after the last '\n' is either '' or a torn line.
+  const complete = lines.slice(0, -1)
+  const first = complete[0]
+  if (first === undefined) return undefined
+  const header = parseLine(first)
+  if (!isHeader(header)) {
+    throw new DamagedError(`journal '${path}' has an invalid header`, {hint: 'run `mailkeep local check`'})
+  }
+  const committed: JournalRecord[] = []
+  const pending: JournalRecord[] = []
+  let committedBytes = Buffer.byteLength(first) + 1
+  let bytes = committedBytes
+  for (let i = 1; i < complete.length; i++) {
+    const line = complete[i]!
+    const record = parseLine(line)
+    if (!isRecord(record)) break // torn or garbled: nothing after it can be trusted
+    bytes += Buffer.byteLength(line) + 1
+    pending.push(record)
+    if (record.t === 'c') {
+      committed.push(...pending)
+      pending.length = 0
+      committedBytes = bytes
+    }
+  }
+  return {header, committed, ignoredBytes: Buffer.byteLength(text) - committedBytes}
+}
+
+/** An open journal being appended to by a transaction. */
+export class JournalWriter {
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  /** Creates the journal (it must not exist) with its header, durably: file and directory. */
+  static async create(path: string, header: JournalHeader): Promise<JournalWriter> {
+    let handle: FileHandle
+    try {
+      handle = await openNoFollow(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600)
+    } catch (error) {
+      throw localIoError(error, 'create journal', path)
+    }
+    const writer = new JournalWriter(path, handle)
+    try {
+      await writer.append([header])
+      await fsyncDirectory(dirname(path))
+    } catch (error) {
+      await handle.close().catch(() => {})
+      throw localIoError(error, 'write journal', path)
+    }
+    return writer
+  }
+
+  /** Appends lines and fsyncs: when this resolves, the records are durable. */
+  async append(records: ReadonlyArray<JournalHeader | JournalRecord>): Promise<void> {
+    const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n'
+    try {
+      await this.handle.write(text)
+      await this.handle.sync()
+    } catch (error) {
+      throw localIoError(error, 'write journal', this.path)
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close()
+  }
+}
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line)
+  } catch {
+    return undefined
+  }
+}
+
+function isHeader(value: unknown): value is JournalHeader {
+  if (value === null || typeof value !== 'object') return false
+  const h = value as Record<string, unknown>
+  return h['j'] === 1 && typeof h['id'] === 'string' && isInt(h['uid_validity']) && isInt(h['base_count']) && isInt(h['base_end'])
+}
+
+function isRecord(value: unknown): value is JournalRecord {
+  if (value === null || typeof value !== 'object') return false
+  const r = value as Record<string, unknown>
+  switch (r['t']) {
+    case 'a': {
+      const m = r['m'] as Record<string, unknown> | undefined
+      return m !== undefined && m !== null && isInt(m['uid']) && isInt(m['offset']) && isInt(m['length']) && Array.isArray(m['flags']) && (r['x'] === undefined || Array.isArray(r['x']))
+    }
+    case 'f':
+      return isInt(r['uid']) && Array.isArray(r['flags'])
+    case 's':
+      return true
+    case 'c':
+      return isInt(r['end']) && isInt(r['count'])
+    default:
+      return false
+  }
+}
+
+function isInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}

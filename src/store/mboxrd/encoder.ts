@@ -1,0 +1,133 @@
+/**
+ * Encoding a message (the bytes of RFC 3501 `BODY[]`) as one MBOXRD entry plus its exactness
+ * record (docs/mbox-format.md):
+ *
+ *   separator line  `From <sender>[ <asctime>]\n`          (from-line.ts)
+ *   body            CRLF → LF, `^>*From ` → `>` + line    (body-quoter.ts)
+ *   padding         LFs so the entry ends with a blank line (RFC 4155 §2: a blank line
+ *                   precedes each separator), recorded as `appended`
+ *
+ * MboxrdEncoder streams: it holds only the header block (at most HEADER_CAP bytes) until it can
+ * write the separator line, then passes each chunk through. Memory is O(chunk + header cap +
+ * line-break record), so a 50 MB message is never held whole. encodeMessage() is the same code
+ * for a message already in memory.
+ */
+import {BodyQuoter} from './body-quoter.js'
+import {ByteSink, joinPieces} from './byte-sink.js'
+import {LF} from './bytes.js'
+import {type AppendedCount, type ExactnessRecord} from './exactness.js'
+import {separatorLine} from './from-line.js'
+import {HEADER_CAP, HeaderBoundary} from './header-block.js'
+
+export interface EncoderOptions {
+  /** Most bytes held to find the header block (default HEADER_CAP, 256 KiB). */
+  headerCap?: number
+}
+
+export interface EncoderEnd {
+  /** The last bytes of the entry (possibly none). */
+  chunks: Buffer[]
+  /** Byte length of the whole entry: separator line, body and appended LFs. */
+  length: number
+  record: ExactnessRecord
+}
+
+export interface EncodedMessage {
+  entry: Buffer
+  record: ExactnessRecord
+}
+
+const PADDING = [Buffer.alloc(0), Buffer.from('\n'), Buffer.from('\n\n')] as const
+
+export class MboxrdEncoder {
+  private readonly boundary: HeaderBoundary
+  private readonly body = new BodyQuoter()
+  private readonly out = new ByteSink()
+  /** Chunks held while the header block is incomplete. */
+  private held: Buffer[] | undefined = []
+  private size = 0
+  private separatorLength = 0
+  private ended = false
+
+  constructor(options: EncoderOptions = {}) {
+    this.boundary = new HeaderBoundary(options.headerCap ?? HEADER_CAP)
+  }
+
+  /**
+   * Feeds the next bytes of the message; returns the entry bytes that are ready (often none
+   * while the header block is incomplete). A returned Buffer may share memory with `chunk`, and
+   * `chunk` may be held until the header block is complete: do not reuse it.
+   */
+  push(chunk: Buffer): Buffer[] {
+    this.write(chunk)
+    return this.drain()
+  }
+
+  /** Ends the message: returns the remaining bytes, the entry length and the exactness record. */
+  end(): EncoderEnd {
+    const record = this.finish()
+    return {chunks: this.drain(), length: this.out.length, record}
+  }
+
+  /** encodeMessage(): the same steps without the per-push joins. @internal */
+  static encodeWhole(raw: Buffer, options: EncoderOptions): EncodedMessage {
+    const encoder = new MboxrdEncoder(options)
+    encoder.write(raw)
+    const record = encoder.finish()
+    return {entry: joinPieces(encoder.out.take(), encoder.out.length), record}
+  }
+
+  private write(chunk: Buffer): void {
+    if (this.ended) throw new Error('MboxrdEncoder: push() after end()')
+    this.size += chunk.length
+    if (this.held === undefined) {
+      this.body.push(chunk, this.out)
+      return
+    }
+    this.held.push(chunk)
+    if (this.boundary.push(chunk)) this.startBody(this.boundary.headerLength as number)
+  }
+
+  private startBody(headerLength: number): void {
+    const held = this.held as Buffer[]
+    this.held = undefined
+    const first = held[0]
+    const header =
+      first !== undefined && first.length >= headerLength
+        ? first.subarray(0, headerLength)
+        : Buffer.concat(held, headerLength)
+    const separator = separatorLine(header)
+    this.separatorLength = separator.length
+    this.out.bytes(separator)
+    for (const chunk of held) this.body.push(chunk, this.out)
+  }
+
+  private finish(): ExactnessRecord {
+    if (this.ended) throw new Error('MboxrdEncoder: end() called twice')
+    if (this.held !== undefined) this.startBody(this.boundary.finish())
+    this.ended = true
+    this.body.end(this.out)
+    const appended = this.padding()
+    this.out.bytes(PADDING[appended])
+    return {size: this.size, appended, eol: this.body.eol.build()}
+  }
+
+  /** RFC 4155: the entry must end with an empty line, so the body must end with LF LF. */
+  private padding(): AppendedCount {
+    const bodyLength = this.out.length - this.separatorLength
+    const last = bodyLength >= 1 ? this.out.last : -1
+    const beforeLast = bodyLength >= 2 ? this.out.beforeLast : -1
+    if (last !== LF) return 2
+    return beforeLast === LF ? 0 : 1
+  }
+
+  private drain(): Buffer[] {
+    const pieces = this.out.take()
+    return pieces.length === 0 ? pieces : [joinPieces(pieces)]
+  }
+}
+
+/** Encodes a message held in memory: the whole entry as one Buffer, and its exactness record. */
+export function encodeMessage(raw: Buffer, options: EncoderOptions = {}): EncodedMessage {
+  return MboxrdEncoder.encodeWhole(raw, options)
+}

@@ -1,0 +1,30 @@
+/**
+ * The MBOXRD codec: pure functions over Buffers, no file I/O (the transaction layer writes what
+ * these return). The format, both reading rules and the exactness record are specified in
+ * docs/mbox-format.md.
+ */
+export {MboxrdEncoder, encodeMessage, type EncoderOptions, type EncoderEnd, type EncodedMessage} from './encoder.js'
+export {MboxrdDecoder, decodeEntry} from './decoder.js'
+export {legacyDecode, legacyToUpload} from './legacy.js'
+export {
+  isEntryStart,
+  scanEntries,
+  scanEntriesAsync,
+  EntryScanner,
+  type EntrySpan,
+  type ScanRule,
+} from './entry-scan.js'
+export {
+  validateExactnessRecord,
+  toExactnessTuple,
+  fromExactnessTuple,
+  EolBuilder,
+  EolCursor,
+  type ExactnessRecord,
+  type ExactnessTuple,
+  type EolKinds,
+  type AppendedCount,
+} from './exactness.js'
+export {separatorLine} from './from-line.js'
+export {asctimeFromDate} from './date-asctime.js'
+export {HEADER_CAP} from './header-block.js'

@@ -1,0 +1,241 @@
+/**
+ * The `.imap` metadata file: parsing, validation and serialisation (docs/design.md, "The .imap
+ * file"). Pure: no I/O here. The file is imap-backup's version 3 plus top-level extension keys
+ * that imap-backup ignores.
+ *
+ * imap-backup builds each `messages` entry with a keyword constructor, so an entry carrying any
+ * key besides uid/offset/length/flags would make it crash: everything of ours is top level.
+ */
+import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
+
+/** The newest `mailkeep.format` this version reads and writes. */
+export const METADATA_FORMAT = 1
+
+export interface MessageEntry {
+  uid: number
+  offset: number
+  length: number
+  /** System flags without the backslash (imap-backup's form), keywords as they are. */
+  flags: string[]
+}
+
+/**
+ * `[uid, size, internaldate, appended, eol]`: what it takes to give the message back byte for
+ * byte (docs/mbox-format.md). `eol` is validated by the codec when it is used.
+ */
+export type ExactTuple = [uid: number, size: number, internalDate: number | null, appended: number, eol: unknown]
+
+export interface FolderServerState {
+  /** RFC 3501 §2.3.1.1 UIDNEXT the folder was last complete up to. */
+  uidNext?: number
+  /** RFC 7162 §3.1.2.1 HIGHESTMODSEQ, a decimal string (63-bit). */
+  highestModseq?: string
+}
+
+export interface FolderMetadata extends FolderServerState {
+  uidValidity: number
+  messages: MessageEntry[]
+  /** Exactness records by UID; a message without one was written by another tool. */
+  exact: Map<number, ExactTuple>
+  /** Id of the last journal folded into this file (docs/design.md I4). */
+  journalId?: string
+  /** Top-level keys we do not know, kept as they are on rewrite. */
+  extraKeys: Record<string, unknown>
+}
+
+/** A version 2 file: UIDs only; offsets come from scanning the mbox (compat §4.3). */
+export interface LegacyV2Metadata {
+  version: 2
+  uidValidity: number
+  uids: number[]
+}
+
+const KNOWN_KEYS = new Set(['version', 'uid_validity', 'mailkeep', 'messages', 'mailkeep_messages', 'uids'])
+
+/**
+ * Parses the text of a `.imap` file. Anything malformed is a DamagedError naming the file and
+ * what is wrong; a format from a newer mailkeep is an UnsupportedFormatError. Never "repairs".
+ */
+export function parseMetadata(text: string, path: string): FolderMetadata | LegacyV2Metadata {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    throw damaged(path, `is not valid JSON (${(error as Error).message})`, error)
+  }
+  if (!isObject(data)) throw damaged(path, 'is not a JSON object')
+  const version = data['version']
+  if (version === 2) return parseV2(data, path)
+  if (version !== 3) {
+    if (typeof version === 'number' && version > 3) {
+      throw new UnsupportedFormatError(`'${path}' has metadata version ${version}, newer than this mailkeep understands; it was left untouched`, {
+        hint: 'upgrade mailkeep',
+      })
+    }
+    throw damaged(path, `has unsupported metadata version ${JSON.stringify(version)} (expected 3)`)
+  }
+  const uidValidity = parseUidValidity(data['uid_validity'], path)
+  const rawMessages = data['messages']
+  if (!Array.isArray(rawMessages)) throw damaged(path, 'has no "messages" array')
+  const messages = new Array<MessageEntry>(rawMessages.length)
+  for (let i = 0; i < rawMessages.length; i++) messages[i] = parseEntry(rawMessages[i], i, path)
+
+  const result: FolderMetadata = {uidValidity, messages, exact: new Map(), extraKeys: {}}
+  const ext = data['mailkeep']
+  if (ext !== undefined) {
+    if (!isObject(ext)) throw damaged(path, 'has a "mailkeep" key that is not an object')
+    const format = ext['format']
+    if (typeof format !== 'number' || !Number.isInteger(format) || format < 1) throw damaged(path, 'has an invalid "mailkeep.format"')
+    if (format > METADATA_FORMAT) {
+      throw new UnsupportedFormatError(`'${path}' was written by a newer mailkeep (metadata format ${format}); it was left untouched`, {
+        hint: 'upgrade mailkeep',
+      })
+    }
+    if (ext['quoting'] !== undefined && ext['quoting'] !== 'mboxrd') throw damaged(path, `has unknown quoting rule ${JSON.stringify(ext['quoting'])}`)
+    const uidNext = ext['uidnext']
+    if (uidNext !== undefined && uidNext !== null) {
+      if (!isPositiveInt(uidNext)) throw damaged(path, 'has an invalid "mailkeep.uidnext"')
+      result.uidNext = uidNext
+    }
+    const modseq = ext['highestmodseq']
+    if (modseq !== undefined && modseq !== null) {
+      if (typeof modseq !== 'string' || !/^\d{1,20}$/.test(modseq)) throw damaged(path, 'has an invalid "mailkeep.highestmodseq"')
+      result.highestModseq = modseq
+    }
+    const journal = ext['journal']
+    if (journal !== undefined && journal !== null) {
+      if (typeof journal !== 'string') throw damaged(path, 'has an invalid "mailkeep.journal"')
+      result.journalId = journal
+    }
+  }
+  const records = data['mailkeep_messages']
+  if (records !== undefined) {
+    if (!Array.isArray(records)) throw damaged(path, 'has a "mailkeep_messages" key that is not an array')
+    for (let i = 0; i < records.length; i++) {
+      const tuple = parseExactTuple(records[i], i, path)
+      result.exact.set(tuple[0], tuple)
+    }
+  }
+  for (const [key, value] of Object.entries(data)) {
+    if (!KNOWN_KEYS.has(key)) result.extraKeys[key] = value
+  }
+  return result
+}
+
+/**
+ * Serialises metadata in the fixed key order of docs/design.md: the small header first, so that
+ * a reader can get at uid_validity and the server state without parsing the message list.
+ * Exactness records are written in message order, only for messages that have one.
+ */
+export function serializeMetadata(meta: FolderMetadata): string {
+  const ext: Record<string, unknown> = {format: METADATA_FORMAT, quoting: 'mboxrd'}
+  if (meta.uidNext !== undefined) ext['uidnext'] = meta.uidNext
+  if (meta.highestModseq !== undefined) ext['highestmodseq'] = meta.highestModseq
+  if (meta.journalId !== undefined) ext['journal'] = meta.journalId
+
+  const parts: string[] = [`{"version":3,"uid_validity":${JSON.stringify(meta.uidValidity)},"mailkeep":${JSON.stringify(ext)},"messages":[`]
+  const entries = new Array<string>(meta.messages.length)
+  const records: string[] = []
+  for (let i = 0; i < meta.messages.length; i++) {
+    const m = meta.messages[i]!
+    entries[i] = `{"uid":${m.uid},"offset":${m.offset},"length":${m.length},"flags":${JSON.stringify(m.flags)}}`
+    const record = meta.exact.get(m.uid)
+    if (record !== undefined) records.push(JSON.stringify(record))
+  }
+  parts.push(entries.join(','), '],"mailkeep_messages":[', records.join(','), ']')
+  for (const [key, value] of Object.entries(meta.extraKeys)) parts.push(`,${JSON.stringify(key)}:${JSON.stringify(value)}`)
+  parts.push('}')
+  return parts.join('')
+}
+
+/** The byte offset where the next entry goes: the end of the last (highest) entry. */
+export function committedEnd(messages: readonly MessageEntry[]): number {
+  const last = messages[messages.length - 1]
+  return last === undefined ? 0 : last.offset + last.length
+}
+
+/**
+ * Structural checks that need no I/O (docs/design.md, Recovery step 5): offsets ascending and
+ * not overlapping. Returns problems as sentences; the caller decides whether they are fatal.
+ */
+export function structuralProblems(messages: readonly MessageEntry[]): string[] {
+  const problems: string[] = []
+  let previousEnd = 0
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!
+    if (m.offset < previousEnd) {
+      problems.push(`entry ${i} (UID ${m.uid}) starts at ${m.offset}, before the end of the previous entry (${previousEnd}): offset data is out of order`)
+      break
+    }
+    previousEnd = m.offset + m.length
+  }
+  return problems
+}
+
+/** UIDs that appear more than once (imap-backup's delay-mode retry bug, compat §5.5). */
+export function duplicateUids(messages: readonly MessageEntry[]): number[] {
+  const seen = new Set<number>()
+  const duplicates = new Set<number>()
+  for (const m of messages) {
+    if (seen.has(m.uid)) duplicates.add(m.uid)
+    else seen.add(m.uid)
+  }
+  return [...duplicates]
+}
+
+export function emptyMetadata(uidValidity: number): FolderMetadata {
+  return {uidValidity, messages: [], exact: new Map(), extraKeys: {}}
+}
+
+function parseV2(data: Record<string, unknown>, path: string): LegacyV2Metadata {
+  const uidValidity = parseUidValidity(data['uid_validity'], path)
+  const uids = data['uids']
+  if (!Array.isArray(uids) || !uids.every(isPositiveInt)) throw damaged(path, 'is a version 2 file without a valid "uids" array')
+  return {version: 2, uidValidity, uids: uids as number[]}
+}
+
+function parseUidValidity(value: unknown, path: string): number {
+  // imap-backup's test helpers write the string "42"; accept numeric strings (compat §4.3).
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
+  if (!isPositiveInt(n)) throw damaged(path, `has an invalid uid_validity ${JSON.stringify(value)}`)
+  return n
+}
+
+function parseEntry(value: unknown, index: number, path: string): MessageEntry {
+  if (!isObject(value)) throw damaged(path, `has a messages[${index}] that is not an object`)
+  const {uid, offset, length, flags} = value
+  if (!isPositiveInt(uid)) throw damaged(path, `has an invalid uid in messages[${index}]`)
+  if (!isNonNegativeInt(offset)) throw damaged(path, `has an invalid offset in messages[${index}] (UID ${uid})`)
+  if (!isPositiveInt(length)) throw damaged(path, `has an invalid length in messages[${index}] (UID ${uid})`)
+  let flagList: string[] = []
+  if (flags !== undefined) {
+    if (!Array.isArray(flags) || !flags.every((f) => typeof f === 'string')) throw damaged(path, `has invalid flags in messages[${index}] (UID ${uid})`)
+    flagList = flags as string[]
+  }
+  return {uid, offset, length, flags: flagList}
+}
+
+function parseExactTuple(value: unknown, index: number, path: string): ExactTuple {
+  if (!Array.isArray(value) || value.length !== 5) throw damaged(path, `has an invalid mailkeep_messages[${index}]`)
+  const [uid, size, internalDate, appended, eol] = value as unknown[]
+  if (!isPositiveInt(uid) || !isNonNegativeInt(size) || !(internalDate === null || Number.isInteger(internalDate)) || !(appended === 0 || appended === 1 || appended === 2)) {
+    throw damaged(path, `has an invalid mailkeep_messages[${index}]`)
+  }
+  return [uid, size, internalDate as number | null, appended, eol]
+}
+
+function damaged(path: string, what: string, cause?: unknown): DamagedError {
+  return new DamagedError(`metadata file '${path}' ${what}`, {cause, hint: 'run `mailkeep local check` to see what is damaged, and `mailkeep local repair` to rebuild it from the mbox'})
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+function isPositiveInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
+}
+
+function isNonNegativeInt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}
