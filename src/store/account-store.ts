@@ -5,9 +5,10 @@
  * opening for 'read' takes the shared lock, so that a backup is never read while another
  * process is half-way through writing it, and writes nothing.
  */
-import {chmod, lstat, mkdir, readdir} from 'node:fs/promises'
-import {join, relative, sep} from 'node:path'
-import {DamagedError, errnoCode, localIoError, UsageError} from '../shared/errors.js'
+import {chmod, lstat, mkdir, readdir, unlink} from 'node:fs/promises'
+import {dirname, join, relative, sep} from 'node:path'
+import {DamagedError, errnoCode, InternalError, localIoError, UsageError} from '../shared/errors.js'
+import {fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
 import {acquireAccountLock, type AccountLock} from './lock.js'
 import {decodeFolderPath} from './folder-path.js'
@@ -77,6 +78,28 @@ export class AccountStore {
     }
     await walk(this.root)
     return found
+  }
+
+  /**
+   * Deletes a folder's backup (mirror mode: the folder is gone from the server or no longer
+   * selected; compat §6.6). Explicit by design (I6): only the engine's mirror mode calls it. The
+   * folder is recovered first, so that an interrupted transaction cannot leave a journal behind;
+   * `.imap` goes first, so that a crash in between leaves an mbox without metadata, which is
+   * reported rather than taken for a folder. The `.mirror` file is kept, as imap-backup does.
+   */
+  async removeFolder(name: string): Promise<void> {
+    if (this.mode !== 'write') throw new InternalError('removeFolder needs the account opened for writing')
+    const folder = await FolderStore.open(this.root, name, {mode: 'write', logger: this.logger, account: this.account})
+    await folder.close()
+    for (const path of [folder.paths.imap, folder.paths.mbox]) {
+      try {
+        await unlink(path)
+        this.logger.info(`Deleting '${path}'`, {folder: name})
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT') throw localIoError(error, 'remove', path)
+      }
+    }
+    await fsyncDirectory(dirname(folder.paths.imap))
   }
 
   async close(): Promise<void> {
