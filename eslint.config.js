@@ -53,7 +53,7 @@ export default tseslint.config(
   fence(['src/cli/**/*.ts'], ['store', 'imap'], except('oclif', 'inquirer'), ['src/cli/**/*.test.ts']),
   {
     // Tests, benchmarks and scripts may reach into any layer and print.
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '**/*.test.ts'],
+    files: ['test/**/*.{ts,mjs,js}', 'bench/**/*.{ts,mjs,js}', 'scripts/**/*.{ts,mjs,js}', '**/*.test.ts'],
     rules: {'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off'},
   },
 )
