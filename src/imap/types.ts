@@ -43,6 +43,8 @@ export interface ConnectOptions {
   clientId?: {name: string; version: string}
   /** Log every protocol line at debug level (secrets redacted). */
   traceProtocol?: boolean
+  /** Size of each partial FETCH of downloadMessage() (default 1 MiB). */
+  downloadChunkBytes?: number
 }
 
 export interface Capabilities {
@@ -98,8 +100,19 @@ export interface OpenedFolder {
   exists: number
   /** Absent when the server has no CONDSTORE or the mailbox has NOMODSEQ. */
   highestModseq?: string
+  /**
+   * `[PERMANENTFLAGS (…)]` of SELECT/EXAMINE (RFC 3501 §7.1): the flags the folder keeps, `\*`
+   * meaning "new keywords too". Absent when the server sent none (then every flag is kept).
+   */
+  permanentFlags?: string[]
   /** With a QRESYNC open: UIDs expunged since the given modseq (RFC 7162 §3.2.5.1 VANISHED). */
   vanished?: number[]
+  /**
+   * With a QRESYNC open: the messages whose flags changed since the given modseq (the untagged
+   * FETCH responses of RFC 7162 §3.2.5.1), `\Recent` left out. Empty when the server did not
+   * accept the given UIDVALIDITY.
+   */
+  changed?: Array<{uid: number; flags: string[]}>
 }
 
 export interface FetchedMessage {
@@ -149,8 +162,11 @@ export interface ImapSession {
   examine(folder: string, options?: {qresync?: {uidValidity: number; highestModseq: string}}): Promise<OpenedFolder>
   /** SELECT (read-write): for STORE, EXPUNGE. */
   select(folder: string): Promise<OpenedFolder>
-  /** UID SEARCH on the open folder; criteria map to RFC 3501 §6.4.4 keys. */
-  searchUids(criteria?: {uidRange?: string; larger?: number; unseen?: boolean}): Promise<number[]>
+  /**
+   * UID SEARCH on the open folder; criteria map to RFC 3501 §6.4.4 keys (`header`: HEADER
+   * field-name string, e.g. Message-ID, a substring match).
+   */
+  searchUids(criteria?: {uidRange?: string; larger?: number; unseen?: boolean; header?: {field: string; value: string}}): Promise<number[]>
   /** UID, FLAGS, INTERNALDATE, RFC822.SIZE for a UID set ("1:*", "5,7:9"), no bodies. */
   fetchSummaries(uidSet: string): AsyncIterable<MessageSummary>
   /**

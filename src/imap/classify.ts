@@ -1,0 +1,160 @@
+/**
+ * The one place that turns whatever imapflow or Node threw into mailkeep's error hierarchy
+ * (src/imap/types.ts). imapflow's contract is mixed: some failures are exceptions with a
+ * `code`, some are tagged NO/BAD responses (`responseStatus`), some are plain Errors with an
+ * `authenticationFailed` mark; commands that return false instead of throwing are normalised
+ * by the command modules, which throw here-classifiable errors instead.
+ *
+ * | what happened                                             | error                      |
+ * | --------------------------------------------------------- | -------------------------- |
+ * | login refused (NO to LOGIN/AUTHENTICATE, LOGINDISABLED)     | ImapConnectionError 'auth' |
+ * | TLS handshake, certificate, STARTTLS refused               | ImapConnectionError 'tls'  |
+ * | ECONNREFUSED / ENOTFOUND / EAI_AGAIN / EHOSTUNREACH …      | ImapConnectionError        |
+ * | reset, EOF, close mid-command, BYE, any timeout, throttling | TransientImapError        |
+ * | NO/BAD to a needed command, unparseable response           | RemoteError                |
+ *
+ * Messages name the user, the server and the command; a server's text is included after every
+ * secret of the session has been scrubbed from it. The original error is always the `cause`.
+ */
+import {MailkeepError, RemoteError, TransientImapError} from '../shared/errors.js'
+import {scrubSecrets, REDACTED} from '../shared/secrets.js'
+import {ImapConnectionError} from './imap-errors.js'
+import {responseCode} from './response.js'
+
+export interface ErrorContext {
+  /** `host:port` */
+  server: string
+  user: string
+  /** The IMAP command (or operation) that failed, e.g. `UID FETCH`. */
+  command?: string
+  folder?: string
+  /** Values that must never appear in a message (password, token, their encodings). */
+  secrets?: readonly string[]
+}
+
+/** imapflow's and Node's error fields that classification reads. */
+interface FlowError {
+  message?: unknown
+  code?: unknown
+  responseStatus?: unknown
+  responseText?: unknown
+  serverResponseCode?: unknown
+  authenticationFailed?: unknown
+  tlsFailed?: unknown
+  reason?: unknown
+  response?: unknown
+  name?: unknown
+}
+
+const TRANSIENT_CODES = new Set([
+  // imapflow: the connection is gone or going (close(), EOF, BYE, socket destroyed).
+  'NoConnection',
+  'EConnectionClosed',
+  'StateLogout',
+  'ClosedAfterConnectText',
+  'ClosedAfterConnectTLS',
+  // Timeouts, ours and imapflow's.
+  'CONNECT_TIMEOUT',
+  'GREETING_TIMEOUT',
+  'UPGRADE_TIMEOUT',
+  'ETIMEOUT',
+  'ETIMEDOUT',
+  // Node socket errors in the middle of a session.
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  // A corrupted COMPRESS=DEFLATE stream is a broken link, not a server answer.
+  'Z_BUF_ERROR',
+  'Z_DATA_ERROR',
+  // Office 365 "Request is throttled": come back later, on a new session.
+  'ETHROTTLE',
+])
+
+const PROTOCOL_CODES = new Set([
+  'InvalidResponse',
+  'ResponseProcessingFailed',
+  'UnexpectedTag',
+  'LineTooLarge',
+  'LiteralTooLarge',
+  'ResponseTooLarge',
+  'MAX_IMAP_NESTING_REACHED',
+  'DownloadOverflow',
+  'DownloadIncomplete',
+])
+
+const CONNECT_CODES: Record<string, {failure: ImapConnectionError['failure']; retryable: boolean; words: string}> = {
+  ECONNREFUSED: {failure: 'refused', retryable: true, words: 'connection refused'},
+  ENOTFOUND: {failure: 'dns', retryable: false, words: 'host name not found'},
+  EAI_AGAIN: {failure: 'dns', retryable: true, words: 'temporary DNS failure'},
+  EHOSTUNREACH: {failure: 'unreachable', retryable: true, words: 'host unreachable'},
+  ENETUNREACH: {failure: 'unreachable', retryable: true, words: 'network unreachable'},
+  EHOSTDOWN: {failure: 'unreachable', retryable: true, words: 'host down'},
+  ENETDOWN: {failure: 'unreachable', retryable: true, words: 'network down'},
+  EADDRNOTAVAIL: {failure: 'unreachable', retryable: false, words: 'address not available'},
+}
+
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_TO_(GET|VERIFY|DECRYPT)|EPROTO$|HOSTNAME_MISMATCH|ERR_OSSL_)/
+
+export function classifyImapError(error: unknown, context: ErrorContext): Error {
+  if (error instanceof MailkeepError) return error
+  if (typeof error !== 'object' || error === null) return new RemoteError(`${what(context)} failed: ${scrub(String(error), context)}`, {cause: error})
+  const e = error as FlowError
+  const code = typeof e.code === 'string' ? e.code : undefined
+  const message = scrub(typeof e.message === 'string' ? e.message : String(error), context)
+
+  if (e.authenticationFailed === true || e.name === 'AuthenticationFailure') {
+    const server = serverText(e, context)
+    return new ImapConnectionError(`login refused for user '${context.user}' at ${context.server}${server ? `: ${server}` : ''}`, 'auth', false, {
+      cause: error,
+      hint: 'check the user name and password (or token) in the configuration',
+    })
+  }
+  if (e.tlsFailed === true || (code !== undefined && TLS_CODE.test(code))) {
+    return new ImapConnectionError(`TLS with ${context.server} failed: ${message}${code && !message.includes(code) ? ` (${code})` : ''}`, 'tls', false, {
+      cause: error,
+      hint: 'check the port and security setting; for a self-signed certificate set ca_file (or turn verification off)',
+    })
+  }
+  if (code !== undefined && code in CONNECT_CODES) {
+    const known = CONNECT_CODES[code]!
+    return new ImapConnectionError(`cannot connect to ${context.server}: ${known.words} (${code})`, known.failure, known.retryable, {cause: error})
+  }
+  if (code !== undefined && (TRANSIENT_CODES.has(code) || /^ERR_(STREAM|SOCKET)_/.test(code))) {
+    const bye = typeof e.reason === 'string' && e.reason !== '' ? ` (server said BYE: ${scrub(e.reason, context)})` : ''
+    return new TransientImapError(`connection to ${context.server} lost during ${what(context)}: ${message}${bye}`, {cause: error})
+  }
+  if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
+    const server = serverText(e, context)
+    return new RemoteError(`server ${context.server} answered ${e.responseStatus} to ${what(context)}${server ? `: ${server}` : ''}`, {cause: error})
+  }
+  if (code !== undefined && (code.startsWith('ParserError') || PROTOCOL_CODES.has(code))) {
+    return new RemoteError(`unparseable response from ${context.server} to ${what(context)}: ${message} (${code})`, {cause: error})
+  }
+  // An error that is neither a network nor a protocol failure is a bug: let it reach the CLI as
+  // an internal error with its stack.
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError) return error
+  return new RemoteError(`${what(context)} failed at ${context.server}: ${message}${code ? ` (${code})` : ''}`, {cause: error})
+}
+
+/** `UID FETCH in 'INBOX'` */
+function what(context: ErrorContext): string {
+  const command = context.command ?? 'command'
+  return context.folder === undefined ? command : `${command} in '${context.folder}'`
+}
+
+/** The server's own words: response code and text, secrets removed. */
+function serverText(e: FlowError, context: ErrorContext): string {
+  // imapflow sets serverResponseCode for a failed login only; otherwise the code is in the
+  // parsed tagged response (`NO [SERVERBUG] …`).
+  const parsed = typeof e.response === 'object' && e.response !== null ? responseCode(e.response) : undefined
+  const name = typeof e.serverResponseCode === 'string' ? e.serverResponseCode : parsed?.code
+  const code = name !== undefined ? `[${name}] ` : ''
+  const text = typeof e.responseText === 'string' ? e.responseText : typeof e.response === 'string' ? e.response : ''
+  return scrub(`${code}${text}`.trim(), context)
+}
+
+function scrub(text: string, context: ErrorContext): string {
+  let out = text
+  for (const secret of context.secrets ?? []) if (secret.length > 0) out = out.split(secret).join(REDACTED)
+  return scrubSecrets(out)
+}

@@ -1,0 +1,72 @@
+/**
+ * One untagged FETCH response (RFC 3501 §7.4.2) read into plain values. `\Recent` is left out
+ * of the flags: it is a session flag that no client can set or restore (RFC 3501 §2.3.2) and
+ * IMAP4rev2 dropped it (RFC 9051 appendix E).
+ */
+import type {ImapResponse} from 'imapflow'
+import {parseInternalDate} from '../internal-date.js'
+import {list, strings, text} from '../response.js'
+
+export interface FetchData {
+  uid?: number
+  flags?: string[]
+  internalDate?: Date | null
+  size?: number
+  modseq?: string
+  /** BODY[] or BODY[]<origin> (RFC 3501 §7.4.2); null for NIL. */
+  body?: Buffer | null
+  bodyOrigin?: number
+}
+
+export function parseFetch(untagged: ImapResponse): FetchData {
+  const items = list(untagged.attributes?.[1])
+  const data: FetchData = {}
+  for (let i = 0; i + 1 < items.length; i += 2) {
+    const key = items[i]
+    const value = items[i + 1]
+    if (key === null || key === undefined || Array.isArray(key)) continue
+    const name = String(key.value ?? '').toUpperCase()
+    switch (name) {
+      case 'UID': {
+        const s = text(value)
+        if (s !== null && /^\d+$/.test(s)) data.uid = Number(s)
+        break
+      }
+      case 'FLAGS':
+        data.flags = strings(value).filter((flag) => flag.toUpperCase() !== '\\RECENT')
+        break
+      case 'INTERNALDATE': {
+        const s = text(value)
+        data.internalDate = s === null ? null : parseInternalDate(s)
+        break
+      }
+      case 'RFC822.SIZE': {
+        const s = text(value)
+        if (s !== null && /^\d+$/.test(s)) data.size = Number(s)
+        break
+      }
+      case 'MODSEQ': {
+        const s = text(list(value)[0])
+        if (s !== null && /^\d+$/.test(s)) data.modseq = s
+        break
+      }
+      case 'BODY': {
+        // Only the whole message: BODY[] and its partial form BODY[]<origin>.
+        if (!key.section || key.section.length !== 0) break
+        data.body = body(value)
+        if (key.partial && typeof key.partial[0] === 'number') data.bodyOrigin = key.partial[0]
+        break
+      }
+    }
+  }
+  return data
+}
+
+function body(value: ReturnType<typeof list>[number] | undefined): Buffer | null {
+  if (value === null || value === undefined || Array.isArray(value)) return null
+  if (Buffer.isBuffer(value.value)) return value.value
+  // A server may send a small body as a quoted string (nstring, RFC 3501 §9); imapflow's
+  // tokenizer decoded it as UTF-8, so encoding it the same way gives back its bytes.
+  if (typeof value.value === 'string') return Buffer.from(value.value, 'utf8')
+  return null
+}

@@ -1,0 +1,88 @@
+/**
+ * The logger imapflow is given: an adapter over our Logger. Everything imapflow says goes to
+ * `debug` (its "User authenticated" is no news at info level, and its warnings are about
+ * conditions the adapter turns into errors anyway). Protocol lines (imapflow's `src: 'c'|'s'`
+ * entries) are passed on only with `traceProtocol`, as `C: …` / `S: …`.
+ *
+ * Credentials never get through, by three independent means:
+ *   1. client lines of LOGIN and AUTHENTICATE keep only the command (and the SASL mechanism),
+ *      and every client line that is not a tagged command (a SASL continuation) is dropped;
+ *   2. the session's own secrets (password, token and their encodings) are cut out of every
+ *      string, as are all values registered with registerSecret();
+ *   3. only a fixed set of scalar fields is copied from imapflow's records: never its raw error
+ *      objects, which carry server responses and compiled commands.
+ * imapflow's own masking (`sensitive` attributes) is a fourth, but we do not rely on it.
+ */
+import type {LogFields, Logger} from '../shared/logger.js'
+import {REDACTED, scrubSecrets} from '../shared/secrets.js'
+
+/** What imapflow's `logger` option takes (types.d.ts `Logger`). */
+export interface FlowLogger {
+  trace(obj: unknown): void
+  debug(obj: unknown): void
+  info(obj: unknown): void
+  warn(obj: unknown): void
+  error(obj: unknown): void
+  fatal(obj: unknown): void
+}
+
+export interface FlowLoggerOptions {
+  traceProtocol: boolean
+  /** The session's secrets, read at each call (a refreshed token is added later). */
+  secrets: () => readonly string[]
+}
+
+const SAFE_FIELDS = ['code', 'host', 'port', 'secure', 'authorized', 'algo', 'version', 'command', 'responseStatus', 'unknownTagCount'] as const
+const TAGGED_COMMAND = /^([A-Za-z0-9]+) ([A-Za-z][A-Za-z0-9.=-]*)(?: (.*))?$/
+const HARMLESS_CONTINUATION = /^(\(\* \d+B continuation \*\)|DONE)$/
+
+export function flowLogger(logger: Logger, options: FlowLoggerOptions): FlowLogger {
+  const scrub = (text: string): string => {
+    let out = text
+    for (const secret of options.secrets()) if (secret.length > 0) out = out.split(secret).join(REDACTED)
+    return scrubSecrets(out)
+  }
+  const log = (obj: unknown): void => {
+    if (obj === null || typeof obj !== 'object') return
+    const record = obj as Record<string, unknown>
+    const msg = typeof record.msg === 'string' ? record.msg : ''
+    if (record.src === 'c' || record.src === 's') {
+      if (!options.traceProtocol) return
+      const line = record.src === 'c' ? redactClientLine(msg) : msg
+      logger.debug(`${record.src === 'c' ? 'C' : 'S'}: ${scrub(line)}`)
+      return
+    }
+    const fields: LogFields = {}
+    if (typeof record.src === 'string') fields.src = record.src
+    for (const key of SAFE_FIELDS) {
+      const value = record[key]
+      if (typeof value === 'string') fields[key] = scrub(value)
+      else if (typeof value === 'number' || typeof value === 'boolean') fields[key] = value
+    }
+    const err = record.err
+    if (err instanceof Error) {
+      fields.error = scrub(err.message)
+      const code = (err as {code?: unknown}).code
+      if (typeof code === 'string') fields.errorCode = code
+    }
+    logger.debug(`imapflow: ${scrub(msg)}`, fields)
+  }
+  return {trace: log, debug: log, info: log, warn: log, error: log, fatal: log}
+}
+
+/**
+ * A client line as it may be shown: LOGIN loses its arguments, AUTHENTICATE keeps only the
+ * mechanism, a line that is not a tagged command (SASL data, an XOAUTH2 error breaker) goes.
+ */
+export function redactClientLine(line: string): string {
+  const m = TAGGED_COMMAND.exec(line)
+  if (!m) return HARMLESS_CONTINUATION.test(line) ? line : REDACTED
+  const [, tag, command, rest] = m
+  const upper = command!.toUpperCase()
+  if (upper === 'LOGIN') return `${tag} LOGIN ${REDACTED}`
+  if (upper === 'AUTHENTICATE') {
+    const [mechanism, ...initial] = (rest ?? '').split(' ')
+    return `${tag} AUTHENTICATE ${mechanism ?? ''}${initial.length > 0 ? ` ${REDACTED}` : ''}`
+  }
+  return line
+}
