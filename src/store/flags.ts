@@ -8,6 +8,26 @@
 const SYSTEM_FLAGS = ['Seen', 'Answered', 'Flagged', 'Deleted', 'Draft'] as const
 const SYSTEM_BY_LOWER = new Map(SYSTEM_FLAGS.map((f) => [f.toLowerCase(), f]))
 
+const interned = new Map<string, string[]>()
+const MAX_INTERNED = 4096
+const EMPTY: string[] = Object.freeze([]) as unknown as string[]
+
+/**
+ * One shared, frozen array per distinct flag list: a 160,000-message folder has a handful of
+ * distinct lists, and one array per message would cost ~50 bytes each. Frozen, so that nothing
+ * can change the flags of every message sharing it by mistake.
+ */
+export function internFlags(flags: readonly string[]): string[] {
+  if (flags.length === 0) return EMPTY
+  const key = flags.join('\u0000')
+  let shared = interned.get(key)
+  if (shared === undefined) {
+    shared = Object.freeze([...flags]) as unknown as string[]
+    if (interned.size < MAX_INTERNED) interned.set(key, shared)
+  }
+  return shared
+}
+
 /** IMAP form → stored form. Unknown `\Xyz` system-like flags keep their name without `\`. */
 export function toStoredFlags(imapFlags: Iterable<string>): string[] {
   const out: string[] = []
@@ -20,7 +40,7 @@ export function toStoredFlags(imapFlags: Iterable<string>): string[] {
       out.push(flag)
     }
   }
-  return out
+  return internFlags(out)
 }
 
 /** Stored form → IMAP form (`Seen` → `\Seen`); anything else is a keyword. */

@@ -10,7 +10,7 @@
 import {constants, lstat, readFile, rename, unlink, type FileHandle} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {DamagedError, errnoCode, InternalError, localIoError} from '../shared/errors.js'
-import {atomicWrite, fsyncDirectory} from '../shared/atomic-write.js'
+import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
 import {decodeEntry, fromExactnessTuple, scanEntries} from './mboxrd/index.js'
 import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
@@ -21,7 +21,7 @@ import {
   duplicateUids,
   emptyMetadata,
   parseMetadata,
-  serializeMetadata,
+  serializeMetadataChunks,
   structuralProblems,
   type ExactTuple,
   type FolderMetadata,
@@ -157,7 +157,7 @@ export class FolderStore implements TransactionHost {
       throw localIoError(error, 'create', this.paths.mbox)
     }
     const meta = emptyMetadata(uidValidity)
-    await atomicWrite(this.paths.imap, serializeMetadata(meta), {mode: 0o600})
+    await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta), {mode: 0o600})
     this.metadata = meta
     this.index.clear()
   }
@@ -196,7 +196,7 @@ export class FolderStore implements TransactionHost {
   async fold(journalId: string | undefined): Promise<void> {
     const meta = this.meta
     if (journalId !== undefined) meta.journalId = journalId
-    await atomicWrite(this.paths.imap, serializeMetadata(meta), {mode: 0o600})
+    await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta), {mode: 0o600})
     this.dirty = false
     await removeIfPresent(this.paths.journal)
     await fsyncDirectory(dirname(this.paths.imap))
@@ -306,7 +306,7 @@ export class FolderStore implements TransactionHost {
     }
     await out.close()
     const next: FolderMetadata = {...meta, messages: kept, exact}
-    await atomicWrite(this.paths.imapCompact, serializeMetadata(next), {mode: 0o600})
+    await atomicWriteChunks(this.paths.imapCompact, serializeMetadataChunks(next), {mode: 0o600})
     await this.closeReader()
     await this.finishCompaction()
     this.metadata = next

@@ -47,6 +47,8 @@ export type LockMode = 'exclusive' | 'shared'
 export interface AcquireOptions {
   /** Waiting for the lock is not supported: a held lock is refused at once with LockedError. */
   wait?: false
+  /** Another lock file in the root (default LOCK_FILE_NAME), e.g. the upload lock of upload-map.ts. */
+  fileName?: string
 }
 
 export interface AccountLock {
@@ -63,8 +65,8 @@ export interface AccountLock {
  *   conflicting lock: it names the writer's pid, or says that readers hold it.
  * @throws DamagedError if the lock file is a symlink; LocalIoError if it cannot be opened.
  */
-export async function acquireAccountLock(root: string, mode: LockMode, _options: AcquireOptions = {}): Promise<AccountLock> {
-  const path = join(root, LOCK_FILE_NAME)
+export async function acquireAccountLock(root: string, mode: LockMode, options: AcquireOptions = {}): Promise<AccountLock> {
+  const path = join(root, options.fileName ?? LOCK_FILE_NAME)
   const handle = await openLockFile(root, path, mode)
   try {
     const taken = await tryFlock(handle, mode === 'exclusive' ? LOCK_EX : LOCK_SH, path)

@@ -92,3 +92,23 @@ describe('structure', () => {
     expect(duplicateUids([...ok, {uid: 2, offset: 15, length: 5, flags: []}])).toEqual([2])
   })
 })
+
+describe('serializeMetadataChunks', () => {
+  it('produces the same text in pieces for large folders, with and without exactness records', () => {
+    const messages = Array.from({length: 10_000}, (_, i) => ({uid: i + 1, offset: i * 10, length: 10, flags: i % 3 === 0 ? ['Seen'] : []}))
+    const exact = new Map<number, [number, number, number | null, number, unknown]>()
+    for (let i = 5000; i < 10_000; i++) exact.set(i + 1, [i + 1, 8, null, 1, 0])
+    const meta: FolderMetadata = {uidValidity: 1, messages, exact, extraKeys: {}}
+    const text = serializeMetadata(meta)
+    const back = parseMetadata(text, P) as FolderMetadata
+    expect(back.messages).toEqual(messages)
+    expect(back.exact).toEqual(exact)
+    expect(parseMetadata(serializeMetadata({...meta, exact: new Map()}), P)).toMatchObject({messages})
+  })
+
+  it('shares one frozen flags array per distinct flag list', () => {
+    const meta = parseMetadata('{"version":3,"uid_validity":1,"messages":[{"uid":1,"offset":0,"length":5,"flags":["Seen"]},{"uid":2,"offset":5,"length":5,"flags":["Seen"]}]}', P) as FolderMetadata
+    expect(meta.messages[0]!.flags).toBe(meta.messages[1]!.flags)
+    expect(Object.isFrozen(meta.messages[0]!.flags)).toBe(true)
+  })
+})

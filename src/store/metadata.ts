@@ -7,6 +7,7 @@
  * key besides uid/offset/length/flags would make it crash: everything of ours is top level.
  */
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
+import {internFlags} from './flags.js'
 
 /** The newest `mailkeep.format` this version reads and writes. */
 export const METADATA_FORMAT = 1
@@ -126,26 +127,46 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
  * Serialises metadata in the fixed key order of docs/design.md: the small header first, so that
  * a reader can get at uid_validity and the server state without parsing the message list.
  * Exactness records are written in message order, only for messages that have one.
+ * Produced in pieces of a few thousand entries, so that writing a large folder never holds the
+ * whole text (atomicWriteChunks).
  */
-export function serializeMetadata(meta: FolderMetadata): string {
+export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string> {
   const ext: Record<string, unknown> = {format: METADATA_FORMAT, quoting: 'mboxrd'}
   if (meta.uidNext !== undefined) ext['uidnext'] = meta.uidNext
   if (meta.highestModseq !== undefined) ext['highestmodseq'] = meta.highestModseq
   if (meta.journalId !== undefined) ext['journal'] = meta.journalId
-
-  const parts: string[] = [`{"version":3,"uid_validity":${JSON.stringify(meta.uidValidity)},"mailkeep":${JSON.stringify(ext)},"messages":[`]
-  const entries = new Array<string>(meta.messages.length)
-  const records: string[] = []
-  for (let i = 0; i < meta.messages.length; i++) {
-    const m = meta.messages[i]!
-    entries[i] = `{"uid":${m.uid},"offset":${m.offset},"length":${m.length},"flags":${JSON.stringify(m.flags)}}`
-    const record = meta.exact.get(m.uid)
-    if (record !== undefined) records.push(JSON.stringify(record))
+  yield `{"version":3,"uid_validity":${JSON.stringify(meta.uidValidity)},"mailkeep":${JSON.stringify(ext)},"messages":[`
+  const {messages, exact} = meta
+  for (let start = 0; start < messages.length; start += CHUNK_ENTRIES) {
+    const end = Math.min(messages.length, start + CHUNK_ENTRIES)
+    const part = new Array<string>(end - start)
+    for (let i = start; i < end; i++) {
+      const m = messages[i]!
+      part[i - start] = `{"uid":${m.uid},"offset":${m.offset},"length":${m.length},"flags":${JSON.stringify(m.flags)}}`
+    }
+    yield (start === 0 ? '' : ',') + part.join(',')
   }
-  parts.push(entries.join(','), '],"mailkeep_messages":[', records.join(','), ']')
-  for (const [key, value] of Object.entries(meta.extraKeys)) parts.push(`,${JSON.stringify(key)}:${JSON.stringify(value)}`)
-  parts.push('}')
-  return parts.join('')
+  yield '],"mailkeep_messages":['
+  let first = true
+  for (let start = 0; start < messages.length; start += CHUNK_ENTRIES) {
+    const part: string[] = []
+    for (let i = start; i < Math.min(messages.length, start + CHUNK_ENTRIES); i++) {
+      const record = exact.get(messages[i]!.uid)
+      if (record !== undefined) part.push(JSON.stringify(record))
+    }
+    if (part.length === 0) continue
+    yield (first ? '' : ',') + part.join(',')
+    first = false
+  }
+  yield ']'
+  for (const [key, value] of Object.entries(meta.extraKeys)) yield `,${JSON.stringify(key)}:${JSON.stringify(value)}`
+  yield '}'
+}
+
+const CHUNK_ENTRIES = 4096
+
+export function serializeMetadata(meta: FolderMetadata): string {
+  return [...serializeMetadataChunks(meta)].join('')
 }
 
 /** The byte offset where the next entry goes: the end of the last (highest) entry. */
@@ -210,7 +231,7 @@ function parseEntry(value: unknown, index: number, path: string): MessageEntry {
   let flagList: string[] = []
   if (flags !== undefined) {
     if (!Array.isArray(flags) || !flags.every((f) => typeof f === 'string')) throw damaged(path, `has invalid flags in messages[${index}] (UID ${uid})`)
-    flagList = flags as string[]
+    flagList = internFlags(flags as string[])
   }
   return {uid, offset, length, flags: flagList}
 }

@@ -26,5 +26,6 @@ export {
   type AppendedCount,
 } from './exactness.js'
 export {separatorLine} from './from-line.js'
+export {readSenderFields, type SenderFields} from './header-fields.js'
 export {asctimeFromDate} from './date-asctime.js'
 export {HEADER_CAP} from './header-block.js'
