@@ -17,6 +17,8 @@ export interface BackupOptions {
   connect?: Connect
   /** For tests: retry policy after transient failures (default: docs/backup.md). */
   retry?: Partial<RetryPolicy>
+  /** `-vvv`: the IMAP layer logs every protocol line at debug level (secrets redacted). */
+  traceProtocol?: boolean
 }
 
 export interface RetryPolicy {
@@ -60,6 +62,8 @@ export interface FolderReport {
   /** UIDs that could not be saved, with the reason (never skipped silently). */
   failedMessages: Array<{uid: number; reason: string}>
   error?: ErrorSummary
+  /** Why nothing was done to a selected folder that did not fail, e.g. it vanished from the server. */
+  note?: string
 }
 
 export type AccountOutcome = 'ok' | 'incomplete' | 'failed' | 'skipped'

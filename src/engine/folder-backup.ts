@@ -1,0 +1,402 @@
+/**
+ * The backup of one folder (docs/backup.md, "The algorithm", "A folder"): skip it from STATUS
+ * when nothing changed, else EXAMINE, follow a UIDVALIDITY change, download what is missing,
+ * bring flags up to date, record the server state, commit, and in mirror mode remove what the
+ * server no longer has.
+ *
+ * One transaction per folder run. When the link breaks, a savepoint keeps every message
+ * appended so far, a NEW connection is opened with backoff, and the folder resumes: the plan is
+ * recomputed from a fresh EXAMINE and `has(uid)`, so nothing is fetched or stored twice.
+ */
+import type {Account, Config} from '../config/index.js'
+import type {FolderStatus, ImapSession, OpenedFolder} from '../imap/types.js'
+import {FolderStore} from '../store/folder-store.js'
+import type {AccountStore} from '../store/account-store.js'
+import type {FolderServerState} from '../store/metadata.js'
+import type {TransactionTuning} from '../store/tuning.js'
+import {IncompleteError, InterruptedError, LocalIoError, MissingFolderError, RemoteError} from '../shared/errors.js'
+import type {RunContext} from '../shared/context.js'
+import type {Logger} from '../shared/logger.js'
+import type {FolderReport, RetryPolicy} from './backup-types.js'
+import {
+  completeUpTo,
+  missingAbove,
+  missingOf,
+  statusCouldSkip,
+  unchangedOnServer,
+  validUidNext,
+  type BatchLimits,
+  type LocalState,
+  type SyncMode,
+} from './folder-plan.js'
+import {FolderRun} from './folder-run.js'
+import {syncFlags} from './flag-sync.js'
+import {downloadMessages, FolderChangedError} from './message-fetcher.js'
+import {localOnlyUids} from './mirror-cleanup.js'
+import {emptyFolderReport, errorSummary, folderSummary, secondsSince} from './report.js'
+import {backoffDelay, isRetryable, sleep} from './retry.js'
+import type {SessionPool} from './session-pool.js'
+
+/**
+ * Byte bound of one FETCH batch. The IMAP layer streams FETCH responses with backpressure and
+ * holds about one message at a time (docs/imap.md, "Buffering"; measured in docs/backup.md), so
+ * this is only a safety net, should a FETCH answer ever be held whole: with the default
+ * multi_fetch_size of 100, messages above 640 KiB are packed by their size (folder-plan.ts).
+ */
+export const BATCH_MAX_BYTES = 64 * 1024 * 1024
+
+export interface FolderEnv {
+  store: AccountStore
+  pool: SessionPool
+  account: Account
+  config: Config
+  refresh: boolean
+  retry: RetryPolicy
+  ctx: RunContext
+  /** The account's logger (bound to `account`). */
+  logger: Logger
+}
+
+export interface FolderJob {
+  name: string
+  /** From LIST-STATUS, when the server has it. */
+  status?: FolderStatus
+}
+
+export interface FolderResult {
+  report: FolderReport
+  /** A local I/O error (disk full): the run must end. */
+  stop?: boolean
+  /** Retries ran out without even a connection: the server cannot be reached now. */
+  unreachable?: boolean
+}
+
+/** Restarts after the UIDVALIDITY changed mid-folder, before the folder is given up. */
+const MAX_RESTARTS = 3
+
+export async function backupFolder(env: FolderEnv, job: FolderJob): Promise<FolderResult> {
+  const started = Date.now()
+  const report = emptyFolderReport(job.name)
+  const logger = env.logger.child({folder: job.name})
+  let folder: FolderStore
+  try {
+    // Opened here rather than through AccountStore.folder(), which keeps every folder (and its
+    // metadata) in memory until the account is closed; this one is released when done.
+    folder = await FolderStore.open(env.store.root, job.name, {mode: 'write', logger: env.logger, account: env.account.username})
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error
+    failReport(report, error, logger)
+    report.seconds = secondsSince(started)
+    return {report, stop: error instanceof LocalIoError}
+  }
+  const backup = new FolderBackup(env, job, folder, report, logger)
+  try {
+    return await backup.execute()
+  } finally {
+    backup.finish()
+    await folder.close().catch((error: unknown) => logger.warn(`could not close the folder cleanly: ${(error as Error).message}`))
+    report.seconds = secondsSince(started)
+  }
+}
+
+class FolderBackup {
+  private readonly run: FolderRun
+  private readonly mode: SyncMode
+  private readonly mirror: boolean
+  private firstAttempt = true
+  private announced = false
+
+  constructor(
+    private readonly env: FolderEnv,
+    private readonly job: FolderJob,
+    private readonly folder: FolderStore,
+    private readonly report: FolderReport,
+    private readonly logger: Logger,
+  ) {
+    const {config} = env
+    const tuning: TransactionTuning = {
+      strategy: config.downloadStrategy,
+      savepointMessages: config.tuning.savepointMessages,
+      savepointBytes: config.tuning.savepointBytes,
+      savepointSeconds: config.tuning.savepointSeconds,
+      delayAllMaxBytes: config.tuning.delayAllMaxBytes,
+    }
+    this.run = new FolderRun(folder, report, tuning, logger)
+    this.mirror = env.account.mirrorMode
+    this.mode = {flagsFollow: this.mirror || env.refresh, condstore: false}
+  }
+
+  finish(): void {
+    this.run.endProgress()
+    this.report.failedMessages = [...this.run.failed].map(([uid, reason]) => ({uid, reason}))
+    if (this.report.outcome === 'ok' && this.report.failedMessages.length > 0) {
+      const n = this.report.failedMessages.length
+      this.report.outcome = 'failed'
+      this.report.error = errorSummary(
+        new IncompleteError(`${n} message(s) could not be saved`, {hint: 'rerun: they are tried again; if one keeps failing, its reason says why'}),
+      )
+    }
+  }
+
+  async execute(): Promise<FolderResult> {
+    try {
+      return await this.attempts()
+    } catch (error) {
+      // An error while handling another one (a savepoint or commit on a full disk).
+      if (this.env.ctx.signal.aborted || error instanceof InterruptedError) throw error
+      return this.failed(error)
+    }
+  }
+
+  private async attempts(): Promise<FolderResult> {
+    const {pool, retry, ctx} = this.env
+    let budget = retry.attempts
+    let failures = 0
+    let restarts = 0
+    for (;;) {
+      let connected = false
+      try {
+        const session = await pool.session()
+        connected = true
+        this.mode.condstore = session.capabilities.condstore
+        if (this.firstAttempt) {
+          this.firstAttempt = false
+          if (await this.unchanged(session)) {
+            this.report.outcome = 'unchanged'
+            return {report: this.report}
+          }
+        }
+        await this.attempt(session)
+        return {report: this.report}
+      } catch (error) {
+        if (ctx.signal.aborted || error instanceof InterruptedError) {
+          await this.run.rollback().catch(() => {})
+          throw ctx.signal.aborted ? ctx.signal.reason : error
+        }
+        if (error instanceof FolderChangedError && restarts < MAX_RESTARTS) {
+          restarts++
+          await this.run.savepoint()
+          continue
+        }
+        if (error instanceof MissingFolderError) {
+          await this.keepWork()
+          this.logger.warn(`Folder '${this.job.name}' does not exist on server`)
+          this.logger.info(`Skipping backup for folder '${this.job.name}' as it does not exist`)
+          this.report.note = 'does not exist on the server (any more)'
+          return {report: this.report}
+        }
+        if (isRetryable(error)) {
+          pool.discard()
+          try {
+            await this.run.savepoint()
+          } catch (saveError) {
+            return this.failed(saveError)
+          }
+          if (this.run.progressed) {
+            // Work was saved since the last failure: a flaky link that still makes progress is
+            // not "failing", so the budget starts again. Each renewal needs a saved message.
+            this.run.progressed = false
+            budget = retry.attempts
+            failures = 0
+          }
+          if (budget <= 0) {
+            this.logger.error(`[${this.job.name}] giving up after ${retry.attempts} reconnect(s): ${(error as Error).message}`)
+            const result = await this.failed(error)
+            return connected ? result : {...result, unreachable: true}
+          }
+          budget--
+          failures++
+          const delay = backoffDelay(failures, retry)
+          this.logger.warn(
+            `[${this.job.name}] connection lost (${(error as Error).message}); reconnecting in ${(delay / 1000).toFixed(1)} s (${failures} of ${retry.attempts})`,
+          )
+          await sleep(delay, ctx.signal)
+          continue
+        }
+        return this.failed(error)
+      }
+    }
+  }
+
+  /** The fast path: STATUS says nothing changed, so the folder is not even selected. */
+  private async unchanged(session: ImapSession): Promise<boolean> {
+    const local = localState(this.folder)
+    let status = this.job.status
+    if (status === undefined && statusCouldSkip(local, this.mode)) {
+      try {
+        status = await session.status(this.job.name)
+      } catch (error) {
+        // STATUS is only a shortcut: a server that refuses it still gets the folder examined.
+        if (!(error instanceof RemoteError) || error instanceof MissingFolderError) throw error
+        this.logger.debug(`STATUS refused (${error.message}); examining the folder`)
+      }
+    }
+    if (!unchangedOnServer(local, status, this.mode)) return false
+    this.logger.debug(`[${this.job.name}] unchanged since the last run (UIDNEXT ${local.uidNext}); not selected`)
+    return true
+  }
+
+  private async attempt(session: ImapSession): Promise<void> {
+    const {account, config, ctx} = this.env
+    const before = localState(this.folder)
+    const qresync =
+      session.capabilities.qresync && before.exists && before.uidValidity !== undefined && before.highestModseq !== undefined
+        ? {uidValidity: before.uidValidity, highestModseq: before.highestModseq}
+        : undefined
+    const opened = await session.examine(this.job.name, qresync === undefined ? undefined : {qresync})
+    await this.adoptUidValidity(opened)
+
+    const state = localState(this.folder)
+    const complete = validUidNext(opened.uidNext) ? completeUpTo(state, opened) : undefined
+    const storedCount = this.folder.index.size
+    const storedBefore = this.mode.flagsFollow ? [...this.folder.index.keys()] : []
+    const has = (uid: number): boolean => this.run.has(uid)
+
+    // What is missing (docs/backup.md, "A folder", step 4), then the download (step 5).
+    let serverUids: Set<number> | undefined
+    let uids: number[]
+    if (opened.exists === 0) {
+      uids = []
+      serverUids = new Set()
+    } else if (complete !== undefined) {
+      uids = opened.uidNext > complete ? missingAbove(await session.searchUids({uidRange: `${complete}:*`}), complete, has) : []
+    } else {
+      const all = await session.searchUids()
+      uids = missingOf(all, has)
+      if (this.mirror) serverUids = new Set(all)
+    }
+    this.announce(uids.length)
+    const limits: BatchLimits = {messages: account.multiFetchSize, bytes: BATCH_MAX_BYTES, largeBytes: config.tuning.largeMessageBytes}
+    await downloadMessages(
+      {
+        run: this.run,
+        session,
+        folder: this.job.name,
+        uidValidity: opened.uidValidity,
+        limits,
+        resetSeen: account.resetSeenFlagsAfterFetch,
+        signal: ctx.signal,
+        logger: this.logger,
+      },
+      uids,
+    )
+
+    // Flags (step 6).
+    let vanished: number[] | undefined
+    if (qresync !== undefined && opened.vanished !== undefined && complete !== undefined) vanished = [...opened.vanished]
+    if (this.mode.flagsFollow) {
+      const flags = await syncFlags({
+        run: this.run,
+        session,
+        opened,
+        condstore: session.capabilities.condstore,
+        complete,
+        storedModseq: state.highestModseq,
+        storedBefore,
+        signal: ctx.signal,
+      })
+      this.logger.debug(`[${this.job.name}] flags checked (${flags.method}); ${this.report.flagUpdates} updated`)
+      if (vanished !== undefined) vanished.push(...flags.vanished)
+    }
+
+    // Mirror mode: what the server no longer has (step 7), found while the session is ours.
+    let toDelete: number[] = []
+    if (this.mirror) {
+      await this.run.savepoint() // so that this run's messages are among the stored ones
+      toDelete = await localOnlyUids({session, opened, stored: this.folder.index.keys(), storedCount, vanished, serverUids, complete})
+    }
+
+    // Server state (step 8): only when every message of the folder is saved, so that a message
+    // that failed is looked for again next time. Values are those of the EXAMINE, read before
+    // anything was fetched. With deletions pending, HIGHESTMODSEQ waits until they are done, so
+    // that a failed deletion is found again through VANISHED.
+    if (this.run.failed.size === 0) {
+      const next: FolderServerState = {}
+      if (validUidNext(opened.uidNext)) next.uidNext = opened.uidNext
+      if (opened.highestModseq !== undefined && toDelete.length === 0) next.highestModseq = opened.highestModseq
+      const changed = (next.uidNext !== undefined && next.uidNext !== state.uidNext) || (next.highestModseq !== undefined && next.highestModseq !== state.highestModseq)
+      if (changed) await this.run.setServerState(next)
+    }
+    await this.run.commit()
+
+    if (toDelete.length > 0) {
+      this.logger.info('Deleting messages only present locally', {messages: toDelete.length})
+      this.report.deleted += await this.folder.removeMessages(toDelete)
+      if (this.run.failed.size === 0 && opened.highestModseq !== undefined && opened.highestModseq !== state.highestModseq) {
+        await this.run.setServerState({highestModseq: opened.highestModseq})
+        await this.run.commit()
+      }
+    }
+  }
+
+  /** compat §4.6: a new folder starts empty; a changed UIDVALIDITY moves the old backup aside. */
+  private async adoptUidValidity(opened: OpenedFolder): Promise<void> {
+    if (!this.folder.exists) {
+      await this.folder.initialize(opened.uidValidity)
+      return
+    }
+    if (this.folder.uidValidity === opened.uidValidity) return
+    const old = this.folder.uidValidity
+    // Savepoints made under the old UIDVALIDITY stay: they move with the old backup.
+    await this.run.rollback()
+    this.report.renamedTo = await this.folder.renameAway()
+    this.logger.info(`[${this.job.name}] UIDVALIDITY changed from ${old} to ${opened.uidValidity}; the old backup is now '${this.report.renamedTo}' and the folder is downloaded again`)
+    await this.folder.initialize(opened.uidValidity)
+  }
+
+  private announce(count: number): void {
+    const name = this.job.name
+    if (count > 0) this.run.startProgress(this.env.ctx.progress, `${this.env.account.username}: ${name}`, count)
+    if (!this.announced) {
+      this.announced = true
+      if (count > 0) this.logger.info(`[${name}] ${count} new messages`)
+      else this.logger.debug(`[${name}] no new messages on server`)
+    } else if (count > 0) {
+      this.logger.info(`[${name}] resuming: ${count} message(s) still to download`)
+    }
+  }
+
+  /** Commits what is complete (without server state), e.g. before giving up on a folder. */
+  private async keepWork(): Promise<void> {
+    try {
+      await this.run.commit()
+    } catch (error) {
+      await this.run.rollback().catch(() => {})
+      if (error instanceof LocalIoError || error instanceof InterruptedError) throw error
+      this.logger.error(`could not commit the work done: ${(error as Error).message}`)
+    }
+  }
+
+  /**
+   * The folder failed. A broken link or a local I/O error rolls back to the last savepoint
+   * (nothing complete is lost: a savepoint was taken when the link broke); any other error
+   * (the server refused a command, damaged files) keeps what is complete. A local I/O error
+   * ends the run.
+   */
+  private async failed(error: unknown): Promise<FolderResult> {
+    if (error instanceof LocalIoError || isRetryable(error)) await this.run.rollback().catch(() => {})
+    else {
+      try {
+        await this.keepWork()
+      } catch (commitError) {
+        error = commitError
+      }
+    }
+    failReport(this.report, error, this.logger, isRetryable(error) ? 'rerun; the folder resumes from its last savepoint' : undefined)
+    return {report: this.report, stop: error instanceof LocalIoError}
+  }
+}
+
+function failReport(report: FolderReport, error: unknown, logger: Logger, defaultHint?: string): void {
+  report.outcome = 'failed'
+  report.error = folderSummary(error)
+  if (report.error.hint === undefined && defaultHint !== undefined) report.error.hint = defaultHint
+  const hint = report.error.hint === undefined ? '' : ` (${report.error.hint})`
+  logger.error(`[${report.folder}] backup failed: ${report.error.message}${hint}`)
+}
+
+function localState(folder: FolderStore): LocalState {
+  if (!folder.exists) return {exists: false}
+  const {uidNext, highestModseq} = folder.serverState
+  return {exists: true, uidValidity: folder.uidValidity, uidNext, highestModseq}
+}
