@@ -5,6 +5,10 @@
  *
  * A command implements exec(), which parses nothing itself and calls one engine function, and
  * renderText() for the human form of the same typed result that `--json` prints.
+ *
+ * Commands that run long set `showsProgress`: on a terminal they get a progress line
+ * (src/cli/progress-bar.ts) as their ProgressReporter, and log lines are routed through it so the
+ * two never interleave.
  */
 import {Command, Flags, Errors, type Interfaces} from '@oclif/core'
 import {homedir} from 'node:os'
@@ -14,6 +18,8 @@ import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import {InterruptedError, MailkeepError, toMailkeepError, UsageError, type StopSignal} from '../shared/errors.js'
 import {scrubSecrets} from '../shared/secrets.js'
 import {silentProgress, type ProgressReporter, type RunContext} from '../shared/context.js'
+import {ProgressBar, progressAllowed} from './progress-bar.js'
+import {exitLine} from './render/exit-meaning.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -28,11 +34,15 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
     quiet: Flags.boolean({char: 'q', description: 'print nothing but errors', helpGroup: 'GLOBAL', exclusive: ['verbose']}),
     verbose: Flags.boolean({char: 'v', description: 'log debugging detail', helpGroup: 'GLOBAL'}),
     json: Flags.boolean({description: 'print the result as JSON on stdout', helpGroup: 'GLOBAL'}),
-    'log-format': Flags.option({options: ['text', 'json'] as const, description: 'format of log lines on stderr', helpGroup: 'GLOBAL', default: 'text'})(),
+    // No oclif default: a log_format in the config applies only when the flag is not given.
+    'log-format': Flags.option({options: ['text', 'json'] as const, description: 'format of log lines on stderr [default: text]', helpGroup: 'GLOBAL'})(),
   }
 
   /** Commands that roll back on SIGINT/SIGTERM set this; others keep the default behaviour. */
   static handlesSignals = false
+
+  /** Commands that show a progress line on a terminal set this (see progress-bar.ts). */
+  static showsProgress = false
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
@@ -41,6 +51,8 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
   private abort = new AbortController()
   private signalHandlers: Array<[StopSignal, () => void]> = []
   private resultExitCode: ExitCodeValue = ExitCode.OK
+  private progressBar: ProgressBar | undefined
+  private logFormat: LogFormat = 'text'
 
   /** Calls one engine function and returns its typed result. */
   protected abstract exec(): Promise<R>
@@ -73,14 +85,42 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
-    const level: LogLevel = this.flags.quiet ? 'error' : this.flags.verbose ? 'debug' : 'info'
-    this.logger = createLogger({level, format: this.flags['log-format'] as LogFormat})
+    this.setupOutput(this.flags['log-format'] ?? 'text')
     if ((this.ctor as typeof BaseCommand).handlesSignals) this.installSignalHandlers()
-    this.ctx = {logger: this.logger, progress: this.makeProgress(), signal: this.abort.signal}
+  }
+
+  /**
+   * Applies the config file's `log_format` (docs/config.md) when `--log-format` was not given:
+   * the logger (and ctx) are rebuilt. Call it right after loading the config.
+   */
+  protected useConfigLogFormat(format: LogFormat | undefined): void {
+    if (format === undefined || this.flags['log-format'] !== undefined || format === this.logFormat) return
+    this.setupOutput(format)
+  }
+
+  /** Builds the logger, the progress reporter and ctx for one log format. */
+  private setupOutput(format: LogFormat): void {
+    this.progressBar?.stop()
+    this.progressBar = undefined
+    this.logFormat = format
+    const level: LogLevel = this.flags.quiet ? 'error' : this.flags.verbose ? 'debug' : 'info'
+    const settings = {quiet: this.flags.quiet, json: this.flags.json, logFormat: format}
+    if ((this.ctor as typeof BaseCommand).showsProgress && progressAllowed(process.stderr, settings)) {
+      this.progressBar = new ProgressBar(process.stderr)
+    }
+    const bar = this.progressBar
+    this.logger = createLogger({level, format, ...(bar === undefined ? {} : {write: (line: string) => bar.log(line)})})
+    this.ctx = {logger: this.logger, progress: bar ?? this.makeProgress(), signal: this.abort.signal}
+  }
+
+  /** Removes the progress line for good, before the result or an error is printed. */
+  protected stopProgress(): void {
+    this.progressBar?.stop()
   }
 
   async run(): Promise<void> {
     const result = await this.exec()
+    this.stopProgress()
     if (this.flags.json) this.out(JSON.stringify(result, null, 2))
     else {
       const text = this.renderText(result)
@@ -95,6 +135,7 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
   }
 
   override async catch(error: Error & {exitCode?: number}): Promise<void> {
+    this.stopProgress()
     const failure = asMailkeepError(error)
     process.exitCode = failure.exitCode
     const json = this.flags?.json ?? process.argv.includes('--json')
@@ -105,6 +146,8 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
     }
     let text = `mailkeep: error: ${failure.message}\n`
     if (failure.hint !== undefined) text += `hint: ${failure.hint}\n`
+    // What an interruption did (rolled back to the last savepoint) and that a rerun continues.
+    else if (failure instanceof InterruptedError) text += `${exitLine(failure.exitCode)}\n`
     if (failure.exitCode === ExitCode.INTERNAL) {
       const original = failure.cause instanceof Error ? failure.cause : failure
       text = `mailkeep: internal error: ${original.stack ?? original.message}\nThis is a bug in mailkeep; please report it with the output above.\n`
@@ -113,6 +156,7 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
   }
 
   override async finally(error: Error | undefined): Promise<void> {
+    this.stopProgress()
     for (const [signal, handler] of this.signalHandlers) process.off(signal, handler)
     this.signalHandlers = []
     await super.finally(error)
@@ -123,6 +167,7 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
       const handler = (): void => {
         if (this.abort.signal.aborted) {
           // A second signal: stop now. The store is crash-safe; the next run repairs the tail.
+          this.stopProgress()
           process.exit(signal === 'SIGINT' ? ExitCode.SIGINT : ExitCode.SIGTERM)
         }
         this.logger?.warn(`received ${signal}: rolling back to the last savepoint`)

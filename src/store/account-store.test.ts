@@ -64,3 +64,21 @@ describe('AccountStore', () => {
     await expect(AccountStore.open(join(base, 'none'), {mode: 'read', logger: silentLogger})).rejects.toBeInstanceOf(UsageError)
   })
 })
+
+describe('open folders', () => {
+  it('are forgotten by the account once closed, and rolled back if the account closes first', async () => {
+    const root = join(base, 'me')
+    const store = await AccountStore.open(root, {mode: 'write', logger: silentLogger})
+    const a = await store.folder('A')
+    await a.initialize(1)
+    await a.close()
+    expect((store as unknown as {open: Set<unknown>}).open.size).toBe(0)
+    const b = await store.folder('B')
+    await b.initialize(1)
+    const tx = await b.begin()
+    await tx.append({uid: 1, flags: [], internalDate: null}, Buffer.from('Subject: x\r\n\r\nbody\r\n'))
+    await store.close()
+    expect(tx.isOpen).toBe(false)
+    expect(await readdir(root)).not.toContain('B.imap.journal')
+  })
+})

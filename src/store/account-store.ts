@@ -46,9 +46,13 @@ export class AccountStore {
     return new AccountStore(root, options.mode, options.logger, lock, options.account)
   }
 
-  /** Opens (and recovers) a folder by its server name; it need not exist yet. */
+  /**
+   * Opens (and recovers) a folder by its server name; it need not exist yet. Close it when done
+   * with it: the account keeps track of open folders only so that close() can roll back a
+   * transaction left open, and a closed folder's metadata is freed.
+   */
   async folder(name: string): Promise<FolderStore> {
-    const folder = await FolderStore.open(this.root, name, {mode: this.mode, logger: this.logger, account: this.account})
+    const folder = await FolderStore.open(this.root, name, {mode: this.mode, logger: this.logger, account: this.account, onClose: (f) => this.open.delete(f)})
     this.open.add(folder)
     return folder
   }

@@ -50,6 +50,8 @@ export interface OpenFolderOptions {
   logger: Logger
   /** Used in hints, e.g. "mailkeep local repair <account> <folder>". */
   account?: string
+  /** Called when the folder is closed (AccountStore stops tracking it, so its memory is freed). */
+  onClose?: (folder: FolderStore) => void
 }
 
 export interface StoredMessage {
@@ -92,6 +94,7 @@ export class FolderStore implements TransactionHost {
     readonly mode: OpenMode,
     logger: Logger,
     private readonly account: string | undefined,
+    private readonly onClose: ((folder: FolderStore) => void) | undefined,
   ) {
     this.relativePath = encodeFolderPath(name)
     this.paths = folderPaths(root, this.relativePath)
@@ -100,7 +103,7 @@ export class FolderStore implements TransactionHost {
 
   /** Opens a folder (it need not exist yet) and runs recovery. */
   static async open(root: string, name: string, options: OpenFolderOptions): Promise<FolderStore> {
-    const folder = new FolderStore(root, name, options.mode, options.logger, options.account)
+    const folder = new FolderStore(root, name, options.mode, options.logger, options.account, options.onClose)
     await checkNoSymlinks(root, `${folder.relativePath}.mbox`)
     await folder.load()
     return folder
@@ -220,6 +223,16 @@ export class FolderStore implements TransactionHost {
   }
 
   /**
+   * At most the first `maxBytes` of the entry (separator line included): for readers that need
+   * only the header block (`local list`), so a large message is never read whole.
+   */
+  async readEntryHead(uid: number, maxBytes: number): Promise<Buffer> {
+    const entry = this.index.get(uid)
+    if (entry === undefined) throw new InternalError(`UID ${uid} is not in folder '${this.name}'`)
+    return this.readRange(entry.offset, Math.min(entry.length, maxBytes))
+  }
+
+  /**
    * The message as the server sent it when mailkeep stored it; for entries written by
    * imap-backup, its stored text (LF line endings, trailing newline), as imap-backup reads it.
    */
@@ -314,9 +327,14 @@ export class FolderStore implements TransactionHost {
     return remove.size
   }
 
+  /** Rolls back an open transaction and closes the files. The folder can be opened again. */
   async close(): Promise<void> {
-    if (this.transaction?.isOpen) await this.transaction.rollback()
-    await this.closeReader()
+    try {
+      if (this.transaction?.isOpen) await this.transaction.rollback()
+      await this.closeReader()
+    } finally {
+      this.onClose?.(this)
+    }
   }
 
   // ---------------------------------------------------------------------------------------

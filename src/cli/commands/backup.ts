@@ -1,0 +1,57 @@
+import {Flags} from '@oclif/core'
+import {runBackup} from '../../engine/backup.js'
+import type {BackupReport} from '../../engine/backup-types.js'
+import {loadConfig} from '../../config/index.js'
+import {BaseCommand} from '../base-command.js'
+import {renderBackupSummary} from '../render/backup-summary.js'
+
+/**
+ * `mailkeep backup` (also what runs when no command is given, as in imap-backup): backs up the
+ * active accounts of the config file. docs/commands/backup.md documents flags, output and exit
+ * codes.
+ */
+export default class Backup extends BaseCommand<typeof Backup, BackupReport> {
+  static override summary = 'back up the configured accounts (the default command)'
+
+  static override description = [
+  'Downloads what is new in every selected folder of each active account into MBOXRD files, committing savepoints as it goes, and prints a summary. Ctrl-C (SIGINT) or SIGTERM rolls the current folder back to its last savepoint; the next run continues from there.',
+  'Exit status: 0 done; 4 incomplete (rerun); 5 another run holds the lock; 111 connection or login failed; 130/143 interrupted. See docs/exit-codes.md and docs/commands/backup.md.',
+].join('\n\n')
+
+  static override examples = [
+    '<%= config.bin %> backup',
+    '<%= config.bin %> backup --accounts me@example.com,work@example.com',
+    '<%= config.bin %> backup --refresh --json > report.json',
+  ]
+
+  static override flags = {
+    accounts: Flags.string({char: 'a', description: 'comma-separated usernames to back up (default: every active account)'}),
+    refresh: Flags.boolean({char: 'r', description: 'in keep-all mode, also bring the flags of stored messages up to date'}),
+  }
+
+  static override handlesSignals = true
+  static override showsProgress = true
+
+  protected override async exec(): Promise<BackupReport> {
+    const config = await loadConfig(this.configPath)
+    this.useConfigLogFormat(config.logFormat)
+    for (const warning of config.warnings) this.logger.warn(warning)
+    const accounts = parseAccountList(this.flags.accounts)
+    const report = await runBackup({config, refresh: this.flags.refresh, ...(accounts === undefined ? {} : {accounts})}, this.ctx)
+    this.setExitCode(report.exitCode)
+    return report
+  }
+
+  protected override renderText(report: BackupReport): string {
+    return renderBackupSummary(report, {quiet: this.flags.quiet})
+  }
+}
+
+/** `a@x, b@y` → ['a@x', 'b@y']; undefined when the flag is absent. */
+function parseAccountList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  return value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '')
+}
