@@ -1,0 +1,565 @@
+/**
+ * `mailkeep setup` end to end: the real CLI (bin/run.js → dist/) on a pseudo-terminal, driven
+ * with keystrokes, against a private Dovecot for the connection test and the folder list.
+ * Covers compat §9.2 items 93–106 plus mailkeep's own promises: the file is written only when
+ * something changed (0600 in a 0700 directory), a password typed in is never on the screen,
+ * and an imap-backup config can be imported without touching it.
+ */
+import {existsSync} from 'node:fs'
+import {chmod, mkdir, readFile, stat, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+import {afterAll, beforeAll, describe, it, type TestContext} from 'vitest'
+import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
+import {ensureFolder, listFolders} from '../support/mail-seed.js'
+import {runCli} from '../support/cli.js'
+import {makeTempDir, removeTempDir} from '../support/temp-dir.js'
+import {Terminal} from './terminal.js'
+
+let dovecot: DovecotInstance
+let alice: TestUser
+let bob: TestUser
+let carol: TestUser
+
+beforeAll(async () => {
+  dovecot = await startDovecot()
+  ;[alice, bob, carol] = dovecot.users as [TestUser, TestUser, TestUser]
+  for (const folder of ['Work', 'Archive']) await ensureFolder(dovecot, alice, folder)
+})
+
+afterAll(async () => {
+  await dovecot?.stop()
+})
+
+/**
+ * The tests run concurrently (each CLI spends most of its time starting up), at most
+ * CONCURRENT terminals at a time so that a loaded 2-core machine keeps up with the keystrokes.
+ */
+const CONCURRENT = 3
+let running = 0
+const queue: Array<() => void> = []
+
+async function slot(): Promise<() => void> {
+  if (running >= CONCURRENT) await new Promise<void>((resolve) => queue.push(resolve))
+  running++
+  return () => {
+    running--
+    queue.shift()?.()
+  }
+}
+
+interface Scene {
+  /** The test's HOME: a private temp dir, removed when the test ends. */
+  home: string
+  /** `mailkeep setup --config <config> ...` on a new terminal; stopped when the test ends. */
+  setup(config: string, ...extra: string[]): Terminal
+}
+
+/** Per test (not afterEach: the tests run concurrently), cleaned up by the test's own hook. */
+async function scene(ctx: TestContext): Promise<Scene> {
+  const release = await slot()
+  const home = await makeTempDir('mailkeep-setup-')
+  const terminals: Terminal[] = []
+  ctx.onTestFinished(async () => {
+    for (const t of terminals) await t.close()
+    await removeTempDir(home)
+    release()
+  })
+  return {
+    home,
+    setup(config, ...extra) {
+      const t = Terminal.start(['setup', '--config', config, ...extra], {env: {HOME: home, MAILKEEP_CONFIG: undefined}})
+      terminals.push(t)
+      return t
+    },
+  }
+}
+
+function account(user: TestUser, localPath: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    username: user.user,
+    password: user.password,
+    local_path: localPath,
+    server: dovecot.host,
+    connection_options: {port: dovecot.port, ssl: false},
+    ...extra,
+  }
+}
+
+async function writeJson(path: string, content: unknown): Promise<string> {
+  await mkdir(dirname(path), {recursive: true, mode: 0o700})
+  await writeFile(path, `${JSON.stringify(content, null, 2)}\n`, {mode: 0o600})
+  await chmod(path, 0o600)
+  return path
+}
+
+interface SavedAccount {
+  username: string
+  password?: string
+  [key: string]: unknown
+}
+
+async function readConfig(path: string): Promise<{accounts: SavedAccount[]; download_strategy: string; version: string}> {
+  return JSON.parse(await readFile(path, 'utf8')) as {accounts: SavedAccount[]; download_strategy: string; version: string}
+}
+
+async function mode(path: string): Promise<string> {
+  return ((await stat(path)).mode & 0o777).toString(8)
+}
+
+async function exitCode(t: Terminal): Promise<number | null> {
+  return (await t.exited).code
+}
+
+/**
+ * The next complete screen with this title: header, notices and the menu with its key help
+ * (a keystroke also redraws the old menu, which must not count). Returns it from the title on.
+ */
+async function nextScreen(t: Terminal, title: 'Main Menu' | 'Account' | 'Global Options'): Promise<string> {
+  const text = await t.waitFor(new RegExp(`mailkeep - ${title}\\*?\\n[\\s\\S]*⏎ select`))
+  return text.slice(text.lastIndexOf(`mailkeep - ${title}`))
+}
+
+/** Ticks (or unticks) `names` in the checkbox list on the screen with ↓ and Space, then Enter. */
+async function toggleFolders(t: Terminal, names: readonly string[]): Promise<void> {
+  const screen = await t.waitFor(/Folders (NOT )?to back up[^\n]*\n(?:.*\n)*.*⏎ submit/)
+  const items = screen
+    .split(/\r?\n/)
+    .map((line) => /^[❯ ]?\s*[◯◉] (.*?)\s*$/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined)
+  let at = 0
+  for (const name of names) {
+    const index = items.indexOf(name)
+    if (index < 0) throw new Error(`${name} is not in the list ${items.join(', ')}`)
+    const steps = index - at
+    t.press(...Array<'down' | 'up'>(Math.abs(steps)).fill(steps > 0 ? 'down' : 'up'), 'space')
+    at = index
+    await t.waitFor(new RegExp(`❯◉ ${name}|❯◯ ${name}`))
+  }
+  t.press('enter')
+}
+
+describe.concurrent('mailkeep setup', () => {
+  it('with no config file shows the main menu, and quit exits 0 writing nothing (§9.2 93, 94)', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = join(home, 'missing', 'config.json')
+    const t = setup(config)
+    const screen = await nextScreen(t, 'Main Menu')
+    expect(screen).toContain('mailkeep - Main Menu')
+    expect(screen).toContain('(not created yet)')
+    expect(screen).not.toContain('save and exit')
+    await t.choose('quit')
+    expect(await exitCode(t)).toBe(0)
+    expect(existsSync(dirname(config))).toBe(false)
+  })
+
+  it('add account creates the directory (0700) and saves the username in a 0600 file (§9.2 104, 105)', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = join(home, 'new', 'dir', 'config.json')
+    const t = setup(config)
+    await t.choose('add account')
+    await t.waitFor('email address of the account')
+    t.answer('not an address')
+    await t.waitFor('enter an email address')
+    t.press('clearLine')
+    t.answer('new.user@example.com')
+    const header = await nextScreen(t, 'Account')
+    expect(header).toContain('mailkeep - Account*')
+    expect(header).toMatch(/^email +new\.user@example\.com$/m)
+    expect(header).toMatch(/^password +\(unset\)$/m)
+    expect(header).toMatch(/^include +\(all folders\)$/m)
+    await t.choose('back to main menu')
+    const menu = await nextScreen(t, 'Main Menu')
+    expect(menu).toMatch(/1\. new\.user@example\.com \*/)
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+    expect(t.text()).toContain(`Saved '${config}' (1 account)`)
+
+    expect(await mode(dirname(config))).toBe('700')
+    expect(await mode(config)).toBe('600')
+    const saved = await readConfig(config)
+    expect(saved.version).toBe('2.2')
+    expect(saved.accounts).toEqual([
+      {username: 'new.user@example.com', password: '', status: 'active', local_path: join(dirname(config), 'new.user_example.com'), multi_fetch_size: 100},
+    ])
+    expect(saved.download_strategy).toBe('delay_metadata')
+  })
+
+  it('saves a changed email and backup path; refuses those of another account; shows connection options as JSON (§9.2 95–98, 101)', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'cfg', 'config.json'), {
+      version: '2.2',
+      accounts: [account(alice, join(home, 'alice')), account(bob, join(home, 'bob'))],
+    })
+    const t = setup(config)
+    await t.choose(alice.user)
+    let header = await nextScreen(t, 'Account')
+    expect(header).toContain('mailkeep - Account\n')
+    expect(header).toMatch(new RegExp(`^email +${alice.user}$`, 'm'))
+    expect(header).toMatch(/^password +\*{8}$/m)
+    expect(header).toContain(`connection options  '{"port":${dovecot.port},"ssl":false}'`)
+
+    await t.choose('modify email')
+    await t.waitFor('? email')
+    t.answer(bob.user)
+    header = await nextScreen(t, 'Account')
+    expect(header).toContain('There is already an account set up with that email address')
+    expect(header).toContain('mailkeep - Account\n')
+
+    await t.choose('modify email')
+    await t.waitFor('? email')
+    t.answer('alice.new@example.test')
+    header = await nextScreen(t, 'Account')
+    expect(header).toContain('mailkeep - Account*')
+    expect(header).toMatch(/^email +alice\.new@example\.test$/m)
+
+    await t.choose('modify backup path')
+    await t.waitFor('? backup path')
+    t.answer(join(home, 'bob'))
+    header = await nextScreen(t, 'Account')
+    expect(header).toContain(`The path '${join(home, 'bob')}' is used by another account (${bob.user})`)
+
+    await t.choose('modify backup path')
+    await t.waitFor('? backup path')
+    t.answer('new/path')
+    header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^path +new\/path$/m)
+
+    await t.choose('back to main menu')
+    const menu = await nextScreen(t, 'Main Menu')
+    expect(menu).toMatch(/1\. alice\.new@example\.test \*/)
+    expect(menu).toMatch(new RegExp(`2\\. ${bob.user.replace('.', '\\.')} *$`, 'm'))
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+
+    const saved = await readConfig(config)
+    expect(saved.accounts[0]).toEqual({...account(alice, 'new/path'), username: 'alice.new@example.test', status: 'active', multi_fetch_size: 100})
+    expect(Object.keys(saved.accounts[0]!)).toEqual(['username', 'password', 'status', 'local_path', 'server', 'connection_options', 'multi_fetch_size'])
+    expect(saved.accounts[1]).toEqual({...account(bob, join(home, 'bob')), status: 'active', multi_fetch_size: 100})
+    // The stored passwords were never drawn.
+    expect(t.raw()).not.toContain(alice.password)
+    expect(t.raw()).not.toContain(bob.password)
+  })
+
+  it('test connection prints Connection successful, a wrong password the error without the password; exit without saving keeps the file byte-identical (§9.2 99)', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'config.json'), {version: '2.2', accounts: [account(alice, join(home, 'alice'))], download_strategy: 'delay_metadata'})
+    const before = await readFile(config)
+    const mtime = (await stat(config)).mtimeMs
+    const wrong = 'Wrong-Secret-7d1e'
+    const t = setup(config)
+    await t.choose(alice.user)
+    await t.choose('test connection')
+    await t.waitFor(/^Connection successful$/m)
+
+    // A mismatch offers a retry; declining keeps the password.
+    await t.choose('modify password')
+    await t.waitFor('? password')
+    t.answer('first-Try-1111')
+    await t.waitFor('? repeat the password')
+    t.answer('second-Try-2222')
+    await t.waitFor('The passwords do not match. Try again?')
+    t.answer('y')
+    await t.waitFor('? password')
+    t.answer(wrong)
+    await t.waitFor('? repeat the password')
+    t.answer(wrong)
+    let header = await nextScreen(t, 'Account')
+    expect(header).toContain('Password changed')
+    expect(header).toContain('mailkeep - Account*')
+
+    await t.choose('test connection')
+    header = await t.waitFor(/^Connection failed: .+$/m)
+    expect(header).not.toContain('Connection successful')
+
+    await t.choose('back to main menu')
+    await t.choose('exit without saving changes')
+    expect(await exitCode(t)).toBe(0)
+    expect(t.text()).toContain(`Changes discarded; '${config}' was not written`)
+    expect((await readFile(config)).equals(before)).toBe(true)
+    expect((await stat(config)).mtimeMs).toBe(mtime)
+
+    const screen = t.raw()
+    for (const secret of [wrong, 'first-Try-1111', 'second-Try-2222', alice.password]) expect(screen).not.toContain(secret)
+    // Masked input: one '*' per character was drawn instead.
+    expect(t.text()).toContain(`? password (empty to cancel) ${'*'.repeat(wrong.length)}`)
+  })
+
+  it('a password typed in is stored as the plain password, works before saving, and never appears on the screen', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'config.json'), {version: '2.2', accounts: [account(carol, join(home, 'carol'), {password: ''})]})
+    const t = setup(config)
+    await t.choose(carol.user)
+    let header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^password +\(unset\)$/m)
+    await t.choose('modify password')
+    await t.waitFor('? password')
+    t.answer(carol.password)
+    await t.waitFor('? repeat the password')
+    t.answer(carol.password)
+    header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^password +\*{8}$/m)
+    await t.choose('test connection')
+    await t.waitFor(/^Connection successful$/m)
+    await t.choose('back to main menu')
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+
+    const saved = await readConfig(config)
+    expect(saved.accounts[0]!.password).toBe(carol.password)
+    expect(t.raw()).not.toContain(carol.password)
+  })
+
+  it('edits connection options (malformed JSON refused, empty clears), mode, status, multi-fetch, inclusion and password source', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'config.json'), {version: '2.2', accounts: [account(alice, join(home, 'alice'))]})
+    const t = setup(config)
+    await t.choose(alice.user)
+
+    await t.choose('modify connection options')
+    await t.waitFor('? connection options as JSON')
+    t.answer('{"port": 143')
+    let header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^Malformed JSON, not changed: /m)
+    expect(header).toContain(`connection options  '{"port":${dovecot.port},"ssl":false}'`)
+
+    await t.choose('modify connection options')
+    await t.waitFor('? connection options as JSON')
+    t.answer('{"port": "abc"}')
+    header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^Not changed: .*connection_options\.port.*must be a port number/m)
+
+    await t.choose('modify connection options')
+    await t.waitFor('? connection options as JSON')
+    t.answer('')
+    header = await nextScreen(t, 'Account')
+    expect(header).toContain('Connection options removed')
+    expect(header).not.toContain('connection options  ')
+
+    await t.choose('modify connection options')
+    await t.waitFor('? connection options as JSON')
+    t.answer(`{"port": ${dovecot.port}, "ssl": false, "open_timeout": 5}`)
+    header = await nextScreen(t, 'Account')
+    expect(header).toContain(`connection options  '{"port":${dovecot.port},"ssl":false,"open_timeout":5}'`)
+
+    await t.choose('toggle mode (keep all emails / mirror emails)')
+    header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^mode +mirror emails$/m)
+    expect(header).toContain('Mirror mode: messages and folders that are gone from the server')
+
+    await t.choose('change status (active / archived / offline)')
+    header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^status +archived/m)
+
+    await t.choose('modify multi-fetch size')
+    await t.waitFor('? messages per fetch request')
+    t.answer('0')
+    await t.waitFor('enter a whole number of 1 or more')
+    t.press('clearLine')
+    t.answer('50')
+    header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^multi-fetch +50$/m)
+
+    await t.choose('toggle folder inclusion mode (include / exclude)')
+    header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^exclude +\(none: all folders are backed up\)$/m)
+    expect(header).toContain('choose folders to exclude')
+
+    await t.choose('toggle resetting unread flags after download')
+    header = await nextScreen(t, 'Account')
+    expect(header).toContain('changes to unread flags will be reset after download')
+
+    await t.choose('change password source')
+    await t.waitFor(/Where does mailkeep get the password\?\n❯ stored in the config file[\s\S]*⏎ select/)
+    t.press('down', 'down')
+    await t.waitFor(/❯ an environment variable \(password_env\)[\s\S]*⏎ select/)
+    t.press('enter')
+    await t.waitFor('? name of the environment variable')
+    t.answer('MAIL_PW')
+    header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^password +from the environment variable MAIL_PW$/m)
+    expect(header).toContain('Note: password_env is a mailkeep extension; imap-backup cannot load a config that uses it')
+
+    await t.choose('back to main menu')
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+    expect(t.text()).toContain(`Note: it uses mailkeep extension keys (${alice.user}: password_env); imap-backup cannot load it`)
+
+    const saved = await readConfig(config)
+    expect(saved.accounts[0]).toEqual({
+      username: alice.user,
+      password_env: 'MAIL_PW',
+      status: 'archived',
+      local_path: join(home, 'alice'),
+      folder_blacklist: true,
+      mirror_mode: true,
+      server: dovecot.host,
+      connection_options: {port: dovecot.port, ssl: false, open_timeout: 5},
+      multi_fetch_size: 50,
+      reset_seen_flags_after_fetch: true,
+    })
+  })
+
+  it('an account without a folders key: choosing from the live list marks it modified and saves the choice (§9.2 102, 103)', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'config.json'), {version: '2.2', accounts: [account(alice, join(home, 'alice'))]})
+    const t = setup(config)
+    await t.choose(alice.user)
+    await t.choose('choose folders to include')
+    const list = await t.waitFor('⏎ submit')
+    for (const folder of ['INBOX', 'Work', 'Archive']) expect(list).toMatch(new RegExp(`[◯◉] ${folder}$`, 'm'))
+    await toggleFolders(t, ['Work', 'Archive'])
+    const header = await nextScreen(t, 'Account')
+    expect(header).toContain('mailkeep - Account*')
+    await t.choose('back to main menu')
+    await t.waitFor(`1. ${alice.user} *`)
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+
+    const serverOrder = (await listFolders(dovecot, alice)).map((f) => f.name).filter((n) => n === 'Work' || n === 'Archive')
+    expect((await readConfig(config)).accounts[0]!['folders']).toEqual(serverOrder)
+  })
+
+  it('drops configured folders that are gone from the server, with a notice', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'config.json'), {version: '2.2', accounts: [account(alice, join(home, 'alice'), {folders: ['Work', 'Gone Folder']})]})
+    const t = setup(config)
+    await t.choose(alice.user)
+    let header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^include +Work, Gone Folder$/m)
+    await t.choose('choose folders to include')
+    const list = await t.waitFor('⏎ submit')
+    expect(list).toContain("Removed from the selection (no longer on the server): 'Gone Folder'")
+    expect(list).toMatch(/◉ Work$/m)
+    t.press('enter')
+    header = await nextScreen(t, 'Account')
+    expect(header).toContain("Removed from the selection (no longer on the server): 'Gone Folder'")
+    expect(header).toMatch(/^include +Work$/m)
+    expect(header).toContain('mailkeep - Account*')
+    await t.choose('back to main menu')
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+    expect((await readConfig(config)).accounts[0]!['folders']).toEqual(['Work'])
+  })
+
+  it('global options: choosing direct with the arrow keys saves download_strategy "direct" (§9.2 106); delete account asks first', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'config.json'), {version: '2.2', accounts: [account(alice, join(home, 'alice'))]})
+    const t = setup(config)
+    await t.choose('modify global options')
+    let screen = await nextScreen(t, 'Global Options')
+    expect(screen).toContain('mailkeep - Global Options')
+    expect(screen).toMatch(/^download strategy +delay_metadata$/m)
+    await t.choose('change download strategy')
+    screen = await t.waitFor(/\? Download strategy\n[\s\S]*⏎ select/)
+    expect(screen).toMatch(/❯ delay_metadata: delay writing metadata \(default\)/)
+    expect(screen).toContain('Messages go to the mbox at once')
+    t.press('down')
+    screen = await t.waitFor(/❯ direct: write straight to disk[\s\S]*⏎ select/)
+    expect(screen).toContain('Every message is committed on its own')
+    t.press('enter')
+    screen = await nextScreen(t, 'Global Options')
+    expect(screen).toMatch(/^download strategy +direct$/m)
+    await t.choose('back to main menu')
+
+    await t.choose(alice.user)
+    await t.choose('delete account')
+    await t.waitFor(`Delete the account ${alice.user}? (Its backup files are kept.) (y/N)`)
+    t.answer('y')
+    const menu = await nextScreen(t, 'Main Menu')
+    expect(menu).toContain(`Account ${alice.user} deleted`)
+    expect(menu).not.toMatch(/\d\. alice@/)
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+    const saved = await readConfig(config)
+    expect(saved.download_strategy).toBe('direct')
+    expect(saved.accounts).toEqual([])
+  })
+
+  it('--import shows an imap-backup config, saves it as mailkeep\'s config and leaves the imap-backup file untouched', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const source = await writeJson(join(home, '.imap-backup', 'config.json'), {
+      version: '2.1',
+      accounts: [
+        {username: alice.user, password: alice.password, local_path: join(home, '.imap-backup', 'alice'), folders: [{name: 'INBOX'}, {name: 'Work'}], server: dovecot.host, connection_options: `{"port":${dovecot.port},"ssl":false}`, multi_fetch_size: 1},
+        {username: 'me@icloud.com', password: 'icloud-Pw-93ab1f', local_path: join(home, '.imap-backup', 'me_icloud.com'), mirror_mode: true, multi_fetch_size: 1, reset_seen_flags_after_fetch: true},
+      ],
+      download_strategy: 'direct',
+    })
+    const sourceBytes = await readFile(source)
+    const sourceMtime = (await stat(source)).mtimeMs
+    const config = join(home, '.mailkeep', 'config.json')
+    // `~` as a quoted argument reaches mailkeep unexpanded: setup expands it (HOME is the temp dir).
+    const t = setup(config, '--import', '~/.imap-backup/config.json')
+    const summary = await t.waitFor(`Save these accounts to '${config}'?`)
+    expect(summary).toContain('mailkeep - Import from imap-backup')
+    expect(summary).toContain('Accounts to import (2):')
+    expect(summary).toMatch(new RegExp(`^ +email +${alice.user}$`, 'm'))
+    expect(summary).toMatch(/^ +include +INBOX, Work$/m)
+    expect(summary).toMatch(/^ +server +imap\.mail\.me\.com \(the provider's server\)$/m)
+    expect(summary).toMatch(/^ +mode +mirror emails$/m)
+    expect(summary).toContain('download strategy: direct (was delay_metadata)')
+    t.press('enter')
+    expect(await exitCode(t)).toBe(0)
+    expect(t.text()).toContain(`Saved '${config}' (2 accounts)`)
+
+    expect((await readFile(source)).equals(sourceBytes)).toBe(true)
+    expect((await stat(source)).mtimeMs).toBe(sourceMtime)
+    expect(await mode(config)).toBe('600')
+    expect(await mode(dirname(config))).toBe('700')
+    const saved = await readConfig(config)
+    expect(saved.version).toBe('2.2')
+    expect(saved.download_strategy).toBe('direct')
+    expect(saved.accounts.map((a) => a.username)).toEqual([alice.user, 'me@icloud.com'])
+    expect(saved.accounts[0]).toMatchObject({folders: ['INBOX', 'Work'], connection_options: {port: dovecot.port, ssl: false}, multi_fetch_size: 1})
+    expect(saved.accounts[1]).toMatchObject({mirror_mode: true, reset_seen_flags_after_fetch: true, password: 'icloud-Pw-93ab1f'})
+    expect(t.raw()).not.toContain(alice.password)
+    expect(t.raw()).not.toContain('icloud-Pw-93ab1f')
+  })
+
+  it('without a terminal it refuses with a usage error (exit 2) and writes nothing', async (ctx) => {
+    const {expect} = ctx
+    const {home} = await scene(ctx)
+    const config = join(home, 'cfg', 'config.json')
+    const result = await runCli(['setup', '--config', config], {env: {HOME: home, MAILKEEP_CONFIG: undefined}})
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('mailkeep: error: setup is interactive and needs a terminal')
+    expect(existsSync(dirname(config))).toBe(false)
+  })
+
+  it('import from the main menu skips accounts already configured; Ctrl-C leaves without saving (exit 130)', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const source = await writeJson(join(home, '.imap-backup', 'config.json'), {
+      version: '2.2',
+      accounts: [account(alice, join(home, 'ib-alice')), account(bob, join(home, 'ib-bob'))],
+    })
+    const config = await writeJson(join(home, '.mailkeep', 'config.json'), {version: '2.2', accounts: [account(alice, join(home, 'alice'))]})
+    const before = await readFile(config)
+    const t = setup(config)
+    await t.choose('import an imap-backup config')
+    await t.waitFor('? imap-backup config file')
+    t.press('enter')
+    const summary = await t.waitFor('Import these accounts?')
+    expect(summary).toContain(`from  ${source}`)
+    expect(summary).toContain('Accounts to import (1):')
+    expect(summary).toContain(`${alice.user}: already configured`)
+    t.answer('y')
+    const menu = await nextScreen(t, 'Main Menu')
+    expect(menu).toMatch(new RegExp(`2\\. ${bob.user.replace('.', '\\.')} \\*`))
+    expect(menu).toContain('choose "save and exit" to write them')
+    t.press('ctrlC')
+    expect(await exitCode(t)).toBe(130)
+    expect(t.text()).toContain(`Setup interrupted; '${config}' was not written`)
+    expect((await readFile(config)).equals(before)).toBe(true)
+  })
+})
