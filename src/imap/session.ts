@@ -30,6 +30,7 @@ import type {
   FlagChanges,
   FolderStatus,
   ImapSession,
+  MessageHeaderFields,
   MessageSummary,
   Namespaces,
   OpenedFolder,
@@ -293,6 +294,31 @@ export class FlowSession implements ImapSession {
         size: merged.size ?? merged.body.length,
         source: merged.body,
       }
+    }
+  }
+
+  fetchHeaderFields(uidSet: string, fields: readonly string[]): AsyncIterable<MessageHeaderFields> {
+    checkUidSet(uidSet)
+    // RFC 3501 §9 header-fld-name is an astring; we send only plain field names as atoms.
+    if (fields.length === 0 || fields.some((f) => !/^[!-9;-~]+$/.test(f) || /[()"{\\%*\]]/.test(f))) {
+      throw new InternalError(`invalid header field list ${JSON.stringify(fields)}`)
+    }
+    const section: WireNode[] = [{type: 'ATOM', value: 'HEADER.FIELDS'}, fields.map((f): WireNode => ({type: 'ATOM', value: f}))]
+    return this.headerFields(uidSet, this.items(['UID'], false, {type: 'ATOM', value: 'BODY.PEEK', section}))
+  }
+
+  private async *headerFields(uidSet: string, items: WireNode[]): AsyncGenerator<MessageHeaderFields, void, undefined> {
+    const inSet = uidSetMatcher(uidSet)
+    const partial = new Map<number, FetchData>()
+    for await (const data of this.stream('UID FETCH', uidSet, items)) {
+      if (data.uid === undefined || !inSet(data.uid)) continue
+      const merged = merge(partial.get(data.uid), data)
+      if (merged.headerFields === undefined) {
+        partial.set(data.uid, merged)
+        continue
+      }
+      partial.delete(data.uid)
+      yield {uid: data.uid, headers: merged.headerFields}
     }
   }
 

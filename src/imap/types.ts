@@ -134,6 +134,13 @@ export interface MessageSummary {
   modseq?: string
 }
 
+/** Selected header fields of one message (RFC 3501 §6.4.5 `BODY[HEADER.FIELDS (…)]`). */
+export interface MessageHeaderFields {
+  uid: number
+  /** The fields as the server sent them (folded lines, CRLF), ending with the empty line. */
+  headers: Buffer
+}
+
 export interface FlagChanges {
   changed: Array<{uid: number; flags: string[]}>
   /** With QRESYNC (VANISHED modifier): UIDs expunged since changedSince. */
@@ -174,6 +181,12 @@ export interface ImapSession {
    * yielded as they arrive. The caller bounds the set (count and bytes).
    */
   fetchMessages(uidSet: string): AsyncIterable<FetchedMessage>
+  /**
+   * Only the named header fields of a UID set (BODY.PEEK[HEADER.FIELDS (…)]: no bodies, never
+   * sets \Seen), e.g. Message-ID and Date to recognise messages (`local repair`). Optional so
+   * that test fakes of the session need not have it; the real session always does.
+   */
+  fetchHeaderFields?(uidSet: string, fields: readonly string[]): AsyncIterable<MessageHeaderFields>
   /** One large message streamed in chunks (never held whole); null if the UID is gone. */
   downloadMessage(uid: number): Promise<{summary: MessageSummary; chunks: AsyncIterable<Buffer>} | null>
   /** FLAGS of a UID set; with changedSince (CONDSTORE) only the changed ones (+ VANISHED with QRESYNC). */

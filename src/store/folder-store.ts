@@ -12,7 +12,7 @@ import {dirname} from 'node:path'
 import {DamagedError, errnoCode, InternalError, localIoError} from '../shared/errors.js'
 import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
-import {decodeEntry, fromExactnessTuple, scanEntries} from './mboxrd/index.js'
+import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries} from './mboxrd/index.js'
 import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
 import {checkNoSymlinks, ensureFolderDirectory, openNoFollow, resolveInside} from './safe-path.js'
 import {JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, type JournalContents} from './journal.js'
@@ -62,6 +62,8 @@ export interface StoredMessage {
 
 const FROM_ = Buffer.from('From ')
 const COPY_CHUNK = 1024 * 1024
+/** Largest read of readEntryHeads(). */
+const HEAD_WINDOW = 1024 * 1024
 
 export function folderPaths(root: string, relativePath: string): FolderPaths {
   const base = resolveInside(root, relativePath)
@@ -233,18 +235,84 @@ export class FolderStore implements TransactionHost {
   }
 
   /**
+   * readEntryHead() for every message, in metadata order, reading neighbouring entries together
+   * in windows of at most 1 MiB: a folder of small messages costs one read per window, a large
+   * message never more than `maxBytes`. A yielded head is valid until the next one is asked for.
+   */
+  async *readEntryHeads(maxBytes: number): AsyncGenerator<{uid: number; head: Buffer}, void, undefined> {
+    const messages = this.messages
+    for (let i = 0; i < messages.length; ) {
+      const start = messages[i]!.offset
+      let end = start + Math.min(messages[i]!.length, maxBytes)
+      let j = i + 1
+      for (; j < messages.length; j++) {
+        const m = messages[j]!
+        const headEnd = m.offset + Math.min(m.length, maxBytes)
+        if (m.offset < end || headEnd - start > HEAD_WINDOW) break
+        end = headEnd
+      }
+      const window = await this.readRange(start, end - start)
+      for (let k = i; k < j; k++) {
+        const m = messages[k]!
+        yield {uid: m.uid, head: window.subarray(m.offset - start, m.offset - start + Math.min(m.length, maxBytes))}
+      }
+      i = j
+    }
+  }
+
+  /**
    * The message as the server sent it when mailkeep stored it; for entries written by
    * imap-backup, its stored text (LF line endings, trailing newline), as imap-backup reads it.
    */
   async readMessage(uid: number): Promise<StoredMessage> {
-    const raw = await this.readEntry(uid)
     const tuple = this.metadata?.exact.get(uid)
+    const entry = this.index.get(uid)
+    if (tuple !== undefined && entry !== undefined && entry.length > COPY_CHUNK) return this.readLargeExact(uid, entry, tuple)
+    const raw = await this.readEntry(uid)
     try {
       const record = tuple === undefined ? undefined : fromExactnessTuple(tuple, `${this.paths.imap}, UID ${uid}`).record
       return {bytes: decodeEntry(raw, record), exact: record !== undefined}
     } catch (error) {
       throw this.damaged(`message UID ${uid} in '${this.paths.mbox}' cannot be decoded: ${(error as Error).message}`, error)
     }
+  }
+
+  /**
+   * readMessage() of a large entry written by mailkeep: decoded while it is read in chunks, into
+   * one buffer of the record's size, so the whole entry is never held beside the message (restore
+   * of a 50 MB message holds one copy of it here, not two). Same result, same checks.
+   */
+  private async readLargeExact(uid: number, entry: MessageEntry, tuple: ExactTuple): Promise<StoredMessage> {
+    const context = `${this.paths.imap}, UID ${uid}`
+    const fail = (error: unknown): DamagedError => this.damaged(`message UID ${uid} in '${this.paths.mbox}' cannot be decoded: ${(error as Error).message}`, error)
+    let decoder: MboxrdDecoder
+    let out: Buffer
+    try {
+      const {record} = fromExactnessTuple(tuple, context)
+      decoder = new MboxrdDecoder(record)
+      out = Buffer.allocUnsafe(record.size)
+    } catch (error) {
+      throw fail(error)
+    }
+    let filled = 0
+    // The decoder refuses to produce more than record.size bytes, so `out` cannot overflow.
+    const put = (pieces: Buffer[]): void => {
+      for (const piece of pieces) filled += piece.copy(out, filled)
+    }
+    for (let done = 0; done < entry.length; done += COPY_CHUNK) {
+      const chunk = await this.readRange(entry.offset + done, Math.min(COPY_CHUNK, entry.length - done))
+      try {
+        put(decoder.push(chunk))
+      } catch (error) {
+        throw fail(error)
+      }
+    }
+    try {
+      put(decoder.end())
+    } catch (error) {
+      throw fail(error)
+    }
+    return {bytes: filled === out.length ? out : out.subarray(0, filled), exact: true}
   }
 
   /**

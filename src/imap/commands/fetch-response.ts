@@ -15,6 +15,8 @@ export interface FetchData {
   modseq?: string
   /** BODY[] or BODY[]<origin> (RFC 3501 §7.4.2); null for NIL. */
   body?: Buffer | null
+  /** BODY[HEADER.FIELDS (…)] (RFC 3501 §6.4.5): the header fields asked for. */
+  headerFields?: Buffer
   bodyOrigin?: number
 }
 
@@ -51,8 +53,15 @@ export function parseFetch(untagged: ImapResponse): FetchData {
         break
       }
       case 'BODY': {
-        // Only the whole message: BODY[] and its partial form BODY[]<origin>.
-        if (!key.section || key.section.length !== 0) break
+        if (key.section && key.section.length > 0) {
+          // BODY[HEADER.FIELDS (…)]: the fields fetchHeaderFields() asked for.
+          const part = key.section[0]
+          if (part !== null && part !== undefined && !Array.isArray(part) && String(part.value ?? '').toUpperCase() === 'HEADER.FIELDS') {
+            data.headerFields = body(value) ?? Buffer.alloc(0)
+          }
+          break
+        }
+        // Otherwise only the whole message: BODY[] and its partial form BODY[]<origin>.
         data.body = body(value)
         if (key.partial && typeof key.partial[0] === 'number') data.bodyOrigin = key.partial[0]
         break

@@ -1,0 +1,40 @@
+/**
+ * Opening an account's backup and one of its folders for the `local` commands: read-only
+ * (shared lock, design.md I5), server names accepted, compat's `Folder '<f>' not found`.
+ */
+import {lstat} from 'node:fs/promises'
+import {requireLocalPath, type Account, type Config} from '../config/index.js'
+import type {RunContext} from '../shared/context.js'
+import {errnoCode, UsageError} from '../shared/errors.js'
+import type {AccountStore} from '../store/account-store.js'
+import {FolderStore} from '../store/folder-store.js'
+import {openAccountStore} from './account-access.js'
+
+/** The account's backup opened read-only, or undefined when it has no backup directory yet. */
+export async function openStoreIfPresent(config: Config, account: Account, ctx: RunContext): Promise<AccountStore | undefined> {
+  try {
+    await lstat(requireLocalPath(config, account))
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined
+    throw error
+  }
+  return openAccountStore(config, account, 'read', ctx)
+}
+
+/**
+ * A backed-up folder by its server name, opened read-only (recovery runs in memory only; a
+ * damaged folder throws DamagedError naming the repair command, exit 6).
+ */
+export async function openLocalFolder(store: AccountStore | undefined, account: Account, name: string, ctx: RunContext): Promise<FolderStore> {
+  if (store === undefined) throw folderNotFound(name, account)
+  const folder = await FolderStore.open(store.root, name, {mode: 'read', logger: ctx.logger.child({account: account.username}), account: account.username})
+  if (!folder.exists) {
+    await folder.close()
+    throw folderNotFound(name, account)
+  }
+  return folder
+}
+
+function folderNotFound(name: string, account: Account): UsageError {
+  return new UsageError(`Folder '${name}' not found`, {hint: `\`mailkeep local folders ${account.username}\` lists the backed-up folders (by their server names)`})
+}

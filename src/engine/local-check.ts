@@ -1,0 +1,87 @@
+/**
+ * `mailkeep local check`: the integrity checker (src/store/integrity.ts, compat §4.5) on every
+ * folder of the selected accounts, each account under its shared lock. Nothing is written, not
+ * even to a damaged folder: the findings say what is wrong and which command repairs it.
+ *
+ * The result keeps imap-backup's JSON shape (`[{account, folders: [{name, result}]}]`, `result`
+ * "OK" or the first error) and adds every finding.
+ */
+import {selectAccounts, type Config} from '../config/index.js'
+import type {RunContext} from '../shared/context.js'
+import {throwIfAborted} from '../shared/context.js'
+import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
+import {checkAccount, type Finding, type FindingCode, type Severity} from '../store/integrity.js'
+import {openStoreIfPresent} from './local-access.js'
+import {repairCommand} from './repair-command.js'
+
+export interface CheckFinding {
+  code: FindingCode
+  severity: Severity
+  message: string
+  file: string
+  /** The command that repairs it, or null when no mailkeep command can. */
+  repair: string | null
+}
+
+export interface CheckedFolder {
+  /** The server's folder name. */
+  name: string
+  /** "OK" when there is no error (warnings may remain), else the first error's message. */
+  result: string
+  findings: CheckFinding[]
+}
+
+export interface CheckedAccount {
+  account: string
+  folders: CheckedFolder[]
+}
+
+export interface LocalCheckOptions {
+  config: Config
+  /** `--accounts`: usernames (default: every configured account). */
+  accounts?: readonly string[]
+  /** `--config` as given, repeated in the repair commands. */
+  configFlag?: string
+}
+
+export async function checkAccounts(options: LocalCheckOptions, ctx: RunContext): Promise<CheckedAccount[]> {
+  const accounts = selectAccounts(options.config, options.accounts)
+  const out: CheckedAccount[] = []
+  for (const account of accounts) {
+    throwIfAborted(ctx.signal)
+    // An account without a backup path (or directory) has no backup to check.
+    const store = account.localPath === undefined ? undefined : await openStoreIfPresent(options.config, account, ctx)
+    if (store === undefined) {
+      out.push({account: account.username, folders: []})
+      continue
+    }
+    try {
+      const repair = (folder: string): string => repairCommand(account.username, folder, {configFlag: options.configFlag})
+      const folders = await checkAccount(store.root, {repairCommand: repair, signal: ctx.signal})
+      out.push({account: account.username, folders: folders.map((f) => checkedFolder(f.name, f.findings))})
+    } finally {
+      await store.close()
+    }
+  }
+  return out
+}
+
+export function checkedFolder(name: string, findings: readonly Finding[]): CheckedFolder {
+  const firstError = findings.find((f) => f.severity === 'error')
+  return {
+    name,
+    result: firstError === undefined ? 'OK' : firstError.message,
+    findings: findings.map((f) => ({code: f.code, severity: f.severity, message: f.message, file: f.file, repair: f.repair ?? null})),
+  }
+}
+
+/**
+ * The exit status of a check: 6 (DAMAGED) when any folder has an error, 7 when the only errors
+ * are files of a newer mailkeep, else 0 (warnings do not fail a check).
+ */
+export function checkExitCode(accounts: readonly CheckedAccount[]): ExitCodeValue {
+  const errors = accounts.flatMap((a) => a.folders.flatMap((f) => f.findings.filter((x) => x.severity === 'error')))
+  if (errors.length === 0) return ExitCode.OK
+  if (errors.every((e) => e.code === 'newer-format')) return ExitCode.UNSUPPORTED_FORMAT
+  return ExitCode.DAMAGED
+}
