@@ -1,0 +1,68 @@
+import {Args, Flags} from '@oclif/core'
+import {loadConfig} from '../../config/index.js'
+import {runRestore} from '../../engine/restore.js'
+import type {TransferReport} from '../../engine/transfer-types.js'
+import {BaseCommand} from '../base-command.js'
+import {renderTransferSummary} from '../render/transfer-summary.js'
+
+/**
+ * `mailkeep restore EMAIL`: uploads the account's backup to its server or to another configured
+ * account (docs/commands/restore.md). The backup is only read; a rerun uploads nothing twice.
+ */
+export default class Restore extends BaseCommand<typeof Restore, TransferReport> {
+  static override summary = "upload an account's backup to its server (or to another account)"
+
+  static override description = [
+    "Uploads every folder of the account's backup (the -<uidvalidity> copies left by UIDVALIDITY changes included), or the --folders given, creating folders as needed, with the stored flags and the original INTERNALDATE. Messages arrive byte for byte as they were backed up. A server folder that already holds other mail (another UIDVALIDITY) is left untouched: the folder is restored into <name>-<uidvalidity> instead. The backup itself is never changed, and running restore again uploads nothing twice (also on servers without UIDPLUS, and after a crash).",
+    'Exit status: 0 done; 4 some messages were not uploaded (listed, e.g. larger than the server\'s APPENDLIMIT); 5 a backup or another upload of this account is running; 6 the backup is damaged; 111 connection or login failed; 130/143 interrupted (rerun to continue). See docs/commands/restore.md.',
+  ].join('\n\n')
+
+  static override examples = [
+    '<%= config.bin %> restore me@example.com',
+    '<%= config.bin %> restore me@example.com --folders INBOX,Sent',
+    '<%= config.bin %> restore old@example.com --to new@example.net --prefix Archive/old',
+  ]
+
+  static override args = {email: Args.string({description: 'the account whose backup is restored', required: true})}
+
+  static override flags = {
+    to: Flags.string({description: 'upload to this other configured account instead of the account\'s own server'}),
+    prefix: Flags.string({char: 'd', description: "destination prefix put before every folder name (default: the destination's personal namespace prefix)"}),
+    delimiter: Flags.string({description: "destination hierarchy delimiter (default: the destination server's)"}),
+    folders: Flags.string({description: 'comma-separated local folders to restore (default: all)'}),
+  }
+
+  static override handlesSignals = true
+  static override showsProgress = true
+
+  protected override async exec(): Promise<TransferReport> {
+    const config = await loadConfig(this.configPath)
+    this.useConfigLogFormat(config.logFormat)
+    for (const warning of config.warnings) this.logger.warn(warning)
+    const {to, prefix, delimiter, folders} = this.flags
+    const report = await runRestore(
+      {
+        config,
+        account: this.args.email,
+        ...(to === undefined ? {} : {to}),
+        ...(prefix === undefined ? {} : {prefix}),
+        ...(delimiter === undefined ? {} : {delimiter}),
+        ...(folders === undefined ? {} : {folders: splitList(folders)}),
+      },
+      this.ctx,
+    )
+    this.setExitCode(report.exitCode)
+    return report
+  }
+
+  protected override renderText(report: TransferReport): string {
+    return renderTransferSummary(report, {quiet: this.flags.quiet, all: this.flags.verbose})
+  }
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+}

@@ -1,0 +1,109 @@
+/**
+ * Which destination folder a backed-up folder is restored into (compat §7, without its local
+ * side effects; docs/commands/restore.md, "Folder clashes"):
+ *
+ * 1. a folder of the clash chain (`name`, `name-<uidvalidity>`, `name-<uidvalidity>-1`, …) that an
+ *    earlier restore of this backup folder went to (the `.restore` map says so, and its
+ *    UIDVALIDITY is still the one recorded): that one, so a rerun continues where it was;
+ * 2. otherwise along the chain: a missing folder is created and used; an empty one is used as it
+ *    is; `name` itself is used when it is the folder the backup came from (restore into the
+ *    account's own server, same UIDVALIDITY); a folder whose every message is a byte-identical
+ *    copy of a backed-up message (a restore whose map was lost, a server that renumbered the
+ *    folder) is not "other mail" either: its messages are adopted; any other folder holds other
+ *    mail — a *clash* — and is left untouched: the next name of the chain is tried.
+ *
+ * imap-backup renames the LOCAL backup to `name-<uidvalidity>` and rewrites its UIDVALIDITY and
+ * UIDs in place; mailkeep never writes the backup: only the server side and the map change.
+ */
+import type {FolderStatus, ImapSession} from '../imap/types.js'
+import {MissingFolderError} from '../shared/errors.js'
+import type {FolderStore} from '../store/folder-store.js'
+import type {UploadMap} from '../store/upload-map.js'
+import {clashName} from './folder-mapping.js'
+import {statusCreating} from './transfer-run.js'
+import {findCopies} from './uploader-adopt.js'
+import type {TransferFolderReport} from './transfer-types.js'
+
+/** Enough for a folder restored again and again into clashing folders. */
+const MAX_CHAIN = 1000
+
+export interface RestoreTargetInput {
+  session: ImapSession
+  folder: FolderStore
+  map: UploadMap
+  /** Destination user (map key). */
+  user: string
+  /** The name the naming rule gives. */
+  name: string
+  /** The destination is the account's own server. */
+  ownServer: boolean
+  report: TransferFolderReport
+  signal: AbortSignal
+}
+
+export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<string> {
+  const {session, folder, map, user, name, ownServer, report} = input
+  const validity = folder.uidValidity!
+  const chain = (n: number): string => (n < 0 ? name : clashName(name, validity, n))
+
+  // 1. where an earlier restore of this backup went
+  for (let n = -1; n < MAX_CHAIN; n++) {
+    const candidate = chain(n)
+    const entry = map.entry(user, candidate) // in memory: looking along the whole chain is cheap
+    if (entry === undefined || entry.sourceUidValidity !== validity) continue
+    const status = await statusOrMissing(session, candidate)
+    if (status !== undefined && status.uidValidity === entry.destinationUidValidity) {
+      if (n >= 0) report.clash = await clashOf(session, name)
+      return candidate
+    }
+  }
+
+  // 2. imap-backup's rules along the chain
+  for (let n = -1; n < MAX_CHAIN; n++) {
+    const candidate = chain(n)
+    const {status, created} = await statusCreating(session, candidate)
+    if (created) {
+      report.created = true
+      // Normally empty now; if CREATE found a folder after all, the rules below still apply.
+      if ((status.messages ?? 0) === 0) return candidate
+    }
+    if ((status.messages ?? 0) === 0) return candidate
+    if (n < 0 && ownServer && status.uidValidity === validity) return candidate
+    if (await holdsOnlyCopies(input, candidate, status)) return candidate
+    if (n < 0) report.clash = {folder: candidate, uidValidity: status.uidValidity ?? 0}
+  }
+  throw new Error(`no free folder name after '${chain(MAX_CHAIN - 1)}'`)
+}
+
+/**
+ * Whether every message of `candidate` is a copy of a backed-up message; if so they are recorded
+ * in the map (adopted). Only tried when the folder is not larger than the backup folder.
+ */
+async function holdsOnlyCopies(input: RestoreTargetInput, candidate: string, status: FolderStatus): Promise<boolean> {
+  const {session, folder, map, user, report} = input
+  const sourceUids = [...new Set(folder.messages.map((m) => m.uid))]
+  if ((status.messages ?? 0) > sourceUids.length) return false
+  const opened = await session.examine(candidate)
+  const destUids = await session.searchUids()
+  if (destUids.length === 0 || destUids.length > sourceUids.length) return destUids.length === 0
+  const found = await findCopies(session, folder, sourceUids, destUids, () => false, input.signal)
+  if (found.size !== destUids.length) return false
+  map.reset(user, candidate, folder.uidValidity!, opened.uidValidity)
+  map.record(user, candidate, [...found])
+  report.adopted += found.size
+  return true
+}
+
+async function statusOrMissing(session: ImapSession, folder: string): Promise<FolderStatus | undefined> {
+  try {
+    return await session.status(folder)
+  } catch (error) {
+    if (error instanceof MissingFolderError) return undefined
+    throw error
+  }
+}
+
+async function clashOf(session: ImapSession, name: string): Promise<{folder: string; uidValidity: number} | undefined> {
+  const status = await statusOrMissing(session, name)
+  return status === undefined ? undefined : {folder: name, uidValidity: status.uidValidity ?? 0}
+}

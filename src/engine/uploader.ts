@@ -1,0 +1,456 @@
+/**
+ * Uploading one backed-up folder into one destination folder, idempotently (docs/upload-maps.md).
+ * Shared by restore, copy, mirror and migrate; they differ only in the UploadPolicy.
+ *
+ * One attempt, on one session (the caller retries on a new connection after a broken link; every
+ * step is safe to repeat):
+ *
+ * 1. SELECT the destination; the map entry counts only for this source UIDVALIDITY and this
+ *    destination UIDVALIDITY, else it starts afresh (compat §8 step 3, without emptying anything);
+ * 2. a pending intent (an earlier run stopped between APPEND and recording it) is resolved by
+ *    looking for those messages on the destination, at or above the intent's lower bound;
+ * 3. copies gone from the destination are forgotten, so restore and mirror upload them again;
+ * 4. mirror: copies whose source message is gone from the backup are deleted — only those;
+ * 5. restore into the folder the backup came from: the same UID under the same UIDVALIDITY is the
+ *    same message (compat §7 step 1), checked against the recorded size;
+ * 6. destination messages that are byte-identical copies of unmapped source messages are adopted
+ *    into the map instead of being uploaded again;
+ * 7. copy, mirror: the flags of mapped copies are set to the stored ones;
+ * 8. the rest is appended in batches: the batch's intent first (fsynced), then each APPEND with
+ *    its flags and INTERNALDATE, then the new UIDs (APPENDUID, or found again without UIDPLUS).
+ *
+ * The backup is only read. The map records progress through its journal: a batch costs one
+ * fsync, never a rewrite of the whole map.
+ */
+import {compactUidSet} from '../imap/index.js'
+import type {ImapSession, OpenedFolder} from '../imap/types.js'
+import {DamagedError, RemoteError} from '../shared/errors.js'
+import {throwIfAborted, type ProgressReporter} from '../shared/context.js'
+import type {Logger} from '../shared/logger.js'
+import type {FolderStore} from '../store/folder-store.js'
+import type {UploadMap} from '../store/upload-map.js'
+import type {TransferFolderReport, UploadTuning} from './transfer-types.js'
+import {FlagPolicy, keywordsOf, sameFlagSet} from './uploader-flags.js'
+import {findCopies, subjectFromBackup} from './uploader-adopt.js'
+import {locateCopies, type MatchSubject} from './uploader-match.js'
+import {crlfHash, knownUploadSize, readUploadMessage, type UploadMessage} from './uploader-message.js'
+import {ascending, slices} from './uid-set.js'
+
+export interface UploadPolicy {
+  /** copy, mirror: the flags of copies follow the stored flags. */
+  syncFlags: boolean
+  /** mirror: copies whose source message is gone from the backup are deleted. */
+  deleteGone: boolean
+  /** restore, mirror: a copy gone from the destination is uploaded again (copy, migrate: it stays gone). */
+  reuploadMissing: boolean
+  /** restore into the account's own server: same UIDVALIDITY and UID mean the same message. */
+  sameUidsAreCopies: boolean
+}
+
+/** What survives the attempts of one folder (counters count real events only once). */
+export class FolderUploadState {
+  readonly skipped = new Map<number, string>()
+  readonly dropped = new Map<number, {flags: string[]; reason: string}>()
+  readonly notes = new Set<string>()
+  /** Messages appended but not found again (no UIDPLUS): the intent is kept for the next run. */
+  unresolved = 0
+}
+
+export interface FolderUploadInput {
+  source: FolderStore
+  map: UploadMap
+  /** Destination user (the map's key). */
+  user: string
+  destination: string
+  session: ImapSession
+  policy: UploadPolicy
+  tuning: UploadTuning
+  report: TransferFolderReport
+  state: FolderUploadState
+  signal: AbortSignal
+  progress: ProgressReporter
+  logger: Logger
+}
+
+const FLAG_SLICE = 5000
+const SUMMARY_SLICE = 5000
+
+export async function uploadFolder(input: FolderUploadInput): Promise<void> {
+  const run = new FolderUpload(input)
+  await run.run()
+}
+
+class FolderUpload {
+  private readonly source: FolderStore
+  private readonly session: ImapSession
+  private readonly map: UploadMap
+  private readonly user: string
+  private readonly dest: string
+  private readonly report: TransferFolderReport
+  private readonly logger: Logger
+  private opened!: OpenedFolder
+  private flags!: FlagPolicy
+  /** Destination UID → source UID, for the entry. */
+  private readonly reverse = new Map<number, number>()
+  private destUids: number[] = []
+  private destSet = new Set<number>()
+
+  constructor(private readonly input: FolderUploadInput) {
+    this.source = input.source
+    this.session = input.session
+    this.map = input.map
+    this.user = input.user
+    this.dest = input.destination
+    this.report = input.report
+    this.logger = input.logger
+  }
+
+  private get entryMap(): ReadonlyMap<number, number> {
+    return this.map.entry(this.user, this.dest)?.map ?? new Map()
+  }
+
+  async run(): Promise<void> {
+    const {source, session, policy, signal} = this.input
+    this.opened = await session.select(this.dest)
+    this.flags = new FlagPolicy(this.opened.permanentFlags)
+    const sourceValidity = source.uidValidity!
+    const entry = this.map.entry(this.user, this.dest)
+    if (entry === undefined || entry.sourceUidValidity !== sourceValidity || entry.destinationUidValidity !== this.opened.uidValidity) {
+      if (entry !== undefined && entry.map.size > 0) {
+        this.logger.info(`the upload map of '${this.dest}' is for another UIDVALIDITY (source ${entry.sourceUidValidity}, destination ${entry.destinationUidValidity}); starting a new one: copies already there are found by comparing them`)
+      }
+      this.map.reset(this.user, this.dest, sourceValidity, this.opened.uidValidity)
+    }
+    for (const [s, d] of this.entryMap) this.reverse.set(d, s)
+    this.destUids = this.opened.exists > 0 ? (await session.searchUids()).sort(ascending) : []
+    this.destSet = new Set(this.destUids)
+
+    await this.resolvePending()
+    this.forgetMissing(policy.reuploadMissing)
+    if (policy.deleteGone) await this.deleteGone()
+    if (policy.sameUidsAreCopies && sourceValidity === this.opened.uidValidity) await this.matchSameUids()
+    throwIfAborted(signal)
+    await this.adopt()
+    if (policy.syncFlags) await this.syncFlags()
+    await this.uploadRest()
+    await this.map.sync()
+  }
+
+  // ---- 2. an intent left by an interrupted run
+
+  private async resolvePending(): Promise<void> {
+    const pending = this.map.entry(this.user, this.dest)?.pending
+    if (pending === undefined) return
+    const entryMap = this.entryMap
+    const uids = pending.uids.filter((u) => this.source.has(u) && !entryMap.has(u))
+    if (uids.length > 0) {
+      const subjects: MatchSubject[] = []
+      for (const uid of uids) {
+        const subject = await subjectFromBackup(this.source, uid)
+        if (subject !== undefined) subjects.push(subject)
+      }
+      const found = await locateCopies(this.session, subjects, {
+        from: pending.from,
+        candidates: this.destUids,
+        taken: (d) => this.reverse.has(d),
+        proof: false,
+        signal: this.input.signal,
+      })
+      this.record([...found])
+      this.report.adopted += found.size
+      if (found.size > 0) this.logger.info(`found ${found.size} message(s) that an interrupted run had uploaded to '${this.dest}'`)
+    }
+    this.map.clearPending(this.user, this.dest)
+  }
+
+  // ---- 3. copies that are gone from the destination
+
+  private forgetMissing(reupload: boolean): void {
+    const gone = [...this.entryMap].filter(([, d]) => !this.destSet.has(d))
+    if (gone.length === 0) return
+    if (!reupload) {
+      this.input.state.notes.add(`${gone.length} message(s) copied earlier are no longer in '${this.dest}'; they are not copied again`)
+      return
+    }
+    for (const [, d] of gone) this.reverse.delete(d)
+    this.map.forget(this.user, this.dest, gone.map(([s]) => s))
+  }
+
+  // ---- 4. mirror: delete copies whose source is gone
+
+  private async deleteGone(): Promise<void> {
+    const orphans = [...this.entryMap].filter(([s, d]) => !this.source.has(s) && this.destSet.has(d))
+    if (orphans.length === 0) return
+    const uids = orphans.map(([, d]) => d).sort(ascending)
+    for (const slice of slices(uids, FLAG_SLICE)) await this.session.storeFlags(compactUidSet(slice), ['\\Deleted'], 'add')
+    if (!this.session.capabilities.uidplus) {
+      // Plain EXPUNGE removes EVERY \Deleted message (RFC 3501 §6.4.3): only when ours are the only ones.
+      const ours = new Set(uids)
+      let others = 0
+      for (const slice of slices(this.destUids, FLAG_SLICE)) {
+        const {changed} = await this.session.fetchFlags(compactUidSet(slice))
+        others += changed.filter((c) => !ours.has(c.uid) && c.flags.some((f) => f.toUpperCase() === '\\DELETED')).length
+      }
+      if (others > 0) {
+        this.input.state.notes.add(
+          `${uids.length} message(s) whose source is gone were flagged \\Deleted but not expunged: the server has no UIDPLUS, and EXPUNGE would also remove ${others} other message(s) flagged \\Deleted`,
+        )
+        return
+      }
+      await this.session.expunge()
+    } else {
+      for (const slice of slices(uids, FLAG_SLICE)) await this.session.expunge(compactUidSet(slice))
+    }
+    this.report.deleted += uids.length
+    for (const d of uids) {
+      this.reverse.delete(d)
+      this.destSet.delete(d)
+    }
+    this.destUids = this.destUids.filter((d) => this.destSet.has(d))
+    this.map.forget(
+      this.user,
+      this.dest,
+      orphans.map(([s]) => s),
+    )
+    this.logger.info(`deleted ${uids.length} message(s) from '${this.dest}' whose source is gone from the backup`)
+  }
+
+  // ---- 5. restore into the folder the backup came from
+
+  private async matchSameUids(): Promise<void> {
+    const entryMap = this.entryMap
+    const common = this.source.messages.map((m) => m.uid).filter((u) => !entryMap.has(u) && this.destSet.has(u) && !this.reverse.has(u))
+    if (common.length === 0) return
+    const pairs: Array<[number, number]> = []
+    for (const slice of slices(common.sort(ascending), SUMMARY_SLICE)) {
+      for await (const summary of this.session.fetchSummaries(compactUidSet(slice))) {
+        const known = knownUploadSize(this.source, summary.uid)
+        // imap-backup's rule (equal UIDs are the same message), checked where the size is known.
+        if (known === undefined || known === summary.size) pairs.push([summary.uid, summary.uid])
+      }
+    }
+    this.record(pairs)
+  }
+
+  // ---- 6. adopt byte-identical copies nobody recorded
+
+  private async adopt(): Promise<void> {
+    const entryMap = this.entryMap
+    const unmappedDest = this.destUids.filter((d) => !this.reverse.has(d))
+    if (unmappedDest.length === 0) return
+    const unmappedSource = this.uniqueSourceUids().filter((u) => !entryMap.has(u))
+    if (unmappedSource.length === 0) return
+    const found = await findCopies(this.session, this.source, unmappedSource, unmappedDest, (d) => this.reverse.has(d), this.input.signal)
+    this.record([...found])
+    this.report.adopted += found.size
+    if (found.size > 0) this.logger.info(`${found.size} message(s) were already in '${this.dest}' (byte-identical): recorded, not uploaded again`)
+  }
+
+  // ---- 7. flags of existing copies
+
+  private async syncFlags(): Promise<void> {
+    const pairs = [...this.entryMap].filter(([s, d]) => this.source.has(s) && this.destSet.has(d))
+    if (pairs.length === 0) return
+    const groups = new Map<string, {flags: string[]; uids: number[]}>()
+    const dests = pairs.map(([, d]) => d).sort(ascending)
+    for (const slice of slices(dests, FLAG_SLICE)) {
+      throwIfAborted(this.input.signal)
+      const {changed} = await this.session.fetchFlags(compactUidSet(slice))
+      for (const {uid, flags: current} of changed) {
+        const s = this.reverse.get(uid)
+        if (s === undefined) continue
+        const wanted = this.flags.choose(this.source.entry(s)?.flags ?? []).flags
+        const present = current.filter((f) => f.toUpperCase() !== '\\RECENT')
+        // \Deleted on the destination is the user's business there: kept as it is.
+        const target = [...wanted, ...present.filter((f) => !FlagPolicy.managed(f))]
+        if (sameFlagSet(target, present)) continue
+        const key = [...target].sort().join(' ')
+        const group = groups.get(key) ?? {flags: target, uids: []}
+        group.uids.push(uid)
+        groups.set(key, group)
+      }
+    }
+    for (const {flags, uids} of groups.values()) {
+      for (const slice of slices(uids.sort(ascending), FLAG_SLICE)) {
+        try {
+          await this.session.storeFlags(compactUidSet(slice), flags, 'set')
+        } catch (error) {
+          if (!(error instanceof RemoteError)) throw error
+          const keywords = keywordsOf(flags)
+          if (keywords.length === 0) throw error
+          // The server refused a keyword: set the rest, and drop it from now on.
+          this.flags.refuse(keywords)
+          await this.session.storeFlags(compactUidSet(slice), flags.filter((f) => f.startsWith('\\')), 'set')
+          for (const d of slice) this.dropFlags(this.reverse.get(d) ?? d, keywords, 'the server refused it')
+        }
+        this.report.flagsUpdated += slice.length
+      }
+    }
+  }
+
+  // ---- 8. upload what is left
+
+  private async uploadRest(): Promise<void> {
+    const {tuning, signal} = this.input
+    const entryMap = this.entryMap
+    const todo = this.uniqueSourceUids().filter((u) => !entryMap.has(u))
+    if (todo.length === 0) return
+    const limit = this.session.capabilities.appendLimit
+    const batches: number[][] = []
+    let current: number[] = []
+    let bytes = 0
+    let total = 0
+    for (const uid of todo) {
+      const size = knownUploadSize(this.source, uid) ?? this.source.entry(uid)?.length ?? 0
+      if (limit !== undefined && knownUploadSize(this.source, uid) !== undefined && size > limit) {
+        this.skip(uid, tooLarge(size, limit))
+        continue
+      }
+      if (current.length > 0 && (current.length >= tuning.batchMessages || bytes + size > tuning.batchBytes)) {
+        batches.push(current)
+        current = []
+        bytes = 0
+      }
+      current.push(uid)
+      bytes += size
+      total += size
+    }
+    if (current.length > 0) batches.push(current)
+    if (batches.length === 0) return
+
+    const task = this.input.progress.start(`${this.report.source} → ${this.dest}`, {messages: batches.reduce((n, b) => n + b.length, 0), bytes: total})
+    try {
+      let lowerBound = Math.max(this.opened.uidNext, (this.destUids[this.destUids.length - 1] ?? 0) + 1)
+      let carried: {from: number; subjects: MatchSubject[]} | undefined
+      for (const batch of batches) {
+        throwIfAborted(signal)
+        const from = lowerBound
+        const intentFrom = carried === undefined ? from : Math.min(carried.from, from)
+        await this.map.intend(this.user, this.dest, {from: intentFrom, uids: [...(carried?.subjects.map((s) => s.uid) ?? []), ...batch]})
+        const unresolved: MatchSubject[] = []
+        for (const uid of batch) {
+          throwIfAborted(signal)
+          const outcome = await this.appendOne(uid, limit)
+          if (outcome === undefined) continue
+          task.advance(1, outcome.bytes)
+          if (outcome.uid !== undefined) {
+            this.record([[uid, outcome.uid]])
+            lowerBound = Math.max(lowerBound, outcome.uid + 1)
+          } else {
+            unresolved.push(outcome.subject)
+          }
+        }
+        if (unresolved.length > 0) {
+          const found = await locateCopies(this.session, unresolved, {from, taken: (d) => this.reverse.has(d), proof: false, signal})
+          this.record([...found])
+          for (const d of found.values()) lowerBound = Math.max(lowerBound, d + 1)
+          const missing = unresolved.filter((s) => !found.has(s.uid))
+          carried = missing.length === 0 && carried === undefined ? undefined : {from: intentFrom, subjects: [...(carried?.subjects ?? []), ...missing]}
+        }
+        if (carried === undefined) this.map.clearPending(this.user, this.dest)
+      }
+      if (carried !== undefined) {
+        // One more look for appended messages not found right after their batch.
+        const found = await locateCopies(this.session, carried.subjects, {from: carried.from, taken: (d) => this.reverse.has(d), proof: false, signal})
+        this.record([...found])
+        const missing = carried.subjects.filter((s) => !found.has(s.uid))
+        if (missing.length === 0) this.map.clearPending(this.user, this.dest)
+        else {
+          await this.map.intend(this.user, this.dest, {from: carried.from, uids: missing.map((s) => s.uid)})
+          this.input.state.unresolved = missing.length
+          this.input.state.notes.add(
+            `${missing.length} message(s) were appended but could not be found again on the destination (the server has no UIDPLUS): the next run looks for them before appending anything (source UIDs ${missing
+              .slice(0, 10)
+              .map((s) => s.uid)
+              .join(', ')}${missing.length > 10 ? ', …' : ''})`,
+          )
+        }
+      }
+    } finally {
+      task.done()
+    }
+  }
+
+  /** Appends one message; undefined when it was skipped (the reason is recorded). */
+  private async appendOne(uid: number, limit: number | undefined): Promise<{uid?: number; bytes: number; subject: MatchSubject} | undefined> {
+    let message: UploadMessage
+    try {
+      message = await readUploadMessage(this.source, uid)
+    } catch (error) {
+      if (!(error instanceof DamagedError)) throw error
+      this.skip(uid, `cannot be read from the backup: ${error.message}`)
+      return undefined
+    }
+    if (limit !== undefined && message.bytes.length > limit) {
+      this.skip(uid, tooLarge(message.bytes.length, limit))
+      return undefined
+    }
+    const choice = this.flags.choose(message.storedFlags)
+    const dropped = [...choice.dropped]
+    let result
+    try {
+      result = await this.session.append(this.dest, message.bytes, {flags: choice.flags, internalDate: message.internalDate})
+    } catch (error) {
+      if (!(error instanceof RemoteError)) throw error
+      const keywords = keywordsOf(choice.flags)
+      if (keywords.length === 0) {
+        this.skip(uid, `the server refused it: ${error.message}`)
+        return undefined
+      }
+      // Maybe it was a keyword: try once without them (the message matters more than a label).
+      this.flags.refuse(keywords)
+      try {
+        result = await this.session.append(this.dest, message.bytes, {flags: choice.flags.filter((f) => f.startsWith('\\')), internalDate: message.internalDate})
+      } catch (second) {
+        if (!(second instanceof RemoteError)) throw second
+        this.skip(uid, `the server refused it: ${second.message}`)
+        return undefined
+      }
+      dropped.push(...keywords.map((flag) => ({flag, reason: `the server refused it (${error.message})`})))
+    }
+    if (result.uidValidity !== undefined && result.uidValidity !== this.opened.uidValidity) {
+      throw new RemoteError(`the UIDVALIDITY of '${this.dest}' changed during the upload (${this.opened.uidValidity} → ${result.uidValidity})`)
+    }
+    for (const d of dropped) this.dropFlags(uid, [d.flag], d.reason)
+    this.report.uploaded++
+    this.report.bytes += message.bytes.length
+    const hash = result.uid === undefined ? crlfHash(message.bytes) : ''
+    const subject: MatchSubject = {
+      uid,
+      crlfSize: message.crlfSize,
+      rawSize: message.bytes.length,
+      internalDate: message.internalDate,
+      messageId: message.messageId,
+      hash: () => Promise.resolve(hash),
+    }
+    return {uid: result.uid, bytes: message.bytes.length, subject}
+  }
+
+  // ---- helpers
+
+  private uniqueSourceUids(): number[] {
+    return [...new Set(this.source.messages.map((m) => m.uid))].sort(ascending)
+  }
+
+  private record(pairs: ReadonlyArray<readonly [number, number]>): void {
+    if (pairs.length === 0) return
+    this.map.record(this.user, this.dest, pairs)
+    for (const [s, d] of pairs) this.reverse.set(d, s)
+  }
+
+  private skip(uid: number, reason: string): void {
+    if (!this.input.state.skipped.has(uid)) this.logger.error(`message UID ${uid} of '${this.report.source}' was not uploaded: ${reason}`, {uid})
+    this.input.state.skipped.set(uid, reason)
+  }
+
+  private dropFlags(uid: number, flags: string[], reason: string): void {
+    const known = this.input.state.dropped.get(uid)
+    if (known === undefined) this.input.state.dropped.set(uid, {flags: [...flags], reason})
+    else for (const f of flags) if (!known.flags.includes(f)) known.flags.push(f)
+    this.logger.warn(`message UID ${uid} of '${this.report.source}' was uploaded without ${flags.join(' ')}: ${reason}`, {uid})
+  }
+}
+
+function tooLarge(size: number, limit: number): string {
+  return `${size} bytes is larger than the destination's APPENDLIMIT of ${limit} bytes (RFC 7889)`
+}
