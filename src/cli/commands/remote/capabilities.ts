@@ -1,0 +1,36 @@
+import {Args} from '@oclif/core'
+import {loadConfig} from '../../../config/index.js'
+import {remoteCapabilities} from '../../../engine/remote-capabilities.js'
+import {BaseCommand} from '../../base-command.js'
+import {compactJson, formatFlag, wantsJson} from '../../render/remote-json.js'
+
+/** `mailkeep remote capabilities EMAIL` (docs/commands/remote.md). */
+export default class RemoteCapabilities extends BaseCommand<typeof RemoteCapabilities, string[]> {
+  static override summary = "list what an account's server supports (IMAP CAPABILITY)"
+
+  static override description = [
+    'Logs in and prints the capabilities the server announces, joined with ", " (imap-backup compatible). --json prints them as an array.',
+    'Exit status: 0 done; 3 config error or unknown account; 111 connection or login failed. See docs/commands/remote.md.',
+  ].join('\n\n')
+
+  static override examples = ['<%= config.bin %> remote capabilities me@example.com']
+
+  static override args = {email: Args.string({description: 'the account (its username in the config)', required: true})}
+  static override flags = {format: formatFlag}
+
+  protected override async exec(): Promise<string[]> {
+    const config = await loadConfig(this.configPath)
+    this.useConfigLogFormat(config.logFormat)
+    for (const warning of config.warnings) this.logger.warn(warning)
+    return remoteCapabilities({config, email: this.args.email}, this.ctx)
+  }
+
+  override async run(): Promise<void> {
+    if (!wantsJson(this.flags)) return super.run()
+    this.out(compactJson(await this.exec()))
+  }
+
+  protected override renderText(capabilities: string[]): string {
+    return capabilities.join(', ')
+  }
+}

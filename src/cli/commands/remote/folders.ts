@@ -1,0 +1,37 @@
+import {Args} from '@oclif/core'
+import {loadConfig} from '../../../config/index.js'
+import {listRemoteFolders, type RemoteFolderEntry} from '../../../engine/remote-folders.js'
+import {BaseCommand} from '../../base-command.js'
+import {renderRemoteFolders} from '../../render/remote-folders.js'
+import {compactJson, formatFlag, wantsJson} from '../../render/remote-json.js'
+
+/** `mailkeep remote folders EMAIL` (docs/commands/remote.md). */
+export default class RemoteFolders extends BaseCommand<typeof RemoteFolders, RemoteFolderEntry[]> {
+  static override summary = "list the folders on an account's server"
+
+  static override description = [
+    'Lists every folder the server returns for LIST, names decoded from modified UTF-7, each in double quotes (imap-backup compatible). --json prints [{"name","delimiter","attributes"}].',
+    'Exit status: 0 done; 3 config error or unknown account; 111 connection or login failed. See docs/commands/remote.md.',
+  ].join('\n\n')
+
+  static override examples = ['<%= config.bin %> remote folders me@example.com', '<%= config.bin %> remote folders me@example.com --json']
+
+  static override args = {email: Args.string({description: 'the account (its username in the config)', required: true})}
+  static override flags = {format: formatFlag}
+
+  protected override async exec(): Promise<RemoteFolderEntry[]> {
+    const config = await loadConfig(this.configPath)
+    this.useConfigLogFormat(config.logFormat)
+    for (const warning of config.warnings) this.logger.warn(warning)
+    return listRemoteFolders({config, email: this.args.email}, this.ctx)
+  }
+
+  override async run(): Promise<void> {
+    if (!wantsJson(this.flags)) return super.run()
+    this.out(compactJson(await this.exec()))
+  }
+
+  protected override renderText(folders: RemoteFolderEntry[]): string {
+    return renderRemoteFolders(folders)
+  }
+}

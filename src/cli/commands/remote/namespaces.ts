@@ -1,0 +1,38 @@
+import {Args} from '@oclif/core'
+import {loadConfig} from '../../../config/index.js'
+import {remoteNamespaces, type RemoteNamespaces as Namespaces} from '../../../engine/remote-namespaces.js'
+import {BaseCommand} from '../../base-command.js'
+import {compactJson, formatFlag, wantsJson} from '../../render/remote-json.js'
+import {renderRemoteNamespaces} from '../../render/remote-namespaces.js'
+
+/** `mailkeep remote namespaces EMAIL` (docs/commands/remote.md). */
+export default class RemoteNamespaces extends BaseCommand<typeof RemoteNamespaces, Namespaces> {
+  static override summary = "show the namespaces (folder prefix and delimiter) of an account's server"
+
+  static override description = [
+    'Prints the first personal, other-users and shared namespace (RFC 2342) with its prefix and delimiter, or (Not defined). --json prints {"personal":{"prefix":"","delim":"."},"other":null,"shared":null} (imap-backup compatible).',
+    'Useful before `restore` or `copy` to a server that wants a prefix such as "INBOX.".',
+    'Exit status: 0 done; 3 config error or unknown account; 111 connection or login failed. See docs/commands/remote.md.',
+  ].join('\n\n')
+
+  static override examples = ['<%= config.bin %> remote namespaces me@example.com', '<%= config.bin %> remote namespaces me@example.com --json']
+
+  static override args = {email: Args.string({description: 'the account (its username in the config)', required: true})}
+  static override flags = {format: formatFlag}
+
+  protected override async exec(): Promise<Namespaces> {
+    const config = await loadConfig(this.configPath)
+    this.useConfigLogFormat(config.logFormat)
+    for (const warning of config.warnings) this.logger.warn(warning)
+    return remoteNamespaces({config, email: this.args.email}, this.ctx)
+  }
+
+  override async run(): Promise<void> {
+    if (!wantsJson(this.flags)) return super.run()
+    this.out(compactJson(await this.exec()))
+  }
+
+  protected override renderText(namespaces: Namespaces): string {
+    return renderRemoteNamespaces(namespaces)
+  }
+}

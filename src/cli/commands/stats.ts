@@ -1,0 +1,37 @@
+import {Args} from '@oclif/core'
+import {loadConfig} from '../../config/index.js'
+import {accountStats, type FolderStats} from '../../engine/stats.js'
+import {BaseCommand} from '../base-command.js'
+import {compactJson, formatFlag, wantsJson} from '../render/remote-json.js'
+import {renderStats} from '../render/stats.js'
+
+/** `mailkeep stats EMAIL` (docs/commands/stats.md). */
+export default class Stats extends BaseCommand<typeof Stats, FolderStats[]> {
+  static override summary = 'compare the backup of an account with its server, folder by folder'
+
+  static override description = [
+    'For each folder selected for backup that exists on the server: how many messages are only on the server (remote: the next backup downloads them), in both places (both), and only in the backup (local: deleted on the server). Reads the backup without changing it. --json prints [{"folder","remote","both","local"}] (imap-backup compatible).',
+    'Exit status: 0 done; 3 config error or unknown account; 5 a backup of this account is running; 6 the backup is damaged; 111 connection or login failed. See docs/commands/stats.md.',
+  ].join('\n\n')
+
+  static override examples = ['<%= config.bin %> stats me@example.com', '<%= config.bin %> stats me@example.com --json']
+
+  static override args = {email: Args.string({description: 'the account (its username in the config)', required: true})}
+  static override flags = {format: formatFlag}
+
+  protected override async exec(): Promise<FolderStats[]> {
+    const config = await loadConfig(this.configPath)
+    this.useConfigLogFormat(config.logFormat)
+    for (const warning of config.warnings) this.logger.warn(warning)
+    return accountStats({config, email: this.args.email}, this.ctx)
+  }
+
+  override async run(): Promise<void> {
+    if (!wantsJson(this.flags)) return super.run()
+    this.out(compactJson(await this.exec()))
+  }
+
+  protected override renderText(rows: FolderStats[]): string {
+    return renderStats(rows)
+  }
+}

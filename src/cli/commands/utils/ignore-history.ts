@@ -1,0 +1,49 @@
+import {Args} from '@oclif/core'
+import {loadConfig} from '../../../config/index.js'
+import {ignoreHistory, type IgnoreHistoryReport} from '../../../engine/ignore-history.js'
+import {BaseCommand} from '../../base-command.js'
+import {compactJson, formatFlag, wantsJson} from '../../render/remote-json.js'
+import {plural, printable} from '../../render/text.js'
+
+/** `mailkeep utils ignore-history EMAIL` (docs/commands/utils.md). */
+export default class IgnoreHistory extends BaseCommand<typeof IgnoreHistory, IgnoreHistoryReport> {
+  static override summary = 'mark the mail now on the server as backed up, without downloading it'
+
+  static override description = [
+    "For each folder selected for backup, stores a small placeholder (\"Message <uid> not backed up\") for every message on the server that is not in the backup yet, and records the folder's UIDNEXT, so that later backups download only mail that arrives from now on (imap-backup compatible).",
+    'Exit status: 0 done; 3 config error or unknown account; 5 a backup of this account is running; 111 connection or login failed; 130/143 interrupted (the current folder is rolled back; rerun). See docs/commands/utils.md.',
+  ].join('\n\n')
+
+  static override examples = ['<%= config.bin %> utils ignore-history me@example.com']
+
+  static override args = {email: Args.string({description: 'the account (its username in the config)', required: true})}
+  static override flags = {format: formatFlag}
+
+  static override handlesSignals = true
+  static override showsProgress = true
+
+  protected override async exec(): Promise<IgnoreHistoryReport> {
+    const config = await loadConfig(this.configPath)
+    this.useConfigLogFormat(config.logFormat)
+    for (const warning of config.warnings) this.logger.warn(warning)
+    return ignoreHistory({config, email: this.args.email}, this.ctx)
+  }
+
+  override async run(): Promise<void> {
+    if (!wantsJson(this.flags)) return super.run()
+    const report = await this.exec()
+    this.stopProgress()
+    this.out(compactJson(report))
+  }
+
+  protected override renderText(report: IgnoreHistoryReport): string {
+    if (this.flags.quiet) return ''
+    const lines = report.folders.map((f) => {
+      const moved = f.renamedTo === undefined ? '' : ` (UIDVALIDITY changed: the old backup is now '${printable(f.renamedTo)}')`
+      return `  ${printable(f.folder)}: ${plural(f.ignored, 'message')} marked as not backed up${moved}`
+    })
+    const total = report.folders.reduce((n, f) => n + f.ignored, 0)
+    lines.unshift(`${report.account}: ${plural(total, 'message')} in ${plural(report.folders.length, 'folder')} marked as not backed up; later backups download only newer mail`)
+    return lines.join('\n')
+  }
+}

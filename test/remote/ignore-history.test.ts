@@ -1,0 +1,179 @@
+/**
+ * `mailkeep utils ignore-history` end to end (compat §9.2 116–118): the exact dummy entries, one
+ * transaction per folder, the recorded UIDNEXT, a UIDVALIDITY change, and a later backup that
+ * fetches only newer mail (counted with the TCP proxy: no body FETCH for an ignored UID).
+ */
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
+import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
+import {appendMessages, fetchMessages, folderName, folderStatus, forceUidValidityChange, listUids, seedFolder, seedMessage} from '../support/mail-seed.js'
+import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
+import {expandSequenceSet} from '../support/raw-imap.js'
+import {accountEntry, allOutput, defaultConfigPath, expectAtSavepoint, folderFiles, listTree, mailkeep, makeHome, show, snapshot, writeConfig} from '../cli/helpers.js'
+import {readLocalFolder} from '../backup/helpers.js'
+
+// Each test runs the CLI several times (a Node start each, seconds on a loaded machine).
+vi.setConfig({testTimeout: 240_000})
+
+let slash: DovecotInstance
+let dot: DovecotInstance
+let proxy: TcpProxy
+
+beforeAll(async () => {
+  ;[slash, dot] = await Promise.all([startDovecot(), startDovecot({separator: '.'})])
+  proxy = await startProxy({targetPort: slash.port})
+})
+
+afterAll(async () => {
+  await proxy?.close()
+  await Promise.all([slash?.stop(), dot?.stop()])
+})
+
+interface Setup {
+  home: string
+  root: string
+  user: TestUser
+}
+
+async function setup(server: DovecotInstance, userIndex: number, extra: Record<string, unknown> = {}, port = server.port): Promise<Setup> {
+  const home = await makeHome()
+  const user = server.users[userIndex]!
+  const root = join(home, 'backup')
+  await writeConfig(defaultConfigPath(home), {version: '2.2', accounts: [accountEntry({host: server.host, port}, user, root, extra)]})
+  return {home, root, user}
+}
+
+/** The mbox entry imap-backup writes for the dummy of `uid` (compat §9.2 item 117). */
+function dummyEntry(uid: number): string {
+  return `From fake@email.com\nFrom: fake@email.com\nSubject: Message ${uid} not backed up\nSkipped ${uid}\n\n`
+}
+
+interface RawImap {
+  version: number
+  uid_validity: number
+  mailkeep?: {uidnext?: number}
+  messages: Array<{uid: number; offset: number; length: number; flags: string[]}>
+}
+
+async function readImap(root: string, folder: string): Promise<RawImap> {
+  return JSON.parse(await readFile(folderFiles(root, folder).imap, 'utf8')) as RawImap
+}
+
+describe('mailkeep utils ignore-history', () => {
+  it("writes imap-backup's dummy for each server message and records UIDNEXT (items 116–118)", async () => {
+    const s = await setup(slash, 0, {folders: ['ignore-me']})
+    await seedFolder(slash, s.user, 'ignore-me', 1)
+    const config = defaultConfigPath(s.home)
+
+    const result = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '-c', config])
+    expect(result.code, show(result)).toBe(0)
+    expect(result.stdout).toBe(`${s.user.user}: 1 message in 1 folder marked as not backed up; later backups download only newer mail\n  ignore-me: 1 message marked as not backed up\n`)
+    expect(result.stderr).toContain("Folder 'ignore-me' - 1 messages")
+
+    const meta = await readImap(s.root, 'ignore-me')
+    expect(meta.messages).toHaveLength(1) // item 116
+    expect(meta.messages[0]).toMatchObject({uid: 1, offset: 0, flags: []})
+    expect(meta.uid_validity).toBe((await folderStatus(slash, s.user, 'ignore-me')).uidValidity)
+    expect(meta.mailkeep?.uidnext).toBe(2)
+    expect(await readFile(folderFiles(s.root, 'ignore-me').mbox, 'utf8')).toBe(dummyEntry(1)) // item 117
+    await expectAtSavepoint(s.root, 'ignore-me')
+    expect(await listTree(s.root)).toEqual(['.mailkeep.lock', 'ignore-me.imap', 'ignore-me.mbox'])
+
+    // The dummy reads back as the message imap-backup wrote (what `local show` would print).
+    const local = await readLocalFolder(s.root, 'ignore-me')
+    expect(local.messages[0]!.bytes.toString('utf8')).toBe('From: fake@email.com\nSubject: Message 1 not backed up\nSkipped 1\n')
+  })
+
+  it('then a backup fetches only the newer mail: no body FETCH for an ignored UID', async () => {
+    const s = await setup(slash, 1, {}, proxy.port)
+    const old = await seedFolder(slash, s.user, 'INBOX', 40)
+    const oldWork = await seedFolder(slash, s.user, 'Work', 7)
+    const ignored = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
+    expect(ignored.code, show(ignored)).toBe(0)
+    const report = JSON.parse(ignored.stdout) as {account: string; folders: Array<{folder: string; ignored: number; uidNext: number}>}
+    expect(report.account).toBe(s.user.user)
+    expect(report.folders.sort((a, b) => (a.folder < b.folder ? -1 : 1))).toEqual([
+      {folder: 'INBOX', ignored: 40, uidNext: 41},
+      {folder: 'Work', ignored: 7, uidNext: 8},
+    ])
+    const mbox = await readFile(folderFiles(s.root, 'INBOX').mbox, 'utf8')
+    expect(mbox).toBe(old.map(dummyEntry).join(''))
+
+    const fresh = await appendMessages(slash, s.user, 'INBOX', [seedMessage(500), seedMessage(501)])
+    proxy.resetStats()
+    const backup = await mailkeep(s.home, ['backup'])
+    expect(backup.code, show(backup)).toBe(0)
+    const fetched = proxy.commands.filter((c) => c.name === 'UID FETCH' && /BODY(\.PEEK)?\[/i.test(c.line))
+    expect(fetched.length).toBeGreaterThan(0)
+    const fetchedUids = fetched.flatMap((c) => expandSequenceSet(c.line.split(' ')[3]!))
+    expect(fetchedUids.sort((a, b) => a - b)).toEqual(fresh)
+    // Work had nothing new: skipped from STATUS alone, not even selected.
+    expect(proxy.commands.some((c) => /^(EXAMINE|SELECT) "?Work/.test(c.line.replace(/^\S+ /, '')))).toBe(false)
+
+    const inbox = await readLocalFolder(s.root, 'INBOX')
+    expect(inbox.messages.map((m) => m.uid)).toEqual([...old, ...fresh])
+    const server = await fetchMessages(slash, s.user, 'INBOX', fresh)
+    for (const m of server) expect(inbox.messages.find((l) => l.uid === m.uid)!.bytes.equals(m.raw)).toBe(true)
+    expect((await readLocalFolder(s.root, 'Work')).messages.map((m) => m.uid)).toEqual(oldWork)
+  })
+
+  it('keeps what is stored, and a second run changes nothing', async () => {
+    const s = await setup(slash, 2, {folders: ['Mixed']})
+    const first = await seedFolder(slash, s.user, 'Mixed', 3)
+    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
+    const stored = await readFile(folderFiles(s.root, 'Mixed').mbox)
+    const later = await appendMessages(slash, s.user, 'Mixed', [seedMessage(10), seedMessage(11)])
+
+    const result = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user])
+    expect(result.code, show(result)).toBe(0)
+    expect(result.stdout).toContain('Mixed: 2 messages marked as not backed up')
+    const mbox = await readFile(folderFiles(s.root, 'Mixed').mbox)
+    expect(mbox.subarray(0, stored.length).equals(stored), 'the real messages were rewritten').toBe(true)
+    expect(mbox.subarray(stored.length).toString('utf8')).toBe(later.map(dummyEntry).join(''))
+    expect((await readImap(s.root, 'Mixed')).messages.map((m) => m.uid)).toEqual([...first, ...later])
+
+    // The lock file is written by every run; the folder's files must not be.
+    const files = async (): Promise<string[]> => (await snapshot(s.root)).filter((line) => !line.startsWith('.mailkeep.lock'))
+    const before = await files()
+    const again = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user])
+    expect(again.code, show(again)).toBe(0)
+    expect(again.stdout).toContain('Mixed: 0 messages marked as not backed up')
+    expect(await files()).toEqual(before)
+  })
+
+  it('a changed UIDVALIDITY moves the old backup aside first (compat §4.6)', async () => {
+    const s = await setup(slash, 3, {folders: ['Moved']})
+    await seedFolder(slash, s.user, 'Moved', 2)
+    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
+    const oldMbox = await readFile(folderFiles(s.root, 'Moved').mbox)
+    const {before, after} = await forceUidValidityChange(slash, s.user, 'Moved')
+
+    const result = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
+    expect(result.code, show(result)).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual({account: s.user.user, folders: [{folder: 'Moved', ignored: 2, uidNext: 3, renamedTo: `Moved-${before}`}]})
+    expect((await readFile(folderFiles(s.root, `Moved-${before}`).mbox)).equals(oldMbox)).toBe(true)
+    const meta = await readImap(s.root, 'Moved')
+    expect(meta.uid_validity).toBe(after)
+    expect(await readFile(folderFiles(s.root, 'Moved').mbox, 'utf8')).toBe(dummyEntry(1) + dummyEntry(2))
+  })
+
+  it("'.' + INBOX. flavour: full names, one transaction for many messages", async () => {
+    const s = await setup(dot, 0)
+    const sent = folderName(dot, 'Sent')
+    const uids = await seedFolder(dot, s.user, sent, 2500)
+    const result = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user])
+    expect(result.code, show(result)).toBe(0)
+    expect(result.stdout).toContain('INBOX.Sent: 2,500 messages marked as not backed up')
+    expect(await expectAtSavepoint(s.root, sent)).toEqual(uids)
+    expect(await listUids(dot, s.user, sent)).toEqual(uids)
+    expect(await listTree(s.root)).toEqual(expect.arrayContaining(['INBOX.Sent.imap', 'INBOX.Sent.mbox']))
+  })
+})
+
+describe('output', () => {
+  it('never shows a password', () => {
+    const output = allOutput()
+    for (const server of [slash, dot]) for (const user of server.users) expect(output.includes(user.password), `password of ${user.user} in the output`).toBe(false)
+  })
+})

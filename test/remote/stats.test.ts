@@ -1,0 +1,182 @@
+/**
+ * `mailkeep stats` end to end (compat §9.2 110–112): text and JSON before and after a backup,
+ * after an expunge and new mail, a UIDVALIDITY change, folder selection, the '.' flavour with a
+ * public namespace; one `UID SEARCH` per folder (counted with the TCP proxy); the backup is read
+ * and never changed.
+ */
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
+import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
+import {appendMessages, ensureFolder, expunge, forceUidValidityChange, seedFolder, seedMessage} from '../support/mail-seed.js'
+import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
+import {accountEntry, allOutput, defaultConfigPath, mailkeep, makeHome, show, snapshot, writeConfig} from '../cli/helpers.js'
+
+// Each test runs the CLI several times (a Node start each, seconds on a loaded machine).
+vi.setConfig({testTimeout: 240_000})
+
+let slash: DovecotInstance
+let dot: DovecotInstance
+let proxy: TcpProxy
+
+const PUBLIC_NAMESPACE = ['namespace public {', '  type = public', '  separator = .', '  prefix = other_public.', '  location = mdbox:~/public', '  subscriptions = no', '}'].join('\n')
+
+const HEADER = 'folder              |remote  |both    |local   \n--------------------|--------|--------|--------'
+
+interface Row {
+  folder: string
+  remote: number
+  both: number
+  local: number
+}
+
+/** Rows come in the server's LIST order, which Dovecot does not keep alphabetical. */
+function byFolder(json: string): Row[] {
+  return (JSON.parse(json) as Row[]).sort((a, b) => (a.folder < b.folder ? -1 : 1))
+}
+
+/** The text table: header and dashes first, then the rows in any order. */
+function expectTable(stdout: string, rows: string[]): void {
+  const lines = stdout.split('\n')
+  expect(lines.slice(0, 2).join('\n')).toBe(HEADER)
+  expect(lines.at(-1)).toBe('')
+  expect(lines.slice(2, -1).sort()).toEqual([...rows].sort())
+}
+
+beforeAll(async () => {
+  ;[slash, dot] = await Promise.all([startDovecot(), startDovecot({separator: '.', prefix: '', extraConfig: PUBLIC_NAMESPACE})])
+  proxy = await startProxy({targetPort: slash.port})
+})
+
+afterAll(async () => {
+  await proxy?.close()
+  await Promise.all([slash?.stop(), dot?.stop()])
+})
+
+interface Setup {
+  home: string
+  root: string
+  user: TestUser
+}
+
+async function setup(server: DovecotInstance, userIndex: number, extra: Record<string, unknown> = {}, port = server.port): Promise<Setup> {
+  const home = await makeHome()
+  const user = server.users[userIndex]!
+  const root = join(home, 'backup')
+  await writeConfig(defaultConfigPath(home), {version: '2.2', accounts: [accountEntry({host: server.host, port}, user, root, extra)]})
+  return {home, root, user}
+}
+
+describe('mailkeep stats', () => {
+  it('before a backup: everything is remote (items 110, 111), and nothing is written', async () => {
+    const s = await setup(slash, 0, {folders: ['stats-stuff']})
+    await seedFolder(slash, s.user, 'stats-stuff', 1)
+    await seedFolder(slash, s.user, 'other', 2) // not selected
+
+    const text = await mailkeep(s.home, ['stats', s.user.user])
+    expect(text.code, show(text)).toBe(0)
+    expect(text.stdout).toBe(`${HEADER}\nstats-stuff         |       1|       0|       0\n`)
+    expect(text.stdout).toMatch(/stats-stuff\s+\|\s+1\|\s+0\|\s+0/)
+
+    const json = await mailkeep(s.home, ['stats', s.user.user, '--json'])
+    expect(json.code, show(json)).toBe(0)
+    expect(json.stdout).toBe('[{"folder":"stats-stuff","remote":1,"both":0,"local":0}]\n')
+    expect(await snapshot(s.root)).toEqual([])
+  })
+
+  it('after a backup all are in both; after an expunge and new mail: remote, both and local', async () => {
+    const s = await setup(slash, 1)
+    const uids = await seedFolder(slash, s.user, 'INBOX', 5)
+    await seedFolder(slash, s.user, 'Work', 3)
+    const backup = await mailkeep(s.home, ['backup'])
+    expect(backup.code, show(backup)).toBe(0)
+
+    const after = await mailkeep(s.home, ['stats', s.user.user, '--json'])
+    expect(after.code, show(after)).toBe(0)
+    expect(byFolder(after.stdout)).toEqual([
+      {folder: 'INBOX', remote: 0, both: 5, local: 0},
+      {folder: 'Work', remote: 0, both: 3, local: 0},
+    ])
+
+    await expunge(slash, s.user, 'INBOX', uids.slice(0, 2))
+    await appendMessages(slash, s.user, 'INBOX', [seedMessage(100), seedMessage(101), seedMessage(102)])
+    const before = await snapshot(s.root)
+    const changed = await mailkeep(s.home, ['stats', s.user.user])
+    expect(changed.code, show(changed)).toBe(0)
+    expectTable(changed.stdout, ['INBOX               |       3|       3|       2', 'Work                |       0|       3|       0'])
+    expect(await snapshot(s.root), 'stats changed the backup').toEqual(before)
+
+    // The next backup downloads exactly the 3 remote ones (keep-all mode keeps the 2 local).
+    const again = await mailkeep(s.home, ['backup', '--json'])
+    expect(again.code, show(again)).toBe(0)
+    const final = await mailkeep(s.home, ['stats', s.user.user, '--json'])
+    expect(byFolder(final.stdout)).toEqual([
+      {folder: 'INBOX', remote: 0, both: 6, local: 2},
+      {folder: 'Work', remote: 0, both: 3, local: 0},
+    ])
+  })
+
+  it('one UID SEARCH per folder, and only EXAMINE (read-only)', async () => {
+    const s = await setup(slash, 2, {}, proxy.port)
+    await seedFolder(slash, s.user, 'INBOX', 4)
+    await seedFolder(slash, s.user, 'A', 2)
+    await ensureFolder(slash, s.user, 'B')
+    proxy.resetStats()
+    const result = await mailkeep(s.home, ['stats', s.user.user, '--json'])
+    expect(result.code, show(result)).toBe(0)
+    const rows = JSON.parse(result.stdout) as Array<{folder: string}>
+    expect(rows.map((r) => r.folder).sort()).toEqual(['A', 'B', 'INBOX'])
+    const names = proxy.commandNames()
+    // B is empty: EXAMINE says EXISTS 0, so it needs no search at all.
+    expect(names.filter((n) => n === 'UID SEARCH')).toHaveLength(2)
+    expect(names.filter((n) => n === 'EXAMINE')).toHaveLength(3)
+    expect(names).not.toContain('SELECT')
+    expect(names.filter((n) => /FETCH|STORE|APPEND|EXPUNGE/.test(n))).toEqual([])
+  })
+
+  it('a changed UIDVALIDITY: the stored UIDs name other messages, so none is in both', async () => {
+    const s = await setup(slash, 3, {folders: ['Renumbered']})
+    await seedFolder(slash, s.user, 'Renumbered', 3)
+    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
+    await forceUidValidityChange(slash, s.user, 'Renumbered')
+    const result = await mailkeep(s.home, ['stats', s.user.user, '--json'])
+    expect(result.code, show(result)).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual([{folder: 'Renumbered', remote: 3, both: 0, local: 3}])
+  })
+
+  it("blacklist selection, and folders missing on the server have no row", async () => {
+    const s = await setup(dot, 0, {folders: ['INBOX', 'Gone', 'other_public.ciao'], folder_blacklist: false})
+    await seedFolder(dot, s.user, 'other_public.ciao', 1)
+    await seedFolder(dot, s.user, 'Sent', 2)
+    // item 112: --config and --quiet with a folder of the public namespace
+    const config = defaultConfigPath(s.home)
+    const result = await mailkeep(s.home, ['stats', s.user.user, '--config', config, '--quiet'])
+    expect(result.code, show(result)).toBe(0)
+    expectTable(result.stdout, ['INBOX               |       0|       0|       0', 'other_public.ciao   |       1|       0|       0'])
+    expect(result.stderr).toBe('')
+
+    const black = await setup(dot, 0, {folders: ['INBOX'], folder_blacklist: true})
+    const rows = JSON.parse((await mailkeep(black.home, ['stats', black.user.user, '--json'])).stdout) as Array<{folder: string}>
+    expect(rows.map((r) => r.folder).sort()).toEqual(['Sent', 'other_public.ciao'])
+  })
+
+  it('while a backup holds the account: exit 5, nothing read', async () => {
+    const s = await setup(slash, 0, {folders: ['stats-stuff']})
+    const {acquireAccountLock} = await import('../../src/store/lock.js')
+    const {mkdir} = await import('node:fs/promises')
+    await mkdir(s.root, {recursive: true, mode: 0o700})
+    const lock = await acquireAccountLock(s.root, 'exclusive')
+    try {
+      const result = await mailkeep(s.home, ['stats', s.user.user])
+      expect(result.code, show(result)).toBe(5)
+    } finally {
+      await lock.release()
+    }
+  })
+})
+
+describe('output', () => {
+  it('never shows a password', () => {
+    const output = allOutput()
+    for (const server of [slash, dot]) for (const user of server.users) expect(output.includes(user.password), `password of ${user.user} in the output`).toBe(false)
+  })
+})

@@ -1,0 +1,71 @@
+/**
+ * scripts/scan-secrets.mjs itself: it finds each kind of leak (as written, JSON-escaped, inside
+ * base64 as in an AUTHENTICATE line), names it without printing it, and exits 1; a clean file
+ * exits 0.
+ */
+import {spawnSync} from 'node:child_process'
+import {writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {DEFAULT_USERS} from '../support/dovecot.js'
+import {REPO_ROOT} from '../support/cli.js'
+import {testTempDir} from '../support/temp-dir.js'
+import {TOKEN_ROTATED} from './test-secrets.js'
+
+const SCRIPT = join(REPO_ROOT, 'scripts', 'scan-secrets.mjs')
+
+async function scan(text: string, ...args: string[]): Promise<{status: number | null; stdout: string; stderr: string}> {
+  const dir = await testTempDir('mailkeep-scan-test-')
+  const file = join(dir, 'output.txt')
+  await writeFile(file, text)
+  const result = spawnSync(process.execPath, [SCRIPT, file, ...args], {encoding: 'utf8'})
+  return {status: result.status, stdout: result.stdout, stderr: result.stderr}
+}
+
+const [alice, , , dave] = DEFAULT_USERS as unknown as [{user: string; password: string}, unknown, unknown, {user: string; password: string}]
+
+describe('scripts/scan-secrets.mjs', () => {
+  it('a clean file: exit 0', async () => {
+    const result = await scan('mailkeep: error: login refused by 127.0.0.1:143 for alice@example.test\n')
+    expect(result.status, result.stdout + result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/no hits/)
+  })
+
+  it.each([
+    ['in a LOGIN line', 'as written', (p: string, u: string) => `C: A1 LOGIN ${u} ${p}`],
+    ['JSON-escaped', 'JSON-escaped', (p: string) => `{"msg":"x","pass":${JSON.stringify(p)}}`],
+    ['in an AUTHENTICATE PLAIN response', 'base64 (offset', (p: string, u: string) => `C: A1 AUTHENTICATE PLAIN ${Buffer.from(`\0${u}\0${p}`).toString('base64')}`],
+    ['in a PLAIN response with an authorization identity', 'base64 (offset', (p: string, u: string) => `AUTHENTICATE PLAIN ${Buffer.from(`${u}\0${u}\0${p}`).toString('base64')}`],
+    ['base64-encoded alone', 'base64 (offset', (p: string) => `x ${Buffer.from(p).toString('base64')} y`],
+  ])('finds a password %s, names it and the line, never prints it', async (_title, form, make) => {
+    for (const user of [alice, dave]) {
+      const result = await scan(`line one\nline two ${make(user.password, user.user)}\n`)
+      expect(result.status, result.stdout).toBe(1)
+      // A password with nothing to escape is the same text JSON-escaped: found "as written".
+      const expected = form === 'JSON-escaped' && JSON.stringify(user.password) === `"${user.password}"` ? 'as written' : form
+      expect(result.stdout).toContain(`output.txt:2: password of ${user.user} (${expected}`)
+      expect(result.stdout).not.toContain(user.password)
+      expect(result.stdout).toMatch(/: [1-9] hit\(s\)$/m)
+    }
+  })
+
+  it('finds a test token inside an XOAUTH2 / OAUTHBEARER response', async () => {
+    for (const raw of [`user=x@y\x01auth=Bearer ${TOKEN_ROTATED}\x01\x01`, `n,a=x@y,\x01host=127.0.0.1\x01port=1\x01auth=Bearer ${TOKEN_ROTATED}\x01\x01`]) {
+      const result = await scan(`AUTHENTICATE XOAUTH2 ${Buffer.from(raw).toString('base64')}\n`)
+      expect(result.status, result.stdout).toBe(1)
+      expect(result.stdout).toContain('OAuth2 token, valid (rotated)')
+      expect(result.stdout).not.toContain(TOKEN_ROTATED)
+    }
+  })
+
+  it('takes more secrets with --secrets, and - for stdin', async () => {
+    const dir = await testTempDir('mailkeep-scan-test-')
+    const extra = join(dir, 'more.json')
+    await writeFile(extra, JSON.stringify({secrets: [{label: 'extra one', value: 'extra-Secret-77aa'}]}))
+    expect((await scan('has extra-Secret-77aa\n', '--secrets', extra)).status).toBe(1)
+    const piped = spawnSync(process.execPath, [SCRIPT, '-'], {input: `leak ${alice.password}\n`, encoding: 'utf8'})
+    expect(piped.status).toBe(1)
+    expect(piped.stdout).toContain('<stdin>:1: password of alice@example.test (as written)')
+    expect(spawnSync(process.execPath, [SCRIPT], {encoding: 'utf8'}).status).toBe(2)
+  })
+})
