@@ -101,4 +101,11 @@ describe('classifyImapError', () => {
     expect(error.cause).toBeDefined()
     expect(classifyImapError('a string', context)).toBeInstanceOf(RemoteError)
   })
+
+  it('says when the server does not offer the configured OAuth2 mechanism', () => {
+    const error = classifyImapError(Object.assign(new Error('server does not offer AUTH=XOAUTH2'), {authenticationFailed: true, noMechanism: true}), {user: 'me@x', server: 'imap.x:993', operation: 'login'} as never)
+    expect(error.message).toContain('server does not offer AUTH=XOAUTH2')
+    expect((error as {hint?: string}).hint).toContain('auth_mechanism')
+    expect((error as {exitCode?: number}).exitCode).toBe(111)
+  })
 })

@@ -102,6 +102,14 @@ export function classifyImapError(error: unknown, context: ErrorContext): Error 
   const code = typeof e.code === 'string' ? e.code : undefined
   const message = scrub(typeof e.message === 'string' ? e.message : String(error), context)
 
+  if ((e as {noMechanism?: unknown}).noMechanism === true) {
+    // Our own refusal before sending anything (commands/authenticate.ts): the credentials may
+    // be fine, the server just does not do the configured mechanism.
+    return new ImapConnectionError(`cannot log in as '${context.user}' at ${context.server}: ${message}`, 'auth', false, {
+      cause: error,
+      hint: 'set "auth_mechanism" to one the server offers (see `mailkeep remote capabilities`), or use a password',
+    })
+  }
   if (e.authenticationFailed === true || e.name === 'AuthenticationFailure') {
     const server = serverText(e, context)
     return new ImapConnectionError(`login refused for user '${context.user}' at ${context.server}${server ? `: ${server}` : ''}`, 'auth', false, {
