@@ -84,6 +84,8 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
       strict: this.ctor.strict,
     })
     this.flags = flags as BaseFlags<T>
+    // imap-backup's `-f json` (format-flag.ts), on the commands that declare it.
+    if ((flags as {format?: string}).format === 'json') this.flags.json = true
     this.args = args as BaseArgs<T>
     this.setupOutput(this.flags['log-format'] ?? 'text')
     if ((this.ctor as typeof BaseCommand).handlesSignals) this.installSignalHandlers()
@@ -121,7 +123,8 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
   async run(): Promise<void> {
     const result = await this.exec()
     this.stopProgress()
-    if (this.flags.json) this.out(JSON.stringify(result, null, 2))
+    // Compact, one line: what imap-backup prints, and what line-based tools handle best.
+    if (this.flags.json) this.out(JSON.stringify(result))
     else {
       const text = this.renderText(result)
       if (text !== '') this.out(text)

@@ -63,6 +63,7 @@ describe('cli runner', () => {
     await cli.waitForLine('stdout', /hanging/)
     cli.kill('SIGKILL')
     expect(await cli.exited).toMatchObject({code: null, signal: 'SIGKILL', stdout: 'hanging\n'})
-    await expect(runCli([], {entry, timeoutMs: 1500})).rejects.toThrow(/timed out after 1500 ms[\s\S]*hanging/)
+    // Long enough for a loaded 2-core machine to start node and print the line before the timeout.
+    await expect(runCli([], {entry, timeoutMs: 8000})).rejects.toThrow(/timed out after 8000 ms[\s\S]*hanging/)
   })
 })

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {loadConfig} from '../../config/index.js'
 import {accountStats, type FolderStats} from '../../engine/stats.js'
 import {BaseCommand} from '../base-command.js'
-import {compactJson, formatFlag, wantsJson} from '../render/remote-json.js'
+import {formatFlag} from '../format-flag.js'
 import {renderStats} from '../render/stats.js'
 
 /** `mailkeep stats EMAIL` (docs/commands/stats.md). */
@@ -24,11 +24,6 @@ export default class Stats extends BaseCommand<typeof Stats, FolderStats[]> {
     this.useConfigLogFormat(config.logFormat)
     for (const warning of config.warnings) this.logger.warn(warning)
     return accountStats({config, email: this.args.email}, this.ctx)
-  }
-
-  override async run(): Promise<void> {
-    if (!wantsJson(this.flags)) return super.run()
-    this.out(compactJson(await this.exec()))
   }
 
   protected override renderText(rows: FolderStats[]): string {

@@ -1,7 +1,7 @@
 import {loadConfig} from '../../../config/index.js'
 import {localAccounts, type LocalAccount} from '../../../engine/local-accounts.js'
+import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
-import {applyFormat, formatFlag} from '../../render/local-common.js'
 import {printable} from '../../render/text.js'
 
 /** `mailkeep local accounts` (docs/commands/local.md). */
@@ -10,11 +10,6 @@ export default class LocalAccounts extends BaseCommand<typeof LocalAccounts, Loc
   static override description = 'Prints the username of every account in the config file, whatever its status (active, archived, offline). Exit status: 0; 3 when the config cannot be read.'
   static override examples = ['<%= config.bin %> local accounts', '<%= config.bin %> local accounts --json']
   static override flags = {format: formatFlag}
-
-  override async init(): Promise<void> {
-    await super.init()
-    applyFormat(this.flags)
-  }
 
   protected override async exec(): Promise<LocalAccount[]> {
     const config = await loadConfig(this.configPath)

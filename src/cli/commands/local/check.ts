@@ -2,8 +2,9 @@ import {Flags} from '@oclif/core'
 import {loadConfig} from '../../../config/index.js'
 import {checkAccounts, checkExitCode, type CheckedAccount} from '../../../engine/local-check.js'
 import {UsageError} from '../../../shared/errors.js'
+import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
-import {accountList, applyFormat, formatFlag} from '../../render/local-common.js'
+import {accountList} from '../../render/local-common.js'
 import {renderCheck} from '../../render/local-check.js'
 
 /** `mailkeep local check` (docs/commands/local.md). */
@@ -19,11 +20,6 @@ export default class LocalCheck extends BaseCommand<typeof LocalCheck, CheckedAc
     accounts: Flags.string({char: 'a', description: 'comma-separated usernames to check (default: every account)'}),
     'delete-corrupt': Flags.boolean({description: 'not supported: mailkeep never deletes backup data (use `mailkeep local repair`)'}),
     format: formatFlag,
-  }
-
-  override async init(): Promise<void> {
-    await super.init()
-    applyFormat(this.flags)
   }
 
   protected override async exec(): Promise<CheckedAccount[]> {

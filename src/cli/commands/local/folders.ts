@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 import {loadConfig} from '../../../config/index.js'
 import {localFolders, type LocalFolderName} from '../../../engine/local-folders.js'
+import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
-import {applyFormat, formatFlag} from '../../render/local-common.js'
 import {printable} from '../../render/text.js'
 
 /** `mailkeep local folders EMAIL` (docs/commands/local.md). */
@@ -13,11 +13,6 @@ export default class LocalFolders extends BaseCommand<typeof LocalFolders, Local
   static override examples = ['<%= config.bin %> local folders me@example.com']
   static override args = {email: Args.string({description: 'the account (username)', required: true})}
   static override flags = {format: formatFlag}
-
-  override async init(): Promise<void> {
-    await super.init()
-    applyFormat(this.flags)
-  }
 
   protected override async exec(): Promise<LocalFolderName[]> {
     const config = await loadConfig(this.configPath)

@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 import {loadConfig} from '../../../config/index.js'
 import {listMessages, type ListedMessage} from '../../../engine/local-list.js'
+import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
-import {applyFormat, formatFlag} from '../../render/local-common.js'
 import {renderList} from '../../render/local-list.js'
 
 /** `mailkeep local list EMAIL FOLDER` (docs/commands/local.md). */
@@ -16,11 +16,6 @@ export default class LocalList extends BaseCommand<typeof LocalList, ListedMessa
     folder: Args.string({description: "the folder's server name", required: true}),
   }
   static override flags = {format: formatFlag}
-
-  override async init(): Promise<void> {
-    await super.init()
-    applyFormat(this.flags)
-  }
 
   protected override async exec(): Promise<ListedMessage[]> {
     const config = await loadConfig(this.configPath)

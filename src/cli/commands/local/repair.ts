@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {loadConfig} from '../../../config/index.js'
 import {repairAccount, type RepairReport} from '../../../engine/repair.js'
+import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
-import {applyFormat, formatFlag} from '../../render/local-common.js'
 import {renderRepair} from '../../render/local-repair.js'
 
 /** `mailkeep local repair EMAIL [FOLDER]` (docs/commands/local.md, docs/repair.md). */
@@ -23,11 +23,6 @@ export default class LocalRepair extends BaseCommand<typeof LocalRepair, RepairR
     format: formatFlag,
   }
   static override handlesSignals = true
-
-  override async init(): Promise<void> {
-    await super.init()
-    applyFormat(this.flags)
-  }
 
   protected override async exec(): Promise<RepairReport> {
     const config = await loadConfig(this.configPath)

@@ -2,8 +2,8 @@ import {Args} from '@oclif/core'
 import {loadConfig} from '../../../config/index.js'
 import {showMessages, type ShownMessage} from '../../../engine/local-show.js'
 import {UsageError} from '../../../shared/errors.js'
+import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
-import {applyFormat, formatFlag} from '../../render/local-common.js'
 import {showBytes, showJson} from '../../render/local-show.js'
 
 /** `mailkeep local show EMAIL FOLDER UID[,UID...]` (docs/commands/local.md). */
@@ -18,11 +18,6 @@ export default class LocalShow extends BaseCommand<typeof LocalShow, ShownMessag
     uids: Args.string({description: 'UID, or UIDs separated by commas', required: true}),
   }
   static override flags = {format: formatFlag}
-
-  override async init(): Promise<void> {
-    await super.init()
-    applyFormat(this.flags)
-  }
 
   protected override async exec(): Promise<ShownMessage[]> {
     const uids = parseUids(this.args.uids)

@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {loadConfig} from '../../../config/index.js'
 import {remoteCapabilities} from '../../../engine/remote-capabilities.js'
 import {BaseCommand} from '../../base-command.js'
-import {compactJson, formatFlag, wantsJson} from '../../render/remote-json.js'
+import {formatFlag} from '../../format-flag.js'
 
 /** `mailkeep remote capabilities EMAIL` (docs/commands/remote.md). */
 export default class RemoteCapabilities extends BaseCommand<typeof RemoteCapabilities, string[]> {
@@ -23,11 +23,6 @@ export default class RemoteCapabilities extends BaseCommand<typeof RemoteCapabil
     this.useConfigLogFormat(config.logFormat)
     for (const warning of config.warnings) this.logger.warn(warning)
     return remoteCapabilities({config, email: this.args.email}, this.ctx)
-  }
-
-  override async run(): Promise<void> {
-    if (!wantsJson(this.flags)) return super.run()
-    this.out(compactJson(await this.exec()))
   }
 
   protected override renderText(capabilities: string[]): string {

@@ -3,7 +3,7 @@ import {loadConfig} from '../../../config/index.js'
 import {listRemoteFolders, type RemoteFolderEntry} from '../../../engine/remote-folders.js'
 import {BaseCommand} from '../../base-command.js'
 import {renderRemoteFolders} from '../../render/remote-folders.js'
-import {compactJson, formatFlag, wantsJson} from '../../render/remote-json.js'
+import {formatFlag} from '../../format-flag.js'
 
 /** `mailkeep remote folders EMAIL` (docs/commands/remote.md). */
 export default class RemoteFolders extends BaseCommand<typeof RemoteFolders, RemoteFolderEntry[]> {
@@ -24,11 +24,6 @@ export default class RemoteFolders extends BaseCommand<typeof RemoteFolders, Rem
     this.useConfigLogFormat(config.logFormat)
     for (const warning of config.warnings) this.logger.warn(warning)
     return listRemoteFolders({config, email: this.args.email}, this.ctx)
-  }
-
-  override async run(): Promise<void> {
-    if (!wantsJson(this.flags)) return super.run()
-    this.out(compactJson(await this.exec()))
   }
 
   protected override renderText(folders: RemoteFolderEntry[]): string {

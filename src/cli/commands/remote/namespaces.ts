@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {loadConfig} from '../../../config/index.js'
 import {remoteNamespaces, type RemoteNamespaces as Namespaces} from '../../../engine/remote-namespaces.js'
 import {BaseCommand} from '../../base-command.js'
-import {compactJson, formatFlag, wantsJson} from '../../render/remote-json.js'
+import {formatFlag} from '../../format-flag.js'
 import {renderRemoteNamespaces} from '../../render/remote-namespaces.js'
 
 /** `mailkeep remote namespaces EMAIL` (docs/commands/remote.md). */
@@ -25,11 +25,6 @@ export default class RemoteNamespaces extends BaseCommand<typeof RemoteNamespace
     this.useConfigLogFormat(config.logFormat)
     for (const warning of config.warnings) this.logger.warn(warning)
     return remoteNamespaces({config, email: this.args.email}, this.ctx)
-  }
-
-  override async run(): Promise<void> {
-    if (!wantsJson(this.flags)) return super.run()
-    this.out(compactJson(await this.exec()))
   }
 
   protected override renderText(namespaces: Namespaces): string {

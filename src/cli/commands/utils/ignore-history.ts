@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 import {loadConfig} from '../../../config/index.js'
 import {ignoreHistory, type IgnoreHistoryReport} from '../../../engine/ignore-history.js'
 import {BaseCommand} from '../../base-command.js'
-import {compactJson, formatFlag, wantsJson} from '../../render/remote-json.js'
+import {formatFlag} from '../../format-flag.js'
 import {plural, printable} from '../../render/text.js'
 
 /** `mailkeep utils ignore-history EMAIL` (docs/commands/utils.md). */
@@ -27,13 +27,6 @@ export default class IgnoreHistory extends BaseCommand<typeof IgnoreHistory, Ign
     this.useConfigLogFormat(config.logFormat)
     for (const warning of config.warnings) this.logger.warn(warning)
     return ignoreHistory({config, email: this.args.email}, this.ctx)
-  }
-
-  override async run(): Promise<void> {
-    if (!wantsJson(this.flags)) return super.run()
-    const report = await this.exec()
-    this.stopProgress()
-    this.out(compactJson(report))
   }
 
   protected override renderText(report: IgnoreHistoryReport): string {
