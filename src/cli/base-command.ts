@@ -13,6 +13,7 @@
 import {Command, Flags, Errors, type Interfaces} from '@oclif/core'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
+import {loadConfig, type Config} from '../config/index.js'
 import {createLogger, type Logger, type LogLevel, type LogFormat} from '../shared/logger.js'
 import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import {InterruptedError, MailkeepError, toMailkeepError, UsageError, type StopSignal} from '../shared/errors.js'
@@ -98,6 +99,17 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
   protected useConfigLogFormat(format: LogFormat | undefined): void {
     if (format === undefined || this.flags['log-format'] !== undefined || format === this.logFormat) return
     this.setupOutput(format)
+  }
+
+  /**
+   * Loads the config file (`--config`), applies its `log_format` and logs its warnings: the first
+   * step of every command that works on the configured accounts.
+   */
+  protected async loadConfigAndWarn(): Promise<Config> {
+    const config = await loadConfig(this.configPath)
+    this.useConfigLogFormat(config.logFormat)
+    for (const warning of config.warnings) this.logger.warn(warning)
+    return config
   }
 
   /** Builds the logger, the progress reporter and ctx for one log format. */

@@ -16,17 +16,17 @@
 import {randomBytes} from 'node:crypto'
 import {readdir} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
-import {throwIfAborted, type RunContext} from '../shared/context.js'
+import type {RunContext} from '../shared/context.js'
 import {errnoCode, localIoError, MailkeepError, UsageError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import type {AccountStore} from '../store/account-store.js'
 import type {FolderStore} from '../store/folder-store.js'
 import {ensureTargetDirectory, inTheWay, pathInfo, removeIfPresent, temporaryName, walkDirectories, writeThenRename} from './export-files.js'
 import {emlFileName, emlFolderComponents, maildirBaseName, maildirFolderComponents, maildirInfo, maildirUniquePart} from './export-layout.js'
-import {readFolderMessages, type ExportMessage} from './export-message.js'
+import type {ExportMessage} from './export-message.js'
+import {exportEachFolder, exportMessages} from './export-run.js'
 import {openExportSource} from './export-source.js'
 import type {ExportFolderReport, ExportFormat, ExportOptions, ExportReport} from './export-types.js'
-import {FailureLog, folderExitCode, folderSummary} from './report.js'
 
 const MAILDIR_SUBDIRECTORIES = ['cur', 'new', 'tmp'] as const
 
@@ -40,7 +40,6 @@ export async function exportFolders(options: ExportOptions, ctx: RunContext): Pr
   const to = resolve(options.to)
   const source = await openExportSource(options.config, options.email, ctx)
   const report: ExportReport = {account: source.account.username, format: options.format, to, folders: [], messages: 0, bytes: 0, exitCode: ExitCode.OK}
-  const failures = new FailureLog()
   try {
     const names = chooseFolders(source.folders.map((f) => f.name), options.folders, source.account.username)
     const plans = names.map((folder) => {
@@ -50,27 +49,12 @@ export async function exportFolders(options: ExportOptions, ctx: RunContext): Pr
     if (!options.force) await refuseOccupied(plans, to, options.format)
     await ensureTargetDirectory(to)
 
-    for (const plan of plans) {
-      throwIfAborted(ctx.signal)
-      const folderReport: ExportFolderReport = {folder: plan.folder, status: 'exported', path: plan.directory, messages: 0, bytes: 0, legacyMessages: 0, failedMessages: []}
-      report.folders.push(folderReport)
-      try {
-        await exportFolder(plan, to, options.format, source.store, folderReport, ctx)
-        if (folderReport.failedMessages.length > 0) failures.record(ExitCode.INCOMPLETE)
-      } catch (error) {
-        if (ctx.signal.aborted) throw ctx.signal.reason
-        folderReport.status = 'failed'
-        folderReport.error = folderSummary(error)
-        failures.record(folderExitCode(error))
-        ctx.logger.error(`export of folder '${plan.folder}' failed: ${folderReport.error.message}`, {folder: plan.folder})
-      }
-      report.messages += folderReport.messages
-      report.bytes += folderReport.bytes
-    }
+    report.exitCode = await exportEachFolder(plans, report, ctx, (plan) => plan.directory, (plan, folderReport) =>
+      exportFolder(plan, to, options.format, source.store, folderReport, ctx),
+    )
   } finally {
     await source.store.close()
   }
-  report.exitCode = failures.exitCode
   return report
 }
 
@@ -115,18 +99,7 @@ async function exportFolder(plan: FolderPlan, to: string, format: ExportFormat, 
     ctx.logger.info(`Exporting folder '${plan.folder}' to '${directory}'`, {folder: plan.folder})
     try {
       const writer = format === 'maildir' ? await maildirWriter(directory, folder) : emlWriter(directory)
-      for await (const read of readFolderMessages(folder, ctx.signal)) {
-        if (!read.ok) {
-          report.failedMessages.push({uid: read.uid, reason: read.reason})
-          ctx.logger.error(`message UID ${read.uid} of folder '${plan.folder}' was not exported: ${read.reason}`, {folder: plan.folder, uid: read.uid})
-          continue
-        }
-        await writer(read.message)
-        report.messages++
-        report.bytes += read.message.bytes.length
-        if (!read.message.exact) report.legacyMessages++
-        task.advance(1, read.message.bytes.length)
-      }
+      await exportMessages(folder, report, task, ctx, writer)
     } finally {
       task.done()
     }

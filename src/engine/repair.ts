@@ -21,6 +21,7 @@
  * - symlinks, non-files, unreadable files, a newer format: refused with the reason.
  */
 import {lstat, readFile} from 'node:fs/promises'
+import {exists} from '../store/file-ops.js'
 import {encodeFolderPath} from '../store/folder-path.js'
 import {FolderStore, folderPaths} from '../store/folder-store.js'
 import {checkAccount, checkFolder, type Finding, type FindingCode} from '../store/integrity.js'
@@ -47,7 +48,7 @@ import type {AccountStore} from '../store/account-store.js'
 import {requireLocalPath, selectAccounts, type Account, type Config} from '../config/index.js'
 import type {Connect, ImapSession, OpenedFolder} from '../imap/types.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
-import {DamagedError, errnoCode, InternalError, InterruptedError, MailkeepError, MissingFolderError, UsageError} from '../shared/errors.js'
+import {DamagedError, InternalError, InterruptedError, MailkeepError, MissingFolderError, UsageError} from '../shared/errors.js'
 import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import type {RetryPolicy} from './backup-types.js'
 import {openAccountSession, openAccountStore} from './account-access.js'
@@ -710,16 +711,6 @@ function distinctSalvaged(local: LocalEntry[]): boolean {
 
 function notFound(folder: string, account: Account): UsageError {
   return new UsageError(`Folder '${folder}' not found`, {hint: `\`mailkeep local folders ${account.username}\` lists the backed-up folders (by their server names)`})
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false
-    throw error
-  }
 }
 
 async function readText(path: string): Promise<string> {

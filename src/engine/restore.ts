@@ -14,13 +14,13 @@ import {acquireUploadLock} from '../store/upload-map.js'
 import type {AccountLock} from '../store/lock.js'
 import type {AccountStore} from '../store/account-store.js'
 import {findAccount, openAccountStore} from './account-access.js'
-import {destinationName, inboxStaysInbox, type FolderNaming} from './folder-mapping.js'
+import {inboxStaysInbox, type FolderNaming} from './folder-mapping.js'
 import {FailureLog, secondsSince} from './report.js'
 import {retryPolicy} from './retry.js'
 import type {SessionPool} from './session-pool.js'
 import {chooseRestoreTarget} from './restore-target.js'
-import {accountPool, notAttempted, personalNamespace, probeNamespace, runFolder, type RunEnv} from './transfer-run.js'
-import {DEFAULT_UPLOAD_TUNING, type RestoreOptions, type TransferFolderReport, type TransferReport} from './transfer-types.js'
+import {accountPool, namingReport, personalNamespace, probeNamespace, runFolders, type RunEnv} from './transfer-run.js'
+import {DEFAULT_UPLOAD_TUNING, type RestoreOptions, type TransferReport} from './transfer-types.js'
 
 export async function runRestore(options: RestoreOptions, ctx: RunContext): Promise<TransferReport> {
   const started = Date.now()
@@ -54,12 +54,7 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
       command: 'restore',
       source: source.username,
       destination: destination.username,
-      naming: {
-        sourcePrefix: naming.source.prefix,
-        sourceDelimiter: naming.source.delimiter,
-        destinationPrefix: naming.destination.prefix,
-        destinationDelimiter: naming.destination.delimiter,
-      },
+      naming: namingReport(naming),
       folders: [],
       exitCode: 0,
       seconds: 0,
@@ -76,24 +71,9 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
       logger,
       failures,
     }
-    let unreachable: TransferFolderReport | undefined
-    for (const name of names) {
-      throwIfAborted(ctx.signal)
-      const target = destinationName(name, naming)
-      if (unreachable !== undefined) {
-        const skipped = notAttempted(name, target, unreachable)
-        failures.record(skipped.error!.exitCode)
-        report.folders.push(skipped)
-        continue
-      }
-      const result = await runFolder(env, {
-        source: name,
-        destination: target,
-        prepare: (s, folder, map, folderReport) => chooseRestoreTarget({session: s, folder, map, user: destination.username, name: target, ownServer, report: folderReport, signal: ctx.signal}),
-      })
-      report.folders.push(result.report)
-      if (result.unreachable) unreachable = result.report
-    }
+    report.folders = await runFolders(env, names, naming, (target) => (s, folder, map, folderReport) =>
+      chooseRestoreTarget({session: s, folder, map, user: destination.username, name: target, ownServer, report: folderReport, signal: ctx.signal}),
+    )
     report.exitCode = failures.exitCode
     report.seconds = secondsSince(started)
     return report

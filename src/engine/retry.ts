@@ -3,6 +3,7 @@
  * breaks, a NEW connection is tried with exponential backoff and jitter — unlike imap-backup,
  * which retries on the same broken connection without waiting (compat §6.7).
  */
+import {backoffDelay as imapBackoffDelay} from '../imap/index.js'
 import {ConnectionError, InterruptedError, TransientImapError} from '../shared/errors.js'
 import type {RetryPolicy} from './backup-types.js'
 
@@ -18,31 +19,16 @@ export function retryPolicy(overrides: Partial<RetryPolicy> | undefined): RetryP
 }
 
 /**
- * Delay before the `attempt`-th retry (1-based): base·2^(attempt−1), capped at maxDelayMs, then
- * "equal jitter" (a random point in the upper half), so that several mailkeeps cut off by the same
+ * Delay before the `attempt`-th retry (1-based): the IMAP layer's exponential backoff with "equal
+ * jitter" (src/imap/retry.ts) under this policy, so that several mailkeeps cut off by the same
  * outage do not all come back in the same second, and the wait never collapses to zero.
  */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1))
-  return Math.round(exp / 2 + (random() * exp) / 2)
+  return imapBackoffDelay(attempt, policy.baseDelayMs, policy.maxDelayMs, random)
 }
 
 /** Waits `ms`, or rejects with the signal's reason (the CLI's InterruptedError) when aborted. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error)
-  if (ms <= 0) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal.reason as Error)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, {once: true})
-  })
-}
+export {sleep} from '../imap/index.js'
 
 /**
  * Worth another connection? A broken link (reset, EOF, timeout, BYE) is; so is a connection

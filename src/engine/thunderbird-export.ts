@@ -19,7 +19,7 @@
 import {rename, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {fsyncDirectory} from '../shared/atomic-write.js'
-import {throwIfAborted, type RunContext} from '../shared/context.js'
+import type {RunContext} from '../shared/context.js'
 import {errnoCode, localIoError, MailkeepError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import type {AccountStore} from '../store/account-store.js'
@@ -34,11 +34,11 @@ import {
   walkDirectories,
   writePieces,
 } from './export-files.js'
-import {readFolderMessages} from './export-message.js'
 import {findAccount} from './account-access.js'
+import {exportEachFolder, exportMessages} from './export-run.js'
 import {openExportSource} from './export-source.js'
 import type {ExportFolderReport, ThunderbirdExportOptions, ThunderbirdExportReport} from './export-types.js'
-import {FailureLog, folderExitCode, folderSummary} from './report.js'
+import {folderSummary} from './report.js'
 import {INDEX_SUFFIX, splitFolderName, SUBFOLDER_SUFFIX, thunderbirdFileName} from './thunderbird-names.js'
 import {thunderbirdEntry} from './thunderbird-mbox.js'
 import {findThunderbirdProfile} from './thunderbird-profiles.js'
@@ -80,7 +80,6 @@ export async function exportToThunderbird(options: ThunderbirdExportOptions, ctx
     bytes: 0,
     exitCode: ExitCode.OK,
   }
-  const failures = new FailureLog()
   const startedAt = Date.now()
   try {
     // Decide every folder's fate before writing anything: creating `A.sbd` for folder `A/B`
@@ -89,36 +88,20 @@ export async function exportToThunderbird(options: ThunderbirdExportOptions, ctx
     const taken = new Map<FolderPlan, string | undefined>()
     for (const plan of plans) taken.set(plan, await occupied(plan.mailbox))
 
-    for (const plan of plans) {
-      throwIfAborted(ctx.signal)
-      const folderReport: ExportFolderReport = {folder: plan.folder, status: 'exported', path: plan.mailbox, messages: 0, bytes: 0, legacyMessages: 0, failedMessages: []}
-      report.folders.push(folderReport)
+    report.exitCode = await exportEachFolder(plans, report, ctx, (plan) => plan.mailbox, async (plan, folderReport) => {
       const what = taken.get(plan)
       if (what !== undefined && !options.force) {
         // imap-backup's warning in the log; the report says the same in fewer words.
         ctx.logger.warn(`Skipping export of '${plan.folder}' as '${what}' exists`, {folder: plan.folder})
         folderReport.status = 'skipped'
         folderReport.error = folderSummary(new MailkeepError(`'${what}' exists`, {hint: 'pass --force to replace it'}))
-        failures.record(ExitCode.INCOMPLETE)
-        continue
+        return
       }
-      try {
-        await exportFolder(plan, localFolders, source.store, folderReport, options.force, startedAt, ctx)
-        if (folderReport.failedMessages.length > 0) failures.record(ExitCode.INCOMPLETE)
-      } catch (error) {
-        if (ctx.signal.aborted) throw ctx.signal.reason
-        folderReport.status = 'failed'
-        folderReport.error = folderSummary(error)
-        failures.record(folderExitCode(error))
-        ctx.logger.error(`export of folder '${plan.folder}' failed: ${folderReport.error.message}`, {folder: plan.folder})
-      }
-      report.messages += folderReport.messages
-      report.bytes += folderReport.bytes
-    }
+      await exportFolder(plan, localFolders, source.store, folderReport, options.force, startedAt, ctx)
+    })
   } finally {
     await source.store.close()
   }
-  report.exitCode = failures.exitCode
   return report
 }
 
@@ -178,19 +161,7 @@ async function writeMailbox(
   ctx.logger.info(`Exporting folder '${plan.folder}' to '${plan.mailbox}'`, {folder: plan.folder})
   try {
     try {
-      for await (const read of readFolderMessages(folder, ctx.signal)) {
-        if (!read.ok) {
-          report.failedMessages.push({uid: read.uid, reason: read.reason})
-          ctx.logger.error(`message UID ${read.uid} of folder '${plan.folder}' was not exported: ${read.reason}`, {folder: plan.folder, uid: read.uid})
-          continue
-        }
-        const {message} = read
-        await writePieces(handle, thunderbirdEntry(message.bytes, message.receivedAt ?? startedAt))
-        report.messages++
-        report.bytes += message.bytes.length
-        if (!message.exact) report.legacyMessages++
-        task.advance(1, message.bytes.length)
-      }
+      await exportMessages(folder, report, task, ctx, (message) => writePieces(handle, thunderbirdEntry(message.bytes, message.receivedAt ?? startedAt)))
       await handle.sync()
     } finally {
       await handle.close()

@@ -20,6 +20,7 @@
  * ignores would be exported but never shown. `.` and `..` start with a dot, so no component can
  * climb out of the target directory.
  */
+import {escapeCharacters, escapeCodePoint} from '../store/folder-path.js'
 
 /** Suffixes Thunderbird gives its own files and directories (case-insensitive here, to be safe). */
 const RESERVED_SUFFIXES = ['.msf', '.sbd', '.snm', '.toc', '.mozmsgs']
@@ -52,70 +53,31 @@ export const SUBFOLDER_SUFFIX = '.sbd'
 /** The suffix of Thunderbird's index (summary) file of a folder. */
 export const INDEX_SUFFIX = '.msf'
 
-/**
- * Splits a server name at `/` into components, as the store does (folder-path.ts): a `/` that
- * would leave an empty component (leading, trailing, doubled) stays inside its component.
- */
-export function splitFolderName(name: string): string[] {
-  const components: string[] = []
-  let current = ''
-  for (let i = 0; i < name.length; i++) {
-    const ch = name[i]!
-    if (ch === '/' && current !== '' && i !== name.length - 1) {
-      components.push(current)
-      current = ''
-    } else {
-      current += ch
-    }
-  }
-  components.push(current)
-  return components
-}
+/** Server names are split into components as the store splits them (folder-path.ts). */
+export {splitFolderName} from '../store/folder-path.js'
 
 /** One component as a file name Thunderbird shows (see the table above). Never empty. */
 export function thunderbirdFileName(component: string): string {
   // Only the empty name itself gives an empty component; the store cannot hold it, but never
   // return an empty file name.
-  if (component === '') return escape(0x2f)
-  const units: string[] = []
-  for (let i = 0; i < component.length; i++) {
-    const unit = component.charCodeAt(i)
-    if (isHigh(unit) && isLow(component.charCodeAt(i + 1))) {
-      units.push(component[i]! + component[i + 1]!)
-      i++
-    } else if (unit < 0x20 || unit === 0x7f || unit === 0x25 || unit === 0x2f || isHigh(unit) || isLow(unit)) {
-      units.push(escape(unit))
-    } else {
-      units.push(component[i]!)
-    }
-  }
+  if (component === '') return escapeCodePoint(0x2f)
+  // The store's escapes, without its imap-backup ones (`:` `;`), which Thunderbird shows well.
+  const units = escapeCharacters(component)
   // Positions are of `units` (one entry per character), so escapes never shift them.
   const first = units[0]!
-  if (first === '.' || first === '#') units[0] = escape(first.charCodeAt(0))
+  if (first === '.' || first === '#') units[0] = escapeCodePoint(first.charCodeAt(0))
   const lastIndex = units.length - 1
-  if (units[lastIndex] === '~') units[lastIndex] = escape(0x7e)
+  if (units[lastIndex] === '~') units[lastIndex] = escapeCodePoint(0x7e)
   const lower = component.toLowerCase()
   const suffix = RESERVED_SUFFIXES.find((s) => lower.endsWith(s))
   if (suffix !== undefined) {
     const dot = units.length - suffix.length
-    if (dot > 0 && units[dot] === '.') units[dot] = escape(0x2e)
+    if (dot > 0 && units[dot] === '.') units[dot] = escapeCodePoint(0x2e)
   }
   if (RESERVED_NAMES.has(lower)) {
     const dot = units.indexOf('.')
-    if (dot >= 0) units[dot] = escape(0x2e)
+    if (dot >= 0) units[dot] = escapeCodePoint(0x2e)
   }
-  if (lower.startsWith('feeditems_error')) units[9] = escape(0x5f)
+  if (lower.startsWith('feeditems_error')) units[9] = escapeCodePoint(0x5f)
   return units.join('')
-}
-
-function escape(codePoint: number): string {
-  return `%${codePoint.toString(16)};`
-}
-
-function isHigh(unit: number): boolean {
-  return unit >= 0xd800 && unit <= 0xdbff
-}
-
-function isLow(unit: number): boolean {
-  return unit >= 0xdc00 && unit <= 0xdfff
 }

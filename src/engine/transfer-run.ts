@@ -8,7 +8,7 @@ import {connect as realConnect} from '../imap/index.js'
 import type {Connect, FolderStatus, ImapSession, NamespaceEntry} from '../imap/types.js'
 import {InterruptedError, RemoteError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
-import type {RunContext} from '../shared/context.js'
+import {throwIfAborted, type RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
 import type {AccountStore} from '../store/account-store.js'
 import type {FolderStore} from '../store/folder-store.js'
@@ -16,10 +16,11 @@ import {UploadMap, type UploadMapKind} from '../store/upload-map.js'
 import type {RetryPolicy} from './backup-types.js'
 import {accountCredentials} from './credentials.js'
 import {mailkeepClientId} from './client-id.js'
+import {destinationName, type FolderNaming} from './folder-mapping.js'
 import {type FailureLog, folderSummary, secondsSince} from './report.js'
 import {backoffDelay, isRetryable, retryPolicy, sleep} from './retry.js'
 import {SessionPool} from './session-pool.js'
-import type {TransferFolderReport, UploadTuning} from './transfer-types.js'
+import type {TransferFolderReport, TransferReport, UploadTuning} from './transfer-types.js'
 import {FolderUploadState, uploadFolder, type UploadPolicy} from './uploader.js'
 
 export interface LinkOptions {
@@ -212,6 +213,40 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
     )
   }
   return {report, unreachable}
+}
+
+/**
+ * Uploads the folders `names` one after the other (runFolder), each to its name under `naming`;
+ * `prepare` gives the job's prepare() for a folder's destination name. Once the destination
+ * could not be reached, the remaining folders are reported as not attempted.
+ */
+export async function runFolders(env: RunEnv, names: readonly string[], naming: FolderNaming, prepare: (target: string) => FolderJob['prepare']): Promise<TransferFolderReport[]> {
+  const reports: TransferFolderReport[] = []
+  let unreachable: TransferFolderReport | undefined
+  for (const name of names) {
+    throwIfAborted(env.ctx.signal)
+    const target = destinationName(name, naming)
+    if (unreachable !== undefined) {
+      const skipped = notAttempted(name, target, unreachable)
+      env.failures.record(skipped.error!.exitCode)
+      reports.push(skipped)
+      continue
+    }
+    const result = await runFolder(env, {source: name, destination: target, prepare: prepare(target)})
+    reports.push(result.report)
+    if (result.unreachable) unreachable = result.report
+  }
+  return reports
+}
+
+/** The report's `naming`: the prefixes and delimiters the run used. */
+export function namingReport(naming: FolderNaming): TransferReport['naming'] {
+  return {
+    sourcePrefix: naming.source.prefix,
+    sourceDelimiter: naming.source.delimiter,
+    destinationPrefix: naming.destination.prefix,
+    destinationDelimiter: naming.destination.delimiter,
+  }
 }
 
 /** A folder not attempted because the destination could not be reached. */

@@ -26,11 +26,11 @@ import type {FolderStore} from '../store/folder-store.js'
 import {acquireUploadLock, type UploadMap} from '../store/upload-map.js'
 import {openAccountStore} from './account-access.js'
 import {runBackup} from './backup.js'
-import {destinationName, inboxStaysInbox, type FolderNaming} from './folder-mapping.js'
+import {inboxStaysInbox, type FolderNaming} from './folder-mapping.js'
 import {FailureLog, secondsSince} from './report.js'
 import {retryPolicy} from './retry.js'
 import type {SessionPool} from './session-pool.js'
-import {accountPool, notAttempted, personalNamespace, probeNamespace, runFolder, statusCreating, type RunEnv} from './transfer-run.js'
+import {accountPool, namingReport, personalNamespace, probeNamespace, runFolders, statusCreating, type RunEnv} from './transfer-run.js'
 import {DEFAULT_UPLOAD_TUNING, type TransferFolderReport, type TransferOptions, type TransferReport} from './transfer-types.js'
 import type {UploadPolicy} from './uploader.js'
 
@@ -105,12 +105,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
       source: source.username,
       destination: destination.username,
       ...(backup === undefined ? {} : {backup}),
-      naming: {
-        sourcePrefix: naming.source.prefix,
-        sourceDelimiter: naming.source.delimiter,
-        destinationPrefix: naming.destination.prefix,
-        destinationDelimiter: naming.destination.delimiter,
-      },
+      naming: namingReport(naming),
       folders: [],
       exitCode: 0,
       seconds: 0,
@@ -127,33 +122,18 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
       logger,
       failures,
     }
-    let unreachable: TransferFolderReport | undefined
-    for (const name of names) {
-      throwIfAborted(ctx.signal)
-      const target = destinationName(name, naming)
-      if (unreachable !== undefined) {
-        const skipped = notAttempted(name, target, unreachable)
-        failures.record(skipped.error!.exitCode)
-        report.folders.push(skipped)
-        continue
-      }
+    report.folders = await runFolders(env, names, naming, (target) => {
       let emptied = false
-      const result = await runFolder(env, {
-        source: name,
-        destination: target,
-        prepare: async (s, folder, map, folderReport) => {
-          await ensureFolder(s, target, folderReport)
-          if (options.reset === true && !emptied) {
-            // Once per run: a retry after a broken link must not delete what this run uploaded.
-            await emptyFolder(s, folder, map, destination.username, target, folderReport)
-            emptied = true
-          }
-          return target
-        },
-      })
-      report.folders.push(result.report)
-      if (result.unreachable) unreachable = result.report
-    }
+      return async (s, folder, map, folderReport) => {
+        await ensureFolder(s, target, folderReport)
+        if (options.reset === true && !emptied) {
+          // Once per run: a retry after a broken link must not delete what this run uploaded.
+          await emptyFolder(s, folder, map, destination.username, target, folderReport)
+          emptied = true
+        }
+        return target
+      }
+    })
     report.exitCode = failures.exitCode
     report.seconds = secondsSince(started)
     return report

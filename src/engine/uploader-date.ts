@@ -6,6 +6,7 @@
  * The header block is the text before the first empty line, at most HEADER_LIMIT bytes; fields
  * are unfolded (RFC 5322 §2.2.3) and the first occurrence counts.
  */
+import {parseDateTime} from '../store/mboxrd/index.js'
 
 const HEADER_LIMIT = 256 * 1024
 
@@ -47,22 +48,11 @@ function headerEnd(text: string): number {
   return m === null ? text.length : m.index
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']
-
-/** RFC 5322 §4.3 obsolete zones, and a few common abbreviations; unknown ones count as UTC. */
-const ZONES: Record<string, number> = {
-  ut: 0,
-  utc: 0,
-  gmt: 0,
-  z: 0,
-  est: -300,
-  edt: -240,
-  cst: -360,
-  cdt: -300,
-  mst: -420,
-  mdt: -360,
-  pst: -480,
-  pdt: -420,
+/**
+ * Common abbreviations beyond RFC 5322 §4.3, in minutes east of UTC, taken at their usual meaning
+ * for an INTERNALDATE (the codec's parser counts them as `-0000`).
+ */
+const MORE_ZONES: Readonly<Record<string, number>> = {
   wet: 0,
   west: 60,
   bst: 60,
@@ -76,53 +66,16 @@ const ZONES: Record<string, number> = {
   jst: 540,
 }
 
-/** Same grammar as the store's asctime parser (comments removed, spaces collapsed first). */
-const DATE_TIME =
-  /^(?:[a-z]+ ?,? ?)?(\d{1,2}) ?([a-z]+) ?(\d{2,4}) (\d{1,2}) ?: ?(\d{2})(?: ?: ?(\d{2}))?(?: ?([+-]\d{2}:?\d{2}|[a-z]{1,5}\b))?/i
-
 /**
- * The instant of a `Date:` value (RFC 5322 §3.3 and the obsolete forms of §4.3), or undefined
- * when it is missing or not a date. Military zones and unknown abbreviations count as `-0000`.
+ * The instant of a `Date:` value (the codec's RFC 5322 parser, obsolete forms of §4.3 included),
+ * or undefined when it is missing or not a date. Military zones and unknown abbreviations count
+ * as `-0000`; a leap second as :59.
  */
 export function parseDateHeader(value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined
-  const m = DATE_TIME.exec(stripComments(value).replace(/\s+/g, ' ').trim())
-  if (m === null) return undefined
-  const month = MONTHS.indexOf(m[2]!.slice(0, 3).toLowerCase())
-  if (month < 0) return undefined
-  const yearText = m[3]!
-  let year = Number(yearText)
-  if (yearText.length === 2) year += year < 50 ? 2000 : 1900
-  else if (yearText.length === 3) year += 1900
-  const day = Number(m[1])
-  const hour = Number(m[4])
-  const minute = Number(m[5])
-  const second = m[6] === undefined ? 0 : Math.min(59, Number(m[6]))
-  if (year < 1900 || day < 1 || day > 31 || hour > 23 || minute > 59) return undefined
-  const utc = Date.UTC(year, month, day, hour, minute, second)
-  const check = new Date(utc)
-  if (check.getUTCMonth() !== month || check.getUTCDate() !== day) return undefined // 30 Feb
-  return new Date(utc - zoneMinutes(m[7]) * 60_000)
-}
-
-function zoneMinutes(zone: string | undefined): number {
-  if (zone === undefined) return 0
-  const numeric = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)
-  if (numeric !== null) return (numeric[1] === '-' ? -1 : 1) * (Number(numeric[2]) * 60 + Number(numeric[3]))
-  return ZONES[zone.toLowerCase()] ?? 0
-}
-
-function stripComments(value: string): string {
-  if (!value.includes('(')) return value
-  let out = ''
-  let depth = 0
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!
-    if (depth > 0 && c === '\\') i++
-    else if (c === '(') {
-      if (depth++ === 0) out += ' '
-    } else if (c === ')' && depth > 0) depth--
-    else if (depth === 0) out += c
-  }
-  return out
+  const date = parseDateTime(value)
+  if (date === undefined) return undefined
+  const offset = (date.zone === undefined ? undefined : MORE_ZONES[date.zone.toLowerCase()]) ?? date.offset
+  if (offset === undefined) return undefined
+  const utc = Date.UTC(date.year, date.month, date.day, date.hour, date.minute, Math.min(59, date.second))
+  return new Date(utc - offset * 60_000)
 }

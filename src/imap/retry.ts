@@ -71,9 +71,13 @@ export function backoffDelay(attempt: number, baseDelayMs: number, maxDelayMs: n
   return Math.round(exponential / 2 + random() * (exponential / 2))
 }
 
-/** Resolves after `ms`, or rejects with `signal.reason` as soon as the signal is aborted. */
+/**
+ * Resolves after `ms` (at once for 0 or less, without a timer), or rejects with `signal.reason`
+ * as soon as the signal is aborted.
+ */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason)
+  if (ms <= 0) return Promise.resolve()
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
       clearTimeout(timer)

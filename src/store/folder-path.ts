@@ -46,7 +46,7 @@ const SEPARATOR = '/'
  */
 export function encodeFolderPath(serverName: string): string {
   if (serverName === '') throw new UsageError('a folder with an empty name cannot be stored')
-  const encoded = splitComponents(serverName).map(encodeComponent)
+  const encoded = splitFolderName(serverName).map(encodeComponent)
   for (let i = 0; i < encoded.length; i++) {
     const bytes = Buffer.byteLength(encoded[i]!, 'utf8')
     // The last component also carries the longest file suffix (`.imap.damaged-<timestamp>`).
@@ -98,9 +98,9 @@ export function folderNameWithSuffix(serverName: string, suffix: number | string
  * Splits at `/`, except that a `/` which would end an empty component (a leading, trailing or
  * doubled `/`) stays inside the component, to be escaped as `%2f;`. So `a//b` → [`a`, `/b`],
  * `a///b` → [`a`, `/`, `b`], `/x` → [`/x`], `a/` → [`a/`]: never an empty component, never an
- * absolute path.
+ * absolute path. (The Thunderbird export splits names the same way.)
  */
-function splitComponents(name: string): string[] {
+export function splitFolderName(name: string): string[] {
   const components: string[] = []
   let current = ''
   for (let i = 0; i < name.length; i++) {
@@ -117,21 +117,32 @@ function splitComponents(name: string): string[] {
   return components
 }
 
+/** `:` and `;`, escaped in the store's names as imap-backup does (besides the always-escaped ones). */
+const IMAP_BACKUP_ESCAPES: readonly number[] = [0x3a, 0x3b]
+
 function encodeComponent(component: string): string {
   // Only the whole component is special: `...`, `.x` and `a..b` are ordinary file names.
-  if (component === '.' || component === '..') return escape(46).repeat(component.length)
-  let out = ''
+  if (component === '.' || component === '..') return escapeCodePoint(46).repeat(component.length)
+  return escapeCharacters(component, IMAP_BACKUP_ESCAPES).join('')
+}
+
+/**
+ * The characters of one component, each as it is or as its escape: C0 controls and DEL, `%`, a
+ * `/` kept inside the component, a lone UTF-16 surrogate, and the code units in `alsoEscape`. A
+ * well-formed surrogate pair is one (astral) character, copied as it is. One entry per character
+ * of the component, so a caller can still change an entry by its position.
+ */
+export function escapeCharacters(component: string, alsoEscape: readonly number[] = []): string[] {
+  const out: string[] = []
   for (let i = 0; i < component.length; i++) {
     const unit = component.charCodeAt(i)
     if (isHighSurrogate(unit) && isLowSurrogate(component.charCodeAt(i + 1))) {
-      // A well-formed pair is an ordinary (astral) character: copy both halves.
-      out += component[i]! + component[i + 1]!
+      out.push(component[i]! + component[i + 1]!)
       i++
-    } else if (unit < 0x20 || unit === 0x7f || unit === 0x25 || unit === 0x3a || unit === 0x3b || unit === 0x2f || isHighSurrogate(unit) || isLowSurrogate(unit)) {
-      // C0/DEL, `%`, `:`, `;`, a `/` kept inside the component, or a lone surrogate.
-      out += escape(unit)
+    } else if (unit < 0x20 || unit === 0x7f || unit === 0x25 || unit === 0x2f || isHighSurrogate(unit) || isLowSurrogate(unit) || alsoEscape.includes(unit)) {
+      out.push(escapeCodePoint(unit))
     } else {
-      out += component[i]!
+      out.push(component[i]!)
     }
   }
   return out
@@ -146,7 +157,8 @@ function decodeComponent(component: string): string {
   })
 }
 
-function escape(codePoint: number): string {
+/** The escape of one code point: `%` + lower-case hex without leading zeros + `;` (`%0;`, `%2f;`). */
+export function escapeCodePoint(codePoint: number): string {
   return `%${codePoint.toString(16)};`
 }
 

@@ -8,6 +8,7 @@
  */
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
 import {internFlags} from './flags.js'
+import {isNonNegativeInt, isObject, isPositiveInt} from './json-guards.js'
 
 /** The newest `mailkeep.format` this version reads and writes. */
 export const METADATA_FORMAT = 1
@@ -249,14 +250,3 @@ function damaged(path: string, what: string, cause?: unknown): DamagedError {
   return new DamagedError(`metadata file '${path}' ${what}`, {cause, hint: 'run `mailkeep local check` to see what is damaged, and `mailkeep local repair` to rebuild it from the mbox'})
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
-function isPositiveInt(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
-}
-
-function isNonNegativeInt(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
-}

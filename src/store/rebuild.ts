@@ -23,6 +23,7 @@ import {constants, lstat, readdir, readFile, rename, type FileHandle} from 'node
 import {basename, dirname, join} from 'node:path'
 import {DamagedError, errnoCode, localIoError} from '../shared/errors.js'
 import {atomicWrite, fsyncDirectory} from '../shared/atomic-write.js'
+import {exists} from './file-ops.js'
 import {folderPaths, type FolderPaths} from './folder-store.js'
 import {readChunks, UNVERIFIED_UID_VALIDITY} from './integrity.js'
 import {parseJournal} from './journal.js'
@@ -641,11 +642,11 @@ export async function writeRepair(w: RepairWrite): Promise<RepairWritten> {
       written.tornBytes = bytes
     }
   }
-  if (await isPresent(paths.imap)) {
+  if (await exists(paths.imap)) {
     written.imapSavedAs = await freeName(`${paths.imap}.damaged-${stamp}`)
     await renameOrFail(paths.imap, written.imapSavedAs)
   }
-  if (await isPresent(paths.journal)) {
+  if (await exists(paths.journal)) {
     written.journalSavedAs = await freeName(`${paths.journal}.damaged-${stamp}`)
     await renameOrFail(paths.journal, written.journalSavedAs)
   }
@@ -691,17 +692,7 @@ async function copyTail(mboxPath: string, from: number, target: string): Promise
 async function freeName(path: string): Promise<string> {
   for (let n = 0; ; n++) {
     const candidate = n === 0 ? path : `${path}-${n}`
-    if (!(await isPresent(candidate))) return candidate
-  }
-}
-
-async function isPresent(path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false
-    throw localIoError(error, 'read', path)
+    if (!(await exists(candidate))) return candidate
   }
 }
 

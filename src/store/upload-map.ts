@@ -30,11 +30,13 @@
  * Writers hold the account's upload lock (`acquireUploadLock`), so two uploads from one backup
  * never interleave their map writes; the backup itself is only read (shared account lock).
  */
-import {constants, lstat, readFile, unlink, type FileHandle} from 'node:fs/promises'
+import {constants, type FileHandle} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import {DamagedError, errnoCode, localIoError} from '../shared/errors.js'
+import {DamagedError, localIoError} from '../shared/errors.js'
 import {atomicWrite, fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
+import {readIfPresent, removeIfPresent} from './file-ops.js'
+import {isNonNegativeInt, isObject, isPositiveInt} from './json-guards.js'
 import {acquireAccountLock, type AccountLock} from './lock.js'
 import {openNoFollow} from './safe-path.js'
 
@@ -337,7 +339,7 @@ export class UploadMap {
       if (!isObject(rawMap)) throw this.damaged(`${what} has a "map" that is not an object`)
       for (const [key, dst] of Object.entries(rawMap)) {
         const src = /^\d+$/.test(key) ? Number(key) : NaN
-        if (!isUid(src) || !isUid(dst)) throw this.damaged(`${what} maps ${JSON.stringify(key)} to ${JSON.stringify(dst)}: not UIDs`)
+        if (!isPositiveInt(src) || !isPositiveInt(dst)) throw this.damaged(`${what} maps ${JSON.stringify(key)} to ${JSON.stringify(dst)}: not UIDs`)
         map.set(src, dst)
       }
     }
@@ -426,13 +428,13 @@ function parseJournalLine(text: string): JournalLine | undefined {
   if (!isObject(value) || typeof value['u'] !== 'string' || typeof value['f'] !== 'string') return undefined
   switch (value['t']) {
     case 'r':
-      return isUid(value['s']) && isUid(value['d']) ? (value as JournalLine) : undefined
+      return isPositiveInt(value['s']) && isPositiveInt(value['d']) ? (value as JournalLine) : undefined
     case 'm':
-      return Array.isArray(value['p']) && value['p'].every((p) => Array.isArray(p) && p.length === 2 && isUid(p[0]) && isUid(p[1])) ? (value as JournalLine) : undefined
+      return Array.isArray(value['p']) && value['p'].every((p) => Array.isArray(p) && p.length === 2 && isPositiveInt(p[0]) && isPositiveInt(p[1])) ? (value as JournalLine) : undefined
     case 'x':
-      return Array.isArray(value['s']) && value['s'].every(isUid) ? (value as JournalLine) : undefined
+      return Array.isArray(value['s']) && value['s'].every(isPositiveInt) ? (value as JournalLine) : undefined
     case 'p':
-      return isCount(value['from']) && Array.isArray(value['uids']) && value['uids'].every(isUid) ? (value as JournalLine) : undefined
+      return isNonNegativeInt(value['from']) && Array.isArray(value['uids']) && value['uids'].every(isPositiveInt) ? (value as JournalLine) : undefined
     default:
       return undefined
   }
@@ -440,7 +442,7 @@ function parseJournalLine(text: string): JournalLine | undefined {
 
 function parsePending(value: unknown, fail: () => Error): PendingUpload | undefined {
   if (value === undefined || value === null) return undefined
-  if (!isObject(value) || !isCount(value['from']) || !Array.isArray(value['uids']) || !value['uids'].every(isUid)) throw fail()
+  if (!isObject(value) || !isNonNegativeInt(value['from']) || !Array.isArray(value['uids']) || !value['uids'].every(isPositiveInt)) throw fail()
   return value['uids'].length === 0 ? undefined : {from: value['from'], uids: value['uids'] as number[]}
 }
 
@@ -448,7 +450,7 @@ function optionalUid(value: unknown, fail: () => Error): number | undefined {
   if (value === undefined || value === null) return undefined
   // imap-backup's test helpers write UIDVALIDITY as a string ("42"); accept numeric strings.
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
-  if (!isUid(n)) throw fail()
+  if (!isPositiveInt(n)) throw fail()
   return n
 }
 
@@ -458,33 +460,3 @@ function mapObject(map: ReadonlyMap<number, number>): Record<string, number> {
   return out
 }
 
-async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    const info = await lstat(path)
-    if (info.isSymbolicLink()) throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`)
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined
-    throw localIoError(error, 'read', path)
-  }
-}
-
-async function removeIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path)
-  } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') throw localIoError(error, 'remove', path)
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
-function isUid(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
-}

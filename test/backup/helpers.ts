@@ -14,22 +14,12 @@ import {toStoredFlags} from '../../src/store/flags.js'
 import {silentContext, type RunContext} from '../../src/shared/context.js'
 import {memoryLogger, silentLogger, type MemoryLogger} from '../../src/shared/logger.js'
 import type {TestUser} from '../support/dovecot.js'
+export {accountFile} from '../support/account.js'
 import {fetchMessages, type ImapServer} from '../support/mail-seed.js'
 import type {TcpProxy} from '../support/tcp-proxy.js'
 
 /** Fast retries for tests: the policy's shape, not its production delays. */
 export const FAST_RETRY = {attempts: 4, baseDelayMs: 20, maxDelayMs: 100}
-
-export function accountFile(server: Pick<ImapServer, 'host' | 'port'>, user: TestUser, localPath: string, extra: Partial<AccountFile> = {}): AccountFile {
-  return {
-    username: user.user,
-    password: user.password,
-    local_path: localPath,
-    server: server.host,
-    connection_options: {port: server.port, ssl: false},
-    ...extra,
-  }
-}
 
 /** Writes `<dir>/config.json` (mode 0600) and loads it as the CLI would. */
 export async function makeConfig(dir: string, accounts: AccountFile[], top: Partial<ConfigFile> = {}): Promise<Config> {

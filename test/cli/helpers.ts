@@ -17,6 +17,7 @@ import {runCli, spawnCli, type CliOptions, type CliResult, type SpawnedCli} from
 import {fetchMessages, listUids, type ImapServer} from '../support/mail-seed.js'
 import type {TestUser} from '../support/dovecot.js'
 import {testTempDir} from '../support/temp-dir.js'
+import {accountEntry} from '../support/account.js'
 
 /** Everything the CLI printed in this test file, for the final password scan. */
 const transcript: string[] = []
@@ -62,15 +63,25 @@ export async function writeConfig(path: string, config: unknown, mode = 0o600): 
 }
 
 /** One account of the test Dovecot, plain IMAP on its port. */
-export function accountEntry(server: Pick<ImapServer, 'host' | 'port'>, user: TestUser, localPath: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    username: user.user,
-    password: user.password,
-    local_path: localPath,
-    server: server.host,
-    connection_options: {port: server.port, ssl: false},
-    ...extra,
-  }
+export {accountEntry} from '../support/account.js'
+
+export interface AccountSetup {
+  home: string
+  /** The account's local_path: HOME/backup. */
+  root: string
+  user: TestUser
+}
+
+/**
+ * A fresh HOME whose default config holds one account: user `userIndex` of `server`, reached on
+ * `port` (a proxy's, say), backed up to HOME/backup, with `extra` keys in its entry.
+ */
+export async function setupAccount(server: Pick<ImapServer, 'host' | 'port' | 'users'>, userIndex: number, extra: Record<string, unknown> = {}, port = server.port): Promise<AccountSetup> {
+  const home = await makeHome()
+  const user = server.users[userIndex]!
+  const root = join(home, 'backup')
+  await writeConfig(defaultConfigPath(home), {version: '2.2', accounts: [accountEntry({host: server.host, port}, user, root, extra)]})
+  return {home, root, user}
 }
 
 export interface FolderFiles {

@@ -15,14 +15,10 @@ import {separatorLine} from '../../src/store/mboxrd/index.js'
 import {silentContext} from '../../src/shared/context.js'
 import {silentLogger} from '../../src/shared/logger.js'
 import {CLI_PATH, REPO_ROOT, runCli, type CliResult} from '../support/cli.js'
-import type {TestUser} from '../support/dovecot.js'
-import type {ImapServer} from '../support/mail-seed.js'
 
 export const FAST_RETRY = {attempts: 1, baseDelayMs: 10, maxDelayMs: 20}
 
-export function accountEntry(server: Pick<ImapServer, 'host' | 'port'>, user: TestUser, localPath: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {username: user.user, password: user.password, local_path: localPath, server: server.host, connection_options: {port: server.port, ssl: false}, ...extra}
-}
+export {accountEntry} from '../support/account.js'
 
 /** Writes `<home>/.mailkeep/config.json` (0600) and loads it as the CLI does. */
 export async function writeConfig(home: string, accounts: Array<Record<string, unknown>>): Promise<Config> {

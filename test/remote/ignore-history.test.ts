@@ -4,13 +4,12 @@
  * fetches only newer mail (counted with the TCP proxy: no body FETCH for an ignored UID).
  */
 import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
-import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
+import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
 import {appendMessages, fetchMessages, folderName, folderStatus, forceUidValidityChange, listUids, seedFolder, seedMessage} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {expandSequenceSet} from '../support/raw-imap.js'
-import {accountEntry, allOutput, defaultConfigPath, expectAtSavepoint, folderFiles, listTree, mailkeep, makeHome, show, snapshot, writeConfig} from '../cli/helpers.js'
+import {allOutput, defaultConfigPath, expectAtSavepoint, folderFiles, listTree, mailkeep, setupAccount, show, snapshot} from '../cli/helpers.js'
 import {readLocalFolder} from '../backup/helpers.js'
 
 // Each test runs the CLI several times (a Node start each, seconds on a loaded machine).
@@ -30,20 +29,6 @@ afterAll(async () => {
   await Promise.all([slash?.stop(), dot?.stop()])
 })
 
-interface Setup {
-  home: string
-  root: string
-  user: TestUser
-}
-
-async function setup(server: DovecotInstance, userIndex: number, extra: Record<string, unknown> = {}, port = server.port): Promise<Setup> {
-  const home = await makeHome()
-  const user = server.users[userIndex]!
-  const root = join(home, 'backup')
-  await writeConfig(defaultConfigPath(home), {version: '2.2', accounts: [accountEntry({host: server.host, port}, user, root, extra)]})
-  return {home, root, user}
-}
-
 /** The mbox entry imap-backup writes for the dummy of `uid` (compat §9.2 item 117). */
 function dummyEntry(uid: number): string {
   return `From fake@email.com\nFrom: fake@email.com\nSubject: Message ${uid} not backed up\nSkipped ${uid}\n\n`
@@ -62,7 +47,7 @@ async function readImap(root: string, folder: string): Promise<RawImap> {
 
 describe('mailkeep utils ignore-history', () => {
   it("writes imap-backup's dummy for each server message and records UIDNEXT (items 116–118)", async () => {
-    const s = await setup(slash, 0, {folders: ['ignore-me']})
+    const s = await setupAccount(slash, 0, {folders: ['ignore-me']})
     await seedFolder(slash, s.user, 'ignore-me', 1)
     const config = defaultConfigPath(s.home)
 
@@ -86,7 +71,7 @@ describe('mailkeep utils ignore-history', () => {
   })
 
   it('then a backup fetches only the newer mail: no body FETCH for an ignored UID', async () => {
-    const s = await setup(slash, 1, {}, proxy.port)
+    const s = await setupAccount(slash, 1, {}, proxy.port)
     const old = await seedFolder(slash, s.user, 'INBOX', 40)
     const oldWork = await seedFolder(slash, s.user, 'Work', 7)
     const ignored = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
@@ -119,7 +104,7 @@ describe('mailkeep utils ignore-history', () => {
   })
 
   it('keeps what is stored, and a second run changes nothing', async () => {
-    const s = await setup(slash, 2, {folders: ['Mixed']})
+    const s = await setupAccount(slash, 2, {folders: ['Mixed']})
     const first = await seedFolder(slash, s.user, 'Mixed', 3)
     expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
     const stored = await readFile(folderFiles(s.root, 'Mixed').mbox)
@@ -143,7 +128,7 @@ describe('mailkeep utils ignore-history', () => {
   })
 
   it('a changed UIDVALIDITY moves the old backup aside first (compat §4.6)', async () => {
-    const s = await setup(slash, 3, {folders: ['Moved']})
+    const s = await setupAccount(slash, 3, {folders: ['Moved']})
     await seedFolder(slash, s.user, 'Moved', 2)
     expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
     const oldMbox = await readFile(folderFiles(s.root, 'Moved').mbox)
@@ -159,7 +144,7 @@ describe('mailkeep utils ignore-history', () => {
   })
 
   it("'.' + INBOX. flavour: full names, one transaction for many messages", async () => {
-    const s = await setup(dot, 0)
+    const s = await setupAccount(dot, 0)
     const sent = folderName(dot, 'Sent')
     const uids = await seedFolder(dot, s.user, sent, 2500)
     const result = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user])

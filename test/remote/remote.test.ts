@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
 import {ensureFolder, folderName, seedFolder} from '../support/mail-seed.js'
-import {accountEntry, allOutput, defaultConfigPath, mailkeep, makeHome, show, writeConfig} from '../cli/helpers.js'
+import {accountEntry, allOutput, defaultConfigPath, mailkeep, makeHome, setupAccount, show, writeConfig} from '../cli/helpers.js'
 import {WRONG_PASSWORD} from '../secrets/test-secrets.js'
 
 // Each test runs the CLI several times (a Node start each, seconds on a loaded machine).
@@ -34,16 +34,9 @@ afterAll(async () => {
   await Promise.all([slash?.stop(), dot?.stop()])
 })
 
-async function setup(server: DovecotInstance): Promise<{home: string; user: TestUser}> {
-  const home = await makeHome()
-  const user = server.users[0]!
-  await writeConfig(defaultConfigPath(home), {version: '2.2', accounts: [accountEntry(server, user, join(home, 'backup'))]})
-  return {home, user}
-}
-
 describe('mailkeep remote folders', () => {
   it('prints every server folder in double quotes, names decoded from modified UTF-7', async () => {
-    const {home, user} = await setup(slash)
+    const {home, user} = await setupAccount(slash, 0)
     const result = await mailkeep(home, ['remote', 'folders', user.user])
     expect(result.code, show(result)).toBe(0)
     const lines = result.stdout.trimEnd().split('\n')
@@ -53,7 +46,7 @@ describe('mailkeep remote folders', () => {
   })
 
   it('--json: [{"name"}] with the delimiter and LIST attributes as extra fields', async () => {
-    const {home, user} = await setup(slash)
+    const {home, user} = await setupAccount(slash, 0)
     const result = await mailkeep(home, ['remote', 'folders', user.user, '--json'])
     expect(result.code, show(result)).toBe(0)
     // One line of compact JSON, as imap-backup prints it.
@@ -68,7 +61,7 @@ describe('mailkeep remote folders', () => {
   })
 
   it("-f json (imap-backup's flag) is the same as --json, and --config names the file (item 90)", async () => {
-    const {home, user} = await setup(dot)
+    const {home, user} = await setupAccount(dot, 0)
     const config = join(home, 'elsewhere.json')
     await writeConfig(config, {version: '2.2', accounts: [accountEntry(dot, user, join(home, 'b'))]})
     const result = await mailkeep(home, ['remote', 'folders', user.user, '--config', config, '-f', 'json'])
@@ -78,7 +71,7 @@ describe('mailkeep remote folders', () => {
   })
 
   it('an account that is not in the config: exit 3 with imap-backup\'s message', async () => {
-    const {home} = await setup(slash)
+    const {home} = await setupAccount(slash, 0)
     const result = await mailkeep(home, ['remote', 'folders', 'nobody@example.test'])
     expect(result.code, show(result)).toBe(3)
     expect(result.stderr).toContain('nobody@example.test is not a configured account')
@@ -98,7 +91,7 @@ describe('mailkeep remote folders', () => {
 
 describe('mailkeep remote capabilities', () => {
   it("prints the server's capabilities joined with ', '; --json as an array", async () => {
-    const {home, user} = await setup(slash)
+    const {home, user} = await setupAccount(slash, 0)
     const text = await mailkeep(home, ['remote', 'capabilities', user.user])
     expect(text.code, show(text)).toBe(0)
     const listed = text.stdout.trimEnd().split(', ')
@@ -114,7 +107,7 @@ describe('mailkeep remote capabilities', () => {
   it('shows what the server announces, also when it hides extensions', async () => {
     const limited = await startDovecot({capabilities: 'IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE'})
     try {
-      const {home, user} = await setup(limited)
+      const {home, user} = await setupAccount(limited, 0)
       const result = await mailkeep(home, ['remote', 'capabilities', user.user])
       expect(result.code, show(result)).toBe(0)
       expect(result.stdout.trimEnd()).toBe('IMAP4REV1, LITERAL+, SASL-IR, ID, ENABLE, IDLE')
@@ -126,7 +119,7 @@ describe('mailkeep remote capabilities', () => {
 
 describe('mailkeep remote namespaces', () => {
   it("'/' flavour: personal \"\" \"/\", the others not defined", async () => {
-    const {home, user} = await setup(slash)
+    const {home, user} = await setupAccount(slash, 0)
     const result = await mailkeep(home, ['remote', 'namespaces', user.user])
     expect(result.code, show(result)).toBe(0)
     expect(result.stdout).toBe(
@@ -142,7 +135,7 @@ describe('mailkeep remote namespaces', () => {
   })
 
   it("'.' + INBOX. flavour with a public namespace: personal \"INBOX.\" \".\", shared \"other_public.\"", async () => {
-    const {home, user} = await setup(dot)
+    const {home, user} = await setupAccount(dot, 0)
     const result = await mailkeep(home, ['remote', 'namespaces', user.user])
     expect(result.code, show(result)).toBe(0)
     expect(result.stdout).toMatch(/^personal\s+"INBOX\."\s+"\."$/m)
@@ -151,12 +144,12 @@ describe('mailkeep remote namespaces', () => {
   })
 
   it('--json is exactly imap-backup\'s shape (item 92)', async () => {
-    const {home, user} = await setup(slash)
+    const {home, user} = await setupAccount(slash, 0)
     const result = await mailkeep(home, ['remote', 'namespaces', user.user, '--json'])
     expect(result.code, show(result)).toBe(0)
     expect(result.stdout).toBe('{"personal":{"prefix":"","delim":"/"},"other":null,"shared":null}\n')
 
-    const dotHome = await setup(dot)
+    const dotHome = await setupAccount(dot, 0)
     const dotResult = await mailkeep(dotHome.home, ['remote', 'namespaces', dotHome.user.user, '--format', 'json'])
     expect(dotResult.code, show(dotResult)).toBe(0)
     expect(dotResult.stdout).toBe('{"personal":{"prefix":"INBOX.","delim":"."},"other":null,"shared":{"prefix":"other_public.","delim":"."}}\n')

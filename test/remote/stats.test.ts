@@ -4,12 +4,11 @@
  * public namespace; one `UID SEARCH` per folder (counted with the TCP proxy); the backup is read
  * and never changed.
  */
-import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
-import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
+import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
 import {appendMessages, ensureFolder, expunge, forceUidValidityChange, seedFolder, seedMessage} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
-import {accountEntry, allOutput, defaultConfigPath, mailkeep, makeHome, show, snapshot, writeConfig} from '../cli/helpers.js'
+import {allOutput, defaultConfigPath, mailkeep, setupAccount, show, snapshot} from '../cli/helpers.js'
 
 // Each test runs the CLI several times (a Node start each, seconds on a loaded machine).
 vi.setConfig({testTimeout: 240_000})
@@ -52,23 +51,9 @@ afterAll(async () => {
   await Promise.all([slash?.stop(), dot?.stop()])
 })
 
-interface Setup {
-  home: string
-  root: string
-  user: TestUser
-}
-
-async function setup(server: DovecotInstance, userIndex: number, extra: Record<string, unknown> = {}, port = server.port): Promise<Setup> {
-  const home = await makeHome()
-  const user = server.users[userIndex]!
-  const root = join(home, 'backup')
-  await writeConfig(defaultConfigPath(home), {version: '2.2', accounts: [accountEntry({host: server.host, port}, user, root, extra)]})
-  return {home, root, user}
-}
-
 describe('mailkeep stats', () => {
   it('before a backup: everything is remote (items 110, 111), and nothing is written', async () => {
-    const s = await setup(slash, 0, {folders: ['stats-stuff']})
+    const s = await setupAccount(slash, 0, {folders: ['stats-stuff']})
     await seedFolder(slash, s.user, 'stats-stuff', 1)
     await seedFolder(slash, s.user, 'other', 2) // not selected
 
@@ -84,7 +69,7 @@ describe('mailkeep stats', () => {
   })
 
   it('after a backup all are in both; after an expunge and new mail: remote, both and local', async () => {
-    const s = await setup(slash, 1)
+    const s = await setupAccount(slash, 1)
     const uids = await seedFolder(slash, s.user, 'INBOX', 5)
     await seedFolder(slash, s.user, 'Work', 3)
     const backup = await mailkeep(s.home, ['backup'])
@@ -116,7 +101,7 @@ describe('mailkeep stats', () => {
   })
 
   it('one UID SEARCH per folder, and only EXAMINE (read-only)', async () => {
-    const s = await setup(slash, 2, {}, proxy.port)
+    const s = await setupAccount(slash, 2, {}, proxy.port)
     await seedFolder(slash, s.user, 'INBOX', 4)
     await seedFolder(slash, s.user, 'A', 2)
     await ensureFolder(slash, s.user, 'B')
@@ -134,7 +119,7 @@ describe('mailkeep stats', () => {
   })
 
   it('a changed UIDVALIDITY: the stored UIDs name other messages, so none is in both', async () => {
-    const s = await setup(slash, 3, {folders: ['Renumbered']})
+    const s = await setupAccount(slash, 3, {folders: ['Renumbered']})
     await seedFolder(slash, s.user, 'Renumbered', 3)
     expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
     await forceUidValidityChange(slash, s.user, 'Renumbered')
@@ -144,7 +129,7 @@ describe('mailkeep stats', () => {
   })
 
   it("blacklist selection, and folders missing on the server have no row", async () => {
-    const s = await setup(dot, 0, {folders: ['INBOX', 'Gone', 'other_public.ciao'], folder_blacklist: false})
+    const s = await setupAccount(dot, 0, {folders: ['INBOX', 'Gone', 'other_public.ciao'], folder_blacklist: false})
     await seedFolder(dot, s.user, 'other_public.ciao', 1)
     await seedFolder(dot, s.user, 'Sent', 2)
     // item 112: --config and --quiet with a folder of the public namespace
@@ -154,13 +139,13 @@ describe('mailkeep stats', () => {
     expectTable(result.stdout, ['INBOX               |       0|       0|       0', 'other_public.ciao   |       1|       0|       0'])
     expect(result.stderr).toBe('')
 
-    const black = await setup(dot, 0, {folders: ['INBOX'], folder_blacklist: true})
+    const black = await setupAccount(dot, 0, {folders: ['INBOX'], folder_blacklist: true})
     const rows = JSON.parse((await mailkeep(black.home, ['stats', black.user.user, '--json'])).stdout) as Array<{folder: string}>
     expect(rows.map((r) => r.folder).sort()).toEqual(['Sent', 'other_public.ciao'])
   })
 
   it('while a backup holds the account: exit 5, nothing read', async () => {
-    const s = await setup(slash, 0, {folders: ['stats-stuff']})
+    const s = await setupAccount(slash, 0, {folders: ['stats-stuff']})
     const {acquireAccountLock} = await import('../../src/store/lock.js')
     const {mkdir} = await import('node:fs/promises')
     await mkdir(s.root, {recursive: true, mode: 0o700})

@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 import {runBackup} from '../../engine/backup.js'
 import type {BackupReport} from '../../engine/backup-types.js'
-import {loadConfig} from '../../config/index.js'
 import {BaseCommand} from '../base-command.js'
+import {commaList} from '../comma-list.js'
 import {renderBackupSummary} from '../render/backup-summary.js'
 
 /**
@@ -33,10 +33,8 @@ export default class Backup extends BaseCommand<typeof Backup, BackupReport> {
   static override showsProgress = true
 
   protected override async exec(): Promise<BackupReport> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
-    for (const warning of config.warnings) this.logger.warn(warning)
-    const accounts = parseAccountList(this.flags.accounts)
+    const config = await this.loadConfigAndWarn()
+    const accounts = commaList(this.flags.accounts)
     const report = await runBackup({config, refresh: this.flags.refresh, ...(accounts === undefined ? {} : {accounts})}, this.ctx)
     this.setExitCode(report.exitCode)
     return report
@@ -45,13 +43,4 @@ export default class Backup extends BaseCommand<typeof Backup, BackupReport> {
   protected override renderText(report: BackupReport): string {
     return renderBackupSummary(report, {quiet: this.flags.quiet})
   }
-}
-
-/** `a@x, b@y` → ['a@x', 'b@y']; undefined when the flag is absent. */
-function parseAccountList(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined
-  return value
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '')
 }

@@ -1,15 +1,15 @@
 import {Args, Flags} from '@oclif/core'
-import {loadConfig} from '../../config/index.js'
+import type {Config} from '../../config/index.js'
 import {runRestore} from '../../engine/restore.js'
 import type {TransferReport} from '../../engine/transfer-types.js'
-import {BaseCommand} from '../base-command.js'
-import {renderTransferSummary} from '../render/transfer-summary.js'
+import {commaList} from '../comma-list.js'
+import {UploadCommand} from '../transfer-command.js'
 
 /**
  * `mailkeep restore EMAIL`: uploads the account's backup to its server or to another configured
  * account (docs/commands/restore.md). The backup is only read; a rerun uploads nothing twice.
  */
-export default class Restore extends BaseCommand<typeof Restore, TransferReport> {
+export default class Restore extends UploadCommand<typeof Restore> {
   static override summary = "upload an account's backup to its server (or to another account)"
 
   static override description = [
@@ -32,37 +32,19 @@ export default class Restore extends BaseCommand<typeof Restore, TransferReport>
     folders: Flags.string({description: 'comma-separated local folders to restore (default: all)'}),
   }
 
-  static override handlesSignals = true
-  static override showsProgress = true
-
-  protected override async exec(): Promise<TransferReport> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
-    for (const warning of config.warnings) this.logger.warn(warning)
-    const {to, prefix, delimiter, folders} = this.flags
-    const report = await runRestore(
+  protected override upload(config: Config): Promise<TransferReport> {
+    const {to, prefix, delimiter} = this.flags
+    const folders = commaList(this.flags.folders)
+    return runRestore(
       {
         config,
         account: this.args.email,
         ...(to === undefined ? {} : {to}),
         ...(prefix === undefined ? {} : {prefix}),
         ...(delimiter === undefined ? {} : {delimiter}),
-        ...(folders === undefined ? {} : {folders: splitList(folders)}),
+        ...(folders === undefined ? {} : {folders}),
       },
       this.ctx,
     )
-    this.setExitCode(report.exitCode)
-    return report
   }
-
-  protected override renderText(report: TransferReport): string {
-    return renderTransferSummary(report, {quiet: this.flags.quiet, all: this.flags.verbose})
-  }
-}
-
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
 }

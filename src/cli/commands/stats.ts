@@ -1,5 +1,4 @@
 import {Args} from '@oclif/core'
-import {loadConfig} from '../../config/index.js'
 import {accountStats, type FolderStats} from '../../engine/stats.js'
 import {BaseCommand} from '../base-command.js'
 import {formatFlag} from '../format-flag.js'
@@ -20,9 +19,7 @@ export default class Stats extends BaseCommand<typeof Stats, FolderStats[]> {
   static override flags = {format: formatFlag}
 
   protected override async exec(): Promise<FolderStats[]> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
-    for (const warning of config.warnings) this.logger.warn(warning)
+    const config = await this.loadConfigAndWarn()
     return accountStats({config, email: this.args.email}, this.ctx)
   }
 

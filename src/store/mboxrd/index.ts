@@ -28,4 +28,5 @@ export {
 export {separatorLine} from './from-line.js'
 export {readSenderFields, type SenderFields} from './header-fields.js'
 export {asctimeFromDate} from './date-asctime.js'
+export {parseDateTime, type DateTimeFields} from './date-time.js'
 export {HEADER_CAP} from './header-block.js'

@@ -4,7 +4,7 @@ import {checkAccounts, checkExitCode, type CheckedAccount} from '../../../engine
 import {UsageError} from '../../../shared/errors.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
-import {accountList} from '../../render/local-common.js'
+import {commaList} from '../../comma-list.js'
 import {renderCheck} from '../../render/local-check.js'
 
 /** `mailkeep local check` (docs/commands/local.md). */
@@ -30,7 +30,7 @@ export default class LocalCheck extends BaseCommand<typeof LocalCheck, CheckedAc
     }
     const config = await loadConfig(this.configPath)
     this.useConfigLogFormat(config.logFormat)
-    const accounts = accountList(this.flags.accounts)
+    const accounts = commaList(this.flags.accounts)
     const result = await checkAccounts({config, ...(accounts === undefined ? {} : {accounts}), ...(this.flags.config === undefined ? {} : {configFlag: this.flags.config})}, this.ctx)
     this.setExitCode(checkExitCode(result))
     return result

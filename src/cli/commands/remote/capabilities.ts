@@ -1,5 +1,4 @@
 import {Args} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {remoteCapabilities} from '../../../engine/remote-capabilities.js'
 import {BaseCommand} from '../../base-command.js'
 import {formatFlag} from '../../format-flag.js'
@@ -19,9 +18,7 @@ export default class RemoteCapabilities extends BaseCommand<typeof RemoteCapabil
   static override flags = {format: formatFlag}
 
   protected override async exec(): Promise<string[]> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
-    for (const warning of config.warnings) this.logger.warn(warning)
+    const config = await this.loadConfigAndWarn()
     return remoteCapabilities({config, email: this.args.email}, this.ctx)
   }
 

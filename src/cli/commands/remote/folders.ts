@@ -1,5 +1,4 @@
 import {Args} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {listRemoteFolders, type RemoteFolderEntry} from '../../../engine/remote-folders.js'
 import {BaseCommand} from '../../base-command.js'
 import {renderRemoteFolders} from '../../render/remote-folders.js'
@@ -20,9 +19,7 @@ export default class RemoteFolders extends BaseCommand<typeof RemoteFolders, Rem
   static override flags = {format: formatFlag}
 
   protected override async exec(): Promise<RemoteFolderEntry[]> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
-    for (const warning of config.warnings) this.logger.warn(warning)
+    const config = await this.loadConfigAndWarn()
     return listRemoteFolders({config, email: this.args.email}, this.ctx)
   }
 

@@ -1,5 +1,4 @@
 import {Args} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {remoteNamespaces, type RemoteNamespaces as Namespaces} from '../../../engine/remote-namespaces.js'
 import {BaseCommand} from '../../base-command.js'
 import {formatFlag} from '../../format-flag.js'
@@ -21,9 +20,7 @@ export default class RemoteNamespaces extends BaseCommand<typeof RemoteNamespace
   static override flags = {format: formatFlag}
 
   protected override async exec(): Promise<Namespaces> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
-    for (const warning of config.warnings) this.logger.warn(warning)
+    const config = await this.loadConfigAndWarn()
     return remoteNamespaces({config, email: this.args.email}, this.ctx)
   }
 

@@ -1,5 +1,4 @@
 import {Args, Flags} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {exportToThunderbird} from '../../../engine/thunderbird-export.js'
 import type {ThunderbirdExportReport} from '../../../engine/export-types.js'
 import {BaseCommand} from '../../base-command.js'
@@ -30,9 +29,7 @@ export default class ExportToThunderbird extends BaseCommand<typeof ExportToThun
   static override showsProgress = true
 
   protected override async exec(): Promise<ThunderbirdExportReport> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
-    for (const warning of config.warnings) this.logger.warn(warning)
+    const config = await this.loadConfigAndWarn()
     const report = await exportToThunderbird(
       {config, email: this.args.email, force: this.flags.force, ...(this.flags.profile === undefined ? {} : {profile: this.flags.profile})},
       this.ctx,

@@ -1,5 +1,4 @@
 import {Args, Flags} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {exportFolders} from '../../../engine/export.js'
 import {EXPORT_FORMATS, type ExportReport} from '../../../engine/export-types.js'
 import {BaseCommand} from '../../base-command.js'
@@ -32,9 +31,7 @@ export default class Export extends BaseCommand<typeof Export, ExportReport> {
   static override showsProgress = true
 
   protected override async exec(): Promise<ExportReport> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
-    for (const warning of config.warnings) this.logger.warn(warning)
+    const config = await this.loadConfigAndWarn()
     const folders = parseFolderList(this.flags.folders)
     const report = await exportFolders(
       {config, email: this.args.email, format: this.flags.format, to: this.flags.to, force: this.flags.force, ...(folders === undefined ? {} : {folders})},

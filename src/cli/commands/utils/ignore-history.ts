@@ -1,5 +1,4 @@
 import {Args} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {ignoreHistory, type IgnoreHistoryReport} from '../../../engine/ignore-history.js'
 import {BaseCommand} from '../../base-command.js'
 import {formatFlag} from '../../format-flag.js'
@@ -23,9 +22,7 @@ export default class IgnoreHistory extends BaseCommand<typeof IgnoreHistory, Ign
   static override showsProgress = true
 
   protected override async exec(): Promise<IgnoreHistoryReport> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
-    for (const warning of config.warnings) this.logger.warn(warning)
+    const config = await this.loadConfigAndWarn()
     return ignoreHistory({config, email: this.args.email}, this.ctx)
   }
 
