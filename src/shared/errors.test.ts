@@ -18,6 +18,15 @@ describe('errors', () => {
     expect((e as LocalIoError).exitCode).toBe(ExitCode.LOCAL_IO)
   })
 
+  // Found by test/reliability (a write-layer fault): an mbox reaching the file system's largest
+  // file size (FAT32: 4 GiB) or `ulimit -f` failed with EFBIG, which was taken for a bug (exit 70)
+  // or for a problem of one message instead of ending the run like a full disk.
+  it('turns EFBIG (file too large) into a LocalIoError too', () => {
+    const e = localIoError(Object.assign(new Error('boom'), {code: 'EFBIG'}), 'append to', '/b/INBOX.mbox')
+    expect(e).toBeInstanceOf(LocalIoError)
+    expect((e as LocalIoError).message).toBe("cannot append to '/b/INBOX.mbox': file too large")
+  })
+
   it('treats unknown errors as internal', () => {
     expect(toMailkeepError(new TypeError('x')).exitCode).toBe(ExitCode.INTERNAL)
   })

@@ -107,7 +107,7 @@ export class InternalError extends MailkeepError {
   override readonly exitCode = ExitCode.INTERNAL
 }
 
-const LOCAL_IO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'EMFILE', 'ENFILE', 'ENAMETOOLONG', 'ENOTDIR', 'EISDIR', 'ELOOP'])
+const LOCAL_IO_CODES = new Set(['ENOSPC', 'EFBIG', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'EIO', 'EMFILE', 'ENFILE', 'ENAMETOOLONG', 'ENOTDIR', 'EISDIR', 'ELOOP'])
 
 /** The errno code of a Node system error, if it is one. */
 export function errnoCode(error: unknown): string | undefined {
@@ -127,6 +127,8 @@ export function localIoError(error: unknown, action: string, path: string): unkn
   if (code === undefined || !LOCAL_IO_CODES.has(code)) return error
   const what: Record<string, string> = {
     ENOSPC: 'no space left on device',
+    // The file system's (FAT32: 4 GiB) or the process's (ulimit -f) largest file size.
+    EFBIG: 'file too large',
     EDQUOT: 'disk quota exceeded',
     EACCES: 'permission denied',
     EPERM: 'operation not permitted',

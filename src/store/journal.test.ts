@@ -1,5 +1,13 @@
+import {execFile} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {mkdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
 import {describe, expect, it} from 'vitest'
-import {parseJournal} from './journal.js'
+import {testTempDir} from '../../test/support/temp-dir.js'
+import {JournalWriter, parseJournal} from './journal.js'
+
+const run = promisify(execFile)
 
 const header = '{"j":1,"id":"x","uid_validity":5,"base_count":0,"base_end":0}'
 const a1 = '{"t":"a","m":{"uid":1,"offset":0,"length":10,"flags":[]}}'
@@ -32,5 +40,29 @@ describe('parseJournal', () => {
 
   it('refuses a complete but invalid header', () => {
     expect(() => parseJournal('{"j":2}\n', 'J')).toThrow(/invalid header/)
+  })
+})
+
+describe('JournalWriter.create', () => {
+  // Found by test/reliability (disk full): begin() on a full disk failed writing the header and
+  // left an empty journal behind, so the folder was not at its savepoint (I3).
+  it('leaves no journal behind when its header cannot be written (disk full)', async ({skip}) => {
+    const dir = await testTempDir('mailkeep-journal-')
+    const small = join(dir, 'small')
+    await mkdir(small)
+    try {
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', small])
+    } catch {
+      skip() // needs root (or CAP_SYS_ADMIN) to mount a small file system
+    }
+    try {
+      // Fill the file system, then begin a journal on it.
+      await writeFile(join(small, 'ballast'), Buffer.alloc(64 * 1024)).catch(() => undefined)
+      const path = join(small, 'INBOX.imap.journal')
+      await expect(JournalWriter.create(path, {j: 1, id: 'x', uid_validity: 5, base_count: 0, base_end: 0})).rejects.toThrow(/no space left on device/)
+      expect(existsSync(path)).toBe(false)
+    } finally {
+      await run('umount', [small])
+    }
   })
 })

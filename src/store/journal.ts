@@ -7,7 +7,7 @@
  * is rewritten once, when the transaction ends.
  */
 import {randomBytes} from 'node:crypto'
-import {constants, type FileHandle} from 'node:fs/promises'
+import {constants, unlink, type FileHandle} from 'node:fs/promises'
 import {DamagedError, localIoError} from '../shared/errors.js'
 import {fsyncDirectory} from '../shared/atomic-write.js'
 import {dirname} from 'node:path'
@@ -96,6 +96,9 @@ export class JournalWriter {
       await fsyncDirectory(dirname(path))
     } catch (error) {
       await handle.close().catch(() => {})
+      // No transaction began (nothing was written to the mbox), so no journal may remain (I3):
+      // recovery would ignore a torn header, but a failed begin() must leave the folder as it was.
+      await unlink(path).catch(() => {})
       throw localIoError(error, 'write journal', path)
     }
     return writer

@@ -103,7 +103,14 @@ export class Transaction {
       await this.flush()
     }
     if (entry.length > this.bufferCap) {
-      await this.writeAt(offset, [entry])
+      // Unbuffered (the buffer was flushed above): a failed write is cut off again, as a failed
+      // stream is, and the transaction stays usable.
+      try {
+        await this.writeAt(offset, [entry])
+      } catch (error) {
+        await this.cutBackTo(offset)
+        throw error
+      }
     } else {
       this.buffer.push(entry)
       this.bufferBytes += entry.length
@@ -171,12 +178,21 @@ export class Transaction {
     try {
       await this.mbox.datasync() // I1: bytes are durable before the entries that point at them
     } catch (error) {
+      // After a failed fsync the written bytes cannot be trusted to be on disk (a later fsync may
+      // succeed without them): no savepoint may ever cover them.
+      await this.abandon()
       throw localIoError(error, 'sync', this.host.mboxPath)
     }
     const count = this.host.meta.messages.length + this.countPendingAppends()
     const records = [...this.pending, {t: 'c', end: this.end, count} as const]
     this.journalMayClaim = this.end
-    await this.journal.append(records)
+    try {
+      await this.journal.append(records)
+    } catch (error) {
+      // The journal may hold part of these records: appending them again would commit them twice.
+      await this.abandon()
+      throw error
+    }
     this.journalMayClaim = 0
     this.applyToCommitted(this.pending)
     this.pending = []
@@ -277,7 +293,23 @@ export class Transaction {
     const buffers = this.buffer
     this.buffer = []
     this.bufferBytes = 0
-    await this.writeAt(this.flushedEnd, buffers)
+    try {
+      await this.writeAt(this.flushedEnd, buffers)
+    } catch (error) {
+      // The pending entries point at bytes that never reached the file: a later savepoint must
+      // not commit them (I1), so only a rollback to the last savepoint is safe.
+      await this.abandon()
+      throw error
+    }
+  }
+
+  /**
+   * Rolls back after a failed write or sync, so that the transaction is no longer open: the
+   * caller (and the engine, which asks `isOpen`) cannot go on appending to a file whose end is
+   * not where the pending entries say. Found by test/reliability (a write failing mid-run).
+   */
+  private async abandon(): Promise<void> {
+    await this.rollback().catch((error: unknown) => this.host.logger.warn(`rollback after a failed write did not finish: ${(error as Error).message}`))
   }
 
   /** Writes buffers at the end of the file (O_APPEND); returns the number of bytes written. */

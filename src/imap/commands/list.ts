@@ -6,6 +6,7 @@
  * attributes, which servers may leave out of a LIST that has RETURN options.
  */
 import type {ImapResponse} from 'imapflow'
+import {RemoteError} from '../../shared/errors.js'
 import {command, type FlowInternals, type WireNode} from '../flow-internals.js'
 import {decodeMailboxName} from '../mutf7.js'
 import {parseStatusList, strings, text} from '../response.js'
@@ -40,11 +41,18 @@ export async function listMailboxes(
     returns.push({type: 'ATOM', value: 'STATUS'}, options.statusItems.map((item): WireNode => ({type: 'ATOM', value: item})))
   }
   if (returns.length > 0) args.push({type: 'ATOM', value: 'RETURN'}, returns)
+  let malformed = 0
   await command(flow, 'LIST', args, {
     LIST: (untagged: ImapResponse) => {
       const [flags, delimiter, name] = untagged.attributes ?? []
       const wire = text(name)
-      if (wire === null) return
+      // RFC 3501 §7.2.2: `LIST (attributes) delimiter mailbox`. An answer without a mailbox name
+      // must not be dropped in silence: the folder it was about would look gone (and mirror mode
+      // deletes the local copy of folders the server no longer lists).
+      if (wire === null || !Array.isArray(flags)) {
+        malformed++
+        return
+      }
       entries.push({wire, name: decodeMailboxName(wire), delimiter: text(delimiter), flags: strings(flags)})
     },
     STATUS: (untagged: ImapResponse) => {
@@ -53,5 +61,10 @@ export async function listMailboxes(
       if (wire !== null) status.set(wire, parseStatusList(items))
     },
   })
+  if (malformed > 0) {
+    throw new RemoteError(`the server sent ${malformed} LIST answer(s) without a readable folder name, so its folder list cannot be trusted`, {
+      hint: 'this is a server problem; rerun later, and report it to the server operator if it persists',
+    })
+  }
   return {entries, status}
 }
