@@ -24,6 +24,12 @@ export interface FlowLogger {
   warn(obj: unknown): void
   error(obj: unknown): void
   fatal(obj: unknown): void
+  /**
+   * False when protocol lines are dropped (no `traceProtocol`). Not part of imapflow's API: the
+   * bundled imapflow reads it to skip re-compiling every server response into a log line that
+   * would be dropped here anyway (scripts/build-bundle.mjs, PATCHES; docs/performance.md).
+   */
+  readonly protocolLines: boolean
 }
 
 export interface FlowLoggerOptions {
@@ -67,7 +73,7 @@ export function flowLogger(logger: Logger, options: FlowLoggerOptions): FlowLogg
     }
     logger.debug(`imapflow: ${scrub(msg)}`, fields)
   }
-  return {trace: log, debug: log, info: log, warn: log, error: log, fatal: log}
+  return {trace: log, debug: log, info: log, warn: log, error: log, fatal: log, protocolLines: options.traceProtocol}
 }
 
 /**

@@ -1,0 +1,320 @@
+#!/usr/bin/env node
+// Bundles the CLI with esbuild into dist/bundle/ (`npm run build` runs it after tsc, which
+// type-checks and still writes dist/ for the tests that load single modules from it).
+// docs/performance.md says why: a Raspberry Pi pays for every file Node resolves, reads and
+// compiles at start-up, and for every library that is loaded but never called.
+//
+// Layout (every file directly in dist/bundle/, so that `new URL('../../package.json',
+// import.meta.url)` in src/shared/version.ts means the same in any of them as in dist/shared/):
+//
+//   mailkeep.js            bin/run.js imports run() from it (src/cli/main.ts)
+//   cmd-<id>.js            one entry per command (src/cli/commands/**, and `help`)
+//   chunk-<hash>.js        code shared by several entries (esbuild code splitting)
+//   commands/<topic>/<name>.js
+//                          one-line re-exports of the cmd-*.js files: oclif's command directory
+//                          (package.json `oclif.commands`), laid out as oclif expects
+//   ../../oclif.manifest.json
+//                          what oclif knows of every command without loading it: written
+//                          here, after the bundle, as `oclif manifest` would write it
+//
+// So a run loads main, the one command it runs and the chunks that command needs: `backup`
+// never loads @inquirer/*, the restore/export engines or the repair code, and `version` not
+// even imapflow or the store.
+//
+// What goes in, tree-shaken and minified (whitespace and syntax only: identifiers and class
+// names stay, so an "internal error" stack trace can be read without a source map):
+//   - @oclif/core and @oclif/plugin-help's `help` command (bundled as our own command, so there
+//     is no plugin to find at start-up), pino, imapflow, write-file-atomic, @inquirer/*;
+//   - imapflow without the modules it loads eagerly but uses only for MIME decoding, charset
+//     conversion, proxies and its default logger: they are replaced by stubs that throw (STUBS);
+//   - imapflow's response handler patched so that it does not re-compile every server response
+//     into a log line that our logger adapter drops (PATCHES).
+// What stays outside: fs-ext (a native addon, loaded with createRequire by src/store/lock.ts)
+// and what @oclif/core needs only to run TypeScript sources in development (OCLIF_DEV_ONLY).
+//
+//   node scripts/build-bundle.mjs [--analyze]     # --analyze: what takes the space, per file
+import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {createRequire} from 'node:module'
+import {dirname, join, relative, sep} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {build, analyzeMetafile} from 'esbuild'
+import {Plugin, settings} from '@oclif/core'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const OUT_DIR = join(ROOT, 'dist', 'bundle')
+const COMMANDS_DIR = join(ROOT, 'src', 'cli', 'commands')
+const MANIFEST = join(ROOT, 'oclif.manifest.json')
+const require = createRequire(import.meta.url)
+// Where the packages really are (require.resolve follows symlinks, as esbuild does).
+const IMAPFLOW_DIR = dirname(require.resolve('imapflow/package.json')) + sep
+const HELP_COMMAND = join(dirname(require.resolve('@oclif/plugin-help')), 'commands', 'help.js')
+
+/**
+ * What @oclif/core requires only to run a CLI from its TypeScript sources in development
+ * (config/ts-path.js, util/read-tsconfig.js). src/cli/main.ts turns that off
+ * (`settings.enableAutoTranspile = false`), so they are never loaded; bundled, TypeScript alone
+ * would be 7 MB.
+ */
+const OCLIF_DEV_ONLY = ['typescript', 'ts-node', 'tsx', 'tsx/*', 'ts-node/*']
+
+/**
+ * Modules imapflow 2.1.2 imports at load time that mailkeep's use of imapflow never reaches,
+ * with the named exports imapflow imports from them. Each is replaced, for importers inside
+ * imapflow only (our own code and other packages get the real module), by a stub whose every
+ * member throws "left out of this build". Where imapflow uses them (grep of dist/esm, 2.1.2):
+ *
+ *   libmime, libqp, libbase64, @zone-eu/mailsplit (+ flowed-decoder): download.js (the
+ *     download()/downloadMany() API: we fetch BODY.PEEK[] ourselves) and tools.js
+ *     parseEnvelope/parseBodystructure/getStructuredParams (ENVELOPE and BODYSTRUCTURE
+ *     responses, which we never ask for);
+ *   iconv-lite: tools.js encodePath/decodePath (only imapflow's own mailbox commands: list,
+ *     select, status, create, append, …, none of which we call; we send names through exec()
+ *     encoded by src/imap/mutf7.ts), formatMessageResponse (only for imapflow's fetch() and
+ *     untagged FETCH while imapflow itself has a mailbox selected, which it never has: we select
+ *     through exec()), getDecoder (download);
+ *   encoding-japanese: jp-decoder.js (download of ISO-2022-JP parts);
+ *   socks: proxy-connection.js, only with the `proxy` option (src/imap/connect.ts never sets it);
+ *   pino: logger.js, imapflow's default logger, only when no `logger` option is given
+ *     (connect.ts always gives one).
+ */
+const STUBS = {
+  libmime: [],
+  libqp: [],
+  libbase64: [],
+  '@zone-eu/mailsplit': ['Headers'],
+  '@zone-eu/mailsplit/lib/flowed-decoder.js': [],
+  'iconv-lite': [],
+  'encoding-japanese': [],
+  socks: ['SocksClient'],
+  pino: [],
+}
+
+/**
+ * Exact-text patches of imapflow 2.1.2 (pinned in package.json). The build fails if a text is
+ * not found exactly once, so an upgrade cannot silently drop a patch.
+ *
+ * handleResponse() compiles every parsed server response back into text for its log
+ * (`compiler(parsed, {isLogging: true})`) before calling the logger, whatever the logger will do
+ * with it: on a big FETCH that async tree walk is about a tenth of the process's CPU. Our
+ * adapter (src/imap/flow-logger.ts) drops protocol lines unless `traceProtocol` is on, and says
+ * so with `protocolLines: false`; then the compile is skipped and the log call gets an empty
+ * message, which the adapter drops as before. With `--verbose` tracing nothing changes.
+ */
+const PATCHES = [
+  {
+    file: 'dist/esm/imap-flow.js',
+    find: `        let logCompiled = await compiler(parsed, {
+            isLogging: true
+        });
+        if (/^\\d+$/.test(parsed.command || '')`,
+    replace: `        let logCompiled = this.options.logger && this.options.logger.protocolLines === false ? '' : await compiler(parsed, {
+            isLogging: true
+        });
+        if (/^\\d+$/.test(parsed.command || '')`,
+  },
+]
+
+const stubPlugin = {
+  name: 'mailkeep-imapflow-stubs',
+  setup(b) {
+    const filter = new RegExp(`^(${Object.keys(STUBS).map((m) => m.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`)
+    b.onResolve({filter}, (args) => (args.importer.startsWith(IMAPFLOW_DIR) ? {path: args.path, namespace: 'mailkeep-stub'} : undefined))
+    b.onLoad({filter: /.*/, namespace: 'mailkeep-stub'}, (args) => ({loader: 'js', contents: stubSource(args.path, STUBS[args.path])}))
+  },
+}
+
+function stubSource(name, named) {
+  return `// Stub of ${name} for imapflow (scripts/build-bundle.mjs, STUBS).
+function leftOut(member) {
+  throw new Error('mailkeep: ' + member + ' was left out of this build (scripts/build-bundle.mjs); imapflow reached a code path mailkeep does not use. Please report this.')
+}
+function member(path) {
+  return new Proxy(function () { leftOut(path) }, {
+    get(target, prop) {
+      if (typeof prop === 'symbol' || prop === '__esModule' || prop === 'prototype') return target[prop]
+      return member(path + '.' + prop)
+    },
+  })
+}
+const stub = member(${JSON.stringify(name)})
+${named.map((n) => `Object.defineProperty(stub, ${JSON.stringify(n)}, {value: member(${JSON.stringify(`${name}.${n}`)}), enumerable: true})`).join('\n')}
+module.exports = stub
+`
+}
+
+/**
+ * Packages whose modules only define things (no work at import time) but do not say so in their
+ * package.json (`"sideEffects": false`), so esbuild keeps every module they import even when
+ * nothing of it is used. Telling esbuild lets it drop, e.g., @inquirer/prompts' editor prompt
+ * and its charset detection and conversion tables (chardet, iconv-lite): `setup` never opens
+ * an external editor.
+ */
+const SIDE_EFFECT_FREE = /^@inquirer\//
+
+const sideEffectFreePlugin = {
+  name: 'mailkeep-side-effect-free',
+  setup(b) {
+    b.onResolve({filter: SIDE_EFFECT_FREE}, async (args) => {
+      if (args.pluginData?.sideEffectFree) return undefined
+      const resolved = await b.resolve(args.path, {kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: {sideEffectFree: true}})
+      if (resolved.errors.length > 0) return {errors: resolved.errors}
+      return {...resolved, sideEffects: false}
+    })
+  },
+}
+
+const patchPlugin = {
+  name: 'mailkeep-imapflow-patches',
+  setup(b) {
+    const byFile = new Map(PATCHES.map((p) => [join(IMAPFLOW_DIR, p.file), p]))
+    b.onLoad({filter: /imapflow[\\/]dist[\\/]esm[\\/]imap-flow\.js$/}, (args) => {
+      const patch = byFile.get(args.path)
+      if (patch === undefined) return undefined
+      const source = readFileSync(args.path, 'utf8')
+      const count = source.split(patch.find).length - 1
+      if (count !== 1) throw new Error(`imapflow patch: expected the text once in ${patch.file}, found it ${count} times (imapflow upgraded? see scripts/build-bundle.mjs, PATCHES)`)
+      return {loader: 'js', contents: source.replace(patch.find, patch.replace)}
+    })
+  },
+}
+
+/** Every command module under src/cli/commands, as [oclif id, source path]. */
+function commandFiles(dir = COMMANDS_DIR) {
+  const out = []
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) out.push(...commandFiles(path))
+    else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts')) {
+      out.push([relative(COMMANDS_DIR, path).slice(0, -'.ts'.length).split(sep).join(':'), path])
+    }
+  }
+  return out
+}
+
+const entryName = (id) => `cmd-${id.replaceAll(':', '-')}`
+
+/** Writes commands/<topic>/<name>.js re-exporting each command's entry. */
+async function writeCommandDirectory(commands) {
+  for (const [id] of commands) {
+    const parts = id.split(':')
+    const file = join(OUT_DIR, 'commands', ...parts) + '.js'
+    await mkdir(dirname(file), {recursive: true})
+    const target = relative(dirname(file), join(OUT_DIR, `${entryName(id)}.js`)).split(sep).join('/')
+    await writeFile(file, `export {default} from '${target.startsWith('.') ? target : `./${target}`}'\n`)
+  }
+}
+
+/**
+ * oclif.manifest.json, as `oclif manifest` makes it: oclif's own Plugin loads every command once
+ * (here, at build time) and records its flags, arguments and descriptions, and the file to
+ * import when it runs. With it, a run reads one JSON file instead of importing every command.
+ */
+async function writeManifest() {
+  settings.enableAutoTranspile = false
+  const plugin = new Plugin({root: ROOT, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true})
+  await plugin.load()
+  const ids = Object.keys(plugin.manifest.commands)
+  if (ids.length === 0) throw new Error('oclif found no commands: is package.json `oclif.commands` "./dist/bundle/commands"?')
+  await writeFile(MANIFEST, `${JSON.stringify(plugin.manifest, null, 2)}\n`)
+  return ids.length
+}
+
+/** package.json must point oclif at the bundle's command directory (docs/performance.md). */
+function checkPackageJson() {
+  const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  const problems = []
+  if (pjson.oclif?.commands !== './dist/bundle/commands') problems.push('"oclif.commands" must be "./dist/bundle/commands"')
+  if ((pjson.oclif?.plugins ?? []).includes('@oclif/plugin-help')) problems.push('"oclif.plugins" must not list @oclif/plugin-help (its help command is bundled)')
+  if (problems.length > 0) throw new Error(`package.json is not set up for the bundle: ${problems.join('; ')} (see docs/performance.md, "The build")`)
+}
+
+async function main() {
+  checkPackageJson()
+  const commands = [...commandFiles(), ['help', HELP_COMMAND]]
+  await rm(OUT_DIR, {recursive: true, force: true})
+  await rm(MANIFEST, {force: true})
+  const result = await build({
+    entryPoints: {mailkeep: join(ROOT, 'src', 'cli', 'main.ts'), ...Object.fromEntries(commands.map(([id, path]) => [entryName(id), path]))},
+    outdir: OUT_DIR,
+    entryNames: '[name]',
+    chunkNames: 'chunk-[hash]',
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // Not keepNames: it wraps every function definition in a __name() call, also the closures
+    // imapflow's parser creates for every response (4 % of a big backup's CPU). Names survive
+    // anyway (identifiers are not minified); checkClassNames() below guards the one way they
+    // could not: esbuild renaming a class to avoid a clash (`Foo2`), which would change the
+    // `name` of an error class (src/shared/errors.ts uses new.target.name) in --json output.
+    keepNames: false,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+    external: ['fs-ext', ...OCLIF_DEV_ONLY],
+    // CommonJS packages inside an ES module bundle call require() and name __filename and
+    // __dirname (@oclif/core, in fallbacks): give them real ones, those of the bundle file.
+    banner: {
+      js: [
+        `import {createRequire as __mailkeepRequire} from 'node:module';`,
+        `const require=__mailkeepRequire(import.meta.url);`,
+        `const __filename=new URL(import.meta.url).pathname;`,
+        `const __dirname=__filename.slice(0,__filename.lastIndexOf('/'));`,
+      ].join(''),
+    },
+    plugins: [stubPlugin, sideEffectFreePlugin, patchPlugin],
+  })
+  await writeFile(join(OUT_DIR, 'meta.json'), JSON.stringify(result.metafile))
+  await checkClassNames(result.metafile)
+  await writeCommandDirectory(commands)
+  const count = await writeManifest()
+  const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith('.js'))
+  const kib = (n) => `${(n / 1024).toFixed(0)} KiB`
+  const size = (name) => result.metafile.outputs[relative(ROOT, join(OUT_DIR, name)).split(sep).join('/')]
+  console.log(`dist/bundle: ${outputs.length} files, ${kib(outputs.reduce((a, [, o]) => a + o.bytes, 0))}; ${count} commands in oclif.manifest.json`)
+  for (const name of ['mailkeep.js', 'cmd-backup.js', 'cmd-version.js']) {
+    const closure = loadedBy(result.metafile, relative(ROOT, join(OUT_DIR, name)).split(sep).join('/'))
+    console.log(`  ${name}: ${kib(size(name).bytes)}, ${kib(closure)} with what it imports`)
+  }
+  if (process.argv.includes('--analyze')) console.log(await analyzeMetafile(result.metafile, {verbose: false}))
+}
+
+/**
+ * Fails the build if esbuild renamed one of our classes to avoid a name clash inside a chunk
+ * (`class Foo2` / `Foo2=class`): without keepNames, its `name` would then be "Foo2".
+ */
+async function checkClassNames(metafile) {
+  const ours = new Set()
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name)
+      if (statSync(path).isDirectory()) walk(path)
+      else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/^(?:export )?(?:abstract )?class ([A-Za-z_$][\w$]*)/gm)) ours.add(m[1])
+    }
+  }
+  walk(join(ROOT, 'src'))
+  const renamed = []
+  for (const file of Object.keys(metafile.outputs).filter((f) => f.endsWith('.js'))) {
+    const code = readFileSync(join(ROOT, file), 'utf8')
+    for (const re of [/\bclass ([A-Za-z_$][\w$]*?)(\d+)\b/g, /(?<![\w$.])([A-Za-z_$][\w$]*?)(\d+)=class\b/g]) {
+      for (const m of code.matchAll(re)) if (ours.has(m[1])) renamed.push(`${m[1]}${m[2]} in ${file}`)
+    }
+  }
+  if (renamed.length > 0) throw new Error(`esbuild renamed classes of src/ to avoid a clash, which changes their name: ${renamed.join(', ')}; rename one of the clashing declarations`)
+}
+
+/** Bytes of an output file and every chunk it imports statically, transitively. */
+function loadedBy(metafile, file, seen = new Set()) {
+  if (seen.has(file)) return 0
+  seen.add(file)
+  const out = metafile.outputs[file]
+  return out.bytes + out.imports.filter((i) => i.kind === 'import-statement' && !i.external).reduce((a, i) => a + loadedBy(metafile, i.path, seen), 0)
+}
+
+await main()
