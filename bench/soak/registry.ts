@@ -25,7 +25,15 @@ export interface SoakScenario {
 }
 
 export const SOAK_SCENARIOS: SoakScenario[] = [
-  {key: 'hostile-server', run: (env) => hostileServerScenario(env, {knownIssues: 'include'})},
+  {
+    key: 'hostile-server',
+    // As in CI: the cases that must pass, then those marked `knownIssue` (none at the moment) in
+    // a row of their own, so that a known bug does not hide a new failure among the others.
+    run: async (env) => {
+      await hostileServerScenario(env)
+      await hostileServerScenario(env, {knownIssues: 'only'})
+    },
+  },
   {
     key: 'hostile-local',
     run: async (env) => {

@@ -52,7 +52,17 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     pool = new SessionPool({
       connect: env.connect,
       // RFC 2971 ID after login, when the server has it (163.com refuses to work without).
-      connectOptions: {endpoint: connection, credentials, logger, signal: ctx.signal, traceProtocol: env.traceProtocol, clientId: mailkeepClientId()},
+      // Messages up to large_message_bytes are fetched whole: the session's literal limit
+      // derives from it (src/imap/limits.ts).
+      connectOptions: {
+        endpoint: connection,
+        credentials,
+        logger,
+        signal: ctx.signal,
+        traceProtocol: env.traceProtocol,
+        clientId: mailkeepClientId(),
+        wholeMessageBytes: config.tuning.largeMessageBytes,
+      },
       retry: env.retry,
       signal: ctx.signal,
       logger,

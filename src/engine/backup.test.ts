@@ -8,6 +8,7 @@ import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {loadConfig, type AccountFile} from '../config/index.js'
 import type {Capabilities, Connect, FetchedMessage, FlagChanges, FolderStatus, ImapSession, MessageSummary, OpenedFolder, RemoteFolder} from '../imap/types.js'
+import {OversizedResponseError} from '../imap/index.js'
 import {ConnectionError, InternalError, MissingFolderError, RemoteError} from '../shared/errors.js'
 import {silentContext} from '../shared/context.js'
 import {ExitCode} from '../shared/exit-codes.js'
@@ -40,6 +41,11 @@ class FakeServer {
   readonly expungeOnFetch = new Set<number>()
   /** iCloud-like: BODY.PEEK[] sets \Seen. */
   setsSeen = false
+  /** Their FETCH answer brings a literal over the session's limit (which closes the session). */
+  readonly oversized = new Set<number>()
+  /** ... and so does every partial FETCH of them (a server that ignores byte ranges). */
+  readonly oversizedInChunks = new Set<number>()
+  connections = 0
 
   add(folder: string, ...bodies: string[]): number[] {
     let f = this.folders.get(folder)
@@ -60,8 +66,13 @@ class FakeServer {
     if (options.credentials.kind !== 'password' || options.credentials.password !== 'right') {
       throw Object.assign(new ConnectionError('login refused'), {retryable: false})
     }
+    this.connections++
     return new FakeSession(this)
   }
+}
+
+function overLimit(): OversizedResponseError {
+  return new OversizedResponseError('imap.example.org:993 announced a literal of 943718400 bytes (900.0 MiB), over the limit', 'literal', 943718400, 64 * 1024 * 1024)
 }
 
 const CAPS: Capabilities = {
@@ -141,12 +152,30 @@ class FakeSession implements ImapSession {
     if ([...this.server.refuse].some((uid) => match(uid) && f.messages.has(uid))) throw new RemoteError(`NO [SERVERBUG] cannot read message`)
     for (const [uid, m] of f.messages) {
       if (!match(uid) || this.server.omit.has(uid)) continue
+      if (this.server.oversized.has(uid)) {
+        this.closed = true
+        throw overLimit()
+      }
       if (this.server.setsSeen && !m.flags.includes('\\Seen')) m.flags.push('\\Seen')
       yield {uid, flags: [...m.flags], internalDate: null, size: m.raw.length, source: m.raw}
     }
   }
-  async downloadMessage(): Promise<null> {
-    throw new InternalError('not used')
+  async downloadMessage(uid: number): Promise<{summary: MessageSummary; chunks: AsyncIterable<Buffer>} | null> {
+    this.server.log.push(`DOWNLOAD ${uid}`)
+    if (this.server.oversizedInChunks.has(uid)) {
+      this.closed = true
+      throw overLimit()
+    }
+    const m = this.folder().messages.get(uid)
+    if (m === undefined) return null
+    const raw = m.raw
+    return {
+      summary: {uid, flags: [...m.flags], internalDate: null, size: raw.length},
+      chunks: (async function* () {
+        yield raw.subarray(0, 10)
+        yield raw.subarray(10)
+      })(),
+    }
   }
   async fetchFlags(set: string): Promise<FlagChanges> {
     const match = inSet(set)
@@ -263,6 +292,40 @@ describe('messages that cannot be saved', () => {
     } finally {
       FakeSession.prototype.examine = realExamine
     }
+  })
+})
+
+describe('a literal over the session\'s limit (src/imap/limits.ts)', () => {
+  it('makes the batch download its messages in chunks on a new connection: the backup is complete', async () => {
+    const uids = server.add('INBOX', 'one', 'two', 'three', 'four')
+    server.oversized.add(uids[1]!)
+    const report = await run()
+    expect(report.exitCode).toBe(0)
+    expect(folder(report, 'INBOX')).toMatchObject({outcome: 'ok', new: 4, failedMessages: []})
+    expect(await local('INBOX')).toMatchObject({uids, uidNext: 5})
+    // The one saved before the refused literal is not fetched again; the rest come in chunks.
+    expect(server.log.filter((l) => /^(FETCH|DOWNLOAD)/.test(l))).toEqual(['FETCH 1:4', 'DOWNLOAD 2', 'DOWNLOAD 3', 'DOWNLOAD 4'])
+    expect(server.connections).toBe(2)
+  })
+
+  it('reports a message that is over the limit even in chunks with its UID and reason; the others are saved; the next run gets it', async () => {
+    const uids = server.add('INBOX', 'one', 'two', 'three', 'four')
+    server.oversized.add(uids[1]!)
+    server.oversizedInChunks.add(uids[1]!)
+    const report = await run()
+    expect(report.exitCode).toBe(ExitCode.INCOMPLETE)
+    const inbox = folder(report, 'INBOX')
+    expect(inbox).toMatchObject({outcome: 'failed', new: 3})
+    expect(inbox.failedMessages).toEqual([{uid: uids[1], reason: expect.stringMatching(/over the size limit.*943718400 bytes/)}])
+    expect(await local('INBOX')).toMatchObject({uids: [uids[0], uids[2], uids[3]], uidNext: undefined})
+    // Given up once: not downloaded again in the same run.
+    expect(server.log.filter((l) => l === 'DOWNLOAD 2')).toHaveLength(1)
+
+    server.oversized.clear()
+    server.oversizedInChunks.clear()
+    const rerun = await run()
+    expect(rerun.exitCode).toBe(0)
+    expect(await local('INBOX')).toMatchObject({uids: [uids[0], uids[2], uids[3], uids[1]], uidNext: 5})
   })
 })
 

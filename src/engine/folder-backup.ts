@@ -31,7 +31,7 @@ import {
 } from './folder-plan.js'
 import {FolderRun} from './folder-run.js'
 import {syncFlags} from './flag-sync.js'
-import {downloadMessages, FolderChangedError} from './message-fetcher.js'
+import {downloadMessages, FolderChangedError, OversizedMessages, ReconnectForLiteral} from './message-fetcher.js'
 import {localOnlyUids} from './mirror-cleanup.js'
 import {emptyFolderReport, errorSummary, folderSummary, secondsSince} from './report.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
@@ -103,6 +103,7 @@ class FolderBackup {
   private readonly run: FolderRun
   private readonly mode: SyncMode
   private readonly mirror: boolean
+  private readonly oversized = new OversizedMessages()
   private firstAttempt = true
   private announced = false
 
@@ -176,6 +177,18 @@ class FolderBackup {
         if (error instanceof FolderChangedError && restarts < MAX_RESTARTS) {
           restarts++
           await this.run.savepoint()
+          continue
+        }
+        if (error instanceof ReconnectForLiteral) {
+          // Not a failure of the link: the messages concerned are now downloaded another way
+          // (message-fetcher.ts), and each such reconnect moves a UID on, so they are bounded.
+          pool.discard()
+          try {
+            await this.run.savepoint()
+          } catch (saveError) {
+            return this.failed(saveError)
+          }
+          this.logger.warn(`[${this.job.name}] ${error.message}`)
           continue
         }
         if (error instanceof MissingFolderError) {
@@ -277,6 +290,7 @@ class FolderBackup {
         resetSeen: account.resetSeenFlagsAfterFetch,
         signal: ctx.signal,
         logger: this.logger,
+        oversized: this.oversized.forUidValidity(opened.uidValidity),
       },
       uids,
     )

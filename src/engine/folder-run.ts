@@ -9,6 +9,7 @@ import type {FolderStore} from '../store/folder-store.js'
 import type {IncomingMessage, Transaction} from '../store/transaction.js'
 import {sameFlags, toStoredFlags} from '../store/flags.js'
 import type {FolderServerState} from '../store/metadata.js'
+import {OversizedResponseError} from '../imap/index.js'
 import {InterruptedError, LocalIoError, TransientImapError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
 import type {ProgressReporter, ProgressTask} from '../shared/context.js'
@@ -130,15 +131,16 @@ export class FolderRun {
 
   /**
    * Runs a store write for one message. A failure that concerns only this message is recorded
-   * with its UID and the run goes on; the network breaking, a local I/O error, an interruption, or
-   * a transaction that can no longer be used end the attempt.
+   * with its UID and the run goes on; the network breaking (or imapflow closing the connection on
+   * a literal over the limit, which message-fetcher.ts handles), a local I/O error, an
+   * interruption, or a transaction that can no longer be used end the attempt.
    */
   private async guard(uid: number, write: () => Promise<void>): Promise<boolean> {
     try {
       await write()
       return true
     } catch (error) {
-      if (error instanceof TransientImapError || error instanceof LocalIoError || error instanceof InterruptedError) throw error
+      if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError) throw error
       if (this.tx?.isOpen !== true) throw error
       this.failMessage(uid, (error as Error).message)
       return false

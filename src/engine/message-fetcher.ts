@@ -13,9 +13,15 @@
  *   pre-pass"); those above `large_message_bytes` are streamed.
  * - A message the server no longer has (expunged meanwhile) is skipped; one it refuses to send is
  *   recorded with its UID and reason, and the others are still fetched.
+ * - A batch whose answer brings a literal over the session's limit (OversizedResponseError,
+ *   src/imap/limits.ts: a message SEARCH LARGER missed, or a hostile server) closes the
+ *   connection; its messages are then downloaded one by one in chunks, on a new connection
+ *   (OversizedMessages, ReconnectForLiteral). One that brings such a literal even for a chunk is
+ *   recorded as failed with the reason, and not tried again in this run.
  */
+import {OversizedResponseError} from '../imap/index.js'
 import type {ImapSession} from '../imap/types.js'
-import {MissingFolderError, RemoteError} from '../shared/errors.js'
+import {MissingFolderError, RemoteError, TransientImapError} from '../shared/errors.js'
 import {throwIfAborted} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
 import {planBatches, smallLimit, uniqueAscending, type BatchLimits} from './folder-plan.js'
@@ -33,7 +39,41 @@ export interface FetchEnv {
   resetSeen: boolean
   signal: AbortSignal
   logger: Logger
+  /** What literals over the limit taught this folder's backup (kept across reconnects). */
+  oversized: OversizedMessages
 }
+
+/**
+ * The messages of a folder whose answers brought a literal over the session's limit, for the
+ * rest of the folder's backup in this run (its attempts on new connections). Each time one is
+ * met a UID moves on (fetched whole → in chunks → given up), so the reconnects it causes are
+ * bounded by twice the folder's new messages.
+ */
+export class OversizedMessages {
+  /** Fetched whole, their batch brought a literal over the limit: downloaded in chunks instead. */
+  readonly chunked = new Set<number>()
+  /** A chunk brought a literal over the limit too: recorded as failed, not tried again. */
+  readonly givenUp = new Map<number, string>()
+  private uidValidity: number | undefined
+
+  /** UIDs mean something only under one UIDVALIDITY (RFC 3501 §2.3.1.1): forgets all on a change. */
+  forUidValidity(uidValidity: number): this {
+    if (this.uidValidity !== uidValidity) {
+      this.chunked.clear()
+      this.givenUp.clear()
+      this.uidValidity = uidValidity
+    }
+    return this
+  }
+}
+
+/**
+ * A literal over the limit closed the connection; the folder goes on with a new one, downloading
+ * the messages concerned differently (OversizedMessages). Transient: the same work succeeds on a
+ * new connection. The folder's reconnect loop does not count it as a failure, since every one
+ * moves a UID on (folder-backup.ts).
+ */
+export class ReconnectForLiteral extends TransientImapError {}
 
 /** The SELECT/EXAMINE of reset-seen found the folder's UIDVALIDITY changed: start it again. */
 export class FolderChangedError extends RemoteError {
@@ -45,9 +85,18 @@ export class FolderChangedError extends RemoteError {
 const SUMMARY_SLICE = 1000
 
 /** Downloads `uids` (ascending, none stored yet). */
-export async function downloadMessages(env: FetchEnv, uids: readonly number[]): Promise<void> {
+export async function downloadMessages(env: FetchEnv, all: readonly number[]): Promise<void> {
+  const {givenUp, chunked} = env.oversized
+  // Given up in an earlier attempt of this run: still reported, not fetched again.
+  for (const uid of all) {
+    const reason = givenUp.get(uid)
+    if (reason !== undefined && !env.run.has(uid)) env.run.failed.set(uid, reason)
+  }
+  const uids = givenUp.size === 0 ? all : all.filter((uid) => !givenUp.has(uid))
   if (uids.length === 0) return
   const sizes = await sizesOfBigMessages(env, uids)
+  // Above the large limit, so that planBatches streams them.
+  for (const uid of uids) if (chunked.has(uid)) sizes.set(uid, Math.max(sizes.get(uid) ?? 0, env.limits.largeBytes + 1))
   for (const batch of planBatches(uids, sizes, env.limits)) {
     throwIfAborted(env.signal)
     if (batch.kind === 'stream') await streamOne(env, batch.uid)
@@ -98,6 +147,18 @@ async function fetchSet(env: FetchEnv, uids: number[], unseenBefore: ReadonlySet
       await run.append({uid: message.uid, flags, internalDate: message.internalDate}, message.source)
     }
   } catch (error) {
+    if (error instanceof OversizedResponseError) {
+      // Which message it was is unknown (the literal was refused at its announcement): every
+      // one of the batch not saved yet is downloaded in chunks, which no limit can stop.
+      const rest = uids.filter((uid) => !run.has(uid))
+      // Nothing left to download differently: a reconnect would change nothing.
+      if (rest.length === 0) throw error
+      for (const uid of rest) env.oversized.chunked.add(uid)
+      throw new ReconnectForLiteral(
+        `${error.message}; reconnecting to download ${rest.length === 1 ? `UID ${rest[0]}` : `the ${rest.length} messages of that batch`} in chunks`,
+        {cause: error},
+      )
+    }
     if (!isRefusal(error)) throw error
     refused = error
   }
@@ -117,7 +178,7 @@ async function fetchSet(env: FetchEnv, uids: number[], unseenBefore: ReadonlySet
     return
   }
   const uid = retry[0]!
-  run.failMessage(uid, refused === undefined ? 'the server did not return the message although it still has it' : `the server refused to send it: ${refused.message}`)
+  run.failMessage(uid, refused === undefined ? 'the server did not return the message although it still has it' : `the server did not send it: ${refused.message}`)
 }
 
 async function streamOne(env: FetchEnv, uid: number): Promise<void> {
@@ -128,8 +189,9 @@ async function streamOne(env: FetchEnv, uid: number): Promise<void> {
   try {
     download = await env.session.downloadMessage(uid)
   } catch (error) {
+    if (error instanceof OversizedResponseError) throw giveUp(env, uid, error)
     if (!isRefusal(error)) throw error
-    env.run.failMessage(uid, `the server refused to send it: ${error.message}`)
+    env.run.failMessage(uid, `the server did not send it: ${error.message}`)
     return
   }
   if (download === null) {
@@ -139,7 +201,14 @@ async function streamOne(env: FetchEnv, uid: number): Promise<void> {
   const {summary, chunks} = download
   env.logger.debug(`streaming message UID ${uid} (${summary.size} bytes)`, {uid, bytes: summary.size})
   const flags = withoutSeen(summary.flags, unseenBefore?.has(uid) === true)
-  if (!(await env.run.appendStream({uid, flags, internalDate: summary.internalDate}, chunks, summary.size))) {
+  let appended: boolean
+  try {
+    appended = await env.run.appendStream({uid, flags, internalDate: summary.internalDate}, chunks, summary.size)
+  } catch (error) {
+    if (error instanceof OversizedResponseError) throw giveUp(env, uid, error)
+    throw error
+  }
+  if (!appended) {
     // Expunged while it was being downloaded: not a failure (the partial entry is already cut off).
     if (!(await stillOnServer(env, [uid])).has(uid)) {
       env.run.failed.delete(uid)
@@ -148,6 +217,18 @@ async function streamOne(env: FetchEnv, uid: number): Promise<void> {
     return
   }
   if (unseenBefore !== undefined && unseenBefore.size > 0) await restoreUnseen(env, [uid], unseenBefore)
+}
+
+/**
+ * Even a partial FETCH of `uid` brought a literal over the limit (a server that ignores byte
+ * ranges, for a message larger than the limit; or a hostile one): the message is reported and
+ * left for the next run, the others go on on a new connection.
+ */
+function giveUp(env: FetchEnv, uid: number, error: OversizedResponseError): ReconnectForLiteral {
+  const reason = `the server sent it in one piece over the size limit, even when asked for a part: ${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}`
+  env.oversized.givenUp.set(uid, reason)
+  env.run.failMessage(uid, reason)
+  return new ReconnectForLiteral(`${error.message}; reconnecting to go on without UID ${uid}`, {cause: error})
 }
 
 /** `UID SEARCH UID <set>`: which of these UIDs the server still has. */

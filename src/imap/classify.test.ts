@@ -2,8 +2,8 @@ import {describe, expect, it} from 'vitest'
 import {ConnectionError, type MailkeepError, RemoteError, TransientImapError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import {clearSecrets, registerSecret} from '../shared/secrets.js'
-import {classifyImapError} from './classify.js'
-import {ImapConnectionError} from './imap-errors.js'
+import {classifyImapError, isOverLimit} from './classify.js'
+import {ImapConnectionError, OversizedResponseError} from './imap-errors.js'
 
 const context = {server: 'imap.example.test:993', user: 'me@example.test', command: 'UID FETCH', folder: 'INBOX', secrets: ['s3cret-pw']}
 const err = (message: string, fields: Record<string, unknown>): Error => Object.assign(new Error(message), fields)
@@ -107,5 +107,41 @@ describe('classifyImapError', () => {
     expect(error.message).toContain('server does not offer AUTH=XOAUTH2')
     expect((error as {hint?: string}).hint).toContain('auth_mechanism')
     expect((error as {exitCode?: number}).exitCode).toBe(111)
+  })
+
+  it('makes an answer with lines imapflow could not parse a RemoteError that says nothing was concluded', () => {
+    const error = classifyImapError(err('1 line(s) of the answer could not be parsed (Unexpected char: * SEARCH (((', {code: 'UnparsedResponse'}), {...context, command: 'UID SEARCH'})
+    expect(error).toBeInstanceOf(RemoteError)
+    expect(error).not.toBeInstanceOf(TransientImapError)
+    expect(error.message).toBe(
+      "unreadable answer from imap.example.test:993 to UID SEARCH in 'INBOX': 1 line(s) of the answer could not be parsed (Unexpected char: * SEARCH (((; nothing was concluded from the incomplete answer",
+    )
+    expect((error as MailkeepError).hint).toContain('server operator')
+  })
+
+  it('makes a literal over the limit an OversizedResponseError that says how large, the limit and what to do', () => {
+    const raw = err('Literal size 943718400 exceeds maximum allowed size of 67108864 bytes', {code: 'LiteralTooLarge', literalSize: 943718400, maxSize: 67108864})
+    expect(isOverLimit(raw)).toBe(true)
+    const error = classifyImapError(raw, context)
+    expect(error).toBeInstanceOf(OversizedResponseError)
+    expect(error).toBeInstanceOf(RemoteError)
+    expect(error).toMatchObject({what: 'literal', bytes: 943718400, limit: 67108864})
+    expect(error.message).toBe(
+      "imap.example.test:993 announced a literal of 943718400 bytes (900.0 MiB) in its answer to UID FETCH in 'INBOX', over the limit of 67108864 bytes (64.0 MiB); the connection was closed without reading it",
+    )
+    expect((error as MailkeepError).hint).toContain('large_message_bytes to at least 235929600')
+    const huge = classifyImapError(err('Literal size Infinity exceeds', {code: 'LiteralTooLarge', literalSize: Infinity, maxSize: 67108864}), context)
+    expect(huge.message).toContain('more than 19 digits of bytes')
+    expect((huge as MailkeepError).hint).not.toContain('large_message_bytes')
+    const response = classifyImapError(err('Response size', {code: 'ResponseTooLarge', responseSize: 70000000, maxSize: 68157440}), context)
+    expect(response).toMatchObject({what: 'response', bytes: 70000000, limit: 68157440})
+  })
+
+  it('leaves a LiteralTooLarge without a limit (imapflow failing a command whose tagged line did not parse) a plain RemoteError', () => {
+    const raw = err('Literal size 99 exceeds the 4 bytes available in the input', {code: 'LiteralTooLarge'})
+    expect(isOverLimit(raw)).toBe(false)
+    const error = classifyImapError(raw, context)
+    expect(error).toBeInstanceOf(RemoteError)
+    expect(error).not.toBeInstanceOf(OversizedResponseError)
   })
 })

@@ -12,13 +12,16 @@
  * | ECONNREFUSED / ENOTFOUND / EAI_AGAIN / EHOSTUNREACH …      | ImapConnectionError        |
  * | reset, EOF, close mid-command, BYE, any timeout, throttling | TransientImapError        |
  * | NO/BAD to a needed command, unparseable response           | RemoteError                |
+ * | a line of the answer imapflow could not parse and skipped  | RemoteError                |
+ * | a literal, line or response over the session's limits      | OversizedResponseError     |
  *
  * Messages name the user, the server and the command; a server's text is included after every
  * secret of the session has been scrubbed from it. The original error is always the `cause`.
  */
 import {MailkeepError, RemoteError, TransientImapError} from '../shared/errors.js'
 import {scrubSecrets, REDACTED} from '../shared/secrets.js'
-import {ImapConnectionError} from './imap-errors.js'
+import {ImapConnectionError, OversizedResponseError} from './imap-errors.js'
+import {LITERAL_LIMIT_FACTOR} from './limits.js'
 import {responseCode} from './response.js'
 
 export interface ErrorContext {
@@ -44,6 +47,17 @@ interface FlowError {
   reason?: unknown
   response?: unknown
   name?: unknown
+  /** imapflow's limit errors (handler/limits.js, imap-stream.js): the limit and what went over it. */
+  maxSize?: unknown
+  literalSize?: unknown
+  responseSize?: unknown
+  lineLength?: unknown
+}
+
+const OVER_LIMIT: Record<string, {what: OversizedResponseError['what']; size: 'literalSize' | 'responseSize' | 'lineLength'}> = {
+  LiteralTooLarge: {what: 'literal', size: 'literalSize'},
+  ResponseTooLarge: {what: 'response', size: 'responseSize'},
+  LineTooLarge: {what: 'line', size: 'lineLength'},
 }
 
 const TRANSIENT_CODES = new Set([
@@ -135,6 +149,15 @@ export function classifyImapError(error: unknown, context: ErrorContext): Error 
     const server = serverText(e, context)
     return new RemoteError(`server ${context.server} answered ${e.responseStatus} to ${what(context)}${server ? `: ${server}` : ''}`, {cause: error})
   }
+  if (code === 'UnparsedResponse') {
+    // flow-internals.ts unparsedSince(): the answer arrived, but a line of it is missing.
+    return new RemoteError(`unreadable answer from ${context.server} to ${what(context)}: ${message}; nothing was concluded from the incomplete answer`, {
+      cause: error,
+      hint: 'the server sent something that is not IMAP; rerun later (--verbose shows the line), and report it to the server operator if it persists',
+    })
+  }
+  const over = overLimit(e, code, context)
+  if (over !== undefined) return over
   if (code !== undefined && (code.startsWith('ParserError') || PROTOCOL_CODES.has(code))) {
     return new RemoteError(`unparseable response from ${context.server} to ${what(context)}: ${message} (${code})`, {cause: error})
   }
@@ -142,6 +165,39 @@ export function classifyImapError(error: unknown, context: ErrorContext): Error 
   // an internal error with its stack.
   if (error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError) return error
   return new RemoteError(`${what(context)} failed at ${context.server}: ${message}${code ? ` (${code})` : ''}`, {cause: error})
+}
+
+/**
+ * imapflow refused a literal, response or line over the session's limits (limits.ts) and closed
+ * the connection: the stream's error, which carries the limit (`maxSize`). The same code on an
+ * error without it is imapflow failing a command whose tagged line its parser rejected (a literal
+ * longer than the line, `rejectUnparsedCompletion`): a malformed answer, not a limit.
+ */
+export function isOverLimit(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const e = error as FlowError
+  return typeof e.code === 'string' && Object.hasOwn(OVER_LIMIT, e.code) && typeof e.maxSize === 'number'
+}
+
+function overLimit(e: FlowError, code: string | undefined, context: ErrorContext): OversizedResponseError | undefined {
+  if (code === undefined || !isOverLimit(e)) return undefined
+  const kind = OVER_LIMIT[code]!
+  const size = e[kind.size]
+  const bytes = typeof size === 'number' ? size : Infinity
+  const limit = e.maxSize as number
+  const amount = Number.isFinite(bytes) ? `${bytes} bytes (${mib(bytes)})` : 'more than 19 digits of bytes'
+  const message =
+    kind.what === 'literal'
+      ? `${context.server} announced a literal of ${amount} in its answer to ${what(context)}, over the limit of ${limit} bytes (${mib(limit)}); the connection was closed without reading it`
+      : `${context.server} sent a ${kind.what} of ${amount} in its answer to ${what(context)}, over the limit of ${limit} bytes (${mib(limit)}); the connection was closed`
+  const raise = Number.isFinite(bytes)
+    ? `if a message really is that large, set large_message_bytes to at least ${Math.ceil(bytes / LITERAL_LIMIT_FACTOR)} (the limit is ${LITERAL_LIMIT_FACTOR} × large_message_bytes, at least 64 MiB); otherwise `
+    : ''
+  return new OversizedResponseError(message, kind.what, bytes, limit, {cause: e, hint: `${raise}the server is broken or hostile: report it to its operator`})
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
 }
 
 /** `UID FETCH in 'INBOX'` */

@@ -12,7 +12,7 @@
  *
  * imapflow options that would change server state or add traffic are off: no auto-IDLE, no
  * auto-ENABLE, no ID with imapflow's own identity; folders are never subscribed (we send CREATE
- * ourselves).
+ * ourselves). Its 1 GiB literal limit is lowered to what the caller can need (limits.ts).
  */
 import {readFile} from 'node:fs/promises'
 import type {ConnectionOptions as TlsOptions} from 'node:tls'
@@ -21,9 +21,10 @@ import {registerSecret} from '../shared/secrets.js'
 import {authenticateHandler} from './commands/authenticate.js'
 import {capabilitiesOf} from './capabilities.js'
 import {flowLogger} from './flow-logger.js'
-import {internals} from './flow-internals.js'
+import {internals, trackUnparsed} from './flow-internals.js'
 import {LinkGuard} from './guard.js'
 import {ImapConnectionError} from './imap-errors.js'
+import {literalLimit, responseLimit} from './limits.js'
 import {FlowSession} from './session.js'
 import type {Connect, ConnectOptions, Credentials, Endpoint, ImapSession} from './types.js'
 
@@ -56,6 +57,9 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
   }
 
   const tls = await tlsOptions(endpoint, server)
+  const chunkBytes = options.downloadChunkBytes ?? DEFAULT_DOWNLOAD_CHUNK_BYTES
+  const maxLiteral = literalLimit(options.wholeMessageBytes ?? 0, chunkBytes)
+  const log = flowLogger(logger, {traceProtocol: options.traceProtocol === true, secrets: () => secrets})
   const flowOptions: ImapFlowOptions = {
     host: endpoint.host,
     port: endpoint.port,
@@ -63,7 +67,7 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
     doSTARTTLS: endpoint.security === 'starttls' ? true : endpoint.security === 'plain' ? false : undefined,
     tls,
     auth: credentials.kind === 'password' ? {user: credentials.user, pass: credentials.password} : {user: credentials.user, accessToken: firstToken},
-    logger: flowLogger(logger, {traceProtocol: options.traceProtocol === true, secrets: () => secrets}),
+    logger: log,
     connectionTimeout: endpoint.connectTimeoutMs,
     greetingTimeout: endpoint.connectTimeoutMs,
     socketTimeout: NO_SOCKET_TIMEOUT,
@@ -71,10 +75,14 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
     disableAutoEnable: true,
     disableIMAP4rev2: true,
     qresync: true,
-    // Keep the defaults for maxLiteralSize (1 GiB) and maxResponseSize (2 GiB).
+    // Instead of 1 GiB and 2 GiB (limits.ts). A line without a literal (maxLineLength, 1 GiB)
+    // is bounded by the response limit too.
+    maxLiteralSize: maxLiteral,
+    maxResponseSize: responseLimit(maxLiteral),
   }
   const client = new ImapFlow(flowOptions)
   const flow = internals(client)
+  trackUnparsed(flow, log.unparsed)
   // imapflow emits 'error' for a link that fails outside a command; without a listener the
   // EventEmitter would throw. The session reports it on the next call.
   client.on('error', (error: Error) => logger.debug('IMAP connection error', {error: error.message}))
@@ -119,7 +127,7 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
     logger,
     signal,
     secrets: () => secrets,
-    downloadChunkBytes: options.downloadChunkBytes ?? DEFAULT_DOWNLOAD_CHUNK_BYTES,
+    downloadChunkBytes: chunkBytes,
   })
   logger.debug('IMAP session ready', {server, user: credentials.user, capabilities: [...session.capabilities.all].join(' ')})
   return session

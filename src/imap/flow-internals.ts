@@ -11,9 +11,12 @@
  * Anything here must be re-checked when imapflow is upgraded: `exec`, `run`, `commands`,
  * `untaggedHandlers` and the `{response, next}` contract of exec's result (the reader waits for
  * `next()` before it parses the next response, which is also what gives FETCH its
- * backpressure).
+ * backpressure); and that a response its parser rejects is logged and skipped (flow-logger.ts
+ * `isUnparsedLine`), which is how `command()` and the FETCH stream learn that an answer is
+ * incomplete.
  */
 import type {ImapFlow, ImapResponse} from 'imapflow'
+import type {UnparsedLines} from './flow-logger.js'
 
 /** A node the command compiler accepts (imapflow's handler/types `ImapCompileNode`). */
 export type WireNode =
@@ -58,9 +61,47 @@ export function internals(client: ImapFlow): FlowInternals {
   return client as unknown as FlowInternals
 }
 
-/** Runs one command and releases its tagged response at once (nothing streams). */
+/** Each connection's count of skipped server lines (its FlowLogger's), set by connect(). */
+const unparsedOf = new WeakMap<FlowInternals, UnparsedLines>()
+
+export function trackUnparsed(flow: FlowInternals, lines: UnparsedLines): void {
+  unparsedOf.set(flow, lines)
+}
+
+/** Taken before a command is queued: unparseable lines from then on count against it. */
+export function unparsedMark(flow: FlowInternals): number {
+  return unparsedOf.get(flow)?.count ?? 0
+}
+
+/**
+ * The error for a command during which the server sent lines imapflow could not parse (and
+ * skipped), or undefined. Such an answer is incomplete: the skipped line may have been a folder
+ * of a LIST, the UIDs of a SEARCH, a message or flag change of a FETCH, so nothing may be
+ * concluded from what did arrive. A line counts against every command queued before it arrived
+ * and not yet completed (with one command at a time, the one in flight; the rest of an abandoned
+ * FETCH also counts against the command queued behind it): this errs on the side of failing.
+ * A line that arrives while no command waits is only logged (flow-logger.ts). classify.ts turns
+ * the error (code `UnparsedResponse`) into a RemoteError naming server, command and folder.
+ */
+export function unparsedSince(flow: FlowInternals, mark: number): Error | undefined {
+  const lines = unparsedOf.get(flow)
+  if (lines === undefined || lines.count === mark) return undefined
+  const count = lines.count - mark
+  const last = lines.last
+  const detail = last === undefined ? '' : ` (${last.reason}: ${last.excerpt})`
+  return Object.assign(new Error(`${count} line(s) of the answer could not be parsed${detail}`), {code: 'UnparsedResponse', unparsedLines: count})
+}
+
+/**
+ * Runs one command and releases its tagged response at once (nothing streams). A line of the
+ * answer that could not be parsed fails the command, once its tagged response is in (so the
+ * connection stays in step for the next command).
+ */
 export async function command(flow: FlowInternals, name: string, attributes: WireNode[] | false, untagged?: Record<string, UntaggedHandler>): Promise<ImapResponse> {
+  const mark = unparsedMark(flow)
   const result = await flow.exec(name, attributes, untagged ? {untagged} : undefined)
   result.next()
+  const unparsed = unparsedSince(flow, mark)
+  if (unparsed !== undefined) throw unparsed
   return result.response
 }

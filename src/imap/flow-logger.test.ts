@@ -39,3 +39,35 @@ describe('flowLogger', () => {
     expect(traced.records[3]!.fields).toEqual({error: 'bad [REDACTED]', errorCode: 'X'})
   })
 })
+
+describe('flowLogger: server lines imapflow could not parse', () => {
+  // imapflow 2.1.2 handleResponse(): the record of a response its parser rejected.
+  const rejected = (msg: string): Record<string, unknown> => ({src: 's', msg, payloadBytes: msg.length + 2, err: Object.assign(new Error('Unexpected char at position 9'), {code: 'ParserError4'}), cid: 'x'})
+
+  it('counts them, keeps a scrubbed, escaped excerpt of the last, and logs it without traceProtocol', () => {
+    const logger = memoryLogger()
+    const log = flowLogger(logger, {traceProtocol: false, secrets: () => ['pw-123456']})
+    expect(log.unparsed).toEqual({count: 0, last: undefined})
+    log.error(rejected('* LIST ((( "/"'))
+    log.error(rejected(`* SEARCH 1 2 ((( pw-123456 \x00\xff${'x'.repeat(200)}`))
+    expect(log.unparsed.count).toBe(2)
+    const last = log.unparsed.last!
+    expect(last.reason).toBe('Unexpected char at position 9')
+    expect(last.excerpt).toMatch(/^\* SEARCH 1 2 \(\(\( \[REDACTED\] \\x00\\xffx+…$/)
+    expect(last.excerpt.length).toBeLessThan(100)
+    expect(logger.records.map((r) => [r.level, r.message])).toEqual([
+      ['debug', expect.stringContaining('could not parse a server line (16 bytes, Unexpected char at position 9): * LIST ((( "/"')],
+      ['debug', expect.stringContaining('could not parse a server line')],
+    ])
+    expect(JSON.stringify(logger.records)).not.toContain('pw-123456')
+  })
+
+  it('does not count other records: protocol lines, other errors, warnings with src s', () => {
+    const log = flowLogger(memoryLogger(), {traceProtocol: true, secrets: () => []})
+    log.debug({src: 's', msg: '* SEARCH 1 2'})
+    log.warn({src: 's', msg: '* junk', payloadBytes: 6})
+    log.error({msg: 'Failed to process server response', err: new Error('x')})
+    log.error({err: Object.assign(new Error('Literal size 9 exceeds'), {code: 'LiteralTooLarge'})})
+    expect(log.unparsed.count).toBe(0)
+  })
+})

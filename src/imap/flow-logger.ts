@@ -12,6 +12,13 @@
  *   3. only a fixed set of scalar fields is copied from imapflow's records: never its raw error
  *      objects, which carry server responses and compiled commands.
  * imapflow's own masking (`sensitive` attributes) is a fourth, but we do not rely on it.
+ *
+ * The logger is also the only place that learns of a server line imapflow could not parse:
+ * imapflow 2.1.2 (`handleResponse`) logs it with `log.error({src: 's', msg, payloadBytes, err})`
+ * and skips it, so a command whose answer lost a line would otherwise complete as if the line
+ * had never been sent (a LIST without folders, a SEARCH without UIDs). Such records are counted
+ * in `unparsed`, which the command helpers compare before and after each command
+ * (flow-internals.ts), and logged at debug level with or without `traceProtocol`.
  */
 import type {LogFields, Logger} from '../shared/logger.js'
 import {REDACTED, scrubSecrets} from '../shared/secrets.js'
@@ -30,6 +37,23 @@ export interface FlowLogger {
    * would be dropped here anyway (scripts/build-bundle.mjs, PATCHES; docs/performance.md).
    */
   readonly protocolLines: boolean
+  /** Server lines imapflow could not parse and skipped, on this connection. */
+  readonly unparsed: UnparsedLines
+}
+
+/** What is known of the server lines imapflow skipped because its parser rejected them. */
+export interface UnparsedLines {
+  readonly count: number
+  readonly last: UnparsedLine | undefined
+}
+
+export interface UnparsedLine {
+  /** The parser's reason, secrets removed. */
+  reason: string
+  /** The start of the line, secrets removed, control characters escaped. */
+  excerpt: string
+  /** The length of the whole line (literals not included). */
+  bytes: number
 }
 
 export interface FlowLoggerOptions {
@@ -41,6 +65,8 @@ export interface FlowLoggerOptions {
 const SAFE_FIELDS = ['code', 'host', 'port', 'secure', 'authorized', 'algo', 'version', 'command', 'responseStatus', 'unknownTagCount'] as const
 const TAGGED_COMMAND = /^([A-Za-z0-9]+) ([A-Za-z][A-Za-z0-9.=-]*)(?: (.*))?$/
 const HARMLESS_CONTINUATION = /^(\(\* \d+B continuation \*\)|DONE)$/
+/** Enough of a rejected line to recognise it in an error message; the rest is in the trace. */
+const EXCERPT_CHARS = 80
 
 export function flowLogger(logger: Logger, options: FlowLoggerOptions): FlowLogger {
   const scrub = (text: string): string => {
@@ -48,10 +74,24 @@ export function flowLogger(logger: Logger, options: FlowLoggerOptions): FlowLogg
     for (const secret of options.secrets()) if (secret.length > 0) out = out.split(secret).join(REDACTED)
     return scrubSecrets(out)
   }
-  const log = (obj: unknown): void => {
+  const unparsed: {count: number; last: UnparsedLine | undefined} = {count: 0, last: undefined}
+  const log = (obj: unknown, level: string): void => {
     if (obj === null || typeof obj !== 'object') return
     const record = obj as Record<string, unknown>
     const msg = typeof record.msg === 'string' ? record.msg : ''
+    if (isUnparsedLine(level, record)) {
+      const err = record.err
+      const line: UnparsedLine = {
+        reason: scrub(err instanceof Error ? err.message : 'unparseable'),
+        excerpt: excerpt(scrub(msg)),
+        bytes: record.payloadBytes as number,
+      }
+      unparsed.count++
+      unparsed.last = line
+      if (options.traceProtocol) logger.debug(`S: ${scrub(msg)}`)
+      logger.debug(`imapflow could not parse a server line (${line.bytes} bytes, ${line.reason}): ${line.excerpt}`)
+      return
+    }
     if (record.src === 'c' || record.src === 's') {
       if (!options.traceProtocol) return
       const line = record.src === 'c' ? redactClientLine(msg) : msg
@@ -73,7 +113,31 @@ export function flowLogger(logger: Logger, options: FlowLoggerOptions): FlowLogg
     }
     logger.debug(`imapflow: ${scrub(msg)}`, fields)
   }
-  return {trace: log, debug: log, info: log, warn: log, error: log, fatal: log, protocolLines: options.traceProtocol}
+  return {
+    trace: (obj) => log(obj, 'trace'),
+    debug: (obj) => log(obj, 'debug'),
+    info: (obj) => log(obj, 'info'),
+    warn: (obj) => log(obj, 'warn'),
+    error: (obj) => log(obj, 'error'),
+    fatal: (obj) => log(obj, 'fatal'),
+    protocolLines: options.traceProtocol,
+    unparsed,
+  }
+}
+
+/**
+ * imapflow 2.1.2's record of a response its parser rejected (imap-flow.js `handleResponse`): the
+ * only error record with `src: 's'`, and the only one with `payloadBytes`. Re-check on upgrade;
+ * test/imap/protocol.test.ts fails if imapflow stops writing it.
+ */
+function isUnparsedLine(level: string, record: Record<string, unknown>): boolean {
+  return level === 'error' && record.src === 's' && typeof record.payloadBytes === 'number'
+}
+
+/** The start of a line as printable ASCII: `\xNN` for control and 8-bit bytes. */
+function excerpt(line: string): string {
+  const head = line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}…` : line
+  return head.replace(/[^\x20-\x7e…]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 /**

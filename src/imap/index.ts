@@ -4,7 +4,7 @@
  */
 export {connect, DEFAULT_DOWNLOAD_CHUNK_BYTES} from './connect.js'
 export {withRetry, isTransient, backoffDelay, sleep, type RetryOptions, type RetryEvent} from './retry.js'
-export {ImapConnectionError, type ConnectionFailure} from './imap-errors.js'
+export {ImapConnectionError, OversizedResponseError, type ConnectionFailure} from './imap-errors.js'
 export {classifyImapError, type ErrorContext} from './classify.js'
 export {decodeMailboxName, encodeMailboxName} from './mutf7.js'
 export {compactUidSet, expandUidSet, isValidUidSet, uidSetMatcher} from './uid-set.js'

@@ -7,7 +7,7 @@
 import type {ImapFlow} from 'imapflow'
 import {InternalError, MissingFolderError, RemoteError, TransientImapError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
-import type {ErrorContext} from './classify.js'
+import {isOverLimit, type ErrorContext} from './classify.js'
 import {appendCommand} from './commands/append.js'
 import {createCommand} from './commands/create.js'
 import {expungeCommand} from './commands/expunge.js'
@@ -22,6 +22,7 @@ import {statusCommand} from './commands/status.js'
 import {uidStore} from './commands/store.js'
 import {command, type FlowInternals, type WireNode} from './flow-internals.js'
 import type {LinkGuard} from './guard.js'
+import {OversizedResponseError} from './imap-errors.js'
 import {responseCode} from './response.js'
 import type {
   AppendResult,
@@ -491,9 +492,12 @@ export class FlowSession implements ImapSession {
 
   private failure(error: unknown, context: {command: string; folder?: string}): unknown {
     const full: ErrorContext = {server: this.server, user: this.user, secrets: this.secrets(), ...context}
-    const translated = this.guard.translate(error, full)
-    // A broken link, a timeout or an interruption ends the session for good.
-    if (translated instanceof TransientImapError || this.signal.aborted || this.guard.timedOut) this.close()
+    // A literal over the limit (limits.ts) reaches us as imapflow's 'error' event, and the
+    // command fails only with the "connection closed" that followed: say what happened instead.
+    const translated = this.guard.translate(isOverLimit(this.lastLinkError) ? this.lastLinkError : error, full)
+    // A broken link, a timeout, an interruption or a response imapflow refused to read ends the
+    // session for good.
+    if (translated instanceof TransientImapError || translated instanceof OversizedResponseError || this.signal.aborted || this.guard.timedOut) this.close()
     return translated
   }
 

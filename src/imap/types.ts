@@ -45,6 +45,12 @@ export interface ConnectOptions {
   traceProtocol?: boolean
   /** Size of each partial FETCH of downloadMessage() (default 1 MiB). */
   downloadChunkBytes?: number
+  /**
+   * The largest message the caller fetches whole with fetchMessages() (bigger ones go through
+   * downloadMessage()): the session's literal limit derives from it (limits.ts; default: the
+   * 64 MiB floor). A literal over the limit is an OversizedResponseError.
+   */
+  wholeMessageBytes?: number
 }
 
 export interface Capabilities {

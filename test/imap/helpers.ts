@@ -32,6 +32,7 @@ export interface ConnectAs {
   traceProtocol?: boolean
   clientId?: {name: string; version: string}
   downloadChunkBytes?: number
+  wholeMessageBytes?: number
 }
 
 export function connectAs(target: Target, user: TestUser, options: ConnectAs = {}): Promise<ImapSession> {
@@ -43,6 +44,7 @@ export function connectAs(target: Target, user: TestUser, options: ConnectAs = {
     traceProtocol: options.traceProtocol,
     clientId: options.clientId,
     downloadChunkBytes: options.downloadChunkBytes,
+    wholeMessageBytes: options.wholeMessageBytes,
   }
   return connect(connectOptions)
 }

@@ -7,9 +7,14 @@
  *
  * VANISHED responses during the command (RFC 7162 §3.2.6, the VANISHED modifier; or an
  * unsolicited one while the folder is open) go to `onVanished`.
+ *
+ * A line of the answer that imapflow could not parse (and skipped) fails the stream after the
+ * tagged response, once every response that did parse has been handed on: those are complete
+ * and may be kept, but the end of the stream must not read as "that was all" (a message, a flag
+ * change or a VANISHED may be what was lost).
  */
 import type {ImapResponse} from 'imapflow'
-import type {FlowInternals, WireNode} from '../flow-internals.js'
+import {unparsedMark, unparsedSince, type FlowInternals, type WireNode} from '../flow-internals.js'
 import {vanishedUids} from './vanished.js'
 
 export interface FetchStreamOptions {
@@ -40,6 +45,7 @@ export async function* fetchStream(flow: FlowInternals, options: FetchStreamOpti
   }
   const args: WireNode[] = [{type: 'SEQUENCE', value: options.uidSet}, options.items]
   if (options.modifiers && options.modifiers.length > 0) args.push(options.modifiers)
+  const mark = unparsedMark(flow)
   const done = flow.exec('UID FETCH', args, {
     untagged: {
       FETCH: (response: ImapResponse) =>
@@ -57,7 +63,9 @@ export async function* fetchStream(flow: FlowInternals, options: FetchStreamOpti
   done.then(
     (result) => {
       result.next()
-      finished = true
+      const unparsed = unparsedSince(flow, mark)
+      if (unparsed !== undefined) failure = {error: unparsed}
+      else finished = true
       notify()
     },
     (error: unknown) => {
