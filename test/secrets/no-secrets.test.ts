@@ -138,7 +138,7 @@ describe('a realistic session', () => {
 
   it('config errors next to the password: a bad value, an unknown key, broken JSON', async () => {
     const base = {username: alice.user, password: alice.password, local_path: join(home, 'bad'), server: server.dovecot.host}
-    const badValue = await otherConfig('bad-value.json', JSON.stringify({version: '2.2', accounts: [{...base, multi_fetch_size: 0}]}, null, 2))
+    const badValue = await otherConfig('bad-value.json', JSON.stringify({version: '2.2', accounts: [{...base, mirror_mode: 'false'}]}, null, 2))
     const unknownKey = await otherConfig('unknown-key.json', JSON.stringify({version: '2.2', accounts: [{...base, pasword: alice.password}]}, null, 2))
     // A missing comma right after the password: the parser stops on that line.
     const broken = await otherConfig('broken.json', `{"version": "2.2", "accounts": [{"username": "${alice.user}", "password": "${alice.password}" "local_path": "/x"}]}\n`)
