@@ -5,7 +5,10 @@
  * then a scan of everything they printed, and of every file they left under HOME, for each
  * secret as written, JSON-escaped, and base64-encoded as in an AUTHENTICATE line (SASL PLAIN
  * `\0user\0password`, XOAUTH2, OAUTHBEARER). The same transcript is also fed to
- * scripts/scan-secrets.mjs, which CI runs over the whole test output.
+ * scripts/scan-secrets.mjs. CI (.ci/run) runs that script too, but over two things only: vitest's
+ * console output, and the transcripts test/support/cli.ts appends every CLI run's stdout and
+ * stderr to when MAILKEEP_TEST_TRANSCRIPTS is set. Output captured any other way (the setup
+ * tests' pseudo-terminal, in-process loggers) is only checked where its own test scans it.
  */
 import {spawnSync} from 'node:child_process'
 import {chmod, mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
