@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
- * Scans files (e.g. the captured output of a test run) for the test suite's secrets and reports
- * every hit, without printing the secret itself. Exit status: 0 no hit, 1 hits, 2 usage error.
+ * Scans files (e.g. the captured output of a test run, and the transcripts of the CLI runs that
+ * test/support/cli.ts writes when MAILKEEP_TEST_TRANSCRIPTS is set) for the test suite's secrets
+ * and reports every hit, without printing the secret itself. A directory stands for every
+ * regular file under it (recursively, in name order). Exit status: 0 no hit, 1 hits, 2 usage
+ * error (no path, or a path that cannot be read).
  *
- *   node scripts/scan-secrets.mjs FILE... [--secrets JSON]...
+ *   node scripts/scan-secrets.mjs PATH... [--secrets JSON]...
  *   some-command 2>&1 | node scripts/scan-secrets.mjs -
  *
  * The secrets: the passwords of DEFAULT_USERS in test/support/dovecot.ts and every `value` of
@@ -13,7 +16,8 @@
  * (`\0user\0password`, RFC 4616) or an XOAUTH2/OAUTHBEARER response (RFC 7628) as sent in an
  * AUTHENTICATE line.
  */
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -93,15 +97,35 @@ function lineOf(text, index) {
   return line
 }
 
+/** The files a path stands for: itself, or every regular file under a directory, sorted. */
+export function filesOf(path) {
+  if (path === '-' || !statSync(path).isDirectory()) return [path]
+  return readdirSync(path)
+    .sort()
+    .flatMap((name) => {
+      const child = join(path, name)
+      const stat = statSync(child)
+      return stat.isDirectory() ? filesOf(child) : stat.isFile() ? [child] : []
+    })
+}
+
 function main(argv) {
-  const files = []
+  const paths = []
   const extra = []
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--secrets') extra.push(argv[++i])
     else if (argv[i] === '-h' || argv[i] === '--help') return usage(0)
-    else files.push(argv[i])
+    else paths.push(argv[i])
   }
-  if (files.length === 0 || extra.includes(undefined)) return usage(2)
+  if (paths.length === 0 || extra.includes(undefined)) return usage(2)
+  let files
+  try {
+    files = paths.flatMap(filesOf)
+  } catch (error) {
+    // A path that is not there must not pass as "no hits".
+    process.stderr.write(`scan-secrets: ${error.message}\n`)
+    return 2
+  }
   const secrets = [...defaultUserSecrets(), ...jsonSecrets(), ...extra.flatMap((path) => jsonSecrets(path))]
   let total = 0
   let bytes = 0
@@ -124,7 +148,7 @@ function main(argv) {
 }
 
 function usage(code) {
-  ;(code === 0 ? process.stdout : process.stderr).write('usage: node scripts/scan-secrets.mjs FILE... [--secrets JSON]...   (FILE may be - for stdin)\n')
+  ;(code === 0 ? process.stdout : process.stderr).write('usage: node scripts/scan-secrets.mjs PATH... [--secrets JSON]...   (PATH: a file, a directory (every file under it), or - for stdin)\n')
   return code
 }
 

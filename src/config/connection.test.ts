@@ -76,8 +76,13 @@ describe('connection options → Connection', () => {
     expect(connection({ssl: {min_version: value}})?.minTlsVersion).toBe(expected)
   })
 
-  it.each(['TLS1', 'TLS1_1', 'TLSv1.1', 'SSL3', 770])('refuses min_version %j below TLS 1.2', (value) => {
-    refused({ssl: {min_version: value}}, 'accounts[0].connection_options.ssl.min_version (me@example.com): asks for a TLS version older than 1.2', 'set "TLS1_2" or "TLS1_3"')
+  it.each(['TLS1', 'TLS1_1', 'TLSv1.1', 'SSL3', 770])('reads min_version %j below TLS 1.2 as TLS 1.2, with a warning, and keeps it in the file', (value) => {
+    const config = load({ssl: {min_version: value}})
+    expect(config.accounts[0]?.connection?.minTlsVersion).toBe('TLSv1.2')
+    expect(config.warnings).toEqual([
+      `Config file '${FILE}': accounts[0].connection_options.ssl.min_version (me@example.com): ${JSON.stringify(value)} is a TLS version older than 1.2; using "TLS1_2" instead, mailkeep's minimum (imap-backup would allow the older version); remove it or set "TLS1_2" or "TLS1_3"`,
+    ])
+    expect(config.raw.accounts[0]?.connection_options).toEqual({ssl: {min_version: value}})
   })
 
   it('refuses an unknown min_version', () => {

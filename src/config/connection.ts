@@ -10,9 +10,10 @@
  * `ssl` object then holds the settings of the upgraded connection.
  *
  * Keys Net::IMAP or OpenSSL accept but mailkeep does not use are kept in the file and reported
- * as warnings; they never make loading fail.
+ * as warnings; they never make loading fail. A `min_version` below TLS 1.2, which imap-backup
+ * passes on to OpenSSL, is read as TLS 1.2 with a warning.
  */
-import {accountKey, describeType, invalidConfig} from './config-error.js'
+import {accountKey, describeType, invalidConfig, replacedValue} from './config-error.js'
 import {
   DEFAULT_IDLE_RESPONSE_TIMEOUT_SECONDS,
   DEFAULT_OPEN_TIMEOUT_SECONDS,
@@ -100,7 +101,7 @@ export function mapConnection(options: ConnectionOptionsFile | undefined, ctx: A
   if (security === 'plain') return {port, security, verifyCertificate: false, connectTimeoutMs, idleTimeoutMs}
 
   const verifyCertificate = parseVerifyMode(tls.verify_mode, ctx, key('ssl.verify_mode'))
-  const minTlsVersion = parseMinVersion(tls.min_version, ctx, key('ssl.min_version'))
+  const minTlsVersion = parseMinVersion(tls.min_version, ctx, key('ssl.min_version'), warnings)
   let caFile: string | undefined
   if (tls.ca_file !== undefined && tls.ca_file !== null) {
     if (typeof tls.ca_file !== 'string' || tls.ca_file === '') {
@@ -150,10 +151,12 @@ const TLS_VERSION_NUMBERS: Readonly<Record<number, TlsVersion | 'old'>> = {0x000
 
 /**
  * Ruby writes OpenSSL's version constants by name (`TLS1_2`, `:TLS1_2`, `TLS1_2_VERSION`) or
- * number (771, 772); Node's names (`TLSv1.2`) are accepted too. mailkeep refuses anything below
- * TLS 1.2 rather than quietly raising it.
+ * number (771, 772); Node's names (`TLSv1.2`) are accepted too. mailkeep never goes below TLS 1.2:
+ * an older version (which imap-backup would allow) is raised to 1.2 with a warning, so the file
+ * loads and the connection stays as safe as with every other account; a server that speaks only
+ * TLS 1.0/1.1 then fails with a TLS error when it is used.
  */
-function parseMinVersion(value: unknown, ctx: AccountContext, where: string): TlsVersion {
+function parseMinVersion(value: unknown, ctx: AccountContext, where: string, warnings: string[]): TlsVersion {
   if (value === undefined || value === null) return 'TLSv1.2'
   let version: TlsVersion | 'old' | undefined
   if (typeof value === 'number') version = TLS_VERSION_NUMBERS[value]
@@ -168,7 +171,8 @@ function parseMinVersion(value: unknown, ctx: AccountContext, where: string): Tl
     }
   }
   if (version === 'old') {
-    throw invalidConfig(ctx.file, where, 'asks for a TLS version older than 1.2, which mailkeep does not allow', 'remove it (TLS 1.2 is the minimum) or set "TLS1_2" or "TLS1_3"')
+    warnings.push(replacedValue(ctx.file, where, value, 'is a TLS version older than 1.2', '"TLS1_2"', ', mailkeep\'s minimum (imap-backup would allow the older version); remove it or set "TLS1_2" or "TLS1_3"'))
+    return 'TLSv1.2'
   }
   if (version === undefined) {
     const shown = typeof value === 'string' || typeof value === 'number' ? JSON.stringify(value) : describeType(value)

@@ -168,9 +168,14 @@ describe('loadConfig: top-level keys', () => {
     await loadError(await configWith('[]'), 'top level: must be a JSON object, not an array', '"accounts"')
   })
 
-  it('refuses unknown top-level keys', async () => {
+  it('ignores unknown top-level keys as imap-backup does, warns about each and keeps them', async () => {
     const path = await configWith({accounts: [], debug: true, colour: 'red'})
-    await loadError(path, `Config file '${path}': top level: Unknown options: debug, colour; remove them`)
+    const config = await loadConfig(path)
+    expect(config.warnings).toEqual([
+      `Config file '${path}': debug: not a key of imap-backup or mailkeep, ignored, as imap-backup does (see docs/config.md for the valid keys)`,
+      `Config file '${path}': colour: not a key of imap-backup or mailkeep, ignored, as imap-backup does (see docs/config.md for the valid keys)`,
+    ])
+    expect(config.raw).toMatchObject({debug: true, colour: 'red'})
   })
 
   it('requires accounts, as an array', async () => {
@@ -179,10 +184,14 @@ describe('loadConfig: top-level keys', () => {
     await loadError(await configWith({accounts: {}}), 'accounts: must be an array of accounts, not an object')
   })
 
-  it('checks only the type of version', async () => {
-    await expect(loadConfig(await configWith({version: '1.0', accounts: []}))).resolves.toMatchObject({version: '1.0'})
-    await expect(loadConfig(await configWith({accounts: []}))).resolves.toMatchObject({version: undefined})
-    await loadError(await configWith({version: 2.2, accounts: []}), 'version: must be a string, not a number; write "version": "2.2"')
+  it('does not check version; one that is not a string is ignored with a warning', async () => {
+    await expect(loadConfig(await configWith({version: '1.0', accounts: []}))).resolves.toMatchObject({version: '1.0', warnings: []})
+    await expect(loadConfig(await configWith({accounts: []}))).resolves.toMatchObject({version: undefined, warnings: []})
+    const path = await configWith({version: 2.2, accounts: []})
+    const config = await loadConfig(path)
+    expect(config.version).toBeUndefined()
+    expect(config.raw).not.toHaveProperty('version')
+    expect(config.warnings).toEqual([`Config file '${path}': version: 2.2 is not a string, ignored, as imap-backup does; saving writes "version": "2.2"`])
   })
 
   it('defaults download_strategy to delay_metadata and accepts the three strategies', async () => {
@@ -192,9 +201,18 @@ describe('loadConfig: top-level keys', () => {
     }
   })
 
-  it('refuses an unknown download_strategy, listing the valid ones', async () => {
-    const path = await configWith({accounts: [], download_strategy: 'delay'})
-    await loadError(path, `Config file '${path}': download_strategy: must be one of "delay_metadata", "direct", "delay_all", not "delay"; remove it`)
+  it.each([
+    ['delay', '"delay"'],
+    [true, 'true'],
+    [3, '3'],
+  ])('reads the unknown download_strategy %j as delay_metadata, as imap-backup does, with a warning', async (value, shown) => {
+    const path = await configWith({accounts: [], download_strategy: value})
+    const config = await loadConfig(path)
+    expect(config.downloadStrategy).toBe('delay_metadata')
+    expect(config.raw.download_strategy).toBe('delay_metadata')
+    expect(config.warnings).toEqual([
+      `Config file '${path}': download_strategy: ${shown} is not one of "delay_metadata", "direct", "delay_all"; using "delay_metadata" instead, as imap-backup does`,
+    ])
   })
 
   it('reads the tuning extension keys and log_format', async () => {
@@ -330,26 +348,101 @@ describe('loadConfig: account keys', () => {
     await loadError(await configWith({accounts: [account({folders: 'INBOX'})]}), 'accounts[0].folders (me@example.com): must be an array of folder names, not a string')
   })
 
-  it('reads the booleans and refuses non-booleans', async () => {
+  it('reads the booleans', async () => {
     const {config} = await loadAccount({folder_blacklist: true, mirror_mode: true, reset_seen_flags_after_fetch: true})
     expect(config.accounts[0]).toMatchObject({folderBlacklist: true, mirrorMode: true, resetSeenFlagsAfterFetch: true})
-    for (const key of ['folder_blacklist', 'mirror_mode', 'reset_seen_flags_after_fetch']) {
-      await loadError(await configWith({accounts: [account({[key]: 'true'})]}), `accounts[0].${key} (me@example.com): must be true or false, not a string`)
-    }
+    expect(config.warnings).toEqual([])
   })
 
-  it.each([0, -5, 2.5, '10'])('refuses multi_fetch_size %j', async (value) => {
+  const BOOLEANS = [
+    ['folder_blacklist', 'folderBlacklist'],
+    ['mirror_mode', 'mirrorMode'],
+    ['reset_seen_flags_after_fetch', 'resetSeenFlagsAfterFetch'],
+  ] as const
+
+  it.each(BOOLEANS.flatMap(([key, field]) => (['true', 'yes', 1] as const).map((value) => [key, field, value] as const)))(
+    'reads %s %j as true, as imap-backup does, with a warning',
+    async (key, field, value) => {
+      const {path, config} = await loadAccount({[key]: value})
+      expect(config.accounts[0]?.[field]).toBe(true)
+      expect(config.raw.accounts[0]?.[key]).toBe(true)
+      const shown = typeof value === 'string' ? `"${value}"` : String(value)
+      expect(config.warnings).toEqual([
+        `Config file '${path}': accounts[0].${key} (me@example.com): ${shown} is not true or false; using true instead, as imap-backup does (it counts any value but false and null as true); write true without quotes`,
+      ])
+    },
+  )
+
+  it.each(BOOLEANS.flatMap(([key]) => (['false', 'No', '', 0] as const).map((value) => [key, value] as const)))(
+    'refuses %s %j: imap-backup reads it as true, the writer meant false',
+    async (key, value) => {
+      const path = await configWith({accounts: [account({[key]: value})]})
+      const shown = typeof value === 'string' ? JSON.stringify(value) : String(value)
+      await loadError(path, `accounts[0].${key} (me@example.com): must be true or false, not ${shown}, which imap-backup reads as true; write true or false without quotes`)
+    },
+  )
+
+  it('refuses a boolean key holding an array or an object', async () => {
+    await loadError(await configWith({accounts: [account({mirror_mode: []})]}), 'accounts[0].mirror_mode (me@example.com): must be true or false, not an array')
+    await loadError(await configWith({accounts: [account({folder_blacklist: {}})]}), 'accounts[0].folder_blacklist (me@example.com): must be true or false, not an object')
+  })
+
+  it.each([
+    [0, 1, '0 is not a positive whole number', "write a whole number of 1 or more, or remove it for mailkeep's default (100)"],
+    [-5, 1, '-5 is not a positive whole number', "write a whole number of 1 or more, or remove it for mailkeep's default (100)"],
+    [0.5, 1, '0.5 is not a positive whole number', "write a whole number of 1 or more, or remove it for mailkeep's default (100)"],
+    [2.5, 2, '2.5 is not a whole number', 'write 2'],
+    ['10', 10, '"10" is a string, not a number', 'write 10'],
+    [' 25 messages', 25, '" 25 messages" is a string, not a number', 'write 25'],
+    ['ten', 1, '"ten" is a string, not a number', "write a whole number of 1 or more, or remove it for mailkeep's default (100)"],
+    ['', 1, '"" is a string, not a number', "write a whole number of 1 or more, or remove it for mailkeep's default (100)"],
+  ])('reads multi_fetch_size %j as %j, as imap-backup does, with a warning', async (value, used, problem, fix) => {
+    const {path, config} = await loadAccount({multi_fetch_size: value})
+    expect(config.accounts[0]?.multiFetchSize).toBe(used)
+    expect(config.raw.accounts[0]?.multi_fetch_size).toBe(used)
+    expect(config.warnings).toEqual([`Config file '${path}': accounts[0].multi_fetch_size (me@example.com): ${problem}; using ${used} instead, as imap-backup does; ${fix}`])
+  })
+
+  it.each([
+    [true, 'true'],
+    [[10], 'an array'],
+    [{size: 10}, 'an object'],
+    [1e300, '1e+300'],
+  ])('refuses multi_fetch_size %j, which imap-backup cannot use either', async (value, shown) => {
     const path = await configWith({accounts: [account({multi_fetch_size: value})]})
-    const shown = typeof value === 'string' ? 'a string' : String(value)
     await loadError(path, `Config file '${path}': accounts[0].multi_fetch_size (me@example.com): must be a positive whole number, not ${shown}; set a whole number of 1 or more, or remove it to use the default (100)`)
   })
 
-  it('reads status and refuses other values', async () => {
+  it('reads status; another value is "offline", as it works in imap-backup, with a warning', async () => {
     for (const status of ['active', 'archived', 'offline']) {
       const {config} = await loadAccount({status})
       expect(config.accounts[0]?.status).toBe(status)
+      expect(config.warnings).toEqual([])
     }
-    await loadError(await configWith({accounts: [account({status: 'paused'})]}), 'accounts[0].status (me@example.com): must be one of "active", "archived", "offline", not "paused"')
+    const {path, config} = await loadAccount({status: 'paused'})
+    expect(config.accounts[0]?.status).toBe('offline')
+    expect(config.raw.accounts[0]?.status).toBe('offline')
+    expect(config.warnings).toEqual([
+      `Config file '${path}': accounts[0].status (me@example.com): "paused" is not one of "active", "archived", "offline"; using "offline" instead: imap-backup neither backs up nor copies such an account`,
+    ])
+  })
+
+  it('warns about every replaced value of a file in one load, and saves none of them', async () => {
+    const path = await configWith({
+      version: '2.2',
+      accounts: [account({multi_fetch_size: 0, mirror_mode: 'true'}), {username: 'you@example.com', password: 'x', local_path: '/b/you', multi_fetch_size: '5'}],
+      download_strategy: 'fast',
+    })
+    const config = await loadConfig(path)
+    expect(config.warnings.map((w) => w.replace(`Config file '${path}': `, '').split(':')[0])).toEqual([
+      'download_strategy',
+      'accounts[0].mirror_mode (me@example.com)',
+      'accounts[0].multi_fetch_size (me@example.com)',
+      'accounts[1].multi_fetch_size (you@example.com)',
+    ])
+    const again = await loadConfig(await configWith(config.raw))
+    expect(again.warnings).toEqual([])
+    expect(again.accounts.map((a) => a.multiFetchSize)).toEqual([1, 5])
   })
 
   it('accepts a per-account download_strategy, ignores it and says so', async () => {

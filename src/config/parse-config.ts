@@ -3,14 +3,18 @@
  * and builds the normalized Config. No file access happens here: loadConfig() reads the file,
  * saveConfig() validates what it is about to write with the same function.
  *
- * Where imap-backup silently replaces a bad value (an unknown `download_strategy`, a
- * `multi_fetch_size` of 0), mailkeep refuses it with a message naming the file, the key and the
- * fix; a missing value still gets the default. JSON `null` and (for optional strings) `""` mean
- * "not set", as an absent key does.
+ * mailkeep reads imap-backup's files as they are: where imap-backup silently replaces a value (an
+ * unknown `download_strategy`, a `multi_fetch_size` of 0, a boolean written as "true", an
+ * unknown top-level key) mailkeep uses what imap-backup uses and adds a warning naming the file,
+ * the key, the value and what is used instead (docs/config.md, "Compatibility with imap-backup").
+ * Input imap-backup cannot use either (not JSON, wrong types, unknown account keys) and input
+ * whose reading would lose data (a boolean written as "false", two accounts in one directory)
+ * is refused with a message naming the file, the key and the fix. A missing value gets the
+ * default. JSON `null` and (for optional strings) `""` mean "not set", as an absent key does.
  */
 import {dirname, resolve} from 'node:path'
 import {registerSecret} from '../shared/secrets.js'
-import {accountKey, describeType, invalidConfig, quoteList} from './config-error.js'
+import {accountKey, describeType, invalidConfig, quoteList, replacedValue, showValue} from './config-error.js'
 import {mapConnection, parseConnectionOptions, type AccountContext} from './connection.js'
 import {DEFAULT_DOWNLOAD_STRATEGY, DEFAULT_MULTI_FETCH_SIZE, DEFAULT_TUNING} from './defaults.js'
 import {
@@ -42,12 +46,20 @@ import type {
 const KNOWN_TOP_LEVEL = new Set<string>([...TOP_LEVEL_KEYS, ...TOP_LEVEL_EXTENSION_KEYS])
 const KNOWN_ACCOUNT = new Set<string>([...ACCOUNT_KEYS, ...ACCOUNT_EXTENSION_KEYS])
 const DOCS_FIX = 'see docs/config.md for the valid keys'
+const AS_IMAP_BACKUP = ', as imap-backup does'
+
+/** Strings and numbers that read as "no" to a person but as true to imap-backup (Ruby truthiness). */
+const FALSE_LOOKING = new Set(['', '0', 'f', 'false', 'n', 'no', 'off'])
+
+/** imap-backup's fallback for a `multi_fetch_size` that is not a positive whole number. */
+const IMAP_BACKUP_MULTI_FETCH_SIZE = 1
 
 type JsonObject = Record<string, unknown>
 
 /**
- * Validates `raw` (the parsed JSON of the file at `path`) and returns the normalized Config.
- * Every plain-text password is registered as a secret. Throws ConfigError on the first problem.
+ * Validates `raw` (the parsed JSON of the file at `path`) and returns the normalized Config with
+ * its warnings. Every plain-text password is registered as a secret. Throws ConfigError on the
+ * first problem.
  */
 export function parseConfig(raw: unknown, path: string): Config {
   const file = resolve(path)
@@ -55,12 +67,18 @@ export function parseConfig(raw: unknown, path: string): Config {
   if (!isObject(raw)) {
     throw invalidConfig(file, 'top level', `must be a JSON object, not ${describeType(raw)}`, 'the file should look like {"version": "2.2", "accounts": [...]}')
   }
+  const warnings: string[] = []
+  // imap-backup reads only `accounts` and `download_strategy` (and drops the rest when it saves).
+  // mailkeep ignores other keys too, but keeps them on save and says so: a misspelt
+  // savepoint_messages has no effect, and the user should learn why.
   const unknown = Object.keys(raw).filter((k) => !KNOWN_TOP_LEVEL.has(k))
-  if (unknown.length > 0) throw invalidConfig(file, 'top level', `Unknown options: ${unknown.join(', ')}`, `remove them (${DOCS_FIX})`)
+  for (const key of unknown) warnings.push(`Config file '${file}': ${key}: not a key of imap-backup or mailkeep, ignored${AS_IMAP_BACKUP} (${DOCS_FIX})`)
 
-  const version = raw['version']
-  if (version !== undefined && version !== null && typeof version !== 'string') {
-    throw invalidConfig(file, 'version', `must be a string, not ${describeType(version)}`, 'write "version": "2.2"')
+  // imap-backup never reads `version`: a number (2.2) is ignored, and every save writes "2.2".
+  const rawVersion = raw['version']
+  const version = typeof rawVersion === 'string' ? rawVersion : undefined
+  if (rawVersion !== undefined && rawVersion !== null && version === undefined) {
+    warnings.push(`Config file '${file}': version: ${showValue(rawVersion)} is not a string, ignored${AS_IMAP_BACKUP}; saving writes "version": "2.2"`)
   }
   const accountsValue = raw['accounts']
   if (accountsValue === undefined || accountsValue === null) {
@@ -70,7 +88,7 @@ export function parseConfig(raw: unknown, path: string): Config {
     throw invalidConfig(file, 'accounts', `must be an array of accounts, not ${describeType(accountsValue)}`, 'write "accounts": [{"username": ..., "password": ...}, ...]')
   }
 
-  const downloadStrategy = oneOf(raw['download_strategy'], DOWNLOAD_STRATEGIES, file, 'download_strategy', `remove it to use the default (${DEFAULT_DOWNLOAD_STRATEGY})`) ?? DEFAULT_DOWNLOAD_STRATEGY
+  const downloadStrategy = oneOfOr(raw['download_strategy'], DOWNLOAD_STRATEGIES, DEFAULT_DOWNLOAD_STRATEGY, file, 'download_strategy', AS_IMAP_BACKUP, warnings)
   const logFormat: LogFormat | undefined = oneOf(raw['log_format'], LOG_FORMATS, file, 'log_format', 'remove it to let the command line decide')
   const tuning: Tuning = {
     savepointMessages: positiveInteger(raw['savepoint_messages'], file, 'savepoint_messages', DEFAULT_TUNING.savepointMessages),
@@ -80,24 +98,23 @@ export function parseConfig(raw: unknown, path: string): Config {
     largeMessageBytes: positiveInteger(raw['large_message_bytes'], file, 'large_message_bytes', DEFAULT_TUNING.largeMessageBytes),
   }
 
-  const warnings: string[] = []
   const parsed = accountsValue.map((value: unknown, index) => parseAccount(value, {file, configDir, index, username: undefined}, warnings))
   checkUnique(parsed.map((p) => p.account), file)
 
   const canonical: ConfigFile = {
-    ...(typeof version === 'string' ? {version} : {}),
+    ...(version === undefined ? {} : {version}),
     accounts: parsed.map((p) => p.file),
     download_strategy: downloadStrategy,
   }
   const extensions = canonical as unknown as JsonObject
-  for (const key of TOP_LEVEL_EXTENSION_KEYS) {
+  for (const key of [...TOP_LEVEL_EXTENSION_KEYS, ...unknown]) {
     const value = raw[key]
     if (value !== undefined && value !== null) extensions[key] = value
   }
 
   return {
     path: file,
-    version: typeof version === 'string' ? version : undefined,
+    version,
     downloadStrategy,
     tuning,
     logFormat,
@@ -154,17 +171,19 @@ function parseAccount(value: unknown, base: AccountContext, warnings: string[]):
   if (passwordSource.kind === 'plain') registerSecret(passwordSource.value)
 
   const authMechanism = parseAuthMechanism(value['auth_mechanism'], passwordSource, ctx)
-  const status: AccountStatus = oneOf(value['status'], ACCOUNT_STATUSES, file, where('status'), 'remove it for "active"') ?? 'active'
+  // imap-backup backs up only "active" accounts and copies only "active" and "archived" ones:
+  // any other value works as "offline" there.
+  const status: AccountStatus = oneOfOr(value['status'], ACCOUNT_STATUSES, 'active', file, where('status'), ': imap-backup neither backs up nor copies such an account', warnings, 'offline')
 
   const localPathSetting = optionalString(value['local_path'], file, where('local_path'), 'write the backup directory as a string, e.g. "~/mail-backup/me"')
   const localPath = localPathSetting === undefined ? undefined : resolveConfigPath(localPathSetting, base.configDir)
 
   const folders = parseFolders(value['folders'], ctx)
-  const folderBlacklist = optionalBoolean(value['folder_blacklist'], file, where('folder_blacklist')) ?? false
-  const mirrorMode = optionalBoolean(value['mirror_mode'], file, where('mirror_mode')) ?? false
-  const resetSeenFlagsAfterFetch = optionalBoolean(value['reset_seen_flags_after_fetch'], file, where('reset_seen_flags_after_fetch')) ?? false
+  const folderBlacklist = optionalBoolean(value['folder_blacklist'], file, where('folder_blacklist'), warnings) ?? false
+  const mirrorMode = optionalBoolean(value['mirror_mode'], file, where('mirror_mode'), warnings) ?? false
+  const resetSeenFlagsAfterFetch = optionalBoolean(value['reset_seen_flags_after_fetch'], file, where('reset_seen_flags_after_fetch'), warnings) ?? false
   const serverSetting = optionalString(value['server'], file, where('server'), 'write the IMAP server host name as a string, e.g. "imap.example.com"')
-  const multiFetchSize = positiveInteger(value['multi_fetch_size'], file, where('multi_fetch_size'), DEFAULT_MULTI_FETCH_SIZE)
+  const multiFetchSize = parseMultiFetchSize(value['multi_fetch_size'], file, where('multi_fetch_size'), warnings)
 
   if (isSet(value['download_strategy'])) {
     warnings.push(`Config file '${file}': ${where('download_strategy')}: ignored, the top-level download_strategy applies to every account (as in imap-backup)`)
@@ -296,6 +315,26 @@ function isSet(value: unknown): boolean {
   return value !== undefined && value !== null
 }
 
+/**
+ * An enum imap-backup does not check: a value outside `allowed` is replaced by `replacement`
+ * (by default the fallback used for a missing value) with a warning ending in `why`.
+ */
+function oneOfOr<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+  file: string,
+  where: string,
+  why: string,
+  warnings: string[],
+  replacement: T = fallback,
+): T {
+  if (value === undefined || value === null) return fallback
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
+  warnings.push(replacedValue(file, where, value, `is not one of ${quoteList(allowed)}`, JSON.stringify(replacement), why))
+  return replacement
+}
+
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], file: string, where: string, fix: string): T | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
@@ -309,10 +348,52 @@ function optionalString(value: unknown, file: string, where: string, fix: string
   throw invalidConfig(file, where, `must be a string, not ${describeType(value)}`, fix)
 }
 
-function optionalBoolean(value: unknown, file: string, where: string): boolean | undefined {
+/**
+ * imap-backup counts every value but false and null as true (Ruby), so "true" and 1 are read as
+ * true, with a warning. A value that reads as "no" to a person ("false", 0, "off") is refused:
+ * imap-backup would take it as true, and for mirror_mode or folder_blacklist the two readings
+ * differ in which messages are kept, so mailkeep will not pick one. Arrays and objects are not
+ * flags in any reading.
+ */
+function optionalBoolean(value: unknown, file: string, where: string, warnings: string[]): boolean | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value === 'boolean') return value
-  throw invalidConfig(file, where, `must be true or false, not ${describeType(value)}`, 'write true or false without quotes, or remove it for false')
+  const fix = 'write true or false without quotes, or remove it for false'
+  if (typeof value === 'string' || typeof value === 'number') {
+    if (FALSE_LOOKING.has(String(value).trim().toLowerCase())) {
+      throw invalidConfig(file, where, `must be true or false, not ${showValue(value)}, which imap-backup reads as true`, fix)
+    }
+    warnings.push(replacedValue(file, where, value, 'is not true or false', 'true', `${AS_IMAP_BACKUP} (it counts any value but false and null as true); write true without quotes`))
+    return true
+  }
+  throw invalidConfig(file, where, `must be true or false, not ${describeType(value)}`, fix)
+}
+
+/**
+ * imap-backup reads `multi_fetch_size` with Ruby's to_i and uses 1 when the result is not
+ * positive (compat §3.2): 2.5 is 2, "10" is 10, 0, -5 and "ten" are 1. true, arrays and
+ * objects make imap-backup fail and are refused here too; a missing value gets mailkeep's
+ * default (100).
+ */
+function parseMultiFetchSize(value: unknown, file: string, where: string, warnings: string[]): number {
+  if (value === undefined || value === null) return DEFAULT_MULTI_FETCH_SIZE
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
+  let whole: number | undefined
+  if (typeof value === 'number' && Number.isFinite(value)) whole = Math.trunc(value)
+  else if (typeof value === 'string') {
+    // to_i: leading whitespace, a sign and digits; anything after them is ignored, none is 0.
+    const digits = /^\s*([+-]?\d+)/.exec(value)?.[1]
+    whole = digits === undefined ? 0 : Number(digits)
+  }
+  if (whole === undefined || !Number.isSafeInteger(whole)) {
+    const shown = typeof value === 'number' ? String(value) : describeType(value)
+    throw invalidConfig(file, where, `must be a positive whole number, not ${shown}`, `set a whole number of 1 or more, or remove it to use the default (${DEFAULT_MULTI_FETCH_SIZE})`)
+  }
+  const used = whole > 0 ? whole : IMAP_BACKUP_MULTI_FETCH_SIZE
+  const problem = typeof value === 'string' ? 'is a string, not a number' : whole > 0 ? 'is not a whole number' : 'is not a positive whole number'
+  const fix = whole > 0 ? `write ${used}` : `write a whole number of 1 or more, or remove it for mailkeep's default (${DEFAULT_MULTI_FETCH_SIZE})`
+  warnings.push(replacedValue(file, where, value, problem, String(used), `${AS_IMAP_BACKUP}; ${fix}`))
+  return used
 }
 
 function positiveInteger(value: unknown, file: string, where: string, fallback: number): number {

@@ -150,13 +150,18 @@ export interface Config {
   /** `log_format` from the file; undefined when not set (the command line decides). */
   readonly logFormat: LogFormat | undefined
   readonly accounts: readonly Account[]
-  /** Things that were accepted but ignored (unknown connection options, …), one line each. */
+  /**
+   * One line each: what was accepted but ignored (unknown top-level keys and connection
+   * options, …) and what was replaced as imap-backup replaces it (a `multi_fetch_size` of 0, an
+   * unknown `download_strategy`, …), naming the file, the key, the value and what is used.
+   */
   readonly warnings: readonly string[]
   /**
    * The file in canonical form: validated, key order as saveConfig() writes it, legacy folder
    * objects converted, a string `connection_options` parsed, nulls and empty optional strings
    * dropped, always-written keys (`status`, `multi_fetch_size`, `download_strategy`) filled in,
-   * unknown-but-allowed data (extra connection options) kept. A fresh object: edit it and pass it
+   * values imap-backup replaces stored as replaced, unknown-but-allowed data (extra connection
+   * options, unknown top-level keys) kept. A fresh object: edit it and pass it
    * to saveConfig(); the normalized fields above are not recomputed.
    */
   readonly raw: ConfigFile

@@ -283,6 +283,50 @@ describe('damage is reported, never repaired silently', () => {
     expect(await readFile(folder.paths.imap, 'utf8')).toBe(text)
   })
 
+  describe('a journal from a newer mailkeep (header j > 1) is refused and nothing is touched', () => {
+    async function newerJournal(journal: string): Promise<string> {
+      const text = (await readFile(journal, 'utf8')).replace(/^\{"j":1,/, '{"j":2,')
+      expect(text.startsWith('{"j":2,')).toBe(true)
+      await writeFile(journal, text)
+      return text
+    }
+
+    it('with committed records and an uncommitted mbox tail', async () => {
+      const folder = await committedFolder([1])
+      const tx = await folder.begin({savepointMessages: 1})
+      await appendAll(tx, [2, 3])
+      await appendFile(folder.paths.mbox, 'From x\n\ntorn') // an uncommitted tail, which recovery would truncate
+      await newerJournal(folder.paths.journal)
+      const before = await snapshot()
+      const error = await openWrite().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(UnsupportedFormatError)
+      expect((error as UnsupportedFormatError).message).toBe(`journal '${folder.paths.journal}' was written by a newer mailkeep (journal format 2); it was left untouched`)
+      expect((error as UnsupportedFormatError).hint).toBe('upgrade mailkeep')
+      await expect(FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})).rejects.toBeInstanceOf(UnsupportedFormatError)
+      expect(await snapshot()).toEqual(before)
+    })
+
+    it('next to an empty folder whose mbox is missing: no mbox is created', async () => {
+      const folder = await committedFolder([])
+      await folder.begin({savepointMessages: 1})
+      await rm(folder.paths.mbox)
+      await newerJournal(folder.paths.journal)
+      const before = await snapshot()
+      await expect(openWrite()).rejects.toBeInstanceOf(UnsupportedFormatError)
+      expect(await snapshot()).toEqual(before)
+    })
+
+    it('without a .imap', async () => {
+      const folder = await committedFolder([1])
+      await folder.begin({savepointMessages: 1})
+      await rm(folder.paths.imap)
+      await newerJournal(folder.paths.journal)
+      const before = await snapshot()
+      await expect(openWrite()).rejects.toBeInstanceOf(UnsupportedFormatError)
+      expect(await snapshot()).toEqual(before)
+    })
+  })
+
   it('an mbox without metadata', async () => {
     await writeFile(join(root, 'INBOX.mbox'), 'From x\n\nbody\n\n')
     await expect(openWrite()).rejects.toThrow(/has no metadata file/)

@@ -15,7 +15,7 @@ import type {Logger} from '../shared/logger.js'
 import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries} from './mboxrd/index.js'
 import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
 import {checkNoSymlinks, ensureFolderDirectory, openNoFollow, resolveInside} from './safe-path.js'
-import {JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, type JournalContents} from './journal.js'
+import {JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, refuseNewerJournal, type JournalContents} from './journal.js'
 import {
   committedEnd,
   duplicateUids,
@@ -420,7 +420,10 @@ export class FolderStore implements TransactionHost {
     this.dirty = false
 
     if (imapText === undefined) {
-      if (journalText !== undefined) throw this.damaged(`journal '${this.paths.journal}' exists but metadata file '${this.paths.imap}' is missing`)
+      if (journalText !== undefined) {
+        refuseNewerJournal(journalText, this.paths.journal)
+        throw this.damaged(`journal '${this.paths.journal}' exists but metadata file '${this.paths.imap}' is missing`)
+      }
       if (mboxSize !== undefined && mboxSize > 0) {
         throw this.damaged(`.mbox file '${this.paths.mbox}' has no metadata file '${this.paths.imap}'`)
       }
@@ -435,6 +438,11 @@ export class FolderStore implements TransactionHost {
       if (error instanceof DamagedError) throw this.damaged(error.message, error)
       throw error
     }
+    // Before anything is written: a journal of a newer mailkeep (UnsupportedFormatError) means the
+    // folder must stay exactly as it is, the empty mbox below included.
+    const journal: JournalContents | undefined = journalText === undefined ? undefined : parseJournal(journalText, this.paths.journal)
+    const journalExisted = journalText !== undefined
+
     let meta: FolderMetadata
     if (isV2(parsed)) {
       if (mboxSize === undefined) throw this.damaged(`.mbox file '${this.paths.mbox}' is missing`)
@@ -448,9 +456,6 @@ export class FolderStore implements TransactionHost {
       if (write) await this.createEmptyMbox()
     }
 
-    let journal: JournalContents | undefined
-    const journalExisted = journalText !== undefined
-    if (journalText !== undefined) journal = parseJournal(journalText, this.paths.journal)
     const recovered: MessageEntry[] = []
     if (journal !== undefined && journal.header.id !== meta.journalId) {
       const h = journal.header

@@ -209,6 +209,18 @@ describe("mailkeep's own checks", () => {
     expect(codes(await check('INBOX'))).toEqual(['journal-mismatch'])
   })
 
+  it('a journal from a newer mailkeep is reported without a repair command, and nothing else is said', async () => {
+    await mailkeepFolder('INBOX', [1])
+    await appendFile(join(root, 'INBOX.mbox'), 'From x\n\nmore') // what that journal may explain
+    const newer = `${JSON.stringify({j: 2, id: 'x', uid_validity: 42, base_count: 1, base_end: 1})}\n`
+    await writeFile(join(root, 'INBOX.imap.journal'), newer)
+    const findings = await check('INBOX')
+    expect(findings).toEqual([expect.objectContaining({code: 'newer-format', severity: 'error', repair: undefined, file: join(root, 'INBOX.imap.journal')})])
+    expect(findings[0]!.message).toContain('was written by a newer mailkeep (journal format 2)')
+    await unlink(join(root, 'INBOX.imap'))
+    expect(await check('INBOX')).toEqual([expect.objectContaining({code: 'newer-format', repair: undefined})])
+  })
+
   it('an interrupted rename or rewrite is a warning', async () => {
     await mailkeepFolder('INBOX', [1])
     await writeFile(join(root, 'INBOX.rename'), JSON.stringify({to: 'INBOX-42'}))

@@ -17,7 +17,7 @@ import {join} from 'node:path'
 import {DamagedError, errnoCode, UnsupportedFormatError} from '../shared/errors.js'
 import {decodeFolderPath} from './folder-path.js'
 import {folderPaths, type FolderPaths} from './folder-store.js'
-import {parseJournal} from './journal.js'
+import {parseJournal, refuseNewerJournal} from './journal.js'
 import {LOCK_FILE_NAME} from './lock.js'
 import {fromExactnessTuple, MboxrdDecoder, scanEntriesAsync} from './mboxrd/index.js'
 import {committedEnd, duplicateUids, parseMetadata, type FolderMetadata, type MessageEntry} from './metadata.js'
@@ -204,7 +204,11 @@ class FolderChecker {
 
     const mboxSize = mbox.kind === 'file' ? mbox.size : undefined
     if (imap.kind !== 'file') {
-      if (journal.kind === 'file') this.add('journal-mismatch', 'error', `journal '${p.journal}' exists but metadata file '${p.imap}' is missing`, p.journal, this.repair)
+      if (journal.kind === 'file') {
+        // A newer mailkeep's journal may explain anything about this folder: nothing more to say.
+        if (!(await this.journalOfThisMailkeep())) return this.findings
+        this.add('journal-mismatch', 'error', `journal '${p.journal}' exists but metadata file '${p.imap}' is missing`, p.journal, this.repair)
+      }
       if (mboxSize !== undefined && mboxSize > 0) {
         this.add('mbox-without-imap', 'error', `.mbox file '${p.mbox}' has no metadata file '${p.imap}'`, p.mbox, this.repair)
       }
@@ -250,6 +254,8 @@ class FolderChecker {
 
     let journalExplains = false
     if (journal.kind === 'file') journalExplains = await this.checkJournal(meta)
+    // A newer mailkeep's journal may explain anything about the mbox: nothing more to say here.
+    if (this.findings.some((f) => f.code === 'newer-format')) return this.findings
 
     if (mboxSize === undefined) {
       if (meta.messages.length > 0) this.add('mbox-missing', 'error', `.mbox file '${p.mbox}' is missing`, p.mbox, this.repair)
@@ -300,6 +306,18 @@ class FolderChecker {
     }
   }
 
+  /** False (with a `newer-format` finding, which no repair touches) for a newer mailkeep's journal. */
+  private async journalOfThisMailkeep(): Promise<boolean> {
+    try {
+      refuseNewerJournal(await readFile(this.paths.journal, 'utf8'), this.paths.journal)
+      return true
+    } catch (error) {
+      if (error instanceof UnsupportedFormatError) this.add('newer-format', 'error', error.message, this.paths.journal, undefined)
+      else this.findings.push(unreadable(this.paths.journal, error))
+      return !(error instanceof UnsupportedFormatError)
+    }
+  }
+
   /**
    * Applies a pending journal in memory as a read-only open does. Returns true when the journal
    * explains an mbox longer than `.imap` (an interrupted transaction the next writer finishes).
@@ -310,6 +328,10 @@ class FolderChecker {
     try {
       contents = parseJournal(await readFile(p.journal, 'utf8'), p.journal)
     } catch (error) {
+      if (error instanceof UnsupportedFormatError) {
+        this.add('newer-format', 'error', error.message, p.journal, undefined)
+        return false
+      }
       if (error instanceof DamagedError) {
         this.add('journal-mismatch', 'error', `journal '${p.journal}' is unreadable: ${error.message}`, p.journal, this.repair)
         return false

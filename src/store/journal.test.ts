@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {describe, expect, it} from 'vitest'
 import {testTempDir} from '../../test/support/temp-dir.js'
+import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
 import {JournalWriter, parseJournal} from './journal.js'
 
 const run = promisify(execFile)
@@ -38,8 +39,21 @@ describe('parseJournal', () => {
     expect(parseJournal('', 'J')).toBeUndefined()
   })
 
-  it('refuses a complete but invalid header', () => {
-    expect(() => parseJournal('{"j":2}\n', 'J')).toThrow(/invalid header/)
+  it('refuses a complete but invalid header as damaged', () => {
+    for (const bad of ['{"j":1}', '{"j":0,"id":"x","uid_validity":5,"base_count":0,"base_end":0}', '{"j":"2"}', '[2]', 'garbage']) {
+      expect(() => parseJournal(`${bad}\n`, 'J'), bad).toThrow(DamagedError)
+      expect(() => parseJournal(`${bad}\n`, 'J'), bad).toThrow("journal 'J' has an invalid header")
+    }
+  })
+
+  it('refuses the header of a newer format as unsupported, whatever else it holds', () => {
+    for (const newer of ['{"j":2}', `{"j":2,"id":"x","uid_validity":5,"base_count":0,"base_end":0}`, '{"j":17,"something":"else"}']) {
+      const parse = (): unknown => parseJournal(`${newer}\n${a1}\n${c1}\n`, 'J')
+      expect(parse, newer).toThrow(UnsupportedFormatError)
+      expect(parse, newer).toThrow(/^journal 'J' was written by a newer mailkeep \(journal format \d+\); it was left untouched$/)
+    }
+    // A torn newer header is still only a torn header.
+    expect(parseJournal('{"j":2,"id"', 'J')).toBeUndefined()
   })
 })
 

@@ -8,13 +8,16 @@
  */
 import {randomBytes} from 'node:crypto'
 import {constants, unlink, type FileHandle} from 'node:fs/promises'
-import {DamagedError, localIoError} from '../shared/errors.js'
+import {DamagedError, localIoError, UnsupportedFormatError} from '../shared/errors.js'
 import {fsyncDirectory} from '../shared/atomic-write.js'
 import {dirname} from 'node:path'
 import {openNoFollow} from './safe-path.js'
 import type {ExactTuple, MessageEntry} from './metadata.js'
 
 export const JOURNAL_SUFFIX = '.imap.journal'
+
+/** The journal format this mailkeep writes and reads (the header's `j`). */
+export const JOURNAL_FORMAT = 1
 
 export interface JournalHeader {
   j: 1
@@ -44,7 +47,9 @@ export function newJournalId(): string {
 
 /**
  * Reads a journal. Returns undefined when the header itself is missing or torn (the crash came
- * before the transaction wrote anything to the mbox: begin() fsyncs the header first).
+ * before the transaction wrote anything to the mbox: begin() fsyncs the header first). A header
+ * of a newer journal format is an UnsupportedFormatError (as for a newer `.imap`, metadata.ts):
+ * its records cannot be read, so the folder must be left as it is for that mailkeep to finish.
  */
 export function parseJournal(text: string, path: string): JournalContents | undefined {
   const lines = text.split('\n')
@@ -53,6 +58,7 @@ export function parseJournal(text: string, path: string): JournalContents | unde
   const first = complete[0]
   if (first === undefined) return undefined
   const header = parseLine(first)
+  refuseNewerFormat(header, path)
   if (!isHeader(header)) {
     throw new DamagedError(`journal '${path}' has an invalid header`, {hint: 'run `mailkeep local check`'})
   }
@@ -128,10 +134,27 @@ function parseLine(line: string): unknown {
   }
 }
 
+/**
+ * Throws UnsupportedFormatError when the complete first line of a journal is a header of a
+ * format newer than JOURNAL_FORMAT. Only `j` is looked at: the rest of a newer header may differ.
+ */
+export function refuseNewerJournal(text: string, path: string): void {
+  const end = text.indexOf('\n')
+  if (end >= 0) refuseNewerFormat(parseLine(text.slice(0, end)), path)
+}
+
+function refuseNewerFormat(header: unknown, path: string): void {
+  if (header === null || typeof header !== 'object') return
+  const format = (header as Record<string, unknown>)['j']
+  if (typeof format === 'number' && Number.isSafeInteger(format) && format > JOURNAL_FORMAT) {
+    throw new UnsupportedFormatError(`journal '${path}' was written by a newer mailkeep (journal format ${format}); it was left untouched`, {hint: 'upgrade mailkeep'})
+  }
+}
+
 function isHeader(value: unknown): value is JournalHeader {
   if (value === null || typeof value !== 'object') return false
   const h = value as Record<string, unknown>
-  return h['j'] === 1 && typeof h['id'] === 'string' && isInt(h['uid_validity']) && isInt(h['base_count']) && isInt(h['base_end'])
+  return h['j'] === JOURNAL_FORMAT && typeof h['id'] === 'string' && isInt(h['uid_validity']) && isInt(h['base_count']) && isInt(h['base_end'])
 }
 
 function isRecord(value: unknown): value is JournalRecord {

@@ -12,6 +12,10 @@ import {freePort} from '../support/ports.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {collect, connectAs, rejection} from './helpers.js'
 
+const FOLDER_MESSAGES = 6
+const MESSAGE_BYTES = 256 * 1024
+const FOLDER_BYTES = FOLDER_MESSAGES * MESSAGE_BYTES
+
 describe('network faults', () => {
   let dc: DovecotInstance
   let proxy: TcpProxy
@@ -28,7 +32,7 @@ describe('network faults', () => {
       dc,
       user.user,
       folder,
-      Array.from({length: 6}, (_, i) => ({raw: bigMessage(256 * 1024, {seed: `fault-${i}`})})),
+      Array.from({length: FOLDER_MESSAGES}, (_, i) => ({raw: bigMessage(MESSAGE_BYTES, {seed: `fault-${i}`})})),
     )
   })
   afterAll(async () => {
@@ -55,7 +59,7 @@ describe('network faults', () => {
     await session.logout()
   })
 
-  it('a stall longer than idleTimeoutMs is a TransientImapError soon after the timeout', async () => {
+  it('a stall longer than idleTimeoutMs is a TransientImapError from that timeout, not before it', async () => {
     const idle = 700
     const session = await connectAs(proxy, user, {endpoint: {idleTimeoutMs: idle}})
     await session.examine(folder)
@@ -68,9 +72,11 @@ describe('network faults', () => {
       const error = await rejection(collect(session.fetchMessages('1:*')))
       const took = Date.now() - started
       expect(error).toBeInstanceOf(TransientImapError)
+      // The inactivity timeout ended it (a stall is endless: nothing else would) ...
       expect((error as Error).message).toMatch(/no data .* for 700 ms/)
+      // ... and not early. A timer never fires early, so this lower bound holds on a loaded
+      // machine; there is no upper bound (speed is measured in bench/, never in timed tests).
       expect(took).toBeGreaterThanOrEqual(idle - 50)
-      expect(took).toBeLessThan(idle + 1000)
       expect(session.closed).toBe(true)
     } finally {
       proxy.resume()
@@ -94,22 +100,28 @@ describe('network faults', () => {
 
   it('an interruption mid-fetch rejects with the signal reason at once and closes the socket', async () => {
     const controller = new AbortController()
+    // 256 KiB/s: the six 256 KiB messages take about 6 s to arrive, so a FETCH that ran to its
+    // end before rejecting would have moved the whole folder through the proxy.
     proxy.throttle(256 * 1024)
     try {
       const session = await connectAs(proxy, user, {signal: controller.signal})
       await session.examine(folder)
       const reason = new InterruptedError('SIGINT')
-      let abortedAt = 0
+      let yielded = 0
+      proxy.resetStats()
       const error = await rejection(
         (async () => {
           for await (const _message of session.fetchMessages('1:*')) {
-            abortedAt = Date.now()
+            yielded++
             controller.abort(reason)
           }
         })(),
       )
+      const bytesWhenRejected = proxy.stats.serverToClient.bytes
       expect(error).toBe(reason)
-      expect(Date.now() - abortedAt).toBeLessThan(500)
+      // At once: no message after the abort, and the rest of the FETCH was not waited for.
+      expect(yielded).toBe(1)
+      expect(bytesWhenRejected).toBeLessThan(FOLDER_BYTES)
       expect(session.closed).toBe(true)
       await expect.poll(() => proxy.stats.active, {timeout: 2000}).toBe(0)
       expect(await rejection(session.noop())).toBe(reason)
@@ -137,10 +149,11 @@ describe('network faults', () => {
     expect(refused).toMatchObject({failure: 'refused', retryable: true})
     await proxy.refuseNew(true, 'silent')
     try {
-      const started = Date.now()
-      const silent = await rejection(connectAs(proxy, user, {endpoint: {connectTimeoutMs: 400, idleTimeoutMs: 5000}}))
+      // The inactivity timeout is far away: only the 400 ms connect timeout can end this.
+      const silent = await rejection(connectAs(proxy, user, {endpoint: {connectTimeoutMs: 400, idleTimeoutMs: 120_000}}))
       expect(silent).toBeInstanceOf(TransientImapError)
-      expect(Date.now() - started).toBeLessThan(2000)
+      expect((silent as Error).message).toMatch(/greeting/i)
+      expect((silent as Error).message).not.toMatch(/no data from .* for \d+ ms/)
     } finally {
       await proxy.refuseNew(false)
     }

@@ -25,8 +25,19 @@ async function serve(options: FakeServerOptions): Promise<FakeServer> {
 
 const message = 'Subject: one\r\n\r\nbody\r\n'
 
+/**
+ * Long enough that a test never reaches it unless the behaviour under test is broken: an error
+ * that should come from what the server sent must not come from the inactivity timeout. The
+ * error's class and message say which one fired, so no wall-clock bound is needed (speed is
+ * measured in bench/, never in timed tests).
+ */
+const NEVER_MS = 120_000
+
+/** The inactivity timeout's message (src/imap/guard.ts). */
+const IDLE_TIMEOUT = /no data from .* for \d+ ms/
+
 describe('protocol faults', () => {
-  it('an unparseable answer to a command is a RemoteError, without a hang', async () => {
+  it('an unparseable answer to a command is a RemoteError, not a wait for the idle timeout', async () => {
     const fake = await serve({
       onCommand: (command, c) => {
         if (command.name !== 'NOOP') return false
@@ -34,11 +45,11 @@ describe('protocol faults', () => {
         return true
       },
     })
-    const session = await connectAs(fake, user, {endpoint: {idleTimeoutMs: 3000}})
-    const started = Date.now()
+    const session = await connectAs(fake, user, {endpoint: {idleTimeoutMs: NEVER_MS}})
     const error = await rejection(session.noop())
+    // The timeout would be a TransientImapError, after two minutes.
     expect(error).toBeInstanceOf(RemoteError)
-    expect(Date.now() - started).toBeLessThan(1000)
+    expect((error as Error).message).not.toMatch(IDLE_TIMEOUT)
     session.close()
   })
 
@@ -50,10 +61,10 @@ describe('protocol faults', () => {
         return true
       },
     })
-    const started = Date.now()
     const error = await rejection(connectAs(fake, user, {endpoint: {idleTimeoutMs: 500}}))
     expect(error).toBeInstanceOf(TransientImapError)
-    expect(Date.now() - started).toBeLessThan(2500)
+    // It is the inactivity timeout that ended the wait (with 500 ms, not the default 120 s).
+    expect((error as Error).message).toMatch(/no data from .* for 500 ms/)
   })
 
   it('a server that is not IMAP at all (no greeting) times out', async () => {
@@ -72,10 +83,9 @@ describe('protocol faults', () => {
         return true
       },
     })
-    const session = await connectAs(fake, user, {endpoint: {idleTimeoutMs: 5000}})
+    const session = await connectAs(fake, user, {endpoint: {idleTimeoutMs: NEVER_MS}})
     await session.examine('INBOX')
     const got: number[] = []
-    const started = Date.now()
     const error = await rejection(
       (async () => {
         for await (const m of session.fetchMessages('1:*')) got.push(m.uid)
@@ -83,8 +93,9 @@ describe('protocol faults', () => {
     )
     expect(got).toEqual([1])
     expect(error).toBeInstanceOf(TransientImapError)
+    // The BYE ended the FETCH, not the inactivity timeout (which would take two minutes).
     expect((error as Error).message).toContain('Server shutting down')
-    expect(Date.now() - started).toBeLessThan(1500)
+    expect((error as Error).message).not.toMatch(IDLE_TIMEOUT)
     expect(session.closed).toBe(true)
   })
 
@@ -97,12 +108,13 @@ describe('protocol faults', () => {
         return true
       },
     })
-    const session = await connectAs(fake, user, {endpoint: {idleTimeoutMs: 5000}})
+    const session = await connectAs(fake, user, {endpoint: {idleTimeoutMs: NEVER_MS}})
     await session.examine('INBOX')
-    const started = Date.now()
     const error = await rejection(collect(session.fetchMessages('1')))
     expect(error).toBeInstanceOf(TransientImapError)
-    expect(Date.now() - started).toBeLessThan(1500)
+    // The EOF ended the FETCH, not the inactivity timeout (which would take two minutes).
+    expect((error as Error).message).toMatch(/lost during UID FETCH/)
+    expect((error as Error).message).not.toMatch(IDLE_TIMEOUT)
   })
 
   it('a NO to FETCH is a RemoteError and the session stays usable', async () => {

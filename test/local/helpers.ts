@@ -14,7 +14,7 @@ import {AccountStore} from '../../src/store/account-store.js'
 import {separatorLine} from '../../src/store/mboxrd/index.js'
 import {silentContext} from '../../src/shared/context.js'
 import {silentLogger} from '../../src/shared/logger.js'
-import {CLI_PATH, REPO_ROOT, runCli, type CliResult} from '../support/cli.js'
+import {CLI_PATH, recordTranscript, REPO_ROOT, runCli, type CliResult} from '../support/cli.js'
 
 export const FAST_RETRY = {attempts: 1, baseDelayMs: 10, maxDelayMs: 20}
 
@@ -49,7 +49,11 @@ export async function mailkeepBytes(home: string, args: readonly string[]): Prom
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()))
     child.once('error', reject)
-    child.once('close', (code) => resolve({code, stdout: Buffer.concat(out), stderr: err}))
+    child.once('close', (code, signal) => {
+      const stdout = Buffer.concat(out)
+      recordTranscript(CLI_PATH, args, {code, signal, stdout: stdout.toString('utf8'), stderr: err})
+      resolve({code, stdout, stderr: err})
+    })
   })
 }
 

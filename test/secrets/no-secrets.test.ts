@@ -5,7 +5,10 @@
  * then a scan of everything they printed, and of every file they left under HOME, for each
  * secret as written, JSON-escaped, and base64-encoded as in an AUTHENTICATE line (SASL PLAIN
  * `\0user\0password`, XOAUTH2, OAUTHBEARER). The same transcript is also fed to
- * scripts/scan-secrets.mjs, which CI runs over the whole test output.
+ * scripts/scan-secrets.mjs. CI (.ci/run) runs that script too, but over two things only: vitest's
+ * console output, and the transcripts test/support/cli.ts appends every CLI run's stdout and
+ * stderr to when MAILKEEP_TEST_TRANSCRIPTS is set. Output captured any other way (the setup
+ * tests' pseudo-terminal, in-process loggers) is only checked where its own test scans it.
  */
 import {spawnSync} from 'node:child_process'
 import {chmod, mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
@@ -138,7 +141,7 @@ describe('a realistic session', () => {
 
   it('config errors next to the password: a bad value, an unknown key, broken JSON', async () => {
     const base = {username: alice.user, password: alice.password, local_path: join(home, 'bad'), server: server.dovecot.host}
-    const badValue = await otherConfig('bad-value.json', JSON.stringify({version: '2.2', accounts: [{...base, multi_fetch_size: 0}]}, null, 2))
+    const badValue = await otherConfig('bad-value.json', JSON.stringify({version: '2.2', accounts: [{...base, mirror_mode: 'false'}]}, null, 2))
     const unknownKey = await otherConfig('unknown-key.json', JSON.stringify({version: '2.2', accounts: [{...base, pasword: alice.password}]}, null, 2))
     // A missing comma right after the password: the parser stops on that line.
     const broken = await otherConfig('broken.json', `{"version": "2.2", "accounts": [{"username": "${alice.user}", "password": "${alice.password}" "local_path": "/x"}]}\n`)

@@ -1,10 +1,11 @@
 /**
  * scripts/scan-secrets.mjs itself: it finds each kind of leak (as written, JSON-escaped, inside
  * base64 as in an AUTHENTICATE line), names it without printing it, and exits 1; a clean file
- * exits 0.
+ * exits 0. It takes several files and directories (.ci/run passes vitest's output and the
+ * directory of CLI transcripts), and a path it cannot read is an error, never "no hits".
  */
 import {spawnSync} from 'node:child_process'
-import {writeFile} from 'node:fs/promises'
+import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {DEFAULT_USERS} from '../support/dovecot.js'
@@ -67,5 +68,49 @@ describe('scripts/scan-secrets.mjs', () => {
     expect(piped.status).toBe(1)
     expect(piped.stdout).toContain('<stdin>:1: password of alice@example.test (as written)')
     expect(spawnSync(process.execPath, [SCRIPT], {encoding: 'utf8'}).status).toBe(2)
+  })
+
+  describe('several paths, and directories', () => {
+    const run = (...args: string[]): {status: number | null; stdout: string; stderr: string} => {
+      const result = spawnSync(process.execPath, [SCRIPT, ...args], {encoding: 'utf8'})
+      return {status: result.status, stdout: result.stdout, stderr: result.stderr}
+    }
+
+    it('scans every file given, and every file under a directory (nested too)', async () => {
+      const dir = await testTempDir('mailkeep-scan-test-')
+      const output = join(dir, 'vitest-output.txt')
+      await writeFile(output, 'all tests passed\n')
+      const transcripts = join(dir, 'transcripts')
+      await mkdir(join(transcripts, 'worker-2'), {recursive: true})
+      await writeFile(join(transcripts, 'cli-100.log'), '=== run 1\n--- stdout ---\nclean\n')
+      await writeFile(join(transcripts, 'worker-2', 'cli-200.log'), `=== run 1\n--- stderr ---\nlogin ${dave.password}\n`)
+
+      const clean = run(output, join(transcripts, 'cli-100.log'))
+      expect(clean.status, clean.stdout + clean.stderr).toBe(0)
+      expect(clean.stdout).toMatch(/ in 2 file\(s\), \d+ secrets: no hits$/m)
+
+      const leak = run(output, transcripts)
+      expect(leak.status, leak.stdout + leak.stderr).toBe(1)
+      expect(leak.stdout).toContain(`${join(transcripts, 'worker-2', 'cli-200.log')}:3: password of ${dave.user} (as written)`)
+      expect(leak.stdout).toMatch(/ in 3 file\(s\), \d+ secrets: 1 hit\(s\)$/m)
+      expect(leak.stdout).not.toContain(dave.password)
+    })
+
+    it('an empty directory has nothing to find', async () => {
+      const empty = await testTempDir('mailkeep-scan-test-')
+      const result = run(empty)
+      expect(result.status, result.stdout + result.stderr).toBe(0)
+      expect(result.stdout).toMatch(/ in 0 file\(s\)/)
+    })
+
+    it('a path that is not there is a usage error (exit 2), not "no hits"', async () => {
+      const dir = await testTempDir('mailkeep-scan-test-')
+      const file = join(dir, 'output.txt')
+      await writeFile(file, 'clean\n')
+      const result = run(file, join(dir, 'no-such-transcripts'))
+      expect(result.status).toBe(2)
+      expect(result.stderr).toContain('no-such-transcripts')
+      expect(result.stdout).not.toMatch(/no hits/)
+    })
   })
 })

@@ -2,9 +2,15 @@
  * Runs the real CLI (`node bin/run.js ...`) as a child process, for end-to-end, signal and crash
  * tests. bin/run.js loads `dist/`, so these tests need a prior `npm run build` (`npm test` does
  * it); nothing here builds.
+ *
+ * What a run prints is captured into strings that never reach vitest's console. So that CI can
+ * still scan all of it for the test passwords, every run's stdout and stderr are also appended
+ * to a transcript file in the directory named by MAILKEEP_TEST_TRANSCRIPTS, when it is set
+ * (.ci/run sets it and scans the directory with scripts/scan-secrets.mjs).
  */
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdirSync} from 'node:fs'
+import {basename, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 /** bin/run.js of this checkout, found relative to this file. */
@@ -34,6 +40,35 @@ export interface CliResult {
 }
 
 export type OutputStream = 'stdout' | 'stderr'
+
+/** The environment variable naming the directory of CLI transcripts; nothing is written when unset. */
+export const TRANSCRIPTS_ENV = 'MAILKEEP_TEST_TRANSCRIPTS'
+
+let recordedRuns = 0
+
+/**
+ * Appends one run's stdout and stderr to `<$MAILKEEP_TEST_TRANSCRIPTS>/cli-<pid>.log` (one file
+ * per test worker process, so parallel workers never interleave), synchronously, so the text is
+ * on disk before the test sees the result. For spawners that do not go through spawnCli (e.g. a
+ * byte-exact `local show`). The header names the run by its leading command words only: the
+ * other arguments may hold a password (`single backup --password`), and the scan is about what
+ * mailkeep printed, not what the test passed to it.
+ */
+export function recordTranscript(entry: string, args: readonly string[], result: Pick<CliResult, 'code' | 'signal' | 'stdout' | 'stderr'>): void {
+  const dir = process.env[TRANSCRIPTS_ENV]
+  if (dir === undefined || dir === '') return
+  mkdirSync(dir, {recursive: true, mode: 0o700})
+  const words: string[] = []
+  for (const arg of args) {
+    if (!/^[a-z][a-z0-9-]*$/.test(arg)) break
+    words.push(arg)
+  }
+  const program = entry === CLI_PATH ? 'mailkeep' : basename(entry)
+  const status = result.signal === null ? `exit ${result.code}` : `signal ${result.signal}`
+  recordedRuns++
+  const header = `=== run ${recordedRuns} of test process ${process.pid}: ${[program, ...words].join(' ')}${words.length < args.length ? ' …' : ''} (${status})`
+  appendFileSync(join(dir, `cli-${process.pid}.log`), `${header}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}\n`, {mode: 0o600})
+}
 
 export interface SpawnedCli {
   readonly child: ChildProcess
@@ -95,7 +130,15 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}): Spa
     child.once('close', (code, signal) => {
       out.stdout.finish()
       out.stderr.finish()
-      resolve({code, signal, stdout: out.stdout.text(), stderr: out.stderr.text()})
+      const result = {code, signal, stdout: out.stdout.text(), stderr: out.stderr.text()}
+      try {
+        recordTranscript(entry, args, result)
+      } catch (error) {
+        // A transcript that cannot be written must fail the test, not go unscanned.
+        reject(error instanceof Error ? error : new Error(String(error)))
+        return
+      }
+      resolve(result)
     })
   })
   let timer: NodeJS.Timeout | undefined

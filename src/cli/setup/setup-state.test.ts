@@ -43,8 +43,8 @@ describe('SetupState', () => {
   it('refuses a change the loader would refuse, with its message, and keeps the account as it was', () => {
     const state = loaded([alice, {...alice, username: 'bob@example.com', local_path: '/b/bob'}])
     const account = state.accounts[0]!
-    const result = state.update(account, (d) => (d.multi_fetch_size = 0))
-    expect(result.error).toMatch(/^accounts\[0\]\.multi_fetch_size \(alice@example\.com\): must be a positive whole number, not 0; /)
+    const result = state.update(account, (d) => (d.multi_fetch_size = true as unknown as number))
+    expect(result.error).toMatch(/^accounts\[0\]\.multi_fetch_size \(alice@example\.com\): must be a positive whole number, not true; /)
     expect(account.multi_fetch_size).toBe(100)
     expect(state.update(account, (d) => (d.local_path = '/b/bob')).error).toMatch(/is also the backup directory of accounts\[0\] \(alice@example\.com\)/)
     expect(state.isModified()).toBe(false)

@@ -181,28 +181,34 @@ describe('round trip (generated messages)', () => {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Every `.eml` file under `dir`, sorted. A directory that cannot be read is an error, not an
+ * empty corpus: a wrong path must fail the test, never turn it into zero cases.
+ */
 function emlFiles(dir: string): string[] {
-  let names: string[]
-  try {
-    names = readdirSync(dir)
-  } catch {
-    return []
-  }
   const out: string[] = []
-  for (const name of names.sort()) {
+  for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name)
-    const stat = statSync(path, {throwIfNoEntry: false})
-    if (stat?.isDirectory()) out.push(...emlFiles(path))
-    else if (stat?.isFile() && name.endsWith('.eml')) out.push(path)
+    const stat = statSync(path)
+    if (stat.isDirectory()) out.push(...emlFiles(path))
+    else if (stat.isFile() && name.endsWith('.eml')) out.push(path)
   }
   return out
 }
 
+/** The corpus has 28 messages (test/fixtures/corpus); far fewer means it was not found. */
+const MIN_CORPUS_FILES = 20
+
 describe('round trip (fixture corpus)', () => {
   const files = emlFiles(FIXTURES)
 
-  test('the corpus is read (it may still be empty)', () => {
-    expect(Array.isArray(files)).toBe(true)
+  test(`the corpus is there: at least ${MIN_CORPUS_FILES} .eml files, test/fixtures/corpus among them`, () => {
+    expect(files.length).toBeGreaterThanOrEqual(MIN_CORPUS_FILES)
+    expect(files.filter((f) => relative(FIXTURES, f).startsWith('corpus/')).length).toBeGreaterThanOrEqual(MIN_CORPUS_FILES)
+  })
+
+  test('a path that is not there is an error, not an empty corpus', () => {
+    expect(() => emlFiles(join(FIXTURES, 'no-such-directory'))).toThrow(/ENOENT/)
   })
 
   test.each(files.map((f) => [relative(FIXTURES, f), f]))('%s', (_name, path) => {

@@ -1,4 +1,3 @@
-import {loadConfig} from '../../../config/index.js'
 import {localAccounts, type LocalAccount} from '../../../engine/local-accounts.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
@@ -12,8 +11,7 @@ export default class LocalAccounts extends BaseCommand<typeof LocalAccounts, Loc
   static override flags = {format: formatFlag}
 
   protected override async exec(): Promise<LocalAccount[]> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
+    const config = await this.loadConfigAndWarn()
     return localAccounts(config)
   }
 

@@ -1,5 +1,4 @@
 import {Flags} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {checkAccounts, checkExitCode, type CheckedAccount} from '../../../engine/local-check.js'
 import {UsageError} from '../../../shared/errors.js'
 import {formatFlag} from '../../format-flag.js'
@@ -28,8 +27,7 @@ export default class LocalCheck extends BaseCommand<typeof LocalCheck, CheckedAc
         hint: 'run `mailkeep local check` to see what is damaged, then `mailkeep local repair EMAIL [FOLDER]`: it rebuilds the folder and keeps the damaged files aside',
       })
     }
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
+    const config = await this.loadConfigAndWarn()
     const accounts = commaList(this.flags.accounts)
     const result = await checkAccounts({config, ...(accounts === undefined ? {} : {accounts}), ...(this.flags.config === undefined ? {} : {configFlag: this.flags.config})}, this.ctx)
     this.setExitCode(checkExitCode(result))

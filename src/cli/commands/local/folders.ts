@@ -1,5 +1,4 @@
 import {Args} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {localFolders, type LocalFolderName} from '../../../engine/local-folders.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
@@ -15,8 +14,7 @@ export default class LocalFolders extends BaseCommand<typeof LocalFolders, Local
   static override flags = {format: formatFlag}
 
   protected override async exec(): Promise<LocalFolderName[]> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
+    const config = await this.loadConfigAndWarn()
     return localFolders(config, this.args.email, this.ctx)
   }
 

@@ -1,5 +1,4 @@
 import {Args} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {listMessages, type ListedMessage} from '../../../engine/local-list.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
@@ -18,8 +17,7 @@ export default class LocalList extends BaseCommand<typeof LocalList, ListedMessa
   static override flags = {format: formatFlag}
 
   protected override async exec(): Promise<ListedMessage[]> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
+    const config = await this.loadConfigAndWarn()
     return listMessages(config, this.args.email, this.args.folder, this.ctx)
   }
 

@@ -1,5 +1,4 @@
 import {Args, Flags} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {repairAccount, type RepairReport} from '../../../engine/repair.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
@@ -25,8 +24,7 @@ export default class LocalRepair extends BaseCommand<typeof LocalRepair, RepairR
   static override handlesSignals = true
 
   protected override async exec(): Promise<RepairReport> {
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
+    const config = await this.loadConfigAndWarn()
     const report = await repairAccount(
       {
         config,

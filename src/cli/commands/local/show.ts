@@ -1,5 +1,4 @@
 import {Args} from '@oclif/core'
-import {loadConfig} from '../../../config/index.js'
 import {showMessages, type ShownMessage} from '../../../engine/local-show.js'
 import {UsageError} from '../../../shared/errors.js'
 import {formatFlag} from '../../format-flag.js'
@@ -21,8 +20,7 @@ export default class LocalShow extends BaseCommand<typeof LocalShow, ShownMessag
 
   protected override async exec(): Promise<ShownMessage[]> {
     const uids = parseUids(this.args.uids)
-    const config = await loadConfig(this.configPath)
-    this.useConfigLogFormat(config.logFormat)
+    const config = await this.loadConfigAndWarn()
     return showMessages(config, this.args.email, this.args.folder, uids, this.ctx)
   }
 
