@@ -2,9 +2,10 @@
  * `runTransfer`: copy, mirror and migrate from one account's backup to another account
  * (docs/commands/copy-mirror-migrate.md, compat §8).
  *
- * - copy: back up the source, then an additive one-way sync: what the backup has and the
- *   destination does not is uploaded, flags of earlier copies follow the backup, messages that
- *   exist only on the destination are kept.
+ * - copy: back up the source (its flags refreshed, as `backup --refresh`), then an additive
+ *   one-way sync: what the backup has and the destination does not is uploaded, flags of earlier
+ *   copies follow the backup (so the source server's), messages that exist only on the
+ *   destination are kept.
  * - mirror: as copy, and copies whose source message is gone from the backup are deleted on the
  *   destination. Unlike imap-backup, nothing else is ever deleted: a first run does not empty the
  *   destination folder; messages already there that are byte-identical copies of source messages
@@ -85,7 +86,10 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
     if (source.status === 'archived') {
       logger.warn(`Account '${source.username}' is archived: it is not backed up first; its existing backup is ${command === 'copy' ? 'copied' : 'mirrored'}`)
     } else {
-      backup = await runBackup({config, accounts: [source.username], refresh: false, ...linkOptions(options)}, ctx)
+      // refresh: the flags of the backup follow the server's, so that flag changes on the source
+      // reach the destination (step 2 of copy). With CONDSTORE only what changed since the last
+      // run is fetched (RFC 7162 CHANGEDSINCE), and an unchanged folder is not even selected.
+      backup = await runBackup({config, accounts: [source.username], refresh: true, ...linkOptions(options)}, ctx)
       failures.record(backup.exitCode)
     }
   }
