@@ -42,7 +42,7 @@ export const transferArgs = {
 /** The naming options of copy, mirror and migrate (docs/delimiters-and-prefixes.md). */
 export const namingFlags = {
   'source-prefix': Flags.string({char: 's', description: 'prefix of the source folder names to remove (e.g. INBOX.)'}),
-  'source-delimiter': Flags.string({description: 'hierarchy delimiter of the source server, used when it cannot be reached (its real one is used otherwise)'}),
+  'source-delimiter': Flags.string({description: 'hierarchy delimiter the backed-up folder names were made with (default: recorded in the backup, else the source server\'s, else /)'}),
   'destination-prefix': Flags.string({char: 'd', description: 'prefix put before every destination folder name (e.g. INBOX. or Archive/old)'}),
   'destination-delimiter': Flags.string({description: "hierarchy delimiter of the destination (default: the destination server's)"}),
   'automatic-namespaces': Flags.boolean({description: 'take prefix and delimiter of both sides from the servers (NAMESPACE); incompatible with the four options above'}),

@@ -4,9 +4,9 @@
  * account's one connection. The lock is released and the connection closed whatever happens.
  */
 import {requireConnection, requireLocalPath, selectFolders, type Account, type Config} from '../config/index.js'
-import type {Connect, RemoteFolder} from '../imap/types.js'
+import type {Connect, ImapSession, RemoteFolder} from '../imap/types.js'
 import {AccountStore} from '../store/account-store.js'
-import {InterruptedError, LocalIoError, MailkeepError} from '../shared/errors.js'
+import {InterruptedError, LocalIoError, MailkeepError, RemoteError} from '../shared/errors.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import type {Logger} from '../shared/logger.js'
@@ -73,6 +73,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       account,
     )
     const status = new Map(listed.map((f) => [f.name, f.status]))
+    const delimiters = new Map(listed.map((f) => [f.name, f.delimiter]))
     logger.debug(`${listed.length} selectable folder(s) on the server, ${names.length} to back up`)
 
     if (account.mirrorMode) {
@@ -86,7 +87,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     }
     if (names.length === 0) logger.warn(`No folders found to backup for account '${account.username}'`)
 
-    const folderEnv: FolderEnv = {store, pool, account, config, refresh: env.refresh, retry: env.retry, ctx, logger}
+    const folderEnv: FolderEnv = {store, pool, account, config, refresh: env.refresh, retry: env.retry, ctx, logger, personalPrefix: personalPrefixOnce(logger)}
     let unreachable: FolderReport | undefined
     for (const name of names) {
       throwIfAborted(ctx.signal)
@@ -94,7 +95,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
         record(env, report, notAttempted(name, stop ? 'the run stopped after a local I/O error' : 'the server could not be reached', unreachable))
         continue
       }
-      const result = await backupFolder(folderEnv, {name, status: status.get(name)})
+      const result = await backupFolder(folderEnv, {name, status: status.get(name), delimiter: delimiters.get(name)})
       record(env, report, result.report)
       if (result.stop === true) stop = true
       if (result.unreachable === true) unreachable = result.report
@@ -127,6 +128,26 @@ async function listFolders(pool: SessionPool, env: AccountEnv): Promise<RemoteFo
       pool.discard()
       await sleep(backoffDelay(attempt, env.retry), env.ctx.signal)
     }
+  }
+}
+
+/**
+ * The personal namespace prefix (RFC 2342), asked at most once per run. A server that refuses
+ * NAMESPACE has none: its personal namespace is the root (RFC 2342 §1). A broken link is thrown,
+ * so that the folder is retried on a new connection.
+ */
+export function personalPrefixOnce(logger: Logger): (session: ImapSession) => Promise<string> {
+  let known: string | undefined
+  return async (session) => {
+    if (known !== undefined) return known
+    try {
+      known = (await session.namespaces()).personal[0]?.prefix ?? ''
+    } catch (error) {
+      if (!(error instanceof RemoteError)) throw error
+      logger.debug(`NAMESPACE refused (${error.message}); the personal namespace is taken to be the root`)
+      known = ''
+    }
+    return known
   }
 }
 

@@ -7,7 +7,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {loadConfig, type AccountFile} from '../config/index.js'
-import type {Capabilities, Connect, FetchedMessage, FlagChanges, FolderStatus, ImapSession, MessageSummary, OpenedFolder, RemoteFolder} from '../imap/types.js'
+import type {Capabilities, Connect, FetchedMessage, FlagChanges, FolderStatus, ImapSession, MessageSummary, Namespaces, OpenedFolder, RemoteFolder} from '../imap/types.js'
 import {OversizedResponseError} from '../imap/index.js'
 import {ConnectionError, InternalError, MissingFolderError, RemoteError} from '../shared/errors.js'
 import {silentContext} from '../shared/context.js'
@@ -117,8 +117,9 @@ class FakeSession implements ImapSession {
     return {name, readOnly: command === 'EXAMINE', uidValidity: f.uidValidity, uidNext: f.uidNext, exists: f.messages.size}
   }
 
-  async namespaces(): Promise<never> {
-    throw new InternalError('not used')
+  async namespaces(): Promise<Namespaces> {
+    // Asked once per run, for the naming a new folder records (not logged: no test is about it).
+    return {personal: [{prefix: '', delimiter: '/'}], other: [], shared: []}
   }
   async listFolders(): Promise<RemoteFolder[]> {
     return [...this.server.folders.keys()].map((name) => ({name, delimiter: '/', flags: [], noselect: false}))

@@ -55,12 +55,19 @@ export interface FolderEnv {
   ctx: RunContext
   /** The account's logger (bound to `account`). */
   logger: Logger
+  /**
+   * The server's personal namespace prefix (RFC 2342), asked once per run and only when a folder
+   * has none recorded yet (account-backup.ts).
+   */
+  personalPrefix(session: ImapSession): Promise<string>
 }
 
 export interface FolderJob {
   name: string
   /** From LIST-STATUS, when the server has it. */
   status?: FolderStatus
+  /** LIST's hierarchy delimiter for this name (null: a flat name); recorded with the folder. */
+  delimiter?: string | null
 }
 
 export interface FolderResult {
@@ -233,6 +240,9 @@ class FolderBackup {
 
   /** The fast path: STATUS says nothing changed, so the folder is not even selected. */
   private async unchanged(session: ImapSession): Promise<boolean> {
+    // A folder whose naming is not recorded yet (backed up by an older version) is examined
+    // once, so that the naming gets written; from then on the fast path applies again.
+    if (this.namingUnrecorded()) return false
     const local = localState(this.folder)
     let status = this.job.status
     if (status === undefined && statusCouldSkip(local, this.mode)) {
@@ -258,6 +268,9 @@ class FolderBackup {
         : undefined
     const opened = await session.examine(this.job.name, qresync === undefined ? undefined : {qresync})
     await this.adoptUidValidity(opened)
+    // The naming goes with the first savepoint, so a restore after the server is gone has it.
+    const naming = await this.namingToRecord(session)
+    if (naming !== undefined) await this.run.setServerState(naming)
 
     const state = localState(this.folder)
     const complete = validUidNext(opened.uidNext) ? completeUpTo(state, opened) : undefined
@@ -341,6 +354,26 @@ class FolderBackup {
         await this.run.commit()
       }
     }
+  }
+
+  /** True when the delimiter LIST gave or the namespace prefix is not what the folder records. */
+  private namingUnrecorded(): boolean {
+    const stored = this.folder.serverState
+    return (this.job.delimiter !== undefined && (this.job.delimiter ?? '') !== stored.delimiter) || stored.prefix === undefined
+  }
+
+  /**
+   * What the folder's metadata should record about its name and does not (docs/design.md,
+   * `mailkeep.delimiter`, `mailkeep.prefix`): LIST's delimiter whenever it differs, the prefix
+   * once (NAMESPACE is asked only then).
+   */
+  private async namingToRecord(session: ImapSession): Promise<Pick<FolderServerState, 'delimiter' | 'prefix'> | undefined> {
+    if (!this.namingUnrecorded()) return undefined
+    const stored = this.folder.serverState
+    const naming: Pick<FolderServerState, 'delimiter' | 'prefix'> = {}
+    if (this.job.delimiter !== undefined && (this.job.delimiter ?? '') !== stored.delimiter) naming.delimiter = this.job.delimiter ?? ''
+    if (stored.prefix === undefined) naming.prefix = await this.env.personalPrefix(session)
+    return naming
   }
 
   /** compat §4.6: a new folder starts empty; a changed UIDVALIDITY moves the old backup aside. */

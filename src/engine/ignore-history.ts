@@ -9,7 +9,8 @@
  *      append a dummy message (imap-backup's exact text, compat §9.2 item 117);
  *   3. record that UIDNEXT as the folder's server state: every UID below it is now stored, which
  *      is what a stored UIDNEXT means (folder-plan.ts), so the next backup asks only for
- *      `UID SEARCH UID <uidnext>:*` or skips the folder from STATUS alone.
+ *      `UID SEARCH UID <uidnext>:*` or skips the folder from STATUS alone; and the folder's
+ *      naming (LIST delimiter, namespace prefix), as a backup records it.
  * All of it in ONE transaction per folder (imap-backup rewrites the metadata per message).
  *
  * UIDs at or above UIDNEXT arrived after the EXAMINE: they are new mail, left for the backup.
@@ -20,10 +21,12 @@ import {selectFolders, type Account, type Config} from '../config/index.js'
 import type {ImapSession, OpenedFolder} from '../imap/types.js'
 import {FolderStore} from '../store/folder-store.js'
 import type {AccountStore} from '../store/account-store.js'
+import type {FolderServerState} from '../store/metadata.js'
 import {MissingFolderError} from '../shared/errors.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
 import {findAccount, openAccountStore} from './account-access.js'
+import {personalPrefixOnce} from './account-backup.js'
 import {missingOf, validUidNext} from './folder-plan.js'
 import {withAccountSession, type RemoteQuery} from './remote-session.js'
 
@@ -67,9 +70,11 @@ export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promis
         account,
       )
       if (names.length === 0) logger.warn(`No folders found to backup for account '${account.username}'`)
+      const delimiters = new Map(listed.map((f) => [f.name, f.delimiter]))
+      const personalPrefix = personalPrefixOnce(logger)
       for (const name of names) {
         throwIfAborted(ctx.signal)
-        const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger}, name)
+        const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger, personalPrefix}, name, delimiters.get(name))
         if (done !== undefined) report.folders.push(done)
       }
     })
@@ -86,9 +91,10 @@ interface FolderEnv {
   config: Config
   ctx: RunContext
   logger: Logger
+  personalPrefix(session: ImapSession): Promise<string>
 }
 
-async function ignoreFolder(env: FolderEnv, name: string): Promise<IgnoredFolder | undefined> {
+async function ignoreFolder(env: FolderEnv, name: string, delimiter: string | null | undefined): Promise<IgnoredFolder | undefined> {
   const {session, ctx, logger} = env
   let opened: OpenedFolder
   try {
@@ -116,7 +122,11 @@ async function ignoreFolder(env: FolderEnv, name: string): Promise<IgnoredFolder
       (uid) => folder.has(uid),
     )
     logger.info(`Folder '${name}' - ${missing.length} messages`, {folder: name})
-    const stateChanges = uidNext !== undefined && folder.serverState.uidNext !== uidNext
+    const stored = folder.serverState
+    const naming: FolderServerState = {}
+    if (delimiter !== undefined && (delimiter ?? '') !== stored.delimiter) naming.delimiter = delimiter ?? ''
+    if (stored.prefix === undefined) naming.prefix = await env.personalPrefix(session)
+    const stateChanges = (uidNext !== undefined && stored.uidNext !== uidNext) || naming.delimiter !== undefined || naming.prefix !== undefined
     if (missing.length === 0 && !stateChanges) return result
     const {tuning} = env.config
     // delay_metadata whatever the configured strategy: dummies are cheap to write again, so
@@ -134,7 +144,7 @@ async function ignoreFolder(env: FolderEnv, name: string): Promise<IgnoredFolder
         await tx.append({uid, flags: [], internalDate: null}, dummyMessage(uid))
         task?.advance(1)
       }
-      if (uidNext !== undefined) tx.setServerState({uidNext})
+      tx.setServerState(uidNext === undefined ? naming : {...naming, uidNext})
       await tx.commit()
     } finally {
       // On an error or an interruption: back to the last savepoint (close() rolls back).

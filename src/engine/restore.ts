@@ -14,12 +14,13 @@ import {acquireUploadLock} from '../store/upload-map.js'
 import type {AccountLock} from '../store/lock.js'
 import type {AccountStore} from '../store/account-store.js'
 import {findAccount, openAccountStore} from './account-access.js'
-import {inboxStaysInbox, type FolderNaming} from './folder-mapping.js'
+import {inboxStaysInbox} from './folder-mapping.js'
 import {FailureLog, secondsSince} from './report.js'
 import {retryPolicy} from './retry.js'
 import type {SessionPool} from './session-pool.js'
 import {chooseRestoreTarget} from './restore-target.js'
-import {accountPool, namingReport, personalNamespace, probeNamespace, runFolders, type RunEnv} from './transfer-run.js'
+import {SourceNaming} from './source-naming.js'
+import {accountPool, namingReport, personalNamespace, probeNamespace, runFolders, type RunEnv, type RunNaming} from './transfer-run.js'
 import {DEFAULT_UPLOAD_TUNING, type RestoreOptions, type TransferReport} from './transfer-types.js'
 
 export async function runRestore(options: RestoreOptions, ctx: RunContext): Promise<TransferReport> {
@@ -49,7 +50,7 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
 
     pool = await accountPool(config, destination, ctx, options, retry)
     const session = await pool.open()
-    const naming = await restoreNaming(options, ctx, source, destination, ownServer, await personalNamespace(session))
+    const naming = restoreNaming(options, ctx, source, ownServer, await personalNamespace(session))
     const report: TransferReport = {
       command: 'restore',
       source: source.username,
@@ -74,6 +75,7 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
     report.folders = await runFolders(env, names, naming, (target) => (s, folder, map, folderReport) =>
       chooseRestoreTarget({session: s, folder, map, user: destination.username, name: target, ownServer, report: folderReport, signal: ctx.signal}),
     )
+    report.naming = namingReport(naming)
     report.exitCode = failures.exitCode
     report.seconds = secondsSince(started)
     return report
@@ -88,31 +90,25 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
 }
 
 /**
- * Restore's naming (docs/delimiters-and-prefixes.md): both sides default to the servers' own
- * personal namespaces; `--prefix` and `--delimiter` replace the destination's.
+ * Restore's naming (docs/delimiters-and-prefixes.md): the source side of each folder is what its
+ * backup records, else `--source-delimiter`/the source server's namespace (source-naming.ts);
+ * the destination defaults to its server's personal namespace, `--prefix` and `--delimiter`
+ * replace it.
  */
-async function restoreNaming(
-  options: RestoreOptions,
-  ctx: RunContext,
-  source: Account,
-  destination: Account,
-  ownServer: boolean,
-  destinationNs: {prefix: string; delimiter: string},
-): Promise<FolderNaming> {
-  let sourceNs = destinationNs
-  if (!ownServer) {
-    const probed = await probeNamespace(options.config, source, ctx, options)
-    if ('error' in probed) {
-      ctx.logger.warn(
-        `could not reach the server of '${source.username}' to learn its hierarchy delimiter (${probed.error.message}); folder names are split on '/' and no prefix is removed`,
-      )
-      sourceNs = {prefix: '', delimiter: '/'}
-    } else sourceNs = probed
-  }
+function restoreNaming(options: RestoreOptions, ctx: RunContext, source: Account, ownServer: boolean, destinationNs: {prefix: string; delimiter: string}): RunNaming {
+  const sourceNaming = new SourceNaming({
+    delimiter: options.sourceDelimiter,
+    prefixFromServer: true,
+    strict: false,
+    // Asked only for folders whose backup records no naming; one short connection, no retries.
+    live: ownServer ? () => Promise.resolve(destinationNs) : () => probeNamespace(options.config, source, ctx, options),
+    account: source.username,
+    logger: ctx.logger.child({account: source.username}),
+  })
   const delimiter = options.delimiter ?? (destinationNs.delimiter === '' ? '/' : destinationNs.delimiter)
   const prefix = options.prefix ?? destinationNs.prefix
   return {
-    source: sourceNs,
+    source: sourceNaming,
     destination: {prefix, delimiter},
     inboxToInbox: inboxStaysInbox(prefix, delimiter, destinationNs.prefix),
   }

@@ -16,10 +16,11 @@ import {UploadMap, type UploadMapKind} from '../store/upload-map.js'
 import type {RetryPolicy} from './backup-types.js'
 import {accountCredentials} from './credentials.js'
 import {mailkeepClientId} from './client-id.js'
-import {destinationName, type FolderNaming} from './folder-mapping.js'
+import {destinationName, type NamingSide} from './folder-mapping.js'
 import {type FailureLog, folderSummary, secondsSince} from './report.js'
 import {backoffDelay, isRetryable, retryPolicy, sleep} from './retry.js'
 import {SessionPool} from './session-pool.js'
+import type {RecordedNaming, SourceNaming} from './source-naming.js'
 import type {TransferFolderReport, TransferReport, UploadTuning} from './transfer-types.js'
 import {FolderUploadState, uploadFolder, type UploadPolicy} from './uploader.js'
 
@@ -98,16 +99,33 @@ export interface RunEnv {
   failures: FailureLog
 }
 
+/**
+ * How the folders of a run are named: the source side per folder (recorded in its metadata, or
+ * from options or the server: source-naming.ts), the destination side for all.
+ */
+export interface RunNaming {
+  source: SourceNaming
+  destination: NamingSide
+  inboxToInbox: boolean
+}
+
+/**
+ * Called at the start of each attempt, on the live session: chooses and creates the destination
+ * folder and returns its name. It may fill `report.created`, `report.clash`, `report.deleted`.
+ */
+export type PrepareFolder = (session: ImapSession, folder: FolderStore, map: UploadMap, report: TransferFolderReport) => Promise<string>
+
 export interface FolderJob {
   /** The local folder (source server name). */
   source: string
-  /** The destination name before any clash handling (shown until prepare() says otherwise). */
-  destination: string
-  /**
-   * Called at the start of each attempt, on the live session: chooses and creates the destination
-   * folder and returns its name. It may fill `report.created`, `report.clash`, `report.deleted`.
-   */
-  prepare(session: ImapSession, folder: FolderStore, map: UploadMap, report: TransferFolderReport): Promise<string>
+  naming: RunNaming
+  /** The job's prepare() for the destination name the naming gives (before any clash handling). */
+  prepare(target: string): PrepareFolder
+}
+
+/** The destination name of a folder whose source side is `side`. */
+export function targetName(name: string, side: NamingSide, naming: RunNaming): string {
+  return destinationName(name, {source: side, destination: naming.destination, inboxToInbox: naming.inboxToInbox})
 }
 
 export function emptyTransferFolderReport(source: string, destination: string): TransferFolderReport {
@@ -137,18 +155,21 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
   const started = Date.now()
   const {ctx, retry} = env
   const logger = env.logger.child({folder: job.source})
-  const report = emptyTransferFolderReport(job.source, job.destination)
+  const report = emptyTransferFolderReport(job.source, '')
   const state = new FolderUploadState()
   let folder: FolderStore | undefined
   let map: UploadMap | undefined
   let unreachable = false
   try {
     folder = await env.store.folder(job.source)
+    const target = targetName(job.source, await job.naming.source.side(job.source, recordedNaming(folder)), job.naming)
+    report.destination = target
+    const prepare = job.prepare(target)
     map = await UploadMap.open(folder.paths.base, env.kind, logger)
     for (let attempt = 0; ; attempt++) {
       try {
         const session = await env.pool.session()
-        const destination = await job.prepare(session, folder, map, report)
+        const destination = await prepare(session, folder, map, report)
         report.destination = destination
         await uploadFolder({
           source: folder,
@@ -184,6 +205,7 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
     }
     report.outcome = 'failed'
     report.error = folderSummary(error)
+    if (report.destination === '') report.destination = targetName(job.source, job.naming.source.peek(recordedNaming(folder)), job.naming)
     const hint = report.error.hint === undefined ? '' : ` (${report.error.hint})`
     logger.error(`'${job.source}' → '${report.destination}' failed: ${report.error.message}${hint}`)
     if (report.error.exitCode === ExitCode.INTERNAL) logger.error('this is a bug in mailkeep; please report it', {stack: (error as Error).stack})
@@ -218,34 +240,65 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
 /**
  * Uploads the folders `names` one after the other (runFolder), each to its name under `naming`;
  * `prepare` gives the job's prepare() for a folder's destination name. Once the destination
- * could not be reached, the remaining folders are reported as not attempted.
+ * could not be reached, the remaining folders are reported as not attempted. Folders whose
+ * source names were split otherwise than most (their backups record another server's naming)
+ * get a note saying so.
  */
-export async function runFolders(env: RunEnv, names: readonly string[], naming: FolderNaming, prepare: (target: string) => FolderJob['prepare']): Promise<TransferFolderReport[]> {
+export async function runFolders(env: RunEnv, names: readonly string[], naming: RunNaming, prepare: FolderJob['prepare']): Promise<TransferFolderReport[]> {
   const reports: TransferFolderReport[] = []
   let unreachable: TransferFolderReport | undefined
   for (const name of names) {
     throwIfAborted(env.ctx.signal)
-    const target = destinationName(name, naming)
     if (unreachable !== undefined) {
-      const skipped = notAttempted(name, target, unreachable)
+      const skipped = notAttempted(name, targetName(name, naming.source.peek(await recordedOf(env, name)), naming), unreachable)
       env.failures.record(skipped.error!.exitCode)
       reports.push(skipped)
       continue
     }
-    const result = await runFolder(env, {source: name, destination: target, prepare: prepare(target)})
+    const result = await runFolder(env, {source: name, naming, prepare})
     reports.push(result.report)
     if (result.unreachable) unreachable = result.report
+  }
+  const {side: main, others} = naming.source.summary()
+  for (const report of reports) {
+    const side = others.get(report.source)
+    if (side === undefined) continue
+    const describe = (s: NamingSide): string => `'${s.delimiter}'${s.prefix === '' ? '' : ` with prefix '${s.prefix}'`}`
+    report.notes.push(`the source name was split on ${describe(side)}, unlike most folders of this run (${describe(main)}): its backup records another server's naming, or none`)
   }
   return reports
 }
 
-/** The report's `naming`: the prefixes and delimiters the run used. */
-export function namingReport(naming: FolderNaming): TransferReport['naming'] {
+/** The report's `naming`: the prefixes and delimiters the run used (most folders', see runFolders). */
+export function namingReport(naming: RunNaming): TransferReport['naming'] {
+  const source = naming.source.summary().side
   return {
-    sourcePrefix: naming.source.prefix,
-    sourceDelimiter: naming.source.delimiter,
+    sourcePrefix: source.prefix,
+    sourceDelimiter: source.delimiter,
     destinationPrefix: naming.destination.prefix,
     destinationDelimiter: naming.destination.delimiter,
+  }
+}
+
+/** What the folder's metadata records about its naming (nothing for a folder not backed up). */
+function recordedNaming(folder: FolderStore | undefined): RecordedNaming {
+  if (folder?.exists !== true) return {}
+  const {delimiter, prefix} = folder.serverState
+  return {...(delimiter === undefined ? {} : {delimiter}), ...(prefix === undefined ? {} : {prefix})}
+}
+
+/** The recorded naming of a folder not otherwise opened (a damaged one records nothing usable). */
+async function recordedOf(env: RunEnv, name: string): Promise<RecordedNaming> {
+  try {
+    const folder = await env.store.folder(name)
+    try {
+      return recordedNaming(folder)
+    } finally {
+      await folder.close().catch(() => undefined)
+    }
+  } catch (error) {
+    if (error instanceof InterruptedError) throw error
+    return {}
   }
 }
 

@@ -36,6 +36,11 @@ export interface RestoreOptions extends CommonOptions {
   prefix?: string
   /** `--delimiter`: destination delimiter (default: the destination server's). */
   delimiter?: string
+  /**
+   * `--source-delimiter`: the delimiter the backed-up names were made with (default: recorded
+   * in the backup, else the source server's, else '/'; docs/delimiters-and-prefixes.md).
+   */
+  sourceDelimiter?: string
   /** `--folders`: only these local folders (server names as `local folders` shows them). */
   folders?: readonly string[]
 }

@@ -2,9 +2,10 @@
  * `runTransfer`: copy, mirror and migrate from one account's backup to another account
  * (docs/commands/copy-mirror-migrate.md, compat §8).
  *
- * - copy: back up the source, then an additive one-way sync: what the backup has and the
- *   destination does not is uploaded, flags of earlier copies follow the backup, messages that
- *   exist only on the destination are kept.
+ * - copy: back up the source (its flags refreshed, as `backup --refresh`), then an additive
+ *   one-way sync: what the backup has and the destination does not is uploaded, flags of earlier
+ *   copies follow the backup (so the source server's), messages that exist only on the
+ *   destination are kept.
  * - mirror: as copy, and copies whose source message is gone from the backup are deleted on the
  *   destination. Unlike imap-backup, nothing else is ever deleted: a first run does not empty the
  *   destination folder; messages already there that are byte-identical copies of source messages
@@ -26,11 +27,12 @@ import type {FolderStore} from '../store/folder-store.js'
 import {acquireUploadLock, type UploadMap} from '../store/upload-map.js'
 import {openAccountStore} from './account-access.js'
 import {runBackup} from './backup.js'
-import {inboxStaysInbox, type FolderNaming} from './folder-mapping.js'
+import {inboxStaysInbox} from './folder-mapping.js'
 import {FailureLog, secondsSince} from './report.js'
 import {retryPolicy} from './retry.js'
 import type {SessionPool} from './session-pool.js'
-import {accountPool, namingReport, personalNamespace, probeNamespace, runFolders, statusCreating, type RunEnv} from './transfer-run.js'
+import {SourceNaming} from './source-naming.js'
+import {accountPool, namingReport, personalNamespace, probeNamespace, runFolders, statusCreating, type RunEnv, type RunNaming} from './transfer-run.js'
 import {DEFAULT_UPLOAD_TUNING, type TransferFolderReport, type TransferOptions, type TransferReport} from './transfer-types.js'
 import type {UploadPolicy} from './uploader.js'
 
@@ -84,7 +86,10 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
     if (source.status === 'archived') {
       logger.warn(`Account '${source.username}' is archived: it is not backed up first; its existing backup is ${command === 'copy' ? 'copied' : 'mirrored'}`)
     } else {
-      backup = await runBackup({config, accounts: [source.username], refresh: false, ...linkOptions(options)}, ctx)
+      // refresh: the flags of the backup follow the server's, so that flag changes on the source
+      // reach the destination (step 2 of copy). With CONDSTORE only what changed since the last
+      // run is fetched (RFC 7162 CHANGEDSINCE), and an unchanged folder is not even selected.
+      backup = await runBackup({config, accounts: [source.username], refresh: true, ...linkOptions(options)}, ctx)
       failures.record(backup.exitCode)
     }
   }
@@ -134,6 +139,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
         return target
       }
     })
+    report.naming = namingReport(naming)
     report.exitCode = failures.exitCode
     report.seconds = secondsSince(started)
     return report
@@ -150,31 +156,29 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
 /**
  * copy/mirror/migrate naming (docs/delimiters-and-prefixes.md):
  * - `--automatic-namespaces`: both sides from NAMESPACE (RFC 2342), first personal namespace;
+ *   on the source side what each folder's backup recorded comes first (the names are that
+ *   server's), and the source server must answer for folders that record nothing;
  * - otherwise prefixes default to '' (imap-backup), the destination delimiter to the destination
- *   server's, and the source delimiter is the source server's real one when it can be reached
- *   (stored names are its names), else `--source-delimiter`, else '/'.
+ *   server's, and the source delimiter is `--source-delimiter`, else the one each folder's backup
+ *   recorded, else the source server's (asked only then), else '/' (source-naming.ts).
  */
-async function transferNaming(options: TransferOptions, ctx: RunContext, source: Account, destinationSession: ImapSession): Promise<FolderNaming> {
+async function transferNaming(options: TransferOptions, ctx: RunContext, source: Account, destinationSession: ImapSession): Promise<RunNaming> {
   const destinationNs = await personalNamespace(destinationSession)
-  const probed = await probeNamespace(options.config, source, ctx, linkOptions(options))
-  if (options.automaticNamespaces === true) {
-    if ('error' in probed) throw probed.error
-    return {source: probed, destination: destinationNs, inboxToInbox: true}
-  }
-  let sourceDelimiter: string
-  if ('error' in probed) {
-    sourceDelimiter = options.sourceDelimiter ?? '/'
-    ctx.logger.info(`the server of '${source.username}' could not be reached (${probed.error.message}): folder names are split on '${sourceDelimiter}'`)
-  } else {
-    sourceDelimiter = probed.delimiter === '' ? (options.sourceDelimiter ?? '/') : probed.delimiter
-    if (options.sourceDelimiter !== undefined && options.sourceDelimiter !== sourceDelimiter) {
-      ctx.logger.warn(`--source-delimiter '${options.sourceDelimiter}' is not the delimiter of the source server ('${sourceDelimiter}'); the server's is used, since the backup holds its folder names`)
-    }
-  }
+  const automatic = options.automaticNamespaces === true
+  const sourceNaming = new SourceNaming({
+    delimiter: options.sourceDelimiter,
+    prefix: options.sourcePrefix,
+    prefixFromServer: automatic,
+    strict: automatic,
+    live: () => probeNamespace(options.config, source, ctx, linkOptions(options)),
+    account: source.username,
+    logger: ctx.logger.child({account: source.username}),
+  })
+  if (automatic) return {source: sourceNaming, destination: destinationNs, inboxToInbox: true}
   const destinationDelimiter = options.destinationDelimiter ?? (destinationNs.delimiter === '' ? '/' : destinationNs.delimiter)
   const destinationPrefix = options.destinationPrefix ?? ''
   return {
-    source: {prefix: options.sourcePrefix ?? '', delimiter: sourceDelimiter},
+    source: sourceNaming,
     destination: {prefix: destinationPrefix, delimiter: destinationDelimiter},
     inboxToInbox: inboxStaysInbox(destinationPrefix, destinationDelimiter, destinationNs.prefix),
   }

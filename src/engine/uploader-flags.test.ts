@@ -1,5 +1,13 @@
 import {describe, expect, it} from 'vitest'
-import {FlagPolicy, keywordsOf, sameFlagSet} from './uploader-flags.js'
+import {RemoteError} from '../shared/errors.js'
+import {FlagPolicy, keywordsOf, mayConcernKeywords, sameFlagSet} from './uploader-flags.js'
+
+/** A RemoteError as classify.ts makes it from imapflow's rejection of `tag NO [CODE] text`. */
+function refusal(status: 'NO' | 'BAD', code: string | undefined, text: string): RemoteError {
+  const attributes = code === undefined ? [{type: 'TEXT', value: text}] : [{type: 'ATOM', value: '', section: [{type: 'ATOM', value: code}]}, {type: 'TEXT', value: text}]
+  const cause = Object.assign(new Error('Command failed'), {responseStatus: status, responseText: text, response: {tag: 'A1', command: status, attributes}})
+  return new RemoteError(`server answered ${status} to APPEND`, {cause})
+}
 
 describe('FlagPolicy', () => {
   it('sets system flags and any keyword when PERMANENTFLAGS has \\*', () => {
@@ -48,5 +56,29 @@ describe('flag helpers', () => {
 
   it('keywordsOf keeps the keywords', () => {
     expect(keywordsOf(['\\Seen', '$a', 'b'])).toEqual(['$a', 'b'])
+  })
+})
+
+describe('mayConcernKeywords: is a refused APPEND or STORE worth retrying without its keywords?', () => {
+  it.each([
+    ['BAD (a keyword the server cannot parse)', refusal('BAD', undefined, 'Invalid arguments'), true],
+    ['NO [CANNOT]', refusal('NO', 'CANNOT', 'Keywords are not supported'), true],
+    ['NO [CLIENTBUG]', refusal('NO', 'CLIENTBUG', 'Bad request'), true],
+    ['a code-less NO that names flags', refusal('NO', undefined, 'Invalid flag list'), true],
+    ['a vague code-less NO', refusal('NO', undefined, 'APPEND failed'), true],
+    ['NO [OVERQUOTA]', refusal('NO', 'OVERQUOTA', 'Quota exceeded'), false],
+    ['NO [TOOBIG]', refusal('NO', 'TOOBIG', 'Message too big'), false],
+    ['NO [LIMIT]', refusal('NO', 'LIMIT', 'Too many messages'), false],
+    ['NO [TRYCREATE]', refusal('NO', 'TRYCREATE', 'Mailbox does not exist'), false],
+    ['NO [SERVERBUG] even when it names flags', refusal('NO', 'SERVERBUG', 'flag index corrupt'), false],
+    ['a code-less NO about the size', refusal('NO', undefined, 'Message too large'), false],
+    ['a code-less NO about the quota', refusal('NO', undefined, 'Mailbox is full: quota exceeded'), false],
+  ])('%s → %s', (_what, error, expected) => {
+    expect(mayConcernKeywords(error)).toBe(expected)
+  })
+
+  it('is false for anything that is not a NO or BAD from the server', () => {
+    expect(mayConcernKeywords(new RemoteError('unparseable response'))).toBe(false)
+    expect(mayConcernKeywords(new Error('boom'))).toBe(false)
   })
 })

@@ -9,7 +9,13 @@
  *   (imap-backup drops it too); `\Recent` cannot be set by a client (§2.3.2).
  *
  * Without PERMANENTFLAGS every flag is taken as permanent (RFC 3501 §7.1).
+ *
+ * Some servers accept every flag in PERMANENTFLAGS and still refuse an APPEND or STORE that
+ * carries keywords (some Exchange and Gmail setups). Such a refusal is told apart from the others
+ * by `mayConcernKeywords`; a keyword counts as refused only once the same command without the
+ * keywords succeeded (uploader.ts).
  */
+import {serverAnswer} from '../imap/index.js'
 import {toImapFlags} from '../store/flags.js'
 
 const SETTABLE_SYSTEM = new Set(['\\SEEN', '\\ANSWERED', '\\FLAGGED', '\\DRAFT'])
@@ -71,6 +77,56 @@ export class FlagPolicy {
   static managed(flag: string): boolean {
     return !NEVER.has(flag.toUpperCase())
   }
+}
+
+/**
+ * RFC 5530 response codes that name another reason than the flags: the message is too big, the
+ * quota is full, the folder is missing or not writable, the server is unwell, the message could
+ * not be parsed. A NO with one of these is never retried without keywords.
+ */
+const NOT_ABOUT_FLAGS = new Set([
+  'TOOBIG',
+  'OVERQUOTA',
+  'LIMIT',
+  'TRYCREATE',
+  'NONEXISTENT',
+  'NOPERM',
+  'READ-ONLY',
+  'INUSE',
+  'UNAVAILABLE',
+  'SERVERBUG',
+  'CONTACTADMIN',
+  'CORRUPTION',
+  'EXPUNGEISSUED',
+  'ALREADYEXISTS',
+  'AUTHORIZATIONFAILED',
+  'AUTHENTICATIONFAILED',
+  'EXPIRED',
+  'PRIVACYREQUIRED',
+  'PARSE',
+  'BADCHARSET',
+  'THROTTLED',
+])
+/** Words of a code-less NO that name another reason (quota, size), unless flags are named too. */
+const OTHER_REASON = /quota|too (big|large|long)|size|exceed|limit|mailbox (is )?full|no space|storage|disk|permission|denied|not allowed to|read[- ]only|does not exist|doesn't exist|unknown mailbox|try again|temporar|unavailable|timeout|throttl/i
+const NAMES_FLAGS = /flag|keyword|label/i
+
+/**
+ * Whether a refused APPEND or STORE may have been refused for the keywords it carried, so that
+ * sending it again without them is worth one command: a BAD (a keyword the server does not parse
+ * is the usual suspect: everything else we send is plain syntax), `[CANNOT]`, `[CLIENTBUG]`, or a
+ * NO without a code whose text does not name another reason. Never for a NO whose code or text
+ * says what else is wrong (too big, over quota, no such folder, …): retrying that without the
+ * keywords would fail again and teach nothing, or worse, succeed by chance and drop the keywords
+ * of every later message.
+ */
+export function mayConcernKeywords(error: unknown): boolean {
+  const answer = serverAnswer(error)
+  if (answer === undefined) return false
+  if (answer.status === 'BAD') return true
+  if (answer.code !== undefined && NOT_ABOUT_FLAGS.has(answer.code)) return false
+  if (NAMES_FLAGS.test(answer.text)) return true
+  return !OTHER_REASON.test(answer.text)
 }
 
 /** Keywords (not system flags) of a flag list. */

@@ -30,7 +30,7 @@ import type {Logger} from '../shared/logger.js'
 import type {FolderStore} from '../store/folder-store.js'
 import type {UploadMap} from '../store/upload-map.js'
 import type {TransferFolderReport, UploadTuning} from './transfer-types.js'
-import {FlagPolicy, keywordsOf, sameFlagSet} from './uploader-flags.js'
+import {FlagPolicy, keywordsOf, mayConcernKeywords, sameFlagSet} from './uploader-flags.js'
 import {findCopies, subjectFromBackup} from './uploader-adopt.js'
 import {locateCopies, type MatchSubject} from './uploader-match.js'
 import {crlfHash, knownUploadSize, readUploadMessage, type UploadMessage} from './uploader-message.js'
@@ -277,11 +277,17 @@ class FolderUpload {
         } catch (error) {
           if (!(error instanceof RemoteError)) throw error
           const keywords = keywordsOf(flags)
-          if (keywords.length === 0) throw error
-          // The server refused a keyword: set the rest, and drop it from now on.
+          if (keywords.length === 0 || !mayConcernKeywords(error)) throw error
+          // Maybe a keyword: set the rest. Only if the server takes that were the keywords the
+          // reason, and are dropped from then on; otherwise the first refusal is the answer.
+          try {
+            await this.session.storeFlags(compactUidSet(slice), flags.filter((f) => f.startsWith('\\')), 'set')
+          } catch (second) {
+            if (second instanceof RemoteError) throw error
+            throw second
+          }
           this.flags.refuse(keywords)
-          await this.session.storeFlags(compactUidSet(slice), flags.filter((f) => f.startsWith('\\')), 'set')
-          for (const d of slice) this.dropFlags(this.reverse.get(d) ?? d, keywords, 'the server refused it')
+          for (const d of slice) this.dropFlags(this.reverse.get(d) ?? d, keywords, `the server refused it (${error.message})`)
         }
         this.report.flagsUpdated += slice.length
       }
@@ -393,19 +399,22 @@ class FolderUpload {
     } catch (error) {
       if (!(error instanceof RemoteError)) throw error
       const keywords = keywordsOf(choice.flags)
-      if (keywords.length === 0) {
+      if (keywords.length === 0 || !mayConcernKeywords(error)) {
+        // Too big, over quota, …: the keywords are not the reason and stay for later messages.
         this.skip(uid, `the server refused it: ${error.message}`)
         return undefined
       }
-      // Maybe it was a keyword: try once without them (the message matters more than a label).
-      this.flags.refuse(keywords)
+      // Maybe a keyword: try once without them (the message matters more than a label).
       try {
         result = await this.session.append(this.dest, message.bytes, {flags: choice.flags.filter((f) => f.startsWith('\\')), internalDate: message.internalDate})
       } catch (second) {
         if (!(second instanceof RemoteError)) throw second
-        this.skip(uid, `the server refused it: ${second.message}`)
+        // Refused without them too: they were not the reason; later messages keep theirs.
+        this.skip(uid, `the server refused it: ${error.message}${second.message === error.message ? '' : ` (and without its keywords: ${second.message})`}`)
         return undefined
       }
+      // Taken without them: the server refuses these keywords; later messages go without them.
+      this.flags.refuse(keywords)
       dropped.push(...keywords.map((flag) => ({flag, reason: `the server refused it (${error.message})`})))
     }
     if (result.uidValidity !== undefined && result.uidValidity !== this.opened.uidValidity) {

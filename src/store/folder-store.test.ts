@@ -169,6 +169,21 @@ describe('savepoints', () => {
     expect(folder.serverState).toEqual({uidNext: 3, highestModseq: '9007199254740993'})
   })
 
+  it('record the naming of the folder (delimiter, prefix) through the journal, and keep it', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    tx.setServerState({delimiter: '.', prefix: 'INBOX.'})
+    await tx.savepoint()
+    // Only the journal holds it now (as after a crash): a reader replays it.
+    const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+    expect(reader.serverState).toMatchObject({delimiter: '.', prefix: 'INBOX.'})
+    await reader.close()
+    tx.setServerState({uidNext: 9})
+    await tx.commit()
+    expect(await readMeta()).toMatchObject({delimiter: '.', prefix: 'INBOX.', uidNext: 9})
+  })
+
   it('refuse a UID that is already stored (I9)', async () => {
     const folder = await openWrite()
     await folder.initialize(7)

@@ -130,7 +130,8 @@ export class FolderStore implements TransactionHost {
   }
 
   get serverState(): FolderServerState {
-    return {uidNext: this.metadata?.uidNext, highestModseq: this.metadata?.highestModseq}
+    const m = this.metadata
+    return {uidNext: m?.uidNext, highestModseq: m?.highestModseq, delimiter: m?.delimiter, prefix: m?.prefix}
   }
 
   get messages(): readonly MessageEntry[] {

@@ -11,6 +11,16 @@ describe('parseMetadata', () => {
     expect(meta.messages).toEqual([{uid: 1, offset: 0, length: 3736, flags: ['Seen', 'Draft']}])
     expect(meta.exact.size).toBe(0)
     expect(meta.uidNext).toBeUndefined()
+    // Written before the naming was recorded: nothing recorded, the servers are asked.
+    expect(meta.delimiter).toBeUndefined()
+    expect(meta.prefix).toBeUndefined()
+  })
+
+  it('reads the recorded naming: the LIST delimiter ("" for a flat name) and the namespace prefix', () => {
+    const dot = parseMetadata('{"version":3,"uid_validity":1,"mailkeep":{"format":1,"delimiter":".","prefix":"INBOX."},"messages":[]}', P) as FolderMetadata
+    expect([dot.delimiter, dot.prefix]).toEqual(['.', 'INBOX.'])
+    const flat = parseMetadata('{"version":3,"uid_validity":1,"mailkeep":{"format":1,"delimiter":"","prefix":""},"messages":[]}', P) as FolderMetadata
+    expect([flat.delimiter, flat.prefix]).toEqual(['', ''])
   })
 
   it('accepts a uid_validity written as a numeric string (imap-backup test helpers)', () => {
@@ -32,6 +42,8 @@ describe('parseMetadata', () => {
     ['zero uid', '{"version":3,"uid_validity":1,"messages":[{"uid":0,"offset":0,"length":5,"flags":[]}]}', /invalid uid in messages\[0\]/],
     ['bad flags', '{"version":3,"uid_validity":1,"messages":[{"uid":1,"offset":0,"length":5,"flags":[1]}]}', /invalid flags/],
     ['bad record', '{"version":3,"uid_validity":1,"messages":[],"mailkeep_messages":[[1,2]]}', /invalid mailkeep_messages\[0\]/],
+    ['a delimiter of two characters', '{"version":3,"uid_validity":1,"mailkeep":{"format":1,"delimiter":"::"},"messages":[]}', /invalid "mailkeep.delimiter"/],
+    ['a prefix that is not text', '{"version":3,"uid_validity":1,"mailkeep":{"format":1,"prefix":5},"messages":[]}', /invalid "mailkeep.prefix"/],
   ])('refuses %s with a DamagedError naming the file', (_what, text, message) => {
     try {
       parseMetadata(text, P)
@@ -55,6 +67,8 @@ describe('serializeMetadata', () => {
     uidValidity: 99,
     uidNext: 12,
     highestModseq: '18446744073709551615',
+    delimiter: '.',
+    prefix: 'INBOX.',
     journalId: 'abc',
     messages: [
       {uid: 3, offset: 0, length: 100, flags: ['Seen']},
@@ -70,7 +84,7 @@ describe('serializeMetadata', () => {
     expect(text.indexOf('"mailkeep"')).toBeLessThan(text.indexOf('"messages"'))
     const data = JSON.parse(text)
     for (const m of data.messages) expect(Object.keys(m)).toEqual(['uid', 'offset', 'length', 'flags'])
-    expect(data.mailkeep).toEqual({format: 1, quoting: 'mboxrd', uidnext: 12, highestmodseq: '18446744073709551615', journal: 'abc'})
+    expect(data.mailkeep).toEqual({format: 1, quoting: 'mboxrd', uidnext: 12, highestmodseq: '18446744073709551615', delimiter: '.', prefix: 'INBOX.', journal: 'abc'})
     expect(data.future_key).toEqual({a: 1})
   })
 

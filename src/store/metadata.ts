@@ -32,6 +32,14 @@ export interface FolderServerState {
   uidNext?: number
   /** RFC 7162 §3.1.2.1 HIGHESTMODSEQ, a decimal string (63-bit). */
   highestModseq?: string
+  /**
+   * The hierarchy delimiter the server gave this folder's name in LIST (RFC 3501 §6.3.8), ''
+   * for a flat name: what the stored name is split on when it goes to another server, also
+   * once the server is gone (docs/delimiters-and-prefixes.md).
+   */
+  delimiter?: string
+  /** The server's personal namespace prefix (RFC 2342) when the folder was backed up, e.g. `INBOX.`. */
+  prefix?: string
 }
 
 export interface FolderMetadata extends FolderServerState {
@@ -104,6 +112,16 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
       if (typeof modseq !== 'string' || !/^\d{1,20}$/.test(modseq)) throw damaged(path, 'has an invalid "mailkeep.highestmodseq"')
       result.highestModseq = modseq
     }
+    const delimiter = ext['delimiter']
+    if (delimiter !== undefined && delimiter !== null) {
+      if (!isDelimiter(delimiter)) throw damaged(path, 'has an invalid "mailkeep.delimiter"')
+      result.delimiter = delimiter
+    }
+    const prefix = ext['prefix']
+    if (prefix !== undefined && prefix !== null) {
+      if (!isPrefix(prefix)) throw damaged(path, 'has an invalid "mailkeep.prefix"')
+      result.prefix = prefix
+    }
     const journal = ext['journal']
     if (journal !== undefined && journal !== null) {
       if (typeof journal !== 'string') throw damaged(path, 'has an invalid "mailkeep.journal"')
@@ -135,6 +153,8 @@ export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string
   const ext: Record<string, unknown> = {format: METADATA_FORMAT, quoting: 'mboxrd'}
   if (meta.uidNext !== undefined) ext['uidnext'] = meta.uidNext
   if (meta.highestModseq !== undefined) ext['highestmodseq'] = meta.highestModseq
+  if (meta.delimiter !== undefined) ext['delimiter'] = meta.delimiter
+  if (meta.prefix !== undefined) ext['prefix'] = meta.prefix
   if (meta.journalId !== undefined) ext['journal'] = meta.journalId
   yield `{"version":3,"uid_validity":${JSON.stringify(meta.uidValidity)},"mailkeep":${JSON.stringify(ext)},"messages":[`
   const {messages, exact} = meta
@@ -207,6 +227,16 @@ export function duplicateUids(messages: readonly MessageEntry[]): number[] {
 
 export function emptyMetadata(uidValidity: number): FolderMetadata {
   return {uidValidity, messages: [], exact: new Map(), extraKeys: {}}
+}
+
+/** A LIST delimiter is one character (RFC 3501 §9 `QUOTED-CHAR`), or '' for NIL (a flat name). */
+export function isDelimiter(value: unknown): value is string {
+  return typeof value === 'string' && [...value].length <= 1 && value !== '\r' && value !== '\n'
+}
+
+/** A namespace prefix: any mailbox-name text (RFC 2342), within reason. */
+export function isPrefix(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 1000
 }
 
 function parseV2(data: Record<string, unknown>, path: string): LegacyV2Metadata {

@@ -1,18 +1,23 @@
 /**
  * Restore against two real Dovecots, '/' without prefix (A) and '.' with `INBOX.` (B): into an
- * empty account of the other flavour (both directions), into the account's own server when it
- * still has part of the mail, and into folders with another UIDVALIDITY. Every case checks the
- * destination against the backup (SHA-256 of every message, flags, INTERNALDATE), that the
+ * empty account of the other flavour (both directions), after the source server is gone (the
+ * naming recorded in the backup), into the account's own server when it still has part of the
+ * mail, and into folders with another UIDVALIDITY. Every case checks the destination against the
+ * backup (SHA-256 of every message, flags, INTERNALDATE), the main ones also against the source
+ * server's own messages (fetched with the raw test client, not through our store), that the
  * backup itself did not change, and that a second run sends no APPEND at all.
  */
+import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {silentContext} from '../../src/shared/context.js'
+import {memoryLogger} from '../../src/shared/logger.js'
 import {loadCorpus} from '../fixtures/corpus.js'
 import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
 import {appendMessages, createFolder, deleteFolder, expunge, folderStatus, forceUidValidityChange, listFolders, listUids, seedFolder, serverAt} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {makeTempDir, removeTempDir, testTempDir} from '../support/temp-dir.js'
-import {accountFile, appends, backup, backupFiles, backupItems, destinationItems, expectSameMail, folderOf, makeConfig, restore, totals} from '../transfer/helpers.js'
+import {accountFile, appends, backup, backupFiles, backupItems, destinationItems, expectSameMail, folderOf, makeConfig, restore, totals, writeImapBackupFolder} from '../transfer/helpers.js'
 
 let a: DovecotInstance
 let b: DovecotInstance
@@ -94,7 +99,13 @@ describe("restore into an empty account of the other flavour", () => {
       ['Work', 'INBOX.Work'],
       ['Lists/rust', 'INBOX.Lists.rust'],
     ] as const) {
-      expectSameMail(await destinationItems(b, bob, dst), await backupItems(rootA, src))
+      const restored = await destinationItems(b, bob, dst)
+      expectSameMail(restored, await backupItems(rootA, src))
+      // And against the source server itself (BODY.PEEK[], FLAGS, INTERNALDATE by the raw client):
+      // a fault shared by our store's writer and reader would not show against the backup alone.
+      const original = await destinationItems(a, a.users[0]!, src)
+      expect(original.length).toBeGreaterThan(0)
+      expectSameMail(restored, original)
     }
     // The backup is untouched: no UID rewriting, no renaming (compat §9.2 items 52, 53 differ on purpose).
     expect(await backupFiles(rootA, 'Work')).toEqual(before)
@@ -120,6 +131,50 @@ describe("restore into an empty account of the other flavour", () => {
     proxyA.resetStats()
     expect(totals(await restore(cfg, {account: b.users[0]!.user, to: carol.user})).uploaded).toBe(0)
     expect(appends(proxyA)).toBe(0)
+  })
+})
+
+describe('restore after the source server is gone (imap-backup issues #199, #209)', () => {
+  const dead = {host: '127.0.0.1', port: 1}
+
+  it("a backup of the '.' server with INBOX. keeps its hierarchy on a '/' server: the backup recorded the delimiter and prefix", async () => {
+    const meta = JSON.parse(await readFile(join(rootB, 'INBOX.Lists.rust.imap'), 'utf8'))
+    expect(meta.mailkeep).toMatchObject({delimiter: '.', prefix: 'INBOX.'})
+    const aliceB = b.users[0]!
+    const dave = a.users[3]!
+    const cfg = await makeConfig(await testTempDir(), [accountFile(dead, aliceB, rootB), accountFile(serverAt(a, proxyA.port), dave, join(dir, 'unused'))])
+    const log = memoryLogger()
+    proxyA.resetStats()
+    const report = await restore(cfg, {account: aliceB.user, to: dave.user}, silentContext({logger: log}))
+    expect(report.exitCode, JSON.stringify(report, null, 1)).toBe(0)
+    expect(report.naming).toEqual({sourcePrefix: 'INBOX.', sourceDelimiter: '.', destinationPrefix: '', destinationDelimiter: '/'})
+    expect(Object.fromEntries(report.folders.map((f) => [f.source, f.destination]))).toEqual({INBOX: 'INBOX', 'INBOX.Lists.rust': 'Lists/rust', 'INBOX.Work': 'Work'})
+    expect((await listFolders(a, dave)).map((f) => f.name).sort()).toEqual(['INBOX', 'Lists', 'Lists/rust', 'Work'])
+    expectSameMail(await destinationItems(a, dave, 'Lists/rust'), await backupItems(rootB, 'INBOX.Lists.rust'))
+    expectSameMail(await destinationItems(a, dave, 'Work'), await backupItems(rootB, 'INBOX.Work'))
+    // Nothing was asked of the dead server, so nothing to warn about.
+    expect(log.records.filter((r) => r.level === 'warn').map((r) => r.message)).toEqual([])
+
+    // An explicit --source-delimiter wins over the record (with a warning): '/' leaves the names whole.
+    const flat = await restore(cfg, {account: aliceB.user, to: dave.user, folders: ['INBOX.Work'], sourceDelimiter: '/'}, silentContext({logger: log}))
+    expect(folderOf(flat, 'INBOX.Work').destination).toBe('INBOX.Work')
+    expect(log.records.map((r) => r.message).join('\n')).toMatch(/--source-delimiter '\/' is not the delimiter the backup recorded for 'INBOX.Work' \('.'\); the option is used/)
+  })
+
+  it("a backup that records no naming (imap-backup's): '/' with a warning, or --source-delimiter", async () => {
+    const root = await testTempDir()
+    await writeImapBackupFolder(root, 'Old.Letters', 42, [{uid: 1, text: 'From: x@example.test\nSubject: old\n\nletter\n', flags: ['Seen']}])
+    const carol = a.users[2]!
+    const cfg = await makeConfig(await testTempDir(), [accountFile(dead, {user: 'gone@example.test', password: 'x'}, root), accountFile(serverAt(a, proxyA.port), carol, join(dir, 'unused'))])
+    const log = memoryLogger()
+    const guessed = await restore(cfg, {account: 'gone@example.test', to: carol.user}, silentContext({logger: log}))
+    expect(folderOf(guessed, 'Old.Letters').destination).toBe('Old.Letters')
+    expect(log.records.filter((r) => r.level === 'warn').map((r) => r.message).join('\n')).toMatch(
+      /does not record the source server's hierarchy delimiter .* could not be reached .*split on '\/' \(use --source-delimiter .*\); no namespace prefix is removed/,
+    )
+    const told = await restore(cfg, {account: 'gone@example.test', to: carol.user, sourceDelimiter: '.'})
+    expect(folderOf(told, 'Old.Letters')).toMatchObject({destination: 'Old/Letters', uploaded: 1})
+    expect(told.naming).toMatchObject({sourceDelimiter: '.', sourcePrefix: ''})
   })
 })
 

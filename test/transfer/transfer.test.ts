@@ -1,9 +1,10 @@
 /**
  * copy and mirror between two real Dovecots ('/' without prefix = A, '.' with `INBOX.` = B), in
  * both directions, with prefixes and delimiters given or taken from NAMESPACE; mirror deletes on
- * the destination exactly what it may (copies whose source is gone) and nothing else; migrate is
- * idempotent. Every check compares the destination with the backup by SHA-256, flags and
- * INTERNALDATE, and counts APPENDs through the proxy.
+ * the destination exactly what it may (copies whose source is gone) and nothing else; copy brings
+ * flag changes on the source over; migrate is idempotent. Every check compares the destination
+ * with the backup by SHA-256, flags and INTERNALDATE, the '.' → '/' ones also with the source
+ * server's own messages (raw client, not our store), and counts APPENDs through the proxy.
  */
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -117,8 +118,8 @@ describe("copy and mirror '/' → '.' with INBOX.", () => {
   })
 })
 
-describe("copy '.' with INBOX. → '/'", () => {
-  it('INBOX.Work → Work with --source-prefix INBOX.; a rerun appends nothing', async () => {
+describe("copy and mirror '.' with INBOX. → '/'", () => {
+  it('copy: INBOX.Work → Work with --source-prefix INBOX.; a rerun appends nothing; a flag changed on the source reaches the destination', async () => {
     const aliceB = b.users[0]!
     const bobA = a.users[1]!
     await seedFolder(b, aliceB, 'INBOX.Work', 9)
@@ -132,10 +133,56 @@ describe("copy '.' with INBOX. → '/'", () => {
     expect(Object.fromEntries(first.folders.map((f) => [f.source, f.destination]))).toMatchObject({'INBOX.Work': 'Work', 'INBOX.Work.Old': 'Work/Old'})
     expectSameMail(await destinationItems(a, bobA, 'Work'), await backupItems(root, 'INBOX.Work'))
     expectSameMail(await destinationItems(a, bobA, 'Work/Old'), await backupItems(root, 'INBOX.Work.Old'))
+    // Against the source server itself too: bytes, flags and INTERNALDATE as Dovecot B has them.
+    expectSameMail(await destinationItems(a, bobA, 'Work'), await destinationItems(b, aliceB, 'INBOX.Work'))
+    expectSameMail(await destinationItems(a, bobA, 'Work/Old'), await destinationItems(b, aliceB, 'INBOX.Work.Old'))
     proxyA.resetStats()
     const again = await transfer(config, options)
     expect(totals(again).uploaded).toBe(0)
     expect(appends(proxyA)).toBe(0)
+
+    // Flags changed on the source (a keep-all account: only the backup's flag refresh brings them).
+    const uids = await listUids(b, aliceB, 'INBOX.Work')
+    await setFlags(b, aliceB, 'INBOX.Work', [uids[1]!], ['\\Answered', '$Important'])
+    await removeFlags(b, aliceB, 'INBOX.Work', [uids[2]!], ['\\Seen'])
+    proxyA.resetStats()
+    const third = await transfer(config, options)
+    expect(third.exitCode).toBe(0)
+    expect(folderOf(third, 'INBOX.Work')).toMatchObject({uploaded: 0, flagsUpdated: 2})
+    expect(appends(proxyA)).toBe(0)
+    expectSameMail(await destinationItems(a, bobA, 'Work'), await destinationItems(b, aliceB, 'INBOX.Work'))
+  })
+
+  it('mirror: INBOX.Feeds → Feeds, INBOX.Feeds.Old → Feeds/Old; expunges and flag changes on the source follow', async () => {
+    const carolB = b.users[2]!
+    const bobA = a.users[1]!
+    await seedFolder(b, carolB, 'INBOX.Feeds', 7)
+    await seedFolder(b, carolB, 'INBOX.Feeds.Old', 3, (i) => seedMessage(200 + i))
+    const config = await makeConfig(dir, [account(b, proxyB, carolB, {mirror_mode: true}), account(a, proxyA, bobA)])
+    const root = join(dir, `${carolB.user}-${b.port}`)
+    const options = {command: 'mirror', source: carolB.user, destination: bobA.user, automaticNamespaces: true} as const
+    const first = await transfer(config, options)
+    expect(first.exitCode, JSON.stringify(first, null, 1)).toBe(0)
+    expect(first.naming).toEqual({sourcePrefix: 'INBOX.', sourceDelimiter: '.', destinationPrefix: '', destinationDelimiter: '/'})
+    expect(Object.fromEntries(first.folders.map((f) => [f.source, f.destination]))).toEqual({INBOX: 'INBOX', 'INBOX.Feeds': 'Feeds', 'INBOX.Feeds.Old': 'Feeds/Old'})
+    for (const [src, dst] of [
+      ['INBOX.Feeds', 'Feeds'],
+      ['INBOX.Feeds.Old', 'Feeds/Old'],
+    ] as const) {
+      expectSameMail(await destinationItems(a, bobA, dst), await backupItems(root, src))
+      expectSameMail(await destinationItems(a, bobA, dst), await destinationItems(b, carolB, src))
+    }
+
+    const uids = await listUids(b, carolB, 'INBOX.Feeds')
+    await expunge(b, carolB, 'INBOX.Feeds', [uids[0]!, uids[4]!])
+    await setFlags(b, carolB, 'INBOX.Feeds', [uids[2]!], ['\\Flagged'])
+    proxyA.resetStats()
+    const second = await transfer(config, options)
+    expect(second.exitCode).toBe(0)
+    expect(folderOf(second, 'INBOX.Feeds')).toMatchObject({uploaded: 0, deleted: 2, flagsUpdated: 1, alreadyPresent: 5})
+    expect(appends(proxyA)).toBe(0)
+    expectSameMail(await destinationItems(a, bobA, 'Feeds'), await backupItems(root, 'INBOX.Feeds'))
+    expectSameMail(await destinationItems(a, bobA, 'Feeds'), await destinationItems(b, carolB, 'INBOX.Feeds'))
   })
 
   it('--automatic-namespaces cannot be combined with an explicit prefix or delimiter', async () => {

@@ -21,6 +21,7 @@ export default class Restore extends UploadCommand<typeof Restore> {
     '<%= config.bin %> restore me@example.com',
     '<%= config.bin %> restore me@example.com --folders INBOX,Sent',
     '<%= config.bin %> restore old@example.com --to new@example.net --prefix Archive/old',
+    '<%= config.bin %> restore old@example.com --to new@example.net --source-delimiter .',
   ]
 
   static override args = {email: Args.string({description: 'the account whose backup is restored', required: true})}
@@ -29,11 +30,13 @@ export default class Restore extends UploadCommand<typeof Restore> {
     to: Flags.string({description: 'upload to this other configured account instead of the account\'s own server'}),
     prefix: Flags.string({char: 'd', description: "destination prefix put before every folder name (default: the destination's personal namespace prefix)"}),
     delimiter: Flags.string({description: "destination hierarchy delimiter (default: the destination server's)"}),
+    'source-delimiter': Flags.string({description: "hierarchy delimiter the backed-up folder names were made with (default: recorded in the backup, else the source server's, else /)"}),
     folders: Flags.string({description: 'comma-separated local folders to restore (default: all)'}),
   }
 
   protected override upload(config: Config): Promise<TransferReport> {
     const {to, prefix, delimiter} = this.flags
+    const sourceDelimiter = this.flags['source-delimiter']
     const folders = commaList(this.flags.folders)
     return runRestore(
       {
@@ -42,6 +45,7 @@ export default class Restore extends UploadCommand<typeof Restore> {
         ...(to === undefined ? {} : {to}),
         ...(prefix === undefined ? {} : {prefix}),
         ...(delimiter === undefined ? {} : {delimiter}),
+        ...(sourceDelimiter === undefined ? {} : {sourceDelimiter}),
         ...(folders === undefined ? {} : {folders}),
       },
       this.ctx,
