@@ -21,7 +21,7 @@ afterAll(async () => {
 })
 
 describe('reliability: a full disk', () => {
-  it(`${env.counts.diskFull} backups that fill the disk: exit 8, rolled back to a savepoint, a rerun after freeing space completes`, async () => {
+  it(`${env.counts.diskFull} backups that each fill the disk: exit 8, rolled back to the last savepoint, earlier data intact byte for byte, a rerun after freeing space completes`, async () => {
     await diskFullScenario(env, world)
     expectScenarioPassed(env, DISK_FULL)
   }, 900_000)

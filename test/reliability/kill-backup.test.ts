@@ -21,7 +21,7 @@ afterAll(async () => {
 })
 
 describe('reliability: kill -9 of backup', () => {
-  it(`${env.counts.backupKills} kills at random moments, then a rerun equals the server`, async () => {
+  it(`${env.counts.backupKills} kills at random moments while it works, then a rerun equals the server`, async () => {
     await killBackupScenario(env, world)
     expectScenarioPassed(env, KILL_BACKUP)
   }, 900_000)

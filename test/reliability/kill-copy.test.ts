@@ -21,7 +21,7 @@ afterAll(async () => {
 })
 
 describe('reliability: kill -9 of copy', () => {
-  it(`${env.counts.copyKills} kills at random moments, then a rerun: every message on the destination exactly once`, async () => {
+  it(`${env.counts.copyKills} kills at random moments while it works, then a rerun: every message on the destination exactly once`, async () => {
     await killUploadScenario(env, world, 'copy')
     expectScenarioPassed(env, KILL_COPY)
   }, 900_000)

@@ -21,7 +21,7 @@ afterAll(async () => {
 })
 
 describe('reliability: kill -9 of restore', () => {
-  it(`${env.counts.restoreKills} kills at random moments, then a rerun: every message on the destination exactly once`, async () => {
+  it(`${env.counts.restoreKills} kills at random moments while it works, then a rerun: every message on the destination exactly once`, async () => {
     await killUploadScenario(env, world, 'restore')
     expectScenarioPassed(env, KILL_RESTORE)
   }, 900_000)

@@ -1,6 +1,7 @@
 /**
  * Network faults through a loopback proxy (scenarios/network.ts): resets mid-literal, stalls over
- * the timeout, BYE, a Dovecot restart, a slow link, refused connections, a lost APPEND answer.
+ * the timeout, BYE, a Dovecot restart, a slow link, refused connections, a lost APPEND answer;
+ * round robin, so every kind must have fired (a run whose fault did not fire is not counted).
  * Needs `npm run build`.
  */
 import {afterAll, beforeAll, describe, it} from 'vitest'
@@ -22,10 +23,11 @@ afterAll(async () => {
 })
 
 describe('reliability: network faults', () => {
-  it(`${env.counts.network} runs through a faulty link: finished or reported incomplete, nothing lost or duplicated`, async () => {
-    await networkScenario(env, world, {restore: hasCommand('restore')})
-    if (env.ledger.get(NETWORK_BACKUP) !== undefined) expectScenarioPassed(env, NETWORK_BACKUP)
-    if (env.ledger.get(NETWORK_RESTORE) !== undefined) expectScenarioPassed(env, NETWORK_RESTORE)
+  it(`${env.counts.network} runs through a faulty link, every fault kind fired: finished (stall, BYE: reconnected, complete) or reported incomplete, nothing lost or duplicated`, async () => {
+    const restore = hasCommand('restore')
+    await networkScenario(env, world, {restore})
+    expectScenarioPassed(env, NETWORK_BACKUP)
+    if (restore) expectScenarioPassed(env, NETWORK_RESTORE)
   }, 900_000)
 
   it('no secret in anything printed', async () => {

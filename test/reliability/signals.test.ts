@@ -1,6 +1,8 @@
 /**
  * SIGINT / SIGTERM of the real CLI at random moments (scenarios/signals.ts): exit 130/143, the
- * folders at their last savepoint, the lock free, a rerun completes. Needs `npm run build`.
+ * folders at their last savepoint with everything committed before the signal, the lock free, a
+ * rerun completes; at least `signals` of them landed while backup worked (half as many for
+ * restore). Needs `npm run build`.
  */
 import {afterAll, beforeAll, describe, it} from 'vitest'
 import {hasCommand, requireBuild} from './lib/build.js'
@@ -21,10 +23,11 @@ afterAll(async () => {
 })
 
 describe('reliability: SIGINT and SIGTERM', () => {
-  it(`${env.counts.signals} signals at random moments: 130/143, at a savepoint, lock free, a rerun completes`, async () => {
-    await signalsScenario(env, world, {restore: hasCommand('restore')})
+  it(`${env.counts.signals} signals while backup works (half as many for restore): 130/143, at the last savepoint, nothing committed lost, lock free, a rerun completes`, async () => {
+    const restore = hasCommand('restore')
+    await signalsScenario(env, world, {restore})
     expectScenarioPassed(env, SIGNALS_BACKUP)
-    if (env.ledger.get(SIGNALS_RESTORE) !== undefined) expectScenarioPassed(env, SIGNALS_RESTORE)
+    if (restore) expectScenarioPassed(env, SIGNALS_RESTORE)
   }, 900_000)
 
   it('no secret in anything printed', async () => {

@@ -17,6 +17,12 @@ export interface Row {
   duplicated: number
   /** Counters (`kills: 31`) and labels (`disk: tmpfs`) worth showing. */
   notes: Map<string, number | string>
+  /**
+   * Counters of `notes` that must reach a minimum (`kills while working` ≥ 30, one fired fault
+   * of each kind): a scenario whose runs all passed but that never did what it is about has not
+   * passed. Checked by `unmet`, the CI assertions and the soak's exit status.
+   */
+  minimums?: Map<string, number>
   seconds: number
 }
 
@@ -77,6 +83,14 @@ export class Ledger {
     notes.set(note, Number(notes.get(note) ?? 0) + n)
   }
 
+  /** `note` must reach `min` by the end of the scenario (see `Row.minimums`); shown in the notes. */
+  atLeast(scenario: string, note: string, min: number): void {
+    const row = this.row(scenario)
+    row.minimums ??= new Map()
+    row.minimums.set(note, min)
+    if (!row.notes.has(note)) row.notes.set(note, 0)
+  }
+
   /** Sets a label shown in the notes column (e.g. which disk-full method ran). */
   label(scenario: string, note: string, value: string): void {
     this.row(scenario).notes.set(note, value)
@@ -128,9 +142,24 @@ export class Ledger {
     const rows = [...this.rows.values()].filter((r) => !this.exported.has(r.scenario))
     for (const r of rows) this.exported.add(r.scenario)
     if (file === undefined || file === '' || rows.length === 0) return
-    const lines = rows.map((r) => JSON.stringify({...r, notes: Object.fromEntries(r.notes), seed: this.suiteSeed}))
+    const lines = rows.map((r) => JSON.stringify({...r, notes: Object.fromEntries(r.notes), minimums: Object.fromEntries(r.minimums ?? []), seed: this.suiteSeed}))
     appendFileSync(file, lines.map((l) => `${l}\n`).join(''))
   }
+}
+
+/** The minimums a row has not reached, as sentences (empty when every one was reached). */
+export function unmet(row: Row): string[] {
+  const out: string[] = []
+  for (const [note, min] of row.minimums ?? []) {
+    const got = Number(row.notes.get(note) ?? 0)
+    if (got < min) out.push(`${row.scenario}: '${note}' is ${got}, at least ${min} required`)
+  }
+  return out
+}
+
+/** A row failed: a run failed, something was lost or duplicated, or a minimum was not reached. */
+export function rowFailed(row: Row): boolean {
+  return row.passed !== row.runs || row.lost > 0 || row.duplicated > 0 || unmet(row).length > 0
 }
 
 /** A Markdown table of rows (numbers right-aligned). */
@@ -143,7 +172,7 @@ export function renderTable(rows: readonly Row[]): string {
     String(r.lost),
     String(r.duplicated),
     r.seconds.toFixed(0),
-    [...r.notes].map(([k, v]) => `${k}: ${v}`).join(', '),
+    [...r.notes].map(([k, v]) => `${k}: ${v}${r.minimums?.has(k) === true ? ` (≥ ${r.minimums.get(k)})` : ''}`).join(', '),
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)))
   const numeric = (i: number): boolean => i >= 1 && i <= 5
@@ -158,7 +187,7 @@ export function parseRows(text: string): Row[] {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => {
-      const raw = JSON.parse(l) as Omit<Row, 'notes'> & {notes: Record<string, number | string>}
-      return {...raw, notes: new Map(Object.entries(raw.notes))}
+      const raw = JSON.parse(l) as Omit<Row, 'notes' | 'minimums'> & {notes: Record<string, number | string>; minimums?: Record<string, number>}
+      return {...raw, notes: new Map(Object.entries(raw.notes)), minimums: new Map(Object.entries(raw.minimums ?? {}))}
     })
 }

@@ -4,7 +4,10 @@
  * 3 for a longer run); `bench/soak.ts` uses `SOAK_COUNTS`. Every count is at least 1.
  */
 export interface Counts {
-  /** kill -9 of `mailkeep backup` (each kill counts; several kills per trial, then a rerun). */
+  /**
+   * kill -9 of `mailkeep backup` that landed while it worked (lib/session-watch.ts; kills while it
+   * started or finished do not count); several kills per trial, then a rerun.
+   */
   backupKills: number
   /** kill -9 of `mailkeep restore`. */
   restoreKills: number
@@ -12,11 +15,11 @@ export interface Counts {
   copyKills: number
   /** Kills per trial before the normal rerun that must complete. */
   killsPerTrial: number
-  /** SIGINT/SIGTERM at a random moment of backup (and some of restore). */
+  /** SIGINT/SIGTERM that landed while `backup` worked; `restore` gets half as many. */
   signals: number
-  /** Backups that hit a full file system. */
+  /** Backups that hit a full file system (each one must). */
   diskFull: number
-  /** Runs through the faulty proxy (each picks one fault). */
+  /** Runs through the faulty proxy, round robin over the fault kinds (at least one run each). */
   network: number
   /** Rounds over the list of hostile-server cases. */
   hostileServerRounds: number
@@ -33,7 +36,7 @@ export const CI_COUNTS: Counts = {
   killsPerTrial: 5,
   signals: 8,
   diskFull: 4,
-  network: 10,
+  network: 11,
   hostileServerRounds: 1,
   hostileLocalRounds: 1,
   concurrencyRounds: 1,

@@ -6,6 +6,7 @@
  */
 import {afterAll, expect} from 'vitest'
 import {ScenarioEnv} from './env.js'
+import {unmet} from './ledger.js'
 import {suiteSeed} from './rng.js'
 import {ciCounts} from './scale.js'
 
@@ -20,13 +21,17 @@ export function suiteEnv(file: string): ScenarioEnv {
   return env
 }
 
-/** Every run of the scenario passed; nothing was lost or duplicated; at least `minRuns` ran. */
+/**
+ * Every run of the scenario passed; nothing was lost or duplicated; at least `minRuns` ran; every
+ * minimum the scenario set (`ledger.atLeast`: kills that landed, faults that fired) was reached.
+ */
 export function expectScenarioPassed(env: ScenarioEnv, scenario: string, minRuns = 1): void {
   const row = env.ledger.get(scenario)
   expect(row, `scenario '${scenario}' did not run`).toBeDefined()
   const failures = env.ledger.failuresOf(scenario)
   expect(row!.runs, failures).toBeGreaterThanOrEqual(minRuns)
   expect({passed: row!.passed, lost: row!.lost, duplicated: row!.duplicated}, failures).toEqual({passed: row!.runs, lost: 0, duplicated: 0})
+  expect(unmet(row!), `minimums of '${scenario}' not reached (notes: ${JSON.stringify(Object.fromEntries(row!.notes))})`).toEqual([])
 }
 
 /** No test password or token in anything this file's runs printed (in-process and scripts/scan-secrets.mjs). */

@@ -5,8 +5,9 @@
  *  - `compareBackup`: the backup of a folder equals the server: the same UID set, each message
  *    byte for byte what BODY.PEEK[] returns, the same flags; no UID twice. `lost` counts server
  *    messages missing locally.
- *  - `checkAtSavepoint`: the files as a run left them, before anything recovers them: no journal,
- *    entries back to back from 0, the mbox ends where the last entry ends (design.md I3).
+ *  - `checkAtSavepoint`: the files as a run left them, before anything recovers them: no journal
+ *    (after a full disk: at most one that only needs folding), entries back to back from 0, the
+ *    mbox ends where the last committed entry ends (design.md I3).
  *  - `CommittedTracker`: what a crash may never take away: after each kill, every UID that was
  *    committed before is still there (I1, I6).
  *  - `localCheck`: `mailkeep local check`'s engine (read-only) finds nothing.
@@ -25,6 +26,7 @@ import {silentLogger} from '../../../src/shared/logger.js'
 import {AccountStore} from '../../../src/store/account-store.js'
 import {toImapFlags, toStoredFlags} from '../../../src/store/flags.js'
 import {encodeFolderPath} from '../../../src/store/folder-path.js'
+import {parseJournal} from '../../../src/store/journal.js'
 import {legacyToUpload} from '../../../src/store/mboxrd/index.js'
 import type {TestUser} from '../../support/dovecot.js'
 import {fetchMessages, type ImapServer} from '../../support/mail-seed.js'
@@ -138,6 +140,8 @@ export async function compareBackup(
 
 interface RawMetadata {
   version: number
+  uid_validity: number
+  mailkeep?: {journal?: string}
   messages: Array<{uid: number; offset: number; length: number}>
 }
 
@@ -149,14 +153,27 @@ export function folderBase(root: string, folder: string): string {
  * The folder's files are at a savepoint as the last run left them (no recovery has run): no
  * journal, `.imap` parses, entries back to back, the mbox ends at the last entry. A folder the
  * run never created is fine. Returns the stored UIDs.
+ *
+ * With `journal: 'committed'` (a full disk) a journal may remain: the rollback truncated the mbox
+ * but had no room to rewrite `.imap`, which the next open does (docs/design.md, "Recovery on
+ * open"; `Transaction.rollback`). It must then extend this `.imap` (I4) and the mbox must end
+ * exactly at its last savepoint. `onJournal` hears of each such journal.
  */
-export async function checkAtSavepoint(check: RunCheck, root: string, folder: string): Promise<number[]> {
+export async function checkAtSavepoint(
+  check: RunCheck,
+  root: string,
+  folder: string,
+  options: {journal?: 'forbidden' | 'committed'; onJournal?: () => void} = {},
+): Promise<number[]> {
   const base = folderBase(root, folder)
+  const journalPath = `${base}.imap.journal`
   if (!existsSync(`${base}.imap`)) {
-    check.expect(!existsSync(`${base}.imap.journal`), `'${folder}': a journal without .imap`)
+    check.expect(!existsSync(journalPath), `'${folder}': a journal without .imap`)
     return []
   }
-  check.expect(!existsSync(`${base}.imap.journal`), `'${folder}': journal left behind (${base}.imap.journal)`)
+  const journalText = await readFile(journalPath, 'utf8').catch(() => undefined)
+  const allowJournal = options.journal === 'committed'
+  check.expect(journalText === undefined || allowJournal, `'${folder}': journal left behind (${journalPath})`)
   let meta: RawMetadata
   try {
     meta = JSON.parse(await readFile(`${base}.imap`, 'utf8')) as RawMetadata
@@ -172,9 +189,25 @@ export async function checkAtSavepoint(check: RunCheck, root: string, folder: st
     }
     end += m.length
   }
-  const size = existsSync(`${base}.mbox`) ? (await stat(`${base}.mbox`)).size : 0
-  check.expect(size === end, `'${folder}': mbox is ${size} bytes, committed entries end at ${end}`)
   const uids = meta.messages.map((m) => m.uid)
+  let committedEnd = end
+  if (journalText !== undefined && allowJournal) {
+    options.onJournal?.()
+    const journal = parseJournal(journalText, journalPath)
+    if (journal !== undefined && journal.header.id !== meta.mailkeep?.journal) {
+      const h = journal.header
+      check.expect(
+        h.uid_validity === meta.uid_validity && h.base_count === meta.messages.length && h.base_end === end,
+        `'${folder}': the journal left behind does not extend .imap (it starts at ${h.base_count} messages / ${h.base_end} bytes, .imap has ${meta.messages.length} / ${end})`,
+      )
+      for (const r of journal.committed) {
+        if (r.t === 'a') uids.push(r.m.uid)
+        if (r.t === 'c') committedEnd = r.end
+      }
+    }
+  }
+  const size = existsSync(`${base}.mbox`) ? (await stat(`${base}.mbox`)).size : 0
+  check.expect(size === committedEnd, `'${folder}': mbox is ${size} bytes, committed entries end at ${committedEnd}`)
   check.addDuplicated(duplicates(uids), `UIDs twice in '${folder}'.imap`)
   return uids
 }

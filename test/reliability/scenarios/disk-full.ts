@@ -7,9 +7,14 @@
  * CLI instead: `prlimit --fsize` on its PID makes every write past a random size fail (EFBIG).
  * The table says which method ran.
  *
+ * Each run leaves less room than the new mail needs (a random fraction of it), so every run
+ * must fill the disk: one that fits fails, and the suite asserts all of them filled up.
+ *
  * Expected: a clear one-line error and exit 8 (LOCAL_IO), the folder rolled back to its last
- * savepoint, folders committed earlier intact, nothing committed lost; after the space is freed
- * a rerun completes and equals the server, and `local check` finds nothing.
+ * savepoint and keeping everything seen committed while the run went on (lib/commit-watch.ts),
+ * folders committed earlier intact byte for byte (the first backup's mbox bytes unchanged, every
+ * stored message equal to the server's, folders reported done complete); after the space is
+ * freed a rerun completes and equals the server, and `local check` finds nothing.
  */
 import {execFile} from 'node:child_process'
 import {mkdir, open, readFile, rm, stat, statfs} from 'node:fs/promises'
@@ -20,7 +25,8 @@ import {account, writeConfig, type ScenarioEnv} from '../lib/env.js'
 import type {RunCheck} from '../lib/ledger.js'
 import {addMail} from '../lib/mail.js'
 import {Rng, deriveSeed, sleep} from '../lib/rng.js'
-import {CommittedTracker, checkAtSavepoint, compareBackup, folderBase, localCheck, readLocal} from '../lib/verify.js'
+import {CommitWatch} from '../lib/commit-watch.js'
+import {CommittedTracker, checkAtSavepoint, compareBackup, folderBase, localCheck, readLocal, sha256} from '../lib/verify.js'
 import {randomTuning, type BackupWorld} from './kill-backup.js'
 
 export const DISK_FULL = 'disk full'
@@ -47,12 +53,22 @@ export async function diskFullMethod(env: ScenarioEnv): Promise<DiskFullMethod> 
 export async function diskFullScenario(env: ScenarioEnv, world: BackupWorld): Promise<void> {
   const method = await diskFullMethod(env)
   env.ledger.label(DISK_FULL, 'method', method === 'tmpfs' ? 'real ENOSPC on a tmpfs' : 'EFBIG from prlimit --fsize (write-layer fault)')
+  // Every run is sized to fill the disk; one that fits did not test anything and fails.
+  env.ledger.atLeast(DISK_FULL, FILLED, env.counts.diskFull)
   for (let i = 0; i < env.counts.diskFull; i++) {
     const seed = deriveSeed(env.seed, `disk-full-${i}`)
     const home = await env.tempDir('mailkeep-rel-full-')
     const check = await env.ledger.run(DISK_FULL, `run ${i}`, seed, (check) => diskFullRun(env, world, new Rng(seed), home, method, check))
     await env.release(home, check.problems.length === 0)
   }
+}
+
+/** The notes counter of runs that hit the full disk (exit 8 with the file system's error). */
+export const FILLED = 'filled up'
+
+interface MboxBefore {
+  size: number
+  sha: string
 }
 
 async function diskFullRun(env: ScenarioEnv, world: BackupWorld, rng: Rng, home: string, method: DiskFullMethod, check: RunCheck): Promise<void> {
@@ -67,17 +83,35 @@ async function diskFullRun(env: ScenarioEnv, world: BackupWorld, rng: Rng, home:
     const tracker = new CommittedTracker()
 
     // Half the time a complete backup first: its folders must survive the full disk untouched.
+    const before = new Map<string, MboxBefore>()
     if (rng.chance(0.5)) {
       const first = await cli.run(home, ['backup'])
       if (!check.expect(first.code === 0, `the first backup failed: ${describeRun(first)}`)) return
       tracker.observe(check, await readLocal(check, root, folders), 'after the first backup')
+      for (const folder of folders) {
+        const bytes = await readFile(`${folderBase(root, folder)}.mbox`).catch(() => Buffer.alloc(0))
+        before.set(folder, {size: bytes.length, sha: sha256(bytes)})
+      }
     }
-    // New mail, some of it large, so that the run needs more than what is left.
-    for (const folder of rng.sample(folders, rng.int(1, folders.length))) {
-      await addMail(world.dovecot, world.user, rng, folder, rng.int(5, 40), {medium: 0.5, big: 0.1, bigMin: 200_000, bigMax: 1_500_000, corpus: 0.1}, 'full')
+    // New mail, some of it large. fsize limits each file, so the folder whose mbox is the largest
+    // file always gets some: then its mbox must outgrow the limit.
+    const largest = [...before].sort((a, b) => b[1].size - a[1].size)[0]?.[0]
+    const targets = new Set(rng.sample(folders, rng.int(1, folders.length)))
+    if (method === 'fsize' && largest !== undefined) targets.add(largest)
+    const added = new Map<string, number>()
+    for (const folder of targets) {
+      const mail = await addMail(world.dovecot, world.user, rng, folder, rng.int(5, 40), {medium: 0.5, big: 0.1, bigMin: 200_000, bigMax: 1_500_000, corpus: 0.1}, 'full')
+      added.set(folder, mail.bytes)
     }
 
-    const free = Math.round(rng.logUniform(1_000, 3_000_000))
+    // Less room than the new mail needs (mboxrd changes the size by a few per cent at most), so
+    // every run fills the disk, at a random place: a message, the journal, the metadata, the lock.
+    const fraction = rng.logUniform(0.01, 0.85)
+    const need =
+      method === 'tmpfs'
+        ? [...added.values()].reduce((n, b) => n + b, 0)
+        : Math.max(...[...added].map(([f, b]) => (before.get(f)?.size ?? 0) + b - (before.get(largest ?? '')?.size ?? 0)))
+    const free = Math.max(1, Math.round(need * fraction))
     let ballast: string | undefined
     if (method === 'tmpfs') {
       ballast = join(disk, 'ballast')
@@ -86,31 +120,53 @@ async function diskFullRun(env: ScenarioEnv, world: BackupWorld, rng: Rng, home:
       await fill(ballast, Math.max(0, available - free))
     }
     const args = ['backup', ...(rng.chance(0.5) ? ['--json'] : [])]
+    const commits = new CommitWatch(root, folders)
     const child = cli.spawn(home, args)
     if (method === 'fsize') await limitFileSize(child.pid, (await largestFile(root, folders)) + free)
     const result = await child.exited
-    const what = `${free} bytes free`
-    if (result.code === 0) {
-      ledger.count(DISK_FULL, 'fitted')
+    await commits.stop()
+    const what = `${free} bytes free for ${need} new bytes`
+    if (!check.expect(result.code !== 0, `${what}: the run fitted, the disk never filled: ${describeRun(result)}`)) {
+      ledger.count(DISK_FULL, 'fitted (a failure)')
     } else {
-      ledger.count(DISK_FULL, 'filled up')
+      ledger.count(DISK_FULL, FILLED)
       check.expect(result.code === 8, `${what}: expected exit 8 (LOCAL_IO): ${describeRun(result)}`)
       const message = method === 'tmpfs' ? /no space left on device/ : /file too large|EFBIG/i
       check.expect(message.test(result.stdout + result.stderr), `${what}: the error does not say ${message}: ${describeRun(result)}`)
       check.expect(!/internal error|^\s+at /m.test(result.stderr), `${what}: a stack trace or internal error was printed`)
-      if (args.includes('--json')) {
-        const report = jsonReport<{accounts: Array<{folders: Array<{outcome: string; error?: {name: string}}>}>}>(result)
-        const failed = report?.accounts.flatMap((a) => a.folders).filter((f) => f.outcome === 'failed') ?? []
-        check.expect(report === undefined || failed.some((f) => f.error?.name === 'LocalIoError') || report.accounts.some((a) => a.folders.length === 0), `${what}: no folder failed with LocalIoError in the --json report`)
-      }
     }
-    const before = check.problems.length
-    for (const folder of folders) await checkAtSavepoint(check, root, folder)
-    if (check.problems.length > before) {
+    const report = args.includes('--json') ? jsonReport<BackupJson>(result) : undefined
+    if (args.includes('--json') && result.code !== 0) {
+      const failed = report?.accounts.flatMap((a) => a.folders).filter((f) => f.outcome === 'failed') ?? []
+      check.expect(report === undefined || failed.some((f) => f.error?.name === 'LocalIoError') || report.accounts.some((a) => a.folders.length === 0), `${what}: no folder failed with LocalIoError in the --json report`)
+    }
+
+    // Right after the failure, before anything recovers or frees space: every folder at its
+    // last savepoint, holding all that was seen committed while the run went on.
+    const problemsBefore = check.problems.length
+    // A journal may stay when the disk had no room left to rewrite `.imap` (see checkAtSavepoint).
+    const onJournal = (): void => ledger.count(DISK_FULL, 'journals left for the next open (no room for .imap)')
+    for (const folder of folders) await checkAtSavepoint(check, root, folder, {journal: 'committed', onJournal})
+    if (check.problems.length > problemsBefore) {
       const journals = await Promise.all(folders.map(async (f) => `${f}: ${await readFile(`${folderBase(root, f)}.imap.journal`, 'utf8').then((t) => t.slice(0, 600), () => '-')}`))
       check.problem(`the run with ${what} left this behind; its output: ${describeRun(result)}\njournals:\n${journals.join('\n')}`)
     }
+    const kept = commits.expectKept(check, `the run with ${what}`)
+    ledger.count(DISK_FULL, 'messages committed when it failed', kept.final)
     tracker.observe(check, await readLocal(check, root, folders), `after the full disk (${what})`)
+    // Earlier folders intact, byte for byte: what the first backup wrote is still the start of
+    // each mbox (append only, I6), and every message stored now equals the server's.
+    for (const [folder, old] of before) {
+      const now = await readFile(`${folderBase(root, folder)}.mbox`).catch(() => Buffer.alloc(0))
+      check.expect(now.length >= old.size && sha256(now.subarray(0, old.size)) === old.sha, `'${folder}': the ${old.size} bytes the first backup wrote changed after the full disk`)
+    }
+    ledger.count(DISK_FULL, 'messages compared after the failure', await compareBackup(check, world.dovecot, world.user, root, folders, {partial: true}))
+    // Folders the run reports as done are complete.
+    const done = report?.accounts.flatMap((a) => a.folders).filter((f) => f.outcome === 'ok' || f.outcome === 'unchanged').map((f) => f.folder) ?? []
+    if (done.length > 0) {
+      ledger.count(DISK_FULL, 'folders done before the disk filled', done.length)
+      await compareBackup(check, world.dovecot, world.user, root, done)
+    }
 
     // Space again: the rerun completes.
     if (ballast !== undefined) await rm(ballast)
@@ -122,6 +178,10 @@ async function diskFullRun(env: ScenarioEnv, world: BackupWorld, rng: Rng, home:
   } finally {
     if (method === 'tmpfs') await unmount(disk)
   }
+}
+
+interface BackupJson {
+  accounts: Array<{folders: Array<{folder: string; outcome: string; error?: {name: string}}>}>
 }
 
 /** A file of `bytes` zeros, written in chunks (tmpfs keeps them in memory, the test need not). */

@@ -1,6 +1,7 @@
 /**
  * kill -9 of `mailkeep backup` at random moments, several times in a row on one backup, then a
- * normal rerun. Each trial draws its folders (random sizes, small and big messages), download
+ * normal rerun. Only kills that land while the process works count towards the target (see
+ * `KILLS_WORKING`); the notes break them down by trigger. Each trial draws its folders (random sizes, small and big messages), download
  * strategy, savepoint interval, batch size, streaming threshold and link speed; new mail arrives
  * between some runs. After every kill, nothing committed before may be gone and no UID may be
  * stored twice; after the rerun the backup equals the server (UIDs, bytes, flags), every folder
@@ -17,6 +18,7 @@ import {arm, describeTrigger, randomTrigger, type TriggerKind} from '../lib/kill
 import {addMail, seedPool} from '../lib/mail.js'
 import {Rng, deriveSeed} from '../lib/rng.js'
 import type {RunCheck} from '../lib/ledger.js'
+import {SessionWatch, phaseNote, type RunPhase} from '../lib/session-watch.js'
 import {CommittedTracker, checkAtSavepoint, compareBackup, localCheck, readLocal} from '../lib/verify.js'
 
 export const KILL_BACKUP = 'kill -9 backup'
@@ -70,22 +72,33 @@ export function randomTuning(rng: Rng): Record<string, unknown> {
 const TRIGGERS: readonly TriggerKind[] = ['startup', 'delay', 'delay', 'login', 'examine', 'fetch', 'fetch', 'savepoint', 'savepoint']
 const SPEEDS = [null, 2_000_000, 1_000_000, 300_000, 100_000] as const
 
+/**
+ * Kills that count: the process was working (lib/session-watch.ts: logged in and past the login,
+ * not logged out). Kills while it was still starting or already finishing are tallied in the
+ * notes apart and do not count towards `backupKills`, which the suite asserts was reached.
+ */
+export const KILLS_WORKING = phaseNote('kills', 'working')
+
 export async function killBackupScenario(env: ScenarioEnv, world: BackupWorld): Promise<void> {
   const {ledger} = env
+  const wanted = env.counts.backupKills
+  ledger.atLeast(KILL_BACKUP, KILLS_WORKING, wanted)
   let kills = 0
-  for (let trial = 0; kills < env.counts.backupKills && trial < env.counts.backupKills * 3; trial++) {
+  // Bounded: a kill point that never lands must end in a failed minimum, not an endless loop.
+  const maxTrials = Math.ceil(wanted / env.counts.killsPerTrial) * 3
+  for (let trial = 0; kills < wanted && trial < maxTrials; trial++) {
     const seed = deriveSeed(env.seed, `kill-backup-${trial}`)
     const rng = new Rng(seed)
     const home = await env.tempDir('mailkeep-rel-kill-')
     const check = await ledger.run(KILL_BACKUP, `trial ${trial}`, seed, async (check) => {
-      kills += await trialRun(env, world, rng, home, Math.min(env.counts.killsPerTrial, env.counts.backupKills - kills), check)
+      kills += await trialRun(env, world, rng, home, Math.min(env.counts.killsPerTrial, wanted - kills), check)
     })
     await env.release(home, check.problems.length === 0)
-    env.progress(`${KILL_BACKUP}: trial ${trial}, ${kills} kills so far`)
+    env.progress(`${KILL_BACKUP}: trial ${trial}, ${kills} kills while working so far`)
   }
-  ledger.count(KILL_BACKUP, 'kills', kills)
 }
 
+/** Returns the number of kills that landed while the process was working. */
 async function trialRun(env: ScenarioEnv, world: BackupWorld, rng: Rng, home: string, killsWanted: number, check: RunCheck): Promise<number> {
   const {ledger} = env
   const root = join(home, 'backup', 'alice')
@@ -98,25 +111,32 @@ async function trialRun(env: ScenarioEnv, world: BackupWorld, rng: Rng, home: st
   const tracker = new CommittedTracker()
   let kills = 0
   let idle = false
-  for (let attempt = 0; kills < killsWanted && attempt < killsWanted * 2; attempt++) {
+  for (let attempt = 0; kills < killsWanted && attempt < killsWanted * 3; attempt++) {
     // New mail now and then, and always when the last run left nothing to do.
     if (idle || rng.chance(0.3)) await addMail(world.dovecot, world.user, rng, rng.pick(folders), rng.int(idle ? 20 : 1, idle ? 120 : 25), undefined, 'arrived')
     const trigger = randomTrigger(rng, TRIGGERS)
     world.proxy.throttle(trigger.kind === 'fetch' ? rng.pick([1_000_000, 300_000]) : rng.pick(SPEEDS))
+    const watch = new SessionWatch([world.proxy])
     const run = env.cli.spawn(home, ['backup', ...(rng.chance(0.3) ? ['--verbose'] : [])])
     let how: string | undefined
+    let phase = 'starting' as RunPhase
     const disarm = arm(trigger, (h) => {
       how = h
+      phase = watch.phase()
       run.kill('SIGKILL')
     }, {proxy: world.proxy, root, folders, fallbackMs: rng.int(300, 2_500)})
     const result = await run.exited
     disarm()
+    watch.close()
     world.proxy.throttle(null)
     const what = `run ${attempt} (${describeTrigger(trigger)}, ${JSON.stringify(tuning)})`
     if (result.signal === 'SIGKILL') {
-      kills++
       idle = false
-      ledger.count(KILL_BACKUP, how === 'fallback' ? 'fallback kills' : `${trigger.kind} kills`)
+      ledger.count(KILL_BACKUP, phaseNote('kills', phase))
+      if (phase === 'working') {
+        kills++
+        ledger.count(KILL_BACKUP, how === 'fallback' ? 'fallback kills' : `${trigger.kind} kills`)
+      }
     } else {
       // It finished before the kill: it must have succeeded.
       ledger.count(KILL_BACKUP, 'finished before the kill')

@@ -24,6 +24,7 @@ import {arm, describeTrigger, randomTrigger, type TriggerKind} from '../lib/kill
 import type {RunCheck} from '../lib/ledger.js'
 import {addMail, seedPool} from '../lib/mail.js'
 import {Rng, deriveSeed} from '../lib/rng.js'
+import {SessionWatch, phaseNote, type RunPhase} from '../lib/session-watch.js'
 import {backupItems, compareBackup, compareDestination, destinationItems, localCheck} from '../lib/verify.js'
 import {POOL_FOLDERS} from './kill-backup.js'
 
@@ -34,6 +35,8 @@ export interface UploadWorld {
   dovecot: DovecotInstance
   /** In front of the destination (bob's account on the same Dovecot). */
   proxy: TcpProxy
+  /** In front of the source (copy backs alice up through it): never throttled, only watched. */
+  sourceProxy: TcpProxy
   source: TestUser
   destination: TestUser
   folders: string[]
@@ -56,9 +59,11 @@ export async function startUploadWorld(env: ScenarioEnv, options: {backup: boole
       if (report.exitCode !== 0) throw new Error(`the source backup failed: ${JSON.stringify(report)}`)
     }
     const proxy = await startProxy({targetPort: dovecot.port})
+    const sourceProxy = await startProxy({targetPort: dovecot.port})
     return {
       dovecot,
       proxy,
+      sourceProxy,
       source,
       destination,
       folders: [...POOL_FOLDERS],
@@ -66,6 +71,7 @@ export async function startUploadWorld(env: ScenarioEnv, options: {backup: boole
       dir,
       close: async () => {
         await proxy.close()
+        await sourceProxy.close()
         await dovecot.stop()
         await env.release(dir, true)
       },
@@ -81,11 +87,21 @@ const SPEEDS = [null, 4_000_000, 1_000_000, 300_000] as const
 
 type Kind = 'restore' | 'copy'
 
+/**
+ * Kills that count: the process was working (lib/session-watch.ts) on the destination or, for
+ * copy, on the source it backs up first. The suite asserts the count reached `restoreKills` /
+ * `copyKills`; kills while starting or finishing are tallied apart.
+ */
+export const KILLS_WORKING = phaseNote('kills', 'working')
+
 export async function killUploadScenario(env: ScenarioEnv, world: UploadWorld, kind: Kind): Promise<void> {
   const scenario = kind === 'restore' ? KILL_RESTORE : KILL_COPY
   const wanted = kind === 'restore' ? env.counts.restoreKills : env.counts.copyKills
+  env.ledger.atLeast(scenario, KILLS_WORKING, wanted)
   let kills = 0
-  for (let trial = 0; kills < wanted && trial < wanted * 3; trial++) {
+  // Bounded: a kill point that never lands must end in a failed minimum, not an endless loop.
+  const maxTrials = Math.ceil(wanted / env.counts.killsPerTrial) * 3
+  for (let trial = 0; kills < wanted && trial < maxTrials; trial++) {
     const seed = deriveSeed(env.seed, `kill-${kind}-${trial}`)
     const rng = new Rng(seed)
     const home = await env.tempDir(`mailkeep-rel-${kind}-`)
@@ -93,11 +109,11 @@ export async function killUploadScenario(env: ScenarioEnv, world: UploadWorld, k
       kills += await trialRun(env, world, kind, scenario, trial, rng, home, Math.min(env.counts.killsPerTrial, wanted - kills), check)
     })
     await env.release(home, check.problems.length === 0)
-    env.progress(`${scenario}: trial ${trial}, ${kills} kills so far`)
+    env.progress(`${scenario}: trial ${trial}, ${kills} kills while working so far`)
   }
-  env.ledger.count(scenario, 'kills', kills)
 }
 
+/** Returns the number of kills that landed while the process was working. */
 async function trialRun(env: ScenarioEnv, world: UploadWorld, kind: Kind, scenario: string, trial: number, rng: Rng, home: string, killsWanted: number, check: RunCheck): Promise<number> {
   const {ledger, cli} = env
   const root = join(home, 'alice')
@@ -107,8 +123,8 @@ async function trialRun(env: ScenarioEnv, world: UploadWorld, kind: Kind, scenar
   if (kind === 'restore') await cp(world.backupRoot, root, {recursive: true})
   const config = await writeConfig(home, {
     accounts: [
-      // copy backs alice up first: only the folders of this trial, straight to the server.
-      account(world.dovecot, world.source, root, kind === 'copy' ? {folders} : {}),
+      // copy backs alice up first: only the folders of this trial, through the watching proxy.
+      kind === 'copy' ? account(serverAt(world.dovecot, world.sourceProxy.port), world.source, root, {folders}) : account(world.dovecot, world.source, root),
       account(destination, world.destination, join(home, 'bob'), {multi_fetch_size: rng.pick([5, 50, 100])}),
     ],
     ...(kind === 'copy' && rng.chance(0.5) ? {download_strategy: rng.pick(['direct', 'delay_all'])} : {}),
@@ -120,25 +136,32 @@ async function trialRun(env: ScenarioEnv, world: UploadWorld, kind: Kind, scenar
 
   let kills = 0
   let idle = false
-  for (let attempt = 0; kills < killsWanted && attempt < killsWanted * 2; attempt++) {
+  for (let attempt = 0; kills < killsWanted && attempt < killsWanted * 3; attempt++) {
     // copy: new mail on the source now and then (its backup and upload must follow).
     if (kind === 'copy' && (idle || rng.chance(0.25))) await addMail(world.dovecot, world.source, rng, rng.pick(folders), rng.int(idle ? 20 : 1, idle ? 80 : 20), undefined, 'arrived')
     const trigger = randomTrigger(rng, TRIGGERS)
     world.proxy.throttle(rng.pick(SPEEDS))
+    const watch = new SessionWatch(kind === 'copy' ? [world.proxy, world.sourceProxy] : [world.proxy])
     const run = cli.spawn(home, args)
     let how: string | undefined
+    let phase = 'starting' as RunPhase
     const disarm = arm(trigger, (h) => {
       how = h
+      phase = watch.phase()
       run.kill('SIGKILL')
     }, {proxy: world.proxy, fallbackMs: rng.int(300, 2_500)})
     const result = await run.exited
     disarm()
+    watch.close()
     world.proxy.throttle(null)
     countAdopted(env, scenario, result.stderr)
     if (result.signal === 'SIGKILL') {
-      kills++
       idle = false
-      ledger.count(scenario, how === 'fallback' ? 'fallback kills' : `${trigger.kind} kills`)
+      ledger.count(scenario, phaseNote('kills', phase))
+      if (phase === 'working') {
+        kills++
+        ledger.count(scenario, how === 'fallback' ? 'fallback kills' : `${trigger.kind} kills`)
+      }
     } else {
       idle = true
       ledger.count(scenario, 'finished before the kill')
