@@ -100,6 +100,14 @@ const STUBS = {
  * adapter (src/imap/flow-logger.ts) drops protocol lines unless `traceProtocol` is on, and says
  * so with `protocolLines: false`; then the compile is skipped and the log call gets an empty
  * message, which the adapter drops as before. With `--verbose` tracing nothing changes.
+ *
+ * APPEND of a big message (restore, copy): imapflow copies the literal twice on its way to the
+ * socket. Its compiler ends with `Buffer.concat(part)` for every part, also for a part that is
+ * the literal alone (a synchronizing literal is a part of its own), and its write() adds the
+ * command's final CRLF with another `Buffer.concat`. The two patches below hand a one-buffer
+ * part on as it is and write a large final chunk and its CRLF as two socket writes: the bytes
+ * on the wire are the same, and a 50 MB upload holds one copy of the message instead of three
+ * (test/restore/large.test.ts; docs/performance.md).
  */
 const PATCHES = [
   {
@@ -112,6 +120,25 @@ const PATCHES = [
             isLogging: true
         });
         if (/^\\d+$/.test(parsed.command || '')`,
+  },
+  {
+    file: 'dist/esm/handler/imap-compiler.js',
+    find: `    const compiled = respParts.map(part => Buffer.concat(part));`,
+    replace: `    const compiled = respParts.map(part => (part.length === 1 && Buffer.isBuffer(part[0]) ? part[0] : Buffer.concat(part)));`,
+  },
+  {
+    file: 'dist/esm/imap-flow.js',
+    find: `            if (addLineBreak) {
+                data = Buffer.concat([chunk, Buffer.from('\\r\\n')]);
+            }`,
+    replace: `            if (addLineBreak && chunk.length > 65536 && !this.logRaw) {
+                this.writeBytesCounter += chunk.length;
+                this.writeSocket.write(chunk);
+                data = Buffer.from('\\r\\n');
+            }
+            else if (addLineBreak) {
+                data = Buffer.concat([chunk, Buffer.from('\\r\\n')]);
+            }`,
   },
 ]
 
@@ -167,14 +194,26 @@ const sideEffectFreePlugin = {
 const patchPlugin = {
   name: 'mailkeep-imapflow-patches',
   setup(b) {
-    const byFile = new Map(PATCHES.map((p) => [join(IMAPFLOW_DIR, p.file), p]))
-    b.onLoad({filter: /imapflow[\\/]dist[\\/]esm[\\/]imap-flow\.js$/}, (args) => {
-      const patch = byFile.get(args.path)
-      if (patch === undefined) return undefined
-      const source = readFileSync(args.path, 'utf8')
-      const count = source.split(patch.find).length - 1
-      if (count !== 1) throw new Error(`imapflow patch: expected the text once in ${patch.file}, found it ${count} times (imapflow upgraded? see scripts/build-bundle.mjs, PATCHES)`)
-      return {loader: 'js', contents: source.replace(patch.find, patch.replace)}
+    const byFile = new Map()
+    for (const p of PATCHES) byFile.set(join(IMAPFLOW_DIR, p.file), [...(byFile.get(join(IMAPFLOW_DIR, p.file)) ?? []), p])
+    const applied = new Set()
+    b.onLoad({filter: /imapflow[\\/]dist[\\/]esm[\\/].*\.js$/}, (args) => {
+      const patches = byFile.get(args.path)
+      if (patches === undefined) return undefined
+      let source = readFileSync(args.path, 'utf8')
+      for (const patch of patches) {
+        const count = source.split(patch.find).length - 1
+        if (count !== 1) throw new Error(`imapflow patch: expected the text once in ${patch.file}, found it ${count} times (imapflow upgraded? see scripts/build-bundle.mjs, PATCHES)`)
+        source = source.replace(patch.find, () => patch.replace)
+        applied.add(patch)
+      }
+      return {loader: 'js', contents: source}
+    })
+    // A patch whose file the bundle never loaded did nothing: say so rather than ship without it.
+    b.onEnd((result) => {
+      if (result.errors.length > 0) return
+      const missed = PATCHES.filter((p) => !applied.has(p))
+      if (missed.length > 0) return {errors: missed.map((p) => ({text: `imapflow patch for ${p.file} was not applied: the file was not part of the bundle`}))}
     })
   },
 }
