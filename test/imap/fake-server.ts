@@ -199,3 +199,22 @@ function parse(line: string): FakeCommand {
   }
   return {tag, name, args, line}
 }
+
+/**
+ * Writes `total` bytes of junk (`x`) to the client as fast as it reads them, until it goes
+ * away: the body of a literal a hostile server announces and then sends.
+ */
+export function streamJunk(socket: Socket, total: number): void {
+  const chunk = Buffer.alloc(256 * 1024, 0x78)
+  let sent = 0
+  const pump = (): void => {
+    while (sent < total && !socket.destroyed) {
+      sent += chunk.length
+      if (!socket.write(chunk)) {
+        socket.once('drain', pump)
+        return
+      }
+    }
+  }
+  pump()
+}

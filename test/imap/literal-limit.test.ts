@@ -1,12 +1,11 @@
 // The session's literal limit (src/imap/limits.ts), against the fake server: a server that
 // announces a literal far larger than anything mailkeep fetches whole is refused at the
 // announcement, before a byte of it is buffered, with an error that says what happened.
-import type {Socket} from 'node:net'
 import {afterEach, describe, expect, it} from 'vitest'
 import {OversizedResponseError} from '../../src/imap/index.js'
 import {TransientImapError} from '../../src/shared/errors.js'
 import {clearSecrets} from '../../src/shared/secrets.js'
-import {startFakeServer, type FakeServer} from './fake-server.js'
+import {startFakeServer, streamJunk, type FakeServer} from './fake-server.js'
 import {collect, connectAs, rejection, wireStats} from './helpers.js'
 
 const PASSWORD = 'fake-pw-9a2e'
@@ -20,29 +19,13 @@ afterEach(async () => {
   clearSecrets()
 })
 
-/** Junk as fast as the client reads it, up to `total` bytes. */
-function junk(socket: Socket, total: number): void {
-  const chunk = Buffer.alloc(256 * 1024, 0x78)
-  let sent = 0
-  const pump = (): void => {
-    while (sent < total && !socket.destroyed) {
-      sent += chunk.length
-      if (!socket.write(chunk)) {
-        socket.once('drain', pump)
-        return
-      }
-    }
-  }
-  pump()
-}
-
 async function hostile(announced: number): Promise<FakeServer> {
   server = await startFakeServer({
     password: PASSWORD,
     onCommand: (command, c) => {
       if (command.name !== 'UID FETCH') return false
       c.send(`* 1 FETCH (UID 1 FLAGS () RFC822.SIZE 300 BODY[] {${announced}}\r\n`)
-      junk(c.socket, Math.min(announced, 200 * MiB))
+      streamJunk(c.socket, Math.min(announced, 200 * MiB))
       return true
     },
   })

@@ -5,7 +5,6 @@
  */
 import {chmod, mkdir, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
-import type {TestUser} from '../../support/dovecot.js'
 import {makeTempDir, removeTempDir} from '../../support/temp-dir.js'
 import {Cli} from './cli.js'
 import {Ledger} from './ledger.js'
@@ -56,16 +55,7 @@ export class ScenarioEnv {
 }
 
 /** One account entry of a config (plain IMAP on loopback). */
-export function account(server: {host: string; port: number}, user: TestUser, localPath: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    username: user.user,
-    password: user.password,
-    local_path: localPath,
-    server: server.host,
-    connection_options: {port: server.port, ssl: false},
-    ...extra,
-  }
-}
+export {accountEntry as account} from '../../support/account.js'
 
 export function configPath(home: string): string {
   return join(home, '.mailkeep', 'config.json')

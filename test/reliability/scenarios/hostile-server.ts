@@ -10,7 +10,6 @@
  */
 import {existsSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
-import type {Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join, relative, sep} from 'node:path'
 import {silentLogger} from '../../../src/shared/logger.js'
@@ -18,7 +17,7 @@ import {AccountStore} from '../../../src/store/account-store.js'
 import {describe as describeRun} from '../lib/cli.js'
 import {account, configPath, writeConfig, type ScenarioEnv} from '../lib/env.js'
 import type {RunCheck} from '../lib/ledger.js'
-import type {FakeServer} from '../../imap/fake-server.js'
+import {streamJunk, type FakeServer} from '../../imap/fake-server.js'
 import {MODEL_PASSWORD, folder, literalFolder, modelMessage, startModelServer, type HostileHooks, type ModelFolder, type ModelMessage} from '../lib/model-server.js'
 import {deriveSeed} from '../lib/rng.js'
 import {localCheck} from '../lib/verify.js'
@@ -232,22 +231,6 @@ export const HOSTILE_CASES: HostileCase[] = [
     complete: true,
   },
 ]
-
-/** Writes `total` bytes of junk as fast as the client reads them, until it goes away. */
-function streamJunk(socket: Socket, total: number): void {
-  const chunk = Buffer.alloc(256 * 1024, 0x78)
-  let sent = 0
-  const pump = (): void => {
-    while (sent < total && !socket.destroyed) {
-      sent += chunk.length
-      if (!socket.write(chunk)) {
-        socket.once('drain', pump)
-        return
-      }
-    }
-  }
-  pump()
-}
 
 /**
  * Runs every case (`knownIssues: 'skip'` leaves out those that find a bug not fixed yet; `'only'`
