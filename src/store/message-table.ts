@@ -118,7 +118,7 @@ export class MessageTable implements ReadonlyMessageTable {
     this.recordBits = new Uint8Array(capacity)
   }
 
-  /** A table of these entries, each with the record `exact` has for its UID (rebuild, tests). */
+  /** A table of these entries, each with the record `exact` has for its UID. */
   static from(entries: Iterable<MessageEntry>, exact?: ReadonlyMap<number, ExactTuple>): MessageTable {
     const table = new MessageTable()
     for (const entry of entries) table.push(entry, exact?.get(entry.uid))
