@@ -234,7 +234,7 @@ async function local(name: string): Promise<{uids: number[]; flags: Record<numbe
   const store = await AccountStore.open(join(dir, 'backup'), {mode: 'read', logger: silentLogger})
   try {
     const f = await store.folder(name)
-    return {uids: f.messages.map((m) => m.uid), flags: Object.fromEntries(f.messages.map((m) => [m.uid, m.flags])), uidNext: f.serverState.uidNext}
+    return {uids: [...f.messages].map((m) => m.uid), flags: Object.fromEntries([...f.messages].map((m) => [m.uid, m.flags])), uidNext: f.serverState.uidNext}
   } finally {
     await store.close()
   }

@@ -274,8 +274,9 @@ class FolderBackup {
 
     const state = localState(this.folder)
     const complete = validUidNext(opened.uidNext) ? completeUpTo(state, opened) : undefined
-    const storedCount = this.folder.index.size
-    const storedBefore = this.mode.flagsFollow ? [...this.folder.index.keys()] : []
+    const storedUids = this.folder.messages.distinctUids()
+    const storedCount = storedUids.length
+    const storedBefore = this.mode.flagsFollow ? storedUids : []
     const has = (uid: number): boolean => this.run.has(uid)
 
     // What is missing (docs/backup.md, "A folder", step 4), then the download (step 5).
@@ -330,7 +331,7 @@ class FolderBackup {
     let toDelete: number[] = []
     if (this.mirror) {
       await this.run.savepoint() // so that this run's messages are among the stored ones
-      toDelete = await localOnlyUids({session, opened, stored: this.folder.index.keys(), storedCount, vanished, serverUids, complete})
+      toDelete = await localOnlyUids({session, opened, stored: this.folder.messages.distinctUids(), storedCount, vanished, serverUids, complete})
     }
 
     // Server state (step 8): only when every message of the folder is saved, so that a message

@@ -26,7 +26,8 @@ import {encodeFolderPath} from '../store/folder-path.js'
 import {FolderStore, folderPaths} from '../store/folder-store.js'
 import {checkAccount, checkFolder, type Finding, type FindingCode} from '../store/integrity.js'
 import {encodeMessage, fromExactnessTuple, type ExactnessRecord} from '../store/mboxrd/index.js'
-import {committedEnd, parseMetadata, type ExactTuple, type FolderMetadata, type MessageEntry} from '../store/metadata.js'
+import {parseMetadata, type ExactTuple, type FolderMetadata, type MessageEntry} from '../store/metadata.js'
+import {MessageTable} from '../store/message-table.js'
 import {toStoredFlags} from '../store/flags.js'
 import {
   exactnessCandidates,
@@ -363,10 +364,10 @@ class FolderRepair {
       if ('uids' in parsed) return this.rebuild(false)
       existing = parsed
     }
-    const from = existing === undefined ? 0 : committedEnd(existing.messages)
+    const from = existing === undefined ? 0 : existing.messages.end
     const salvage = existing === undefined ? await salvageFolder(p) : undefined
     const scanned = await scanMbox(p.mbox, {from, signal: this.ctx.signal})
-    resolveStyles(scanned, existing === undefined ? salvage!.entries.size > 0 && !salvage!.writtenByMailkeep : existing.exact.size === 0)
+    resolveStyles(scanned, existing === undefined ? salvage!.entries.size > 0 && !salvage!.writtenByMailkeep : existing.messages.recordCount === 0)
 
     // Bytes that are not entries: a leading non-entry is left in place; a torn end is cut.
     let truncateAt: number | undefined
@@ -384,7 +385,7 @@ class FolderRepair {
     if (truncateAt !== undefined) this.report.tornBytes = (await mboxSize(p.mbox)) - truncateAt
     if (this.report.unindexedBytes > 0) this.report.notes.push(`${this.report.unindexedBytes} bytes at the start of the mbox are not a message; they are left in place, not indexed`)
 
-    const reserved = existing?.messages.map((m) => m.uid) ?? []
+    const reserved = existing?.messages.distinctUids() ?? []
     const validity = existing?.uidValidity ?? salvage?.uidValidity
     const local = await this.localCandidates(entries, salvage)
     const answer = entries.length === 0 ? undefined : await this.ask()
@@ -453,13 +454,13 @@ class FolderRepair {
     this.report.kept = plan.kept
     this.report.notExact = plan.notExact
 
-    const messages: MessageEntry[] = [...(existing?.messages ?? []), ...plan.messages]
-    const exact = new Map<number, ExactTuple>(existing?.exact ?? [])
-    for (const [uid, tuple] of plan.exact) exact.set(uid, tuple)
+    // The existing entries as they are, then the new ones, each with its UID's record.
+    const messages = existing?.messages ?? new MessageTable()
+    for (const m of plan.messages) messages.push(m, plan.exact.get(m.uid))
     const state = existing === undefined || uids !== 'verified' ? {} : {uidNext: existing.uidNext, highestModseq: existing.highestModseq}
     this.report.messages = messages.length
     if (this.options.dryRun) return this.report
-    const metadata = repairedMetadata(uidValidity, messages, exact, state)
+    const metadata = repairedMetadata(uidValidity, messages, state)
     const written = await writeRepair({root: this.store.root, relativePath: this.relativePath, metadata, ...(truncateAt === undefined ? {} : {truncateAt}), at: this.now()})
     this.noteWritten(written)
     return this.after()

@@ -81,7 +81,7 @@ export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<st
  */
 async function holdsOnlyCopies(input: RestoreTargetInput, candidate: string, status: FolderStatus): Promise<boolean> {
   const {session, folder, map, user, report} = input
-  const sourceUids = [...new Set(folder.messages.map((m) => m.uid))]
+  const sourceUids = folder.messages.distinctUids()
   if ((status.messages ?? 0) > sourceUids.length) return false
   const opened = await session.examine(candidate)
   const destUids = await session.searchUids()

@@ -88,7 +88,7 @@ async function folderStats(session: ImapSession, store: AccountStore | undefined
     const folder = await FolderStore.open(store.root, name, {mode: 'read', logger, account: account.username})
     try {
       if (folder.exists) {
-        local = [...folder.index.keys()]
+        local = folder.messages.distinctUids()
         sameValidity = folder.uidValidity === opened.uidValidity
       }
     } finally {

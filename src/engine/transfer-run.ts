@@ -216,7 +216,7 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
   if (folder?.exists === true && map !== undefined) {
     const mapped = map.entry(env.user, report.destination)?.map
     let present = 0
-    if (mapped !== undefined) for (const m of new Set(folder.messages.map((m) => m.uid))) if (mapped.has(m)) present++
+    if (mapped !== undefined) for (const m of folder.messages.distinctUids()) if (mapped.has(m)) present++
     report.alreadyPresent = Math.max(0, present - report.uploaded - report.adopted)
   }
   report.skipped = [...state.skipped].sort((a, b) => a[0] - b[0]).map(([uid, reason]) => ({uid, reason}))

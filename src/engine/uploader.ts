@@ -219,7 +219,7 @@ class FolderUpload {
 
   private async matchSameUids(): Promise<void> {
     const entryMap = this.entryMap
-    const common = this.source.messages.map((m) => m.uid).filter((u) => !entryMap.has(u) && this.destSet.has(u) && !this.reverse.has(u))
+    const common = this.source.messages.distinctUids().filter((u) => !entryMap.has(u) && this.destSet.has(u) && !this.reverse.has(u))
     if (common.length === 0) return
     const pairs: Array<[number, number]> = []
     for (const slice of slices(common.sort(ascending), SUMMARY_SLICE)) {
@@ -438,7 +438,7 @@ class FolderUpload {
   // ---- helpers
 
   private uniqueSourceUids(): number[] {
-    return [...new Set(this.source.messages.map((m) => m.uid))].sort(ascending)
+    return this.source.messages.distinctUids().sort(ascending)
   }
 
   private record(pairs: ReadonlyArray<readonly [number, number]>): void {

@@ -41,10 +41,9 @@ async function appendAll(tx: Transaction, uids: number[]): Promise<void> {
 }
 
 async function expectConsistent(folder: FolderStore, uids: number[]): Promise<void> {
-  expect(folder.messages.map((m) => m.uid)).toEqual(uids)
+  expect([...folder.messages].map((m) => m.uid)).toEqual(uids)
   const size = (await stat(folder.paths.mbox)).size
-  const last = folder.messages[folder.messages.length - 1]
-  expect(size).toBe(last === undefined ? 0 : last.offset + last.length)
+  expect(size).toBe(folder.messages.end)
   let offset = 0
   for (const m of folder.messages) {
     expect(m.offset).toBe(offset)
@@ -81,9 +80,9 @@ describe.each(STRATEGIES)('strategy %s', (strategy: Strategy) => {
     await expect(stat(folder.paths.journal)).rejects.toThrow(/ENOENT/)
     const meta = await readMeta()
     expect(meta.messages).toHaveLength(10)
-    expect(meta.exact.size).toBe(10)
-    expect(meta.messages[0]!.flags).toEqual(['Seen'])
-    expect(meta.exact.get(1)![2]).toBe(1_700_000_001)
+    expect(meta.messages.recordCount).toBe(10)
+    expect(meta.messages.flagsAt(0)).toEqual(['Seen'])
+    expect(meta.messages.exactness(1)![2]).toBe(1_700_000_001)
     await folder.close()
     // A second open sees the same and changes nothing.
     const again = await openWrite()
@@ -99,7 +98,7 @@ describe.each(STRATEGIES)('strategy %s', (strategy: Strategy) => {
     await tx.rollback()
     const expected = strategy === 'direct' ? [1, 2, 3, 4, 5] : [1, 2, 3]
     await expectConsistent(folder, expected)
-    expect((await readMeta()).messages.map((m) => m.uid)).toEqual(expected)
+    expect([...(await readMeta()).messages].map((m) => m.uid)).toEqual(expected)
     await expect(stat(folder.paths.journal)).rejects.toThrow(/ENOENT/)
     // The folder can be written again after a rollback.
     const next = await folder.begin({strategy})
@@ -163,7 +162,7 @@ describe('savepoints', () => {
     tx.setServerState({uidNext: 3, highestModseq: '9007199254740993'})
     await tx.commit()
     const meta = await readMeta()
-    expect(meta.messages[0]!.flags).toEqual(['Flagged', '$Label1'])
+    expect(meta.messages.flagsAt(0)).toEqual(['Flagged', '$Label1'])
     expect(meta.uidNext).toBe(3)
     expect(meta.highestModseq).toBe('9007199254740993')
     expect(folder.serverState).toEqual({uidNext: 3, highestModseq: '9007199254740993'})
@@ -275,9 +274,10 @@ describe('damage is reported, never repaired silently', () => {
   it('an entry that does not point at a From line', async () => {
     const folder = await committedFolder([1, 2])
     const meta = await readMeta()
-    meta.messages[1]!.offset += 1
-    meta.messages[1]!.length -= 1
-    await writeFile(folder.paths.imap, JSON.stringify({version: 3, uid_validity: 7, messages: meta.messages}))
+    const messages = [...meta.messages]
+    messages[1]!.offset += 1
+    messages[1]!.length -= 1
+    await writeFile(folder.paths.imap, JSON.stringify({version: 3, uid_validity: 7, messages}))
     await expect(openWrite()).rejects.toThrow(/Message 2 not found at expected offset/i)
   })
 
@@ -361,7 +361,7 @@ describe('damage is reported, never repaired silently', () => {
     await appendFile(folder.paths.mbox, 'From partial')
     const before = await snapshot()
     const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
-    expect(reader.messages.map((m) => m.uid)).toEqual([1, 2])
+    expect([...reader.messages].map((m) => m.uid)).toEqual([1, 2])
     expect((await reader.readMessage(2)).bytes.equals(message(2))).toBe(true)
     await reader.close()
     expect(await snapshot()).toEqual(before)
@@ -397,14 +397,14 @@ describe('imap-backup files', () => {
     await writeFile(join(root, 'INBOX.mbox'), legacyMbox)
     await writeFile(join(root, 'INBOX.imap'), JSON.stringify({version: 2, uid_validity: 5, uids: [10, 11]}))
     const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
-    expect(reader.messages.map((m) => m.uid)).toEqual([10, 11])
+    expect([...reader.messages].map((m) => m.uid)).toEqual([10, 11])
     await reader.close()
     expect(JSON.parse(await readFile(join(root, 'INBOX.imap'), 'utf8')).version).toBe(2)
     const folder = await openWrite()
     const tx = await folder.begin()
     await tx.commit()
     const meta = await readMeta()
-    expect(meta.messages.map((m) => m.uid)).toEqual([10, 11])
+    expect([...meta.messages].map((m) => m.uid)).toEqual([10, 11])
     expect((await folder.readMessage(11)).bytes.toString()).toContain('From: quoted header')
   })
 

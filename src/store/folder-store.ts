@@ -17,8 +17,6 @@ import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
 import {checkNoSymlinks, ensureFolderDirectory, openNoFollow, resolveInside} from './safe-path.js'
 import {JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, refuseNewerJournal, type JournalContents} from './journal.js'
 import {
-  committedEnd,
-  duplicateUids,
   emptyMetadata,
   parseMetadata,
   serializeMetadataChunks,
@@ -29,6 +27,7 @@ import {
   type LegacyV2Metadata,
   type MessageEntry,
 } from './metadata.js'
+import {MessageTable, type ReadonlyMessageTable} from './message-table.js'
 import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
 
@@ -61,6 +60,7 @@ export interface StoredMessage {
 }
 
 const FROM_ = Buffer.from('From ')
+const NO_MESSAGES: ReadonlyMessageTable = new MessageTable(0)
 const COPY_CHUNK = 1024 * 1024
 /** Largest read of readEntryHeads(). */
 const HEAD_WINDOW = 1024 * 1024
@@ -84,7 +84,6 @@ export class FolderStore implements TransactionHost {
   readonly paths: FolderPaths
   readonly logger: Logger
   private metadata: FolderMetadata | undefined
-  readonly index = new Map<number, MessageEntry>()
   /** v2 metadata migrated in memory and not yet written as v3. */
   private dirty = false
   private transaction: Transaction | undefined
@@ -134,20 +133,22 @@ export class FolderStore implements TransactionHost {
     return {uidNext: m?.uidNext, highestModseq: m?.highestModseq, delimiter: m?.delimiter, prefix: m?.prefix}
   }
 
-  get messages(): readonly MessageEntry[] {
-    return this.metadata?.messages ?? []
+  /** The committed messages, in mbox order. */
+  get messages(): ReadonlyMessageTable {
+    return this.metadata?.messages ?? NO_MESSAGES
   }
 
   has(uid: number): boolean {
-    return this.index.has(uid)
+    return this.messages.has(uid)
   }
 
+  /** The entry of the UID (the first one, if imap-backup listed it twice); made on each call. */
   entry(uid: number): MessageEntry | undefined {
-    return this.index.get(uid)
+    return this.messages.get(uid)
   }
 
   exactness(uid: number): ExactTuple | undefined {
-    return this.metadata?.exact.get(uid)
+    return this.messages.exactness(uid)
   }
 
   /** Creates the empty pair for a new folder: mbox first, so `.imap` never exists without it. */
@@ -165,7 +166,6 @@ export class FolderStore implements TransactionHost {
     const meta = emptyMetadata(uidValidity)
     await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta), {mode: 0o600})
     this.metadata = meta
-    this.index.clear()
   }
 
   /** Starts a transaction. Only one at a time; the folder must exist. */
@@ -174,7 +174,7 @@ export class FolderStore implements TransactionHost {
     if (this.transaction?.isOpen) throw new InternalError(`folder '${this.name}' already has an open transaction`)
     const meta = this.meta
     if (this.dirty) await this.fold(meta.journalId)
-    const start = committedEnd(meta.messages)
+    const start = meta.messages.end
     const mbox = await openNoFollow(this.paths.mbox, constants.O_WRONLY | constants.O_APPEND, 0o600).catch((error: unknown) => {
       throw localIoError(error, 'open', this.paths.mbox)
     })
@@ -220,9 +220,8 @@ export class FolderStore implements TransactionHost {
 
   /** The mbox entry as stored (separator line included). */
   async readEntry(uid: number): Promise<Buffer> {
-    const entry = this.index.get(uid)
-    if (entry === undefined) throw new InternalError(`UID ${uid} is not in folder '${this.name}'`)
-    return this.readRange(entry.offset, entry.length)
+    const row = this.rowOf(uid)
+    return this.readRange(this.messages.offsetAt(row), this.messages.lengthAt(row))
   }
 
   /**
@@ -230,9 +229,8 @@ export class FolderStore implements TransactionHost {
    * only the header block (`local list`), so a large message is never read whole.
    */
   async readEntryHead(uid: number, maxBytes: number): Promise<Buffer> {
-    const entry = this.index.get(uid)
-    if (entry === undefined) throw new InternalError(`UID ${uid} is not in folder '${this.name}'`)
-    return this.readRange(entry.offset, Math.min(entry.length, maxBytes))
+    const row = this.rowOf(uid)
+    return this.readRange(this.messages.offsetAt(row), Math.min(this.messages.lengthAt(row), maxBytes))
   }
 
   /**
@@ -243,19 +241,19 @@ export class FolderStore implements TransactionHost {
   async *readEntryHeads(maxBytes: number): AsyncGenerator<{uid: number; head: Buffer}, void, undefined> {
     const messages = this.messages
     for (let i = 0; i < messages.length; ) {
-      const start = messages[i]!.offset
-      let end = start + Math.min(messages[i]!.length, maxBytes)
+      const start = messages.offsetAt(i)
+      let end = start + Math.min(messages.lengthAt(i), maxBytes)
       let j = i + 1
       for (; j < messages.length; j++) {
-        const m = messages[j]!
-        const headEnd = m.offset + Math.min(m.length, maxBytes)
-        if (m.offset < end || headEnd - start > HEAD_WINDOW) break
+        const offset = messages.offsetAt(j)
+        const headEnd = offset + Math.min(messages.lengthAt(j), maxBytes)
+        if (offset < end || headEnd - start > HEAD_WINDOW) break
         end = headEnd
       }
       const window = await this.readRange(start, end - start)
       for (let k = i; k < j; k++) {
-        const m = messages[k]!
-        yield {uid: m.uid, head: window.subarray(m.offset - start, m.offset - start + Math.min(m.length, maxBytes))}
+        const from = messages.offsetAt(k) - start
+        yield {uid: messages.uidAt(k), head: window.subarray(from, from + Math.min(messages.lengthAt(k), maxBytes))}
       }
       i = j
     }
@@ -266,10 +264,10 @@ export class FolderStore implements TransactionHost {
    * imap-backup, its stored text (LF line endings, trailing newline), as imap-backup reads it.
    */
   async readMessage(uid: number): Promise<StoredMessage> {
-    const tuple = this.metadata?.exact.get(uid)
-    const entry = this.index.get(uid)
-    if (tuple !== undefined && entry !== undefined && entry.length > COPY_CHUNK) return this.readLargeExact(uid, entry, tuple)
-    const raw = await this.readEntry(uid)
+    const row = this.rowOf(uid)
+    const tuple = this.messages.exactnessAt(row)
+    if (tuple !== undefined && this.messages.lengthAt(row) > COPY_CHUNK) return this.readLargeExact(uid, this.messages.entryAt(row), tuple)
+    const raw = await this.readRange(this.messages.offsetAt(row), this.messages.lengthAt(row))
     try {
       const record = tuple === undefined ? undefined : fromExactnessTuple(tuple, `${this.paths.imap}, UID ${uid}`).record
       return {bytes: decodeEntry(raw, record), exact: record !== undefined}
@@ -336,7 +334,6 @@ export class FolderStore implements TransactionHost {
     await atomicWrite(this.paths.renameIntent, JSON.stringify({to: targetRelative}), {mode: 0o600})
     await this.finishRename(targetRelative)
     this.metadata = undefined
-    this.index.clear()
     this.logger.info(`UIDVALIDITY changed: the old backup was moved to '${target}'`, {renamedTo: target})
     return target
   }
@@ -350,22 +347,23 @@ export class FolderStore implements TransactionHost {
   async removeMessages(uids: Iterable<number>): Promise<number> {
     this.assertWritable()
     const meta = this.meta
+    const messages = meta.messages
     const remove = new Set<number>()
-    for (const uid of uids) if (this.index.has(uid)) remove.add(uid)
+    for (const uid of uids) if (messages.has(uid)) remove.add(uid)
     if (remove.size === 0) return 0
-    const kept: MessageEntry[] = []
-    const exact = new Map<number, ExactTuple>()
+    const kept = new MessageTable(messages.length)
     const ranges: Array<[number, number]> = []
     let offset = 0
-    for (const m of meta.messages) {
-      if (remove.has(m.uid)) continue
-      kept.push({...m, offset})
-      const tuple = meta.exact.get(m.uid)
-      if (tuple !== undefined) exact.set(m.uid, tuple)
+    for (let i = 0; i < messages.length; i++) {
+      const uid = messages.uidAt(i)
+      if (remove.has(uid)) continue
+      const start = messages.offsetAt(i)
+      const length = messages.lengthAt(i)
+      kept.push({uid, offset, length, flags: messages.flagsAt(i)}, messages.exactnessAt(i))
       const last = ranges[ranges.length - 1]
-      if (last !== undefined && last[0] + last[1] === m.offset) last[1] += m.length
-      else ranges.push([m.offset, m.length])
-      offset += m.length
+      if (last !== undefined && last[0] + last[1] === start) last[1] += length
+      else ranges.push([start, length])
+      offset += length
     }
     await removeIfPresent(this.paths.mboxCompact)
     const out = await openNoFollow(this.paths.mboxCompact, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600).catch((error: unknown) => {
@@ -387,12 +385,11 @@ export class FolderStore implements TransactionHost {
       throw localIoError(error, 'write', this.paths.mboxCompact)
     }
     await out.close()
-    const next: FolderMetadata = {...meta, messages: kept, exact}
+    const next: FolderMetadata = {...meta, messages: kept}
     await atomicWriteChunks(this.paths.imapCompact, serializeMetadataChunks(next), {mode: 0o600})
     await this.closeReader()
     await this.finishCompaction()
     this.metadata = next
-    this.rebuildIndex()
     return remove.size
   }
 
@@ -417,7 +414,6 @@ export class FolderStore implements TransactionHost {
     const mboxSize = await sizeIfPresent(this.paths.mbox)
     const journalText = await readIfPresent(this.paths.journal)
     this.metadata = undefined
-    this.index.clear()
     this.dirty = false
 
     if (imapText === undefined) {
@@ -460,17 +456,16 @@ export class FolderStore implements TransactionHost {
     const recovered: MessageEntry[] = []
     if (journal !== undefined && journal.header.id !== meta.journalId) {
       const h = journal.header
-      const end = committedEnd(meta.messages)
+      const end = meta.messages.end
       if (h.uid_validity !== meta.uidValidity || h.base_count !== meta.messages.length || h.base_end !== end) {
         // I4 is broken: something else rewrote `.imap` after the journal began.
         throw this.damaged(`journal '${this.paths.journal}' does not match metadata file '${this.paths.imap}' (it starts at ${h.base_count} messages / ${h.base_end} bytes, the metadata has ${meta.messages.length} / ${end})`)
       }
-      const index = new Map(meta.messages.map((m) => [m.uid, m]))
       for (const r of journal.committed) if (r.t === 'a') recovered.push(r.m)
-      applyRecords(meta, index, journal.committed)
+      applyRecords(meta, journal.committed)
     }
 
-    const end = committedEnd(meta.messages)
+    const end = meta.messages.end
     const size = mboxSize ?? 0
     if (size > end) {
       if (!journalExisted) {
@@ -487,13 +482,12 @@ export class FolderStore implements TransactionHost {
 
     const problems = structuralProblems(meta.messages)
     if (problems.length > 0) throw this.damaged(`.imap file '${this.paths.imap}' is inconsistent: ${problems[0]}`)
-    const duplicates = duplicateUids(meta.messages)
+    const duplicates = meta.messages.duplicateUids()
     if (duplicates.length > 0) {
       this.logger.warn(`metadata lists ${duplicates.length} UID(s) more than once; \`mailkeep local check\` shows them`, {uids: duplicates.slice(0, 20)})
     }
     this.metadata = meta
-    this.rebuildIndex()
-    const last = meta.messages[meta.messages.length - 1]
+    const last = meta.messages.length === 0 ? undefined : meta.messages.entryAt(meta.messages.length - 1)
     for (const m of last === undefined ? recovered : [...recovered, last]) {
       const head = await this.readRange(m.offset, Math.min(FROM_.length, m.length))
       if (!head.equals(FROM_)) throw this.damaged(`message ${m.uid} not found at expected offset ${m.offset} in file '${this.paths.mbox}'`)
@@ -513,7 +507,8 @@ export class FolderStore implements TransactionHost {
       throw this.damaged(`version 2 metadata file '${this.paths.imap}' lists ${v2.uids.length} UIDs but .mbox file '${this.paths.mbox}' holds ${entries.length} messages; it was not migrated`)
     }
     const meta = emptyMetadata(v2.uidValidity)
-    meta.messages = entries.map((e, i) => ({uid: v2.uids[i]!, offset: e.offset, length: e.length, flags: []}))
+    meta.messages = new MessageTable(entries.length)
+    for (let i = 0; i < entries.length; i++) meta.messages.pushRow(v2.uids[i]!, entries[i]!.offset, entries[i]!.length, [])
     this.logger.info(`migrated metadata file '${this.paths.imap}' from version 2 to 3 (written at the next commit)`)
     return meta
   }
@@ -571,10 +566,11 @@ export class FolderStore implements TransactionHost {
     await handle.close()
   }
 
-  private rebuildIndex(): void {
-    this.index.clear()
-    // With duplicate UIDs (imap-backup's bug) the first entry wins, as imap-backup's lookups do.
-    for (const m of this.meta.messages) if (!this.index.has(m.uid)) this.index.set(m.uid, m)
+  /** The row of a stored UID (with duplicate UIDs, imap-backup's bug, the first one). */
+  private rowOf(uid: number): number {
+    const row = this.messages.indexOf(uid)
+    if (row < 0) throw new InternalError(`UID ${uid} is not in folder '${this.name}'`)
+    return row
   }
 
   private async readRange(offset: number, length: number): Promise<Buffer> {

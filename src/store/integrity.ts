@@ -20,7 +20,7 @@ import {folderPaths, type FolderPaths} from './folder-store.js'
 import {parseJournal, refuseNewerJournal} from './journal.js'
 import {LOCK_FILE_NAME} from './lock.js'
 import {fromExactnessTuple, MboxrdDecoder, scanEntriesAsync} from './mboxrd/index.js'
-import {committedEnd, duplicateUids, parseMetadata, type FolderMetadata, type MessageEntry} from './metadata.js'
+import {parseMetadata, type FolderMetadata, type MessageEntry, type ReadonlyMessageTable} from './metadata.js'
 import {applyRecords} from './transaction.js'
 import {checkNoSymlinks, openNoFollow} from './safe-path.js'
 
@@ -271,7 +271,7 @@ class FolderChecker {
     if (order !== undefined) {
       this.add('offsets-out-of-order', 'error', `.imap file '${p.imap}' has offset data which is out of order (${order})`, p.imap, this.repair)
     }
-    const end = committedEnd(messages)
+    const end = messages.end
     if (mboxSize < end) {
       this.add('mbox-shorter', 'error', `.mbox file '${p.mbox}' is shorter than indicated by .imap file '${p.imap}' (${mboxSize} < ${end} bytes)`, p.mbox, this.repair)
     } else if (mboxSize > end && !journalExplains && messages.length > 0) {
@@ -279,7 +279,7 @@ class FolderChecker {
     }
     await this.checkEntries(meta, mboxSize)
 
-    const duplicates = duplicateUids(messages)
+    const duplicates = messages.duplicateUids()
     if (duplicates.length > 0) {
       const shown = duplicates.slice(0, 20).join(', ') + (duplicates.length > 20 ? `, … (${duplicates.length} in all)` : '')
       this.add('duplicate-uid', 'warning', `.imap file '${p.imap}' lists UID(s) ${shown} more than once (imap-backup's retry bug); the first copy is used, the others cannot be read by UID`, p.imap, this.repair)
@@ -345,7 +345,7 @@ class FolderChecker {
       return true
     }
     const h = contents.header
-    const end = committedEnd(meta.messages)
+    const end = meta.messages.end
     if (h.uid_validity !== meta.uidValidity || h.base_count !== meta.messages.length || h.base_end !== end) {
       this.add(
         'journal-mismatch',
@@ -358,7 +358,7 @@ class FolderChecker {
     }
     const appended = contents.committed.filter((r) => r.t === 'a').length
     this.add('pending-journal', 'warning', `${pending} (${appended} committed message(s) not yet folded into '${p.imap}')`, p.journal, this.repair)
-    applyRecords(meta, new Map(meta.messages.map((m) => [m.uid, m])), contents.committed)
+    applyRecords(meta, contents.committed)
     return true
   }
 
@@ -368,24 +368,29 @@ class FolderChecker {
    */
   private async checkEntries(meta: FolderMetadata, mboxSize: number): Promise<void> {
     const p = this.paths
-    const byUid = new Map<number, unknown>()
-    for (const [uid, tuple] of meta.exact) byUid.set(uid, tuple)
-    if (meta.messages.length === 0) return
+    const messages = meta.messages
+    if (messages.length === 0) return
     const handle = await this.openMbox()
     if (handle === undefined) return
-    const seen = new Set<number>()
+    // A UID listed twice (imap-backup's bug) has one record, decoded once.
+    const twice = new Set(messages.duplicateUids())
+    const decoded = new Set<number>()
     try {
       const head = Buffer.alloc(FROM_.length)
-      for (const m of meta.messages) {
+      for (let i = 0; i < messages.length; i++) {
         if (this.options.signal?.aborted) throw this.options.signal.reason
+        const m = messages.entryAt(i)
         const present = await readAt(handle, head, m.offset, mboxSize)
         if (!present.equals(FROM_)) {
           this.add('message-not-at-offset', 'error', `Message ${m.uid} not found at expected offset ${m.offset} in file '${p.mbox}'`, p.mbox, this.repair)
           continue
         }
-        const tuple = byUid.get(m.uid)
-        if (tuple === undefined || seen.has(m.uid)) continue
-        seen.add(m.uid)
+        const tuple = messages.exactnessAt(i)
+        if (tuple === undefined) continue
+        if (twice.has(m.uid)) {
+          if (decoded.has(m.uid)) continue
+          decoded.add(m.uid)
+        }
         let record
         try {
           record = fromExactnessTuple(tuple, `UID ${m.uid}`).record
@@ -463,12 +468,12 @@ async function readAt(handle: FileHandle, into: Buffer, offset: number, size: nu
 }
 
 /** compat §4.5 check 4: the first place where an entry starts before the previous one ends. */
-function outOfOrder(messages: readonly MessageEntry[]): string | undefined {
+function outOfOrder(messages: ReadonlyMessageTable): string | undefined {
   let previousEnd = 0
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!
-    if (m.offset < previousEnd) return `UID ${m.uid} starts at ${m.offset}, before the end of the entry before it at ${previousEnd}`
-    previousEnd = m.offset + m.length
+    const offset = messages.offsetAt(i)
+    if (offset < previousEnd) return `UID ${messages.uidAt(i)} starts at ${offset}, before the end of the entry before it at ${previousEnd}`
+    previousEnd = offset + messages.lengthAt(i)
   }
   return undefined
 }

@@ -34,6 +34,14 @@ describe('parseJournal', () => {
     expect(j.committed).toEqual([])
   })
 
+  it('stops at a record the .imap file could not hold: flags that are not text, a record of another UID', () => {
+    const x1 = '{"t":"a","m":{"uid":1,"offset":0,"length":10,"flags":["Seen"]},"x":[1,8,null,1,0]}'
+    expect(parseJournal([header, x1, c1, ''].join('\n'), 'J')!.committed).toHaveLength(2)
+    for (const bad of [x1.replace('"Seen"', '7'), x1.replace('[1,8', '[2,8'), x1.replace(',1,0]', ',3,0]'), '{"t":"f","uid":1,"flags":[null]}']) {
+      expect(parseJournal([header, bad, c1, ''].join('\n'), 'J')!.committed, bad).toEqual([])
+    }
+  })
+
   it('treats a journal whose header is torn as empty', () => {
     expect(parseJournal(header.slice(0, 20), 'J')).toBeUndefined()
     expect(parseJournal('', 'J')).toBeUndefined()

@@ -12,7 +12,7 @@ import {DamagedError, localIoError, UnsupportedFormatError} from '../shared/erro
 import {fsyncDirectory} from '../shared/atomic-write.js'
 import {dirname} from 'node:path'
 import {openNoFollow} from './safe-path.js'
-import type {ExactTuple, MessageEntry} from './metadata.js'
+import {isExactTuple, type ExactTuple, type MessageEntry} from './metadata.js'
 
 export const JOURNAL_SUFFIX = '.imap.journal'
 
@@ -163,10 +163,12 @@ function isRecord(value: unknown): value is JournalRecord {
   switch (r['t']) {
     case 'a': {
       const m = r['m'] as Record<string, unknown> | undefined
-      return m !== undefined && m !== null && isInt(m['uid']) && isInt(m['offset']) && isInt(m['length']) && Array.isArray(m['flags']) && (r['x'] === undefined || Array.isArray(r['x']))
+      const x = r['x']
+      // The record must be one the `.imap` file can hold, for this very UID (metadata.ts).
+      return m !== undefined && m !== null && isInt(m['uid']) && isInt(m['offset']) && isInt(m['length']) && isFlags(m['flags']) && (x === undefined || (isExactTuple(x) && x[0] === m['uid']))
     }
     case 'f':
-      return isInt(r['uid']) && Array.isArray(r['flags'])
+      return isInt(r['uid']) && isFlags(r['flags'])
     case 's':
       return true
     case 'c':
@@ -174,6 +176,10 @@ function isRecord(value: unknown): value is JournalRecord {
     default:
       return false
   }
+}
+
+function isFlags(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((f) => typeof f === 'string')
 }
 
 function isInt(value: unknown): value is number {

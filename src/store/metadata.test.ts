@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
-import {committedEnd, duplicateUids, parseMetadata, serializeMetadata, structuralProblems, type FolderMetadata} from './metadata.js'
+import {parseMetadata, serializeMetadata, structuralProblems, type ExactTuple, type FolderMetadata} from './metadata.js'
+import {MessageTable} from './message-table.js'
 
 const P = '/b/INBOX.imap'
 
@@ -8,8 +9,8 @@ describe('parseMetadata', () => {
   it('reads an imap-backup version 3 file (compat §4.3)', () => {
     const meta = parseMetadata('{"version":3,"uid_validity":1606316666,"messages":[{"uid":1,"offset":0,"length":3736,"flags":["Seen","Draft"]}]}', P) as FolderMetadata
     expect(meta.uidValidity).toBe(1606316666)
-    expect(meta.messages).toEqual([{uid: 1, offset: 0, length: 3736, flags: ['Seen', 'Draft']}])
-    expect(meta.exact.size).toBe(0)
+    expect([...meta.messages]).toEqual([{uid: 1, offset: 0, length: 3736, flags: ['Seen', 'Draft']}])
+    expect(meta.messages.recordCount).toBe(0)
     expect(meta.uidNext).toBeUndefined()
     // Written before the naming was recorded: nothing recorded, the servers are asked.
     expect(meta.delimiter).toBeUndefined()
@@ -70,11 +71,13 @@ describe('serializeMetadata', () => {
     delimiter: '.',
     prefix: 'INBOX.',
     journalId: 'abc',
-    messages: [
-      {uid: 3, offset: 0, length: 100, flags: ['Seen']},
-      {uid: 5, offset: 100, length: 50, flags: []},
-    ],
-    exact: new Map([[5, [5, 40, 1700000000, 1, [0, 2, 3]]]]),
+    messages: MessageTable.from(
+      [
+        {uid: 3, offset: 0, length: 100, flags: ['Seen']},
+        {uid: 5, offset: 100, length: 50, flags: []},
+      ],
+      new Map([[5, [5, 40, 1700000000, 1, [0, 2, 3]]]]),
+    ),
     extraKeys: {future_key: {a: 1}},
   }
 
@@ -88,8 +91,20 @@ describe('serializeMetadata', () => {
     expect(data.future_key).toEqual({a: 1})
   })
 
+  it('writes exactly this text', () => {
+    expect(serializeMetadata(meta)).toBe(
+      '{"version":3,"uid_validity":99,"mailkeep":{"format":1,"quoting":"mboxrd","uidnext":12,"highestmodseq":"18446744073709551615","delimiter":".","prefix":"INBOX.","journal":"abc"},' +
+        '"messages":[{"uid":3,"offset":0,"length":100,"flags":["Seen"]},{"uid":5,"offset":100,"length":50,"flags":[]}],' +
+        '"mailkeep_messages":[[5,40,1700000000,1,[0,2,3]]],"future_key":{"a":1}}',
+    )
+  })
+
   it('round-trips', () => {
-    expect(parseMetadata(serializeMetadata(meta), P)).toEqual(meta)
+    const back = parseMetadata(serializeMetadata(meta), P) as FolderMetadata
+    expect({...back, messages: undefined}).toEqual({...meta, messages: undefined})
+    expect([...back.messages]).toEqual([...meta.messages])
+    expect(back.messages.exactness(5)).toEqual([5, 40, 1700000000, 1, [0, 2, 3]])
+    expect(back.messages.exactness(3)).toBeUndefined()
   })
 })
 
@@ -99,30 +114,63 @@ describe('structure', () => {
       {uid: 1, offset: 0, length: 10, flags: []},
       {uid: 2, offset: 10, length: 5, flags: []},
     ]
-    expect(committedEnd(ok)).toBe(15)
-    expect(committedEnd([])).toBe(0)
-    expect(structuralProblems(ok)).toEqual([])
-    expect(structuralProblems([ok[1]!, ok[0]!])[0]).toMatch(/out of order/)
-    expect(duplicateUids([...ok, {uid: 2, offset: 15, length: 5, flags: []}])).toEqual([2])
+    expect(MessageTable.from(ok).end).toBe(15)
+    expect(new MessageTable().end).toBe(0)
+    expect(structuralProblems(MessageTable.from(ok))).toEqual([])
+    expect(structuralProblems(MessageTable.from([ok[1]!, ok[0]!]))[0]).toMatch(/out of order/)
+    expect(MessageTable.from([...ok, {uid: 2, offset: 15, length: 5, flags: []}]).duplicateUids()).toEqual([2])
   })
 })
 
 describe('serializeMetadataChunks', () => {
   it('produces the same text in pieces for large folders, with and without exactness records', () => {
     const messages = Array.from({length: 10_000}, (_, i) => ({uid: i + 1, offset: i * 10, length: 10, flags: i % 3 === 0 ? ['Seen'] : []}))
-    const exact = new Map<number, [number, number, number | null, number, unknown]>()
+    const exact = new Map<number, ExactTuple>()
     for (let i = 5000; i < 10_000; i++) exact.set(i + 1, [i + 1, 8, null, 1, 0])
-    const meta: FolderMetadata = {uidValidity: 1, messages, exact, extraKeys: {}}
+    const meta: FolderMetadata = {uidValidity: 1, messages: MessageTable.from(messages, exact), extraKeys: {}}
     const text = serializeMetadata(meta)
+    expect(text).toBe(JSON.stringify({version: 3, uid_validity: 1, mailkeep: {format: 1, quoting: 'mboxrd'}, messages, mailkeep_messages: [...exact.values()]}))
     const back = parseMetadata(text, P) as FolderMetadata
-    expect(back.messages).toEqual(messages)
-    expect(back.exact).toEqual(exact)
-    expect(parseMetadata(serializeMetadata({...meta, exact: new Map()}), P)).toMatchObject({messages})
+    expect([...back.messages]).toEqual(messages)
+    expect(back.messages.recordCount).toBe(5000)
+    for (const [uid, record] of exact) expect(back.messages.exactness(uid)).toEqual(record)
+    expect(serializeMetadata(back)).toBe(text)
+    const bare = serializeMetadata({...meta, messages: MessageTable.from(messages)})
+    expect([...(parseMetadata(bare, P) as FolderMetadata).messages]).toEqual(messages)
   })
 
   it('shares one frozen flags array per distinct flag list', () => {
     const meta = parseMetadata('{"version":3,"uid_validity":1,"messages":[{"uid":1,"offset":0,"length":5,"flags":["Seen"]},{"uid":2,"offset":5,"length":5,"flags":["Seen"]}]}', P) as FolderMetadata
-    expect(meta.messages[0]!.flags).toBe(meta.messages[1]!.flags)
-    expect(Object.isFrozen(meta.messages[0]!.flags)).toBe(true)
+    expect(meta.messages.flagsAt(0)).toBe(meta.messages.flagsAt(1))
+    expect(Object.isFrozen(meta.messages.flagsAt(0))).toBe(true)
+  })
+})
+
+describe('parse, then serialize', () => {
+  it('gives back a file written by mailkeep byte for byte, whatever the values', () => {
+    const text =
+      '{"version":3,"uid_validity":4294967295,"mailkeep":{"format":1,"quoting":"mboxrd","uidnext":9007199254740991,"highestmodseq":"1","journal":"j"},"messages":[' +
+      '{"uid":1,"offset":0,"length":1,"flags":[]},' +
+      '{"uid":2,"offset":1,"length":4294967296,"flags":["Seen","$Forwarded"]},' +
+      '{"uid":4294967296,"offset":4294967297,"length":9,"flags":["a\\"b","\\u0000","ü ∑"]},' +
+      '{"uid":9007199254740991,"offset":9007199254740900,"length":91,"flags":["Seen","$Forwarded"]}],' +
+      '"mailkeep_messages":[[1,0,null,0,0],[2,4294967299,-1,2,1],[4294967296,5,1e+21,1,[1,0,3]],[9007199254740991,9007199254740991,1700000000,0,"odd"]],' +
+      '"other":[1,{"x":null}]}'
+    expect(serializeMetadata(parseMetadata(text, P) as FolderMetadata)).toBe(text)
+  })
+
+  it('writes what the records say, matched by UID, in the order of the messages', () => {
+    const messages = '"messages":[{"uid":1,"offset":0,"length":5,"flags":[]},{"uid":2,"offset":5,"length":5,"flags":[]},{"uid":1,"offset":10,"length":5,"flags":[]}]'
+    const head = '{"version":3,"uid_validity":1,"mailkeep":{"format":1,"quoting":"mboxrd"},'
+    const cases: Array<[string, string]> = [
+      // out of order, a record without its message (dropped), a UID's second record (it wins)
+      ['[[3,1,null,0,0],[2,1,null,0,0],[1,1,null,0,0],[1,2,null,0,0]]', '[1,2,null,0,0],[2,1,null,0,0],[1,2,null,0,0]'],
+      ['[]', ''],
+      ['[[2 , 7, null, 0, 0]]', '[2,7,null,0,0]'],
+    ]
+    for (const [records, written] of cases) {
+      const meta = parseMetadata(`${head}${messages},"mailkeep_messages":${records}}`, P) as FolderMetadata
+      expect(serializeMetadata(meta)).toBe(`${head}${messages},"mailkeep_messages":[${written}]}`)
+    }
   })
 })

@@ -7,25 +7,13 @@
  * key besides uid/offset/length/flags would make it crash: everything of ours is top level.
  */
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
-import {internFlags} from './flags.js'
 import {isNonNegativeInt, isObject, isPositiveInt} from './json-guards.js'
+import {MessageTable, type ExactTuple, type ReadonlyMessageTable} from './message-table.js'
+
+export type {ExactTuple, MessageEntry, ReadonlyMessageTable} from './message-table.js'
 
 /** The newest `mailkeep.format` this version reads and writes. */
 export const METADATA_FORMAT = 1
-
-export interface MessageEntry {
-  uid: number
-  offset: number
-  length: number
-  /** System flags without the backslash (imap-backup's form), keywords as they are. */
-  flags: string[]
-}
-
-/**
- * `[uid, size, internaldate, appended, eol]`: what it takes to give the message back byte for
- * byte (docs/mbox-format.md). `eol` is validated by the codec when it is used.
- */
-export type ExactTuple = [uid: number, size: number, internalDate: number | null, appended: number, eol: unknown]
 
 export interface FolderServerState {
   /** RFC 3501 §2.3.1.1 UIDNEXT the folder was last complete up to. */
@@ -44,9 +32,11 @@ export interface FolderServerState {
 
 export interface FolderMetadata extends FolderServerState {
   uidValidity: number
-  messages: MessageEntry[]
-  /** Exactness records by UID; a message without one was written by another tool. */
-  exact: Map<number, ExactTuple>
+  /**
+   * The entries in file order, with their exactness records (`mailkeep_messages`, matched by
+   * UID); a message without one was written by another tool.
+   */
+  messages: MessageTable
   /** Id of the last journal folded into this file (docs/design.md I4). */
   journalId?: string
   /** Top-level keys we do not know, kept as they are on rewrite. */
@@ -87,10 +77,11 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
   const uidValidity = parseUidValidity(data['uid_validity'], path)
   const rawMessages = data['messages']
   if (!Array.isArray(rawMessages)) throw damaged(path, 'has no "messages" array')
-  const messages = new Array<MessageEntry>(rawMessages.length)
-  for (let i = 0; i < rawMessages.length; i++) messages[i] = parseEntry(rawMessages[i], i, path)
+  // Straight into the columns: no object per message is kept (message-table.ts).
+  const messages = new MessageTable(rawMessages.length)
+  for (let i = 0; i < rawMessages.length; i++) addEntry(messages, rawMessages[i], i, path)
 
-  const result: FolderMetadata = {uidValidity, messages, exact: new Map(), extraKeys: {}}
+  const result: FolderMetadata = {uidValidity, messages, extraKeys: {}}
   const ext = data['mailkeep']
   if (ext !== undefined) {
     if (!isObject(ext)) throw damaged(path, 'has a "mailkeep" key that is not an object')
@@ -131,10 +122,7 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
   const records = data['mailkeep_messages']
   if (records !== undefined) {
     if (!Array.isArray(records)) throw damaged(path, 'has a "mailkeep_messages" key that is not an array')
-    for (let i = 0; i < records.length; i++) {
-      const tuple = parseExactTuple(records[i], i, path)
-      result.exact.set(tuple[0], tuple)
-    }
+    addRecords(messages, records, path)
   }
   for (const [key, value] of Object.entries(data)) {
     if (!KNOWN_KEYS.has(key)) result.extraKeys[key] = value
@@ -157,22 +145,22 @@ export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string
   if (meta.prefix !== undefined) ext['prefix'] = meta.prefix
   if (meta.journalId !== undefined) ext['journal'] = meta.journalId
   yield `{"version":3,"uid_validity":${JSON.stringify(meta.uidValidity)},"mailkeep":${JSON.stringify(ext)},"messages":[`
-  const {messages, exact} = meta
-  for (let start = 0; start < messages.length; start += CHUNK_ENTRIES) {
-    const end = Math.min(messages.length, start + CHUNK_ENTRIES)
+  const {messages} = meta
+  const count = messages.length
+  for (let start = 0; start < count; start += CHUNK_ENTRIES) {
+    const end = Math.min(count, start + CHUNK_ENTRIES)
     const part = new Array<string>(end - start)
     for (let i = start; i < end; i++) {
-      const m = messages[i]!
-      part[i - start] = `{"uid":${m.uid},"offset":${m.offset},"length":${m.length},"flags":${JSON.stringify(m.flags)}}`
+      part[i - start] = `{"uid":${messages.uidAt(i)},"offset":${messages.offsetAt(i)},"length":${messages.lengthAt(i)},"flags":${messages.flagsJsonAt(i)}}`
     }
     yield (start === 0 ? '' : ',') + part.join(',')
   }
   yield '],"mailkeep_messages":['
   let first = true
-  for (let start = 0; start < messages.length; start += CHUNK_ENTRIES) {
+  for (let start = 0; start < count; start += CHUNK_ENTRIES) {
     const part: string[] = []
-    for (let i = start; i < Math.min(messages.length, start + CHUNK_ENTRIES); i++) {
-      const record = exact.get(messages[i]!.uid)
+    for (let i = start; i < Math.min(count, start + CHUNK_ENTRIES); i++) {
+      const record = messages.exactnessAt(i)
       if (record !== undefined) part.push(JSON.stringify(record))
     }
     if (part.length === 0) continue
@@ -190,43 +178,26 @@ export function serializeMetadata(meta: FolderMetadata): string {
   return [...serializeMetadataChunks(meta)].join('')
 }
 
-/** The byte offset where the next entry goes: the end of the last (highest) entry. */
-export function committedEnd(messages: readonly MessageEntry[]): number {
-  const last = messages[messages.length - 1]
-  return last === undefined ? 0 : last.offset + last.length
-}
-
 /**
  * Structural checks that need no I/O (docs/design.md, Recovery step 5): offsets ascending and
  * not overlapping. Returns problems as sentences; the caller decides whether they are fatal.
  */
-export function structuralProblems(messages: readonly MessageEntry[]): string[] {
+export function structuralProblems(messages: ReadonlyMessageTable): string[] {
   const problems: string[] = []
   let previousEnd = 0
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!
-    if (m.offset < previousEnd) {
-      problems.push(`entry ${i} (UID ${m.uid}) starts at ${m.offset}, before the end of the previous entry (${previousEnd}): offset data is out of order`)
+    const offset = messages.offsetAt(i)
+    if (offset < previousEnd) {
+      problems.push(`entry ${i} (UID ${messages.uidAt(i)}) starts at ${offset}, before the end of the previous entry (${previousEnd}): offset data is out of order`)
       break
     }
-    previousEnd = m.offset + m.length
+    previousEnd = offset + messages.lengthAt(i)
   }
   return problems
 }
 
-/** UIDs that appear more than once (imap-backup's delay-mode retry bug, compat §5.5). */
-export function duplicateUids(messages: readonly MessageEntry[]): number[] {
-  const seen = new Set<number>()
-  const duplicates = new Set<number>()
-  for (const m of messages) {
-    if (seen.has(m.uid)) duplicates.add(m.uid)
-    else seen.add(m.uid)
-  }
-  return [...duplicates]
-}
-
 export function emptyMetadata(uidValidity: number): FolderMetadata {
-  return {uidValidity, messages: [], exact: new Map(), extraKeys: {}}
+  return {uidValidity, messages: new MessageTable(), extraKeys: {}}
 }
 
 /** A LIST delimiter is one character (RFC 3501 §9 `QUOTED-CHAR`), or '' for NIL (a flat name). */
@@ -253,27 +224,53 @@ function parseUidValidity(value: unknown, path: string): number {
   return n
 }
 
-function parseEntry(value: unknown, index: number, path: string): MessageEntry {
+function addEntry(into: MessageTable, value: unknown, index: number, path: string): void {
   if (!isObject(value)) throw damaged(path, `has a messages[${index}] that is not an object`)
   const {uid, offset, length, flags} = value
   if (!isPositiveInt(uid)) throw damaged(path, `has an invalid uid in messages[${index}]`)
   if (!isNonNegativeInt(offset)) throw damaged(path, `has an invalid offset in messages[${index}] (UID ${uid})`)
   if (!isPositiveInt(length)) throw damaged(path, `has an invalid length in messages[${index}] (UID ${uid})`)
-  let flagList: string[] = []
-  if (flags !== undefined) {
-    if (!Array.isArray(flags) || !flags.every((f) => typeof f === 'string')) throw damaged(path, `has invalid flags in messages[${index}] (UID ${uid})`)
-    flagList = internFlags(flags as string[])
-  }
-  return {uid, offset, length, flags: flagList}
+  if (flags !== undefined && !isStringArray(flags)) throw damaged(path, `has invalid flags in messages[${index}] (UID ${uid})`)
+  into.pushRow(uid, offset, length, flags ?? [])
 }
 
-function parseExactTuple(value: unknown, index: number, path: string): ExactTuple {
-  if (!Array.isArray(value) || value.length !== 5) throw damaged(path, `has an invalid mailkeep_messages[${index}]`)
-  const [uid, size, internalDate, appended, eol] = value as unknown[]
-  if (!isPositiveInt(uid) || !isNonNegativeInt(size) || !(internalDate === null || Number.isInteger(internalDate)) || !(appended === 0 || appended === 1 || appended === 2)) {
-    throw damaged(path, `has an invalid mailkeep_messages[${index}]`)
+/**
+ * `mailkeep_messages`: each record goes to the entry with its UID (normally the entry at the
+ * same position), the last record of a UID wins, a record without an entry is dropped (it is
+ * not written back), and with a UID listed twice both entries get its record.
+ */
+function addRecords(messages: MessageTable, records: unknown[], path: string): void {
+  if (messages.duplicateUids().length > 0) {
+    const byUid = new Map<number, ExactTuple>()
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]
+      if (!isExactTuple(record)) throw damaged(path, `has an invalid mailkeep_messages[${i}]`)
+      byUid.set(record[0], record)
+    }
+    for (let row = 0; row < messages.length; row++) {
+      const record = byUid.get(messages.uidAt(row))
+      if (record !== undefined) messages.setRecordAt(row, record[1], record[2], record[3], record[4])
+    }
+    return
   }
-  return [uid, size, internalDate as number | null, appended, eol]
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]
+    if (!isExactTuple(record)) throw damaged(path, `has an invalid mailkeep_messages[${i}]`)
+    const uid = record[0]
+    const row = i < messages.length && messages.uidAt(i) === uid ? i : messages.indexOf(uid)
+    if (row >= 0) messages.setRecordAt(row, record[1], record[2], record[3], record[4])
+  }
+}
+
+/** A well-formed `[uid, size, internaldate, appended, eol]` (eol is checked by the codec). */
+export function isExactTuple(value: unknown): value is ExactTuple {
+  if (!Array.isArray(value) || value.length !== 5) return false
+  const [uid, size, internalDate, appended] = value as unknown[]
+  return isPositiveInt(uid) && isNonNegativeInt(size) && (internalDate === null || Number.isInteger(internalDate)) && (appended === 0 || appended === 1 || appended === 2)
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((f) => typeof f === 'string')
 }
 
 function damaged(path: string, what: string, cause?: unknown): DamagedError {

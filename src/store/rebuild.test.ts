@@ -47,7 +47,7 @@ describe('scanMbox', () => {
   it('splits a mailkeep mbox exactly where its metadata says, and sees the strict rule', async () => {
     const meta = await mailkeepFolder(corpus)
     const entries = await scanMbox(join(root, 'INBOX.mbox'))
-    expect(entries.map((e) => [e.offset, e.length])).toEqual(meta.messages.map((m) => [m.offset, m.length]))
+    expect(entries.map((e) => [e.offset, e.length])).toEqual([...meta.messages].map((m) => [m.offset, m.length]))
     expect(entries.every((e) => e.isEntry && e.complete)).toBe(true)
     expect(entries.some((e) => e.style === 'mailkeep')).toBe(true)
     expect(entries.some((e) => e.style === 'imap-backup')).toBe(false)
@@ -57,7 +57,7 @@ describe('scanMbox', () => {
     const meta = await mailkeepFolder(corpus)
     const entries = await scanMbox(join(root, 'INBOX.mbox'))
     for (const [i, e] of entries.entries()) {
-      const tuple = meta.exact.get(i + 1)!
+      const tuple = meta.messages.exactness(i + 1)!
       const size = corpus[i]!.length
       expect(size).toBe(tuple[1])
       const range = sizeRange(e, 'strict')!
@@ -163,7 +163,7 @@ describe('writeRepair', () => {
     const oldImap = await readFile(join(root, 'INBOX.imap'))
     await writeFile(join(root, 'INBOX.imap'), oldImap.subarray(0, 40))
     const at = new Date(Date.UTC(2026, 10, 22, 10, 11, 12))
-    const written = await writeRepair({root, relativePath: 'INBOX', metadata: repairedMetadata(42, meta.messages, meta.exact), truncateAt: good.length, at})
+    const written = await writeRepair({root, relativePath: 'INBOX', metadata: repairedMetadata(42, meta.messages), truncateAt: good.length, at})
     expect(repairTimestamp(at)).toBe('20261122T101112Z')
     expect(written).toEqual({
       tornSavedAs: join(root, 'INBOX.mbox.torn-20261122T101112Z'),
@@ -175,7 +175,7 @@ describe('writeRepair', () => {
     expect(await readFile(mboxPath)).toEqual(good)
     expect(await checkFolder(root, 'INBOX')).toEqual([])
     // A second repair at the same second never overwrites what the first set aside.
-    const again = await writeRepair({root, relativePath: 'INBOX', metadata: repairedMetadata(42, meta.messages, meta.exact), at})
+    const again = await writeRepair({root, relativePath: 'INBOX', metadata: repairedMetadata(42, meta.messages), at})
     expect(again.imapSavedAs).toBe(join(root, 'INBOX.imap.damaged-20261122T101112Z-1'))
     expect((await readdir(root)).sort()).toEqual(
       ['.mailkeep.lock', 'INBOX.imap', 'INBOX.imap.damaged-20261122T101112Z', 'INBOX.imap.damaged-20261122T101112Z-1', 'INBOX.mbox', 'INBOX.mbox.torn-20261122T101112Z'].filter((n) => n !== '.mailkeep.lock' || false),

@@ -28,7 +28,8 @@ import {folderPaths, type FolderPaths} from './folder-store.js'
 import {readChunks, UNVERIFIED_UID_VALIDITY} from './integrity.js'
 import {parseJournal} from './journal.js'
 import {EntryScanner, fromExactnessTuple, MboxrdDecoder, type EntrySpan, type ExactnessRecord} from './mboxrd/index.js'
-import {serializeMetadata, type ExactTuple, type FolderMetadata, type MessageEntry} from './metadata.js'
+import {serializeMetadata, type ExactTuple, type FolderMetadata} from './metadata.js'
+import type {MessageTable} from './message-table.js'
 import {openNoFollow} from './safe-path.js'
 
 export {UNVERIFIED_UID_VALIDITY}
@@ -705,8 +706,8 @@ async function renameOrFail(from: string, to: string): Promise<void> {
 }
 
 /** A FolderMetadata for writeRepair. */
-export function repairedMetadata(uidValidity: number, messages: MessageEntry[], exact: Map<number, ExactTuple>, state: {uidNext?: number; highestModseq?: string} = {}): FolderMetadata {
-  const meta: FolderMetadata = {uidValidity, messages, exact, extraKeys: {}}
+export function repairedMetadata(uidValidity: number, messages: MessageTable, state: {uidNext?: number; highestModseq?: string} = {}): FolderMetadata {
+  const meta: FolderMetadata = {uidValidity, messages, extraKeys: {}}
   if (state.uidNext !== undefined) meta.uidNext = state.uidNext
   if (state.highestModseq !== undefined) meta.highestModseq = state.highestModseq
   return meta

@@ -30,9 +30,8 @@ export interface IncomingMessage {
 /** What the folder gives its transaction; the folder owns the files and the committed state. */
 export interface TransactionHost {
   readonly mboxPath: string
+  /** The committed state; `meta.messages` holds the committed messages (I9: UIDs are unique). */
   readonly meta: FolderMetadata
-  /** Committed messages by UID (I9: UIDs are unique). */
-  readonly index: Map<number, MessageEntry>
   readonly logger: Logger
   /** Folds the journal into `.imap` and removes it (commit step 2–3). */
   fold(journalId: string): Promise<void>
@@ -89,7 +88,7 @@ export class Transaction {
 
   /** True if the UID is committed or appended in this transaction. */
   has(uid: number): boolean {
-    return this.host.index.has(uid) || this.pendingUids.has(uid)
+    return this.pendingUids.has(uid) || this.host.meta.messages.has(uid)
   }
 
   /** Appends a message held in memory. */
@@ -287,7 +286,7 @@ export class Transaction {
   }
 
   private applyToCommitted(records: readonly JournalRecord[]): void {
-    applyRecords(this.host.meta, this.host.index, records)
+    applyRecords(this.host.meta, records)
   }
 
   private async flush(): Promise<void> {
@@ -360,19 +359,15 @@ export class Transaction {
 }
 
 /** Applies committed journal records to the in-memory metadata (also used by recovery). */
-export function applyRecords(meta: FolderMetadata, index: Map<number, MessageEntry>, records: readonly JournalRecord[]): void {
+export function applyRecords(meta: FolderMetadata, records: readonly JournalRecord[]): void {
   for (const r of records) {
     switch (r.t) {
       case 'a':
-        meta.messages.push(r.m)
-        index.set(r.m.uid, r.m)
-        if (r.x !== undefined) meta.exact.set(r.m.uid, r.x)
+        meta.messages.push(r.m, r.x)
         break
-      case 'f': {
-        const entry = index.get(r.uid)
-        if (entry !== undefined) entry.flags = r.flags
+      case 'f':
+        meta.messages.setFlags(r.uid, r.flags)
         break
-      }
       case 's':
         if (r.uidnext !== undefined) meta.uidNext = r.uidnext
         if (r.highestmodseq !== undefined) meta.highestModseq = r.highestmodseq

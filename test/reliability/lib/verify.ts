@@ -60,7 +60,7 @@ export async function readLocal(check: RunCheck, root: string, folders: readonly
       try {
         const folder = await store.folder(name)
         try {
-          out.set(name, {exists: folder.exists, entries: folder.messages.map((m) => ({uid: m.uid, offset: m.offset, length: m.length, flags: [...m.flags]}))})
+          out.set(name, {exists: folder.exists, entries: [...folder.messages].map((m) => ({uid: m.uid, offset: m.offset, length: m.length, flags: [...m.flags]}))})
         } finally {
           await folder.close()
         }
@@ -108,7 +108,7 @@ export async function compareBackup(
           if (options.partial !== true) check.addLost(remote.length, `folder '${name}' is not in the backup`)
           continue
         }
-        const uids = folder.messages.map((m) => m.uid)
+        const uids = [...folder.messages].map((m) => m.uid)
         check.addDuplicated(duplicates(uids), `UIDs stored twice in '${name}'`)
         const local = new Set(uids)
         // partial: an incomplete run; what it stored must be right, what is missing is not lost.
@@ -189,7 +189,7 @@ export async function checkAtSavepoint(
     }
     end += m.length
   }
-  const uids = meta.messages.map((m) => m.uid)
+  const uids = [...meta.messages].map((m) => m.uid)
   let committedEnd = end
   if (journalText !== undefined && allowJournal) {
     options.onJournal?.()

@@ -341,7 +341,7 @@ async function expectStoredMatches(check: RunCheck, c: HostileCase, root: string
           check.problem(`${c.name}: '${lf.name}' has UIDVALIDITY ${f.uidValidity}, the server never announced it`)
           continue
         }
-        const uids = f.messages.map((m) => m.uid)
+        const uids = [...f.messages].map((m) => m.uid)
         check.addDuplicated(uids.length - new Set(uids).size, `${c.name}: UIDs twice in '${lf.name}'`)
         for (const m of f.messages) {
           const want = messages.find((x) => x.uid === m.uid)
