@@ -236,7 +236,7 @@ export class FlowSession implements ImapSession {
   async searchUids(criteria: {uidRange?: string; larger?: number; unseen?: boolean; header?: {field: string; value: string}} = {}): Promise<number[]> {
     if (criteria.uidRange !== undefined) checkUidSet(criteria.uidRange)
     return this.op({command: 'UID SEARCH', folder: this.current?.name}, async () => {
-      const uids = await uidSearch(this.flow, criteria)
+      const uids = await uidSearch(this.flow, criteria, this.capabilities.all.has('ESEARCH'))
       if (criteria.uidRange === undefined) return uids
       const inSet = uidSetMatcher(criteria.uidRange)
       return uids.filter(inSet)

@@ -1,0 +1,98 @@
+// UID SEARCH with and without ESEARCH (RFC 4731) against Dovecot, and what a hostile ESEARCH
+// answer gets, against the fake server. With ESEARCH the server answers with a compact UID set
+// instead of one number per message (docs/performance.md, "Memory").
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {RemoteError} from '../../src/shared/errors.js'
+import {clearSecrets} from '../../src/shared/secrets.js'
+import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
+import {addFlags, expunge, fetchMessages, folderName, listUids, seedFolder} from '../support/mail-seed.js'
+import {startFakeServer, type FakeServer} from './fake-server.js'
+import {connectAs, rejection, traceLines, tracingLogger} from './helpers.js'
+
+// Dovecot's list without ESEARCH (it still answers RETURN, but mailkeep must not ask).
+const WITHOUT_ESEARCH = 'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED LITERAL+ CONDSTORE QRESYNC'
+
+describe.each([
+  {name: 'with ESEARCH', capabilities: undefined, sent: /^C: \d+ UID SEARCH RETURN \(ALL\) /},
+  {name: 'without ESEARCH', capabilities: WITHOUT_ESEARCH, sent: /^C: \d+ UID SEARCH (?!RETURN)/},
+])('UID SEARCH $name', ({capabilities, sent}) => {
+  let dc: DovecotInstance
+  let folder: string
+  let uids: number[]
+  let unseen: number[]
+
+  beforeAll(async () => {
+    dc = await startDovecot(capabilities === undefined ? {} : {capabilities})
+    const user = dc.users[0]!
+    folder = folderName(dc, 'Gaps')
+    await seedFolder(dc, user, folder, 40)
+    // Gaps, so that the answer is a set of several ranges, and some unseen messages.
+    await expunge(dc, user, folder, [3, 4, 5, 17, 40])
+    uids = await listUids(dc, user, folder)
+    await addFlags(dc, user, folder, uids.filter((u) => u % 2 === 0), ['\\Seen'])
+    unseen = (await fetchMessages(dc, user, folder)).filter((m) => !m.flags.includes('\\Seen')).map((m) => m.uid)
+  })
+  afterAll(async () => {
+    await dc?.stop()
+  })
+
+  it('returns exactly the UIDs the server has, for every kind of criteria, and sends the expected form', async () => {
+    const logger = tracingLogger()
+    const session = await connectAs(dc, dc.users[0]!, {logger, traceProtocol: true})
+    try {
+      const opened = await session.examine(folder)
+      expect(uids).toHaveLength(35)
+      expect(await session.searchUids()).toEqual(uids)
+      expect(unseen.length).toBeGreaterThan(0)
+      expect(await session.searchUids({unseen: true})).toEqual(unseen)
+      expect(await session.searchUids({uidRange: '10:20'})).toEqual(uids.filter((u) => u >= 10 && u <= 20))
+      // No match: an ESEARCH answer without ALL (RFC 4731 §3.1).
+      expect(await session.searchUids({uidRange: `${opened.uidNext}:*`})).toEqual([])
+      const searches = traceLines(logger).filter((l) => / UID SEARCH /.test(l) && l.startsWith('C: '))
+      expect(searches).toHaveLength(4)
+      for (const line of searches) expect(line).toMatch(sent)
+    } finally {
+      await session.logout()
+    }
+  })
+})
+
+describe('a hostile ESEARCH answer', () => {
+  const PASSWORD = 'fake-pw-e5e4'
+  const user = {user: 'me@example.test', password: PASSWORD}
+  let server: FakeServer | undefined
+
+  afterEach(async () => {
+    await server?.close()
+    server = undefined
+    clearSecrets()
+  })
+
+  async function answering(all: string): Promise<FakeServer> {
+    server = await startFakeServer({
+      password: PASSWORD,
+      capabilities: 'IMAP4rev1 ESEARCH UIDPLUS LITERAL+ AUTH=PLAIN',
+      onCommand: (command, c) => {
+        if (command.name !== 'UID SEARCH') return false
+        c.send(`* ESEARCH (TAG "${command.tag}") UID${all === '' ? '' : ` ALL ${all}`}\r\n`)
+        c.ok(command)
+        return true
+      },
+    })
+    return server
+  }
+
+  it('reads a well-formed set, in any order of its ranges', async () => {
+    const session = await connectAs(await answering('9,2:4,7:6'), user)
+    expect(await session.searchUids()).toEqual([2, 3, 4, 6, 7, 9])
+    await session.logout()
+  })
+
+  it.each(['1:4294967295', '1:*', 'x:y', '0'])('refuses ALL %s with a RemoteError instead of expanding or guessing', async (set) => {
+    const session = await connectAs(await answering(set), user)
+    const error = await rejection(session.searchUids())
+    expect(error).toBeInstanceOf(RemoteError)
+    expect((error as Error).message).toMatch(/unusable ESEARCH result/)
+    await session.logout()
+  })
+})
