@@ -7,9 +7,9 @@
  * The caller holds the account lock (exclusive for 'write', shared for 'read'); see
  * account-store.ts.
  */
-import {constants, lstat, readFile, rename, unlink, type FileHandle} from 'node:fs/promises'
+import {constants, rename, type FileHandle} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import {DamagedError, errnoCode, InternalError, localIoError} from '../shared/errors.js'
+import {DamagedError, InternalError, localIoError} from '../shared/errors.js'
 import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
 import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries} from './mboxrd/index.js'
@@ -30,6 +30,7 @@ import {
 import {MessageTable, type ReadonlyMessageTable} from './message-table.js'
 import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
+import {exists, readIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
 
 export type OpenMode = 'write' | 'read'
 
@@ -610,47 +611,6 @@ export class FolderStore implements TransactionHost {
 
 function isV2(value: FolderMetadata | LegacyV2Metadata): value is LegacyV2Metadata {
   return 'version' in value && value.version === 2
-}
-
-async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    const info = await lstat(path)
-    if (info.isSymbolicLink()) throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`)
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined
-    throw localIoError(error, 'read', path)
-  }
-}
-
-async function sizeIfPresent(path: string): Promise<number | undefined> {
-  try {
-    const info = await lstat(path)
-    if (info.isSymbolicLink()) throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`)
-    if (!info.isFile()) throw new DamagedError(`'${path}' is not a regular file`)
-    return info.size
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined
-    throw localIoError(error, 'read', path)
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false
-    throw localIoError(error, 'read', path)
-  }
-}
-
-async function removeIfPresent(path: string): Promise<void> {
-  try {
-    await unlink(path)
-  } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') throw localIoError(error, 'remove', path)
-  }
 }
 
 async function truncateFile(path: string, length: number): Promise<void> {
