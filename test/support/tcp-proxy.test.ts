@@ -77,6 +77,9 @@ describe('tcp proxy', () => {
     expect(names).toEqual(['LOGIN', 'APPEND', 'LOGOUT', 'LOGIN', 'EXAMINE', 'UID SEARCH', 'LOGOUT', 'LOGIN', 'EXAMINE', 'UID FETCH', 'LOGOUT'])
     expect(proxy.commands.find((c) => c.name === 'APPEND')!.line).toMatch(/^T\d+ APPEND "Small" \{\d+\+\}$/)
     expect(proxy.commands.map((c) => c.connection)).toEqual([1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
+    // Credentials are not recorded (tests print recorded lines in failure messages).
+    expect(proxy.commands.find((c) => c.name === 'LOGIN')!.line).toMatch(/^T\d+ LOGIN \(credentials hidden\)$/)
+    expect(proxy.commands.some((c) => c.line.includes(password))).toBe(false)
     expect(proxy.stats).toMatchObject({connections: 3, drops: 0})
     expect(proxy.stats.serverToClient.bytes).toBeGreaterThan(tricky.length)
     expect(proxy.stats.clientToServer.bytes).toBeGreaterThan(tricky.length)
@@ -87,6 +90,20 @@ describe('tcp proxy', () => {
     await listUids(via, user, 'Small')
     expect(proxy.commandNames()).not.toContain('UID FETCH')
     expect(proxy.stats.connections).toBe(1)
+  })
+
+  it('records AUTHENTICATE without its initial response, and a SASL continuation not at all', async () => {
+    await newProxy()
+    const plain = Buffer.from(`\0${user}\0${password}`).toString('base64')
+    const client = await RawImapClient.connect({host: via.host, port: via.port})
+    try {
+      expect((await client.command(`AUTHENTICATE PLAIN ${plain}`)).tagged.kind).toBe('OK')
+    } finally {
+      await client.logout()
+    }
+    const auth = proxy.commands.find((c) => c.name === 'AUTHENTICATE')!
+    expect(auth.line).toMatch(/^\S+ AUTHENTICATE PLAIN \(initial response hidden\)$/)
+    expect(proxy.commands.some((c) => c.line.includes(plain) || c.line.includes(password))).toBe(false)
   })
 
   it('drops every connection in the middle of a FETCH literal', async () => {

@@ -42,7 +42,10 @@ export interface RecordedCommand {
   tag: string
   /** Upper-case command name; `UID FETCH`, `UID STORE`, … for UID commands; `DONE` ends IDLE. */
   name: string
-  /** The command's text without literal contents (the `{n}` markers stay). */
+  /**
+   * The command's text without literal contents (the `{n}` markers stay), and without credentials
+   * (withoutCredentials below).
+   */
   line: string
 }
 
@@ -454,7 +457,8 @@ class Pipe {
     if (continues) return
     const line = this.commandParts.join('')
     this.commandParts = []
-    proxy.recordCommand({connection: this.link.id, ...parseCommand(line), line})
+    const parsed = parseCommand(line)
+    proxy.recordCommand({connection: this.link.id, ...parsed, line: withoutCredentials(line, parsed)})
   }
 
   private onLiteral(size: number, start: number): void {
@@ -516,6 +520,21 @@ class Pipe {
     this.queued -= size
     return head.subarray(0, size)
   }
+}
+
+/**
+ * The line as it is recorded: LOGIN without its arguments, AUTHENTICATE without its initial
+ * response (SASL-IR) and a SASL continuation not at all, so that a test that prints what crossed
+ * the proxy (in a failure message) never prints a password (.ci/run scans all output).
+ */
+function withoutCredentials(line: string, {tag, name}: {tag: string; name: string}): string {
+  if (name === 'LOGIN') return `${tag} LOGIN (credentials hidden)`
+  if (name === 'AUTHENTICATE') {
+    const [, , mechanism, ...rest] = line.split(' ')
+    return `${tag} AUTHENTICATE ${mechanism ?? ''}${rest.length > 0 ? ' (initial response hidden)' : ''}`
+  }
+  if (tag === '' && name === '') return '(SASL response)'
+  return line
 }
 
 function parseCommand(line: string): {tag: string; name: string} {
