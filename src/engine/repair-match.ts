@@ -81,7 +81,10 @@ export function matchMessages(input: MatchInput): Assignment[] {
     if (claimed.has(u)) continue
     const s = byUid.get(u)
     if (s !== undefined) {
-      if (fits(l, s)) claim(l.index, {kind: 'matched', uid: u, reason: 'salvaged-uid'})
+      // A UID names one message for as long as UIDVALIDITY stays (RFC 3501 §2.3.1.1), and that
+      // message's INTERNALDATE never changes: when the size, Message-ID and Date agree and only a
+      // salvaged INTERNALDATE does not, the damaged file's record is what is wrong.
+      if (fits(l, s, false)) claim(l.index, {kind: 'matched', uid: u, reason: 'salvaged-uid'})
     } else if (u < uidNext) {
       claim(l.index, {kind: 'kept', uid: u, reason: 'not-on-server'})
     }
@@ -110,7 +113,7 @@ export function matchMessages(input: MatchInput): Assignment[] {
       continue
     }
     if (l.messageId === undefined) continue
-    const candidates = (byMessageId.get(l.messageId) ?? []).filter((s) => fits(l, s))
+    const candidates = fitting(l, byMessageId.get(l.messageId) ?? [])
     const free = candidates.filter((s) => !claimed.has(s.uid))
     if (free.length === 0) {
       why.set(l.index, candidates.length > 0 ? 'duplicate' : byMessageId.has(l.messageId) ? 'no-match' : 'not-on-server')
@@ -128,13 +131,13 @@ export function matchMessages(input: MatchInput): Assignment[] {
     progress = false
     for (const l of weak) {
       if (result[l.index] !== undefined) continue
-      const options = withoutId.filter((s) => !claimed.has(s.uid) && fits(l, s))
+      const options = fitting(l, withoutId.filter((s) => !claimed.has(s.uid)))
       if (options.length === 0) {
         why.set(l.index, 'not-on-server')
         continue
       }
       const s = options[0]!
-      const rivals = weak.filter((o) => result[o.index] === undefined && fits(o, s))
+      const rivals = weak.filter((o) => result[o.index] === undefined && fits(o, s, false))
       if (options.length === 1 && rivals.length === 1) {
         claim(l.index, {kind: 'matched', uid: s.uid, reason: 'date-and-size'})
         progress = true
@@ -185,13 +188,27 @@ export function matchMessages(input: MatchInput): Assignment[] {
   }
 }
 
-/** The server message can be the one stored in the entry. */
-function fits(l: LocalCandidate, s: ServerCandidate): boolean {
+/**
+ * The server message can be the one stored in the entry. A salvaged INTERNALDATE is checked only
+ * when `withInternalDate`: it comes from a damaged file and no decoding vouches for it (a garbled
+ * digit in it still decodes the entry), so it may pick among messages but never rule one out.
+ */
+function fits(l: LocalCandidate, s: ServerCandidate, withInternalDate = true): boolean {
   if (l.exactSize !== undefined ? s.size !== l.exactSize : s.size < l.sizeMin || s.size > l.sizeMax) return false
   if (l.messageId !== s.messageId) return false
   if (l.date !== s.date) return false
-  if (l.internalDate !== undefined && l.internalDate !== null && s.internalDate !== null && l.internalDate !== s.internalDate) return false
+  if (withInternalDate && l.internalDate !== undefined && l.internalDate !== null && s.internalDate !== null && l.internalDate !== s.internalDate) return false
   return true
+}
+
+/**
+ * The server messages that fit the entry: those whose INTERNALDATE also agrees with a salvaged
+ * one if any do (it tells apart a message appended twice), else those that fit otherwise.
+ */
+function fitting(l: LocalCandidate, servers: readonly ServerCandidate[]): ServerCandidate[] {
+  const loose = servers.filter((s) => fits(l, s, false))
+  const strict = loose.filter((s) => fits(l, s))
+  return strict.length > 0 ? strict : loose
 }
 
 /**

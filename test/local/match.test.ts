@@ -63,6 +63,24 @@ describe('matchMessages', () => {
     ])
   })
 
+  it('a salvaged INTERNALDATE with a garbled digit does not stop a match (found by the hostile-local suite, seed 2019024966)', () => {
+    // The exactness record still decodes the entry, so nothing but the server can tell the date is wrong.
+    const bySalvagedUid = matchMessages({local: [local(0, {salvagedUid: 12, exactSize: 105, internalDate: 1604263324})], server: [server(12, {messageId: '<m0@x>', internalDate: 1604269324})], uidNext: 13})
+    expect(bySalvagedUid).toEqual([{kind: 'matched', uid: 12, reason: 'salvaged-uid'}])
+    const byMessageId = matchMessages({local: [local(0, {exactSize: 105, internalDate: 1604263324})], server: [server(12, {messageId: '<m0@x>', internalDate: 1604269324})], uidNext: 13})
+    expect(byMessageId).toEqual([{kind: 'matched', uid: 12, reason: 'message-id'}])
+  })
+
+  it('a salvaged INTERNALDATE still tells apart a message appended twice', () => {
+    const twice = [server(4, {messageId: '<m0@x>', internalDate: 1000}), server(8, {messageId: '<m0@x>', internalDate: 2000})]
+    const result = matchMessages({local: [local(0, {internalDate: 2000}), local(1, {messageId: '<m0@x>', internalDate: 1000})], server: twice, uidNext: 9})
+    expect(result.map((r) => (r.kind === 'matched' ? r.uid : 0))).toEqual([8, 4])
+    // The copy whose INTERNALDATE is taken already is a duplicate, not a match for the other copy.
+    const again = matchMessages({local: [local(0, {internalDate: 2000}), local(1, {messageId: '<m0@x>', internalDate: 2000})], server: twice, uidNext: 9})
+    expect(again[0]).toEqual({kind: 'matched', uid: 8, reason: 'message-id'})
+    expect(again[1]).toMatchObject({kind: 'kept', reason: 'duplicate'})
+  })
+
   it('never gives a UID at or above UIDNEXT, nor one the server or the folder uses', () => {
     const result = matchMessages({local: [local(0), local(1), local(2)], server: [server(1, {messageId: '<z>'}), server(3, {messageId: '<y>'})], uidNext: 5, reserved: [2]})
     expect(result).toEqual([
