@@ -63,6 +63,12 @@ describe('peekFolderState', () => {
     await writeFile(folder.paths.renameIntent, '{}')
     expect(await peekFolderState(root, 'Work/Lists')).toBeUndefined()
     await unlink(folder.paths.renameIntent)
+    for (const path of [folder.paths.imapCompact, folder.paths.mboxCompact]) {
+      await writeFile(path, '')
+      expect(await peekFolderState(root, 'Work/Lists')).toBeUndefined()
+      await unlink(path)
+    }
+    expect(await peekFolderState(root, 'Work/Lists')).toEqual({uidValidity: 42, ...STATE})
     await unlink(folder.paths.mbox)
     expect(await peekFolderState(root, 'Work/Lists')).toBeUndefined()
   })

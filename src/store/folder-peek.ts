@@ -5,7 +5,8 @@
  * 100,000-message `.imap` is 8 MB, and parsing it was most of a no-op run's time.
  *
  * Only where that is as safe as opening the folder (docs/design.md, "Recovery on open"): no
- * journal (a transaction that did not end: recovery must run), no rename intent, the mbox there
+ * journal (a transaction that did not end: recovery must run), no rename intent or unfinished
+ * rewrite (`.compact` files), the mbox there
  * as a regular file, and the `.imap` in mailkeep's own layout, whose header comes first
  * (`{"version":3,"uid_validity":…,"mailkeep":{…},"messages":[`, metadata.ts). Anything else
  * (an imap-backup file, a damaged or newer one) gives undefined, and the caller opens the folder,
@@ -32,7 +33,8 @@ export async function peekFolderState(root: string, name: string): Promise<Peeke
   const relativePath = encodeFolderPath(name)
   const paths = folderPaths(root, relativePath)
   await checkNoSymlinks(root, `${relativePath}.mbox`)
-  if ((await exists(paths.journal)) || (await exists(paths.renameIntent))) return undefined
+  // Step 1 and 3 of recovery would have work to do: an unfinished rename or rewrite, a journal.
+  for (const path of [paths.journal, paths.renameIntent, paths.imapCompact, paths.mboxCompact]) if (await exists(path)) return undefined
   try {
     if ((await sizeIfPresent(paths.mbox)) === undefined) return undefined
   } catch {
