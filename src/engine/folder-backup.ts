@@ -10,6 +10,7 @@
  */
 import type {Account, Config} from '../config/index.js'
 import type {FolderStatus, ImapSession, OpenedFolder} from '../imap/types.js'
+import {peekFolderState} from '../store/folder-peek.js'
 import {FolderStore} from '../store/folder-store.js'
 import type {AccountStore} from '../store/account-store.js'
 import type {FolderServerState} from '../store/metadata.js'
@@ -86,7 +87,19 @@ export async function backupFolder(env: FolderEnv, job: FolderJob): Promise<Fold
   const report = emptyFolderReport(job.name)
   const logger = env.logger.child({folder: job.name})
   let folder: FolderStore
+  let checked: Awaited<ReturnType<typeof unchangedWithoutOpening>> = 'unknown'
   try {
+    // An unchanged folder is skipped from the head of its metadata alone (folder-peek.ts): its
+    // message list is not even read.
+    const peeked = await peekFolderState(env.store.root, job.name)
+    if (peeked !== undefined) {
+      checked = await unchangedWithoutOpening(env, job, {exists: true, ...peeked}, logger)
+      if (checked === 'unchanged') {
+        report.outcome = 'unchanged'
+        report.seconds = secondsSince(started)
+        return {report}
+      }
+    }
     // Opened here rather than through AccountStore.folder(), which keeps every folder (and its
     // metadata) in memory until the account is closed; this one is released when done.
     folder = await FolderStore.open(env.store.root, job.name, {mode: 'write', logger: env.logger, account: env.account.username})
@@ -96,7 +109,7 @@ export async function backupFolder(env: FolderEnv, job: FolderJob): Promise<Fold
     report.seconds = secondsSince(started)
     return {report, stop: error instanceof LocalIoError}
   }
-  const backup = new FolderBackup(env, job, folder, report, logger)
+  const backup = new FolderBackup(env, job, folder, report, logger, checked === 'changed')
   try {
     return await backup.execute()
   } finally {
@@ -111,7 +124,7 @@ class FolderBackup {
   private readonly mode: SyncMode
   private readonly mirror: boolean
   private readonly oversized = new OversizedMessages()
-  private firstAttempt = true
+  private firstAttempt: boolean
   private announced = false
 
   constructor(
@@ -120,7 +133,10 @@ class FolderBackup {
     private readonly folder: FolderStore,
     private readonly report: FolderReport,
     private readonly logger: Logger,
+    /** The skip check already ran on the same recorded state and found a change. */
+    checkedChanged = false,
   ) {
+    this.firstAttempt = !checkedChanged
     const {config} = env
     const tuning: TransactionTuning = {
       strategy: config.downloadStrategy,
@@ -239,24 +255,8 @@ class FolderBackup {
   }
 
   /** The fast path: STATUS says nothing changed, so the folder is not even selected. */
-  private async unchanged(session: ImapSession): Promise<boolean> {
-    // A folder whose naming is not recorded yet (backed up by an older version) is examined
-    // once, so that the naming gets written; from then on the fast path applies again.
-    if (this.namingUnrecorded()) return false
-    const local = localState(this.folder)
-    let status = this.job.status
-    if (status === undefined && statusCouldSkip(local, this.mode)) {
-      try {
-        status = await session.status(this.job.name)
-      } catch (error) {
-        // STATUS is only a shortcut: a server that refuses it still gets the folder examined.
-        if (!(error instanceof RemoteError) || error instanceof MissingFolderError) throw error
-        this.logger.debug(`STATUS refused (${error.message}); examining the folder`)
-      }
-    }
-    if (!unchangedOnServer(local, status, this.mode)) return false
-    this.logger.debug(`[${this.job.name}] unchanged since the last run (UIDNEXT ${local.uidNext}); not selected`)
-    return true
+  private unchanged(session: ImapSession): Promise<boolean> {
+    return skipsUnchanged(this.job, recordedState(this.folder), this.mode, session, this.logger)
   }
 
   private async attempt(session: ImapSession): Promise<void> {
@@ -359,8 +359,7 @@ class FolderBackup {
 
   /** True when the delimiter LIST gave or the namespace prefix is not what the folder records. */
   private namingUnrecorded(): boolean {
-    const stored = this.folder.serverState
-    return (this.job.delimiter !== undefined && (this.job.delimiter ?? '') !== stored.delimiter) || stored.prefix === undefined
+    return namingUnrecorded(this.job, this.folder.serverState)
   }
 
   /**
@@ -447,4 +446,54 @@ function localState(folder: FolderStore): LocalState {
   if (!folder.exists) return {exists: false}
   const {uidNext, highestModseq} = folder.serverState
   return {exists: true, uidValidity: folder.uidValidity, uidNext, highestModseq}
+}
+
+/** What the folder's metadata records: its server state and the naming (docs/design.md). */
+type RecordedState = LocalState & Pick<FolderServerState, 'delimiter' | 'prefix'>
+
+function recordedState(folder: FolderStore): RecordedState {
+  return {...localState(folder), delimiter: folder.serverState.delimiter, prefix: folder.serverState.prefix}
+}
+
+/** True when the delimiter LIST gave or the namespace prefix is not what the folder records. */
+function namingUnrecorded(job: FolderJob, stored: Pick<FolderServerState, 'delimiter' | 'prefix'>): boolean {
+  return (job.delimiter !== undefined && (job.delimiter ?? '') !== stored.delimiter) || stored.prefix === undefined
+}
+
+/**
+ * Whether the folder can be skipped: the server's STATUS (from LIST-STATUS, or asked now when
+ * the answer could allow it) says nothing changed since the recorded state.
+ */
+async function skipsUnchanged(job: FolderJob, recorded: RecordedState, mode: SyncMode, session: ImapSession, logger: Logger): Promise<boolean> {
+  // A folder whose naming is not recorded yet (backed up by an older version) is examined
+  // once, so that the naming gets written; from then on the fast path applies again.
+  if (namingUnrecorded(job, recorded)) return false
+  let status = job.status
+  if (status === undefined && statusCouldSkip(recorded, mode)) {
+    try {
+      status = await session.status(job.name)
+    } catch (error) {
+      // STATUS is only a shortcut: a server that refuses it still gets the folder examined.
+      if (!(error instanceof RemoteError) || error instanceof MissingFolderError) throw error
+      logger.debug(`STATUS refused (${error.message}); examining the folder`)
+    }
+  }
+  if (!unchangedOnServer(recorded, status, mode)) return false
+  logger.debug(`[${job.name}] unchanged since the last run (UIDNEXT ${recorded.uidNext}); not selected`)
+  return true
+}
+
+/**
+ * The skip check on the state peeked from the metadata's head, before the folder is opened.
+ * 'unknown' when it could not run (no session now: the full path retries and reports).
+ */
+async function unchangedWithoutOpening(env: FolderEnv, job: FolderJob, recorded: RecordedState, logger: Logger): Promise<'unchanged' | 'changed' | 'unknown'> {
+  try {
+    const session = await env.pool.session()
+    const mode: SyncMode = {flagsFollow: env.account.mirrorMode || env.refresh, condstore: session.capabilities.condstore}
+    return (await skipsUnchanged(job, recorded, mode, session, logger)) ? 'unchanged' : 'changed'
+  } catch (error) {
+    if (env.ctx.signal.aborted || error instanceof InterruptedError) throw error
+    return 'unknown'
+  }
 }

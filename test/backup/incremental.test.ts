@@ -11,9 +11,9 @@ import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {testTempDir} from '../support/temp-dir.js'
 import {accountFile, backup, bodyFetches, commandCount, commandSummary, expectBackupEqualsServer, folderReport, makeConfig, readLocalFolder} from './helpers.js'
 
-/** Dovecot 2.3's list without CONDSTORE, QRESYNC and LIST-STATUS. */
 /** A UID SEARCH of every message (`UID SEARCH ALL`, with ESEARCH `UID SEARCH RETURN (ALL) ALL`). */
 const EVERY_UID = /UID SEARCH(?: RETURN \([^)]*\))?(?: ALL)?\s*$/i
+/** Dovecot 2.3's list without CONDSTORE, QRESYNC and LIST-STATUS. */
 const NO_EXTENSIONS = 'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED ESEARCH LITERAL+'
 
 function outcomes(report: Awaited<ReturnType<typeof backup>>): Record<string, string> {
@@ -58,6 +58,8 @@ describe('with CONDSTORE, QRESYNC and LIST-STATUS', () => {
     expect(commandCount(proxy, 'EXAMINE') + commandCount(proxy, 'SELECT') + commandCount(proxy, 'STATUS'), commandSummary(proxy)).toBe(0)
     expect(commandCount(proxy, 'UID FETCH') + commandCount(proxy, 'UID SEARCH'), commandSummary(proxy)).toBe(0)
     expect(commandCount(proxy, 'LIST', /RETURN \(.*STATUS/i), commandSummary(proxy)).toBe(1)
+    // IMAP ID (RFC 2971) after login, with mailkeep's identity only: some servers require it.
+    expect(proxy.commands.filter((c) => c.name === 'ID').map((c) => c.line)).toEqual([expect.stringMatching(/^\S+ ID \("name" "mailkeep" "version" "\d+\.\d+\.\d+"\)$/)])
 
     // Two new messages in Work: only Work is examined, only they are fetched.
     const added = await appendMessages(dc, user, work, [seedMessage(100), seedMessage(101)])
