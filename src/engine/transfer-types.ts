@@ -14,9 +14,15 @@ export type TransferCommand = 'restore' | 'copy' | 'mirror' | 'migrate'
 export interface UploadTuning {
   batchMessages: number
   batchBytes: number
+  /**
+   * Messages of an interrupted run's intent that were not found are looked for again at least
+   * this long after the first look, before they are appended (docs/upload-maps.md, "After a
+   * crash"): the server may finish an APPEND of the dead connection after the new run looked.
+   */
+  pendingGraceMs: number
 }
 
-export const DEFAULT_UPLOAD_TUNING: UploadTuning = {batchMessages: 50, batchBytes: 16 * 1024 * 1024}
+export const DEFAULT_UPLOAD_TUNING: UploadTuning = {batchMessages: 50, batchBytes: 16 * 1024 * 1024, pendingGraceMs: 2000}
 
 interface CommonOptions {
   config: Config

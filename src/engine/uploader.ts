@@ -34,6 +34,7 @@ import {FlagPolicy, keywordsOf, mayConcernKeywords, sameFlagSet} from './uploade
 import {findCopies, subjectFromBackup} from './uploader-adopt.js'
 import {locateCopies, type MatchSubject} from './uploader-match.js'
 import {crlfHash, knownUploadSize, readUploadMessage, type UploadMessage} from './uploader-message.js'
+import {sleep} from './retry.js'
 import {ascending, slices} from './uid-set.js'
 
 export interface UploadPolicy {
@@ -94,6 +95,12 @@ class FolderUpload {
   private readonly reverse = new Map<number, number>()
   private destUids: number[] = []
   private destSet = new Set<number>()
+  /**
+   * Messages of an interrupted run's intent not found at the first look: maybe never appended,
+   * maybe appended by the dead connection after the look. They stay in every intent until they
+   * are looked for again (after the grace) and, if still missing, appended last.
+   */
+  private uncertain: {from: number; subjects: MatchSubject[]; lookedAt: number} | undefined
 
   constructor(private readonly input: FolderUploadInput) {
     this.source = input.source
@@ -132,7 +139,9 @@ class FolderUpload {
     throwIfAborted(signal)
     await this.adopt()
     if (policy.syncFlags) await this.syncFlags()
-    await this.uploadRest()
+    const held = new Set(this.uncertain?.subjects.map((s) => s.uid) ?? [])
+    await this.uploadRest(this.uniqueSourceUids().filter((u) => !held.has(u)))
+    if (this.uncertain !== undefined) await this.uploadRest(await this.lookAgain())
     await this.map.sync()
   }
 
@@ -159,8 +168,42 @@ class FolderUpload {
       this.record([...found])
       this.report.adopted += found.size
       if (found.size > 0) this.logger.info(`found ${found.size} message(s) that an interrupted run had uploaded to '${this.dest}'`)
+      const missing = subjects.filter((s) => !found.has(s.uid))
+      if (missing.length > 0) {
+        // The intent stays until they are looked for again (lookAgain).
+        this.uncertain = {from: pending.from, subjects: missing, lookedAt: Date.now()}
+        return
+      }
     }
     this.map.clearPending(this.user, this.dest)
+  }
+
+  /**
+   * The second look for the uncertain messages, just before they would be appended: at least
+   * `pendingGraceMs` after the first. A connection that died in the middle of an APPEND can still
+   * have the whole message in the server's socket buffer (or a proxy's), and the server then
+   * stores it a moment after the client is gone, possibly after this run's first look: appending
+   * it again at once would make a second copy (found by the kill -9 reliability suite). The
+   * server processes a connection's commands in order and that one has no more, so a message not
+   * there after the grace was not appended. Returns the source UIDs still to append.
+   */
+  private async lookAgain(): Promise<number[]> {
+    const held = this.uncertain!
+    const {tuning, signal} = this.input
+    const wait = held.lookedAt + tuning.pendingGraceMs - Date.now()
+    if (wait > 0) {
+      this.logger.info(`waiting ${wait} ms before looking again for ${held.subjects.length} message(s) an interrupted run may have appended to '${this.dest}'`)
+      await sleep(wait, signal)
+    }
+    // A session sees messages other sessions added once the server tells it (RFC 3501 §6.1.2:
+    // NOOP polls for them); Dovecot's UID SEARCH alone runs on the view it had.
+    await this.session.noop()
+    const found = await locateCopies(this.session, held.subjects, {from: held.from, taken: (d) => this.reverse.has(d), proof: false, signal})
+    this.record([...found])
+    this.report.adopted += found.size
+    if (found.size > 0) this.logger.info(`found ${found.size} message(s) that an interrupted run had uploaded to '${this.dest}'`)
+    this.uncertain = undefined
+    return held.subjects.filter((s) => !found.has(s.uid)).map((s) => s.uid)
   }
 
   // ---- 3. copies that are gone from the destination
@@ -296,10 +339,10 @@ class FolderUpload {
 
   // ---- 8. upload what is left
 
-  private async uploadRest(): Promise<void> {
+  private async uploadRest(sourceUids: readonly number[]): Promise<void> {
     const {tuning, signal} = this.input
     const entryMap = this.entryMap
-    const todo = this.uniqueSourceUids().filter((u) => !entryMap.has(u))
+    const todo = sourceUids.filter((u) => !entryMap.has(u))
     if (todo.length === 0) return
     const limit = this.session.capabilities.appendLimit
     const batches: number[][] = []
@@ -332,7 +375,7 @@ class FolderUpload {
         throwIfAborted(signal)
         const from = lowerBound
         const intentFrom = carried === undefined ? from : Math.min(carried.from, from)
-        await this.map.intend(this.user, this.dest, {from: intentFrom, uids: [...(carried?.subjects.map((s) => s.uid) ?? []), ...batch]})
+        await this.map.intend(this.user, this.dest, this.withUncertain({from: intentFrom, uids: [...(carried?.subjects.map((s) => s.uid) ?? []), ...batch]}))
         const unresolved: MatchSubject[] = []
         for (const uid of batch) {
           throwIfAborted(signal)
@@ -353,16 +396,16 @@ class FolderUpload {
           const missing = unresolved.filter((s) => !found.has(s.uid))
           carried = missing.length === 0 && carried === undefined ? undefined : {from: intentFrom, subjects: [...(carried?.subjects ?? []), ...missing]}
         }
-        if (carried === undefined) this.map.clearPending(this.user, this.dest)
+        if (carried === undefined) this.clearPending()
       }
       if (carried !== undefined) {
         // One more look for appended messages not found right after their batch.
         const found = await locateCopies(this.session, carried.subjects, {from: carried.from, taken: (d) => this.reverse.has(d), proof: false, signal})
         this.record([...found])
         const missing = carried.subjects.filter((s) => !found.has(s.uid))
-        if (missing.length === 0) this.map.clearPending(this.user, this.dest)
+        if (missing.length === 0) this.clearPending()
         else {
-          await this.map.intend(this.user, this.dest, {from: carried.from, uids: missing.map((s) => s.uid)})
+          await this.map.intend(this.user, this.dest, this.withUncertain({from: carried.from, uids: missing.map((s) => s.uid)}))
           this.input.state.unresolved = missing.length
           this.input.state.notes.add(
             `${missing.length} message(s) were appended but could not be found again on the destination (the server has no UIDPLUS): the next run looks for them before appending anything (source UIDs ${missing
@@ -375,6 +418,18 @@ class FolderUpload {
     } finally {
       task.done()
     }
+  }
+
+  /** An intent that also names the uncertain messages of an interrupted run, while there are any. */
+  private withUncertain(intent: {from: number; uids: number[]}): {from: number; uids: number[]} {
+    const held = this.uncertain
+    if (held === undefined) return intent
+    return {from: Math.min(held.from, intent.from), uids: [...held.subjects.map((s) => s.uid), ...intent.uids]}
+  }
+
+  /** The intent is done with, unless it still names uncertain messages (then it stays as it is). */
+  private clearPending(): void {
+    if (this.uncertain === undefined) this.map.clearPending(this.user, this.dest)
   }
 
   /** Appends one message; undefined when it was skipped (the reason is recorded). */

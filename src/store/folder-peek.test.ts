@@ -1,9 +1,10 @@
-import {mkdtemp, readFile, rm, unlink, writeFile} from 'node:fs/promises'
+import {appendFile, mkdtemp, readFile, rm, stat, truncate, unlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {silentLogger} from '../shared/logger.js'
-import {peekFolderState} from './folder-peek.js'
+import {checkBody, peekFolderState} from './folder-peek.js'
+import {parseMetadata, structuralProblems} from './metadata.js'
 import {FolderStore} from './folder-store.js'
 
 let root: string
@@ -36,18 +37,32 @@ describe('peekFolderState', () => {
     expect(await peekFolderState(root, 'Work/Lists')).toEqual({uidValidity: 42, ...STATE})
   })
 
-  it('does not need the message list: only the header is read', async () => {
+  // Found by the hostile-local reliability suite: a no-op backup reported these folders unchanged.
+  it.each([
+    ['a truncated message list', async (f: FolderStore) => writeFile(f.paths.imap, (await readFile(f.paths.imap, 'utf8')).slice(0, -30))],
+    ['a garbled byte in the message list', async (f: FolderStore) => {
+      const bytes = await readFile(f.paths.imap)
+      bytes[bytes.indexOf('"offset"') + 3] = 0x7e
+      await writeFile(f.paths.imap, bytes)
+    }],
+    ['an mbox with a torn tail', async (f: FolderStore) => truncate(f.paths.mbox, (await stat(f.paths.mbox)).size - 5)],
+    ['bytes after the last message', async (f: FolderStore) => appendFile(f.paths.mbox, 'From junk@example.test Mon Jan  1 00:00:00 2024\n\nx\n')],
+    ['a last message that does not start with a From line', async (f: FolderStore) => {
+      const bytes = await readFile(f.paths.mbox)
+      bytes[bytes.lastIndexOf('From ')] = 0x66
+      await writeFile(f.paths.mbox, bytes)
+    }],
+  ])('gives nothing for %s: the full open reports it', async (_what, damage) => {
     const folder = await backedUp()
-    const text = await readFile(folder.paths.imap, 'utf8')
-    // A message list that would not parse: the peek never gets there.
-    const head = text.slice(0, text.indexOf('"messages":[') + '"messages":['.length)
-    await writeFile(folder.paths.imap, `${head}{"uid":`)
     expect(await peekFolderState(root, 'Work/Lists')).toEqual({uidValidity: 42, ...STATE})
+    await damage(folder)
+    expect(await peekFolderState(root, 'Work/Lists')).toBeUndefined()
+    await expect(FolderStore.open(root, 'Work/Lists', {mode: 'read', logger: silentLogger})).rejects.toThrow(/metadata file|\.imap file|\.mbox file|not found at expected offset/)
   })
 
   it('is not misled by the key name inside a string of the header', async () => {
     await writeFile(join(root, 'INBOX.mbox'), '')
-    await writeFile(join(root, 'INBOX.imap'), '{"version":3,"uid_validity":42,"mailkeep":{"format":1,"uidnext":9,"prefix":"a,\\"messages\\":[x"},"messages":[]}')
+    await writeFile(join(root, 'INBOX.imap'), '{"version":3,"uid_validity":42,"mailkeep":{"format":1,"uidnext":9,"prefix":"a,\\"messages\\":[x"},"messages":[],"mailkeep_messages":[]}')
     expect(await peekFolderState(root, 'INBOX')).toEqual({uidValidity: 42, uidNext: 9, prefix: 'a,"messages":[x'})
   })
 
@@ -83,5 +98,37 @@ describe('peekFolderState', () => {
     await writeFile(join(root, 'INBOX.mbox'), '')
     await writeFile(join(root, 'INBOX.imap'), text)
     expect(await peekFolderState(root, 'INBOX')).toBeUndefined()
+  })
+
+  it('checks the message list as the full parse does: whatever it accepts, parseMetadata accepts with the same end', async () => {
+    const folder = await FolderStore.open(root, 'Odd', {mode: 'write', logger: silentLogger})
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    const flags = [[], ['\\Seen', '$Label1'], ['Ünïcode', 'quote"back\\slash', 'tab\tnew\nline'], ['\\Flagged']]
+    for (const [i, f] of flags.entries()) await tx.append({uid: 10 + i, flags: f, internalDate: i === 0 ? null : new Date(1_700_000_000_000 + i)}, Buffer.from(`Subject: ${i}\r\n\r\nbody\n`))
+    tx.setServerState({uidNext: 20})
+    await tx.commit()
+    await folder.close()
+    const original = await readFile(folder.paths.imap)
+    const listStart = original.indexOf(',"messages":[') + ',"messages":['.length
+    const full = parseMetadata(original.toString('utf8'), 'x')
+    expect(checkBody(original, listStart)).toEqual({offset: (full as {messages: {offsetAt(i: number): number}}).messages.offsetAt(3), end: (full as {messages: {end: number}}).messages.end})
+    let accepted = 0
+    for (let at = listStart; at < original.length; at++) {
+      for (const value of [0x30, 0x39, 0x22, 0x2c, 0x5d, 0x7d, 0x20, 0x00, 0xc3]) {
+        if (original[at] === value) continue
+        const bytes = Buffer.from(original)
+        bytes[at] = value
+        const fast = checkBody(bytes, listStart)
+        if (fast === undefined) continue
+        accepted++
+        // Accepted: the full parse must accept it too, with the same end and order.
+        const slow = parseMetadata(bytes.toString('utf8'), 'x') as {messages: Parameters<typeof structuralProblems>[0]}
+        expect(structuralProblems(slow.messages)).toEqual([])
+        expect(slow.messages.end).toBe(fast.end)
+      }
+    }
+    // Some garbling is harmless (a digit of a flag name, of an INTERNALDATE): not all is refused.
+    expect(accepted).toBeGreaterThan(0)
   })
 })
