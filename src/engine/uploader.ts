@@ -101,6 +101,8 @@ class FolderUpload {
    * are looked for again (after the grace) and, if still missing, appended last.
    */
   private uncertain: {from: number; subjects: MatchSubject[]; lookedAt: number} | undefined
+  /** Messages this run appended and could not find again (no UIDPLUS): named in every later intent. */
+  private unfound: {from: number; uids: number[]} | undefined
 
   constructor(private readonly input: FolderUploadInput) {
     this.source = input.source
@@ -165,9 +167,7 @@ class FolderUpload {
         proof: false,
         signal: this.input.signal,
       })
-      this.record([...found])
-      this.report.adopted += found.size
-      if (found.size > 0) this.logger.info(`found ${found.size} message(s) that an interrupted run had uploaded to '${this.dest}'`)
+      this.adoptFound(found)
       const missing = subjects.filter((s) => !found.has(s.uid))
       if (missing.length > 0) {
         // The intent stays until they are looked for again (lookAgain).
@@ -199,11 +199,15 @@ class FolderUpload {
     // NOOP polls for them); Dovecot's UID SEARCH alone runs on the view it had.
     await this.session.noop()
     const found = await locateCopies(this.session, held.subjects, {from: held.from, taken: (d) => this.reverse.has(d), proof: false, signal})
+    this.adoptFound(found)
+    this.uncertain = undefined
+    return held.subjects.filter((s) => !found.has(s.uid)).map((s) => s.uid)
+  }
+
+  private adoptFound(found: ReadonlyMap<number, number>): void {
     this.record([...found])
     this.report.adopted += found.size
     if (found.size > 0) this.logger.info(`found ${found.size} message(s) that an interrupted run had uploaded to '${this.dest}'`)
-    this.uncertain = undefined
-    return held.subjects.filter((s) => !found.has(s.uid)).map((s) => s.uid)
   }
 
   // ---- 3. copies that are gone from the destination
@@ -375,7 +379,7 @@ class FolderUpload {
         throwIfAborted(signal)
         const from = lowerBound
         const intentFrom = carried === undefined ? from : Math.min(carried.from, from)
-        await this.map.intend(this.user, this.dest, this.withUncertain({from: intentFrom, uids: [...(carried?.subjects.map((s) => s.uid) ?? []), ...batch]}))
+        await this.map.intend(this.user, this.dest, this.withHeld({from: intentFrom, uids: [...(carried?.subjects.map((s) => s.uid) ?? []), ...batch]}))
         const unresolved: MatchSubject[] = []
         for (const uid of batch) {
           throwIfAborted(signal)
@@ -405,8 +409,9 @@ class FolderUpload {
         const missing = carried.subjects.filter((s) => !found.has(s.uid))
         if (missing.length === 0) this.clearPending()
         else {
-          await this.map.intend(this.user, this.dest, this.withUncertain({from: carried.from, uids: missing.map((s) => s.uid)}))
-          this.input.state.unresolved = missing.length
+          this.unfound = {from: Math.min(this.unfound?.from ?? carried.from, carried.from), uids: [...(this.unfound?.uids ?? []), ...missing.map((s) => s.uid)]}
+          await this.map.intend(this.user, this.dest, this.withHeld({from: carried.from, uids: []}))
+          this.input.state.unresolved = this.unfound.uids.length
           this.input.state.notes.add(
             `${missing.length} message(s) were appended but could not be found again on the destination (the server has no UIDPLUS): the next run looks for them before appending anything (source UIDs ${missing
               .slice(0, 10)
@@ -420,16 +425,27 @@ class FolderUpload {
     }
   }
 
-  /** An intent that also names the uncertain messages of an interrupted run, while there are any. */
-  private withUncertain(intent: {from: number; uids: number[]}): {from: number; uids: number[]} {
-    const held = this.uncertain
-    if (held === undefined) return intent
-    return {from: Math.min(held.from, intent.from), uids: [...held.subjects.map((s) => s.uid), ...intent.uids]}
+  /**
+   * An intent that also names the messages still in doubt: an interrupted run's not found yet
+   * (`uncertain`) and this run's appended but not found again (`unfound`), so that a crash now
+   * leaves them for the next run to look for.
+   */
+  private withHeld(intent: {from: number; uids: number[]}): {from: number; uids: number[]} {
+    let {from, uids} = intent
+    if (this.uncertain !== undefined) {
+      from = Math.min(from, this.uncertain.from)
+      uids = [...this.uncertain.subjects.map((s) => s.uid), ...uids]
+    }
+    if (this.unfound !== undefined) {
+      from = Math.min(from, this.unfound.from)
+      uids = [...this.unfound.uids, ...uids]
+    }
+    return {from, uids}
   }
 
-  /** The intent is done with, unless it still names uncertain messages (then it stays as it is). */
+  /** The intent is done with, unless it still names messages in doubt (then it stays as it is). */
   private clearPending(): void {
-    if (this.uncertain === undefined) this.map.clearPending(this.user, this.dest)
+    if (this.uncertain === undefined && this.unfound === undefined) this.map.clearPending(this.user, this.dest)
   }
 
   /** Appends one message; undefined when it was skipped (the reason is recorded). */
