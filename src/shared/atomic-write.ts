@@ -8,6 +8,7 @@ import {open, rename, unlink} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import writeFileAtomicModule from 'write-file-atomic'
 import {localIoError} from './errors.js'
+import {writeAll} from './write-all.js'
 
 export interface AtomicWriteOptions {
   /** File mode for a newly created file; an existing file keeps its mode unless given. */
@@ -50,12 +51,12 @@ export async function atomicWriteChunks(path: string, chunks: Iterable<string>, 
       pending.push(chunk)
       pendingLength += chunk.length
       if (pendingLength >= WRITE_CHUNK) {
-        await handle.write(pending.join(''))
+        await writeAll(handle, pending.join(''))
         pending = []
         pendingLength = 0
       }
     }
-    if (pendingLength > 0) await handle.write(pending.join(''))
+    if (pendingLength > 0) await writeAll(handle, pending.join(''))
     await handle.sync()
     await handle.close()
     handle = undefined

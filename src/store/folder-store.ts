@@ -10,6 +10,7 @@
 import {constants, rename, type FileHandle} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {DamagedError, InternalError, localIoError} from '../shared/errors.js'
+import {writeAll} from '../shared/write-all.js'
 import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
 import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries} from './mboxrd/index.js'
@@ -375,7 +376,7 @@ export class FolderStore implements TransactionHost {
       for (const [start, length] of ranges) {
         for (let done = 0; done < length; done += COPY_CHUNK) {
           const chunk = await this.readRange(start + done, Math.min(COPY_CHUNK, length - done))
-          await out.write(chunk, 0, chunk.length, position)
+          await writeAll(out, chunk, position)
           position += chunk.length
         }
       }

@@ -9,6 +9,7 @@
 import {randomBytes} from 'node:crypto'
 import {constants, unlink, type FileHandle} from 'node:fs/promises'
 import {DamagedError, localIoError, UnsupportedFormatError} from '../shared/errors.js'
+import {writeAll} from '../shared/write-all.js'
 import {fsyncDirectory} from '../shared/atomic-write.js'
 import {dirname} from 'node:path'
 import {openNoFollow} from './safe-path.js'
@@ -114,7 +115,7 @@ export class JournalWriter {
   async append(records: ReadonlyArray<JournalHeader | JournalRecord>): Promise<void> {
     const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n'
     try {
-      await this.handle.write(text)
+      await writeAll(this.handle, text)
       await this.handle.sync()
     } catch (error) {
       throw localIoError(error, 'write journal', this.path)

@@ -31,6 +31,7 @@ import {constants, open, type FileHandle} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {DamagedError, errnoCode, LocalIoError, localIoError, LockedError} from '../shared/errors.js'
+import {writeAll} from '../shared/write-all.js'
 
 interface FsExt {
   flock(fd: number, flags: number, callback: (error: NodeJS.ErrnoException | null) => void): void
@@ -169,7 +170,7 @@ async function readPid(handle: FileHandle): Promise<number | undefined> {
 async function writePid(handle: FileHandle, path: string): Promise<void> {
   try {
     await handle.truncate(0)
-    await handle.write(`${process.pid}\n`, 0, 'ascii')
+    await writeAll(handle, `${process.pid}\n`, 0)
   } catch (error) {
     throw localIoError(error, 'write', path)
   }

@@ -22,6 +22,7 @@
 import {constants, lstat, readdir, readFile, rename, type FileHandle} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {DamagedError, errnoCode, localIoError} from '../shared/errors.js'
+import {writeAll} from '../shared/write-all.js'
 import {atomicWrite, fsyncDirectory} from '../shared/atomic-write.js'
 import {exists} from './file-ops.js'
 import {folderPaths, type FolderPaths} from './folder-store.js'
@@ -676,7 +677,7 @@ async function copyTail(mboxPath: string, from: number, target: string): Promise
     out = await openNoFollow(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
     let position = 0
     for await (const chunk of readChunks(source, from, size)) {
-      await out.write(chunk, 0, chunk.length, position)
+      await writeAll(out, chunk, position)
       position += chunk.length
     }
     await out.sync()

@@ -33,6 +33,7 @@
 import {constants, type FileHandle} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {DamagedError, localIoError} from '../shared/errors.js'
+import {writeAll} from '../shared/write-all.js'
 import {atomicWrite, fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
 import {readIfPresent, removeIfPresent} from './file-ops.js'
@@ -237,7 +238,7 @@ export class UploadMap {
       this.buffered = []
       this.journal ??= await this.openJournal()
       try {
-        await this.journal.write(lines.map((l) => JSON.stringify(l)).join('\n') + '\n')
+        await writeAll(this.journal, lines.map((l) => JSON.stringify(l)).join('\n') + '\n')
       } catch (error) {
         throw localIoError(error, 'write', this.journalPath)
       }
