@@ -14,6 +14,7 @@ import {randomBytes} from 'node:crypto'
 import {constants, lstat, mkdir, open, rename, stat, unlink, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
 import {errnoCode, localIoError, LocalIoError} from '../shared/errors.js'
+import {writePieces} from '../shared/write-all.js'
 
 export const EXPORT_DIRECTORY_MODE = 0o700
 export const EXPORT_FILE_MODE = 0o600
@@ -98,24 +99,6 @@ export async function createExclusive(path: string): Promise<FileHandle> {
     return await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, EXPORT_FILE_MODE)
   } catch (error) {
     throw localIoError(error, 'create', path)
-  }
-}
-
-/** Writes every piece at the handle's current position. */
-export async function writePieces(handle: FileHandle, pieces: readonly Buffer[]): Promise<void> {
-  let pending = pieces.filter((p) => p.length > 0)
-  while (pending.length > 0) {
-    const {bytesWritten} = await handle.writev(pending)
-    let done = bytesWritten
-    const rest: Buffer[] = []
-    for (const piece of pending) {
-      if (done >= piece.length) done -= piece.length
-      else {
-        rest.push(done === 0 ? piece : piece.subarray(done))
-        done = 0
-      }
-    }
-    pending = rest
   }
 }
 

@@ -22,6 +22,7 @@ import {fsyncDirectory} from '../shared/atomic-write.js'
 import type {RunContext} from '../shared/context.js'
 import {errnoCode, localIoError, MailkeepError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
+import {writePieces} from '../shared/write-all.js'
 import type {AccountStore} from '../store/account-store.js'
 import type {FolderStore} from '../store/folder-store.js'
 import {
@@ -32,7 +33,6 @@ import {
   removeQuietly,
   temporaryName,
   walkDirectories,
-  writePieces,
 } from './export-files.js'
 import {findAccount} from './account-access.js'
 import {exportEachFolder, exportMessages} from './export-run.js'

@@ -16,8 +16,31 @@ export async function writeAll(handle: FileHandle, data: string | Buffer, positi
   let done = 0
   while (done < bytes.length) {
     const {bytesWritten} = await handle.write(bytes, done, bytes.length - done, position === undefined ? null : position + done)
-    // A write that stores nothing and reports no error: never seen, but looping on it would spin.
-    if (bytesWritten === 0) throw Object.assign(new Error('a write stored no bytes'), {code: 'EIO'})
+    if (bytesWritten === 0) throw nothingWritten()
     done += bytesWritten
   }
+}
+
+/** Writes every piece at the handle's current position, in one writev when the file system lets it. */
+export async function writePieces(handle: FileHandle, pieces: readonly Buffer[]): Promise<void> {
+  let pending = pieces.filter((p) => p.length > 0)
+  while (pending.length > 0) {
+    const {bytesWritten} = await handle.writev(pending)
+    if (bytesWritten === 0) throw nothingWritten()
+    let done = bytesWritten
+    const rest: Buffer[] = []
+    for (const piece of pending) {
+      if (done >= piece.length) done -= piece.length
+      else {
+        rest.push(done === 0 ? piece : piece.subarray(done))
+        done = 0
+      }
+    }
+    pending = rest
+  }
+}
+
+/** A write that stores nothing and reports no error: never seen, but looping on it would spin. */
+function nothingWritten(): Error {
+  return Object.assign(new Error('a write stored no bytes'), {code: 'EIO'})
 }
