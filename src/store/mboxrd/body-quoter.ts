@@ -8,7 +8,7 @@
  * undecided start of a line (`>>Fro` | `m `), held as counts by FromPrefix.
  * Work per chunk is one indexOf per line; bytes are copied only by the caller's final join.
  */
-import {type ByteSink} from './byte-sink.js'
+import {type ByteOutput} from './byte-sink.js'
 import {CR, CR_BUFFER, GT_BUFFER, LF} from './bytes.js'
 import {EolBuilder} from './exactness.js'
 import {FromPrefix, PrefixState, prefixBytes} from './from-prefix.js'
@@ -19,7 +19,7 @@ export class BodyQuoter {
   private pendingCr = false
   private readonly prefix = new FromPrefix()
 
-  push(chunk: Buffer, out: ByteSink): void {
+  push(chunk: Buffer, out: ByteOutput): void {
     const n = chunk.length
     if (n === 0) return
     let segment = 0 // start of the bytes not yet written
@@ -72,7 +72,7 @@ export class BodyQuoter {
   }
 
   /** Writes what is still held at the end of the message. */
-  end(out: ByteSink): void {
+  end(out: ByteOutput): void {
     if (this.pendingCr) out.bytes(CR_BUFFER)
     this.pendingCr = false
     // A line start still undecided at the end cannot be "From " (it would have matched).
