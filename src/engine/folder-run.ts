@@ -6,11 +6,12 @@
  */
 import type {TransactionTuning} from '../store/tuning.js'
 import type {FolderStore} from '../store/folder-store.js'
-import type {IncomingMessage, Transaction} from '../store/transaction.js'
+import type {IncomingMessage, MessageAppend, Transaction} from '../store/transaction.js'
 import {sameFlags, toStoredFlags} from '../store/flags.js'
 import type {FolderServerState} from '../store/metadata.js'
 import {OversizedResponseError} from '../imap/index.js'
-import {InterruptedError, LocalIoError, TransientImapError} from '../shared/errors.js'
+import type {MessageSummary, MessageWriter} from '../imap/types.js'
+import {InternalError, InterruptedError, LocalIoError, TransientImapError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
 import type {ProgressReporter, ProgressTask} from '../shared/context.js'
 import type {FolderReport} from './backup-types.js'
@@ -54,18 +55,71 @@ export class FolderRun {
     this.progressTask = undefined
   }
 
-  /** Appends a message; false when it could not be saved (recorded in `failed`). */
-  async append(message: IncomingMessage, source: Buffer): Promise<boolean> {
-    const tx = await this.transaction()
-    if (!(await this.guard(message.uid, () => tx.append(message, source)))) return false
-    this.appended(message.uid, source.length)
-    return true
+  /** Begins the transaction now (before a FETCH whose messages openMessage() will take). */
+  async prepare(): Promise<void> {
+    await this.transaction()
+  }
+
+  /**
+   * Where the bytes of message `uid` go as they come off the connection (message-fetcher.ts,
+   * ImapSession.streamMessages): into the open transaction, which prepare() began. Undefined when
+   * the message is stored already. `incoming` gives its flags and date once the server has sent
+   * them all. A failure that concerns only this message is recorded with its UID and the rest of
+   * its bytes are dropped; a fatal one (guard()) is thrown, which ends the FETCH.
+   */
+  openMessage(uid: number, size: number, incoming: (summary: MessageSummary) => IncomingMessage): MessageWriter | undefined {
+    const tx = this.tx
+    if (tx === undefined) throw new InternalError(`UID ${uid}: no transaction for the download (prepare() first)`)
+    if (tx.has(uid)) return undefined
+    let append: MessageAppend
+    try {
+      append = tx.openMessage(uid, size)
+    } catch (error) {
+      this.messageFailed(uid, error)
+      return undefined
+    }
+    let failed = false
+    let bytes = 0
+    const fail = (error: unknown): void => {
+      failed = true
+      this.messageFailed(uid, error)
+    }
+    return {
+      write: (chunk) => {
+        if (failed) return undefined
+        bytes += chunk.length
+        this.progressTask?.advance(0, chunk.length)
+        try {
+          return append.write(chunk)?.catch(fail)
+        } catch (error) {
+          fail(error)
+        }
+      },
+      end: async (summary) => {
+        if (failed) return
+        try {
+          await append.finish(incoming(summary))
+        } catch (error) {
+          fail(error)
+          return
+        }
+        this.appended(uid, bytes)
+      },
+      abort: () => append.abort(),
+    }
   }
 
   /** A large message, written as its chunks arrive; a broken stream is cut off by the store. */
   async appendStream(message: IncomingMessage, chunks: AsyncIterable<Buffer>, size: number): Promise<boolean> {
     const tx = await this.transaction()
-    if (!(await this.guard(message.uid, () => tx.appendStream(message, chunks)))) return false
+    const progress = this.progressTask
+    const counted = (async function* () {
+      for await (const chunk of chunks) {
+        progress?.advance(0, chunk.length)
+        yield chunk
+      }
+    })()
+    if (!(await this.guard(message.uid, () => tx.appendStream(message, counted, size)))) return false
     this.appended(message.uid, size)
     return true
   }
@@ -140,18 +194,24 @@ export class FolderRun {
       await write()
       return true
     } catch (error) {
-      if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError) throw error
-      if (this.tx?.isOpen !== true) throw error
-      this.failMessage(uid, (error as Error).message)
+      this.messageFailed(uid, error)
       return false
     }
   }
 
+  /** Records a failure of one message, or throws it when it ends the attempt (guard()). */
+  private messageFailed(uid: number, error: unknown): void {
+    if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError) throw error
+    if (this.tx?.isOpen !== true) throw error
+    this.failMessage(uid, (error as Error).message)
+  }
+
+  /** Progress counts bytes as they arrive (so that it moves during a large message), messages here. */
   private appended(uid: number, bytes: number): void {
     this.failed.delete(uid)
     this.uncommitted.push([uid, bytes])
     this.progressed = true
-    this.progressTask?.advance(1, bytes)
+    this.progressTask?.advance(1, 0)
     this.noteSavepoints()
   }
 

@@ -140,12 +140,16 @@ async function fetchSet(env: FetchEnv, uids: number[], unseenBefore: ReadonlySet
   const wanted = new Set(uids)
   for (const uid of uids) run.failed.delete(uid) // a failure of an earlier attempt is retried now
   let refused: RemoteError | undefined
+  await run.prepare()
   try {
-    for await (const message of env.session.fetchMessages(uidSet(uids))) {
-      if (!wanted.has(message.uid) || run.has(message.uid)) continue // not asked for, or sent twice
-      const flags = withoutSeen(message.flags, unseenBefore?.has(message.uid) === true)
-      await run.append({uid: message.uid, flags, internalDate: message.internalDate}, message.source)
-    }
+    // Each message's bytes go from the connection to the mbox as they arrive (docs/imap.md, "The
+    // FETCH tap"); flags and date come with its end.
+    await env.session.streamMessages(uidSet(uids), {
+      open: (uid, size) => {
+        if (!wanted.has(uid) || run.has(uid)) return undefined // not asked for, or sent twice
+        return run.openMessage(uid, size, (summary) => ({uid, flags: withoutSeen(summary.flags, unseenBefore?.has(uid) === true), internalDate: summary.internalDate}))
+      },
+    })
   } catch (error) {
     if (error instanceof OversizedResponseError) {
       // Which message it was is unknown (the literal was refused at its announcement): every

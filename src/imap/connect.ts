@@ -19,6 +19,7 @@ import type {ConnectionOptions as TlsOptions} from 'node:tls'
 import {ImapFlow, type ImapFlowOptions} from 'imapflow'
 import {registerSecret} from '../shared/secrets.js'
 import {authenticateHandler} from './commands/authenticate.js'
+import {FetchTap} from './fetch-tap.js'
 import {capabilitiesOf} from './capabilities.js'
 import {flowLogger} from './flow-logger.js'
 import {internals, trackUnparsed} from './flow-internals.js'
@@ -83,6 +84,8 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
   const client = new ImapFlow(flowOptions)
   const flow = internals(client)
   trackUnparsed(flow, log.unparsed)
+  // Our UID FETCHes are read off the connection by the tap (fetch-tap.ts, docs/imap.md).
+  const tap = new FetchTap(flow.streamer, log)
   // imapflow emits 'error' for a link that fails outside a command; without a listener the
   // EventEmitter would throw. The session reports it on the next call.
   client.on('error', (error: Error) => logger.debug('IMAP connection error', {error: error.message}))
@@ -120,6 +123,7 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
   const session = new FlowSession({
     client,
     flow,
+    tap,
     guard,
     capabilities: capabilitiesOf(flow),
     user: credentials.user,

@@ -9,11 +9,15 @@
  * swallow NO answers into `false` (docs/imap.md, "What imapflow does and what we absorb").
  *
  * Anything here must be re-checked when imapflow is upgraded: `exec`, `run`, `commands`,
- * `untaggedHandlers` and the `{response, next}` contract of exec's result (the reader waits for
- * `next()` before it parses the next response, which is also what gives FETCH its
- * backpressure); and that a response its parser rejects is logged and skipped (flow-logger.ts
- * `isUnparsedLine`), which is how `command()` and the FETCH stream learn that an answer is
- * incomplete.
+ * `untaggedHandlers`, `currentRequest`, exec's `onSend` option and the `{response, next}`
+ * contract of exec's result (the reader waits for `next()` before it parses the next response,
+ * which is also what gives FETCH its backpressure); that a response its parser rejects is logged
+ * and skipped (flow-logger.ts `isUnparsedLine`), which is how `command()` and the FETCH stream
+ * learn that an answer is incomplete; and the response reader `streamer`
+ * (handler/imap-stream.js) that the FETCH tap (fetch-tap.ts) takes its input from:
+ * `processChunkSegment`, its state fields and limits, `failStream`. test/imap/fetch-reader.test.ts
+ * runs the tap against imapflow's own reader and parser, so an upgrade that changes them fails
+ * there.
  */
 import type {ImapFlow, ImapResponse} from 'imapflow'
 import type {UnparsedLines} from './flow-logger.js'
@@ -29,7 +33,32 @@ export type UntaggedHandler = (untagged: ImapResponse) => Promise<void> | void
 export interface ExecOptions {
   untagged?: Record<string, UntaggedHandler>
   onPlusTag?: (response: ImapResponse) => Promise<void> | void
+  /** Called right after the command line is written to the socket. */
+  onSend?: () => void
   comment?: string
+}
+
+/**
+ * imapflow's response reader (handler/imap-stream.js `ImapStream`): a Transform whose input is
+ * the connection's bytes. `processChunkSegment(chunk, start)` reads `chunk` from `start` until
+ * its state changes or the chunk ends, and returns where to go on (or null); imapflow awaits it
+ * before it reads further.
+ */
+export interface StreamInternals {
+  /** 1: between or inside a line; 2: inside a literal. */
+  state: number
+  /** The start of a line whose end has not arrived. */
+  lineBuffer: Buffer[]
+  /** Lines (and literals) of a response whose last line has not arrived. */
+  inputBuffer: Buffer[]
+  literalWaiting: number
+  maxLiteralSize: number
+  maxLineLength: number
+  maxResponseSize: number
+  destroyed: boolean
+  processChunkSegment(chunk: Buffer, start: number): Promise<number | null>
+  /** Ends the stream with an error (destroy): imapflow reports it and closes the connection. */
+  failStream(error: Error): boolean
 }
 
 export interface ExecResult {
@@ -55,6 +84,13 @@ export interface FlowInternals {
   port: number
   stats(reset?: boolean): {sent: number; received: number}
   close(): void
+  streamer: StreamInternals
+  /** The command on the wire (or being written), if any. */
+  currentRequest: {tag: string} | false
+  /** Bytes written so far (write() counts them; so must a writer that bypasses it). */
+  writeBytesCounter: number
+  /** Where commands are written: the socket, or COMPRESS's deflate stream (RFC 4978). */
+  writeSocket: {write(data: Buffer): boolean}
 }
 
 export function internals(client: ImapFlow): FlowInternals {

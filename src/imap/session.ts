@@ -11,8 +11,9 @@ import {isOverLimit, type ErrorContext} from './classify.js'
 import {appendCommand} from './commands/append.js'
 import {createCommand} from './commands/create.js'
 import {expungeCommand} from './commands/expunge.js'
-import {parseFetch, type FetchData} from './commands/fetch-response.js'
-import {fetchStream} from './commands/fetch-stream.js'
+import type {FetchData} from './commands/fetch-response.js'
+import {MessageAssembler} from './commands/fetch-messages.js'
+import {collectBody, merge, pull, runFetch} from './commands/fetch-stream.js'
 import {listMailboxes, type ListResult} from './commands/list.js'
 import {MailboxNames} from './commands/mailbox-name.js'
 import {namespaceCommand} from './commands/namespace.js'
@@ -20,6 +21,7 @@ import {openMailbox} from './commands/open.js'
 import {uidSearch} from './commands/search.js'
 import {statusCommand} from './commands/status.js'
 import {uidStore} from './commands/store.js'
+import type {FetchTap, TapConsumer} from './fetch-tap.js'
 import {command, type FlowInternals, type WireNode} from './flow-internals.js'
 import type {LinkGuard} from './guard.js'
 import {OversizedResponseError} from './imap-errors.js'
@@ -32,7 +34,9 @@ import type {
   FolderStatus,
   ImapSession,
   MessageHeaderFields,
+  MessageSink,
   MessageSummary,
+  MessageWriter,
   Namespaces,
   OpenedFolder,
   RemoteFolder,
@@ -45,6 +49,7 @@ const LOGOUT_TIMEOUT_MS = 5000
 export interface SessionParts {
   client: ImapFlow
   flow: FlowInternals
+  tap: FetchTap
   guard: LinkGuard
   capabilities: Capabilities
   user: string
@@ -67,6 +72,7 @@ export class FlowSession implements ImapSession {
   readonly user: string
   private readonly client: ImapFlow
   private readonly flow: FlowInternals
+  private readonly tap: FetchTap
   private readonly guard: LinkGuard
   private readonly names = new MailboxNames()
   private readonly logger: Logger
@@ -84,6 +90,7 @@ export class FlowSession implements ImapSession {
   constructor(parts: SessionParts) {
     this.client = parts.client
     this.flow = parts.flow
+    this.tap = parts.tap
     this.guard = parts.guard
     this.capabilities = parts.capabilities
     this.user = parts.user
@@ -246,56 +253,42 @@ export class FlowSession implements ImapSession {
   fetchSummaries(uidSet: string): AsyncIterable<MessageSummary> {
     checkUidSet(uidSet)
     const items = this.items(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE'], true)
-    return this.summaries(uidSet, items)
-  }
-
-  private async *summaries(uidSet: string, items: WireNode[]): AsyncGenerator<MessageSummary, void, undefined> {
     const inSet = uidSetMatcher(uidSet)
-    const partial = new Map<number, FetchData>()
-    for await (const data of this.stream('UID FETCH', uidSet, items)) {
-      if (data.uid === undefined || !inSet(data.uid)) continue
-      const merged = merge(partial.get(data.uid), data)
-      // Flags and size are what we asked for; a response without them is an unsolicited
-      // flag update or one part of a split response (RFC 3501 §7.4.2 allows both).
-      if (merged.flags === undefined || merged.size === undefined) {
-        partial.set(data.uid, merged)
-        continue
+    return pull<MessageSummary>((push) => {
+      const partial = new Map<number, FetchData>()
+      const data = (d: FetchData): Promise<void> | undefined => {
+        if (d.uid === undefined || !inSet(d.uid)) return undefined
+        const merged = merge(partial.get(d.uid), d)
+        // Flags and size are what we asked for; a response without them is an unsolicited
+        // flag update or one part of a split response (RFC 3501 §7.4.2 allows both).
+        if (merged.flags === undefined || merged.size === undefined) {
+          partial.set(d.uid, merged)
+          return undefined
+        }
+        partial.delete(d.uid)
+        const summary: MessageSummary = {uid: d.uid, flags: merged.flags, internalDate: merged.internalDate ?? null, size: merged.size}
+        if (merged.modseq !== undefined) summary.modseq = merged.modseq
+        return push(summary)
       }
-      partial.delete(data.uid)
-      const summary: MessageSummary = {uid: data.uid, flags: merged.flags, internalDate: merged.internalDate ?? null, size: merged.size}
-      if (merged.modseq !== undefined) summary.modseq = merged.modseq
-      yield summary
-    }
+      return this.stream('UID FETCH', uidSet, items, {data, body: (head) => void data(head)})
+    })
   }
 
   fetchMessages(uidSet: string): AsyncIterable<FetchedMessage> {
     checkUidSet(uidSet)
-    // BODY.PEEK[]: the whole message, without setting \Seen (RFC 3501 §6.4.5).
-    const items = this.items(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE'], false, {type: 'ATOM', value: 'BODY.PEEK', section: []})
-    return this.messages(uidSet, items)
+    return pull<FetchedMessage>((push) =>
+      this.streamMessages(uidSet, {
+        open: (uid) =>
+          wholeMessage(({body, summary}) => push({uid, flags: summary.flags, internalDate: summary.internalDate, size: summary.size, source: body})),
+      }),
+    )
   }
 
-  private async *messages(uidSet: string, items: WireNode[]): AsyncGenerator<FetchedMessage, void, undefined> {
-    const inSet = uidSetMatcher(uidSet)
-    const partial = new Map<number, FetchData>()
-    const done = new Set<number>()
-    for await (const data of this.stream('UID FETCH', uidSet, items)) {
-      if (data.uid === undefined || !inSet(data.uid) || done.has(data.uid)) continue
-      const merged = merge(partial.get(data.uid), data)
-      if (merged.body === undefined || merged.body === null) {
-        partial.set(data.uid, merged)
-        continue
-      }
-      partial.delete(data.uid)
-      done.add(data.uid)
-      yield {
-        uid: data.uid,
-        flags: merged.flags ?? [],
-        internalDate: merged.internalDate ?? null,
-        size: merged.size ?? merged.body.length,
-        source: merged.body,
-      }
-    }
+  async streamMessages(uidSet: string, sink: MessageSink): Promise<void> {
+    checkUidSet(uidSet)
+    // BODY.PEEK[]: the whole message, without setting \Seen (RFC 3501 §6.4.5).
+    const items = this.items(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE'], false, {type: 'ATOM', value: 'BODY.PEEK', section: []})
+    await this.stream('UID FETCH', uidSet, items, new MessageAssembler(uidSetMatcher(uidSet), sink))
   }
 
   fetchHeaderFields(uidSet: string, fields: readonly string[]): AsyncIterable<MessageHeaderFields> {
@@ -305,22 +298,22 @@ export class FlowSession implements ImapSession {
       throw new InternalError(`invalid header field list ${JSON.stringify(fields)}`)
     }
     const section: WireNode[] = [{type: 'ATOM', value: 'HEADER.FIELDS'}, fields.map((f): WireNode => ({type: 'ATOM', value: f}))]
-    return this.headerFields(uidSet, this.items(['UID'], false, {type: 'ATOM', value: 'BODY.PEEK', section}))
-  }
-
-  private async *headerFields(uidSet: string, items: WireNode[]): AsyncGenerator<MessageHeaderFields, void, undefined> {
+    const items = this.items(['UID'], false, {type: 'ATOM', value: 'BODY.PEEK', section})
     const inSet = uidSetMatcher(uidSet)
-    const partial = new Map<number, FetchData>()
-    for await (const data of this.stream('UID FETCH', uidSet, items)) {
-      if (data.uid === undefined || !inSet(data.uid)) continue
-      const merged = merge(partial.get(data.uid), data)
-      if (merged.headerFields === undefined) {
-        partial.set(data.uid, merged)
-        continue
+    return pull<MessageHeaderFields>((push) => {
+      const partial = new Map<number, FetchData>()
+      const data = (d: FetchData): Promise<void> | undefined => {
+        if (d.uid === undefined || !inSet(d.uid)) return undefined
+        const merged = merge(partial.get(d.uid), d)
+        if (merged.headerFields === undefined) {
+          partial.set(d.uid, merged)
+          return undefined
+        }
+        partial.delete(d.uid)
+        return push({uid: d.uid, headers: merged.headerFields})
       }
-      partial.delete(data.uid)
-      yield {uid: data.uid, headers: merged.headerFields}
-    }
+      return this.stream('UID FETCH', uidSet, items, {data, body: (head) => void data(head)})
+    })
   }
 
   async downloadMessage(uid: number): Promise<{summary: MessageSummary; chunks: AsyncIterable<Buffer>} | null> {
@@ -375,9 +368,10 @@ export class FlowSession implements ImapSession {
     const vanished = new Set<number>()
     const changed: FlagChanges['changed'] = []
     const items = this.items(['UID', 'FLAGS'], true)
-    for await (const data of this.stream('UID FETCH', uidSet, items, modifiers, (uids) => uids.forEach((u) => vanished.add(u)))) {
-      if (data.uid !== undefined && data.flags !== undefined && inSet(data.uid)) changed.push({uid: data.uid, flags: data.flags})
+    const data = (d: FetchData): void => {
+      if (d.uid !== undefined && d.flags !== undefined && inSet(d.uid)) changed.push({uid: d.uid, flags: d.flags})
     }
+    await this.stream('UID FETCH', uidSet, items, {data, body: (head) => void data(head)}, modifiers, (uids) => uids.forEach((u) => vanished.add(u)))
     const result: FlagChanges = {changed}
     if (qresync) result.vanished = [...vanished].sort((a, b) => a - b)
     return result
@@ -443,19 +437,21 @@ export class FlowSession implements ImapSession {
     return [...nodes, ...extra]
   }
 
-  /** A streamed UID FETCH, parsed, with the link watched while we wait on the server. */
-  private async *stream(
+  /** A UID FETCH, its responses handed to `consumer`, with the link watched while we wait on the server. */
+  private async stream(
     name: string,
     uidSet: string,
     items: WireNode[],
+    consumer: TapConsumer,
     modifiers?: WireNode[],
     onVanished?: (uids: number[], earlier: boolean) => void,
-  ): AsyncGenerator<FetchData, void, undefined> {
+  ): Promise<void> {
     this.usable()
     const gate = this.guard.gate()
+    // Taken now: a connection that closes forgets the open folder.
     const context = {command: name, folder: this.current?.name}
     try {
-      for await (const response of fetchStream(this.flow, {uidSet, items, modifiers, onVanished, waiting: gate})) yield parseFetch(response)
+      await runFetch(this.flow, this.tap, {uidSet, items, modifiers, onVanished, waiting: gate}, consumer)
     } catch (error) {
       throw this.failure(error, context)
     } finally {
@@ -463,11 +459,16 @@ export class FlowSession implements ImapSession {
     }
   }
 
+  /** The items of one UID's responses merged, the body (whole or a range) collected. */
   private async fetchOne(uid: number, items: WireNode[]): Promise<FetchData | undefined> {
     let found: FetchData | undefined
-    for await (const data of this.stream('UID FETCH', String(uid), items)) {
-      if (data.uid === uid) found = merge(found, data)
+    const data = (d: FetchData): void => {
+      if (d.uid === uid) found = merge(found, d)
     }
+    await this.stream('UID FETCH', String(uid), items, {
+      data,
+      body: (head) => collectBody((body, tail) => data({...merge(head, tail), body})),
+    })
     return found
   }
 
@@ -530,9 +531,20 @@ function bodyRange(origin: number, length: number): WireNode {
   return {type: 'ATOM', value: 'BODY.PEEK', section: [], partial: [origin, length]}
 }
 
-function merge(before: FetchData | undefined, after: FetchData): FetchData {
-  if (before === undefined) return after
-  const out: FetchData = {...before}
-  for (const [key, value] of Object.entries(after)) if (value !== undefined) (out as Record<string, unknown>)[key] = value
-  return out
+/** A MessageWriter that collects the message and hands it on whole (fetchMessages()). */
+function wholeMessage(done: (message: {body: Buffer; summary: MessageSummary}) => Promise<void>): MessageWriter {
+  const parts: Buffer[] = []
+  let length = 0
+  return {
+    write(bytes) {
+      parts.push(bytes)
+      length += bytes.length
+    },
+    end(summary) {
+      return done({body: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length), summary})
+    },
+    abort() {
+      parts.length = 0
+    },
+  }
 }
