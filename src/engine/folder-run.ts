@@ -19,7 +19,12 @@ import type {FolderReport} from './backup-types.js'
 export class FolderRun {
   private tx: Transaction | undefined
   /** Appended in the open transaction and not yet covered by a savepoint: [uid, bytes]. */
-  private uncommitted: Array<[number, number]> = []
+  /**
+   * Appended in the open transaction and not yet covered by a savepoint: UIDs and their bytes,
+   * side by side (no object per message lives until its savepoint).
+   */
+  private uncommittedUids: number[] = []
+  private uncommittedBytes: number[] = []
   private uncommittedFlagUpdates = 0
   private seenSavepoints = 0
   /** Stored flags replaced in this run and not yet committed (the entry still shows the old). */
@@ -60,6 +65,11 @@ export class FolderRun {
     await this.transaction()
   }
 
+  /** About `count` messages are going to be downloaded (the store makes room for them once). */
+  reserve(count: number): void {
+    this.folder.reserve(count)
+  }
+
   /**
    * Where the bytes of message `uid` go as they come off the connection (message-fetcher.ts,
    * ImapSession.streamMessages): into the open transaction, which prepare() began. Undefined when
@@ -95,15 +105,17 @@ export class FolderRun {
           fail(error)
         }
       },
-      end: async (summary) => {
-        if (failed) return
+      end: (summary) => {
+        if (failed) return undefined
+        let finished
         try {
-          await append.finish(incoming(summary))
+          finished = append.finish(incoming(summary))
         } catch (error) {
           fail(error)
-          return
+          return undefined
         }
-        this.appended(uid, bytes)
+        if (finished === undefined) return this.appended(uid, bytes)
+        return finished.then(() => this.appended(uid, bytes), fail)
       },
       abort: () => append.abort(),
     }
@@ -168,7 +180,8 @@ export class FolderRun {
   async rollback(): Promise<void> {
     const tx = this.tx
     this.tx = undefined
-    this.uncommitted = []
+    this.uncommittedUids = []
+    this.uncommittedBytes = []
     this.report.flagUpdates -= this.uncommittedFlagUpdates
     this.uncommittedFlagUpdates = 0
     this.flagOverrides.clear()
@@ -209,7 +222,8 @@ export class FolderRun {
   /** Progress counts bytes as they arrive (so that it moves during a large message), messages here. */
   private appended(uid: number, bytes: number): void {
     this.failed.delete(uid)
-    this.uncommitted.push([uid, bytes])
+    this.uncommittedUids.push(uid)
+    this.uncommittedBytes.push(bytes)
     this.progressed = true
     this.progressTask?.advance(1, 0)
     this.noteSavepoints()
@@ -222,24 +236,31 @@ export class FolderRun {
     this.seenSavepoints = tx.stats.savepoints
     // delay_all may take its savepoint just before the message that overflowed its buffer,
     // so ask the committed index rather than assume.
-    const still: Array<[number, number]> = []
-    for (const item of this.uncommitted) {
-      if (this.folder.has(item[0])) this.count(item)
-      else still.push(item)
+    const uids: number[] = []
+    const bytes: number[] = []
+    for (let i = 0; i < this.uncommittedUids.length; i++) {
+      const uid = this.uncommittedUids[i] as number
+      if (this.folder.has(uid)) this.count(this.uncommittedBytes[i] as number)
+      else {
+        uids.push(uid)
+        bytes.push(this.uncommittedBytes[i] as number)
+      }
     }
-    this.uncommitted = still
+    this.uncommittedUids = uids
+    this.uncommittedBytes = bytes
     this.uncommittedFlagUpdates = 0
   }
 
   private committedAll(): void {
-    for (const item of this.uncommitted) this.count(item)
-    this.uncommitted = []
+    for (const bytes of this.uncommittedBytes) this.count(bytes)
+    this.uncommittedUids = []
+    this.uncommittedBytes = []
     this.uncommittedFlagUpdates = 0
     this.flagOverrides.clear()
     if (this.tx !== undefined) this.seenSavepoints = this.tx.stats.savepoints
   }
 
-  private count([, bytes]: [number, number]): void {
+  private count(bytes: number): void {
     this.report.new++
     this.report.bytes += bytes
   }

@@ -94,6 +94,7 @@ export async function downloadMessages(env: FetchEnv, all: readonly number[]): P
   }
   const uids = givenUp.size === 0 ? all : all.filter((uid) => !givenUp.has(uid))
   if (uids.length === 0) return
+  env.run.reserve(uids.length)
   const sizes = await sizesOfBigMessages(env, uids)
   // Above the large limit, so that planBatches streams them.
   for (const uid of uids) if (chunked.has(uid)) sizes.set(uid, Math.max(sizes.get(uid) ?? 0, env.limits.largeBytes + 1))
@@ -110,10 +111,10 @@ export async function downloadMessages(env: FetchEnv, all: readonly number[]): P
  */
 async function sizesOfBigMessages(env: FetchEnv, uids: readonly number[]): Promise<Map<number, number>> {
   const sizes = new Map<number, number>()
-  const wanted = new Set(uids)
   const range = `${uids[0]!}:${uids[uids.length - 1]!}`
   const limit = smallLimit(env.limits)
-  const found = uniqueAscending((await env.session.searchUids({uidRange: range, larger: limit})).filter((uid) => wanted.has(uid)))
+  // `uids` ascends (folder-backup.ts): a binary search, not a Set of every UID to download.
+  const found = uniqueAscending((await env.session.searchUids({uidRange: range, larger: limit})).filter((uid) => includes(uids, uid)))
   if (limit >= env.limits.largeBytes) {
     // Only "large" matters: each one found is streamed, its exact size is not needed.
     for (const uid of found) sizes.set(uid, env.limits.largeBytes + 1)
@@ -270,4 +271,18 @@ function withoutSeen(flags: readonly string[], strip: boolean): string[] {
 /** The server said NO/BAD to this FETCH (not: the link broke, the folder is gone). */
 function isRefusal(error: unknown): error is RemoteError {
   return error instanceof RemoteError && !(error instanceof MissingFolderError) && !(error instanceof FolderChangedError)
+}
+
+/** Whether the ascending list holds `uid`. */
+function includes(ascending: readonly number[], uid: number): boolean {
+  let low = 0
+  let high = ascending.length - 1
+  while (low <= high) {
+    const middle = (low + high) >>> 1
+    const value = ascending[middle] as number
+    if (value === uid) return true
+    if (value < uid) low = middle + 1
+    else high = middle - 1
+  }
+  return false
 }

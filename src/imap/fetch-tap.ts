@@ -73,6 +73,10 @@ const enum Mode {
   Tail,
 }
 
+/** Where to go on in the chunk (null: it is done), now or once a promise resolves. */
+type Step = number | null | Promise<number | null>
+type Pending = undefined | Promise<void>
+
 const SKIP: BodySink = {write: () => undefined, end: () => undefined, abort: () => undefined}
 const EMPTY = Buffer.alloc(0)
 
@@ -98,7 +102,8 @@ export class FetchTap {
     private readonly streamer: StreamInternals,
     private readonly log: FlowLogger,
   ) {
-    this.original = streamer.processChunkSegment.bind(streamer)
+    const original = streamer.processChunkSegment.bind(streamer)
+    this.original = async (chunk, start) => original(chunk, start)
     streamer.processChunkSegment = (chunk, start) => this.segment(chunk, start)
   }
 
@@ -124,11 +129,21 @@ export class FetchTap {
     if (open) await Promise.resolve(sink.abort()).catch(() => undefined)
   }
 
-  private async segment(chunk: Buffer, start: number): Promise<number | null> {
-    if (this.job === undefined || this.streamer.destroyed) return this.original(chunk, start)
-    if (this.mode === Mode.Line && this.parts.length === 0 && !this.readerIdle()) return this.passBounded(chunk, start)
-    if (this.mode === Mode.Literal) return this.literal(chunk, start)
-    return this.line(chunk, start)
+  /**
+   * imapflow's reader calls this for each piece of input. The tap reads on through the chunk,
+   * response after response, and returns (or waits) only when imapflow's reader or the consumer
+   * must have its turn: a whole chunk of small responses costs no promise.
+   */
+  private segment(chunk: Buffer, start: number): Step {
+    let pos: number | null = start
+    while (pos !== null && pos < chunk.length) {
+      if (this.job === undefined || this.streamer.destroyed) return this.original(chunk, pos)
+      if (this.mode === Mode.Line && this.parts.length === 0 && !this.readerIdle()) return this.passBounded(chunk, pos)
+      const step: Step = this.mode === Mode.Literal ? this.literal(chunk, pos) : this.line(chunk, pos)
+      if (step !== null && typeof step === 'object') return step
+      pos = step
+    }
+    return null
   }
 
   /** imapflow's reader is between responses, holding nothing. */
@@ -153,7 +168,7 @@ export class FetchTap {
   }
 
   /** Collects a line; once it is complete, reads it. */
-  private async line(chunk: Buffer, start: number): Promise<number | null> {
+  private line(chunk: Buffer, start: number): Step {
     const lf = chunk.indexOf(LF, start)
     const to = lf < 0 ? chunk.length : lf + 1
     const piece = start === 0 && to === chunk.length ? chunk : chunk.subarray(start, to)
@@ -164,41 +179,39 @@ export class FetchTap {
       this.parts.push(piece)
       this.partBytes = length
       // A line that cannot become an untagged FETCH goes to imapflow's reader at once.
-      if (this.mode === Mode.Line && !couldBeFetch(this.parts.length === 1 ? piece : Buffer.concat(this.parts))) await this.passParts()
+      if (this.mode === Mode.Line && !couldBeFetch(this.parts.length === 1 ? piece : Buffer.concat(this.parts))) return this.passParts()
       return null
     }
     const line = this.parts.length === 0 ? piece : Buffer.concat([...this.parts, piece], length)
     this.parts = []
     this.partBytes = 0
-    if (this.mode === Mode.Line) await this.head(line)
-    else await this.tail(line)
-    return to < chunk.length ? to : null
+    const next = to < chunk.length ? to : null
+    const done = this.mode === Mode.Line ? this.head(line) : this.tail(line)
+    return done === undefined ? next : done.then(() => next)
   }
 
-  private async passParts(): Promise<void> {
+  private async passParts(): Promise<null> {
     const held = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts)
     this.parts = []
     this.partBytes = 0
     await this.original(held, 0)
+    return null
   }
 
   /** The first line of a response. */
-  private async head(line: Buffer): Promise<void> {
+  private head(line: Buffer): Pending {
     const end = contentEnd(line)
     const scanned = scanFetchHead(line, end)
-    if (scanned === undefined) {
-      await this.original(line, 0)
-      return
-    }
+    if (scanned === undefined) return this.original(line, 0).then(() => undefined)
     this.responseBytes = line.length
     const size = scanned.bodyLiteral
     if (size === undefined) {
       if (this.log.protocolLines) this.trace(line.toString('latin1', 0, end))
       this.responseBytes = 0
-      if (!this.dropping) await this.call(() => this.job?.consumer.data(scanned.data))
-      return
+      if (this.dropping) return undefined
+      return this.call(() => this.job?.consumer.data(scanned.data))
     }
-    if (!this.literalAllowed(size)) return
+    if (!this.literalAllowed(size)) return undefined
     this.responseBytes += size
     this.headLine = line.subarray(0, end)
     this.headData = scanned.data
@@ -215,51 +228,52 @@ export class FetchTap {
     }
     this.remaining = size
     this.mode = size > 0 ? Mode.Literal : Mode.Tail
+    return undefined
   }
 
-  private async literal(chunk: Buffer, start: number): Promise<number | null> {
+  private literal(chunk: Buffer, start: number): Step {
     const take = Math.min(this.remaining, chunk.length - start)
     const to = start + take
+    const next = to < chunk.length ? to : null
     this.remaining -= take
     if (this.remaining === 0) this.mode = Mode.Tail
-    if (take > 0 && this.sink !== SKIP) {
-      const sink = this.sink
-      await this.call(() => sink.write(start === 0 && to === chunk.length ? chunk : chunk.subarray(start, to)))
-    }
-    return to < chunk.length ? to : null
+    if (take === 0 || this.sink === SKIP) return next
+    const sink = this.sink
+    const written = this.call(() => sink.write(start === 0 && to === chunk.length ? chunk : chunk.subarray(start, to)))
+    return written === undefined ? next : written.then(() => next)
   }
 
   /** The line after a literal: the end of the response, or another literal. */
-  private async tail(line: Buffer): Promise<void> {
+  private tail(line: Buffer): Pending {
     const end = contentEnd(line)
     this.responseBytes += line.length
     const more = literalAtEnd(line, end)
     if (more >= 0) {
       // A second literal in one response (another item after the body): not one we asked for,
       // and not read here. Its bytes are passed over and the response counts as unreadable.
-      if (!this.literalAllowed(more)) return
+      if (!this.literalAllowed(more)) return undefined
       this.responseBytes += more
       this.unreadable = true
       this.remaining = more
       this.mode = more > 0 ? Mode.Literal : Mode.Tail
-      return
+      return undefined
     }
     this.mode = Mode.Line
     this.responseBytes = 0
+    if (!this.unreadable && isPlainTail(line, 0, end)) return this.complete(line, end, {}, '')
+    if (this.unreadable) return this.complete(line, end, undefined, 'a second literal in the response')
+    return tailItems(line.subarray(0, end)).then(
+      (rest) => this.complete(line, end, rest, ''),
+      (error: unknown) => this.complete(line, end, undefined, (error as Error).message),
+    )
+  }
+
+  /** The end of a response whose body was read: `rest` is what followed it, undefined if unreadable. */
+  private complete(line: Buffer, end: number, rest: FetchData | undefined, reason: string): Pending {
     const sink = this.sink
+    const head = this.headData
     this.sink = SKIP
-    let rest: FetchData | undefined
-    let reason = 'a second literal in the response'
-    if (!this.unreadable) {
-      if (isPlainTail(line, 0, end)) rest = {}
-      else {
-        try {
-          rest = await tailItems(line.subarray(0, end))
-        } catch (error) {
-          reason = (error as Error).message
-        }
-      }
-    }
+    this.headData = {}
     if (this.log.protocolLines || rest === undefined) {
       // As imapflow compiles a response for its trace: the literal as its size.
       const text = `${this.headLine.toString('latin1').replace(/\{\d+\}$/, `"(* ${this.literalSize}B literal *)"`)}${line.toString('latin1', 0, end)}`
@@ -267,19 +281,14 @@ export class FetchTap {
       if (rest === undefined) this.unparsed(text, reason)
     }
     this.headLine = EMPTY
-    const head = this.headData
-    this.headData = {}
-    if (rest === undefined) {
-      if (sink !== SKIP) await this.call(() => sink.abort())
-      return
-    }
+    if (rest === undefined) return sink === SKIP ? undefined : this.call(() => sink.abort())
     if (rest.body === null) {
       // `BODY[] NIL` after the literal: as in imapflow's parse, the last BODY[] is the one that counts.
-      if (sink !== SKIP) await this.call(() => sink.abort())
-      if (!this.dropping) await this.call(() => this.job?.consumer.data({...head, ...definedOf(rest)}))
-      return
+      const aborted = sink === SKIP ? undefined : this.call(() => sink.abort())
+      const data = (): Pending => (this.dropping ? undefined : this.call(() => this.job?.consumer.data({...head, ...definedOf(rest)})))
+      return aborted === undefined ? data() : aborted.then(data)
     }
-    if (sink !== SKIP) await this.call(() => sink.end(rest))
+    return sink === SKIP ? undefined : this.call(() => sink.end(rest))
   }
 
   /** imapflow's literal and response limits (handler/imap-stream.js), at the announcement. */
@@ -313,25 +322,25 @@ export class FetchTap {
     return null
   }
 
-  /** Calls the consumer; waits for its promise with the link watch paused. */
-  private async call(fn: () => void | Promise<void> | undefined): Promise<void> {
+  /** Calls the consumer; when it returns a promise, the link watch pauses until it resolves. */
+  private call(fn: () => void | Promise<void> | undefined): Pending {
     let result: void | Promise<void> | undefined
     try {
       result = fn()
     } catch (error) {
       this.consumerFailed(error)
-      return
+      return undefined
     }
-    if (result === undefined) return
+    if (result === undefined) return undefined
     const job = this.job
     job?.gate(false)
-    try {
-      await result
-    } catch (error) {
-      this.consumerFailed(error)
-    } finally {
-      job?.gate(true)
-    }
+    return result.then(
+      () => job?.gate(true),
+      (error: unknown) => {
+        job?.gate(true)
+        this.consumerFailed(error)
+      },
+    )
   }
 
   private consumerFailed(error: unknown): void {

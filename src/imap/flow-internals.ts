@@ -56,7 +56,8 @@ export interface StreamInternals {
   maxLineLength: number
   maxResponseSize: number
   destroyed: boolean
-  processChunkSegment(chunk: Buffer, start: number): Promise<number | null>
+  /** imapflow awaits what it returns, so a replacement may return the position itself. */
+  processChunkSegment(chunk: Buffer, start: number): Promise<number | null> | number | null
   /** Ends the stream with an error (destroy): imapflow reports it and closes the connection. */
   failStream(error: Error): boolean
 }

@@ -153,6 +153,11 @@ export class FolderStore implements TransactionHost {
     return this.messages.exactness(uid)
   }
 
+  /** About `count` more messages are coming (a download): the message table makes room once. */
+  reserve(count: number): void {
+    this.metadata?.messages.reserve(this.metadata.messages.length + count)
+  }
+
   /** Creates the empty pair for a new folder: mbox first, so `.imap` never exists without it. */
   async initialize(uidValidity: number): Promise<void> {
     this.assertWritable()

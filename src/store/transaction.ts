@@ -20,7 +20,8 @@ import {writePieces} from '../shared/write-all.js'
 import {MboxrdEncoder} from './mboxrd/index.js'
 import type {JournalRecord, JournalWriter} from './journal.js'
 import {MboxBuffer} from './mbox-buffer.js'
-import {isDelimiter, isPrefix, type ExactTuple, type FolderMetadata, type FolderServerState, type MessageEntry} from './metadata.js'
+import {isDelimiter, isPrefix, type FolderMetadata, type FolderServerState} from './metadata.js'
+import {MessageTable} from './message-table.js'
 import {toStoredFlags} from './flags.js'
 import {WRITE_BEHIND_BYTES, type TransactionTuning} from './tuning.js'
 
@@ -66,8 +67,11 @@ export interface MessageAppend {
    * complete, so they must not change afterwards.
    */
   write(bytes: Buffer): void | Promise<void>
-  /** All bytes are in: the entry is completed and appended; `message` gives its UID, flags, date. */
-  finish(message: IncomingMessage): Promise<void>
+  /**
+   * All bytes are in: the entry is completed and appended; `message` gives its UID, flags, date.
+   * Returns a promise when the buffer is written out or a savepoint is taken.
+   */
+  finish(message: IncomingMessage): void | Promise<void>
   abort(): Promise<void>
 }
 
@@ -89,8 +93,18 @@ export class Transaction {
   /** When a savepoint failed after its journal write began, the end that journal may claim. */
   private journalMayClaim = 0
   private readonly out = new MboxBuffer(WRITE_BEHIND_BYTES)
+  /**
+   * Messages appended since the last savepoint, in columns (a savepoint of 1,000 messages keeps
+   * no object per message alive until it is committed: they would be promoted and collected
+   * late). Their journal records are written before the other pending records: every flag
+   * update or server state record applies the same after them, since a flag update names a UID
+   * that is already stored or appended.
+   */
+  private staged = new MessageTable()
+  /** Staged messages a savepoint running in the background is committing. */
+  private committing: MessageTable | undefined
+  /** Flag updates and server state, in order. */
   private pending: JournalRecord[] = []
-  private pendingUids = new Set<number>()
   private sinceSavepoint = {messages: 0, bytes: 0, at: Date.now()}
   /** Held bytes at which the buffer is written out. */
   private readonly bufferCap: number
@@ -123,7 +137,7 @@ export class Transaction {
 
   /** True if the UID is committed or appended in this transaction. */
   has(uid: number): boolean {
-    return this.pendingUids.has(uid) || this.host.meta.messages.has(uid)
+    return this.staged.has(uid) || this.committing?.has(uid) === true || this.host.meta.messages.has(uid)
   }
 
   /**
@@ -156,7 +170,7 @@ export class Transaction {
         // A message larger than the buffer is written as it comes, never held whole.
         if (this.out.held >= this.bufferCap) return this.flushFull().catch(fail)
       },
-      finish: async (message) => {
+      finish: (message) => {
         if (done) throw new InternalError(`UID ${uid}: the message already ended`)
         if (message.uid !== uid) throw new InternalError(`message UID ${message.uid} finishes the append of UID ${uid}`)
         let closed
@@ -169,7 +183,7 @@ export class Transaction {
         this.appending = undefined
         this.end = offset + closed.length
         this.afterAppend(message, offset, closed.length, closed.record)
-        await this.afterMessage()
+        return this.afterMessage()
       },
       abort: async () => {
         if (done) return
@@ -273,7 +287,7 @@ export class Transaction {
     this.out.truncate(0)
     this.appending = undefined
     this.pending = []
-    this.pendingUids.clear()
+    this.staged = new MessageTable()
     const target = Math.max(this.savedEnd, this.journalMayClaim)
     try {
       if (this.flushedEnd > target || this.writeFailed) {
@@ -294,7 +308,7 @@ export class Transaction {
 
   /** A savepoint now: writes the buffer, fsyncs the mbox, appends the journal (I1). */
   private async savepointNow(): Promise<void> {
-    if (this.pending.length === 0 && this.end === this.savedEnd) {
+    if (this.pending.length === 0 && this.staged.length === 0 && this.end === this.savedEnd) {
       await this.flush()
       this.sinceSavepoint = {messages: 0, bytes: 0, at: Date.now()}
       return
@@ -302,10 +316,21 @@ export class Transaction {
     // Taken together: the records of complete entries, and the end they reach. The buffer may
     // also hold the start of a message being appended (direct): its bytes are written and
     // synced too, but no record claims them, and a rollback or the next open cuts them off.
+    const staged = this.staged
     const records = this.pending
     const end = this.end
+    this.staged = new MessageTable()
+    this.committing = staged
     this.pending = []
     this.sinceSavepoint = {messages: 0, bytes: 0, at: Date.now()}
+    try {
+      await this.commitRecords(staged, records, end)
+    } finally {
+      this.committing = undefined
+    }
+  }
+
+  private async commitRecords(staged: MessageTable, records: JournalRecord[], end: number): Promise<void> {
     await this.flush()
     try {
       await this.mbox.datasync() // I1: bytes are durable before the entries that point at them
@@ -315,19 +340,19 @@ export class Transaction {
       await this.abandon()
       throw localIoError(error, 'sync', this.host.mboxPath)
     }
-    let count = this.host.meta.messages.length
-    for (const r of records) if (r.t === 'a') count++
+    const count = this.host.meta.messages.length + staged.length
     this.journalMayClaim = end
     try {
-      await this.journal.append([...records, {t: 'c', end, count}])
+      await this.journal.append(appendRecords(staged), [...records, {t: 'c', end, count}])
     } catch (error) {
       // The journal may hold part of these records: appending them again would commit them twice.
       await this.abandon()
       throw error
     }
     this.journalMayClaim = 0
+    const messages = this.host.meta.messages
+    for (let row = 0; row < staged.length; row++) messages.push(staged.entryAt(row), staged.exactnessAt(row))
     applyRecords(this.host.meta, records)
-    for (const r of records) if (r.t === 'a') this.pendingUids.delete(r.m.uid)
     this.savedEnd = end
     this.stats.savepoints++
   }
@@ -367,36 +392,41 @@ export class Transaction {
   }
 
   private afterAppend(message: IncomingMessage, offset: number, length: number, record: {size: number; appended: number; eol: unknown}): void {
-    const entry: MessageEntry = {uid: message.uid, offset, length, flags: toStoredFlags(message.flags)}
     const internalDate = message.internalDate === null ? null : Math.floor(message.internalDate.getTime() / 1000)
-    const exact: ExactTuple = [message.uid, record.size, Number.isFinite(internalDate) ? internalDate : null, record.appended, record.eol]
-    this.pending.push({t: 'a', m: entry, x: exact})
-    this.pendingUids.add(message.uid)
+    const row = this.staged.pushRow(message.uid, offset, length, toStoredFlags(message.flags))
+    this.staged.setRecordAt(row, record.size, Number.isFinite(internalDate) ? internalDate : null, record.appended, record.eol)
     this.sinceSavepoint.messages++
     this.sinceSavepoint.bytes += length
     this.stats.appended++
     this.stats.appendedBytes += length
   }
 
-  /** After a complete message: write a full buffer out, and the savepoint the strategy wants. */
-  private async afterMessage(): Promise<void> {
+  /**
+   * After a complete message: a full buffer is written out, and the savepoint the strategy wants
+   * is taken. Most messages need neither, and then no promise is made.
+   */
+  private afterMessage(): void | Promise<void> {
     if (this.tuning.strategy === 'direct') {
       this.kick()
       return
     }
-    if (this.out.held >= this.bufferCap) await this.flush()
-    await this.maybeSavepoint()
+    const full = this.out.held >= this.bufferCap
+    const due = this.savepointDue()
+    if (!full && !due) return
+    return (async () => {
+      if (full) await this.flush()
+      if (due) await this.savepoint()
+    })()
   }
 
   private async maybeSavepoint(): Promise<void> {
-    if (this.tuning.strategy === 'direct') {
-      this.kick()
-      return
-    }
+    if (this.tuning.strategy === 'direct') this.kick()
+    else if (this.savepointDue()) await this.savepoint()
+  }
+
+  private savepointDue(): boolean {
     const s = this.sinceSavepoint
-    if (s.messages >= this.tuning.savepointMessages || s.bytes >= this.tuning.savepointBytes || Date.now() - s.at >= this.tuning.savepointSeconds * 1000) {
-      await this.savepoint()
-    }
+    return s.messages >= this.tuning.savepointMessages || s.bytes >= this.tuning.savepointBytes || Date.now() - s.at >= this.tuning.savepointSeconds * 1000
   }
 
   /** A full buffer is written out, after the savepoint running in the background (direct): one writer at a time. */
@@ -488,5 +518,13 @@ export function applyRecords(meta: FolderMetadata, records: readonly JournalReco
       case 'c':
         break
     }
+  }
+}
+
+/** The journal records of staged messages, made one by one as the journal writes them. */
+function* appendRecords(staged: MessageTable): Generator<JournalRecord> {
+  for (let row = 0; row < staged.length; row++) {
+    const exact = staged.exactnessAt(row)
+    yield exact === undefined ? {t: 'a', m: staged.entryAt(row)} : {t: 'a', m: staged.entryAt(row), x: exact}
   }
 }

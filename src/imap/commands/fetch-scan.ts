@@ -127,9 +127,9 @@ class Scan {
     const c = upper(line[this.p])
     if (c === 0x55 /* U */ && matches(line, this.p, 'UID ')) {
       this.p += 'UID '.length
-      const n = this.number()
-      if (n === undefined) return FAIL
-      data.uid = Number(n)
+      const n = this.value()
+      if (n < 0) return FAIL
+      data.uid = n
       return NONE
     }
     if (c === 0x46 /* F */ && matches(line, this.p, 'FLAGS (')) {
@@ -148,9 +148,9 @@ class Scan {
     }
     if (c === 0x52 /* R */ && matches(line, this.p, 'RFC822.SIZE ')) {
       this.p += 'RFC822.SIZE '.length
-      const n = this.number()
-      if (n === undefined) return FAIL
-      data.size = Number(n)
+      const n = this.value()
+      if (n < 0) return FAIL
+      data.size = n
       return NONE
     }
     if (c === 0x4d /* M */ && matches(line, this.p, 'MODSEQ (')) {
@@ -186,6 +186,16 @@ class Scan {
       return digitsValue(line, from, this.end - 1)
     }
     return FAIL
+  }
+
+  /** Digits, as the number Number() makes of them (without a string for the usual ones); -1 if none. */
+  private value(): number {
+    const from = this.p
+    let value = 0
+    while (this.p < this.end && isDigit(this.line[this.p])) value = value * 10 + ((this.line[this.p++] as number) - 0x30)
+    if (this.p === from) return -1
+    // Beyond 15 digits the sum may round differently from Number()'s parse.
+    return this.p - from <= 15 ? value : Number(this.line.toString('latin1', from, this.p))
   }
 
   /** Digits, as a string (so that a 63-bit MODSEQ keeps every digit). */
