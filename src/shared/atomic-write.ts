@@ -40,7 +40,7 @@ export async function fsyncDirectory(path: string): Promise<void> {
  * held in memory. Temp file in the same directory, fsync, rename over the target, fsync of the
  * directory.
  */
-export async function atomicWriteChunks(path: string, chunks: Iterable<string>, options: AtomicWriteOptions = {}): Promise<void> {
+export async function atomicWriteChunks(path: string, chunks: Iterable<string | Buffer>, options: AtomicWriteOptions = {}): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
   let handle
   try {
@@ -48,6 +48,14 @@ export async function atomicWriteChunks(path: string, chunks: Iterable<string>, 
     let pending: string[] = []
     let pendingLength = 0
     for (const chunk of chunks) {
+      if (Buffer.isBuffer(chunk)) {
+        // Bytes kept from a file (a metadata file's unchanged entries): written as they are.
+        if (pendingLength > 0) await writeAll(handle, pending.join(''))
+        pending = []
+        pendingLength = 0
+        await writeAll(handle, chunk)
+        continue
+      }
       pending.push(chunk)
       pendingLength += chunk.length
       if (pendingLength >= WRITE_CHUNK) {

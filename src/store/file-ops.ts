@@ -9,10 +9,15 @@ import {DamagedError, errnoCode, localIoError} from '../shared/errors.js'
 
 /** The file's text (UTF-8), or undefined if it does not exist. @throws DamagedError for a symlink. */
 export async function readIfPresent(path: string): Promise<string | undefined> {
+  return (await readBytesIfPresent(path))?.toString('utf8')
+}
+
+/** The file's bytes, or undefined if it does not exist. @throws DamagedError for a symlink. */
+export async function readBytesIfPresent(path: string): Promise<Buffer | undefined> {
   try {
     const info = await lstat(path)
     if (info.isSymbolicLink()) throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`)
-    return await readFile(path, 'utf8')
+    return await readFile(path)
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined
     throw localIoError(error, 'read', path)

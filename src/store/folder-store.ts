@@ -27,11 +27,13 @@ import {
   type FolderServerState,
   type LegacyV2Metadata,
   type MessageEntry,
+  type Pristine,
 } from './metadata.js'
 import {MessageTable, type ReadonlyMessageTable} from './message-table.js'
 import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
-import {exists, readIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
+import {exists, readBytesIfPresent, readIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
+import {scanMetadata} from './imap-scan.js'
 
 export type OpenMode = 'write' | 'read'
 
@@ -86,6 +88,8 @@ export class FolderStore implements TransactionHost {
   readonly paths: FolderPaths
   readonly logger: Logger
   private metadata: FolderMetadata | undefined
+  /** Where the entries of the `.imap` read at open lie in its bytes, while they may be written back as they are. */
+  private pristine: Pristine | undefined
   /** v2 metadata migrated in memory and not yet written as v3. */
   private dirty = false
   private transaction: Transaction | undefined
@@ -173,6 +177,7 @@ export class FolderStore implements TransactionHost {
     const meta = emptyMetadata(uidValidity)
     await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta), {mode: 0o600})
     this.metadata = meta
+    this.pristine = undefined
   }
 
   /** Starts a transaction. Only one at a time; the folder must exist. */
@@ -209,7 +214,9 @@ export class FolderStore implements TransactionHost {
   async fold(journalId: string | undefined): Promise<void> {
     const meta = this.meta
     if (journalId !== undefined) meta.journalId = journalId
-    await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta), {mode: 0o600})
+    await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta, this.pristine), {mode: 0o600})
+    // The file is new: its bytes are not the ones the spans point into.
+    this.pristine = undefined
     this.dirty = false
     await removeIfPresent(this.paths.journal)
     await fsyncDirectory(dirname(this.paths.imap))
@@ -341,6 +348,7 @@ export class FolderStore implements TransactionHost {
     await atomicWrite(this.paths.renameIntent, JSON.stringify({to: targetRelative}), {mode: 0o600})
     await this.finishRename(targetRelative)
     this.metadata = undefined
+    this.pristine = undefined
     this.logger.info(`UIDVALIDITY changed: the old backup was moved to '${target}'`, {renamedTo: target})
     return target
   }
@@ -397,6 +405,7 @@ export class FolderStore implements TransactionHost {
     await this.closeReader()
     await this.finishCompaction()
     this.metadata = next
+    this.pristine = undefined
     return remove.size
   }
 
@@ -417,13 +426,14 @@ export class FolderStore implements TransactionHost {
     await this.closeReader()
     await this.finishInterruptedOperations()
     const write = this.mode === 'write'
-    const imapText = await readIfPresent(this.paths.imap)
+    const imapBytes = await readBytesIfPresent(this.paths.imap)
     const mboxSize = await sizeIfPresent(this.paths.mbox)
     const journalText = await readIfPresent(this.paths.journal)
     this.metadata = undefined
+    this.pristine = undefined
     this.dirty = false
 
-    if (imapText === undefined) {
+    if (imapBytes === undefined) {
       if (journalText !== undefined) {
         refuseNewerJournal(journalText, this.paths.journal)
         throw this.damaged(`journal '${this.paths.journal}' exists but metadata file '${this.paths.imap}' is missing`)
@@ -435,8 +445,12 @@ export class FolderStore implements TransactionHost {
     }
 
     let parsed: FolderMetadata | LegacyV2Metadata
+    let pristine: Pristine | undefined
     try {
-      parsed = parseMetadata(imapText, this.paths.imap)
+      // mailkeep's own layout is read byte by byte (imap-scan.ts); anything else as JSON.
+      const scanned = scanMetadata(imapBytes, this.paths.imap)
+      parsed = scanned?.meta ?? parseMetadata(imapBytes.toString('utf8'), this.paths.imap)
+      pristine = scanned?.pristine
     } catch (error) {
       // Same finding, with the repair command for this account and folder.
       if (error instanceof DamagedError) throw this.damaged(error.message, error)
@@ -487,13 +501,15 @@ export class FolderStore implements TransactionHost {
       throw this.damaged(`.mbox file '${this.paths.mbox}' is shorter than indicated by .imap file '${this.paths.imap}' (${size} < ${end} bytes)`)
     }
 
-    const problems = structuralProblems(meta.messages)
+    // The entries a scan read are in order already (imap-scan.ts): those after them are checked.
+    const problems = structuralProblems(meta.messages, pristine === undefined ? 0 : pristine.rows)
     if (problems.length > 0) throw this.damaged(`.imap file '${this.paths.imap}' is inconsistent: ${problems[0]}`)
     const duplicates = meta.messages.duplicateUids()
     if (duplicates.length > 0) {
       this.logger.warn(`metadata lists ${duplicates.length} UID(s) more than once; \`mailkeep local check\` shows them`, {uids: duplicates.slice(0, 20)})
     }
     this.metadata = meta
+    this.pristine = pristine
     const last = meta.messages.length === 0 ? undefined : meta.messages.entryAt(meta.messages.length - 1)
     for (const m of last === undefined ? recovered : [...recovered, last]) {
       const head = await this.readRange(m.offset, Math.min(FROM_.length, m.length))

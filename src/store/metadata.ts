@@ -43,6 +43,26 @@ export interface FolderMetadata extends FolderServerState {
   extraKeys: Record<string, unknown>
 }
 
+/**
+ * Where the lists of a `.imap` file read in mailkeep's own layout lie in its bytes
+ * (imap-scan.ts). While the first `rows` entries of the table read from it are unchanged (no flag
+ * replaced, no record set: MessageTable.firstChanged), a new file writes those bytes back as they
+ * are and formats only the entries after them: a commit that appended one message to a
+ * 100,000-message folder does not format 100,000 entries again. The bytes are the same as the
+ * formatting would give for a file mailkeep wrote; for one whose strings were escaped otherwise,
+ * the same JSON values.
+ */
+export interface Pristine {
+  bytes: Buffer
+  /** [start, end) of the message entries, between the brackets of the list. */
+  messages: [number, number]
+  /** [start, end) of the exactness records, between the brackets of `mailkeep_messages`. */
+  recordList: [number, number]
+  /** How many entries, and how many records, those spans hold. */
+  rows: number
+  records: number
+}
+
 /** A version 2 file: UIDs only; offsets come from scanning the mbox (compat §4.3). */
 export interface LegacyV2Metadata {
   version: 2
@@ -137,7 +157,12 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
  * Produced in pieces of a few thousand entries, so that writing a large folder never holds the
  * whole text (atomicWriteChunks).
  */
-export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string> {
+export function* serializeMetadataChunks(meta: FolderMetadata, pristine?: Pristine): Generator<string | Buffer> {
+  const {messages} = meta
+  const count = messages.length
+  // The entries read from the file and unchanged are its bytes (Pristine).
+  const kept = pristine !== undefined && messages.firstChanged >= pristine.rows && count >= pristine.rows ? pristine : undefined
+  const from = kept?.rows ?? 0
   const ext: Record<string, unknown> = {format: METADATA_FORMAT, quoting: 'mboxrd'}
   if (meta.uidNext !== undefined) ext['uidnext'] = meta.uidNext
   if (meta.highestModseq !== undefined) ext['highestmodseq'] = meta.highestModseq
@@ -145,9 +170,8 @@ export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string
   if (meta.prefix !== undefined) ext['prefix'] = meta.prefix
   if (meta.journalId !== undefined) ext['journal'] = meta.journalId
   yield `{"version":3,"uid_validity":${JSON.stringify(meta.uidValidity)},"mailkeep":${JSON.stringify(ext)},"messages":[`
-  const {messages} = meta
-  const count = messages.length
-  for (let start = 0; start < count; start += CHUNK_ENTRIES) {
+  if (kept !== undefined && kept.rows > 0) yield kept.bytes.subarray(kept.messages[0], kept.messages[1])
+  for (let start = from; start < count; start += CHUNK_ENTRIES) {
     const end = Math.min(count, start + CHUNK_ENTRIES)
     const part = new Array<string>(end - start)
     for (let i = start; i < end; i++) {
@@ -157,7 +181,11 @@ export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string
   }
   yield '],"mailkeep_messages":['
   let first = true
-  for (let start = 0; start < count; start += CHUNK_ENTRIES) {
+  if (kept !== undefined && kept.records > 0) {
+    yield kept.bytes.subarray(kept.recordList[0], kept.recordList[1])
+    first = false
+  }
+  for (let start = from; start < count; start += CHUNK_ENTRIES) {
     const part: string[] = []
     for (let i = start; i < Math.min(count, start + CHUNK_ENTRIES); i++) {
       const record = messages.exactnessAt(i)
@@ -175,17 +203,19 @@ export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string
 const CHUNK_ENTRIES = 4096
 
 export function serializeMetadata(meta: FolderMetadata): string {
-  return [...serializeMetadataChunks(meta)].join('')
+  return [...serializeMetadataChunks(meta)].map((chunk) => chunk.toString()).join('')
 }
 
 /**
  * Structural checks that need no I/O (docs/design.md, Recovery step 5): offsets ascending and
- * not overlapping. Returns problems as sentences; the caller decides whether they are fatal.
+ * not overlapping, from entry `from` on (the entries before it are known to be: the scan of a
+ * file in mailkeep's layout checked them, imap-scan.ts). Returns problems as sentences; the caller
+ * decides whether they are fatal.
  */
-export function structuralProblems(messages: ReadonlyMessageTable): string[] {
+export function structuralProblems(messages: ReadonlyMessageTable, from = 0): string[] {
   const problems: string[] = []
-  let previousEnd = 0
-  for (let i = 0; i < messages.length; i++) {
+  let previousEnd = from === 0 ? 0 : messages.offsetAt(from - 1) + messages.lengthAt(from - 1)
+  for (let i = from; i < messages.length; i++) {
     const offset = messages.offsetAt(i)
     if (offset < previousEnd) {
       problems.push(`entry ${i} (UID ${messages.uidAt(i)}) starts at ${offset}, before the end of the previous entry (${previousEnd}): offset data is out of order`)
