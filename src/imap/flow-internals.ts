@@ -24,7 +24,7 @@ import type {UnparsedLines} from './flow-logger.js'
 
 /** A node the command compiler accepts (imapflow's handler/types `ImapCompileNode`). */
 export type WireNode =
-  | {type: 'ATOM' | 'STRING' | 'SEQUENCE' | 'LITERAL'; value: string | Buffer; section?: WireNode[]; partial?: number[]; sensitive?: boolean; isLiteral8?: boolean}
+  | {type: 'ATOM' | 'STRING' | 'SEQUENCE' | 'LITERAL' | 'TEXT'; value: string | Buffer; section?: WireNode[]; partial?: number[]; sensitive?: boolean; isLiteral8?: boolean}
   | string
   | WireNode[]
 
@@ -134,11 +134,29 @@ export function unparsedSince(flow: FlowInternals, mark: number): Error | undefi
  * answer that could not be parsed fails the command, once its tagged response is in (so the
  * connection stays in step for the next command).
  */
-export async function command(flow: FlowInternals, name: string, attributes: WireNode[] | false, untagged?: Record<string, UntaggedHandler>): Promise<ImapResponse> {
+export async function command(
+  flow: FlowInternals,
+  name: string,
+  attributes: WireNode[] | false,
+  untagged?: Record<string, UntaggedHandler>,
+  onPlusTag?: ExecOptions['onPlusTag'],
+): Promise<ImapResponse> {
   const mark = unparsedMark(flow)
-  const result = await flow.exec(name, attributes, untagged ? {untagged} : undefined)
+  const options: ExecOptions | undefined = untagged || onPlusTag ? {untagged, onPlusTag} : undefined
+  const result = await flow.exec(name, attributes, options)
   result.next()
   const unparsed = unparsedSince(flow, mark)
   if (unparsed !== undefined) throw unparsed
   return result.response
+}
+
+/**
+ * Writes bytes to the connection as they are, as part of the command on the wire (a literal
+ * after the server's `+`): imapflow's write() would add a CRLF to the last part of a command,
+ * concatenating a copy. Counted as write() counts (stats(), the link guard). Under COMPRESS
+ * (RFC 4978) `writeSocket` is the deflate stream's input, as for write().
+ */
+export function writeRaw(flow: FlowInternals, bytes: Buffer): void {
+  flow.writeBytesCounter += bytes.length
+  flow.writeSocket.write(bytes)
 }
