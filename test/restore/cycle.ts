@@ -1,0 +1,69 @@
+/**
+ * Helpers of the backup → restore → backup cycle tests (own-server-cycle.test.ts,
+ * kept-aside.test.ts, test/transfer/kept-aside.test.ts): the real CLI against any test IMAP
+ * server (`ImapServer`: Dovecot, Cyrus, Courier, directly or through a proxy), and what a folder
+ * holds, by content, on the server and in the backup.
+ */
+import {expect} from 'vitest'
+import type {TestUser} from '../support/dovecot.js'
+import {fetchMessages, folderStatus, type ImapServer} from '../support/mail-seed.js'
+import {defaultConfigPath, mailkeep, makeHome, show, writeConfig} from '../cli/helpers.js'
+import {accountEntry} from '../support/account.js'
+import {backupItems, sha256} from '../transfer/helpers.js'
+import {join} from 'node:path'
+
+export interface CycleAccount {
+  home: string
+  /** The first account's backup. */
+  root: string
+  user: TestUser
+}
+
+/**
+ * A fresh HOME whose config holds `users` (indexes into server.users) of `server`, each backed up
+ * under HOME/<user>; the first is the account under test.
+ */
+export async function cycleHome(server: ImapServer, users: readonly number[], extra: Record<string, unknown> = {}): Promise<CycleAccount> {
+  const home = await makeHome()
+  const accounts = users.map((i) => accountEntry(server, server.users[i]!, join(home, `u${i}`), extra))
+  await writeConfig(defaultConfigPath(home), {version: '2.2', accounts})
+  return {home, root: join(home, `u${users[0]}`), user: server.users[users[0]!]!}
+}
+
+/** Runs `mailkeep <args> --json` and expects exit 0; returns the parsed report. */
+export async function cli<T = Record<string, unknown>>(home: string, args: readonly string[]): Promise<T> {
+  const result = await mailkeep(home, [...args, '--json'])
+  expect(result.code, show(result)).toBe(0)
+  return JSON.parse(result.stdout) as T
+}
+
+/** Content (SHA-256 of the bytes) → number of messages with it. */
+export function countBySha(items: ReadonlyArray<{sha: string}>): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const i of items) out.set(i.sha, (out.get(i.sha) ?? 0) + 1)
+  return out
+}
+
+/** What a server folder holds, by content (`BODY.PEEK[]`, so it changes nothing). */
+export async function serverContent(server: ImapServer, user: TestUser, folder: string): Promise<Map<string, number>> {
+  return countBySha((await fetchMessages(server, user, folder)).map((m) => ({sha: sha256(m.raw)})))
+}
+
+/** What a backed-up folder holds, by content. */
+export async function backupContent(root: string, folder: string): Promise<Map<string, number>> {
+  return countBySha(await backupItems(root, folder))
+}
+
+/** Every content of `folder` on the server exactly once, and exactly the contents `expected`. */
+export async function expectEachOnce(server: ImapServer, user: TestUser, folder: string, expected: ReadonlySet<string>): Promise<void> {
+  const held = await serverContent(server, user, folder)
+  const doubled = [...held].filter(([, n]) => n > 1).map(([sha, n]) => `${sha.slice(0, 12)} ×${n}`)
+  expect(doubled, `messages held more than once in '${folder}'`).toEqual([])
+  expect(new Set(held.keys()), `contents of '${folder}'`).toEqual(expected)
+}
+
+/** The state of a server folder that a run must not change: UIDVALIDITY, UIDNEXT, message count. */
+export async function serverState(server: ImapServer, user: TestUser, folder: string): Promise<{uidValidity: number; uidNext: number; messages: number}> {
+  const {uidValidity, uidNext, messages} = await folderStatus(server, user, folder)
+  return {uidValidity, uidNext, messages}
+}

@@ -1,0 +1,122 @@
+/**
+ * Kept-aside backups (issue 11 item 2). After a UIDVALIDITY change the old backup of a folder is
+ * kept as `<name>-<uidvalidity>`. Before the fix, restore created that folder on the server, the
+ * next backup found another UIDVALIDITY for it and kept `<name>-<uv>-<uv>`, and so on: one more
+ * level per backup → restore → backup cycle. Now a kept-aside backup is restored into the folder
+ * it was kept aside from, deduplicated against what that folder holds, so one cycle puts back
+ * what the server lost and the next cycle changes nothing, on the server or in the backup.
+ *
+ * The UIDVALIDITY change is made as a server rebuild does it, with plain IMAP (any server): the
+ * folder is deleted and created again, and all but one of its messages are put back.
+ *
+ * The real CLI against a real server, which the suite takes as a parameter (`ImapServer`).
+ */
+import {readdir, readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
+import {
+  appendMessages,
+  createFolder,
+  deleteFolder,
+  fetchMessages,
+  folderName,
+  folderStatus,
+  listFolders,
+  seedFolder,
+  seedMessage,
+  type ImapServer,
+} from '../support/mail-seed.js'
+import type {TestUser} from '../support/dovecot.js'
+import {sha256} from '../transfer/helpers.js'
+import {cli, cycleHome, expectEachOnce, serverState} from './cycle.js'
+
+interface Server {
+  name: string
+  start(): Promise<ImapServer & {stop(): Promise<void>}>
+}
+
+const SERVERS: Server[] = [{name: 'Dovecot', start: (): Promise<DovecotInstance> => startDovecot({separator: '/'})}]
+
+interface Report {
+  folders: Array<{source: string; destination: string; uploaded: number; adopted: number; created: boolean; renamedTo?: string}>
+}
+
+/**
+ * Rebuilds the folder as a server migration would: deleted, created again (a new UIDVALIDITY),
+ * and every message but those at `lose` put back with its flags and INTERNALDATE.
+ */
+export async function rebuildFolder(server: ImapServer, user: TestUser, folder: string, lose: readonly number[]): Promise<{before: number; after: number}> {
+  const before = (await folderStatus(server, user, folder)).uidValidity
+  const messages = await fetchMessages(server, user, folder)
+  await deleteFolder(server, user, folder)
+  await createFolder(server, user, folder)
+  const kept = messages.filter((_, i) => !lose.includes(i))
+  await appendMessages(server, user, folder, kept.map((m) => ({raw: m.raw, flags: m.flags, internalDate: m.internalDate})))
+  const after = (await folderStatus(server, user, folder)).uidValidity
+  expect(after, 'the rebuilt folder has a new UIDVALIDITY').not.toBe(before)
+  return {before, after}
+}
+
+/** Every file of the backup, name → bytes. */
+async function backupSnapshot(root: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>()
+  for (const entry of await readdir(root, {recursive: true, withFileTypes: true})) {
+    if (!entry.isFile() || entry.name.startsWith('.mailkeep')) continue
+    const path = join(entry.parentPath, entry.name)
+    out.set(path.slice(root.length + 1), await readFile(path))
+  }
+  return out
+}
+
+describe.each(SERVERS)('kept-aside backups in the backup → restore → backup cycle ($name)', ({start}) => {
+  let server: ImapServer & {stop(): Promise<void>}
+  beforeAll(async () => {
+    server = await start()
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('restores a kept-aside backup into its own folder, deduplicated, and reaches a fixed point after one cycle', async () => {
+    const account = await cycleHome(server, [0])
+    const alice = account.user
+    const folder = folderName(server, 'Rebuilt')
+    const messages = [0, 1, 2, 3, 4].map((i) => seedMessage(200 + i))
+    const contents = new Set(messages.map((m) => sha256(m.raw)))
+    await seedFolder(server, alice, folder, messages.length, (i) => messages[i]!)
+    await cli(account.home, ['backup', '-a', alice.user])
+
+    // The server loses the folder's UIDVALIDITY and one message.
+    const {before} = await rebuildFolder(server, alice, folder, [2])
+    const keptAside = `${folder}-${before}`
+    const first = await cli<{accounts: Array<{folders: Array<{folder: string; renamedTo?: string}>}>}>(account.home, ['backup', '-a', alice.user])
+    expect(first.accounts[0]!.folders.find((f) => f.folder === folder)?.renamedTo).toBe(keptAside)
+
+    // One cycle: restore, backup. The lost message is back in the folder, nothing is doubled,
+    // and no folder was made on the server for the kept-aside backup.
+    const restored = await cli<Report>(account.home, ['restore', alice.user])
+    expect(restored.folders.find((f) => f.source === keptAside)).toMatchObject({destination: folder, uploaded: 1, adopted: 4, created: false})
+    await expectEachOnce(server, alice, folder, contents)
+    const names = async (): Promise<string[]> => (await listFolders(server, alice)).map((f) => f.name).sort()
+    expect((await names()).filter((n) => n.startsWith(folder))).toEqual([folder])
+    await cli(account.home, ['backup', '-a', alice.user])
+
+    // Another cycle changes nothing, on the server or in the backup.
+    const state = await serverState(server, alice, folder)
+    const folders = await names()
+    const files = await backupSnapshot(account.root)
+    for (let cycle = 0; cycle < 2; cycle++) {
+      const again = await cli<Report>(account.home, ['restore', alice.user])
+      expect(again.folders.map((f) => [f.source, f.destination, f.uploaded, f.adopted])).toEqual([
+        [folder, folder, 0, 0],
+        [keptAside, folder, 0, 0],
+      ])
+      await cli(account.home, ['backup', '-a', alice.user])
+    }
+    expect(await serverState(server, alice, folder)).toEqual(state)
+    expect(await names()).toEqual(folders)
+    expect(await backupSnapshot(account.root)).toEqual(files)
+    await expectEachOnce(server, alice, folder, contents)
+  })
+})
