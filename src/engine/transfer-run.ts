@@ -6,7 +6,7 @@
 import {requireConnection, type Account, type Config} from '../config/index.js'
 import {connect as realConnect} from '../imap/index.js'
 import type {Connect, FolderStatus, ImapSession, NamespaceEntry} from '../imap/types.js'
-import {InterruptedError, RemoteError} from '../shared/errors.js'
+import {DamagedError, InterruptedError, RemoteError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
@@ -23,6 +23,7 @@ import {SessionPool} from './session-pool.js'
 import type {RecordedNaming, SourceNaming} from './source-naming.js'
 import type {TransferFolderReport, TransferReport, UploadTuning} from './transfer-types.js'
 import {FolderUploadState, uploadFolder, type UploadPolicy} from './uploader.js'
+import {keptAsideOrigin, originsFirst} from './kept-aside.js'
 
 export interface LinkOptions {
   connect?: Connect
@@ -91,6 +92,8 @@ export interface RunEnv {
   kind: UploadMapKind
   /** Destination user: the key of the map. */
   user: string
+  /** The backed-up account (its own entries of `.restore` maps tell restored copies apart). */
+  sourceUser: string
   policy: UploadPolicy
   tuning: UploadTuning
   retry: RetryPolicy
@@ -162,10 +165,13 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
   let unreachable = false
   try {
     folder = await env.store.folder(job.source)
-    const target = targetName(job.source, await job.naming.source.side(job.source, recordedNaming(folder)), job.naming)
+    // A kept-aside backup goes where the folder it was moved away from goes (kept-aside.ts).
+    const home = keptAsideOrigin(job.source, folder.uidValidity) ?? job.source
+    const target = targetName(home, await job.naming.source.side(job.source, recordedNaming(folder)), job.naming)
     report.destination = target
     const prepare = job.prepare(target)
     map = await UploadMap.open(folder.paths.base, env.kind, logger)
+    const restoreMap = env.kind === 'restore' ? map : await readRestoreMap(folder, logger)
     for (let attempt = 0; ; attempt++) {
       try {
         const session = await env.pool.session()
@@ -177,6 +183,8 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
           user: env.user,
           destination,
           session,
+          restoreMap,
+          sourceUser: env.sourceUser,
           policy: env.policy,
           tuning: env.tuning,
           report,
@@ -214,9 +222,13 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
   await folder?.close().catch(() => undefined)
 
   if (folder?.exists === true && map !== undefined) {
-    const mapped = map.entry(env.user, report.destination)?.map
-    let present = 0
-    if (mapped !== undefined) for (const m of folder.messages.distinctUids()) if (mapped.has(m)) present++
+    let present = state.present
+    if (present === undefined) {
+      // The run stopped before the end: what the map shows.
+      const mapped = map.entry(env.user, report.destination)?.map
+      present = 0
+      if (mapped !== undefined) for (const m of folder.messages.distinctUids()) if (mapped.has(m)) present++
+    }
     report.alreadyPresent = Math.max(0, present - report.uploaded - report.adopted)
   }
   report.skipped = [...state.skipped].sort((a, b) => a[0] - b[0]).map(([uid, reason]) => ({uid, reason}))
@@ -247,7 +259,7 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
 export async function runFolders(env: RunEnv, names: readonly string[], naming: RunNaming, prepare: FolderJob['prepare']): Promise<TransferFolderReport[]> {
   const reports: TransferFolderReport[] = []
   let unreachable: TransferFolderReport | undefined
-  for (const name of names) {
+  for (const name of originsFirst(names)) {
     throwIfAborted(env.ctx.signal)
     if (unreachable !== undefined) {
       const skipped = notAttempted(name, targetName(name, naming.source.peek(await recordedOf(env, name)), naming), unreachable)
@@ -309,6 +321,21 @@ export function notAttempted(source: string, destination: string, cause: Transfe
   const base = cause.error
   report.error = {name: 'NotAttempted', message: `not uploaded: the destination could not be reached${base === undefined ? '' : ` (${base.message})`}`, exitCode: base?.exitCode ?? ExitCode.INCOMPLETE}
   return report
+}
+
+/**
+ * The folder's `.restore` map, read only (copy, mirror and migrate write `.mirror` maps): which of
+ * its entries are restored copies of others (message-identity.ts). A damaged one is only warned
+ * about: the pairs the backup recorded still apply.
+ */
+async function readRestoreMap(folder: FolderStore, logger: Logger): Promise<UploadMap | undefined> {
+  try {
+    return await UploadMap.read(folder.paths.base, 'restore')
+  } catch (error) {
+    if (!(error instanceof DamagedError)) throw error
+    logger.warn(`${error.message}; the restored copies it shows are not known to this run`)
+    return undefined
+  }
 }
 
 async function closeQuietly(map: UploadMap | undefined, logger: Logger): Promise<void> {

@@ -120,6 +120,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
       pool,
       kind: 'mirror',
       user: destination.username,
+      sourceUser: source.username,
       policy: POLICIES[command],
       tuning: {...DEFAULT_UPLOAD_TUNING, ...options.tuning},
       retry,

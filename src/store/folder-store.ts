@@ -153,6 +153,15 @@ export class FolderStore implements TransactionHost {
     return this.messages.exactness(uid)
   }
 
+  /**
+   * `[copy, original]` pairs: stored messages that are copies mailkeep restored of other stored
+   * messages of this folder (docs/design.md, `mailkeep_restored`). A pair may name a UID no
+   * longer stored (mirror mode removed it): it still joins the others.
+   */
+  get restoredCopies(): ReadonlyArray<readonly [number, number]> {
+    return this.metadata?.restoredCopies ?? []
+  }
+
   /** Creates the empty pair for a new folder: mbox first, so `.imap` never exists without it. */
   async initialize(uidValidity: number): Promise<void> {
     this.assertWritable()
@@ -387,7 +396,10 @@ export class FolderStore implements TransactionHost {
       throw localIoError(error, 'write', this.paths.mboxCompact)
     }
     await out.close()
-    const next: FolderMetadata = {...meta, messages: kept}
+    // A pair stays while one of its messages does: it still tells which stored message the
+    // removed one was (uploads count the two as one message, docs/upload-maps.md U7).
+    const pairs = meta.restoredCopies?.filter(([copy, original]) => kept.has(copy) || kept.has(original))
+    const next: FolderMetadata = {...meta, messages: kept, restoredCopies: pairs === undefined || pairs.length === 0 ? undefined : pairs}
     await atomicWriteChunks(this.paths.imapCompact, serializeMetadataChunks(next), {mode: 0o600})
     await this.closeReader()
     await this.finishCompaction()
