@@ -4,13 +4,14 @@
  * server (`ImapServer`: Dovecot, Cyrus, Courier, directly or through a proxy), and what a folder
  * holds, by content, on the server and in the backup.
  */
+import {readdir, readFile} from 'node:fs/promises'
+import {join} from 'node:path'
 import {expect} from 'vitest'
 import type {TestUser} from '../support/dovecot.js'
-import {fetchMessages, folderStatus, type ImapServer} from '../support/mail-seed.js'
+import {appendMessages, createFolder, deleteFolder, fetchMessages, folderStatus, type ImapServer} from '../support/mail-seed.js'
 import {defaultConfigPath, mailkeep, makeHome, show, writeConfig} from '../cli/helpers.js'
 import {accountEntry} from '../support/account.js'
 import {backupItems, sha256} from '../transfer/helpers.js'
-import {join} from 'node:path'
 
 export interface CycleAccount {
   home: string
@@ -66,4 +67,35 @@ export async function expectEachOnce(server: ImapServer, user: TestUser, folder:
 export async function serverState(server: ImapServer, user: TestUser, folder: string): Promise<{uidValidity: number; uidNext: number; messages: number}> {
   const {uidValidity, uidNext, messages} = await folderStatus(server, user, folder)
   return {uidValidity, uidNext, messages}
+}
+
+/**
+ * Rebuilds the folder as a server migration would: deleted, created again (a new UIDVALIDITY),
+ * and every message but those at `lose` put back with its flags and INTERNALDATE.
+ */
+export async function rebuildFolder(server: ImapServer, user: TestUser, folder: string, lose: readonly number[]): Promise<{before: number; after: number}> {
+  const before = (await folderStatus(server, user, folder)).uidValidity
+  const messages = await fetchMessages(server, user, folder)
+  await deleteFolder(server, user, folder)
+  await createFolder(server, user, folder)
+  const kept = messages.filter((_, i) => !lose.includes(i))
+  await appendMessages(server, user, folder, kept.map((m) => ({raw: m.raw, flags: m.flags, internalDate: m.internalDate})))
+  const after = (await folderStatus(server, user, folder)).uidValidity
+  expect(after, 'the rebuilt folder has a new UIDVALIDITY').not.toBe(before)
+  return {before, after}
+}
+
+/**
+ * The backup's data, file name → bytes: every `.mbox` and `.imap`. (The upload maps next to them
+ * are the uploads' bookkeeping: a restore records there, once, that a message the backup has
+ * just downloaded is on the server under the same UID.)
+ */
+export async function backupSnapshot(root: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>()
+  for (const entry of await readdir(root, {recursive: true, withFileTypes: true})) {
+    if (!entry.isFile() || !/\.(mbox|imap)$/.test(entry.name)) continue
+    const path = join(entry.parentPath, entry.name)
+    out.set(path.slice(root.length + 1), await readFile(path))
+  }
+  return out
 }

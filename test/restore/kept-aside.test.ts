@@ -11,25 +11,11 @@
  *
  * The real CLI against a real server, which the suite takes as a parameter (`ImapServer`).
  */
-import {readdir, readFile} from 'node:fs/promises'
-import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
-import {
-  appendMessages,
-  createFolder,
-  deleteFolder,
-  fetchMessages,
-  folderName,
-  folderStatus,
-  listFolders,
-  seedFolder,
-  seedMessage,
-  type ImapServer,
-} from '../support/mail-seed.js'
-import type {TestUser} from '../support/dovecot.js'
+import {folderName, listFolders, seedFolder, seedMessage, type ImapServer} from '../support/mail-seed.js'
 import {sha256} from '../transfer/helpers.js'
-import {cli, cycleHome, expectEachOnce, serverState} from './cycle.js'
+import {backupSnapshot, cli, cycleHome, expectEachOnce, rebuildFolder, serverState} from './cycle.js'
 
 interface Server {
   name: string
@@ -40,37 +26,6 @@ const SERVERS: Server[] = [{name: 'Dovecot', start: (): Promise<DovecotInstance>
 
 interface Report {
   folders: Array<{source: string; destination: string; uploaded: number; adopted: number; created: boolean; renamedTo?: string}>
-}
-
-/**
- * Rebuilds the folder as a server migration would: deleted, created again (a new UIDVALIDITY),
- * and every message but those at `lose` put back with its flags and INTERNALDATE.
- */
-export async function rebuildFolder(server: ImapServer, user: TestUser, folder: string, lose: readonly number[]): Promise<{before: number; after: number}> {
-  const before = (await folderStatus(server, user, folder)).uidValidity
-  const messages = await fetchMessages(server, user, folder)
-  await deleteFolder(server, user, folder)
-  await createFolder(server, user, folder)
-  const kept = messages.filter((_, i) => !lose.includes(i))
-  await appendMessages(server, user, folder, kept.map((m) => ({raw: m.raw, flags: m.flags, internalDate: m.internalDate})))
-  const after = (await folderStatus(server, user, folder)).uidValidity
-  expect(after, 'the rebuilt folder has a new UIDVALIDITY').not.toBe(before)
-  return {before, after}
-}
-
-/**
- * The backup's data, file name → bytes: every `.mbox` and `.imap`. (The upload maps next to them
- * are the uploads' bookkeeping: a restore records there, once, that a message the backup has
- * just downloaded is on the server under the same UID.)
- */
-export async function backupSnapshot(root: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>()
-  for (const entry of await readdir(root, {recursive: true, withFileTypes: true})) {
-    if (!entry.isFile() || !/\.(mbox|imap)$/.test(entry.name)) continue
-    const path = join(entry.parentPath, entry.name)
-    out.set(path.slice(root.length + 1), await readFile(path))
-  }
-  return out
 }
 
 describe.each(SERVERS)('kept-aside backups in the backup → restore → backup cycle ($name)', ({start}) => {

@@ -1,0 +1,91 @@
+/**
+ * copy and mirror of a backup that holds a kept-aside folder (`<name>-<uidvalidity>`, issue 11
+ * item 2) and restored copies it downloaded (item 1). Before the fix, copy and mirror created a
+ * folder on the destination for every kept-aside level, and uploaded both entries of a message
+ * that a restore had put back on the source server. Now the kept-aside backup goes into the
+ * destination folder of `<name>`, deduplicated against it, and every message arrives once; a
+ * second run changes nothing on the destination.
+ *
+ * The real CLI against a real server, which the suite takes as a parameter (`ImapServer`).
+ */
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
+import {expunge, folderName, listFolders, listUids, seedFolder, seedMessage, type ImapServer} from '../support/mail-seed.js'
+import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
+import {appends, sha256} from './helpers.js'
+import {backupContent, cli, cycleHome, expectEachOnce, rebuildFolder, serverState} from '../restore/cycle.js'
+
+interface Server {
+  name: string
+  start(): Promise<ImapServer & {stop(): Promise<void>}>
+}
+
+const SERVERS: Server[] = [{name: 'Dovecot', start: (): Promise<DovecotInstance> => startDovecot({separator: '/'})}]
+
+interface Report {
+  folders: Array<{source: string; destination: string; uploaded: number; adopted: number; deleted: number}>
+}
+
+describe.each(SERVERS)('copy and mirror of kept-aside backups and restored copies ($name)', ({start}) => {
+  let server: ImapServer & {stop(): Promise<void>}
+  let proxy: TcpProxy
+  beforeAll(async () => {
+    server = await start()
+    proxy = await startProxy({targetPort: server.port})
+  })
+  afterAll(async () => {
+    await proxy?.close()
+    await server?.stop()
+  })
+
+  it('puts every message once into the folder it belongs to, and a rerun changes nothing', async () => {
+    const account = await cycleHome({...server, port: proxy.port}, [0, 1, 2])
+    const alice = account.user
+    const folder = folderName(server, 'Moved')
+    const messages = [0, 1, 2, 3, 4].map((i) => seedMessage(400 + i))
+    const contents = new Set(messages.map((m) => sha256(m.raw)))
+    await seedFolder(server, alice, folder, messages.length, (i) => messages[i]!)
+    await cli(account.home, ['backup', '-a', alice.user])
+
+    // The server rebuilds the folder (new UIDVALIDITY) and loses message 2; the backup keeps the
+    // old copy aside. Then the server loses message 3 too, which the backup keeps.
+    const {before} = await rebuildFolder(server, alice, folder, [2])
+    const keptAside = `${folder}-${before}`
+    await cli(account.home, ['backup', '-a', alice.user])
+    const uids = await listUids(server, alice, folder)
+    await expunge(server, alice, folder, [uids[2]!])
+    await cli(account.home, ['backup', '-a', alice.user])
+    // A restore into the own server and a backup: the backup now holds two entries of message 3
+    // (the original and the restored copy) and message 2 in both folders.
+    await cli(account.home, ['restore', alice.user])
+    await cli(account.home, ['backup', '-a', alice.user])
+    await expectEachOnce(server, alice, folder, contents)
+    expect([...(await backupContent(account.root, folder)).values()].reduce((a, b) => a + b, 0)).toBe(6)
+
+    for (const [command, index] of [
+      ['copy', 1],
+      ['mirror', 2],
+    ] as const) {
+      const dest = server.users[index]!
+      proxy.resetStats()
+      const first = await cli<Report>(account.home, [command, alice.user, dest.user])
+      expect(first.folders.filter((f) => f.source.startsWith(folder)).map((f) => [f.source, f.destination])).toEqual([
+        [folder, folder],
+        [keptAside, folder],
+      ])
+      expect(appends(proxy), command).toBe(contents.size)
+      await expectEachOnce(server, dest, folder, contents)
+      expect((await listFolders(server, dest)).map((f) => f.name).filter((n) => n.startsWith(folder)), command).toEqual([folder])
+
+      const state = await serverState(server, dest, folder)
+      proxy.resetStats()
+      const again = await cli<Report>(account.home, [command, alice.user, dest.user])
+      expect(again.folders.filter((f) => f.source.startsWith(folder)).map((f) => [f.uploaded, f.adopted, f.deleted]), command).toEqual([
+        [0, 0, 0],
+        [0, 0, 0],
+      ])
+      expect(appends(proxy), command).toBe(0)
+      expect(await serverState(server, dest, folder)).toEqual(state)
+    }
+  })
+})
