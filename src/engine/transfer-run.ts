@@ -213,7 +213,7 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
     }
     report.outcome = 'failed'
     report.error = folderSummary(error)
-    if (report.destination === '') report.destination = targetName(job.source, job.naming.source.peek(recordedNaming(folder)), job.naming)
+    if (report.destination === '') report.destination = targetName(keptAsideOrigin(job.source, folder?.uidValidity) ?? job.source, job.naming.source.peek(recordedNaming(folder)), job.naming)
     const hint = report.error.hint === undefined ? '' : ` (${report.error.hint})`
     logger.error(`'${job.source}' → '${report.destination}' failed: ${report.error.message}${hint}`)
     if (report.error.exitCode === ExitCode.INTERNAL) logger.error('this is a bug in mailkeep; please report it', {stack: (error as Error).stack})
@@ -262,7 +262,8 @@ export async function runFolders(env: RunEnv, names: readonly string[], naming: 
   for (const name of originsFirst(names)) {
     throwIfAborted(env.ctx.signal)
     if (unreachable !== undefined) {
-      const skipped = notAttempted(name, targetName(name, naming.source.peek(await recordedOf(env, name)), naming), unreachable)
+      const recorded = await recordedOf(env, name)
+      const skipped = notAttempted(name, targetName(recorded.home, naming.source.peek(recorded.naming), naming), unreachable)
       env.failures.record(skipped.error!.exitCode)
       reports.push(skipped)
       continue
@@ -299,18 +300,22 @@ function recordedNaming(folder: FolderStore | undefined): RecordedNaming {
   return {...(delimiter === undefined ? {} : {delimiter}), ...(prefix === undefined ? {} : {prefix})}
 }
 
-/** The recorded naming of a folder not otherwise opened (a damaged one records nothing usable). */
-async function recordedOf(env: RunEnv, name: string): Promise<RecordedNaming> {
+/**
+ * The recorded naming of a folder not otherwise opened, and the folder whose destination it goes
+ * to (itself, or for a kept-aside backup the folder it was moved from). A damaged one records
+ * nothing usable.
+ */
+async function recordedOf(env: RunEnv, name: string): Promise<{naming: RecordedNaming; home: string}> {
   try {
     const folder = await env.store.folder(name)
     try {
-      return recordedNaming(folder)
+      return {naming: recordedNaming(folder), home: keptAsideOrigin(name, folder.uidValidity) ?? name}
     } finally {
       await folder.close().catch(() => undefined)
     }
   } catch (error) {
     if (error instanceof InterruptedError) throw error
-    return {}
+    return {naming: {}, home: name}
   }
 }
 

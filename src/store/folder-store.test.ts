@@ -517,9 +517,13 @@ describe('restored copies (`mailkeep_restored`, docs/upload-maps.md U7)', () => 
     await tx2.commit()
     expect(recovered.restoredCopies).toEqual([[6, 3]])
 
+    // The upload maps move with it: they say where this backup (this UIDVALIDITY) went.
+    await writeFile(join(root, 'INBOX.restore'), '{"version":1,"destinations":{}}')
+    await writeFile(join(root, 'INBOX.restore.journal'), '')
     await recovered.renameAway()
     await recovered.close()
     expect((await openWrite('INBOX-7')).restoredCopies).toEqual([[6, 3]])
+    expect((await readdir(root)).sort()).toEqual(['INBOX-7.imap', 'INBOX-7.mbox', 'INBOX-7.restore', 'INBOX-7.restore.journal'])
   })
 
   it('mirror-mode removal keeps a pair while one of its messages stays', async () => {

@@ -8,7 +8,7 @@ import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {expect} from 'vitest'
 import type {TestUser} from '../support/dovecot.js'
-import {appendMessages, createFolder, deleteFolder, fetchMessages, folderStatus, type ImapServer} from '../support/mail-seed.js'
+import {appendMessages, createFolder, deleteFolder, fetchMessages, folderStatus, type ImapServer, type SeedMessage} from '../support/mail-seed.js'
 import {defaultConfigPath, mailkeep, makeHome, show, writeConfig} from '../cli/helpers.js'
 import {accountEntry} from '../support/account.js'
 import {backupItems, sha256} from '../transfer/helpers.js'
@@ -71,15 +71,15 @@ export async function serverState(server: ImapServer, user: TestUser, folder: st
 
 /**
  * Rebuilds the folder as a server migration would: deleted, created again (a new UIDVALIDITY),
- * and every message but those at `lose` put back with its flags and INTERNALDATE.
+ * and every message but those at `lose` put back with its flags and INTERNALDATE, then `add`.
  */
-export async function rebuildFolder(server: ImapServer, user: TestUser, folder: string, lose: readonly number[]): Promise<{before: number; after: number}> {
+export async function rebuildFolder(server: ImapServer, user: TestUser, folder: string, lose: readonly number[], add: readonly SeedMessage[] = []): Promise<{before: number; after: number}> {
   const before = (await folderStatus(server, user, folder)).uidValidity
   const messages = await fetchMessages(server, user, folder)
   await deleteFolder(server, user, folder)
   await createFolder(server, user, folder)
-  const kept = messages.filter((_, i) => !lose.includes(i))
-  await appendMessages(server, user, folder, kept.map((m) => ({raw: m.raw, flags: m.flags, internalDate: m.internalDate})))
+  const kept = messages.filter((_, i) => !lose.includes(i)).map((m) => ({raw: m.raw, flags: m.flags, internalDate: m.internalDate}))
+  if (kept.length + add.length > 0) await appendMessages(server, user, folder, [...kept, ...add])
   const after = (await folderStatus(server, user, folder)).uidValidity
   expect(after, 'the rebuilt folder has a new UIDVALIDITY').not.toBe(before)
   return {before, after}

@@ -79,4 +79,38 @@ describe.each(SERVERS)('kept-aside backups in the backup → restore → backup 
     expect(await backupSnapshot(account.root)).toEqual(files)
     await expectEachOnce(server, alice, folder, contents)
   })
+
+  it('a restore into a folder that now holds other mail (a clash) is a fixed point after one cycle too', async () => {
+    // The clash folder `<name>-<uv>` that restore creates has the name the next backup gives the
+    // kept-aside copy of `<name>`: that backup keeps its own copy of the clash folder aside once
+    // (`<name>-<uv>-<uv>`), which then goes back into the clash folder, deduplicated.
+    const account = await cycleHome(server, [0])
+    const alice = account.user
+    const folder = folderName(server, 'Clash')
+    const messages = [0, 1, 2].map((i) => seedMessage(500 + i))
+    const other = seedMessage(599)
+    await seedFolder(server, alice, folder, messages.length, (i) => messages[i]!)
+    await cli(account.home, ['backup', '-a', alice.user])
+    const {before} = await rebuildFolder(server, alice, folder, [0, 1, 2], [other])
+    const clash = `${folder}-${before}`
+
+    const restored = await cli<Report>(account.home, ['restore', alice.user])
+    expect(restored.folders.find((f) => f.source === folder)).toMatchObject({destination: clash, uploaded: 3, created: true})
+    const names = async (): Promise<string[]> => (await listFolders(server, alice)).map((f) => f.name).filter((n) => n.startsWith(folder)).sort()
+    expect(await names()).toEqual([folder, clash])
+    await cli(account.home, ['backup', '-a', alice.user])
+
+    const state = [await serverState(server, alice, folder), await serverState(server, alice, clash)]
+    const files = await backupSnapshot(account.root)
+    for (let cycle = 0; cycle < 2; cycle++) {
+      const again = await cli<Report>(account.home, ['restore', alice.user])
+      for (const f of again.folders.filter((r) => r.source.startsWith(folder))) expect(f.uploaded, JSON.stringify(f)).toBe(0)
+      await cli(account.home, ['backup', '-a', alice.user])
+    }
+    expect(await names()).toEqual([folder, clash])
+    expect([await serverState(server, alice, folder), await serverState(server, alice, clash)]).toEqual(state)
+    expect(await backupSnapshot(account.root)).toEqual(files)
+    await expectEachOnce(server, alice, clash, new Set(messages.map((m) => sha256(m.raw))))
+    await expectEachOnce(server, alice, folder, new Set([sha256(other.raw)]))
+  })
 })
