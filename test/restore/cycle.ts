@@ -6,12 +6,45 @@
  */
 import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {expect} from 'vitest'
-import type {TestUser} from '../support/dovecot.js'
-import {appendMessages, createFolder, deleteFolder, fetchMessages, folderStatus, type ImapServer, type SeedMessage} from '../support/mail-seed.js'
+import {afterAll, beforeAll, expect} from 'vitest'
+import {startDovecot, type TestUser} from '../support/dovecot.js'
+import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
+import {appendMessages, createFolder, deleteFolder, fetchMessages, folderName, folderStatus, seedFolder, seedMessage, type ImapServer, type SeedMessage} from '../support/mail-seed.js'
 import {defaultConfigPath, mailkeep, makeHome, show, writeConfig} from '../cli/helpers.js'
 import {accountEntry} from '../support/account.js'
 import {backupItems, sha256} from '../transfer/helpers.js'
+
+/** A test IMAP server these suites run against (Dovecot now; Cyrus and Courier to come). */
+export interface TestServer {
+  name: string
+  start(): Promise<ImapServer & {stop(): Promise<void>}>
+}
+
+/** The servers every cycle test runs against. */
+export const CYCLE_SERVERS: TestServer[] = [{name: 'Dovecot', start: () => startDovecot({separator: '/'})}]
+
+export interface ServerWorld {
+  server: ImapServer & {stop(): Promise<void>}
+  /** A loopback proxy in front of it (counts APPENDs, kills at one). */
+  proxy: TcpProxy
+  /** The server as the CLI reaches it: through the proxy. */
+  viaProxy: ImapServer
+}
+
+/** Starts the server and its proxy in beforeAll, stops both in afterAll; read the fields in tests. */
+export function useServer(server: TestServer): ServerWorld {
+  const world = {} as ServerWorld
+  beforeAll(async () => {
+    world.server = await server.start()
+    world.proxy = await startProxy({targetPort: world.server.port})
+    world.viaProxy = {...world.server, port: world.proxy.port}
+  })
+  afterAll(async () => {
+    await world.proxy?.close()
+    await world.server?.stop()
+  })
+  return world
+}
 
 export interface CycleAccount {
   home: string
@@ -29,6 +62,26 @@ export async function cycleHome(server: ImapServer, users: readonly number[], ex
   const accounts = users.map((i) => accountEntry(server, server.users[i]!, join(home, `u${i}`), extra))
   await writeConfig(defaultConfigPath(home), {version: '2.2', accounts})
   return {home, root: join(home, `u${users[0]}`), user: server.users[users[0]!]!}
+}
+
+export interface SeededFolder {
+  /** The full server name (prefix and separator of this server). */
+  folder: string
+  messages: SeedMessage[]
+  /** SHA-256 of each message. */
+  contents: Set<string>
+}
+
+/**
+ * `count` distinct messages (seedMessage(seed), seedMessage(seed + 1), …) in a new folder `name`
+ * of the account's user, then a first backup of the account.
+ */
+export async function seededFolder(server: ImapServer, account: CycleAccount, name: string, seed: number, count = 5): Promise<SeededFolder> {
+  const folder = folderName(server, name)
+  const messages = Array.from({length: count}, (_, i) => seedMessage(seed + i))
+  await seedFolder(server, account.user, folder, count, (i) => messages[i]!)
+  await cli(account.home, ['backup', '-a', account.user.user])
+  return {folder, messages, contents: new Set(messages.map((m) => sha256(m.raw)))}
 }
 
 /** Runs `mailkeep <args> --json` and expects exit 0; returns the parsed report. */

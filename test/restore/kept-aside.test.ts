@@ -11,40 +11,23 @@
  *
  * The real CLI against a real server, which the suite takes as a parameter (`ImapServer`).
  */
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
-import {folderName, listFolders, seedFolder, seedMessage, type ImapServer} from '../support/mail-seed.js'
+import {describe, expect, it} from 'vitest'
+import {listFolders, seedMessage} from '../support/mail-seed.js'
 import {sha256} from '../transfer/helpers.js'
-import {backupSnapshot, cli, cycleHome, expectEachOnce, rebuildFolder, serverState} from './cycle.js'
-
-interface Server {
-  name: string
-  start(): Promise<ImapServer & {stop(): Promise<void>}>
-}
-
-const SERVERS: Server[] = [{name: 'Dovecot', start: (): Promise<DovecotInstance> => startDovecot({separator: '/'})}]
+import {backupSnapshot, cli, CYCLE_SERVERS, cycleHome, expectEachOnce, rebuildFolder, seededFolder, serverState, useServer} from './cycle.js'
 
 interface Report {
   folders: Array<{source: string; destination: string; uploaded: number; adopted: number; created: boolean; renamedTo?: string}>
 }
 
-describe.each(SERVERS)('kept-aside backups in the backup → restore → backup cycle ($name)', ({start}) => {
-  let server: ImapServer & {stop(): Promise<void>}
-  beforeAll(async () => {
-    server = await start()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+describe.each(CYCLE_SERVERS)('kept-aside backups in the backup → restore → backup cycle ($name)', (testServer) => {
+  const world = useServer(testServer)
 
   it('restores a kept-aside backup into its own folder, deduplicated, and reaches a fixed point after one cycle', async () => {
+    const server = world.server
     const account = await cycleHome(server, [0])
     const alice = account.user
-    const folder = folderName(server, 'Rebuilt')
-    const messages = [0, 1, 2, 3, 4].map((i) => seedMessage(200 + i))
-    const contents = new Set(messages.map((m) => sha256(m.raw)))
-    await seedFolder(server, alice, folder, messages.length, (i) => messages[i]!)
-    await cli(account.home, ['backup', '-a', alice.user])
+    const {folder, contents} = await seededFolder(server, account, 'Rebuilt', 200)
 
     // The server loses the folder's UIDVALIDITY and one message.
     const {before} = await rebuildFolder(server, alice, folder, [2])
@@ -84,13 +67,11 @@ describe.each(SERVERS)('kept-aside backups in the backup → restore → backup 
     // The clash folder `<name>-<uv>` that restore creates has the name the next backup gives the
     // kept-aside copy of `<name>`: that backup keeps its own copy of the clash folder aside once
     // (`<name>-<uv>-<uv>`), which then goes back into the clash folder, deduplicated.
+    const server = world.server
     const account = await cycleHome(server, [0])
     const alice = account.user
-    const folder = folderName(server, 'Clash')
-    const messages = [0, 1, 2].map((i) => seedMessage(500 + i))
+    const {folder, contents} = await seededFolder(server, account, 'Clash', 500, 3)
     const other = seedMessage(599)
-    await seedFolder(server, alice, folder, messages.length, (i) => messages[i]!)
-    await cli(account.home, ['backup', '-a', alice.user])
     const {before} = await rebuildFolder(server, alice, folder, [0, 1, 2], [other])
     const clash = `${folder}-${before}`
 
@@ -110,7 +91,7 @@ describe.each(SERVERS)('kept-aside backups in the backup → restore → backup 
     expect(await names()).toEqual([folder, clash])
     expect([await serverState(server, alice, folder), await serverState(server, alice, clash)]).toEqual(state)
     expect(await backupSnapshot(account.root)).toEqual(files)
-    await expectEachOnce(server, alice, clash, new Set(messages.map((m) => sha256(m.raw))))
+    await expectEachOnce(server, alice, clash, contents)
     await expectEachOnce(server, alice, folder, new Set([sha256(other.raw)]))
   })
 })

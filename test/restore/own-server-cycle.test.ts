@@ -15,25 +15,19 @@
  * a loopback proxy in front of it for counting APPENDs and for the kill -9 case.
  */
 import {readFile, rm} from 'node:fs/promises'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {capabilitiesWithout} from '../imap/helpers.js'
-import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
-import {expunge, folderName, listUids, seedFolder, seedMessage, type ImapServer} from '../support/mail-seed.js'
-import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
+import {startDovecot} from '../support/dovecot.js'
+import {expunge, listUids} from '../support/mail-seed.js'
 import {folderFiles} from '../cli/helpers.js'
-import {appends, sha256} from '../transfer/helpers.js'
+import {appends} from '../transfer/helpers.js'
 import {killDuringUpload} from '../transfer/kill.js'
-import {backupContent, cli, cycleHome, expectEachOnce, serverState} from './cycle.js'
+import {backupContent, cli, CYCLE_SERVERS, cycleHome, expectEachOnce, seededFolder, serverState, useServer, type TestServer} from './cycle.js'
 
-interface Server {
-  name: string
-  start(): Promise<ImapServer & {stop(): Promise<void>}>
-}
-
-const SERVERS: Server[] = [
-  {name: 'Dovecot', start: (): Promise<DovecotInstance> => startDovecot({separator: '/'})},
+const SERVERS: TestServer[] = [
+  ...CYCLE_SERVERS,
   // Without APPENDUID every restored copy is found again by size, date and bytes.
-  {name: 'Dovecot without UIDPLUS', start: (): Promise<DovecotInstance> => startDovecot({separator: '/', capabilities: capabilitiesWithout('UIDPLUS')})},
+  {name: 'Dovecot without UIDPLUS', start: () => startDovecot({separator: '/', capabilities: capabilitiesWithout('UIDPLUS')})},
 ]
 
 interface Report {
@@ -42,30 +36,15 @@ interface Report {
 
 const folderReport = (report: Report, folder: string): Report['folders'][number] => report.folders.find((r) => r.source === folder)!
 
-describe.each(SERVERS)('restore into its own server, then backup, repeatedly ($name)', ({start}) => {
-  let server: ImapServer & {stop(): Promise<void>}
-  let proxy: TcpProxy
-  /** The server as the CLI sees it: through the proxy. */
-  let viaProxy: ImapServer
-  beforeAll(async () => {
-    server = await start()
-    proxy = await startProxy({targetPort: server.port})
-    viaProxy = {...server, port: proxy.port}
-  })
-  afterAll(async () => {
-    await proxy?.close()
-    await server?.stop()
-  })
+describe.each(SERVERS)('restore into its own server, then backup, repeatedly ($name)', (testServer) => {
+  const world = useServer(testServer)
 
   /** A folder of five messages, backed up, one expunged on the server, backed up again. */
   async function scenario(name: string, seed: number, lose: readonly number[]) {
+    const {server, viaProxy} = world
     const account = await cycleHome(viaProxy, [0, 1, 2])
     const alice = account.user
-    const folder = folderName(server, name)
-    const messages = [0, 1, 2, 3, 4].map((i) => seedMessage(seed + i))
-    const contents = new Set(messages.map((m) => sha256(m.raw)))
-    await seedFolder(server, alice, folder, messages.length, (i) => messages[i]!)
-    await cli(account.home, ['backup', '-a', alice.user])
+    const {folder, contents} = await seededFolder(server, account, name, seed)
     const uids = await listUids(server, alice, folder)
     await expunge(
       server,
@@ -78,6 +57,7 @@ describe.each(SERVERS)('restore into its own server, then backup, repeatedly ($n
   }
 
   it('keeps every message once on the server, recognises the restored copies, and a restore elsewhere gets each once', async () => {
+    const {server, proxy} = world
     const {account, alice, folder, contents} = await scenario('Cycle', 100, [2])
     const bob = server.users[1]!
 
@@ -128,6 +108,7 @@ describe.each(SERVERS)('restore into its own server, then backup, repeatedly ($n
   })
 
   it('after a kill -9 between APPEND and its record, a backup, and a rerun: every message once', async () => {
+    const {server, proxy} = world
     const {account, alice, folder, contents} = await scenario('Killed', 300, [1, 3])
     // Killed when the second APPEND goes out: the first message is on the server, its UID not
     // yet recorded (only the batch's intent is).

@@ -8,44 +8,23 @@
  *
  * The real CLI against a real server, which the suite takes as a parameter (`ImapServer`).
  */
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
-import {expunge, folderName, listFolders, listUids, seedFolder, seedMessage, type ImapServer} from '../support/mail-seed.js'
-import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
-import {appends, sha256} from './helpers.js'
-import {backupContent, cli, cycleHome, expectEachOnce, rebuildFolder, serverState} from '../restore/cycle.js'
-
-interface Server {
-  name: string
-  start(): Promise<ImapServer & {stop(): Promise<void>}>
-}
-
-const SERVERS: Server[] = [{name: 'Dovecot', start: (): Promise<DovecotInstance> => startDovecot({separator: '/'})}]
+import {describe, expect, it} from 'vitest'
+import {expunge, listFolders, listUids} from '../support/mail-seed.js'
+import {appends} from './helpers.js'
+import {backupContent, cli, CYCLE_SERVERS, cycleHome, expectEachOnce, rebuildFolder, seededFolder, serverState, useServer} from '../restore/cycle.js'
 
 interface Report {
   folders: Array<{source: string; destination: string; uploaded: number; adopted: number; deleted: number}>
 }
 
-describe.each(SERVERS)('copy and mirror of kept-aside backups and restored copies ($name)', ({start}) => {
-  let server: ImapServer & {stop(): Promise<void>}
-  let proxy: TcpProxy
-  beforeAll(async () => {
-    server = await start()
-    proxy = await startProxy({targetPort: server.port})
-  })
-  afterAll(async () => {
-    await proxy?.close()
-    await server?.stop()
-  })
+describe.each(CYCLE_SERVERS)('copy and mirror of kept-aside backups and restored copies ($name)', (testServer) => {
+  const world = useServer(testServer)
 
   it('puts every message once into the folder it belongs to, and a rerun changes nothing', async () => {
-    const account = await cycleHome({...server, port: proxy.port}, [0, 1, 2])
+    const {server, proxy, viaProxy} = world
+    const account = await cycleHome(viaProxy, [0, 1, 2])
     const alice = account.user
-    const folder = folderName(server, 'Moved')
-    const messages = [0, 1, 2, 3, 4].map((i) => seedMessage(400 + i))
-    const contents = new Set(messages.map((m) => sha256(m.raw)))
-    await seedFolder(server, alice, folder, messages.length, (i) => messages[i]!)
-    await cli(account.home, ['backup', '-a', alice.user])
+    const {folder, contents} = await seededFolder(server, account, 'Moved', 400)
 
     // The server rebuilds the folder (new UIDVALIDITY) and loses message 2; the backup keeps the
     // old copy aside. Then the server loses message 3 too, which the backup keeps.
