@@ -8,6 +8,9 @@
  * - refresh tokens (rotated at every use, as oidc-provider does for public clients);
  * - token introspection (RFC 7662) for Dovecot's `oauth2` passdb, and revocation (RFC 7009).
  *
+ * Every token and client secret it creates is registered for CI's secrets scan
+ * (test/support/runtime-secrets.ts) and listed in `issuedSecrets` for the test's own scan.
+ *
  * The "browser" is played by the tests (browser.ts) against the provider's development
  * interaction pages: any login name is accepted (the account id is the mail user), consent is one
  * button. Keys are generated here, so nothing is fetched from anywhere; the server listens on
@@ -18,6 +21,7 @@ import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import Provider, {type Configuration} from 'oidc-provider'
 import {freePort} from '../support/ports.js'
+import {registerRuntimeSecrets} from '../support/runtime-secrets.js'
 
 /** The public client (no secret) mailkeep logs in with, as with Microsoft's public clients. */
 export const PUBLIC_CLIENT_ID = 'mailkeep-test-public'
@@ -58,7 +62,14 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const issuer = `http://127.0.0.1:${port}`
   const clientSecret = `mk-client-secret-${randomBytes(12).toString('hex')}`
   const dovecotSecret = `mk-introspect-${randomBytes(12).toString('hex')}`
-  const issuedSecrets = new Set<string>([clientSecret, dovecotSecret])
+  const issuedSecrets = new Set<string>()
+  // Every secret goes to CI's scan of all output the moment it exists (runtime-secrets.ts).
+  const issue = (label: string, value: string): void => {
+    issuedSecrets.add(value)
+    registerRuntimeSecrets(label, [value])
+  }
+  issue('OAuth2 client secret', clientSecret)
+  issue('introspection client secret', dovecotSecret)
   const accessTokens = new Set<string>()
   const counts = new Map<string, number>()
   const {privateKey} = generateKeyPairSync('rsa', {modulusLength: 2048})
@@ -108,10 +119,10 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     counts.set(type, (counts.get(type) ?? 0) + 1)
     const body = ctx.body as {access_token?: string; refresh_token?: string} | undefined
     if (body?.access_token) {
-      issuedSecrets.add(body.access_token)
+      issue('OAuth2 access token', body.access_token)
       accessTokens.add(body.access_token)
     }
-    if (body?.refresh_token) issuedSecrets.add(body.refresh_token)
+    if (body?.refresh_token) issue('OAuth2 refresh token', body.refresh_token)
   })
   // The provider's own errors (a wrong client id is one) are part of the tests, not noise.
   provider.on('server_error', () => undefined)
