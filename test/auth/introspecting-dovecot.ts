@@ -60,6 +60,8 @@ export async function startIntrospectingDovecot(as: AuthorizationServer, options
   const mechanisms = (options.oauthMechanisms ?? ['xoauth2', 'oauthbearer']).join(' ')
   const extraConfig = [
     `auth_mechanisms = plain login ${mechanisms}`,
+    // Refused tokens are logged (refusals() counts them).
+    'auth_verbose = yes',
     'passdb {',
     '  driver = oauth2',
     `  mechanisms = ${mechanisms}`,

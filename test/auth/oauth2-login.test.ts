@@ -182,6 +182,7 @@ describe('auth login', () => {
       })
     })
     const refreshes = as.grants('refresh_token')
+    const refusals = await imap.refusals()
     try {
       const result = await mailkeep(a.home, ['backup', '--json'])
       expect(result.code, show(result)).toBe(0)
@@ -193,6 +194,7 @@ describe('auth login', () => {
     expect(proxy.stats.connections).toBe(2)
     // At the start, and once more after the server refused the cached token at the reconnect.
     expect(as.grants('refresh_token')).toBe(refreshes + 2)
+    expect(await imap.refusals()).toBe(refusals + 1)
     await expectBackupEqualsServer(imap.dovecot, carol, a.root, ['INBOX'])
   })
 
