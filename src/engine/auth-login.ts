@@ -24,6 +24,7 @@ import {
   type ConfigFile,
   type LoginFlow,
   type OAuth2File,
+  type OAuth2Settings,
   type OAuthProviderName,
 } from '../config/index.js'
 import {listenLoopback, OAuthClient, type LoginInteraction, type TokenSet} from '../oauth/index.js'
@@ -88,14 +89,38 @@ export async function authLogin(request: AuthLoginRequest, ctx: RunContext): Pro
   if (target.passwordSource.kind !== 'oauth2') throw new Error('auth login: the account did not become an oauth2 account')
   const settings = target.passwordSource.oauth2
 
+  await obtainOAuthLogin({email, settings, provider: oauth2.provider, flow: request.flow, port: request.port, timeoutMs: request.timeoutMs, interaction: request.interaction}, ctx)
+  const changed = request.config === undefined || JSON.stringify(request.config.raw) !== JSON.stringify(planned.raw)
+  if (changed) await saveConfig(planned, request.configPath)
+  return {account: email, provider: oauth2.provider, flow: request.flow, tokenFile: settings.tokenFile, configSaved: changed, server: target.server}
+}
+
+export interface ObtainLoginRequest {
+  email: string
+  /** The account's normalized oauth2 settings (Account.passwordSource.oauth2). */
+  settings: OAuth2Settings
+  provider: OAuthProviderName
+  flow: LoginFlow
+  port: number
+  timeoutMs: number
+  interaction: LoginInteraction
+}
+
+/**
+ * The login itself, for settings that are already the account's (setup's OAuth2 step calls this
+ * after putting them into its draft): runs the flow and writes the token file. The config is not
+ * touched.
+ */
+export async function obtainOAuthLogin(request: ObtainLoginRequest, ctx: RunContext): Promise<{tokenFile: string}> {
+  const {email, settings} = request
   const client = await OAuthClient.open(settings)
   ctx.logger.debug('OAuth2 login', {account: email, server: client.server, flow: request.flow})
-  const tokens = request.flow === 'device' ? await deviceFlow(client, oauth2.provider, request, ctx) : await codeFlow(client, request, ctx)
+  const tokens = request.flow === 'device' ? await deviceFlow(client, request, ctx) : await codeFlow(client, request, ctx)
   if (tokens.refreshToken === undefined) {
     const why =
-      oauth2.provider === 'microsoft'
+      request.provider === 'microsoft'
         ? 'the scope must include offline_access'
-        : oauth2.provider === 'google'
+        : request.provider === 'google'
           ? 'Google sends one only with access_type=offline and prompt=consent, which mailkeep asks for: check the client type is "Desktop app"'
           : 'the client may not be allowed the refresh_token grant, or the scope may need offline_access'
     throw new ConnectionError(`the OAuth2 authorization server ${client.server} issued no refresh token for '${email}', so mailkeep could not log in on its own later (${why})`)
@@ -108,12 +133,10 @@ export async function authLogin(request: AuthLoginRequest, ctx: RunContext): Pro
     obtained_at: new Date().toISOString(),
     refresh_token: tokens.refreshToken,
   })
-  const changed = request.config === undefined || JSON.stringify(request.config.raw) !== JSON.stringify(planned.raw)
-  if (changed) await saveConfig(planned, request.configPath)
-  return {account: email, provider: oauth2.provider, flow: request.flow, tokenFile: settings.tokenFile, configSaved: changed, server: target.server}
+  return {tokenFile: settings.tokenFile}
 }
 
-async function codeFlow(client: OAuthClient, request: AuthLoginRequest, ctx: RunContext): Promise<TokenSet> {
+async function codeFlow(client: OAuthClient, request: ObtainLoginRequest, ctx: RunContext): Promise<TokenSet> {
   const listener = await listenLoopback(request.port)
   try {
     const pending = await client.authorize(listener.redirectUri, request.email)
@@ -125,9 +148,9 @@ async function codeFlow(client: OAuthClient, request: AuthLoginRequest, ctx: Run
   }
 }
 
-async function deviceFlow(client: OAuthClient, provider: OAuthProviderName, request: AuthLoginRequest, ctx: RunContext): Promise<TokenSet> {
+async function deviceFlow(client: OAuthClient, request: ObtainLoginRequest, ctx: RunContext): Promise<TokenSet> {
   if (!client.supportsDeviceFlow) {
-    const google = provider === 'google' ? ' for Gmail (Google does not allow its mail scope there)' : ''
+    const google = request.provider === 'google' ? ' for Gmail (Google does not allow its mail scope there)' : ''
     throw new UsageError(`the OAuth2 authorization server ${client.server} offers no device login${google}; log in without --device (docs/auth.md, "A machine without a browser")`)
   }
   const pending = await client.authorizeDevice()
