@@ -33,3 +33,4 @@ export {CONFIG_VERSION, DEFAULT_DOWNLOAD_STRATEGY, DEFAULT_MULTI_FETCH_SIZE, DEF
 export {OAUTH_PROVIDERS, OAUTH_PROVIDER_NAMES, oauthProviderForDomain, type OAuthProviderId, type OAuthProviderName, type OAuthProviderPreset} from './oauth-providers.js'
 export {defaultTokenFile, isAllowedEndpoint} from './oauth2-settings.js'
 export {readTokenFile, writeTokenFile, type LoginFlow, type StoredLogin} from './token-file.js'
+export {PASSWORD_SOURCE_KEYS} from './keys.js'

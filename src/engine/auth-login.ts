@@ -15,6 +15,7 @@
 import {join} from 'node:path'
 import {
   OAUTH_PROVIDERS,
+  PASSWORD_SOURCE_KEYS,
   oauthProviderForDomain,
   parseConfig,
   saveConfig,
@@ -32,8 +33,6 @@ import type {RunContext} from '../shared/context.js'
 import {ConnectionError, UsageError} from '../shared/errors.js'
 import {registerSecret} from '../shared/secrets.js'
 
-/** Password-source keys an OAuth2 login replaces. */
-const SOURCE_KEYS = ['password', 'password_command', 'password_env', 'password_file', 'oauth2_token_command'] as const
 
 export interface OAuth2Options {
   provider?: OAuthProviderName
@@ -205,7 +204,7 @@ function newAccount(email: string, oauth2: OAuth2File, configPath: string): Acco
 
 function withOAuth2(account: AccountFile, oauth2: OAuth2File): AccountFile {
   const copy: AccountFile = {...account}
-  for (const key of SOURCE_KEYS) delete copy[key]
+  for (const key of PASSWORD_SOURCE_KEYS) delete copy[key]
   // The key order of the file is saveConfig()'s; only the source changes.
   return {...copy, oauth2}
 }

@@ -10,13 +10,12 @@
  * account logs in with OAuth2 (the password-source menu does; a provider preset table can pass
  * its OAuth2 preset id, an OAuthProviderId of src/config/oauth-providers.ts).
  */
-import {OAUTH_PROVIDERS, oauthProviderForDomain, type AccountFile, type OAuth2File, type OAuthProviderName} from '../../config/index.js'
+import {OAUTH_PROVIDERS, PASSWORD_SOURCE_KEYS, oauthProviderForDomain, type AccountFile, type OAuth2File, type OAuthProviderName} from '../../config/index.js'
 import {obtainOAuthLogin} from '../../engine/auth-login.js'
 import {registerSecret} from '../../shared/secrets.js'
 import {openBrowser} from '../open-browser.js'
 import {apply, errorLine, type Wizard} from './wizard.js'
 
-const SOURCE_KEYS = ['password', 'password_command', 'password_env', 'password_file', 'oauth2_token_command'] as const
 const LOGIN_TIMEOUT_MS = 300_000
 
 export async function oauthLoginStep(w: Wizard, account: AccountFile, options: {provider?: OAuthProviderName} = {}): Promise<void> {
@@ -53,7 +52,7 @@ export async function oauthLoginStep(w: Wizard, account: AccountFile, options: {
     else if (keep?.client_secret !== undefined) entry.client_secret = keep.client_secret
   }
   const changed = apply(w, account, (draft) => {
-    for (const key of SOURCE_KEYS) delete draft[key]
+    for (const key of PASSWORD_SOURCE_KEYS) delete draft[key]
     draft.oauth2 = entry
   })
   if (!changed) return
