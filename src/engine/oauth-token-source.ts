@@ -19,7 +19,8 @@
  * error names the command that makes a new one.
  */
 import {readTokenFile, writeTokenFile, type OAuth2Settings, type StoredLogin} from '../config/index.js'
-import {OAuthClient, OAuthGrantError} from '../oauth/index.js'
+import {OAuthGrantError} from '../oauth/oauth-errors.js'
+import type {OAuthClient} from '../oauth/openid-client-adapter.js'
 import {ConfigError} from '../shared/errors.js'
 
 const MAX_MARGIN_MS = 60_000
@@ -58,7 +59,9 @@ export class OAuthTokenSource {
   private async refresh(): Promise<string> {
     const path = this.settings.tokenFile
     const stored = await this.read()
-    this.client ??= await OAuthClient.open(this.settings)
+    // Loaded on first use: a run without OAuth2 accounts never loads the OAuth2 client library
+    // (docs/performance.md: start-up cost on a Raspberry Pi).
+    this.client ??= await (await import('../oauth/openid-client-adapter.js')).OAuthClient.open(this.settings)
     let login = stored
     let tokens
     try {
