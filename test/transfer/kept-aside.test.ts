@@ -20,9 +20,9 @@ interface Report {
 describe.each(CYCLE_SERVERS)('copy and mirror of kept-aside backups and restored copies ($name)', (testServer) => {
   const world = useServer(testServer)
 
-  it('puts every message once into the folder it belongs to, and a rerun changes nothing', async () => {
+  it('puts every message once into the folder it belongs to (copy, mirror, migrate --reset), and a rerun changes nothing', async () => {
     const {server, proxy, viaProxy} = world
-    const account = await cycleHome(viaProxy, [0, 1, 2])
+    const account = await cycleHome(viaProxy, [0, 1, 2, 3])
     const alice = account.user
     const {folder, contents} = await seededFolder(server, account, 'Moved', 400)
 
@@ -41,13 +41,16 @@ describe.each(CYCLE_SERVERS)('copy and mirror of kept-aside backups and restored
     await expectEachOnce(server, alice, folder, contents)
     expect([...(await backupContent(account.root, folder)).values()].reduce((a, b) => a + b, 0)).toBe(6)
 
-    for (const [command, index] of [
-      ['copy', 1],
-      ['mirror', 2],
+    // migrate --reset empties the destination folder once, not again for the kept-aside backup
+    // that goes into it after the folder's own backup.
+    for (const [command, index, options] of [
+      ['copy', 1, []],
+      ['mirror', 2, []],
+      ['migrate', 3, ['--reset', '--yes']],
     ] as const) {
       const dest = server.users[index]!
       proxy.resetStats()
-      const first = await cli<Report>(account.home, [command, alice.user, dest.user])
+      const first = await cli<Report>(account.home, [command, alice.user, dest.user, ...options])
       expect(first.folders.filter((f) => f.source.startsWith(folder)).map((f) => [f.source, f.destination])).toEqual([
         [folder, folder],
         [keptAside, folder],
