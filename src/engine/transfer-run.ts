@@ -165,9 +165,13 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
   let unreachable = false
   try {
     folder = await env.store.folder(job.source)
-    // A kept-aside backup goes where the folder it was moved away from goes (kept-aside.ts).
-    const home = keptAsideOrigin(job.source, folder.uidValidity) ?? job.source
-    const target = targetName(home, await job.naming.source.side(job.source, recordedNaming(folder)), job.naming)
+    // A kept-aside backup goes where the folder it was moved away from goes (kept-aside.ts). Its
+    // flags are as they were when it was moved aside; the copies it shares with that folder
+    // follow that folder's (live) flags, so it sets none of its own: two maps setting the
+    // flags of one destination message would turn them back and forth on every run.
+    const origin = keptAsideOrigin(job.source, folder.uidValidity)
+    const policy: UploadPolicy = origin === undefined ? env.policy : {...env.policy, syncFlags: false}
+    const target = targetName(origin ?? job.source, await job.naming.source.side(job.source, recordedNaming(folder)), job.naming)
     report.destination = target
     const prepare = job.prepare(target)
     map = await UploadMap.open(folder.paths.base, env.kind, logger)
@@ -185,7 +189,7 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
           session,
           restoreMap,
           sourceUser: env.sourceUser,
-          policy: env.policy,
+          policy,
           tuning: env.tuning,
           report,
           state,

@@ -9,12 +9,12 @@
  * The real CLI against a real server, which the suite takes as a parameter (`ImapServer`).
  */
 import {describe, expect, it} from 'vitest'
-import {expunge, listFolders, listUids} from '../support/mail-seed.js'
-import {appends} from './helpers.js'
+import {addFlags, expunge, fetchMessages, listFolders, listUids} from '../support/mail-seed.js'
+import {appends, sha256} from './helpers.js'
 import {backupContent, cli, CYCLE_SERVERS, cycleHome, expectEachOnce, rebuildFolder, seededFolder, serverState, useServer} from '../restore/cycle.js'
 
 interface Report {
-  folders: Array<{source: string; destination: string; uploaded: number; adopted: number; deleted: number}>
+  folders: Array<{source: string; destination: string; uploaded: number; adopted: number; deleted: number; flagsUpdated: number}>
 }
 
 describe.each(CYCLE_SERVERS)('copy and mirror of kept-aside backups and restored copies ($name)', (testServer) => {
@@ -24,12 +24,16 @@ describe.each(CYCLE_SERVERS)('copy and mirror of kept-aside backups and restored
     const {server, proxy, viaProxy} = world
     const account = await cycleHome(viaProxy, [0, 1, 2, 3])
     const alice = account.user
-    const {folder, contents} = await seededFolder(server, account, 'Moved', 400)
+    const {folder, contents, messages} = await seededFolder(server, account, 'Moved', 400)
 
     // The server rebuilds the folder (new UIDVALIDITY) and loses message 2; the backup keeps the
     // old copy aside. Then the server loses message 3 too, which the backup keeps.
     const {before} = await rebuildFolder(server, alice, folder, [2])
     const keptAside = `${folder}-${before}`
+    // A flag set on the server after the change: the live folder's backup has it (downloaded
+    // afresh next), the kept-aside one (the same message) not. The destination follows the live
+    // folder, and a rerun changes no flag back and forth.
+    await addFlags(server, alice, folder, [(await listUids(server, alice, folder))[0]!], ['\\Flagged'])
     await cli(account.home, ['backup', '-a', alice.user])
     const uids = await listUids(server, alice, folder)
     await expunge(server, alice, folder, [uids[2]!])
@@ -62,10 +66,12 @@ describe.each(CYCLE_SERVERS)('copy and mirror of kept-aside backups and restored
       const state = await serverState(server, dest, folder)
       proxy.resetStats()
       const again = await cli<Report>(account.home, [command, alice.user, dest.user])
-      expect(again.folders.filter((f) => f.source.startsWith(folder)).map((f) => [f.uploaded, f.adopted, f.deleted]), command).toEqual([
-        [0, 0, 0],
-        [0, 0, 0],
+      expect(again.folders.filter((f) => f.source.startsWith(folder)).map((f) => [f.uploaded, f.adopted, f.deleted, f.flagsUpdated]), command).toEqual([
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
       ])
+      const flagged = (await fetchMessages(server, dest, folder)).filter((m) => m.flags.includes('\\Flagged'))
+      if (command !== 'migrate') expect(flagged.map((m) => sha256(m.raw)), command).toEqual([sha256(messages[0]!.raw)])
       expect(appends(proxy), command).toBe(0)
       expect(await serverState(server, dest, folder)).toEqual(state)
     }
