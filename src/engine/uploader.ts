@@ -356,13 +356,17 @@ class FolderUpload {
     if (pairs.length === 0) return
     const groups = new Map<string, {flags: string[]; uids: number[]}>()
     const dests = pairs.map(([, d]) => d).sort(ascending)
+    // A message of several entries (U7) has the flags of its newest entry: the last one a backup
+    // saw on the server (an entry restored from is one the server no longer has).
+    const identity = this.identity()
+    const newest = (uid: number): number => identity.members(uid).filter((m) => this.source.has(m)).pop() ?? uid
     for (const slice of slices(dests, FLAG_SLICE)) {
       throwIfAborted(this.input.signal)
       const {changed} = await this.session.fetchFlags(compactUidSet(slice))
       for (const {uid, flags: current} of changed) {
         const s = this.reverse.get(uid)
         if (s === undefined) continue
-        const wanted = this.flags.choose(this.source.entry(s)?.flags ?? []).flags
+        const wanted = this.flags.choose(this.source.entry(newest(s))?.flags ?? []).flags
         const present = current.filter((f) => f.toUpperCase() !== '\\RECENT')
         // \Deleted on the destination is the user's business there: kept as it is.
         const target = [...wanted, ...present.filter((f) => !FlagPolicy.managed(f))]

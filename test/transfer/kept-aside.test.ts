@@ -76,4 +76,32 @@ describe.each(CYCLE_SERVERS)('copy and mirror of kept-aside backups and restored
       expect(await serverState(server, dest, folder)).toEqual(state)
     }
   })
+
+  it('a copy made before a restore cycle gets no second copy, and follows the flags of the restored copy', async () => {
+    const {server, proxy, viaProxy} = world
+    const account = await cycleHome(viaProxy, [0, 1])
+    const alice = account.user
+    const bob = server.users[1]!
+    const {folder, contents, messages} = await seededFolder(server, account, 'Early', 600)
+    await expunge(server, alice, folder, [(await listUids(server, alice, folder))[2]!])
+    await cli(account.home, ['backup', '-a', alice.user])
+    await cli(account.home, ['copy', alice.user, bob.user])
+    await expectEachOnce(server, bob, folder, contents)
+
+    // Restored on the source and backed up: the backup holds message 2 twice, one message.
+    await cli(account.home, ['restore', alice.user])
+    await cli(account.home, ['backup', '-a', alice.user])
+    // The user flags the restored copy on the source server.
+    const restoredUid = (await listUids(server, alice, folder)).pop()!
+    await addFlags(server, alice, folder, [restoredUid], ['\\Flagged'])
+
+    proxy.resetStats()
+    await cli(account.home, ['copy', alice.user, bob.user])
+    expect(appends(proxy)).toBe(0)
+    await expectEachOnce(server, bob, folder, contents)
+    const flagged = (await fetchMessages(server, bob, folder)).filter((m) => m.flags.includes('\\Flagged'))
+    expect(flagged.map((m) => sha256(m.raw))).toEqual([sha256(messages[2]!.raw)])
+    const again = await cli<Report>(account.home, ['copy', alice.user, bob.user])
+    expect(again.folders.find((f) => f.source === folder)).toMatchObject({uploaded: 0, flagsUpdated: 0})
+  })
 })
