@@ -21,9 +21,11 @@ import {
   removeFlags,
   renameFolder,
   seedFolder,
+  serverAt,
   setFlags,
   withSession,
 } from './mail-seed.js'
+import {startProxy} from './tcp-proxy.js'
 import {isPortFree} from './ports.js'
 import {listProcesses} from './processes.js'
 import {ImapCommandError, RawImapClient, fetchItems, mailboxArg, valueText} from './raw-imap.js'
@@ -98,6 +100,20 @@ describe.each(serverKinds())('%s', (kind: ServerKind) => {
       expect(announced.sort()).toEqual([...facts.capabilities].sort())
       if (kind === 'cyrus') for (const ext of ['CONDSTORE', 'QRESYNC', 'ESEARCH', 'LIST-STATUS']) expect(caps.has(ext), ext).toBe(true)
       if (kind === 'courier') for (const ext of ['CONDSTORE', 'QRESYNC', 'ESEARCH', 'LIST-STATUS', 'MULTIAPPEND', 'LITERAL+']) expect(caps.has(ext), ext).toBe(false)
+    })
+
+    it('is seen without COMPRESS through the proxy, which could not read a compressed session', async () => {
+      const proxy = await startProxy({targetPort: server.port})
+      try {
+        const via = serverAt(server, proxy.port)
+        const session = await openSession(via, user)
+        const caps = await session.refreshCapabilities()
+        await session.logout()
+        expect([...caps].filter((c) => c.startsWith('COMPRESS'))).toEqual([])
+        expect(KNOWN_EXTENSIONS.filter((ext) => caps.has(ext)).sort()).toEqual([...facts.capabilities].filter((ext) => ext !== 'COMPRESS=DEFLATE').sort())
+      } finally {
+        await proxy.close()
+      }
     })
 
     it('accepts LOGIN for every test user (a password with space, quote and backslash too) and refuses a wrong one', async () => {

@@ -66,7 +66,7 @@ export interface ServerFacts {
 }
 
 /** The extensions whose presence `capabilities` states for each server. */
-export const KNOWN_EXTENSIONS = Object.freeze(['CONDSTORE', 'QRESYNC', 'ESEARCH', 'LIST-STATUS', 'UIDPLUS', 'MULTIAPPEND', 'LITERAL+', 'MOVE', 'SPECIAL-USE', 'ENABLE', 'IDLE', 'NAMESPACE'])
+export const KNOWN_EXTENSIONS = Object.freeze(['CONDSTORE', 'QRESYNC', 'ESEARCH', 'LIST-STATUS', 'UIDPLUS', 'MULTIAPPEND', 'LITERAL+', 'MOVE', 'SPECIAL-USE', 'ENABLE', 'IDLE', 'NAMESPACE', 'COMPRESS=DEFLATE'])
 
 export const SERVER_FACTS: Readonly<Record<ServerKind, ServerFacts>> = Object.freeze({
   dovecot: {
@@ -82,7 +82,7 @@ export const SERVER_FACTS: Readonly<Record<ServerKind, ServerFacts>> = Object.fr
   },
   cyrus: {
     separators: ['/', '.'],
-    capabilities: new Set(['CONDSTORE', 'QRESYNC', 'ESEARCH', 'LIST-STATUS', 'UIDPLUS', 'MULTIAPPEND', 'LITERAL+', 'MOVE', 'SPECIAL-USE', 'ENABLE', 'IDLE', 'NAMESPACE']),
+    capabilities: new Set(['CONDSTORE', 'QRESYNC', 'ESEARCH', 'LIST-STATUS', 'UIDPLUS', 'MULTIAPPEND', 'LITERAL+', 'MOVE', 'SPECIAL-USE', 'ENABLE', 'IDLE', 'NAMESPACE', 'COMPRESS=DEFLATE']),
     // Refuses bare LF ("NO Message contains bare newlines"); replaces each 8-bit byte of the
     // header with 'X'; keeps the rest as sent.
     stored: (raw) => (hasBareLf(raw) ? undefined : mungeHeader8bit(raw)),
@@ -148,6 +148,14 @@ export async function startServer<K extends ServerKind>(kind: K, options: Server
   else if (kind === 'cyrus') instance = await startCyrus({separator, users})
   else instance = await startCourier({users})
   return Object.assign(instance, {kind, facts}) as unknown as TestServerOf<K>
+}
+
+/**
+ * Every (kind, separator) pair this run tests, for `describe.each(serverVariants())('$title', …)`:
+ * a test about folder names runs on each server in each namespace shape it offers.
+ */
+export function serverVariants(): Array<{kind: ServerKind; separator: Separator; title: string}> {
+  return serverKinds().flatMap((kind) => SERVER_FACTS[kind].separators.map((separator) => ({kind, separator, title: `${kind} with separator '${separator}'`})))
 }
 
 /** The separator a test should use on `kind` when it wants `preferred` but the server may not offer it. */
