@@ -16,7 +16,7 @@ import {chown, mkdir, readdir, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {DEFAULT_USERS, type Separator, type TestUser} from './dovecot.js'
 import {NamespacedServer, SERVERS_ROOT, type ServerCommand} from './namespaced-server.js'
-import {fetchFlags, folderStatus, restoreFlags} from './mail-seed.js'
+import {expunge, fetchFlags, folderStatus, listUids, restoreFlags} from './mail-seed.js'
 import {run, sleep, systemUser} from './processes.js'
 import {RawImapClient, mailboxArg} from './raw-imap.js'
 
@@ -183,7 +183,8 @@ export class CyrusInstance extends NamespacedServer {
    * remove its index (cyrus.index) and run `reconstruct`, which rebuilds it from the message
    * files with the same UIDs and internal dates and a new UIDVALIDITY (the current time, so
    * within the same second it may come out unchanged: then it waits and rebuilds again).
-   * The rebuilt index has no flags, so the flags read before are stored again. Cyrus picks the
+   * The rebuilt index has no flags, so the flags read before are stored again; messages expunged
+   * earlier, whose files Cyrus keeps, come back and are expunged again. Cyrus picks the
    * value; `newValue` is not supported. Use `forceUidValidityChange` (mail-seed.ts).
    */
   async changeUidValidity(user: string, folder: string, newValue?: number): Promise<void> {
@@ -197,6 +198,10 @@ export class CyrusInstance extends NamespacedServer {
       if (attempt >= 5) throw new Error(`reconstruct kept the UIDVALIDITY ${before} of '${folder}'`)
       await sleep(1000 - (Date.now() % 1000) + 10)
     }
+    // Cyrus keeps the files of expunged messages (expunge_mode: delayed) and reconstruct finds
+    // them again: they go, so that the folder holds what it held.
+    const back = (await listUids(this, user, folder)).filter((uid) => !flags.has(uid))
+    await expunge(this, user, folder, back)
     await restoreFlags(this, user, folder, flags)
   }
 

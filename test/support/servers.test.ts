@@ -63,6 +63,14 @@ describe.each(serverKinds())('%s', (kind: ServerKind) => {
       expect(folders.find((f) => f.name === 'INBOX')).toMatchObject({delimiter: separator})
     })
 
+    it('makes the parent of a new nested folder a folder of its own only where its facts say', async () => {
+      const parent = folderName(server, 'Parent')
+      await createFolder(server, user, folderName(server, 'Parent', 'Child'))
+      const entry = (await listFolders(server, user)).find((f) => f.name === parent)
+      const selectable = entry !== undefined && !entry.flags.some((f) => /^\\(Noselect|NonExistent)$/i.test(f))
+      expect(selectable).toBe(facts.createMakesParentFolders)
+    })
+
     it('creates, renames and deletes folders, including non-ASCII names (modified UTF-7)', async () => {
       const original = folderName(server, 'Entwürfe & Pläne')
       const renamed = folderName(server, '日本語')
@@ -188,8 +196,10 @@ describe.each(serverKinds())('%s', (kind: ServerKind) => {
 
     it('forceUidValidityChange: a new value, the same messages, flags and dates; UIDs as its facts say', async () => {
       for (const folder of [folderName(server, 'Rebuilt'), 'INBOX']) {
-        await seedFolder(server, user, folder, 3)
-        await addFlags(server, user, folder, [2], ['$Label2', '\\Answered'])
+        const seeded = await seedFolder(server, user, folder, 4)
+        await addFlags(server, user, folder, [seeded[1]!], ['$Label2', '\\Answered'])
+        // An expunged message stays expunged (Cyrus keeps its file, and reconstruct finds it).
+        await expunge(server, user, folder, [seeded[3]!])
         const before = await fetchMessages(server, user, folder)
         const {before: oldValue, after} = await forceUidValidityChange(server, user, folder)
         expect(after).not.toBe(oldValue)

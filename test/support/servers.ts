@@ -63,6 +63,11 @@ export interface ServerFacts {
   readonly emptyInboxUidValidityVaries: boolean
   /** INTERNALDATE comes back in the zone it was appended with (else in +0000). */
   readonly internalDateKeepsZone: boolean
+  /**
+   * CREATE of `A/B` when `A` does not exist also makes `A` a folder of its own (selectable, so a
+   * backup keeps it); otherwise `A` is listed as `\Noselect` / `\NonExistent` or not at all.
+   */
+  readonly createMakesParentFolders: boolean
 }
 
 /** The extensions whose presence `capabilities` states for each server. */
@@ -79,6 +84,7 @@ export const SERVER_FACTS: Readonly<Record<ServerKind, ServerFacts>> = Object.fr
     renameKeepsUidValidity: true,
     emptyInboxUidValidityVaries: false,
     internalDateKeepsZone: false,
+    createMakesParentFolders: false,
   },
   cyrus: {
     separators: ['/', '.'],
@@ -90,6 +96,7 @@ export const SERVER_FACTS: Readonly<Record<ServerKind, ServerFacts>> = Object.fr
     renameKeepsUidValidity: true,
     emptyInboxUidValidityVaries: false,
     internalDateKeepsZone: false,
+    createMakesParentFolders: true,
   },
   courier: {
     separators: ['.'],
@@ -101,6 +108,7 @@ export const SERVER_FACTS: Readonly<Record<ServerKind, ServerFacts>> = Object.fr
     renameKeepsUidValidity: false,
     emptyInboxUidValidityVaries: true,
     internalDateKeepsZone: false,
+    createMakesParentFolders: false,
   },
 })
 
