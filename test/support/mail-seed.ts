@@ -353,8 +353,9 @@ async function ensure(c: RawImapClient, folder: string): Promise<void> {
   try {
     await c.command(`CREATE ${mailboxArg(folder)}`)
   } catch (error) {
-    // RFC 5530 ALREADYEXISTS: someone (an earlier seed) made it; that is what we want.
-    if (!(error instanceof ImapCommandError && /^ALREADYEXISTS/i.test(error.response.code ?? ''))) throw error
+    // RFC 5530 ALREADYEXISTS: someone (an earlier seed) made it; that is what we want. Cyrus
+    // says so without the code ("NO Mailbox already exists").
+    if (!(error instanceof ImapCommandError && (/^ALREADYEXISTS/i.test(error.response.code ?? '') || /already exists/i.test(error.response.text)))) throw error
   }
 }
 
