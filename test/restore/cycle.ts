@@ -7,24 +7,29 @@
 import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, expect} from 'vitest'
-import {startDovecot, type TestUser} from '../support/dovecot.js'
+import type {TestUser} from '../support/dovecot.js'
+import {serverKinds, startServer, type TestServer} from '../support/servers.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {appendMessages, createFolder, deleteFolder, fetchMessages, folderName, folderStatus, seedFolder, seedMessage, type ImapServer, type SeedMessage} from '../support/mail-seed.js'
 import {defaultConfigPath, mailkeep, makeHome, show, writeConfig} from '../cli/helpers.js'
 import {accountEntry} from '../support/account.js'
 import {backupItems, sha256} from '../transfer/helpers.js'
+import {encodeFolderPath} from '../../src/store/folder-path.js'
 
-/** A test IMAP server these suites run against (Dovecot now; Cyrus and Courier to come). */
-export interface TestServer {
+/** A test IMAP server these suites run against, and how to start one. */
+export interface CycleServer {
   name: string
-  start(): Promise<ImapServer & {stop(): Promise<void>}>
+  start(): Promise<TestServer>
 }
 
-/** The servers every cycle test runs against. */
-export const CYCLE_SERVERS: TestServer[] = [{name: 'Dovecot', start: () => startDovecot({separator: '/'})}]
+/**
+ * The servers every cycle test runs against: Dovecot, Cyrus and Courier, or those named in
+ * `MAILKEEP_TEST_SERVERS` (docs/testing.md), each in its first namespace shape.
+ */
+export const CYCLE_SERVERS: CycleServer[] = serverKinds().map((kind) => ({name: kind, start: () => startServer(kind)}))
 
 export interface ServerWorld {
-  server: ImapServer & {stop(): Promise<void>}
+  server: TestServer
   /** A loopback proxy in front of it (counts APPENDs, kills at one). */
   proxy: TcpProxy
   /** The server as the CLI reaches it: through the proxy. */
@@ -32,7 +37,7 @@ export interface ServerWorld {
 }
 
 /** Starts the server and its proxy in beforeAll, stops both in afterAll; read the fields in tests. */
-export function useServer(server: TestServer): ServerWorld {
+export function useServer(server: CycleServer): ServerWorld {
   const world = {} as ServerWorld
   beforeAll(async () => {
     world.server = await server.start()
@@ -139,16 +144,20 @@ export async function rebuildFolder(server: ImapServer, user: TestUser, folder: 
 }
 
 /**
- * The backup's data, file name → bytes: every `.mbox` and `.imap`. (The upload maps next to them
- * are the uploads' bookkeeping: a restore records there, once, that a message the backup has
- * just downloaded is on the server under the same UID.)
+ * The backup's data of a folder and of its kept-aside copies, file name → bytes: every `.mbox`
+ * and `.imap` whose name starts with the folder's. (The upload maps next to them are the uploads'
+ * bookkeeping: a restore records there, once, that a message the backup has just downloaded is
+ * on the server under the same UID. Other folders are left out: an empty INBOX on Courier gets a
+ * new UIDVALIDITY in every session, which the backup records.)
  */
-export async function backupSnapshot(root: string): Promise<Map<string, Buffer>> {
+export async function backupSnapshot(root: string, folder: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>()
+  const prefix = encodeFolderPath(folder)
   for (const entry of await readdir(root, {recursive: true, withFileTypes: true})) {
     if (!entry.isFile() || !/\.(mbox|imap)$/.test(entry.name)) continue
     const path = join(entry.parentPath, entry.name)
-    out.set(path.slice(root.length + 1), await readFile(path))
+    const name = path.slice(root.length + 1)
+    if (name.startsWith(prefix)) out.set(name, await readFile(path))
   }
   return out
 }

@@ -47,7 +47,7 @@ describe.each(CYCLE_SERVERS)('kept-aside backups in the backup → restore → b
     // Another cycle changes nothing, on the server or in the backup.
     const state = await serverState(server, alice, folder)
     const folders = await names()
-    const files = await backupSnapshot(account.root)
+    const files = await backupSnapshot(account.root, folder)
     for (let cycle = 0; cycle < 2; cycle++) {
       const again = await cli<Report>(account.home, ['restore', alice.user])
       const ours = again.folders.filter((f) => f.source.startsWith(folder))
@@ -59,7 +59,7 @@ describe.each(CYCLE_SERVERS)('kept-aside backups in the backup → restore → b
     }
     expect(await serverState(server, alice, folder)).toEqual(state)
     expect(await names()).toEqual(folders)
-    expect(await backupSnapshot(account.root)).toEqual(files)
+    expect(await backupSnapshot(account.root, folder)).toEqual(files)
     await expectEachOnce(server, alice, folder, contents)
   })
 
@@ -82,7 +82,7 @@ describe.each(CYCLE_SERVERS)('kept-aside backups in the backup → restore → b
     await cli(account.home, ['backup', '-a', alice.user])
 
     const state = [await serverState(server, alice, folder), await serverState(server, alice, clash)]
-    const files = await backupSnapshot(account.root)
+    const files = await backupSnapshot(account.root, folder)
     for (let cycle = 0; cycle < 2; cycle++) {
       const again = await cli<Report>(account.home, ['restore', alice.user])
       for (const f of again.folders.filter((r) => r.source.startsWith(folder))) expect(f.uploaded, JSON.stringify(f)).toBe(0)
@@ -90,7 +90,7 @@ describe.each(CYCLE_SERVERS)('kept-aside backups in the backup → restore → b
     }
     expect(await names()).toEqual([folder, clash])
     expect([await serverState(server, alice, folder), await serverState(server, alice, clash)]).toEqual(state)
-    expect(await backupSnapshot(account.root)).toEqual(files)
+    expect(await backupSnapshot(account.root, folder)).toEqual(files)
     await expectEachOnce(server, alice, clash, contents)
     await expectEachOnce(server, alice, folder, new Set([sha256(other.raw)]))
   })

@@ -17,17 +17,17 @@
 import {readFile, rm} from 'node:fs/promises'
 import {describe, expect, it} from 'vitest'
 import {capabilitiesWithout} from '../imap/helpers.js'
-import {startDovecot} from '../support/dovecot.js'
+import {serverKinds, startServer} from '../support/servers.js'
 import {expunge, listUids} from '../support/mail-seed.js'
 import {folderFiles} from '../cli/helpers.js'
 import {appends} from '../transfer/helpers.js'
 import {killDuringUpload} from '../transfer/kill.js'
-import {backupContent, cli, CYCLE_SERVERS, cycleHome, expectEachOnce, seededFolder, serverState, useServer, type TestServer} from './cycle.js'
+import {backupContent, cli, CYCLE_SERVERS, cycleHome, expectEachOnce, seededFolder, serverState, useServer, type CycleServer} from './cycle.js'
 
-const SERVERS: TestServer[] = [
+const SERVERS: CycleServer[] = [
   ...CYCLE_SERVERS,
   // Without APPENDUID every restored copy is found again by size, date and bytes.
-  {name: 'Dovecot without UIDPLUS', start: () => startDovecot({separator: '/', capabilities: capabilitiesWithout('UIDPLUS')})},
+  ...(serverKinds().includes('dovecot') ? [{name: 'dovecot without UIDPLUS', start: () => startServer('dovecot', {dovecot: {capabilities: capabilitiesWithout('UIDPLUS')}})}] : []),
 ]
 
 interface Report {
