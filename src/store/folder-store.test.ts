@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {DamagedError, InternalError, UnsupportedFormatError} from '../shared/errors.js'
 import {memoryLogger, silentLogger} from '../shared/logger.js'
-import {FolderStore} from './folder-store.js'
+import {FolderStore, readExactness} from './folder-store.js'
 import {parseJournal} from './journal.js'
 import {parseMetadata, type FolderMetadata} from './metadata.js'
 import {STRATEGIES, type Strategy} from './tuning.js'
@@ -32,8 +32,11 @@ async function openWrite(name = 'INBOX', logger = silentLogger): Promise<FolderS
   return FolderStore.open(root, name, {mode: 'write', logger, account: 'me@example.test'})
 }
 
+/** The committed metadata as on disk: `.imap`, with the records of the exactness file bound to it. */
 async function readMeta(name = 'INBOX'): Promise<FolderMetadata> {
-  return parseMetadata(await readFile(join(root, `${name}.imap`), 'utf8'), 'x') as FolderMetadata
+  const meta = parseMetadata(await readFile(join(root, `${name}.imap`), 'utf8'), 'x') as FolderMetadata
+  await readExactness(join(root, `${name}.mailkeep`), meta)
+  return meta
 }
 
 async function appendAll(tx: Transaction, uids: number[]): Promise<void> {
@@ -81,6 +84,11 @@ describe.each(STRATEGIES)('strategy %s', (strategy: Strategy) => {
     const meta = await readMeta()
     expect(meta.messages).toHaveLength(10)
     expect(meta.messages.recordCount).toBe(10)
+    expect(meta.messages.quotingAt(9)).toBe('compat')
+    // The records are in the exactness file only (imap-backup drops `.imap` keys it does not know).
+    const imapText = await readFile(folder.paths.imap, 'utf8')
+    expect(imapText).not.toContain('mailkeep_messages')
+    expect(JSON.parse(imapText).mailkeep).toMatchObject({format: 2, exact: 10})
     expect(meta.messages.flagsAt(0)).toEqual(['Seen'])
     expect(meta.messages.exactness(1)![2]).toBe(1_700_000_001)
     await folder.close()
@@ -292,16 +300,16 @@ describe('damage is reported, never repaired silently', () => {
 
   it('metadata from a newer mailkeep is refused and left untouched', async () => {
     const folder = await committedFolder([1])
-    const text = (await readFile(folder.paths.imap, 'utf8')).replace('"format":1', '"format":9')
+    const text = (await readFile(folder.paths.imap, 'utf8')).replace('"format":2', '"format":9')
     await writeFile(folder.paths.imap, text)
     await expect(openWrite()).rejects.toBeInstanceOf(UnsupportedFormatError)
     expect(await readFile(folder.paths.imap, 'utf8')).toBe(text)
   })
 
-  describe('a journal from a newer mailkeep (header j > 1) is refused and nothing is touched', () => {
+  describe('a journal from a newer mailkeep (header j > 2) is refused and nothing is touched', () => {
     async function newerJournal(journal: string): Promise<string> {
-      const text = (await readFile(journal, 'utf8')).replace(/^\{"j":1,/, '{"j":2,')
-      expect(text.startsWith('{"j":2,')).toBe(true)
+      const text = (await readFile(journal, 'utf8')).replace(/^\{"j":2,/, '{"j":3,')
+      expect(text.startsWith('{"j":3,')).toBe(true)
       await writeFile(journal, text)
       return text
     }
@@ -315,7 +323,7 @@ describe('damage is reported, never repaired silently', () => {
       const before = await snapshot()
       const error = await openWrite().catch((e: unknown) => e)
       expect(error).toBeInstanceOf(UnsupportedFormatError)
-      expect((error as UnsupportedFormatError).message).toBe(`journal '${folder.paths.journal}' was written by a newer mailkeep (journal format 2); it was left untouched`)
+      expect((error as UnsupportedFormatError).message).toBe(`journal '${folder.paths.journal}' was written by a newer mailkeep (journal format 3); it was left untouched`)
       expect((error as UnsupportedFormatError).hint).toBe('upgrade mailkeep')
       await expect(FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})).rejects.toBeInstanceOf(UnsupportedFormatError)
       expect(await snapshot()).toEqual(before)
@@ -429,7 +437,8 @@ describe('UIDVALIDITY change', () => {
       await folder.close()
     }
     const names = (await readdir(root)).sort()
-    expect(names).toEqual(['INBOX-7-1.imap', 'INBOX-7-1.mbox', 'INBOX-7.imap', 'INBOX-7.mbox'])
+    // The exactness file moves with its pair.
+    expect(names).toEqual(['INBOX-7-1.imap', 'INBOX-7-1.mailkeep', 'INBOX-7-1.mbox', 'INBOX-7.imap', 'INBOX-7.mailkeep', 'INBOX-7.mbox'])
     const moved = await openWrite('INBOX-7')
     await expectConsistent(moved, [1])
   })
@@ -446,7 +455,7 @@ describe('UIDVALIDITY change', () => {
     const reopened = await openWrite()
     expect(reopened.exists).toBe(false)
     await expectConsistent(await openWrite('INBOX-7'), [1])
-    expect((await readdir(root)).sort()).toEqual(['INBOX-7.imap', 'INBOX-7.mbox'])
+    expect((await readdir(root)).sort()).toEqual(['INBOX-7.imap', 'INBOX-7.mailkeep', 'INBOX-7.mbox'])
   })
 })
 
@@ -461,13 +470,15 @@ describe('removing messages (mirror mode)', () => {
     await expectConsistent(folder, [1, 3, 5])
     await folder.close()
     await expectConsistent(await openWrite(), [1, 3, 5])
-    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mbox'])
+    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
   })
 
   it.each([
     ['only the new mbox was written', ['mbox'], [1, 2, 3]],
-    ['both were written, nothing swapped yet', ['mbox', 'imap'], [1, 3]],
-    ['the mbox was swapped already', ['imap', 'swapped'], [1, 3]],
+    ['the new mbox and exactness file were written, not the .imap', ['mbox', 'exact'], [1, 2, 3]],
+    ['all three were written, nothing swapped yet', ['mbox', 'exact', 'imap'], [1, 3]],
+    ['the mbox was swapped already', ['exact', 'imap', 'swapped'], [1, 3]],
+    ['the mbox and the exactness file were swapped already', ['imap', 'swapped', 'exact-swapped'], [1, 3]],
   ])('recovers when interrupted: %s', async (_what, stage, expected) => {
     const folder = await openWrite()
     await folder.initialize(7)
@@ -486,10 +497,12 @@ describe('removing messages (mirror mode)', () => {
     const imapText = (await readFile(join(scratch, 'INBOX.imap'), 'utf8'))
     if (stage.includes('mbox')) await rename(join(scratch, 'INBOX.mbox'), folder.paths.mboxCompact)
     if (stage.includes('swapped')) await rename(join(scratch, 'INBOX.mbox'), folder.paths.mbox)
+    if (stage.includes('exact')) await rename(join(scratch, 'INBOX.mailkeep'), folder.paths.exactCompact)
+    if (stage.includes('exact-swapped')) await rename(join(scratch, 'INBOX.mailkeep'), folder.paths.exact)
     if (stage.includes('imap')) await writeFile(folder.paths.imapCompact, imapText)
     await rm(scratch, {recursive: true, force: true})
     const recovered = await openWrite()
     await expectConsistent(recovered, expected)
-    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mbox'])
+    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
   })
 })

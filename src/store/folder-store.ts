@@ -1,5 +1,5 @@
 /**
- * One backed-up folder: its `.mbox`, `.imap` and journal (docs/design.md). Opening a folder runs
+ * One backed-up folder: its `.mbox`, `.imap`, exactness file and journal (docs/design.md). Opening a folder runs
  * recovery ("Recovery on open"); writing happens only inside a Transaction, or through the two
  * explicit whole-folder operations: renameAway() (UIDVALIDITY change) and removeMessages()
  * (mirror mode).
@@ -13,10 +13,10 @@ import {DamagedError, InternalError, localIoError} from '../shared/errors.js'
 import {writeAll} from '../shared/write-all.js'
 import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
-import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries} from './mboxrd/index.js'
+import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries, type QuotingRule} from './mboxrd/index.js'
 import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
 import {checkNoSymlinks, ensureFolderDirectory, openNoFollow, resolveInside} from './safe-path.js'
-import {JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, refuseNewerJournal, type JournalContents} from './journal.js'
+import {JOURNAL_FORMAT, JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, refuseNewerJournal, type JournalContents} from './journal.js'
 import {
   emptyMetadata,
   parseMetadata,
@@ -31,7 +31,8 @@ import {
 import {MessageTable, type ReadonlyMessageTable} from './message-table.js'
 import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
-import {exists, readIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
+import {exists, keepCopyAside, readIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
+import {bindExactFile, EXACT_SUFFIX, parseExactFile, serializeExactChunks, type ExactBinding} from './exact-file.js'
 
 export type OpenMode = 'write' | 'read'
 
@@ -44,6 +45,19 @@ export interface FolderPaths {
   readonly renameIntent: string
   readonly mboxCompact: string
   readonly imapCompact: string
+  /** The exactness file (exact-file.ts). */
+  readonly exact: string
+  readonly exactCompact: string
+}
+
+/** What opening the folder found in its exactness file (readExactness). */
+export interface ExactnessState {
+  /** The file is there. */
+  present: boolean
+  /** How its rows bound to the entries, when it could be read. */
+  binding?: ExactBinding
+  /** Why it could not be read at all. */
+  damaged?: string
 }
 
 export interface OpenFolderOptions {
@@ -78,8 +92,35 @@ export function folderPaths(root: string, relativePath: string): FolderPaths {
     renameIntent: `${base}.rename`,
     mboxCompact: `${base}.mbox.compact`,
     imapCompact: `${base}.imap.compact`,
+    exact: `${base}${EXACT_SUFFIX}`,
+    exactCompact: `${base}${EXACT_SUFFIX}.compact`,
   }
 }
+
+/**
+ * Reads the folder's exactness file and gives its records to the entries they are bound to
+ * (exact-file.ts): after `.imap` and any journal were applied, so rows a crash left for a
+ * journal's entries bind too. A damaged file binds nothing and is reported; a newer one throws
+ * UnsupportedFormatError (the folder must then stay as it is).
+ */
+export async function readExactness(path: string, meta: FolderMetadata | undefined): Promise<ExactnessState> {
+  const text = await readIfPresent(path)
+  if (text === undefined) return {present: false}
+  try {
+    const file = parseExactFile(text, path)
+    if (meta === undefined) return {present: true, binding: {rows: file.rows.length, bound: 0, superseded: 0, unmatchedUids: file.rows.map((r) => r[0]), problem: 'the folder has no metadata'}}
+    return {present: true, binding: bindExactFile(meta.messages, file, meta.uidValidity)}
+  } catch (error) {
+    if (error instanceof DamagedError) return {present: true, damaged: error.message}
+    throw error
+  }
+}
+
+/** True when the next write of the exactness file would lose something of the present one. */
+export function exactnessIsStale(state: ExactnessState): boolean {
+  return state.present && (state.damaged !== undefined || (state.binding?.unmatchedUids.length ?? 0) > 0)
+}
+
 
 export class FolderStore implements TransactionHost {
   readonly relativePath: string
@@ -90,6 +131,7 @@ export class FolderStore implements TransactionHost {
   private dirty = false
   private transaction: Transaction | undefined
   private reader: FileHandle | undefined
+  private exactState: ExactnessState = {present: false}
 
   private constructor(
     readonly root: string,
@@ -153,6 +195,11 @@ export class FolderStore implements TransactionHost {
     return this.messages.exactness(uid)
   }
 
+  /** What opening the folder found in its exactness file. */
+  get exactnessFile(): ExactnessState {
+    return this.exactState
+  }
+
   /** Creates the empty pair for a new folder: mbox first, so `.imap` never exists without it. */
   async initialize(uidValidity: number): Promise<void> {
     this.assertWritable()
@@ -186,7 +233,7 @@ export class FolderStore implements TransactionHost {
       if (size !== start) throw this.damaged(`.mbox file '${this.paths.mbox}' is ${size} bytes but its metadata ends at ${start}`)
       const id = newJournalId()
       const journal = await JournalWriter.create(this.paths.journal, {
-        j: 1,
+        j: JOURNAL_FORMAT,
         id,
         uid_validity: meta.uidValidity,
         base_count: meta.messages.length,
@@ -200,14 +247,39 @@ export class FolderStore implements TransactionHost {
     }
   }
 
-  /** TransactionHost: writes `.imap` naming the folded journal, then removes the journal. */
+  /**
+   * TransactionHost: writes the exactness file, then `.imap`, both naming the folded journal,
+   * then removes the journal (docs/design.md, "Write order"). The exactness file goes first: once
+   * `.imap` names the journal, recovery removes the journal, so the records must be on disk by then.
+   */
   async fold(journalId: string | undefined): Promise<void> {
     const meta = this.meta
     if (journalId !== undefined) meta.journalId = journalId
+    await this.writeExactness(this.paths.exact, meta)
     await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta), {mode: 0o600})
     this.dirty = false
     await removeIfPresent(this.paths.journal)
     await fsyncDirectory(dirname(this.paths.imap))
+  }
+
+  /**
+   * Writes the exactness file of `meta` to `target` (the folder's, or its `.compact` twin for a
+   * rewrite) by atomic replace (I2). When that would drop something of the present file (it is
+   * damaged, or has rows that no longer match their entries because another tool rewrote the
+   * folder), its content is first kept aside as `<P>.mailkeep.damaged-<ts>` or
+   * `<P>.mailkeep.unmatched-<ts>` (I6). A folder without records gets no file unless it has one.
+   */
+  private async writeExactness(target: string, meta: FolderMetadata): Promise<void> {
+    const state = this.exactState
+    if (exactnessIsStale(state)) {
+      const keptAs = await keepCopyAside(this.paths.exact, state.damaged !== undefined ? '.damaged' : '.unmatched')
+      const lost = state.damaged ?? `${state.binding?.unmatchedUids.length ?? 0} record(s) no longer match their messages (the folder was rewritten by another tool)`
+      this.logger.warn(`the exactness file was kept aside as '${keptAs}' before it is rewritten: ${lost}`, {keptAs})
+      this.exactState = {present: true}
+    }
+    if (meta.messages.recordCount === 0 && !state.present) return
+    await atomicWriteChunks(target, serializeExactChunks(meta), {mode: 0o600})
+    if (target === this.paths.exact) this.exactState = {present: true}
   }
 
   /** TransactionHost: re-reads the folder from disk, as opening it does. */
@@ -268,11 +340,12 @@ export class FolderStore implements TransactionHost {
   async readMessage(uid: number): Promise<StoredMessage> {
     const row = this.rowOf(uid)
     const tuple = this.messages.exactnessAt(row)
-    if (tuple !== undefined && this.messages.lengthAt(row) > COPY_CHUNK) return this.readLargeExact(uid, this.messages.entryAt(row), tuple)
+    const quoting = this.messages.quotingAt(row) ?? 'compat'
+    if (tuple !== undefined && this.messages.lengthAt(row) > COPY_CHUNK) return this.readLargeExact(uid, this.messages.entryAt(row), tuple, quoting)
     const raw = await this.readRange(this.messages.offsetAt(row), this.messages.lengthAt(row))
     try {
-      const record = tuple === undefined ? undefined : fromExactnessTuple(tuple, `${this.paths.imap}, UID ${uid}`).record
-      return {bytes: decodeEntry(raw, record), exact: record !== undefined}
+      const record = tuple === undefined ? undefined : fromExactnessTuple(tuple, `${this.paths.exact}, UID ${uid}`).record
+      return {bytes: decodeEntry(raw, record, quoting), exact: record !== undefined}
     } catch (error) {
       throw this.damaged(`message UID ${uid} in '${this.paths.mbox}' cannot be decoded: ${(error as Error).message}`, error)
     }
@@ -283,14 +356,14 @@ export class FolderStore implements TransactionHost {
    * one buffer of the record's size, so the whole entry is never held beside the message (restore
    * of a 50 MB message holds one copy of it here, not two). Same result, same checks.
    */
-  private async readLargeExact(uid: number, entry: MessageEntry, tuple: ExactTuple): Promise<StoredMessage> {
-    const context = `${this.paths.imap}, UID ${uid}`
+  private async readLargeExact(uid: number, entry: MessageEntry, tuple: ExactTuple, quoting: QuotingRule): Promise<StoredMessage> {
+    const context = `${this.paths.exact}, UID ${uid}`
     const fail = (error: unknown): DamagedError => this.damaged(`message UID ${uid} in '${this.paths.mbox}' cannot be decoded: ${(error as Error).message}`, error)
     let decoder: MboxrdDecoder
     let out: Buffer
     try {
       const {record} = fromExactnessTuple(tuple, context)
-      decoder = new MboxrdDecoder(record)
+      decoder = new MboxrdDecoder(record, quoting)
       out = Buffer.allocUnsafe(record.size)
     } catch (error) {
       throw fail(error)
@@ -328,7 +401,7 @@ export class FolderStore implements TransactionHost {
     for (let n = 0; target === undefined; n++) {
       const candidate = folderNameWithSuffix(this.name, n === 0 ? `-${meta.uidValidity}` : `-${meta.uidValidity}-${n}`)
       const candidatePaths = folderPaths(this.root, encodeFolderPath(candidate))
-      const taken = await Promise.all([candidatePaths.imap, candidatePaths.mbox, candidatePaths.mirror, candidatePaths.journal, candidatePaths.renameIntent].map(exists))
+      const taken = await Promise.all([candidatePaths.imap, candidatePaths.mbox, candidatePaths.mirror, candidatePaths.journal, candidatePaths.renameIntent, candidatePaths.exact].map(exists))
       if (!taken.includes(true)) target = candidate
       if (n > 10_000) throw new InternalError('no free name for the renamed folder')
     }
@@ -361,7 +434,7 @@ export class FolderStore implements TransactionHost {
       if (remove.has(uid)) continue
       const start = messages.offsetAt(i)
       const length = messages.lengthAt(i)
-      kept.push({uid, offset, length, flags: messages.flagsAt(i)}, messages.exactnessAt(i))
+      kept.push({uid, offset, length, flags: messages.flagsAt(i)}, messages.exactnessAt(i), messages.quotingAt(i))
       const last = ranges[ranges.length - 1]
       if (last !== undefined && last[0] + last[1] === start) last[1] += length
       else ranges.push([start, length])
@@ -388,6 +461,8 @@ export class FolderStore implements TransactionHost {
     }
     await out.close()
     const next: FolderMetadata = {...meta, messages: kept}
+    // The new exactness file before `.imap.compact`, which commits the rewrite (Recovery step 1).
+    await this.writeExactness(this.paths.exactCompact, next)
     await atomicWriteChunks(this.paths.imapCompact, serializeMetadataChunks(next), {mode: 0o600})
     await this.closeReader()
     await this.finishCompaction()
@@ -417,8 +492,12 @@ export class FolderStore implements TransactionHost {
     const journalText = await readIfPresent(this.paths.journal)
     this.metadata = undefined
     this.dirty = false
+    this.exactState = {present: false}
 
     if (imapText === undefined) {
+      // An exactness file without its folder (imap-backup removed the pair): kept aside at the
+      // first write, never overwritten.
+      this.exactState = await readExactness(this.paths.exact, undefined)
       if (journalText !== undefined) {
         refuseNewerJournal(journalText, this.paths.journal)
         throw this.damaged(`journal '${this.paths.journal}' exists but metadata file '${this.paths.imap}' is missing`)
@@ -464,8 +543,12 @@ export class FolderStore implements TransactionHost {
         throw this.damaged(`journal '${this.paths.journal}' does not match metadata file '${this.paths.imap}' (it starts at ${h.base_count} messages / ${h.base_end} bytes, the metadata has ${meta.messages.length} / ${end})`)
       }
       for (const r of journal.committed) if (r.t === 'a') recovered.push(r.m)
-      applyRecords(meta, journal.committed)
+      applyRecords(meta, journal.committed, journal.quoting)
     }
+    // The exactness file once the journal's entries are in: a crash between its write and the
+    // `.imap`'s (fold) left rows for them.
+    this.exactState = await readExactness(this.paths.exact, meta)
+    this.noteExactness(meta)
 
     const end = meta.messages.end
     const size = mboxSize ?? 0
@@ -502,6 +585,28 @@ export class FolderStore implements TransactionHost {
     }
   }
 
+  /** Logs what the exactness data says, and marks a format-1 `.imap` for migration. */
+  private noteExactness(meta: FolderMetadata): void {
+    const state = this.exactState
+    const moved = meta.recordsInFile ?? 0
+    if (moved > 0) {
+      // Format 1 (mailkeep 0.1.0) kept the records in `.imap`, where imap-backup drops them: they
+      // move to the exactness file at the next write (fold: that file first, then `.imap`).
+      this.dirty = true
+      if (this.mode === 'write') this.logger.info(`moving ${moved} exactness record(s) from '${this.paths.imap}' to '${this.paths.exact}'`, {records: moved})
+    }
+    if (state.damaged !== undefined) {
+      this.logger.warn(`${state.damaged}; the messages it described are read as imap-backup reads them (not byte-exact)`)
+    } else if (state.binding !== undefined && state.binding.unmatchedUids.length > 0) {
+      const why = state.binding.problem ?? 'their messages were moved or rewritten by another tool'
+      this.logger.warn(`${state.binding.unmatchedUids.length} exactness record(s) in '${this.paths.exact}' no longer match (${why}); those messages are read as imap-backup reads them (not byte-exact)`, {
+        uids: state.binding.unmatchedUids.slice(0, 20),
+      })
+    } else if (!state.present && meta.exactCount !== undefined && meta.exactCount > meta.messages.recordCount) {
+      this.logger.warn(`exactness file '${this.paths.exact}' is missing; the messages it described are read as imap-backup reads them (not byte-exact)`)
+    }
+  }
+
   private async migrateV2(v2: LegacyV2Metadata): Promise<FolderMetadata> {
     const content = await this.readWhole()
     const entries = scanEntries(content, 'legacy')
@@ -519,7 +624,8 @@ export class FolderStore implements TransactionHost {
     const intent = await readIfPresent(this.paths.renameIntent)
     const compact = await exists(this.paths.imapCompact)
     const mboxCompact = await exists(this.paths.mboxCompact)
-    if (intent === undefined && !compact && !mboxCompact) return
+    const exactCompact = await exists(this.paths.exactCompact)
+    if (intent === undefined && !compact && !mboxCompact && !exactCompact) return
     if (this.mode !== 'write') {
       throw this.damaged(`an interrupted operation on '${this.paths.base}' has not been finished yet`, undefined, 'run `mailkeep backup` (or any command that writes to this account) to finish it')
     }
@@ -537,8 +643,10 @@ export class FolderStore implements TransactionHost {
     if (compact) {
       await this.finishCompaction()
       this.logger.warn('finished an interrupted rewrite of the folder')
-    } else if (mboxCompact) {
-      await removeIfPresent(this.paths.mboxCompact) // an unfinished rewrite: our own temporary file
+    } else {
+      // An unfinished rewrite: our own temporary files.
+      await removeIfPresent(this.paths.mboxCompact)
+      await removeIfPresent(this.paths.exactCompact)
     }
   }
 
@@ -548,6 +656,7 @@ export class FolderStore implements TransactionHost {
       [this.paths.mbox, target.mbox],
       [this.paths.imap, target.imap],
       [this.paths.mirror, target.mirror],
+      [this.paths.exact, target.exact],
     ] as const) {
       if ((await exists(from)) && !(await exists(to))) await rename(from, to)
     }
@@ -558,6 +667,7 @@ export class FolderStore implements TransactionHost {
 
   private async finishCompaction(): Promise<void> {
     if (await exists(this.paths.mboxCompact)) await rename(this.paths.mboxCompact, this.paths.mbox)
+    if (await exists(this.paths.exactCompact)) await rename(this.paths.exactCompact, this.paths.exact)
     await fsyncDirectory(dirname(this.paths.base))
     await rename(this.paths.imapCompact, this.paths.imap)
     await fsyncDirectory(dirname(this.paths.base))
