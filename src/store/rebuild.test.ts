@@ -8,6 +8,7 @@ import {FolderStore, readExactness} from './folder-store.js'
 import {checkFolder} from './integrity.js'
 import {encodeMessage} from './mboxrd/index.js'
 import {parseMetadata, type FolderMetadata} from './metadata.js'
+import {MessageTable} from './message-table.js'
 import {
   exactnessCandidates,
   normaliseMessageId,
@@ -172,9 +173,9 @@ describe('writeRepair', () => {
       tornSavedAs: join(root, 'INBOX.mbox.torn-20261122T101112Z'),
       tornBytes: torn.length,
       imapSavedAs: join(root, 'INBOX.imap.damaged-20261122T101112Z'),
-      exactSavedAs: join(root, 'INBOX.mailkeep.damaged-20261122T101112Z'),
     })
-    expect(await readFile(written.exactSavedAs!)).toEqual(oldExact)
+    // The new exactness file holds every record of the old one: no copy is needed.
+    expect((await readFile(join(root, 'INBOX.mailkeep'), 'utf8')).replace(/,"journal":"[^"]*"/, '')).toBe(oldExact.toString('utf8').replace(/,"journal":"[^"]*"/, ''))
     expect(await readFile(written.tornSavedAs!)).toEqual(torn)
     expect(await readFile(written.imapSavedAs!)).toEqual(oldImap.subarray(0, 40))
     expect(await readFile(mboxPath)).toEqual(good)
@@ -182,13 +183,19 @@ describe('writeRepair', () => {
     // A second repair at the same second never overwrites what the first set aside.
     const again = await writeRepair({root, relativePath: 'INBOX', metadata: repairedMetadata(42, meta.messages), at})
     expect(again.imapSavedAs).toBe(join(root, 'INBOX.imap.damaged-20261122T101112Z-1'))
+    // A repair that keeps fewer records keeps a copy of the exactness file it replaces.
+    const fewer = repairedMetadata(42, MessageTable.from([...meta.messages]))
+    const beforeFewer = await readFile(join(root, 'INBOX.mailkeep'))
+    const third = await writeRepair({root, relativePath: 'INBOX', metadata: fewer, at})
+    expect(third.exactSavedAs).toBe(join(root, 'INBOX.mailkeep.replaced-20261122T101112Z'))
+    expect(await readFile(third.exactSavedAs!)).toEqual(beforeFewer)
     expect((await readdir(root)).sort()).toEqual([
       'INBOX.imap',
       'INBOX.imap.damaged-20261122T101112Z',
       'INBOX.imap.damaged-20261122T101112Z-1',
+      'INBOX.imap.damaged-20261122T101112Z-2',
       'INBOX.mailkeep',
-      'INBOX.mailkeep.damaged-20261122T101112Z',
-      'INBOX.mailkeep.damaged-20261122T101112Z-1',
+      'INBOX.mailkeep.replaced-20261122T101112Z',
       'INBOX.mbox',
       'INBOX.mbox.torn-20261122T101112Z',
     ])

@@ -30,7 +30,7 @@ import {folderPaths, type FolderPaths} from './folder-store.js'
 import {readChunks, UNVERIFIED_UID_VALIDITY} from './integrity.js'
 import {parseJournal} from './journal.js'
 import {EntryScanner, fromExactnessTuple, MboxrdDecoder, type EntrySpan, type ExactnessRecord, type QuotingRule} from './mboxrd/index.js'
-import {isExactRow, quotingOf, serializeExactChunks} from './exact-file.js'
+import {isExactRow, parseExactFile, quotingOf, serializeExactChunks} from './exact-file.js'
 import {serializeMetadata, type ExactTuple, type FolderMetadata} from './metadata.js'
 import type {MessageTable} from './message-table.js'
 import {openNoFollow} from './safe-path.js'
@@ -577,6 +577,10 @@ export function salvageExactFile(text: string, into: Salvage): Salvage {
   try {
     const data = JSON.parse(text) as Record<string, unknown>
     if (Array.isArray(data['messages'])) rows = data['messages']
+    const uidValidity = positive(data['uid_validity'])
+    // Rows of another UIDVALIDITY (imap-backup moved the folder away) name other messages.
+    if (uidValidity !== undefined && into.uidValidity !== undefined && uidValidity !== into.uidValidity) return into
+    if (uidValidity !== undefined) into.uidValidity ??= uidValidity
   } catch {
     for (const match of text.matchAll(/\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*,\s*\d+\s*,\s*(?:null|-?\d+)\s*,\s*[012]\s*,\s*(?:[01]|\[[\d\s,]*\])\s*,\s*[01]\s*\]/g)) {
       try {
@@ -660,7 +664,10 @@ export interface RepairWritten {
   imapSavedAs?: string
   /** Where a stale journal went. */
   journalSavedAs?: string
-  /** Where a copy of the old exactness file was kept (`<P>.mailkeep.damaged-<timestamp>`). */
+  /**
+   * Where a copy of the old exactness file was kept (`<P>.mailkeep.replaced-<timestamp>`): only
+   * when the new one does not hold every record of it.
+   */
   exactSavedAs?: string
   /** Where the torn tail's bytes were copied (`<P>.mbox.torn-<timestamp>`). */
   tornSavedAs?: string
@@ -671,8 +678,8 @@ export interface RepairWritten {
 /**
  * Writes a repair (the caller holds the exclusive lock). Order, each step durable before the
  * next: (1) the torn tail is copied to `<P>.mbox.torn-<ts>`; (2) the old `.imap` and a stale
- * journal are renamed aside, and a copy of the old exactness file is kept aside (the file itself
- * stays until it is replaced); (3) the mbox is truncated to the end of its last complete entry;
+ * journal are renamed aside, and a copy of the old exactness file is kept aside when the new one
+ * would not hold all its records (the file itself stays until it is replaced); (3) the mbox is truncated to the end of its last complete entry;
  * (4) the new exactness file, then the new `.imap`, are written atomically. A crash at any point
  * leaves every byte somewhere and a folder that `local check` reports and `local repair` repairs
  * again.
@@ -698,7 +705,7 @@ export async function writeRepair(w: RepairWrite): Promise<RepairWritten> {
     written.journalSavedAs = await freeName(`${paths.journal}.damaged-${stamp}`)
     await renameOrFail(paths.journal, written.journalSavedAs)
   }
-  if (w.metadata !== undefined && (await exists(paths.exact))) written.exactSavedAs = await keepCopyAside(paths.exact, '.damaged', w.at)
+  if (w.metadata !== undefined && (await exactWouldLose(paths.exact, w.metadata))) written.exactSavedAs = await keepCopyAside(paths.exact, '.replaced', w.at)
   await fsyncDirectory(dir)
   if (w.truncateAt !== undefined && written.tornBytes !== undefined) {
     const handle = await openNoFollow(paths.mbox, constants.O_WRONLY)
@@ -712,10 +719,39 @@ export async function writeRepair(w: RepairWrite): Promise<RepairWritten> {
     }
   }
   if (w.metadata !== undefined) {
-    if (w.metadata.messages.recordCount > 0 || written.exactSavedAs !== undefined) await atomicWriteChunks(paths.exact, serializeExactChunks(w.metadata), {mode: 0o600})
+    if (w.metadata.messages.recordCount > 0 || (await exists(paths.exact))) await atomicWriteChunks(paths.exact, serializeExactChunks(w.metadata), {mode: 0o600})
     await atomicWrite(paths.imap, serializeMetadata(w.metadata), {mode: 0o600})
   }
   return written
+}
+
+/**
+ * True when replacing the exactness file at `path` by one for `meta` would drop something: a row
+ * whose entry (UID, offset, length) is not in `meta` with the very same record, or a file that
+ * cannot be read at all.
+ */
+async function exactWouldLose(path: string, meta: FolderMetadata): Promise<boolean> {
+  const text = await readIfFile(path)
+  if (text === undefined) return false
+  let file
+  try {
+    file = parseExactFile(text, path)
+  } catch {
+    return true
+  }
+  if (file.rows.length > 0 && file.uidValidity !== meta.uidValidity) return true
+  const messages = meta.messages
+  for (const [uid, offset, length, size, internalDate, appended, eol, q] of file.rows) {
+    const row = messages.indexOf(uid)
+    let found = false
+    for (let r = row; r >= 0 && r < messages.length && !found; r++) {
+      if (messages.uidAt(r) !== uid || messages.offsetAt(r) !== offset || messages.lengthAt(r) !== length) continue
+      const tuple = messages.exactnessAt(r)
+      found = tuple !== undefined && JSON.stringify(tuple.slice(1)) === JSON.stringify([size, internalDate, appended, eol]) && messages.quotingAt(r) === quotingOf(q)
+    }
+    if (!found) return true
+  }
+  return false
 }
 
 async function copyTail(mboxPath: string, from: number, target: string): Promise<number> {
