@@ -6,6 +6,7 @@ import {DamagedError, InternalError, UnsupportedFormatError} from '../shared/err
 import {memoryLogger, silentLogger} from '../shared/logger.js'
 import {FolderStore, readExactness} from './folder-store.js'
 import {parseJournal} from './journal.js'
+import {encodeMessage} from './mboxrd/index.js'
 import {parseMetadata, type FolderMetadata} from './metadata.js'
 import {STRATEGIES, type Strategy} from './tuning.js'
 import type {Transaction} from './transaction.js'
@@ -504,5 +505,183 @@ describe('removing messages (mirror mode)', () => {
     const recovered = await openWrite()
     await expectConsistent(recovered, expected)
     expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
+  })
+})
+
+describe('the exactness file', () => {
+  async function committed(uids: number[]): Promise<FolderStore> {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    await appendAll(tx, uids)
+    await tx.commit()
+    await folder.close()
+    return folder
+  }
+
+  /** The files of a commit that got as far as `step` before the process died (docs/design.md, "Write order"). */
+  async function commitInterrupted(step: 'exactness file written' | '.imap written'): Promise<FolderStore> {
+    const folder = await committed([1, 2])
+    const reopened = await openWrite()
+    const tx = await reopened.begin({savepointMessages: 1})
+    await appendAll(tx, [3, 4])
+    const imapBefore = await readFile(folder.paths.imap)
+    const journal = await readFile(folder.paths.journal)
+    await tx.commit()
+    await reopened.close()
+    // Put back what the commit had not replaced or removed yet when it died.
+    await writeFile(folder.paths.journal, journal)
+    if (step === 'exactness file written') await writeFile(folder.paths.imap, imapBefore)
+    return folder
+  }
+
+  it.each(['exactness file written', '.imap written'] as const)('a commit interrupted after the %s: recovery keeps every record', async (step) => {
+    await commitInterrupted(step)
+    // What a reader sees before recovery writes anything: the rows of 3 and 4 are already there.
+    const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+    expect(reader.exactnessFile.binding).toEqual({rows: 4, bound: step === '.imap written' ? 4 : 2, superseded: step === '.imap written' ? 0 : 2, unmatchedUids: []})
+    await expectConsistent(reader, [1, 2, 3, 4])
+    await reader.close()
+    const recovered = await openWrite()
+    await expectConsistent(recovered, [1, 2, 3, 4])
+    await recovered.close()
+    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
+    const meta = await readMeta()
+    expect(meta.messages.recordCount).toBe(4)
+  })
+
+  it('survives imap-backup rewriting .imap: appended entries have no record, ours keep theirs', async () => {
+    const folder = await committed([1, 2, 3])
+    const data = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
+    const extra = 'From x@example.test\nSubject: imap-backup\n>From: x@example.test\n\nbody\n\n'
+    const end = (await stat(folder.paths.mbox)).size
+    await appendFile(folder.paths.mbox, extra)
+    const messages = [...data.messages, {uid: 9, offset: end, length: Buffer.byteLength(extra), flags: []}]
+    await writeFile(folder.paths.imap, JSON.stringify({version: 3, uid_validity: 7, messages}))
+    const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+    for (const uid of [1, 2, 3]) expect(await reader.readMessage(uid)).toEqual({bytes: message(uid), exact: true})
+    expect(await reader.readMessage(9)).toEqual({bytes: Buffer.from('Subject: imap-backup\nFrom: x@example.test\n\nbody\n\n'), exact: false})
+    expect(reader.exactnessFile.binding).toEqual({rows: 3, bound: 3, superseded: 0, unmatchedUids: []})
+    await reader.close()
+  })
+
+  it('rows that no longer match are never applied, and are kept aside before the file is rewritten', async () => {
+    const folder = await committed([1, 2, 3])
+    const original = await readFile(folder.paths.exact)
+    // Another tool moved UID 2 (a different offset): its row must not be applied to the new bytes.
+    const data = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
+    data.messages[1].offset += 1
+    data.messages[1].length -= 1
+    await writeFile(folder.paths.imap, JSON.stringify(data))
+    const logger = memoryLogger()
+    const reopened = await openWrite('INBOX', logger)
+    expect(reopened.exactnessFile.binding).toMatchObject({rows: 3, bound: 2, unmatchedUids: [2]})
+    expect(reopened.exactness(2)).toBeUndefined()
+    expect(logger.records.some((l) => l.level === 'warn' && /1 exactness record\(s\) in '.*INBOX.mailkeep' no longer match/.test(l.message))).toBe(true)
+    const tx = await reopened.begin()
+    await tx.commit()
+    const aside = (await readdir(root)).filter((n) => n.startsWith('INBOX.mailkeep.unmatched-'))
+    expect(aside).toHaveLength(1)
+    expect(await readFile(join(root, aside[0]!))).toEqual(original)
+    expect(reopened.exactnessFile).toEqual({present: true})
+    await reopened.close()
+    const again = await openWrite()
+    expect(again.exactnessFile.binding).toEqual({rows: 2, bound: 2, superseded: 0, unmatchedUids: []})
+    await again.close()
+  })
+
+  it("a damaged file binds nothing, is reported, and is kept aside at the next write; another UIDVALIDITY's file too", async () => {
+    const folder = await committed([1])
+    await writeFile(folder.paths.exact, '{"mailkeep_exact":1,"uid_')
+    const reopened = await openWrite()
+    expect(reopened.exactnessFile.damaged).toMatch(/exactness file '.*INBOX.mailkeep' is not valid JSON/)
+    expect((await reopened.readMessage(1)).exact).toBe(false)
+    const tx = await reopened.begin()
+    await appendAll(tx, [2])
+    await tx.commit()
+    await reopened.close()
+    expect((await readdir(root)).filter((n) => n.startsWith('INBOX.mailkeep.damaged-'))).toHaveLength(1)
+    expect((await readMeta()).messages.exactness(2)).toBeDefined()
+  })
+
+  it('a file of a newer mailkeep is refused and left untouched', async () => {
+    const folder = await committed([1])
+    const text = (await readFile(folder.paths.exact, 'utf8')).replace('"mailkeep_exact":1', '"mailkeep_exact":2')
+    await writeFile(folder.paths.exact, text)
+    await expect(openWrite()).rejects.toBeInstanceOf(UnsupportedFormatError)
+    expect(await readFile(folder.paths.exact, 'utf8')).toBe(text)
+  })
+
+  describe("a folder of mailkeep 0.1.0 (records in .imap, strict quoting)", () => {
+    /** `>From:` lines: where the strict rule and the current one write different bytes. */
+    const old = (uid: number): Buffer => Buffer.from(`Subject: old ${uid}\r\n\r\n>From: quoted\r\nFrom here\r\n>>From: twice\r\n`)
+
+    async function version010(uids: number[]): Promise<void> {
+      const entries = uids.map((uid) => encodeMessage(old(uid), {quoting: 'strict'}))
+      const messages: object[] = []
+      const records: unknown[] = []
+      let offset = 0
+      for (const [i, {entry, record}] of entries.entries()) {
+        messages.push({uid: uids[i], offset, length: entry.length, flags: []})
+        records.push([uids[i], record.size, 1_700_000_000, record.appended, record.eol])
+        offset += entry.length
+      }
+      await writeFile(join(root, 'INBOX.mbox'), Buffer.concat(entries.map((e) => e.entry)))
+      await writeFile(join(root, 'INBOX.imap'), JSON.stringify({version: 3, uid_validity: 7, mailkeep: {format: 1, quoting: 'mboxrd', uidnext: 9}, messages, mailkeep_messages: records}))
+    }
+
+    it('is read exactly, and its records move to the exactness file at the first write, marked strict', async () => {
+      await version010([1, 2])
+      const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+      expect(await reader.readMessage(2)).toEqual({bytes: old(2), exact: true})
+      await reader.close()
+      expect(await readdir(root)).not.toContain('INBOX.mailkeep') // a reader writes nothing
+
+      const logger = memoryLogger()
+      const folder = await openWrite('INBOX', logger)
+      expect(logger.records.some((l) => /moving 2 exactness record\(s\) from '.*INBOX.imap' to '.*INBOX.mailkeep'/.test(l.message))).toBe(true)
+      const data = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
+      expect(data.mailkeep).toMatchObject({format: 2, exact: 2, uidnext: 9})
+      expect(data.mailkeep_messages).toBeUndefined()
+      const rows = JSON.parse(await readFile(folder.paths.exact, 'utf8')).messages
+      expect(rows.map((r: unknown[]) => r[7])).toEqual([0, 0])
+      // New messages get the current rule; old and new are read exactly, each with its own.
+      const tx = await folder.begin()
+      await appendAll(tx, [3])
+      await tx.commit()
+      await folder.close()
+      const again = await openWrite()
+      expect(await again.readMessage(1)).toEqual({bytes: old(1), exact: true})
+      expect(await again.readMessage(3)).toEqual({bytes: message(3), exact: true})
+      expect([0, 1, 2].map((row) => again.messages.quotingAt(row))).toEqual(['strict', 'strict', 'compat'])
+      await again.close()
+    })
+
+    it('a commit interrupted between the exactness file and .imap: both hold the records, none is lost', async () => {
+      await version010([1, 2])
+      const imap010 = await readFile(join(root, 'INBOX.imap'))
+      const folder = await openWrite()
+      await folder.close()
+      await writeFile(folder.paths.imap, imap010) // the migration's .imap write never happened
+      const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+      expect(reader.exactnessFile.binding).toEqual({rows: 2, bound: 0, superseded: 2, unmatchedUids: []})
+      await reader.close()
+      const reopened = await openWrite()
+      expect(await reopened.readMessage(1)).toEqual({bytes: old(1), exact: true})
+      await reopened.close()
+      expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
+      expect(JSON.parse(await readFile(folder.paths.imap, 'utf8')).mailkeep_messages).toBeUndefined()
+    })
+
+    it('if imap-backup rewrote its .imap before any newer mailkeep opened it, the records are gone: read as imap-backup reads them', async () => {
+      await version010([1])
+      const data = JSON.parse(await readFile(join(root, 'INBOX.imap'), 'utf8'))
+      await writeFile(join(root, 'INBOX.imap'), JSON.stringify({version: 3, uid_validity: 7, messages: data.messages}))
+      const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+      // The strict rule left `>From:` as it was; imap-backup's reading removes one `>` from it.
+      expect((await reader.readMessage(1)).bytes.toString()).toBe('Subject: old 1\n\nFrom: quoted\nFrom here\n>From: twice\n\n')
+      expect((await reader.readMessage(1)).exact).toBe(false)
+      await reader.close()
+    })
   })
 })

@@ -306,3 +306,58 @@ describe('checkAccount', () => {
     }
   })
 })
+
+describe('the exactness file', () => {
+  it('messages another tool changed since mailkeep stored them are listed apart from those it wrote', async () => {
+    await mailkeepFolder('INBOX', [1, 2, 3])
+    const imap = join(root, 'INBOX.imap')
+    const meta = JSON.parse(await readFile(imap, 'utf8'))
+    // UID 3 rewritten in imap-backup's form (a `>` more on its From line) at the same offset.
+    const mbox = join(root, 'INBOX.mbox')
+    const bytes = await readFile(mbox)
+    const last = meta.messages[2]
+    const rewritten = Buffer.from(bytes.subarray(last.offset, last.offset + last.length).toString('latin1').replace('\nFrom: a3', '\n>From: a3'), 'latin1')
+    await writeFile(mbox, Buffer.concat([bytes.subarray(0, last.offset), rewritten]))
+    last.length = rewritten.length
+    await writeFile(imap, JSON.stringify({version: 3, uid_validity: 42, messages: meta.messages}))
+    const findings = await check('INBOX')
+    expect(findings).toEqual([expect.objectContaining({code: 'not-byte-exact', severity: 'warning', uids: [3], repair: undefined})])
+    expect(findings[0]!.message).toBe(
+      '1 of 3 message(s) are not byte-exact and are read as imap-backup reads them (LF line endings, its padding kept): 1 changed by another tool since mailkeep stored them, so their exactness records no longer match: UIDs 3',
+    )
+  })
+
+  it('a missing exactness file is said as such', async () => {
+    await mailkeepFolder('INBOX', [1, 2])
+    await unlink(join(root, 'INBOX.mailkeep'))
+    const findings = await check('INBOX')
+    expect(findings).toEqual([expect.objectContaining({code: 'not-byte-exact', uids: [1, 2]})])
+    expect(findings[0]!.message).toContain('2 their exactness file is missing: UIDs 1, 2')
+  })
+
+  it('a damaged one is a warning, and its messages are not byte-exact', async () => {
+    await mailkeepFolder('INBOX', [1])
+    const exact = join(root, 'INBOX.mailkeep')
+    await writeFile(exact, 'garbage')
+    const findings = await check('INBOX')
+    expect(codes(findings)).toEqual(['exact-file-damaged', 'not-byte-exact'])
+    expect(findings[0]).toMatchObject({severity: 'warning', file: exact})
+    expect(findings[1]!.message).toContain('their exactness file is damaged')
+  })
+
+  it("a newer mailkeep's is an error without a repair command", async () => {
+    await mailkeepFolder('INBOX', [1])
+    const exact = join(root, 'INBOX.mailkeep')
+    await writeFile(exact, (await readFile(exact, 'utf8')).replace('"mailkeep_exact":1', '"mailkeep_exact":5'))
+    expect(await check('INBOX')).toEqual([expect.objectContaining({code: 'newer-format', severity: 'error', repair: undefined, file: exact})])
+  })
+
+  it('one left alone when imap-backup removed its folder is found and reported, not taken for damage', async () => {
+    await mailkeepFolder('INBOX', [1])
+    await unlink(join(root, 'INBOX.imap'))
+    await unlink(join(root, 'INBOX.mbox'))
+    const folders = await checkAccount(root, {repairCommand})
+    expect(folders).toEqual([{name: 'INBOX', relativePath: 'INBOX', findings: [expect.objectContaining({code: 'exact-file-orphan', severity: 'warning', file: join(root, 'INBOX.mailkeep')})]}])
+  })
+})
+
