@@ -35,6 +35,7 @@ export async function openLocalFolder(store: AccountStore | undefined, account: 
   return folder
 }
 
-function folderNotFound(name: string, account: Account): UsageError {
+/** compat's `Folder '<f>' not found`, with the command that lists the folders. */
+export function folderNotFound(name: string, account: Account): UsageError {
   return new UsageError(`Folder '${name}' not found`, {hint: `\`mailkeep local folders ${account.username}\` lists the backed-up folders (by their server names)`})
 }

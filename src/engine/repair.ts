@@ -49,11 +49,12 @@ import type {AccountStore} from '../store/account-store.js'
 import {requireLocalPath, selectAccounts, type Account, type Config} from '../config/index.js'
 import type {Connect, ImapSession, OpenedFolder} from '../imap/types.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
-import {DamagedError, InternalError, InterruptedError, MailkeepError, MissingFolderError, UsageError} from '../shared/errors.js'
+import {DamagedError, InternalError, InterruptedError, MailkeepError, MissingFolderError} from '../shared/errors.js'
 import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import type {RetryPolicy} from './backup-types.js'
 import {openAccountSession, openAccountStore} from './account-access.js'
 import {checkedFolder, type CheckFinding} from './local-check.js'
+import {folderNotFound} from './local-access.js'
 import {decodeHeaderText} from './local-headers.js'
 import {matchMessages, type Assignment, type KeptReason, type LocalCandidate, type ServerCandidate} from './repair-match.js'
 import {repairCommand} from './repair-command.js'
@@ -169,7 +170,7 @@ export async function repairAccount(options: RepairOptions, ctx: RunContext): Pr
   const report: RepairReport = {account: account.username, dryRun: options.dryRun, server: 'not-needed', serverError: null, folders: [], exitCode: ExitCode.OK}
   const root = requireLocalPath(options.config, account)
   if (!(await exists(root))) {
-    if (options.folder !== undefined) throw notFound(options.folder, account)
+    if (options.folder !== undefined) throw folderNotFound(options.folder, account)
     return report
   }
   const store = await openAccountStore(options.config, account, options.dryRun ? 'read' : 'write', ctx)
@@ -180,7 +181,7 @@ export async function repairAccount(options: RepairOptions, ctx: RunContext): Pr
     if (options.folder !== undefined) {
       const wanted = encodeFolderPath(options.folder)
       folders = folders.filter((f) => f.relativePath === wanted)
-      if (folders.length === 0) throw notFound(options.folder, account)
+      if (folders.length === 0) throw folderNotFound(options.folder, account)
     }
     for (const folder of folders) {
       throwIfAborted(ctx.signal)
@@ -735,9 +736,6 @@ function distinctSalvaged(local: LocalEntry[]): boolean {
   return true
 }
 
-function notFound(folder: string, account: Account): UsageError {
-  return new UsageError(`Folder '${folder}' not found`, {hint: `\`mailkeep local folders ${account.username}\` lists the backed-up folders (by their server names)`})
-}
 
 async function readText(path: string): Promise<string> {
   return readFile(path, 'utf8')

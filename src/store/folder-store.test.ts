@@ -7,6 +7,7 @@ import {memoryLogger, silentLogger} from '../shared/logger.js'
 import {FolderStore, readExactness} from './folder-store.js'
 import {parseJournal} from './journal.js'
 import {encodeMessage} from './mboxrd/index.js'
+import {imapBackupRead} from '../../test/support/imap-backup-format.js'
 import {parseMetadata, type FolderMetadata} from './metadata.js'
 import {STRATEGIES, type Strategy} from './tuning.js'
 import type {Transaction} from './transaction.js'
@@ -671,6 +672,43 @@ describe('the exactness file', () => {
       await reopened.close()
       expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
       expect(JSON.parse(await readFile(folder.paths.imap, 'utf8')).mailkeep_messages).toBeUndefined()
+    })
+
+    it('requote converts them explicitly: same messages, now read right by imap-backup too; a dry run writes nothing', async () => {
+      await version010([1, 2])
+      // A third 0.1.0 entry the two rules write alike: only its mark changes.
+      const folder = await openWrite()
+      const plain = Buffer.from('Subject: plain\r\n\r\nFrom here\r\n')
+      const tx = await folder.begin()
+      await tx.append(incoming(3), plain)
+      await tx.commit()
+      folder.meta.messages.setRecordAt(2, ...(folder.exactness(3)!.slice(1) as [number, number | null, number, unknown]), 'strict')
+      await folder.fold(undefined)
+      await folder.close()
+
+      const snapshot = async (): Promise<string[]> => Promise.all((await readdir(root)).sort().map(async (n) => `${n} ${(await readFile(join(root, n))).toString('base64')}`))
+      const before = await snapshot()
+      const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+      const planned = await reader.requote({dryRun: true})
+      await reader.close()
+      expect(planned).toEqual({strict: 3, rewritten: 2, bytesAdded: 4})
+      expect(await snapshot()).toEqual(before)
+
+      const writer = await openWrite()
+      expect(await writer.requote({dryRun: false})).toEqual(planned)
+      await writer.close()
+      const again = await openWrite()
+      expect([0, 1, 2].map((row) => again.messages.quotingAt(row))).toEqual(['compat', 'compat', 'compat'])
+      for (const [uid, raw] of [[1, old(1)], [2, old(2)], [3, plain]] as const) {
+        expect(await again.readMessage(uid)).toEqual({bytes: raw, exact: true})
+        const m = again.entry(uid)!
+        const entry = (await readFile(again.paths.mbox)).subarray(m.offset, m.offset + m.length)
+        // imap-backup's reader gives each message as its text (LF line ends, padding kept).
+        expect(imapBackupRead(entry).toString('latin1'), `UID ${uid}`).toBe(`${raw.toString('latin1').replace(/\r\n/g, '\n')}\n`)
+      }
+      expect(await again.requote({dryRun: false})).toEqual({strict: 0, rewritten: 0, bytesAdded: 0})
+      await again.close()
+      expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
     })
 
     it('if imap-backup rewrote its .imap before any newer mailkeep opened it, the records are gone: read as imap-backup reads them', async () => {

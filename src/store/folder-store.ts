@@ -13,7 +13,7 @@ import {DamagedError, InternalError, localIoError} from '../shared/errors.js'
 import {writeAll} from '../shared/write-all.js'
 import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
-import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries, type QuotingRule} from './mboxrd/index.js'
+import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries, strictToCompat, type QuotingRule} from './mboxrd/index.js'
 import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
 import {checkNoSymlinks, ensureFolderDirectory, openNoFollow, resolveInside} from './safe-path.js'
 import {JOURNAL_FORMAT, JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, refuseNewerJournal, type JournalContents} from './journal.js'
@@ -68,6 +68,19 @@ export interface OpenFolderOptions {
   /** Called when the folder is closed (AccountStore stops tracking it, so its memory is freed). */
   onClose?: (folder: FolderStore) => void
 }
+
+/** What `requote` found (and, unless a dry run, did). */
+export interface RequoteResult {
+  /** Entries written with mailkeep 0.1.0's strict rule. */
+  strict: number
+  /** Of these, entries whose bytes change (a `>From` line without the space gets one more `>`). */
+  rewritten: number
+  /** Bytes the mbox grows by. */
+  bytesAdded: number
+}
+
+/** One row of a rewrite: dropped, copied as it is, or replaced by these bytes. */
+type RewriteStep = 'drop' | 'copy' | Buffer
 
 export interface StoredMessage {
   bytes: Buffer
@@ -415,48 +428,127 @@ export class FolderStore implements TransactionHost {
 
   /**
    * Removes messages (mirror mode: they were deleted on the server). The folder is rewritten
-   * once, whatever the number of messages: a new mbox and `.imap` are written beside the old
-   * ones, and `.imap.compact` (written last, atomically) commits the swap (docs/design.md,
-   * Recovery step 1). Returns how many messages were removed.
+   * once, whatever the number of messages (rewriteFolder). Returns how many messages were removed.
    */
   async removeMessages(uids: Iterable<number>): Promise<number> {
     this.assertWritable()
-    const meta = this.meta
-    const messages = meta.messages
+    const messages = this.meta.messages
     const remove = new Set<number>()
     for (const uid of uids) if (messages.has(uid)) remove.add(uid)
     if (remove.size === 0) return 0
-    const kept = new MessageTable(messages.length)
-    const ranges: Array<[number, number]> = []
-    let offset = 0
-    for (let i = 0; i < messages.length; i++) {
-      const uid = messages.uidAt(i)
-      if (remove.has(uid)) continue
-      const start = messages.offsetAt(i)
-      const length = messages.lengthAt(i)
-      kept.push({uid, offset, length, flags: messages.flagsAt(i)}, messages.exactnessAt(i), messages.quotingAt(i))
-      const last = ranges[ranges.length - 1]
-      if (last !== undefined && last[0] + last[1] === start) last[1] += length
-      else ranges.push([start, length])
-      offset += length
+    await this.rewriteFolder((row) => (remove.has(messages.uidAt(row)) ? 'drop' : 'copy'))
+    return remove.size
+  }
+
+  /**
+   * Converts the entries written with mailkeep 0.1.0's strict quoting rule to the current one
+   * (mboxrd/quoting.ts, strictToCompat), so that imap-backup reads them right too: the explicit
+   * `mailkeep local requote`, never done implicitly (I6). Each converted entry must read back as
+   * the very message it held (both decoded with the record), or nothing is written. Entries the
+   * two rules write alike only change their mark; the folder is rewritten once (rewriteFolder)
+   * only when some entry changes. With `dryRun`, only counts (a read-only open will do).
+   */
+  async requote(options: {dryRun: boolean}): Promise<RequoteResult> {
+    if (!options.dryRun) this.assertWritable()
+    const messages = this.messages
+    const result: RequoteResult = {strict: 0, rewritten: 0, bytesAdded: 0}
+    const added = new Map<number, number>()
+    for (let row = 0; row < messages.length; row++) {
+      if (messages.quotingAt(row) !== 'strict') continue
+      result.strict++
+      const entry = await this.readRange(messages.offsetAt(row), messages.lengthAt(row))
+      const converted = strictToCompat(entry)
+      if (converted === entry) continue
+      added.set(row, converted.length - entry.length)
+      result.rewritten++
+      result.bytesAdded += converted.length - entry.length
     }
+    if (options.dryRun || result.strict === 0) return result
+    if (added.size === 0) {
+      // Every entry reads the same under both rules: only the marks change.
+      for (let row = 0; row < messages.length; row++) {
+        const tuple = messages.exactnessAt(row)
+        if (tuple !== undefined) this.meta.messages.setRecordAt(row, tuple[1], tuple[2], tuple[3], tuple[4], 'compat')
+      }
+      await this.fold(this.meta.journalId)
+      return result
+    }
+    await this.rewriteFolder(
+      async (row) => {
+        if (!added.has(row)) return 'copy'
+        const entry = await this.readRange(messages.offsetAt(row), messages.lengthAt(row))
+        const converted = strictToCompat(entry)
+        const {record} = fromExactnessTuple(messages.exactnessAt(row), `${this.paths.exact}, UID ${messages.uidAt(row)}`)
+        let same = false
+        try {
+          same = decodeEntry(converted, record, 'compat').equals(decodeEntry(entry, record, 'strict'))
+        } catch (error) {
+          throw this.damaged(`message UID ${messages.uidAt(row)} in '${this.paths.mbox}' cannot be decoded: ${(error as Error).message}`, error)
+        }
+        if (!same) throw new InternalError(`requoting UID ${messages.uidAt(row)} would change the message`)
+        return converted
+      },
+      () => 'compat',
+    )
+    return result
+  }
+
+  /**
+   * Rewrites the folder once: `plan` says for each row whether its entry is dropped, copied as it
+   * is, or replaced by other bytes (which must read back as the same message with its record);
+   * `quoting` may change the rule a kept record is marked with. A new mbox, exactness file and
+   * `.imap` are written beside the old ones, and `.imap.compact` (written last, atomically)
+   * commits the swap (docs/design.md, Recovery step 1).
+   */
+  private async rewriteFolder(plan: (row: number) => RewriteStep | Promise<RewriteStep>, quoting?: (row: number) => QuotingRule): Promise<void> {
+    const meta = this.meta
+    const messages = meta.messages
+    const kept = new MessageTable(messages.length)
     await removeIfPresent(this.paths.mboxCompact)
     const out = await openNoFollow(this.paths.mboxCompact, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600).catch((error: unknown) => {
       throw localIoError(error, 'create', this.paths.mboxCompact)
     })
     try {
       let position = 0
-      for (const [start, length] of ranges) {
+      /** Copied entries that follow each other, written together. */
+      let pending: [number, number] | undefined
+      const flush = async (): Promise<void> => {
+        if (pending === undefined) return
+        const [start, length] = pending
+        pending = undefined
         for (let done = 0; done < length; done += COPY_CHUNK) {
           const chunk = await this.readRange(start + done, Math.min(COPY_CHUNK, length - done))
           await writeAll(out, chunk, position)
           position += chunk.length
         }
       }
+      let offset = 0
+      for (let row = 0; row < messages.length; row++) {
+        const step = await plan(row)
+        if (step === 'drop') continue
+        const start = messages.offsetAt(row)
+        const length = step === 'copy' ? messages.lengthAt(row) : step.length
+        const record = messages.exactnessAt(row)
+        kept.push({uid: messages.uidAt(row), offset, length, flags: messages.flagsAt(row)}, record, record === undefined ? undefined : (quoting?.(row) ?? messages.quotingAt(row)))
+        offset += length
+        if (step === 'copy') {
+          if (pending !== undefined && pending[0] + pending[1] === start) pending[1] += length
+          else {
+            await flush()
+            pending = [start, length]
+          }
+        } else {
+          await flush()
+          await writeAll(out, step, position)
+          position += step.length
+        }
+      }
+      await flush()
       await out.sync()
     } catch (error) {
       await out.close().catch(() => {})
       await removeIfPresent(this.paths.mboxCompact)
+      if (error instanceof DamagedError || error instanceof InternalError) throw error
       throw localIoError(error, 'write', this.paths.mboxCompact)
     }
     await out.close()
@@ -467,7 +559,6 @@ export class FolderStore implements TransactionHost {
     await this.closeReader()
     await this.finishCompaction()
     this.metadata = next
-    return remove.size
   }
 
   /** Rolls back an open transaction and closes the files. The folder can be opened again. */

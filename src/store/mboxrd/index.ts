@@ -12,6 +12,7 @@ export {
   quotesLine,
   quoteText,
   readerUnquotes,
+  strictToCompat,
   unquotesLine,
   unquoteText,
   writerQuotes,

@@ -108,18 +108,7 @@ export function unquotesLine(text: Uint8Array, start: number, rule: QuotingRule)
 
 /** Every line of `text` quoted by the writer `rule` (no other change). Returns `text` if none is. */
 export function quoteText(text: Buffer, rule: QuotingRule = WRITER_QUOTING): Buffer {
-  const starts = lineStarts(text, (start) => quotesLine(text, start, rule))
-  if (starts.length === 0) return text
-  const out = Buffer.allocUnsafe(text.length + starts.length)
-  let from = 0
-  let to = 0
-  for (const start of starts) {
-    to += text.copy(out, to, from, start)
-    out[to++] = GT
-    from = start
-  }
-  text.copy(out, to, from)
-  return out
+  return addGt(text, lineStarts(text, (start) => quotesLine(text, start, rule)))
 }
 
 /** Every line of `text` unquoted by the reader `rule` (one `>` removed). Returns `text` if none is. */
@@ -132,6 +121,37 @@ export function unquoteText(text: Buffer, rule: QuotingRule): Buffer {
   for (const start of starts) {
     to += text.copy(out, to, from, start)
     from = start + 1
+  }
+  text.copy(out, to, from)
+  return out
+}
+
+/**
+ * The entry the compat writer makes of a message, from the one the strict writer (mailkeep
+ * 0.1.0) made of it: the two differ only on lines that start with one or more `>` and `From`
+ * not followed by a space, which the compat rule quotes and the strict rule leaves as they are
+ * (every other line the strict writer quoted, it quoted as the compat writer does). Returns
+ * `entry` itself when it has no such line. The record of the entry stays valid.
+ */
+export function strictToCompat(entry: Buffer): Buffer {
+  const starts = lineStarts(entry, (start) => {
+    const line = new FromLineStart()
+    line.scan(entry, start)
+    return line.quotes > 0 && line.matched === 4
+  })
+  return addGt(entry, starts)
+}
+
+/** `text` with one `>` inserted at each of the (ascending) line starts; `text` itself if none. */
+function addGt(text: Buffer, starts: readonly number[]): Buffer {
+  if (starts.length === 0) return text
+  const out = Buffer.allocUnsafe(text.length + starts.length)
+  let from = 0
+  let to = 0
+  for (const start of starts) {
+    to += text.copy(out, to, from, start)
+    out[to++] = GT
+    from = start
   }
   text.copy(out, to, from)
   return out
