@@ -22,7 +22,7 @@ import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
 import {isNonNegativeInt, isObject, isPositiveInt} from './json-guards.js'
 import type {QuotingRule} from './mboxrd/quoting.js'
 import {CHUNK_ENTRIES, isExactTuple, type FolderMetadata} from './metadata.js'
-import type {MessageTable, ReadonlyMessageTable} from './message-table.js'
+import type {MessageTable} from './message-table.js'
 
 export const EXACT_SUFFIX = '.mailkeep'
 
@@ -130,10 +130,11 @@ export function* serializeExactChunks(meta: FolderMetadata): Generator<string> {
   let first = true
   for (let start = 0; start < messages.length; start += CHUNK_ENTRIES) {
     const part: string[] = []
-    for (let i = start; i < Math.min(messages.length, start + CHUNK_ENTRIES); i++) {
-      const row = rowText(messages, i)
-      if (row !== undefined) part.push(row)
-    }
+    messages.visitRecords(start, start + CHUNK_ENTRIES, (row, uid, size, internalDate, appended, eol, quoting) => {
+      // eol is 0 or 1 for nearly every message: no JSON.stringify call for those.
+      const eolText = eol === 0 || eol === 1 ? eol : JSON.stringify(eol)
+      part.push(`[${uid},${messages.offsetAt(row)},${messages.lengthAt(row)},${size},${internalDate},${appended},${eolText},${quoting === 'strict' ? 0 : 1}]`)
+    })
     if (part.length === 0) continue
     yield (first ? '' : ',') + part.join(',')
     first = false
@@ -143,14 +144,6 @@ export function* serializeExactChunks(meta: FolderMetadata): Generator<string> {
 
 export function serializeExactFile(meta: FolderMetadata): string {
   return [...serializeExactChunks(meta)].join('')
-}
-
-function rowText(messages: ReadonlyMessageTable, i: number): string | undefined {
-  const tuple = messages.exactnessAt(i)
-  if (tuple === undefined) return undefined
-  const [uid, size, internalDate, appended, eol] = tuple
-  const q = messages.quotingAt(i) === 'strict' ? 0 : 1
-  return `[${uid},${messages.offsetAt(i)},${messages.lengthAt(i)},${size},${internalDate === null ? 'null' : internalDate},${appended},${JSON.stringify(eol)},${q}]`
 }
 
 export function quotingOf(q: 0 | 1): QuotingRule {
