@@ -54,7 +54,7 @@ import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import type {RetryPolicy} from './backup-types.js'
 import {openAccountSession, openAccountStore} from './account-access.js'
 import {checkedFolder, type CheckFinding} from './local-check.js'
-import {folderNotFound} from './local-access.js'
+import {folderNotFound, selectLocalFolders} from './local-access.js'
 import {decodeHeaderText} from './local-headers.js'
 import {matchMessages, type Assignment, type KeptReason, type LocalCandidate, type ServerCandidate} from './repair-match.js'
 import {repairCommand} from './repair-command.js'
@@ -177,12 +177,7 @@ export async function repairAccount(options: RepairOptions, ctx: RunContext): Pr
   const server = new ServerLink(options, account, ctx)
   try {
     const repair = (folder: string): string => repairCommand(account.username, folder, {configFlag: options.configFlag})
-    let folders = await checkAccount(store.root, {repairCommand: repair, signal: ctx.signal})
-    if (options.folder !== undefined) {
-      const wanted = encodeFolderPath(options.folder)
-      folders = folders.filter((f) => f.relativePath === wanted)
-      if (folders.length === 0) throw folderNotFound(options.folder, account)
-    }
+    const folders = selectLocalFolders(await checkAccount(store.root, {repairCommand: repair, signal: ctx.signal}), options.folder, account)
     for (const folder of folders) {
       throwIfAborted(ctx.signal)
       const job = new FolderRepair(options, store, server, folder.name, folder.relativePath, folder.findings, repair, ctx)

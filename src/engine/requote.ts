@@ -13,10 +13,9 @@ import {throwIfAborted, type RunContext} from '../shared/context.js'
 import {MailkeepError} from '../shared/errors.js'
 import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import {exists} from '../store/file-ops.js'
-import {encodeFolderPath} from '../store/folder-path.js'
 import type {RequoteResult} from '../store/folder-store.js'
 import {openAccountStore} from './account-access.js'
-import {folderNotFound} from './local-access.js'
+import {folderNotFound, selectLocalFolders} from './local-access.js'
 
 export interface RequoteOptions {
   config: Config
@@ -51,13 +50,7 @@ export async function requoteAccount(options: RequoteOptions, ctx: RunContext): 
   }
   const store = await openAccountStore(options.config, account, options.dryRun ? 'read' : 'write', ctx)
   try {
-    let folders = await store.listFolders()
-    if (options.folder !== undefined) {
-      const wanted = encodeFolderPath(options.folder)
-      folders = folders.filter((f) => f.relativePath === wanted)
-      if (folders.length === 0) throw folderNotFound(options.folder, account)
-    }
-    for (const local of folders) {
+    for (const local of selectLocalFolders(await store.listFolders(), options.folder, account)) {
       throwIfAborted(ctx.signal)
       const entry: FolderRequoteReport = {name: local.name, strict: 0, rewritten: 0, bytesAdded: 0, error: null}
       report.folders.push(entry)

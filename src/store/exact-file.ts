@@ -19,7 +19,7 @@
  * strict rule of mailkeep 0.1.0. Pure: parsing, binding and serialisation, no I/O.
  */
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
-import {isNonNegativeInt, isObject, isPositiveInt} from './json-guards.js'
+import {isNonNegativeInt, isPositiveInt, parseJsonObject} from './json-guards.js'
 import type {QuotingRule} from './mboxrd/quoting.js'
 import {CHUNK_ENTRIES, isExactTuple, type FolderMetadata} from './metadata.js'
 import type {MessageTable} from './message-table.js'
@@ -56,13 +56,7 @@ const HEADER_KEY = 'mailkeep_exact'
 
 /** Parses the file's text. DamagedError when malformed, UnsupportedFormatError when newer. Never repairs. */
 export function parseExactFile(text: string, path: string): ExactFile {
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (error) {
-    throw damaged(path, `is not valid JSON (${(error as Error).message})`, error)
-  }
-  if (!isObject(data)) throw damaged(path, 'is not a JSON object')
+  const data = parseJsonObject(text, (what, cause) => damaged(path, what, cause))
   const format = data[HEADER_KEY]
   if (typeof format === 'number' && Number.isSafeInteger(format) && format > EXACT_FORMAT) {
     throw new UnsupportedFormatError(`'${path}' was written by a newer mailkeep (exactness format ${format}); it was left untouched`, {hint: 'upgrade mailkeep'})

@@ -45,6 +45,17 @@ async function appendAll(tx: Transaction, uids: number[]): Promise<void> {
   for (const uid of uids) await tx.append(incoming(uid), message(uid))
 }
 
+/** A closed folder (UIDVALIDITY 7) holding these messages, committed. */
+async function committedFolder(uids: number[]): Promise<FolderStore> {
+  const folder = await openWrite()
+  await folder.initialize(7)
+  const tx = await folder.begin()
+  await appendAll(tx, uids)
+  await tx.commit()
+  await folder.close()
+  return folder
+}
+
 async function expectConsistent(folder: FolderStore, uids: number[]): Promise<void> {
   expect([...folder.messages].map((m) => m.uid)).toEqual(uids)
   const size = (await stat(folder.paths.mbox)).size
@@ -239,15 +250,6 @@ describe('streamed appends', () => {
 })
 
 describe('damage is reported, never repaired silently', () => {
-  async function committedFolder(uids: number[]): Promise<FolderStore> {
-    const folder = await openWrite()
-    await folder.initialize(7)
-    const tx = await folder.begin()
-    await appendAll(tx, uids)
-    await tx.commit()
-    await folder.close()
-    return folder
-  }
 
   async function snapshot(): Promise<Record<string, string>> {
     const out: Record<string, string> = {}
@@ -510,19 +512,10 @@ describe('removing messages (mirror mode)', () => {
 })
 
 describe('the exactness file', () => {
-  async function committed(uids: number[]): Promise<FolderStore> {
-    const folder = await openWrite()
-    await folder.initialize(7)
-    const tx = await folder.begin()
-    await appendAll(tx, uids)
-    await tx.commit()
-    await folder.close()
-    return folder
-  }
 
   /** The files of a commit that got as far as `step` before the process died (docs/design.md, "Write order"). */
   async function commitInterrupted(step: 'exactness file written' | '.imap written'): Promise<FolderStore> {
-    const folder = await committed([1, 2])
+    const folder = await committedFolder([1, 2])
     const reopened = await openWrite()
     const tx = await reopened.begin({savepointMessages: 1})
     await appendAll(tx, [3, 4])
@@ -552,7 +545,7 @@ describe('the exactness file', () => {
   })
 
   it('survives imap-backup rewriting .imap: appended entries have no record, ours keep theirs', async () => {
-    const folder = await committed([1, 2, 3])
+    const folder = await committedFolder([1, 2, 3])
     const data = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
     const extra = 'From x@example.test\nSubject: imap-backup\n>From: x@example.test\n\nbody\n\n'
     const end = (await stat(folder.paths.mbox)).size
@@ -567,7 +560,7 @@ describe('the exactness file', () => {
   })
 
   it('rows that no longer match are never applied, and are kept aside before the file is rewritten', async () => {
-    const folder = await committed([1, 2, 3])
+    const folder = await committedFolder([1, 2, 3])
     const original = await readFile(folder.paths.exact)
     // Another tool moved UID 2 (a different offset): its row must not be applied to the new bytes.
     const data = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
@@ -592,7 +585,7 @@ describe('the exactness file', () => {
   })
 
   it("a damaged file binds nothing, is reported, and is kept aside at the next write; another UIDVALIDITY's file too", async () => {
-    const folder = await committed([1])
+    const folder = await committedFolder([1])
     await writeFile(folder.paths.exact, '{"mailkeep_exact":1,"uid_')
     const reopened = await openWrite()
     expect(reopened.exactnessFile.damaged).toMatch(/exactness file '.*INBOX.mailkeep' is not valid JSON/)
@@ -606,7 +599,7 @@ describe('the exactness file', () => {
   })
 
   it('a file of a newer mailkeep is refused and left untouched', async () => {
-    const folder = await committed([1])
+    const folder = await committedFolder([1])
     const text = (await readFile(folder.paths.exact, 'utf8')).replace('"mailkeep_exact":1', '"mailkeep_exact":2')
     await writeFile(folder.paths.exact, text)
     await expect(openWrite()).rejects.toBeInstanceOf(UnsupportedFormatError)

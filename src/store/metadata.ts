@@ -11,7 +11,7 @@
  * read (as entries quoted with the strict rule) and moved at the next write.
  */
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
-import {isNonNegativeInt, isObject, isPositiveInt} from './json-guards.js'
+import {isNonNegativeInt, isObject, isPositiveInt, parseJsonObject} from './json-guards.js'
 import {MessageTable, type ExactTuple, type ReadonlyMessageTable} from './message-table.js'
 
 export type {ExactTuple, MessageEntry, ReadonlyMessageTable} from './message-table.js'
@@ -72,13 +72,7 @@ const KNOWN_KEYS = new Set(['version', 'uid_validity', 'mailkeep', 'messages', '
  * what is wrong; a format from a newer mailkeep is an UnsupportedFormatError. Never "repairs".
  */
 export function parseMetadata(text: string, path: string): FolderMetadata | LegacyV2Metadata {
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (error) {
-    throw damaged(path, `is not valid JSON (${(error as Error).message})`, error)
-  }
-  if (!isObject(data)) throw damaged(path, 'is not a JSON object')
+  const data = parseJsonObject(text, (what, cause) => damaged(path, what, cause))
   const version = data['version']
   if (version === 2) return parseV2(data, path)
   if (version !== 3) {

@@ -75,6 +75,16 @@ async function repair(s: Setup, options: Partial<RepairOptions> = {}): Promise<R
   return repairAccount({config: s.config, account: user.user, folder: FOLDER, dryRun: false, retry: FAST_RETRY, now: () => AT, ...options}, silentContext())
 }
 
+/** A repair while the proxy refuses every new connection: the server cannot be reached. */
+async function repairOffline(s: Setup): Promise<RepairReport> {
+  await proxy.refuseNew(true, 'refuse')
+  try {
+    return await repair(s)
+  } finally {
+    await proxy.refuseNew(false)
+  }
+}
+
 /** The folder equals the server: UIDs, flags, and every message byte for byte. */
 async function expectEqualsServer(root: string): Promise<void> {
   const current = await fetchMessages(dc, user, FOLDER)
@@ -178,13 +188,7 @@ describe('the server cannot be reached', () => {
     // All metadata is gone, the exactness file too (it would give the UIDs back: see below).
     await unlink(s.imap)
     await unlink(join(s.root, `${FOLDER}.mailkeep`))
-    await proxy.refuseNew(true, 'refuse')
-    let report: RepairReport
-    try {
-      report = await repair(s)
-    } finally {
-      await proxy.refuseNew(false)
-    }
+    const report = await repairOffline(s)
     expect(report.server).toBe('unreachable')
     expect(report.exitCode).toBe(4)
     const f = report.folders[0]!
@@ -214,13 +218,7 @@ describe('the server cannot be reached, but the exactness file is there', () => 
   it("gives back the UIDs and the records of mailkeep's messages from it, verified by decoding, exit 0", async () => {
     const s = await backedUp()
     await unlink(s.imap)
-    await proxy.refuseNew(true, 'refuse')
-    let report: RepairReport
-    try {
-      report = await repair(s)
-    } finally {
-      await proxy.refuseNew(false)
-    }
+    const report = await repairOffline(s)
     expect(report.server).toBe('unreachable')
     expect(report.exitCode).toBe(0)
     const f = report.folders[0]!
