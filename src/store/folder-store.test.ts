@@ -633,6 +633,27 @@ describe('the exactness file', () => {
     await again.close()
   })
 
+  it('moves with its pair on a UIDVALIDITY change, stale rows and all, and the fresh folder starts its own', async () => {
+    const folder = await committedFolder([1, 2])
+    const data = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
+    // Another tool changed UID 2 (one byte shorter): its row is stale.
+    data.messages[1].length -= 1
+    await writeFile(folder.paths.imap, JSON.stringify(data))
+    await truncate(folder.paths.mbox, data.messages[1].offset + data.messages[1].length)
+    const exactBefore = await readFile(folder.paths.exact)
+    const reopened = await openWrite()
+    expect(reopened.exactnessFile.binding?.unmatchedUids).toEqual([2])
+    await reopened.renameAway()
+    await reopened.initialize(8)
+    const tx = await reopened.begin()
+    await appendAll(tx, [5])
+    await tx.commit()
+    await reopened.close()
+    expect(await readFile(join(root, 'INBOX-7.mailkeep'))).toEqual(exactBefore)
+    expect((await readdir(root)).filter((n) => n.includes('.mailkeep.'))).toEqual([])
+    expect((await readMeta()).messages.exactness(5)).toBeDefined()
+  })
+
   it("a damaged file binds nothing, is reported, and is kept aside at the next write; another UIDVALIDITY's file too", async () => {
     const folder = await committedFolder([1])
     await writeFile(folder.paths.exact, '{"mailkeep_exact":1,"uid_')

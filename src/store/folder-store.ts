@@ -449,6 +449,7 @@ export class FolderStore implements TransactionHost {
     await atomicWrite(this.paths.renameIntent, JSON.stringify({to: targetRelative}), {mode: 0o600})
     await this.finishRename(targetRelative)
     this.metadata = undefined
+    this.exactState = {present: false} // it moved with the pair
     this.logger.info(`UIDVALIDITY changed: the old backup was moved to '${target}'`, {renamedTo: target})
     return target
   }
