@@ -13,7 +13,7 @@
 import type {FileHandle} from 'node:fs/promises'
 import {InternalError, localIoError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
-import {encodeMessage, MboxrdEncoder} from './mboxrd/index.js'
+import {encodeMessage, MboxrdEncoder, WRITER_QUOTING, type QuotingRule} from './mboxrd/index.js'
 import type {JournalRecord, JournalWriter} from './journal.js'
 import {addRestoredCopies, isDelimiter, isPrefix, type ExactTuple, type FolderMetadata, type FolderServerState, type MessageEntry} from './metadata.js'
 import {toStoredFlags} from './flags.js'
@@ -368,12 +368,15 @@ export class Transaction {
   }
 }
 
-/** Applies committed journal records to the in-memory metadata (also used by recovery). */
-export function applyRecords(meta: FolderMetadata, records: readonly JournalRecord[]): void {
+/**
+ * Applies committed journal records to the in-memory metadata (also used by recovery); `quoting`
+ * is the rule the journal's entries were written with (JournalContents.quoting).
+ */
+export function applyRecords(meta: FolderMetadata, records: readonly JournalRecord[], quoting: QuotingRule = WRITER_QUOTING): void {
   for (const r of records) {
     switch (r.t) {
       case 'a':
-        meta.messages.push(r.m, r.x)
+        meta.messages.push(r.m, r.x, quoting)
         break
       case 'f':
         meta.messages.setFlags(r.uid, r.flags)
