@@ -65,13 +65,13 @@ export async function peekFolderState(root: string, name: string): Promise<Peeke
     return undefined
   }
   if ('version' in parsed) return undefined // version 2: migrated on open
-  const {uidValidity, uidNext, highestModseq, delimiter, prefix} = parsed
+  const {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix} = parsed
   // No UIDNEXT recorded (imap-backup's files, a run that never completed): nothing to skip on.
   if (uidNext === undefined) return undefined
   const last = checkBody(bytes, listStart + MESSAGES_KEY.length)
   if (last === undefined || last.end !== mboxSize) return undefined
   if (last.offset !== undefined && !(await startsWithFrom(paths.mbox, last.offset))) return undefined
-  return {uidValidity, uidNext, highestModseq, delimiter, prefix}
+  return {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix}
 }
 
 /**

@@ -183,6 +183,19 @@ describe('savepoints', () => {
     expect(await readMeta()).toMatchObject({delimiter: '.', prefix: 'INBOX.', uidNext: 9})
   })
 
+  it('record the flags and mirror checkpoints through the journal, so a crash keeps them', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    tx.setServerState({highestModseq: '41', flagsModseq: '41', mirrorModseq: '40'})
+    await tx.savepoint()
+    const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+    expect(reader.serverState).toMatchObject({highestModseq: '41', flagsModseq: '41', mirrorModseq: '40'})
+    await reader.close()
+    await tx.commit()
+    expect(await readMeta()).toMatchObject({highestModseq: '41', flagsModseq: '41', mirrorModseq: '40'})
+  })
+
   it('refuse a UID that is already stored (I9)', async () => {
     const folder = await openWrite()
     await folder.initialize(7)

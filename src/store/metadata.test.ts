@@ -99,6 +99,16 @@ describe('serializeMetadata', () => {
     )
   })
 
+  it('writes the flags and mirror checkpoints after highestmodseq, and reads them back', () => {
+    const withCheckpoints: FolderMetadata = {...meta, highestModseq: '900', flagsModseq: '900', mirrorModseq: '850'}
+    const text = serializeMetadata(withCheckpoints)
+    expect(text).toContain('"highestmodseq":"900","flagsmodseq":"900","mirrormodseq":"850","delimiter"')
+    const back = parseMetadata(text, P) as FolderMetadata
+    expect(back).toMatchObject({highestModseq: '900', flagsModseq: '900', mirrorModseq: '850'})
+    expect(() => parseMetadata(text.replace('"mirrormodseq":"850"', '"mirrormodseq":850'), P)).toThrow(/invalid "mailkeep.mirrormodseq"/)
+    expect(() => parseMetadata(text.replace('"flagsmodseq":"900"', '"flagsmodseq":"x"'), P)).toThrow(/invalid "mailkeep.flagsmodseq"/)
+  })
+
   it('round-trips', () => {
     const back = parseMetadata(serializeMetadata(meta), P) as FolderMetadata
     expect({...back, messages: undefined}).toEqual({...meta, messages: undefined})
