@@ -15,6 +15,7 @@ import {mailkeepClientId} from './client-id.js'
 import {accountCredentials} from './credentials.js'
 import {backupFolder, type FolderEnv} from './folder-backup.js'
 import {removeUnselectedFolders} from './mirror-cleanup.js'
+import {knownServerFolders, logUnselected, recordServerFolders, unselectedFolders} from './unselected-folders.js'
 import {emptyFolderReport, errorSummary, folderSummary, secondsSince, type FailureLog} from './report.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
 import {SessionPool} from './session-pool.js'
@@ -39,7 +40,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
   const started = Date.now()
   const {ctx, config} = env
   const logger = ctx.logger.child({account: account.username})
-  const report: AccountReport = {account: account.username, outcome: 'ok', folders: [], seconds: 0}
+  const report: AccountReport = {account: account.username, outcome: 'ok', folders: [], unselected: [], seconds: 0}
   let stop = false
   let store: AccountStore | undefined
   let pool: SessionPool | undefined
@@ -81,6 +82,15 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       account,
     ).filter((name) => !clashing.has(name))
     for (const name of clashing) record(env, report, clash(name))
+    // Folders that exist and are not backed up are named in the report, new ones first.
+    const known = await knownServerFolders(store.root, logger)
+    const listedNames = listed.map((f) => f.name)
+    report.unselected = unselectedFolders(
+      listedNames.filter((name) => !clashing.has(name)),
+      names,
+      known,
+    )
+    logUnselected(report.unselected, logger)
     const status = new Map(listed.map((f) => [f.name, f.status]))
     const delimiters = new Map(listed.map((f) => [f.name, f.delimiter]))
     logger.debug(`${listed.length} selectable folder(s) on the server, ${names.length} to back up`)
@@ -112,6 +122,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       if (result.stop === true) stop = true
       if (result.unreachable === true) unreachable = result.report
     }
+    if (!stop && listed.length > 0) await recordServerFolders(store.root, listedNames, known, logger)
   } catch (error) {
     if (ctx.signal.aborted || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
     failAccount(env, report, error, logger)
