@@ -74,15 +74,15 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
         logger.warn(`a server folder whose name decodes to '${f.decodesAs}' is not spelled as that name is; it is backed up as '${f.name}', apart from any folder '${f.decodesAs}'`, {folder: f.name})
       }
     }
-    // Two server folders may never share one local folder (the IMAP layer makes listed names
-    // distinct; a server that lists one name twice still gets neither backed up, loudly).
+    // Two server folders may never share one local folder (docs/backup.md B2: the IMAP layer
+    // makes listed names distinct; a server that lists one name twice gets neither backed up).
     const clashing = repeatedNames(listed.map((f) => f.name))
     const names = selectFolders(
       listed.map((f) => f.name),
       account,
     ).filter((name) => !clashing.has(name))
     for (const name of clashing) record(env, report, clash(name))
-    // Folders that exist and are not backed up are named in the report, new ones first.
+    // Folders that exist and are not backed up are named in the report, new ones first (B3).
     const known = await knownServerFolders(store.root, logger)
     const listedNames = listed.map((f) => f.name)
     report.unselected = unselectedFolders(

@@ -348,7 +348,7 @@ class FolderBackup {
     // anything was fetched. With deletions pending, HIGHESTMODSEQ (and the mirror checkpoint)
     // wait until they are done, so that a failed deletion is found again through VANISHED.
     // The checkpoints say what this run did: flags followed up to HIGHESTMODSEQ, expunges
-    // removed up to it (docs/design.md, `flagsmodseq`, `mirrormodseq`).
+    // removed up to it (docs/design.md, `flagsmodseq`, `mirrormodseq`; docs/backup.md B4, B1).
     if (this.run.failed.size === 0) {
       const next: FolderServerState = {}
       if (validUidNext(opened.uidNext)) next.uidNext = opened.uidNext

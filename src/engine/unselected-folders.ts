@@ -3,7 +3,7 @@
  * `folder_blacklist`, docs/config.md "Folder selection"), named in every backup report and in
  * `stats`, those that are new since the last backup first (docs/backup.md, "Folders not
  * selected"). A folder created on the server after a fixed `folders` list was written is not
- * backed up; it must never be left out silently (issue 11 item 5).
+ * backed up; it must never be left out silently (issue 11 item 5; docs/backup.md B3).
  *
  * What counts as new: not listed by the server at the last backup, as recorded in the account
  * root (src/store/server-folders.ts). With no record (the first backup, or a record that cannot

@@ -3,7 +3,8 @@
  * one-to-one: `&AGE-` is a non-canonical spelling of `a` (printable ASCII must stand for itself),
  * padding bits may differ (`&AGE-`, `&AGF-`), and a server may list a raw UTF-8 name beside its
  * modified UTF-7 spelling. Such folders are different mailboxes on the server; named alike,
- * one of them would never be backed up, and both would share one local folder (issue 11 item 6).
+ * one of them would never be backed up, and both would share one local folder (issue 11 item 6;
+ * docs/backup.md B2: no two server folders map onto one local folder).
  *
  * A non-canonical modified UTF-7 spelling (ASCII on the wire, decoding to something else, but
  * not what we would send for that name: `&AGE-`) is always named `<decoded> [<its spelling>]`,

@@ -260,7 +260,8 @@ export class FlowSession implements ImapSession {
   /**
    * `UID SEARCH ALL` names every message of the folder, so it must name as many as the session
    * was told the folder holds while the command ran (and each once): an answer that contradicts
-   * the session's own state is a failed comparison, never "these are all" (issue 11 item 9:
+   * the session's own state is a failed comparison, never "these are all" (docs/backup.md B1;
+   * issue 11 item 9:
    * an empty answer after `* 7 EXISTS` would have made mirror mode delete every local message).
    */
   private checkAll(uids: readonly number[], window: CountWindow | undefined): void {
