@@ -13,7 +13,7 @@ import {accountEntry} from '../support/account.js'
 import type {TestUser} from '../support/dovecot.js'
 import {appendMessages, createFolder, expunge, folderName, listUids, seedMessage, type ImapServer} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
-import {SERVERS, type RunningServer} from './server-matrix.js'
+import {SERVERS, useServer, type RunningServer} from './server-matrix.js'
 
 interface Row {
   folder: string
@@ -23,19 +23,19 @@ interface Row {
 }
 
 describe.each(SERVERS)('$name', (kind) => {
+  const running = useServer(kind)
   let server: RunningServer
   let proxy: TcpProxy
   /** The server as the CLI reaches it: through the proxy, which counts the commands. */
   let via: ImapServer
 
   beforeAll(async () => {
-    server = await kind.start()
+    server = running()
     proxy = await startProxy({targetPort: server.instance.port})
     via = {...server.instance, port: proxy.port}
   })
   afterAll(async () => {
     await proxy?.close()
-    await server?.stop()
   })
 
   async function setUp(user: TestUser, folder: string): Promise<{home: string; root: string; uids: number[]; writeMode: (mirror: boolean) => Promise<void>}> {

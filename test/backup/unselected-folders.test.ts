@@ -4,12 +4,12 @@
 // prints only the new ones (so cron mails about each once). "All folders" (no `folders` key)
 // takes a folder created later. Through the real CLI, against each real server of the harness.
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {defaultConfigPath, makeHome, mailkeep, writeConfig} from '../cli/helpers.js'
 import {accountEntry} from '../support/account.js'
 import {appendMessages, createFolder, folderName, seedMessage} from '../support/mail-seed.js'
 import {readLocalFolder} from './helpers.js'
-import {SERVERS, type RunningServer} from './server-matrix.js'
+import {SERVERS, useServer} from './server-matrix.js'
 
 interface Report {
   exitCode: number
@@ -17,17 +17,10 @@ interface Report {
 }
 
 describe.each(SERVERS)('$name', (kind) => {
-  let server: RunningServer
-
-  beforeAll(async () => {
-    server = await kind.start()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const running = useServer(kind)
 
   it('a fixed folder list: folders left out are named in the report, the summary and stats, new ones first and once', async () => {
-    const {instance} = server
+    const {instance} = running()
     const user = instance.users[0]!
     const work = folderName(instance, 'Work')
     const projects = folderName(instance, 'Projects')
@@ -81,7 +74,7 @@ describe.each(SERVERS)('$name', (kind) => {
   })
 
   it('"all folders" (no folders key): a folder created later is backed up, and nothing is reported left out', async () => {
-    const {instance} = server
+    const {instance} = running()
     const user = instance.users[1]!
     await appendMessages(instance, user, 'INBOX', [seedMessage(1)])
     const home = await makeHome()

@@ -78,78 +78,7 @@ describe.each([
   })
 })
 
-describe('a UID SEARCH ALL answer that contradicts the session (issue 11 item 9)', () => {
-  const PASSWORD = 'fake-pw-9c21'
-  const user = {user: 'me@example.test', password: PASSWORD}
-  let server: FakeServer | undefined
-
-  afterEach(async () => {
-    await server?.close()
-    server = undefined
-    clearSecrets()
-  })
-
-  /** EXAMINE reports `exists`; UID SEARCH is answered with `during` (untagged lines) then `uids`. */
-  async function answering(exists: number, uids: string, during = ''): Promise<FakeServer> {
-    server = await startFakeServer({
-      password: PASSWORD,
-      onCommand: (command, c) => {
-        if (command.name === 'EXAMINE') {
-          c.send(`* ${exists} EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n* OK [UIDNEXT 100] ok\r\n`)
-          c.ok(command, '[READ-ONLY] done')
-          return true
-        }
-        if (command.name !== 'UID SEARCH') return false
-        c.send(`${during}* SEARCH${uids === '' ? '' : ` ${uids}`}\r\n`)
-        c.ok(command)
-        return true
-      },
-    })
-    return server
-  }
-
-  it('refuses an empty answer after `* 7 EXISTS` with a RemoteError that says why', async () => {
-    const session = await connectAs(await answering(7, ''), user)
-    await session.examine('INBOX')
-    const error = await rejection(session.searchUids())
-    expect(error).toBeInstanceOf(RemoteError)
-    expect((error as Error).message).toMatch(/answered UID SEARCH ALL in 'INBOX' with 0 UID\(s\) while it reported 7 message\(s\) in the folder \(EXISTS\); the answer contradicts itself/)
-    // A UID range may match nothing: only ALL has to name every message.
-    expect(await session.searchUids({uidRange: '1:*'})).toEqual([])
-    await session.logout()
-  })
-
-  it('refuses fewer UIDs than messages, and a UID named twice', async () => {
-    const fewer = await connectAs(await answering(7, '1 2 3'), user)
-    await fewer.examine('INBOX')
-    expect(await rejection(fewer.searchUids())).toBeInstanceOf(RemoteError)
-    await fewer.logout()
-    await server?.close()
-    const twice = await connectAs(await answering(3, '1 2 2'), user)
-    await twice.examine('INBOX')
-    expect((await rejection(twice.searchUids())) as Error).toMatchObject({message: expect.stringMatching(/with 3 UID\(s\) \(1 of them repeated\)/)})
-    await twice.logout()
-  })
-
-  it('accepts an answer that matches the count at any moment of the command (mail arriving or expunged meanwhile)', async () => {
-    const arriving = await connectAs(await answering(3, '1 2 3 4', '* 4 EXISTS\r\n'), user)
-    await arriving.examine('INBOX')
-    expect(await arriving.searchUids()).toEqual([1, 2, 3, 4])
-    await arriving.logout()
-    await server?.close()
-    const before = await connectAs(await answering(3, '1 2 3', '* 4 EXISTS\r\n'), user)
-    await before.examine('INBOX')
-    expect(await before.searchUids()).toEqual([1, 2, 3])
-    await before.logout()
-    await server?.close()
-    const expunged = await connectAs(await answering(3, '1 3', '* 2 EXPUNGE\r\n'), user)
-    await expunged.examine('INBOX')
-    expect(await expunged.searchUids()).toEqual([1, 3])
-    await expunged.logout()
-  })
-})
-
-describe('a hostile ESEARCH answer', () => {
+describe('against a scripted server', () => {
   const PASSWORD = 'fake-pw-e5e4'
   const user = {user: 'me@example.test', password: PASSWORD}
   let server: FakeServer | undefined
@@ -160,31 +89,94 @@ describe('a hostile ESEARCH answer', () => {
     clearSecrets()
   })
 
-  async function answering(all: string): Promise<FakeServer> {
-    server = await startFakeServer({
-      password: PASSWORD,
-      capabilities: 'IMAP4rev1 ESEARCH UIDPLUS LITERAL+ AUTH=PLAIN',
-      onCommand: (command, c) => {
-        if (command.name !== 'UID SEARCH') return false
-        c.send(`* ESEARCH (TAG "${command.tag}") UID${all === '' ? '' : ` ALL ${all}`}\r\n`)
-        c.ok(command)
-        return true
-      },
-    })
-    return server
-  }
+  describe('a UID SEARCH ALL answer that contradicts the session (issue 11 item 9)', () => {
+    /** EXAMINE reports `exists`; UID SEARCH is answered with `during` (untagged lines) then `uids`. */
+    async function answering(exists: number, uids: string, during = ''): Promise<FakeServer> {
+      server = await startFakeServer({
+        password: PASSWORD,
+        onCommand: (command, c) => {
+          if (command.name === 'EXAMINE') {
+            c.send(`* ${exists} EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n* OK [UIDNEXT 100] ok\r\n`)
+            c.ok(command, '[READ-ONLY] done')
+            return true
+          }
+          if (command.name !== 'UID SEARCH') return false
+          c.send(`${during}* SEARCH${uids === '' ? '' : ` ${uids}`}\r\n`)
+          c.ok(command)
+          return true
+        },
+      })
+      return server
+    }
 
-  it('reads a well-formed set, in any order of its ranges', async () => {
-    const session = await connectAs(await answering('9,2:4,7:6'), user)
-    expect(await session.searchUids()).toEqual([2, 3, 4, 6, 7, 9])
-    await session.logout()
+    it('refuses an empty answer after `* 7 EXISTS` with a RemoteError that says why', async () => {
+      const session = await connectAs(await answering(7, ''), user)
+      await session.examine('INBOX')
+      const error = await rejection(session.searchUids())
+      expect(error).toBeInstanceOf(RemoteError)
+      expect((error as Error).message).toMatch(/answered UID SEARCH ALL in 'INBOX' with 0 UID\(s\) while it reported 7 message\(s\) in the folder \(EXISTS\); the answer contradicts itself/)
+      // A UID range may match nothing: only ALL has to name every message.
+      expect(await session.searchUids({uidRange: '1:*'})).toEqual([])
+      await session.logout()
+    })
+
+    it('refuses fewer UIDs than messages, and a UID named twice', async () => {
+      const fewer = await connectAs(await answering(7, '1 2 3'), user)
+      await fewer.examine('INBOX')
+      expect(await rejection(fewer.searchUids())).toBeInstanceOf(RemoteError)
+      await fewer.logout()
+      await server?.close()
+      const twice = await connectAs(await answering(3, '1 2 2'), user)
+      await twice.examine('INBOX')
+      expect((await rejection(twice.searchUids())) as Error).toMatchObject({message: expect.stringMatching(/with 3 UID\(s\) \(1 of them repeated\)/)})
+      await twice.logout()
+    })
+
+    it('accepts an answer that matches the count at any moment of the command (mail arriving or expunged meanwhile)', async () => {
+      const arriving = await connectAs(await answering(3, '1 2 3 4', '* 4 EXISTS\r\n'), user)
+      await arriving.examine('INBOX')
+      expect(await arriving.searchUids()).toEqual([1, 2, 3, 4])
+      await arriving.logout()
+      await server?.close()
+      const before = await connectAs(await answering(3, '1 2 3', '* 4 EXISTS\r\n'), user)
+      await before.examine('INBOX')
+      expect(await before.searchUids()).toEqual([1, 2, 3])
+      await before.logout()
+      await server?.close()
+      const expunged = await connectAs(await answering(3, '1 3', '* 2 EXPUNGE\r\n'), user)
+      await expunged.examine('INBOX')
+      expect(await expunged.searchUids()).toEqual([1, 3])
+      await expunged.logout()
+    })
   })
 
-  it.each(['1:4294967295', '1:*', 'x:y', '0'])('refuses ALL %s with a RemoteError instead of expanding or guessing', async (set) => {
-    const session = await connectAs(await answering(set), user)
-    const error = await rejection(session.searchUids())
-    expect(error).toBeInstanceOf(RemoteError)
-    expect((error as Error).message).toMatch(/unusable ESEARCH result/)
-    await session.logout()
+  describe('a hostile ESEARCH answer', () => {
+    async function answering(all: string): Promise<FakeServer> {
+      server = await startFakeServer({
+        password: PASSWORD,
+        capabilities: 'IMAP4rev1 ESEARCH UIDPLUS LITERAL+ AUTH=PLAIN',
+        onCommand: (command, c) => {
+          if (command.name !== 'UID SEARCH') return false
+          c.send(`* ESEARCH (TAG "${command.tag}") UID${all === '' ? '' : ` ALL ${all}`}\r\n`)
+          c.ok(command)
+          return true
+        },
+      })
+      return server
+    }
+
+    it('reads a well-formed set, in any order of its ranges', async () => {
+      const session = await connectAs(await answering('9,2:4,7:6'), user)
+      expect(await session.searchUids()).toEqual([2, 3, 4, 6, 7, 9])
+      await session.logout()
+    })
+
+    it.each(['1:4294967295', '1:*', 'x:y', '0'])('refuses ALL %s with a RemoteError instead of expanding or guessing', async (set) => {
+      const session = await connectAs(await answering(set), user)
+      const error = await rejection(session.searchUids())
+      expect(error).toBeInstanceOf(RemoteError)
+      expect((error as Error).message).toMatch(/unusable ESEARCH result/)
+      await session.logout()
+    })
   })
 })

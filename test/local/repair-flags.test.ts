@@ -4,10 +4,10 @@
 // Through the real CLI, against each real server of the harness.
 import {readFile, stat, truncate} from 'node:fs/promises'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import type {RepairReport} from '../../src/engine/repair.js'
 import {toStoredFlags} from '../../src/store/flags.js'
-import {SERVERS, type RunningServer} from '../backup/server-matrix.js'
+import {SERVERS, useServer} from '../backup/server-matrix.js'
 import {appendMessages, createFolder, expunge, fetchMessages, folderName, seedMessage, setFlags} from '../support/mail-seed.js'
 import {testTempDir} from '../support/temp-dir.js'
 import {accountEntry, mailkeep, show, stored, writeConfig} from './helpers.js'
@@ -15,17 +15,10 @@ import {accountEntry, mailkeep, show, stored, writeConfig} from './helpers.js'
 const FLAGS = [['\\Seen'], [], ['\\Seen', '\\Flagged'], ['\\Answered'], ['$Label1'], ['\\Seen', '$Label2']]
 
 describe.each(SERVERS)('$name', (kind) => {
-  let server: RunningServer
-
-  beforeAll(async () => {
-    server = await kind.start()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const running = useServer(kind)
 
   it(".imap cut in half: matched messages get the server's flags; the others say where theirs come from", async () => {
-    const {instance} = server
+    const {instance} = running()
     const user = instance.users[0]!
     const folder = folderName(instance, 'Repaired')
     await createFolder(instance, user, folder)
