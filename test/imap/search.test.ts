@@ -132,6 +132,33 @@ describe('against a scripted server', () => {
       await twice.logout()
     })
 
+    it('asks again after a NOOP before it counts as a fault: an expunge the server reports only then', async () => {
+      server = await startFakeServer({
+        password: PASSWORD,
+        onCommand: (command, c) => {
+          if (command.name === 'EXAMINE') {
+            c.send(`* 3 EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n* OK [UIDNEXT 100] ok\r\n`)
+            c.ok(command, '[READ-ONLY] done')
+            return true
+          }
+          if (command.name === 'NOOP') {
+            c.send('* 2 EXPUNGE\r\n')
+            c.ok(command)
+            return true
+          }
+          if (command.name !== 'UID SEARCH') return false
+          c.send('* SEARCH 1 3\r\n')
+          c.ok(command)
+          return true
+        },
+      })
+      const session = await connectAs(server, user)
+      await session.examine('INBOX')
+      expect(await session.searchUids()).toEqual([1, 3])
+      expect(server.commands.map((c) => c.name).filter((n) => n === 'UID SEARCH' || n === 'NOOP')).toEqual(['UID SEARCH', 'NOOP', 'UID SEARCH'])
+      await session.logout()
+    })
+
     it('accepts an answer that matches the count at any moment of the command (mail arriving or expunged meanwhile)', async () => {
       const arriving = await connectAs(await answering(3, '1 2 3 4', '* 4 EXISTS\r\n'), user)
       await arriving.examine('INBOX')
