@@ -11,7 +11,7 @@ export interface BackupOptions {
   config: Config
   /** `--accounts a,b`: restrict to these usernames (unknown ones are an error). */
   accounts?: readonly string[]
-  /** `--refresh`: in keep-all mode also bring stored flags up to date. */
+  /** `--refresh`: in keep-all mode stored flags follow the server also where they would not by default (no CONDSTORE, `freeze_flags`). */
   refresh: boolean
   /** For tests: the IMAP connector (default: src/imap's real one). */
   connect?: Connect
