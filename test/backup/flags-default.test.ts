@@ -2,30 +2,24 @@
 // changes over wherever the server makes it cheap (CONDSTORE, RFC 7162: one round trip), keeps
 // imap-backup's behaviour (flags as downloaded unless --refresh) where it does not, and the
 // top-level `freeze_flags: true` restores imap-backup's behaviour everywhere. Through the real
-// CLI, against each real server of the harness, and Dovecot with CONDSTORE hidden.
+// CLI, against each real server of the harness (Courier has no CONDSTORE), and Dovecot with
+// CONDSTORE hidden.
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {toStoredFlags} from '../../src/store/flags.js'
 import {defaultConfigPath, makeHome, mailkeep, writeConfig} from '../cli/helpers.js'
 import {accountEntry} from '../support/account.js'
-import {startDovecot} from '../support/dovecot.js'
-import {fetchMessages, folderName, seedFolder, setFlags, withSession, type ImapServer} from '../support/mail-seed.js'
+import {fetchMessages, folderName, seedFolder, setFlags, withSession} from '../support/mail-seed.js'
 import type {TestUser} from '../support/dovecot.js'
 import {readLocalFolder} from './helpers.js'
-import {SERVERS, type ServerKind} from './server-matrix.js'
+import {serverKinds, startServer, type ServerKind, type ServerOptions, type TestServer} from '../support/servers.js'
 
 /** Dovecot 2.3's list without CONDSTORE and QRESYNC (Dovecot still answers them: only the announcement changes). */
 const WITHOUT_CONDSTORE = 'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED ESEARCH LITERAL+ LIST-STATUS'
 
-const KINDS: ServerKind[] = [
-  ...SERVERS,
-  {
-    name: 'Dovecot without CONDSTORE',
-    start: async () => {
-      const dc = await startDovecot({capabilities: WITHOUT_CONDSTORE})
-      return {instance: dc, stop: () => dc.stop()}
-    },
-  },
+const CASES: Array<{title: string; kind: ServerKind; options: ServerOptions}> = [
+  ...serverKinds().map((kind) => ({title: kind, kind, options: {}})),
+  ...(serverKinds().includes('dovecot') ? [{title: 'dovecot without CONDSTORE', kind: 'dovecot' as const, options: {dovecot: {capabilities: WITHOUT_CONDSTORE}}}] : []),
 ]
 
 interface Report {
@@ -35,19 +29,17 @@ interface Report {
 
 const sorted = (flags: readonly string[]): string[] => [...flags].sort()
 
-describe.each(KINDS)('$name', (kind) => {
-  let instance: ImapServer
-  let stop: () => Promise<void>
+describe.each(CASES)('$title', ({kind, options}) => {
+  let instance: TestServer
+  /** Whether this server announces CONDSTORE (the Dovecot case with an override does not). */
   let condstore: boolean
 
   beforeAll(async () => {
-    const running = await kind.start()
-    instance = running.instance
-    stop = running.stop
+    instance = await startServer(kind, options)
     condstore = await withSession(instance, instance.users[0]!, async (c) => (await c.refreshCapabilities()).has('CONDSTORE'))
   })
   afterAll(async () => {
-    await stop?.()
+    await instance?.stop()
   })
 
   async function setUp(user: TestUser, name: string, top: Record<string, unknown> = {}): Promise<{home: string; root: string; folder: string; uids: number[]}> {

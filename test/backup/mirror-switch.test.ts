@@ -12,9 +12,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {defaultConfigPath, makeHome, mailkeep, writeConfig} from '../cli/helpers.js'
 import {accountEntry} from '../support/account.js'
 import type {TestUser} from '../support/dovecot.js'
-import {appendMessages, createFolder, expunge, folderName, listUids, seedMessage, withSession, type ImapServer} from '../support/mail-seed.js'
+import {appendMessages, createFolder, expunge, folderName, listUids, seedMessage, type ImapServer} from '../support/mail-seed.js'
+import {SERVER_FACTS, serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
-import {SERVERS, useServer, type RunningServer} from './server-matrix.js'
 
 interface Row {
   folder: string
@@ -23,29 +23,27 @@ interface Row {
   local: number
 }
 
-describe.each(SERVERS)('$name', (kind) => {
-  const running = useServer(kind)
-  let server: RunningServer
+describe.each(serverKinds())('%s', (kind: ServerKind) => {
+  let server: TestServer
   let proxy: TcpProxy
   /** The server as the CLI reaches it: through the proxy, which counts the commands. */
   let via: ImapServer
-
   /** The server announces CONDSTORE: HIGHESTMODSEQ tells changes, so unchanged folders are skipped. */
-  let condstore: boolean
+  const condstore = SERVER_FACTS[kind].capabilities.has('CONDSTORE')
 
   beforeAll(async () => {
-    server = running()
-    proxy = await startProxy({targetPort: server.instance.port})
-    via = {...server.instance, port: proxy.port}
-    condstore = await withSession(server.instance, server.instance.users[0]!, async (c) => (await c.refreshCapabilities()).has('CONDSTORE'))
+    server = await startServer(kind)
+    proxy = await startProxy({targetPort: server.port})
+    via = {...server, port: proxy.port}
   })
   afterAll(async () => {
     await proxy?.close()
+    await server?.stop()
   })
 
   async function setUp(user: TestUser, folder: string): Promise<{home: string; root: string; uids: number[]; writeMode: (mirror: boolean) => Promise<void>}> {
-    await createFolder(server.instance, user, folder)
-    const uids = await appendMessages(server.instance, user, folder, [seedMessage(1), seedMessage(2), seedMessage(3), seedMessage(4), seedMessage(5)])
+    await createFolder(server, user, folder)
+    const uids = await appendMessages(server, user, folder, [seedMessage(1), seedMessage(2), seedMessage(3), seedMessage(4), seedMessage(5)])
     const home = await makeHome()
     const root = join(home, 'backup')
     const writeMode = async (mirror: boolean): Promise<void> => {
@@ -81,11 +79,11 @@ describe.each(SERVERS)('$name', (kind) => {
     {how: '--refresh', keepAll: ['backup', '--refresh'], newMail: false, n: 2},
     {how: 'nothing else: flags follow by default, so the changed HIGHESTMODSEQ opens it', keepAll: ['backup'], newMail: false, n: 3},
   ])('a message expunged before a keep-all run ($how) is removed by the first mirror run', async ({keepAll, newMail, n}) => {
-    const user = server.instance.users[0]!
-    const folder = folderName(server.instance, `Switch${n}`)
+    const user = server.users[0]!
+    const folder = folderName(server, `Switch${n}`)
     const {home, root, uids, writeMode} = await setUp(user, folder)
-    await expunge(server.instance, user, folder, [uids[1]!])
-    if (newMail) await appendMessages(server.instance, user, folder, [seedMessage(6)])
+    await expunge(server, user, folder, [uids[1]!])
+    if (newMail) await appendMessages(server, user, folder, [seedMessage(6)])
 
     proxy.resetStats()
     const kept = await mailkeep(home, keepAll)
@@ -100,7 +98,7 @@ describe.each(SERVERS)('$name', (kind) => {
     await writeMode(true)
     const first = await mirrorRun(home, folder)
     expect(first).toMatchObject({outcome: 'ok', deleted: 1})
-    const onServer = await listUids(server.instance, user, folder)
+    const onServer = await listUids(server, user, folder)
     expect(await storedUids(root, folder)).toEqual(onServer)
     expect(await stats(home, user, folder)).toMatchObject({remote: 0, local: 0, both: onServer.length})
 

@@ -4,23 +4,29 @@
 // prints only the new ones (so cron mails about each once). "All folders" (no `folders` key)
 // takes a folder created later. Through the real CLI, against each real server of the harness.
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {defaultConfigPath, makeHome, mailkeep, writeConfig} from '../cli/helpers.js'
 import {accountEntry} from '../support/account.js'
 import {appendMessages, createFolder, folderName, seedMessage} from '../support/mail-seed.js'
+import {serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'
 import {readLocalFolder} from './helpers.js'
-import {SERVERS, useServer} from './server-matrix.js'
 
 interface Report {
   exitCode: number
   accounts: Array<{folders: Array<{folder: string; outcome: string; new: number}>; unselected: Array<{folder: string; new: boolean}>}>
 }
 
-describe.each(SERVERS)('$name', (kind) => {
-  const running = useServer(kind)
+describe.each(serverKinds())('%s', (kind: ServerKind) => {
+  let instance: TestServer
+
+  beforeAll(async () => {
+    instance = await startServer(kind)
+  })
+  afterAll(async () => {
+    await instance?.stop()
+  })
 
   it('a fixed folder list: folders left out are named in the report, the summary and stats, new ones first and once', async () => {
-    const {instance} = running()
     const user = instance.users[0]!
     const work = folderName(instance, 'Work')
     const projects = folderName(instance, 'Projects')
@@ -74,7 +80,6 @@ describe.each(SERVERS)('$name', (kind) => {
   })
 
   it('"all folders" (no folders key): a folder created later is backed up, and nothing is reported left out', async () => {
-    const {instance} = running()
     const user = instance.users[1]!
     await appendMessages(instance, user, 'INBOX', [seedMessage(1)])
     const home = await makeHome()

@@ -4,21 +4,27 @@
 // Through the real CLI, against each real server of the harness.
 import {readFile, stat, truncate} from 'node:fs/promises'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {RepairReport} from '../../src/engine/repair.js'
 import {toStoredFlags} from '../../src/store/flags.js'
-import {SERVERS, useServer} from '../backup/server-matrix.js'
 import {appendMessages, createFolder, expunge, fetchMessages, folderName, seedMessage, setFlags} from '../support/mail-seed.js'
+import {serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'
 import {testTempDir} from '../support/temp-dir.js'
 import {accountEntry, mailkeep, show, stored, writeConfig} from './helpers.js'
 
 const FLAGS = [['\\Seen'], [], ['\\Seen', '\\Flagged'], ['\\Answered'], ['$Label1'], ['\\Seen', '$Label2']]
 
-describe.each(SERVERS)('$name', (kind) => {
-  const running = useServer(kind)
+describe.each(serverKinds())('%s', (kind: ServerKind) => {
+  let instance: TestServer
+
+  beforeAll(async () => {
+    instance = await startServer(kind)
+  })
+  afterAll(async () => {
+    await instance?.stop()
+  })
 
   it(".imap cut in half: matched messages get the server's flags; the others say where theirs come from", async () => {
-    const {instance} = running()
     const user = instance.users[0]!
     const folder = folderName(instance, 'Repaired')
     await createFolder(instance, user, folder)
