@@ -92,6 +92,7 @@ export function parseConfig(raw: unknown, path: string): Config {
 
   const downloadStrategy = oneOfOr(raw['download_strategy'], DOWNLOAD_STRATEGIES, DEFAULT_DOWNLOAD_STRATEGY, file, 'download_strategy', AS_IMAP_BACKUP, warnings)
   const logFormat: LogFormat | undefined = oneOf(raw['log_format'], LOG_FORMATS, file, 'log_format', 'remove it to let the command line decide')
+  const freezeFlags = strictBoolean(raw['freeze_flags'], file, 'freeze_flags', 'write true to keep flags as downloaded (unless --refresh), or remove it for false') ?? false
   const tuning: Tuning = {
     savepointMessages: positiveInteger(raw['savepoint_messages'], file, 'savepoint_messages', DEFAULT_TUNING.savepointMessages),
     savepointBytes: positiveInteger(raw['savepoint_bytes'], file, 'savepoint_bytes', DEFAULT_TUNING.savepointBytes),
@@ -120,6 +121,7 @@ export function parseConfig(raw: unknown, path: string): Config {
     downloadStrategy,
     tuning,
     logFormat,
+    freezeFlags,
     accounts: parsed.map((p) => p.account),
     warnings,
     raw: canonical,
@@ -380,6 +382,13 @@ function optionalBoolean(value: unknown, file: string, where: string, warnings: 
     return true
   }
   throw invalidConfig(file, where, `must be true or false, not ${describeType(value)}`, fix)
+}
+
+/** One of mailkeep's own boolean keys: true or false, nothing else (docs/config.md). */
+function strictBoolean(value: unknown, file: string, where: string, fix: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'boolean') return value
+  throw invalidConfig(file, where, `must be true or false, not ${typeof value === 'string' || typeof value === 'number' ? showValue(value) : describeType(value)}`, fix)
 }
 
 /**

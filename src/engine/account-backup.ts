@@ -15,7 +15,8 @@ import {mailkeepClientId} from './client-id.js'
 import {accountCredentials} from './credentials.js'
 import {backupFolder, type FolderEnv} from './folder-backup.js'
 import {removeUnselectedFolders} from './mirror-cleanup.js'
-import {emptyFolderReport, errorSummary, secondsSince, type FailureLog} from './report.js'
+import {knownServerFolders, logUnselected, recordServerFolders, unselectedFolders} from './unselected-folders.js'
+import {emptyFolderReport, errorSummary, folderSummary, secondsSince, type FailureLog} from './report.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
 import {SessionPool} from './session-pool.js'
 
@@ -39,7 +40,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
   const started = Date.now()
   const {ctx, config} = env
   const logger = ctx.logger.child({account: account.username})
-  const report: AccountReport = {account: account.username, outcome: 'ok', folders: [], seconds: 0}
+  const report: AccountReport = {account: account.username, outcome: 'ok', folders: [], unselected: [], seconds: 0}
   let stop = false
   let store: AccountStore | undefined
   let pool: SessionPool | undefined
@@ -68,10 +69,28 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       logger,
     })
     const listed = (await listFolders(pool, env)).filter((f) => !f.noselect)
+    for (const f of listed) {
+      if (f.decodesAs !== undefined) {
+        logger.warn(`a server folder whose name decodes to '${f.decodesAs}' is not spelled as that name is; it is backed up as '${f.name}', apart from any folder '${f.decodesAs}'`, {folder: f.name})
+      }
+    }
+    // Two server folders may never share one local folder (docs/backup.md B2: the IMAP layer
+    // makes listed names distinct; a server that lists one name twice gets neither backed up).
+    const clashing = repeatedNames(listed.map((f) => f.name))
     const names = selectFolders(
       listed.map((f) => f.name),
       account,
+    ).filter((name) => !clashing.has(name))
+    for (const name of clashing) record(env, report, clash(name))
+    // Folders that exist and are not backed up are named in the report, new ones first (B3).
+    const known = await knownServerFolders(store.root, logger)
+    const listedNames = listed.map((f) => f.name)
+    report.unselected = unselectedFolders(
+      listedNames.filter((name) => !clashing.has(name)),
+      names,
+      known,
     )
+    logUnselected(report.unselected, logger)
     const status = new Map(listed.map((f) => [f.name, f.status]))
     const delimiters = new Map(listed.map((f) => [f.name, f.delimiter]))
     logger.debug(`${listed.length} selectable folder(s) on the server, ${names.length} to back up`)
@@ -80,6 +99,9 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       if (listed.length === 0) {
         // Every server has INBOX: an empty list is a server problem, not a reason to delete.
         logger.warn('the server listed no folders; local folders are kept (mirror mode)')
+      } else if (clashing.size > 0) {
+        // Mirror mode never deletes on an ambiguous folder list.
+        logger.warn('the server listed a folder name twice; no local folder is removed in this run (mirror mode)')
       } else {
         const removed = await removeUnselectedFolders(store, names, logger)
         for (const folder of removed) record(env, report, folder)
@@ -100,6 +122,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       if (result.stop === true) stop = true
       if (result.unreachable === true) unreachable = result.report
     }
+    if (!stop && listed.length > 0) await recordServerFolders(store.root, listedNames, known, logger)
   } catch (error) {
     if (ctx.signal.aborted || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
     failAccount(env, report, error, logger)
@@ -165,6 +188,24 @@ function failAccount(env: AccountEnv, report: AccountReport, error: unknown, log
   const hint = report.error.hint === undefined ? '' : ` (${report.error.hint})`
   logger.error(`Backup for account '${report.account}' failed with error ${report.error.message}${hint}`)
   if (!(error instanceof MailkeepError)) logger.error('this is a bug in mailkeep; please report it', {stack: (error as Error).stack})
+}
+
+function repeatedNames(names: readonly string[]): Set<string> {
+  const seen = new Set<string>()
+  const repeated = new Set<string>()
+  for (const name of names) (seen.has(name) ? repeated : seen).add(name)
+  return repeated
+}
+
+function clash(name: string): FolderReport {
+  const report = emptyFolderReport(name)
+  report.outcome = 'failed'
+  report.error = folderSummary(
+    new RemoteError(`the server listed more than one folder named '${name}'; none of them is backed up, so that two server folders never share one local folder`, {
+      hint: 'this is a server problem; rename one of the folders on the server (with another mail client), then rerun',
+    }),
+  )
+  return report
 }
 
 function notAttempted(name: string, why: string, cause: FolderReport | undefined): FolderReport {

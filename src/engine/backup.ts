@@ -61,6 +61,7 @@ function skipped(account: Account, message: string): AccountReport {
     outcome: 'skipped',
     error: {name: 'AccountSkipped', message, exitCode: ExitCode.OK},
     folders: [],
+    unselected: [],
     seconds: 0,
   }
 }

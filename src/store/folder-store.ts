@@ -190,7 +190,7 @@ export class FolderStore implements TransactionHost {
 
   get serverState(): FolderServerState {
     const m = this.metadata
-    return {uidNext: m?.uidNext, highestModseq: m?.highestModseq, delimiter: m?.delimiter, prefix: m?.prefix}
+    return {uidNext: m?.uidNext, highestModseq: m?.highestModseq, flagsModseq: m?.flagsModseq, mirrorModseq: m?.mirrorModseq, delimiter: m?.delimiter, prefix: m?.prefix}
   }
 
   /** The committed messages, in mbox order. */

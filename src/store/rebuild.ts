@@ -451,6 +451,11 @@ export interface SalvagedEntry {
   offset: number
   length: number
   flags: string[]
+  /**
+   * `flags` were recorded (a `.imap` entry, a journal record); false for an entry only the
+   * exactness file names, which holds no flags.
+   */
+  flagsKnown: boolean
 }
 
 export interface Salvage {
@@ -542,7 +547,11 @@ export function salvageJournal(text: string, path: string, into: Salvage): Salva
       addEntry(into, record.m)
       if (record.x !== undefined) addTuple(into, record.x, contents.quoting)
     } else if (record.t === 'f') {
-      for (const entry of into.entries.values()) if (entry.uid === record.uid) entry.flags = record.flags.filter((f) => typeof f === 'string')
+      for (const entry of into.entries.values()) {
+        if (entry.uid !== record.uid) continue
+        entry.flags = record.flags.filter((f) => typeof f === 'string')
+        entry.flagsKnown = true
+      }
     }
   }
   return into
@@ -555,7 +564,7 @@ function addEntry(into: Salvage, value: unknown): void {
   const l = positive(length)
   if (u === undefined || l === undefined || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return
   const list = Array.isArray(flags) ? flags.filter((f): f is string => typeof f === 'string') : []
-  into.entries.set(offset, {uid: u, offset, length: l, flags: list})
+  into.entries.set(offset, {uid: u, offset, length: l, flags: list, flagsKnown: Array.isArray(flags)})
 }
 
 function addTuple(into: Salvage, value: unknown, quoting: QuotingRule): void {
@@ -593,7 +602,7 @@ export function salvageExactFile(text: string, into: Salvage): Salvage {
   for (const row of rows) {
     if (!isExactRow(row)) continue
     const [uid, offset, length, size, internalDate, appended, eol, q] = row
-    if (!into.entries.has(offset)) addEntry(into, {uid, offset, length, flags: []})
+    if (!into.entries.has(offset)) addEntry(into, {uid, offset, length}) // no flags: unknown
     addTuple(into, [uid, size, internalDate, appended, eol], quotingOf(q))
     into.writtenByMailkeep = true
   }

@@ -26,7 +26,7 @@ export default class Backup extends BaseCommand<typeof Backup, BackupReport> {
 
   static override flags = {
     accounts: Flags.string({char: 'a', description: 'comma-separated usernames to back up (default: every active account)'}),
-    refresh: Flags.boolean({char: 'r', description: 'in keep-all mode, also bring the flags of stored messages up to date'}),
+    refresh: Flags.boolean({char: 'r', description: 'in keep-all mode, bring the flags of stored messages up to date also without CONDSTORE or with freeze_flags (with CONDSTORE they follow anyway)'}),
   }
 
   static override handlesSignals = true

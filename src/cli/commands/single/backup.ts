@@ -47,7 +47,7 @@ export default class SingleBackup extends BaseCommand<typeof SingleBackup, Backu
     'multi-fetch-size': Flags.integer({char: 'n', description: 'messages fetched per request [default: 100]', min: 1}),
     'connection-options': Flags.string({char: 'o', description: `connection options as JSON, e.g. '{"port":993,"ssl":{"verify_mode":0}}'`}),
     'download-strategy': Flags.option({char: 'S', options: ['delay', 'direct', 'delay_all', 'delay_metadata'] as const, description: 'how writes are buffered (delay = delay_metadata) [default: delay]'})(),
-    refresh: Flags.boolean({char: 'r', description: 'in keep-all mode, also bring the flags of stored messages up to date'}),
+    refresh: Flags.boolean({char: 'r', description: 'in keep-all mode, bring the flags of stored messages up to date also without CONDSTORE or with freeze_flags (with CONDSTORE they follow anyway)'}),
     'reset-seen-flags-after-fetch': Flags.boolean({char: 'R', description: 'remove \\Seen again from messages that fetching marked as read (iCloud, Purelymail)'}),
   }
 
