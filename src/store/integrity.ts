@@ -12,9 +12,10 @@
  * bounded chunks, so a 100,000-message folder or a 50 MB message costs no more memory than one
  * chunk. Every finding carries the exact command that repairs it, when there is one.
  */
-import {constants, lstat, readdir, readFile, type FileHandle} from 'node:fs/promises'
+import {constants, lstat, readdir, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
-import {DamagedError, errnoCode, UnsupportedFormatError} from '../shared/errors.js'
+import {DamagedError, errnoCode, UnsupportedFormatError, UnusablePathError} from '../shared/errors.js'
+import {readRegularFile} from './file-ops.js'
 import {decodeFolderPath} from './folder-path.js'
 import {folderPaths, type FolderPaths} from './folder-store.js'
 import {parseJournal, refuseNewerJournal} from './journal.js'
@@ -167,6 +168,10 @@ class FolderChecker {
         this.add('symlink', 'error', error.message, p.base, undefined)
         return this.findings
       }
+      if (error instanceof UnusablePathError) {
+        this.add('not-a-file', 'error', error.message, p.base, undefined)
+        return this.findings
+      }
       throw error
     }
     const [imap, mbox, journal, intent, imapCompact, mboxCompact] = await Promise.all([
@@ -217,7 +222,7 @@ class FolderChecker {
 
     let text: string
     try {
-      text = await readFile(p.imap, 'utf8')
+      text = await readRegularFile(p.imap)
     } catch (error) {
       this.findings.push(unreadable(p.imap, error))
       return this.findings
@@ -309,7 +314,7 @@ class FolderChecker {
   /** False (with a `newer-format` finding, which no repair touches) for a newer mailkeep's journal. */
   private async journalOfThisMailkeep(): Promise<boolean> {
     try {
-      refuseNewerJournal(await readFile(this.paths.journal, 'utf8'), this.paths.journal)
+      refuseNewerJournal(await readRegularFile(this.paths.journal), this.paths.journal)
       return true
     } catch (error) {
       if (error instanceof UnsupportedFormatError) this.add('newer-format', 'error', error.message, this.paths.journal, undefined)
@@ -326,7 +331,7 @@ class FolderChecker {
     const p = this.paths
     let contents
     try {
-      contents = parseJournal(await readFile(p.journal, 'utf8'), p.journal)
+      contents = parseJournal(await readRegularFile(p.journal), p.journal)
     } catch (error) {
       if (error instanceof UnsupportedFormatError) {
         this.add('newer-format', 'error', error.message, p.journal, undefined)
