@@ -20,6 +20,7 @@ import {decodeFolderPath} from './folder-path.js'
 import {folderPaths, type FolderPaths} from './folder-store.js'
 import {parseJournal, refuseNewerJournal} from './journal.js'
 import {LOCK_FILE_NAME} from './lock.js'
+import {findStaleTempFiles} from './temp-files.js'
 import {fromExactnessTuple, MboxrdDecoder, scanEntriesAsync} from './mboxrd/index.js'
 import {parseMetadata, type FolderMetadata, type MessageEntry, type ReadonlyMessageTable} from './metadata.js'
 import {applyRecords} from './transaction.js'
@@ -51,6 +52,7 @@ export type FindingCode =
   | 'v2-mismatch'
   | 'unverified-uids'
   | 'unreadable'
+  | 'stale-temp'
 
 export type Severity = 'error' | 'warning'
 
@@ -123,6 +125,15 @@ export async function checkAccount(root: string, options: CheckOptions = {}): Pr
     }
   }
   await walk(root, '')
+  for (const temp of await findStaleTempFiles(root)) {
+    note(temp.folderBase, false, {
+      code: 'stale-temp',
+      severity: 'warning',
+      message: `temporary file '${temp.path}' (${temp.bytes} bytes) was left by an interrupted run; it holds nothing the folder needs, and the next backup of this account removes it`,
+      file: temp.path,
+      repair: undefined,
+    })
+  }
   const results: FolderCheck[] = []
   for (const relativePath of [...bases.keys()].sort()) {
     const name = decodeFolderPath(relativePath)
