@@ -6,7 +6,7 @@
 import {requireConnection, requireLocalPath, selectFolders, type Account, type Config} from '../config/index.js'
 import type {Connect, ImapSession, RemoteFolder} from '../imap/types.js'
 import {AccountStore} from '../store/account-store.js'
-import {InterruptedError, LocalIoError, MailkeepError, RemoteError} from '../shared/errors.js'
+import {InterruptedError, MailkeepError, RemoteError} from '../shared/errors.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import type {Logger} from '../shared/logger.js'
@@ -15,7 +15,8 @@ import {mailkeepClientId} from './client-id.js'
 import {accountCredentials} from './credentials.js'
 import {backupFolder, type FolderEnv} from './folder-backup.js'
 import {removeUnselectedFolders} from './mirror-cleanup.js'
-import {emptyFolderReport, errorSummary, secondsSince, type FailureLog} from './report.js'
+import {recordNotStored} from './not-stored.js'
+import {emptyFolderReport, endsRun, errorSummary, secondsSince, type FailureLog} from './report.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
 import {SessionPool} from './session-pool.js'
 
@@ -100,11 +101,13 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       if (result.stop === true) stop = true
       if (result.unreachable === true) unreachable = result.report
     }
+    // For `local check`, which has no server to ask: the folders this run could not store.
+    if (!stop) await recordNotStored(store.root, names, report.folders, logger)
   } catch (error) {
     if (ctx.signal.aborted || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
     failAccount(env, report, error, logger)
     // Disk full while removing folders in mirror mode: nothing else should be written.
-    if (error instanceof LocalIoError && store !== undefined) stop = true
+    if (endsRun(error) && store !== undefined) stop = true
   } finally {
     await pool?.release(ctx.signal.aborted)
     await store?.close().catch((error: unknown) => logger.warn(`could not release the account cleanly: ${(error as Error).message}`))

@@ -34,7 +34,7 @@ import {FolderRun} from './folder-run.js'
 import {syncFlags} from './flag-sync.js'
 import {downloadMessages, FolderChangedError, OversizedMessages, ReconnectForLiteral} from './message-fetcher.js'
 import {localOnlyUids} from './mirror-cleanup.js'
-import {emptyFolderReport, errorSummary, folderSummary, secondsSince} from './report.js'
+import {emptyFolderReport, endsRun, errorSummary, folderSummary, secondsSince} from './report.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
 import type {SessionPool} from './session-pool.js'
 
@@ -107,7 +107,7 @@ export async function backupFolder(env: FolderEnv, job: FolderJob): Promise<Fold
     if (error instanceof InterruptedError) throw error
     failReport(report, error, logger)
     report.seconds = secondsSince(started)
-    return {report, stop: error instanceof LocalIoError}
+    return {report, stop: endsRun(error)}
   }
   const backup = new FolderBackup(env, job, folder, report, logger, checked === 'changed')
   try {
@@ -430,7 +430,7 @@ class FolderBackup {
       }
     }
     failReport(this.report, error, this.logger, isRetryable(error) ? 'rerun; the folder resumes from its last savepoint' : undefined)
-    return {report: this.report, stop: error instanceof LocalIoError}
+    return {report: this.report, stop: endsRun(error)}
   }
 }
 

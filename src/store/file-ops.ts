@@ -6,7 +6,7 @@
  */
 import {constants, lstat, unlink} from 'node:fs/promises'
 import {DamagedError, errnoCode, localIoError} from '../shared/errors.js'
-import {describeKind, notRegular, openNoFollow} from './safe-path.js'
+import {describeKind, directoryInTheWay, notRegular, openNoFollow} from './safe-path.js'
 
 /**
  * The file's text (UTF-8), or undefined if it does not exist. Opened with openNoFollow, so the
@@ -48,6 +48,7 @@ export async function regularFileIfPresent(path: string): Promise<boolean> {
   try {
     const info = await lstat(path)
     if (info.isSymbolicLink()) throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`)
+    if (info.isDirectory()) throw directoryInTheWay(path)
     if (!info.isFile()) throw notRegular(path, describeKind(info))
     return true
   } catch (error) {
@@ -56,11 +57,16 @@ export async function regularFileIfPresent(path: string): Promise<boolean> {
   }
 }
 
-/** The file's size, or undefined if it does not exist. @throws DamagedError for a symlink or a non-file. */
+/**
+ * The file's size, or undefined if it does not exist.
+ *
+ * @throws DamagedError for a symlink or a special file; UnusablePathError for a directory.
+ */
 export async function sizeIfPresent(path: string): Promise<number | undefined> {
   try {
     const info = await lstat(path)
     if (info.isSymbolicLink()) throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`)
+    if (info.isDirectory()) throw directoryInTheWay(path)
     if (!info.isFile()) throw notRegular(path, describeKind(info))
     return info.size
   } catch (error) {

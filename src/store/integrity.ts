@@ -53,6 +53,7 @@ export type FindingCode =
   | 'unverified-uids'
   | 'unreadable'
   | 'stale-temp'
+  | 'not-stored'
 
 export type Severity = 'error' | 'warning'
 

@@ -192,7 +192,7 @@ function inTheWay(path: string, kind: 'symlink' | 'other' | 'missing'): DamagedE
  * keeps) makes `A.imap/` the directory of folder `A.imap/x` and `A.imap` the metadata of folder
  * `A`, so the two folders cannot both be stored.
  */
-function directoryInTheWay(path: string, cause?: unknown): UnusablePathError {
+export function directoryInTheWay(path: string, cause?: unknown): UnusablePathError {
   return new UnusablePathError(`'${path}' is a directory (of the folders whose names start with '${basename(path)}/'), where this folder's file must be`, {
     hint: 'this folder cannot be stored beside those folders: leave one of them out of the backup ("folders" or "folder_blacklist" in the config) or rename it on the server',
     ...(cause === undefined ? {} : {cause}),
