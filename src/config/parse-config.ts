@@ -14,6 +14,7 @@
  */
 import {dirname, resolve} from 'node:path'
 import {registerSecret} from '../shared/secrets.js'
+import {checkBackupPaths} from './backup-paths.js'
 import {accountKey, describeType, invalidConfig, quoteList, replacedValue, showValue} from './config-error.js'
 import {mapConnection, parseConnectionOptions, type AccountContext} from './connection.js'
 import {DEFAULT_DOWNLOAD_STRATEGY, DEFAULT_MULTI_FETCH_SIZE, DEFAULT_TUNING} from './defaults.js'
@@ -281,7 +282,6 @@ function parseFolders(value: unknown, ctx: AccountContext): string[] | undefined
 /** Duplicate usernames and backup directories would make two accounts write one backup. */
 function checkUnique(accounts: readonly Account[], file: string): void {
   const byUsername = new Map<string, Account>()
-  const byPath = new Map<string, Account>()
   for (const account of accounts) {
     const first = byUsername.get(account.username)
     if (first !== undefined) {
@@ -293,18 +293,8 @@ function checkUnique(accounts: readonly Account[], file: string): void {
       )
     }
     byUsername.set(account.username, account)
-    if (account.localPath === undefined) continue
-    const other = byPath.get(account.localPath)
-    if (other !== undefined) {
-      throw invalidConfig(
-        file,
-        accountKey(account.index, 'local_path', account.username),
-        `'${account.localPath}' is also the backup directory of accounts[${other.index}] (${other.username})`,
-        'give each account its own local_path',
-      )
-    }
-    byPath.set(account.localPath, account)
   }
+  checkBackupPaths(accounts, file)
 }
 
 function isObject(value: unknown): value is JsonObject {

@@ -174,3 +174,29 @@ describe('hostile files in the backup directory', () => {
     expect(checked(await mailkeep(home, ['local', 'check', '--json']))[0]!.folders.flatMap((f) => f.findings)).toEqual([])
   })
 })
+
+describe('two accounts whose backup directories nest (issue 11 item 8)', () => {
+  it('is refused as a config error before anything is written, also through a symlink', async () => {
+    const home = await makeHome()
+    const outer = join(home, 'backup')
+    await mkdir(join(home, 'real'), {recursive: true})
+    const {symlink} = await import('node:fs/promises')
+    await symlink(join(home, 'real'), join(home, 'link'))
+    for (const [first, second] of [
+      [outer, join(outer, 'bob')],
+      [join(home, 'real', 'carol'), join(home, 'link', 'carol')],
+    ] as const) {
+      await writeConfig(defaultConfigPath(home), {
+        version: '2.2',
+        accounts: [accountEntry(dovecot, carol, first, {mirror_mode: true}), accountEntry(dovecot, bob, second)],
+      })
+      for (const args of [['backup'], ['local', 'check'], ['restore', bob.user]]) {
+        const result = await mailkeep(home, args)
+        expect(result.code, show(result)).toBe(3)
+        expect(result.stderr).toMatch(/accounts\[1\]\.local_path \(bob@example\.test\): .*(is inside|is also) the backup directory/)
+      }
+      expect(existsSync(first)).toBe(false)
+      expect(existsSync(second)).toBe(false)
+    }
+  })
+})
