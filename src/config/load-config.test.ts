@@ -95,7 +95,7 @@ describe('loadConfig: the file', () => {
           security: 'tls',
           verifyCertificate: false,
           minTlsVersion: 'TLSv1.2',
-          connectTimeoutMs: 30000,
+          connectTimeoutMs: 10000,
           idleTimeoutMs: 120000,
         },
         multiFetchSize: 1,

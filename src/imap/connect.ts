@@ -20,6 +20,7 @@ import {ImapFlow, type ImapFlowOptions} from 'imapflow'
 import {registerSecret} from '../shared/secrets.js'
 import {authenticateHandler} from './commands/authenticate.js'
 import {capabilitiesOf} from './capabilities.js'
+import {diagnoseConnectFailure} from './connect-failure.js'
 import {flowLogger} from './flow-logger.js'
 import {internals, trackUnparsed} from './flow-internals.js'
 import {LinkGuard} from './guard.js'
@@ -109,7 +110,11 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
     guard.end()
     guard.dispose()
     client.close()
-    throw guard.translate(error, {...context, command: 'login'})
+    const translated = guard.translate(error, {...context, command: 'login'})
+    if (signal.aborted || guard.timedOut) throw translated
+    // Before the greeting: say what answered there (a wrong port or security setting), instead
+    // of a network failure to retry (connect-failure.ts).
+    throw (await diagnoseConnectFailure(error, endpoint, flow.greetingReceived === true)) ?? translated
   }
   guard.end()
   if (signal.aborted) {

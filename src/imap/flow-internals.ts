@@ -9,7 +9,7 @@
  * swallow NO answers into `false` (docs/imap.md, "What imapflow does and what we absorb").
  *
  * Anything here must be re-checked when imapflow is upgraded: `exec`, `run`, `commands`,
- * `untaggedHandlers` and the `{response, next}` contract of exec's result (the reader waits for
+ * `untaggedHandlers`, `greetingReceived` and the `{response, next}` contract of exec's result (the reader waits for
  * `next()` before it parses the next response, which is also what gives FETCH its
  * backpressure); and that a response its parser rejects is logged and skipped (flow-logger.ts
  * `isUnparsedLine`), which is how `command()` and the FETCH stream learn that an answer is
@@ -50,6 +50,8 @@ export interface FlowInternals {
   capabilities: Map<string, boolean | number>
   enabled: Set<string>
   isClosed: boolean
+  /** Set once the server's greeting arrived (connect-failure.ts: was it an IMAP server at all?). */
+  greetingReceived?: boolean
   servername: string | false
   host: string
   port: number

@@ -67,10 +67,13 @@ describe('protocol faults', () => {
     expect((error as Error).message).toMatch(/no data from .* for 500 ms/)
   })
 
-  it('a server that is not IMAP at all (no greeting) times out', async () => {
+  it('a server that is not IMAP at all (no greeting) fails after the connect timeout, saying what it sent', async () => {
     const fake = await serve({greeting: 'SSH-2.0-OpenSSH_9.6\r\n'})
     const error = await rejection(connectAs(fake, user, {endpoint: {connectTimeoutMs: 400, idleTimeoutMs: 400}}))
-    expect(error).toBeInstanceOf(TransientImapError)
+    // Issue 11 item 15: not a broken link to retry (TransientImapError), but the wrong server.
+    expect(error).toBeInstanceOf(ConnectionError)
+    expect(error).toMatchObject({failure: 'not-imap', retryable: false})
+    expect((error as Error).message).toContain("(an SSH server): it sent 'SSH-2.0-OpenSSH_9.6'")
   })
 
   it.each([true, false])('a BYE in the middle of a FETCH is a TransientImapError (server closes: %s)', async (closes) => {
