@@ -99,6 +99,8 @@ export function parseConfig(raw: unknown, path: string): Config {
     largeMessageBytes: positiveInteger(raw['large_message_bytes'], file, 'large_message_bytes', DEFAULT_TUNING.largeMessageBytes),
   }
 
+  const maxDurationSeconds = optionalPositiveNumber(raw['max_duration_seconds'], file, 'max_duration_seconds', 'e.g. 7200 for two hours, or remove it for no limit')
+
   const parsed = accountsValue.map((value: unknown, index) => parseAccount(value, {file, configDir, index, username: undefined}, warnings))
   checkUnique(parsed.map((p) => p.account), file)
 
@@ -119,6 +121,7 @@ export function parseConfig(raw: unknown, path: string): Config {
     downloadStrategy,
     tuning,
     logFormat,
+    ...(maxDurationSeconds === undefined ? {} : {maxDurationMs: Math.round(maxDurationSeconds * 1000)}),
     accounts: parsed.map((p) => p.account),
     warnings,
     raw: canonical,
@@ -391,6 +394,13 @@ function positiveInteger(value: unknown, file: string, where: string, fallback: 
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
   const shown = typeof value === 'number' ? String(value) : describeType(value)
   throw invalidConfig(file, where, `must be a positive whole number, not ${shown}`, `set a whole number of 1 or more, or remove it to use the default (${fallback})`)
+}
+
+function optionalPositiveNumber(value: unknown, file: string, where: string, fix: string): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value
+  const shown = typeof value === 'number' ? String(value) : describeType(value)
+  throw invalidConfig(file, where, `must be a positive number of seconds, not ${shown}`, fix)
 }
 
 function positiveNumber(value: unknown, file: string, where: string, fallback: number): number {

@@ -81,6 +81,8 @@ export interface ConfigFile {
   delay_all_max_bytes?: number
   large_message_bytes?: number
   log_format?: LogFormat
+  /** mailkeep extension: a backup stops at a savepoint after this long (exit 4); `--max-duration` overrides it. */
+  max_duration_seconds?: number
 }
 
 /** Where an account's secret comes from. Only `plain` holds the secret itself. */
@@ -149,6 +151,8 @@ export interface Config {
   readonly tuning: Tuning
   /** `log_format` from the file; undefined when not set (the command line decides). */
   readonly logFormat: LogFormat | undefined
+  /** `max_duration_seconds` in milliseconds; undefined: no limit (`--max-duration` may set one). */
+  readonly maxDurationMs?: number
   readonly accounts: readonly Account[]
   /**
    * One line each: what was accepted but ignored (unknown top-level keys and connection

@@ -7,7 +7,7 @@ import {requireConnection, requireLocalPath, selectFolders, type Account, type C
 import type {Connect, ImapSession, RemoteFolder} from '../imap/types.js'
 import {AccountStore} from '../store/account-store.js'
 import {InterruptedError, MailkeepError, RemoteError} from '../shared/errors.js'
-import {throwIfAborted, type RunContext} from '../shared/context.js'
+import {deadlineReached, interrupted, throwIfAborted, type RunContext} from '../shared/context.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import type {Logger} from '../shared/logger.js'
 import type {AccountReport, FolderReport, RetryPolicy} from './backup-types.js'
@@ -91,6 +91,10 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     const folderEnv: FolderEnv = {store, pool, account, config, refresh: env.refresh, retry: env.retry, ctx, logger, personalPrefix: personalPrefixOnce(logger)}
     let unreachable: FolderReport | undefined
     for (const name of names) {
+      if (deadlineReached(ctx.signal)) {
+        record(env, report, notAttempted(name, (ctx.signal.reason as Error).message, undefined))
+        continue
+      }
       throwIfAborted(ctx.signal)
       if (stop || unreachable !== undefined) {
         record(env, report, notAttempted(name, stop ? 'the run stopped after a local I/O error' : 'the server could not be reached', unreachable))
@@ -104,7 +108,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     // For `local check`, which has no server to ask: the folders this run could not store.
     if (!stop) await recordNotStored(store.root, names, report.folders, logger)
   } catch (error) {
-    if (ctx.signal.aborted || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
+    if (interrupted(ctx.signal) || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
     failAccount(env, report, error, logger)
     // Disk full while removing folders in mirror mode: nothing else should be written.
     if (endsRun(error) && store !== undefined) stop = true

@@ -16,7 +16,7 @@ import type {AccountStore} from '../store/account-store.js'
 import type {FolderServerState} from '../store/metadata.js'
 import type {TransactionTuning} from '../store/tuning.js'
 import {IncompleteError, InterruptedError, LocalIoError, MissingFolderError, RemoteError} from '../shared/errors.js'
-import type {RunContext} from '../shared/context.js'
+import {interrupted, type RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
 import type {FolderReport, RetryPolicy} from './backup-types.js'
 import {
@@ -167,7 +167,7 @@ class FolderBackup {
       return await this.attempts()
     } catch (error) {
       // An error while handling another one (a savepoint or commit on a full disk).
-      if (this.env.ctx.signal.aborted || error instanceof InterruptedError) throw error
+      if (interrupted(this.env.ctx.signal) || error instanceof InterruptedError) throw error
       return this.failed(error)
     }
   }
@@ -193,10 +193,12 @@ class FolderBackup {
         await this.attempt(session)
         return {report: this.report}
       } catch (error) {
-        if (ctx.signal.aborted || error instanceof InterruptedError) {
+        if (interrupted(ctx.signal) || error instanceof InterruptedError) {
           await this.run.rollback().catch(() => {})
           throw ctx.signal.aborted ? ctx.signal.reason : error
         }
+        // The maximum duration (a DeadlineError) falls through to failed(): what is complete is
+        // committed, as for any error that is not the link's or the disk's.
         if (error instanceof FolderChangedError && restarts < MAX_RESTARTS) {
           restarts++
           await this.run.savepoint()

@@ -22,7 +22,7 @@ import {authenticateHandler} from './commands/authenticate.js'
 import {capabilitiesOf} from './capabilities.js'
 import {diagnoseConnectFailure} from './connect-failure.js'
 import {flowLogger} from './flow-logger.js'
-import {internals, trackUnparsed} from './flow-internals.js'
+import {internals, responseInProgress, trackUnparsed} from './flow-internals.js'
 import {LinkGuard} from './guard.js'
 import {ImapConnectionError} from './imap-errors.js'
 import {literalLimit, responseLimit} from './limits.js'
@@ -96,7 +96,12 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
   commands.set('ID', async () => undefined)
   flow.commands = commands
 
-  const guard = new LinkGuard({received: () => flow.stats().received, close: () => client.close()}, endpoint.idleTimeoutMs, signal, logger)
+  const guard = new LinkGuard(
+    {received: () => flow.stats().received, sent: () => flow.stats().sent, inProgress: () => responseInProgress(flow), close: () => client.close()},
+    endpoint.idleTimeoutMs,
+    signal,
+    logger,
+  )
   const context = {server, user: credentials.user, secrets}
   guard.begin()
   try {
@@ -111,11 +116,15 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
     guard.dispose()
     client.close()
     const translated = guard.translate(error, {...context, command: 'login'})
-    if (signal.aborted || guard.timedOut) throw translated
+    const greeted = flow.greetingReceived === true
+    if (signal.aborted || (guard.timedOut && greeted)) throw translated
     // Before the greeting: say what answered there (a wrong port or security setting), instead
-    // of a network failure to retry (connect-failure.ts).
-    throw (await diagnoseConnectFailure(error, endpoint, flow.greetingReceived === true)) ?? translated
+    // of a network failure to retry (connect-failure.ts). Our inactivity guard may have ended
+    // the wait for the greeting first: that is a greeting timeout too.
+    const failure = guard.timedOut ? Object.assign(new Error('no IMAP greeting'), {code: 'GREETING_TIMEOUT', cause: error}) : error
+    throw (await diagnoseConnectFailure(failure, endpoint, greeted)) ?? translated
   }
+  guard.progress() // logged in: the wait of the login does not count against the first command
   guard.end()
   if (signal.aborted) {
     guard.dispose()
