@@ -124,6 +124,13 @@ export function classifyImapError(error: unknown, context: ErrorContext): Error 
       hint: 'set "auth_mechanism" to one the server offers (see `mailkeep remote capabilities`), or use a password',
     })
   }
+  if ((e as {unsendable?: unknown}).unsendable === true) {
+    // Our own refusal before sending anything (commands/login.ts): the server never saw it.
+    return new ImapConnectionError(`cannot log in as '${context.user}' at ${context.server}: ${message}`, 'auth', false, {
+      cause: error,
+      hint: 'check the password for a stray line break (a password_command or password_file that prints more than one line?); a server that offers AUTHENTICATE PLAIN could take it',
+    })
+  }
   if (e.authenticationFailed === true || e.name === 'AuthenticationFailure') {
     const server = serverText(e, context)
     return new ImapConnectionError(`login refused for user '${context.user}' at ${context.server}${server ? `: ${server}` : ''}`, 'auth', false, {

@@ -19,6 +19,7 @@ import type {ConnectionOptions as TlsOptions} from 'node:tls'
 import {ImapFlow, type ImapFlowOptions} from 'imapflow'
 import {registerSecret} from '../shared/secrets.js'
 import {authenticateHandler} from './commands/authenticate.js'
+import {loginHandler} from './commands/login.js'
 import {capabilitiesOf} from './capabilities.js'
 import {diagnoseConnectFailure} from './connect-failure.js'
 import {flowLogger} from './flow-logger.js'
@@ -88,11 +89,13 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
   // EventEmitter would throw. The session reports it on the next call.
   client.on('error', (error: Error) => logger.debug('IMAP connection error', {error: error.message}))
 
-  // Our own AUTHENTICATE (OAuth mechanism as configured) and ID (only our identity, only after
-  // login), on a copy of the command table so other clients are not affected.
+  // Our own AUTHENTICATE (OAuth mechanism as configured), LOGIN (refuses what it cannot send) and
+  // ID (only our identity, only after login), on a copy of the command table so other clients
+  // are not affected.
   const commands = new Map(flow.commands)
   const originalId = commands.get('ID')
   commands.set('AUTHENTICATE', authenticateHandler(commands.get('AUTHENTICATE')!, oauthLogin(credentials, addSecret)))
+  commands.set('LOGIN', loginHandler(commands.get('LOGIN')!))
   commands.set('ID', async () => undefined)
   flow.commands = commands
 
