@@ -7,6 +7,7 @@
  *    AUTHENTICATE XOAUTH2 / OAUTHBEARER (RFC 7628) with a token (one refresh on rejection).
  * 3. ID (RFC 2971) when the configuration gives a client identity and the server has ID.
  * 4. ENABLE CONDSTORE QRESYNC (RFC 5161, RFC 7162 §3.2.3) for what the server announces.
+ * A failure before the greeting is diagnosed (connect-failure.ts: what answered on that port).
  *    Never UTF8=ACCEPT (RFC 6855) nor IMAP4rev2 (RFC 9051): both change how names and message
  *    data come back, and imap-backup uses neither (docs/imap.md "Capabilities").
  *
