@@ -378,7 +378,10 @@ class FolderBackup {
     return naming
   }
 
-  /** compat §4.6: a new folder starts empty; a changed UIDVALIDITY moves the old backup aside. */
+  /**
+   * compat §4.6: a new folder starts empty; a changed UIDVALIDITY moves the old backup aside,
+   * unless that backup is empty (it then starts afresh in place).
+   */
   private async adoptUidValidity(opened: OpenedFolder): Promise<void> {
     if (!this.folder.exists) {
       await this.folder.initialize(opened.uidValidity)
@@ -388,6 +391,9 @@ class FolderBackup {
     const old = this.folder.uidValidity
     // Savepoints made under the old UIDVALIDITY stay: they move with the old backup.
     await this.run.rollback()
+    // An empty backup has nothing to keep aside (issue 11 item 4: Courier gives an empty folder
+    // a new UIDVALIDITY in every session, which made a `<name>-<uidvalidity>` pair per run).
+    if (await this.folder.restartEmpty(opened.uidValidity)) return
     this.report.renamedTo = await this.folder.renameAway()
     this.logger.info(`[${this.job.name}] UIDVALIDITY changed from ${old} to ${opened.uidValidity}; the old backup is now '${this.report.renamedTo}' and the folder is downloaded again`)
     await this.folder.initialize(opened.uidValidity)

@@ -450,6 +450,55 @@ describe('UIDVALIDITY change', () => {
   })
 })
 
+describe('UIDVALIDITY change of an empty folder (restartEmpty)', () => {
+  it('starts afresh in place: no <name>-<uidvalidity> pair, the server state dropped, the naming kept', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    tx.setServerState({uidNext: 5, highestModseq: '12', delimiter: '.', prefix: 'INBOX.'})
+    await tx.commit()
+    expect(await folder.restartEmpty(8)).toBe(true)
+    expect(folder.uidValidity).toBe(8)
+    expect(folder.serverState).toEqual({uidNext: undefined, highestModseq: undefined, delimiter: '.', prefix: 'INBOX.'})
+    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mbox'])
+    await folder.close()
+    const reopened = await openWrite()
+    expect(reopened.uidValidity).toBe(8)
+    expect(await readMeta()).toMatchObject({uidValidity: 8, delimiter: '.', prefix: 'INBOX.'})
+    expect((await readMeta()).uidNext).toBeUndefined()
+    // And it is usable: messages under the new UIDVALIDITY go in as usual.
+    const next = await reopened.begin()
+    await appendAll(next, [1])
+    await next.commit()
+    await expectConsistent(reopened, [1])
+  })
+
+  it('refuses (changing nothing) when a message is stored or a transaction is open', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    expect(await folder.restartEmpty(8)).toBe(false)
+    await appendAll(tx, [1])
+    await tx.commit()
+    const before = await readFile(join(root, 'INBOX.imap'))
+    expect(await folder.restartEmpty(8)).toBe(false)
+    expect(folder.uidValidity).toBe(7)
+    expect((await readFile(join(root, 'INBOX.imap'))).equals(before)).toBe(true)
+    await expectConsistent(folder, [1])
+  })
+
+  it('refuses when the mbox holds bytes that no entry lists', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    await folder.close()
+    await appendFile(join(root, 'INBOX.mbox'), 'From x\n')
+    const reopened = await openWrite().catch(() => undefined)
+    // Either the folder is refused as damaged on open, or restartEmpty refuses it: never reset.
+    if (reopened !== undefined) expect(await reopened.restartEmpty(8)).toBe(false)
+    expect((await readFile(join(root, 'INBOX.mbox'), 'utf8'))).toBe('From x\n')
+  })
+})
+
 describe('removing messages (mirror mode)', () => {
   it('rewrites the folder once, keeping the other messages byte-exact', async () => {
     const folder = await openWrite()

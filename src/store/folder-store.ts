@@ -317,6 +317,33 @@ export class FolderStore implements TransactionHost {
   }
 
   /**
+   * After a UIDVALIDITY change, starts a folder that holds nothing afresh in place: its `.imap`
+   * is replaced (atomically, I2) by an empty one for `uidValidity` that keeps the recorded
+   * naming (delimiter, prefix). There is nothing to keep aside, so no `<name>-<uidvalidity>`
+   * pair is made (a server such as Courier gives an empty folder a new UIDVALIDITY in every
+   * session, which would otherwise make one per run). Only when no message is committed, the
+   * mbox is empty and no transaction is open: then no committed message byte exists to be
+   * rewritten (I6); what a journal holds (server state under the old UIDVALIDITY) is folded
+   * first, so the replaced `.imap` never meets a journal of another UIDVALIDITY (I4). Returns
+   * false, changing nothing, otherwise; the caller then moves the folder aside (renameAway).
+   */
+  async restartEmpty(uidValidity: number): Promise<boolean> {
+    this.assertWritable()
+    if (this.transaction?.isOpen) return false
+    const meta = this.meta
+    if (meta.messages.length > 0 || meta.messages.end > 0) return false
+    if ((await sizeIfPresent(this.paths.mbox)) !== 0) return false
+    if (this.dirty || (await exists(this.paths.journal))) await this.fold(meta.journalId)
+    const fresh = emptyMetadata(uidValidity)
+    if (meta.delimiter !== undefined) fresh.delimiter = meta.delimiter
+    if (meta.prefix !== undefined) fresh.prefix = meta.prefix
+    await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(fresh), {mode: 0o600})
+    this.metadata = fresh
+    this.logger.info(`UIDVALIDITY changed from ${meta.uidValidity} to ${uidValidity}; the folder's backup was empty, so nothing was kept aside`)
+    return true
+  }
+
+  /**
    * Moves the folder's files to `<name>-<uidvalidity>` (or `-1`, `-2`, … when taken) after a
    * UIDVALIDITY change (compat §4.6), so that the folder can start afresh. Returns the server
    * name of the moved-away copy. An existing pair in the way is skipped, never deleted.
