@@ -1,6 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {chmod, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
+import {isRunning} from '../../test/support/processes.js'
 import {testTempDir} from '../../test/support/temp-dir.js'
 import {ConfigError, InterruptedError} from '../shared/errors.js'
 import {clearSecrets, REDACTED, scrubSecrets} from '../shared/secrets.js'
@@ -84,7 +85,7 @@ describe('resolveSecret', () => {
     // About EXIT_GRACE_MS (1 s); far from the 300 s the pipe would stay open.
     expect(Date.now() - started).toBeLessThan(20_000)
     const pid = Number(await readFile(pidFile, 'utf8'))
-    await expect.poll(() => alive(pid), {timeout: 10_000}).toBe(false)
+    await expect.poll(() => isRunning(pid), {timeout: 10_000}).toBe(false)
   })
 
   it('on the timeout, ends the whole process group at once, background processes included', async () => {
@@ -97,7 +98,7 @@ describe('resolveSecret', () => {
     )
     expect(Date.now() - started).toBeLessThan(20_000)
     const pid = Number(await readFile(pidFile, 'utf8'))
-    await expect.poll(() => alive(pid), {timeout: 10_000}).toBe(false)
+    await expect.poll(() => isRunning(pid), {timeout: 10_000}).toBe(false)
   })
 
   it('without a process group of its own (a terminal), still does not wait for what holds stdout', async () => {
@@ -185,12 +186,3 @@ describe('password sources in the config', () => {
   })
 })
 
-/** Whether the process runs (a zombie, reaped by nobody in a container, counts as ended). */
-async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}

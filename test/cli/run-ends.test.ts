@@ -12,11 +12,11 @@
  */
 import {existsSync} from 'node:fs'
 import {readFile, writeFile} from 'node:fs/promises'
-import {createServer, type Socket} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
-import {LOOPBACK} from '../support/ports.js'
+import {isRunning} from '../support/processes.js'
+import {SSH_BANNER, startListener, type Listener} from '../support/listeners.js'
 import {listUids, seedFolder, serverAt} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import type {BackupReport} from '../../src/engine/backup-types.js'
@@ -43,15 +43,6 @@ afterAll(async () => {
   await dovecot?.stop()
 })
 
-/** Whether the process runs (a zombie, reaped by nobody in a container, counts as ended). */
-async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}
 
 describe('a password_command that leaves a background process holding its output (item 13)', () => {
   it('the backup runs at once and that process is ended', async () => {
@@ -68,29 +59,15 @@ describe('a password_command that leaves a background process holding its output
     expect(result.code, show(result)).toBe(0)
     await expectBackupEqualsServer(dovecot, alice, root, ['INBOX'])
     const pid = Number(await readFile(pidFile, 'utf8'))
-    await expect.poll(() => alive(pid), {timeout: 10_000}).toBe(false)
+    await expect.poll(() => isRunning(pid), {timeout: 10_000}).toBe(false)
   })
 })
 
 describe('a wrong port (item 15)', () => {
-  let ssh: {port: number; close(): Promise<void>}
+  let ssh: Listener
 
   beforeAll(async () => {
-    const sockets = new Set<Socket>()
-    const server = createServer((socket) => {
-      sockets.add(socket)
-      socket.on('close', () => sockets.delete(socket))
-      socket.on('error', () => undefined)
-      socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n')
-    })
-    await new Promise<void>((resolve) => server.listen({host: LOOPBACK, port: 0}, resolve))
-    ssh = {
-      port: (server.address() as {port: number}).port,
-      close: async () => {
-        for (const s of sockets) s.destroy()
-        await new Promise((resolve) => server.close(resolve))
-      },
-    }
+    ssh = await startListener(SSH_BANNER)
   })
   afterAll(async () => {
     await ssh?.close()
@@ -109,7 +86,7 @@ describe('a wrong port (item 15)', () => {
     const result = await mailkeep(home, ['backup', '--quiet'], {timeoutMs: 60_000})
     expect(result.code, show(result)).toBe(111)
     const all = result.stdout + result.stderr
-    expect(all).toContain(`cannot connect to 127.0.0.1:${ssh.port}: the server there is not an IMAP server (an SSH server): it sent 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3'`)
+    expect(all).toContain(`cannot connect to 127.0.0.1:${ssh.port}: the server there is not an IMAP server (an SSH server): it sent '${SSH_BANNER}'`)
     expect(all).not.toMatch(/Maybe should use TLS|retrying/)
   })
 })

@@ -3,50 +3,14 @@
 // hint said "Maybe should use TLS?" whatever answered, and with the retries an SSH port took 3½
 // minutes to fail. Now the error says what answered (nothing, not IMAP, TLS expected, plain
 // expected), a wrong setting is not retried, and it comes after the connect timeout at most.
-import {execFile} from 'node:child_process'
-import {readFile} from 'node:fs/promises'
-import {createServer as createNetServer, connect as netConnect, type Server, type Socket} from 'node:net'
-import {join} from 'node:path'
-import {createServer as createTlsServer} from 'node:tls'
-import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ImapConnectionError, isTransient} from '../../src/imap/index.js'
 import {ExitCode} from '../../src/shared/exit-codes.js'
 import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
-import {LOOPBACK} from '../support/ports.js'
+import {SSH_BANNER, startListener, type Listener} from '../support/listeners.js'
 import {makeTempDir, removeTempDir} from '../support/temp-dir.js'
+import {selfSignedCertificate, startTlsFront} from '../support/tls-front.js'
 import {connectAs, rejection} from './helpers.js'
-
-const run = promisify(execFile)
-
-interface Listener {
-  host: string
-  port: number
-  close(): Promise<void>
-}
-
-async function listen(server: Server): Promise<Listener> {
-  const sockets = new Set<Socket>()
-  server.on('connection', (s: Socket) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-    s.on('error', () => undefined)
-  })
-  await new Promise<void>((resolve) => server.listen({host: LOOPBACK, port: 0}, resolve))
-  return {
-    host: LOOPBACK,
-    port: (server.address() as {port: number}).port,
-    close: async () => {
-      for (const s of sockets) s.destroy()
-      await new Promise((resolve) => server.close(resolve))
-    },
-  }
-}
-
-/** An SSH server's first line, then nothing (it waits for the client's banner). */
-export async function sshListener(): Promise<Listener> {
-  return listen(createNetServer((socket) => socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n')))
-}
 
 describe('what answered a connection that failed before the greeting', () => {
   let dc: DovecotInstance
@@ -54,27 +18,16 @@ describe('what answered a connection that failed before the greeting', () => {
   let dir: string
   let ssh: Listener
   let silent: Listener
-  let imaps: Listener
+  let imaps: {host: string; port: number; close(): Promise<void>}
 
   beforeAll(async () => {
     dc = await startDovecot({separator: '/'})
     user = dc.users[0]!
-    ssh = await sshListener()
-    silent = await listen(createNetServer(() => undefined))
+    ssh = await startListener(SSH_BANNER)
+    silent = await startListener(undefined)
     // Implicit TLS (port 993 style) in front of Dovecot, with a self-signed certificate.
     dir = await makeTempDir('mailkeep-connect-')
-    const certFile = join(dir, 'cert.pem')
-    const keyFile = join(dir, 'key.pem')
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
-    const [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)])
-    imaps = await listen(
-      createTlsServer({cert, key}, (socket) => {
-        const upstream = netConnect({host: dc.host, port: dc.port})
-        socket.pipe(upstream).pipe(socket)
-        socket.on('error', () => upstream.destroy())
-        upstream.on('error', () => socket.destroy())
-      }) as unknown as Server,
-    )
+    imaps = await startTlsFront(dc, await selfSignedCertificate(dir))
   })
   afterAll(async () => {
     await ssh?.close()
@@ -95,7 +48,7 @@ describe('what answered a connection that failed before the greeting', () => {
   it.each(['plain', 'starttls', 'tls'] as const)('an SSH server (security %s): not IMAP, names what it sent, not retried', async (security) => {
     const error = await failure(ssh, {security})
     expect(error.failure).toBe('not-imap')
-    expect(error.message).toBe(`cannot connect to ${ssh.host}:${ssh.port}: the server there is not an IMAP server (an SSH server): it sent 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3'`)
+    expect(error.message).toBe(`cannot connect to ${ssh.host}:${ssh.port}: the server there is not an IMAP server (an SSH server): it sent '${SSH_BANNER}'`)
     expect(error.hint).toMatch(/check the server name and port/)
     expect(isTransient(error)).toBe(false)
   })
