@@ -158,6 +158,7 @@ export class FlowSession implements ImapSession {
           else {
             try {
               folder.status = await statusCommand(this.flow, this.names.node(entry.name), items)
+              this.guard.progress() // one STATUS per folder in one operation: each completes
             } catch (error) {
               // The folder went away between LIST and STATUS, or cannot be examined: it is
               // listed without status, and EXAMINE will say what is wrong with it.
