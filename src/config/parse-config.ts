@@ -14,6 +14,7 @@
  */
 import {dirname, resolve} from 'node:path'
 import {registerSecret} from '../shared/secrets.js'
+import {checkBackupPaths} from './backup-paths.js'
 import {accountKey, describeType, invalidConfig, quoteList, replacedValue, showValue} from './config-error.js'
 import {mapConnection, parseConnectionOptions, type AccountContext} from './connection.js'
 import {DEFAULT_DOWNLOAD_STRATEGY, DEFAULT_MULTI_FETCH_SIZE, DEFAULT_TUNING} from './defaults.js'
@@ -101,6 +102,8 @@ export function parseConfig(raw: unknown, path: string): Config {
     largeMessageBytes: positiveInteger(raw['large_message_bytes'], file, 'large_message_bytes', DEFAULT_TUNING.largeMessageBytes),
   }
 
+  const maxDurationSeconds = optionalPositiveNumber(raw['max_duration_seconds'], file, 'max_duration_seconds', 'e.g. 7200 for two hours, or remove it for no limit')
+
   const parsed = accountsValue.map((value: unknown, index) => parseAccount(value, {file, configDir, index, username: undefined}, warnings))
   checkUnique(parsed.map((p) => p.account), file)
 
@@ -122,6 +125,7 @@ export function parseConfig(raw: unknown, path: string): Config {
     tuning,
     logFormat,
     freezeFlags,
+    ...(maxDurationSeconds === undefined ? {} : {maxDurationMs: Math.round(maxDurationSeconds * 1000)}),
     accounts: parsed.map((p) => p.account),
     warnings,
     raw: canonical,
@@ -296,7 +300,6 @@ function parseFolders(value: unknown, ctx: AccountContext): string[] | undefined
 /** Duplicate usernames and backup directories would make two accounts write one backup. */
 function checkUnique(accounts: readonly Account[], file: string): void {
   const byUsername = new Map<string, Account>()
-  const byPath = new Map<string, Account>()
   for (const account of accounts) {
     const first = byUsername.get(account.username)
     if (first !== undefined) {
@@ -308,18 +311,8 @@ function checkUnique(accounts: readonly Account[], file: string): void {
       )
     }
     byUsername.set(account.username, account)
-    if (account.localPath === undefined) continue
-    const other = byPath.get(account.localPath)
-    if (other !== undefined) {
-      throw invalidConfig(
-        file,
-        accountKey(account.index, 'local_path', account.username),
-        `'${account.localPath}' is also the backup directory of accounts[${other.index}] (${other.username})`,
-        'give each account its own local_path',
-      )
-    }
-    byPath.set(account.localPath, account)
   }
+  checkBackupPaths(accounts, file)
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -423,6 +416,13 @@ function positiveInteger(value: unknown, file: string, where: string, fallback: 
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
   const shown = typeof value === 'number' ? String(value) : describeType(value)
   throw invalidConfig(file, where, `must be a positive whole number, not ${shown}`, `set a whole number of 1 or more, or remove it to use the default (${fallback})`)
+}
+
+function optionalPositiveNumber(value: unknown, file: string, where: string, fix: string): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value
+  const shown = typeof value === 'number' ? String(value) : describeType(value)
+  throw invalidConfig(file, where, `must be a positive number of seconds, not ${shown}`, fix)
 }
 
 function positiveNumber(value: unknown, file: string, where: string, fallback: number): number {

@@ -108,6 +108,8 @@ export interface ConfigFile {
   log_format?: LogFormat
   /** mailkeep extension: keep stored flags as downloaded (imap-backup's behaviour) unless --refresh. */
   freeze_flags?: boolean
+  /** mailkeep extension: a backup stops at a savepoint after this long (exit 4); `--max-duration` overrides it. */
+  max_duration_seconds?: number
 }
 
 /** Where an account's secret comes from. Only `plain` holds the secret itself. */
@@ -205,6 +207,8 @@ export interface Config {
    * server makes that cheap (CONDSTORE, RFC 7162; docs/backup.md, "Flags").
    */
   readonly freezeFlags: boolean
+  /** `max_duration_seconds` in milliseconds; undefined: no limit (`--max-duration` may set one). */
+  readonly maxDurationMs?: number
   readonly accounts: readonly Account[]
   /**
    * One line each: what was accepted but ignored (unknown top-level keys and connection

@@ -6,8 +6,8 @@
 import {requireConnection, requireLocalPath, selectFolders, type Account, type Config} from '../config/index.js'
 import type {Connect, ImapSession, RemoteFolder} from '../imap/types.js'
 import {AccountStore} from '../store/account-store.js'
-import {InterruptedError, LocalIoError, MailkeepError, RemoteError} from '../shared/errors.js'
-import {throwIfAborted, type RunContext} from '../shared/context.js'
+import {InterruptedError, MailkeepError, RemoteError} from '../shared/errors.js'
+import {deadlineReached, interrupted, throwIfAborted, type RunContext} from '../shared/context.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import type {Logger} from '../shared/logger.js'
 import type {AccountReport, FolderReport, RetryPolicy} from './backup-types.js'
@@ -16,7 +16,8 @@ import {accountCredentials} from './credentials.js'
 import {backupFolder, type FolderEnv} from './folder-backup.js'
 import {removeUnselectedFolders} from './mirror-cleanup.js'
 import {knownServerFolders, logUnselected, recordServerFolders, unselectedFolders} from './unselected-folders.js'
-import {emptyFolderReport, errorSummary, folderSummary, secondsSince, type FailureLog} from './report.js'
+import {recordNotStored} from './not-stored.js'
+import {emptyFolderReport, endsRun, errorSummary, folderSummary, secondsSince, type FailureLog} from './report.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
 import {SessionPool} from './session-pool.js'
 
@@ -112,6 +113,10 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     const folderEnv: FolderEnv = {store, pool, account, config, refresh: env.refresh, retry: env.retry, ctx, logger, personalPrefix: personalPrefixOnce(logger)}
     let unreachable: FolderReport | undefined
     for (const name of names) {
+      if (deadlineReached(ctx.signal)) {
+        record(env, report, notAttempted(name, (ctx.signal.reason as Error).message, undefined))
+        continue
+      }
       throwIfAborted(ctx.signal)
       if (stop || unreachable !== undefined) {
         record(env, report, notAttempted(name, stop ? 'the run stopped after a local I/O error' : 'the server could not be reached', unreachable))
@@ -123,11 +128,13 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       if (result.unreachable === true) unreachable = result.report
     }
     if (!stop && listed.length > 0) await recordServerFolders(store.root, listedNames, known, logger)
+    // For `local check`, which has no server to ask: the folders this run could not store.
+    if (!stop) await recordNotStored(store.root, names, report.folders, logger)
   } catch (error) {
-    if (ctx.signal.aborted || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
+    if (interrupted(ctx.signal) || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
     failAccount(env, report, error, logger)
     // Disk full while removing folders in mirror mode: nothing else should be written.
-    if (error instanceof LocalIoError && store !== undefined) stop = true
+    if (endsRun(error) && store !== undefined) stop = true
   } finally {
     await pool?.release(ctx.signal.aborted)
     await store?.close().catch((error: unknown) => logger.warn(`could not release the account cleanly: ${(error as Error).message}`))

@@ -19,6 +19,11 @@ export interface BackupOptions {
   retry?: Partial<RetryPolicy>
   /** `-vvv`: the IMAP layer logs every protocol line at debug level (secrets redacted). */
   traceProtocol?: boolean
+  /**
+   * `--max-duration` (else the config's `max_duration_seconds`): after this long the run stops at
+   * a savepoint, reports what was not done, and exits 4 (docs/backup.md, "Maximum duration").
+   */
+  maxDurationMs?: number
 }
 
 export interface RetryPolicy {

@@ -17,7 +17,7 @@ import type {AccountStore} from '../store/account-store.js'
 import type {FolderServerState} from '../store/metadata.js'
 import type {TransactionTuning} from '../store/tuning.js'
 import {DamagedError, IncompleteError, InterruptedError, LocalIoError, MissingFolderError, RemoteError} from '../shared/errors.js'
-import type {RunContext} from '../shared/context.js'
+import {interrupted, type RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
 import type {FolderReport, RetryPolicy} from './backup-types.js'
 import {
@@ -39,7 +39,7 @@ import {syncFlags} from './flag-sync.js'
 import {downloadMessages, FolderChangedError, OversizedMessages, ReconnectForLiteral} from './message-fetcher.js'
 import {localOnlyUids} from './mirror-cleanup.js'
 import {restoredCopiesIn} from './message-identity.js'
-import {emptyFolderReport, errorSummary, folderSummary, secondsSince} from './report.js'
+import {emptyFolderReport, endsRun, errorSummary, folderSummary, secondsSince} from './report.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
 import type {SessionPool} from './session-pool.js'
 
@@ -112,7 +112,7 @@ export async function backupFolder(env: FolderEnv, job: FolderJob): Promise<Fold
     if (error instanceof InterruptedError) throw error
     failReport(report, error, logger)
     report.seconds = secondsSince(started)
-    return {report, stop: error instanceof LocalIoError}
+    return {report, stop: endsRun(error)}
   }
   const backup = new FolderBackup(env, job, folder, report, logger, checked === 'changed')
   try {
@@ -172,7 +172,7 @@ class FolderBackup {
       return await this.attempts()
     } catch (error) {
       // An error while handling another one (a savepoint or commit on a full disk).
-      if (this.env.ctx.signal.aborted || error instanceof InterruptedError) throw error
+      if (interrupted(this.env.ctx.signal) || error instanceof InterruptedError) throw error
       return this.failed(error)
     }
   }
@@ -198,10 +198,12 @@ class FolderBackup {
         await this.attempt(session)
         return {report: this.report}
       } catch (error) {
-        if (ctx.signal.aborted || error instanceof InterruptedError) {
+        if (interrupted(ctx.signal) || error instanceof InterruptedError) {
           await this.run.rollback().catch(() => {})
           throw ctx.signal.aborted ? ctx.signal.reason : error
         }
+        // The maximum duration (a DeadlineError) falls through to failed(): what is complete is
+        // committed, as for any error that is not the link's or the disk's.
         if (error instanceof FolderChangedError && restarts < MAX_RESTARTS) {
           restarts++
           await this.run.savepoint()
@@ -485,7 +487,7 @@ class FolderBackup {
       }
     }
     failReport(this.report, error, this.logger, isRetryable(error) ? 'rerun; the folder resumes from its last savepoint' : undefined)
-    return {report: this.report, stop: error instanceof LocalIoError}
+    return {report: this.report, stop: endsRun(error)}
   }
 }
 

@@ -20,8 +20,8 @@
  *   rebuilt; the next backup downloads again what the server still has);
  * - symlinks, non-files, unreadable files, a newer format: refused with the reason.
  */
-import {lstat, readFile} from 'node:fs/promises'
-import {exists} from '../store/file-ops.js'
+import {lstat} from 'node:fs/promises'
+import {exists, readRegularFile} from '../store/file-ops.js'
 import {encodeFolderPath} from '../store/folder-path.js'
 import {FolderStore, folderPaths, readExactness} from '../store/folder-store.js'
 import {checkAccount, checkFolder, type Finding, type FindingCode} from '../store/integrity.js'
@@ -754,8 +754,9 @@ function distinctSalvaged(local: LocalEntry[]): boolean {
 }
 
 
+/** Never opened blocking, never through a link: a FIFO put there is refused, not waited on. */
 async function readText(path: string): Promise<string> {
-  return readFile(path, 'utf8')
+  return readRegularFile(path)
 }
 
 async function mboxSize(path: string): Promise<number> {

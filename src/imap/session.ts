@@ -168,6 +168,7 @@ export class FlowSession implements ImapSession {
           else {
             try {
               folder.status = await statusCommand(this.flow, this.names.node(name), items)
+              this.guard.progress() // one STATUS per folder in one operation: each completes
             } catch (error) {
               // The folder went away between LIST and STATUS, or cannot be examined: it is
               // listed without status, and EXAMINE will say what is wrong with it.
@@ -500,8 +501,14 @@ export class FlowSession implements ImapSession {
       if (!earlier) this.count.expunged(uids.length)
       onVanished?.(uids, earlier)
     }
+    const progress = fetchProgress(uidSet, () => this.guard.progress())
     try {
-      for await (const response of fetchStream(this.flow, {uidSet, items, modifiers, onVanished: vanished, waiting: gate})) yield parseFetch(response)
+      for await (const response of fetchStream(this.flow, {uidSet, items, modifiers, onVanished: vanished, waiting: gate})) {
+        const data = parseFetch(response)
+        progress(data.uid)
+        yield data
+      }
+      this.guard.progress() // the tagged response: the command is complete
     } catch (error) {
       throw this.failure(error, context)
     } finally {
@@ -521,7 +528,9 @@ export class FlowSession implements ImapSession {
     this.usable()
     this.guard.begin()
     try {
-      return await fn()
+      const result = await fn()
+      this.guard.progress() // the command completed
+      return result
     } catch (error) {
       throw this.failure(error, context)
     } finally {
@@ -564,6 +573,24 @@ export class FlowSession implements ImapSession {
       // The LIST failed too: report the original NO.
     }
     return error
+  }
+}
+
+/**
+ * Marks progress for the inactivity guard (guard.ts) when a FETCH response brings a UID that was
+ * asked for and is beyond every UID seen so far in this command, either way (servers answer in
+ * UID order, RFC 3501 §6.4.8 does not promise which): a server repeating the same responses, or
+ * answering for UIDs nobody asked for, makes no progress. Constant memory, whatever the set.
+ */
+function fetchProgress(uidSet: string, progress: () => void): (uid: number | undefined) => void {
+  const inSet = uidSetMatcher(uidSet)
+  let low = Infinity
+  let high = -Infinity
+  return (uid) => {
+    if (uid === undefined || (uid >= low && uid <= high) || !inSet(uid)) return
+    low = Math.min(low, uid)
+    high = Math.max(high, uid)
+    progress()
   }
 }
 

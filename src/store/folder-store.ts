@@ -31,7 +31,7 @@ import {
 import {MessageTable, type ReadonlyMessageTable} from './message-table.js'
 import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
-import {exists, keepCopyAside, readIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
+import {exists, keepCopyAside, readIfPresent, regularFileIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
 import {bindExactFile, EXACT_SUFFIX, parseExactFile, serializeExactChunks, type ExactBinding} from './exact-file.js'
 
 export type OpenMode = 'write' | 'read'
@@ -758,9 +758,9 @@ export class FolderStore implements TransactionHost {
 
   private async finishInterruptedOperations(): Promise<void> {
     const intent = await readIfPresent(this.paths.renameIntent)
-    const compact = await exists(this.paths.imapCompact)
-    const mboxCompact = await exists(this.paths.mboxCompact)
-    const exactCompact = await exists(this.paths.exactCompact)
+    const compact = await regularFileIfPresent(this.paths.imapCompact)
+    const mboxCompact = await regularFileIfPresent(this.paths.mboxCompact)
+    const exactCompact = await regularFileIfPresent(this.paths.exactCompact)
     if (intent === undefined && !compact && !mboxCompact && !exactCompact) return
     if (this.mode !== 'write') {
       throw this.damaged(`an interrupted operation on '${this.paths.base}' has not been finished yet`, undefined, 'run `mailkeep backup` (or any command that writes to this account) to finish it')

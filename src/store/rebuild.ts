@@ -20,12 +20,12 @@
  * separator line belongs to the entry (a mailkeep entry never has one there: its first body line
  * would be `>From `).
  */
-import {constants, lstat, readdir, readFile, rename, type FileHandle} from 'node:fs/promises'
+import {constants, readdir, rename, type FileHandle} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
-import {DamagedError, errnoCode, localIoError} from '../shared/errors.js'
+import {DamagedError, errnoCode, localIoError, UnusablePathError} from '../shared/errors.js'
 import {writeAll} from '../shared/write-all.js'
 import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
-import {exists, freeName, keepCopyAside, setAsideTimestamp} from './file-ops.js'
+import {exists, freeName, keepCopyAside, readRegularFile, setAsideTimestamp} from './file-ops.js'
 import {folderPaths, type FolderPaths} from './folder-store.js'
 import {readChunks, UNVERIFIED_UID_VALIDITY} from './integrity.js'
 import {parseJournal} from './journal.js'
@@ -645,12 +645,11 @@ async function newestSetAside(imapPath: string): Promise<string | undefined> {
 
 async function readIfFile(path: string): Promise<string | undefined> {
   try {
-    const info = await lstat(path)
-    if (!info.isFile()) return undefined
-    return await readFile(path, 'utf8')
+    return await readRegularFile(path)
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined
-    throw localIoError(error, 'read', path)
+    // Not a regular file (a symlink, a FIFO, a directory): nothing to salvage from it.
+    if (errnoCode(error) === 'ENOENT' || error instanceof DamagedError || error instanceof UnusablePathError) return undefined
+    throw error
   }
 }
 

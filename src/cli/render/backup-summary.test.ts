@@ -120,7 +120,7 @@ describe('renderBackupSummary', () => {
       "carol@example.com: not backed up: the account's status is 'archived'",
       'dave@example.com: skipped',
       'total: 10 new messages (7.18 KiB) in 10 s, 1.0 msg/s, 735 B/s',
-      'exit 4 (INCOMPLETE): The run finished, but some folders or messages were not done (each is listed in the report and the log). Everything else was saved. Rerun; it resumes from the last savepoint. If one folder keeps failing, see its error.',
+      'exit 4 (INCOMPLETE): The run finished, but some folders or messages were not done (each is listed in the report and the log), or it reached its maximum duration (--max-duration) and stopped at a savepoint. Everything else was saved. Rerun; it resumes from the last savepoint. If one folder keeps failing, see its error; mailkeep local check lists the folders the last backup could not store.',
       '',
     ])
   })
