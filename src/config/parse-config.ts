@@ -14,6 +14,7 @@
  */
 import {dirname, resolve} from 'node:path'
 import {registerSecret} from '../shared/secrets.js'
+import {checkBackupPaths} from './backup-paths.js'
 import {accountKey, describeType, invalidConfig, quoteList, replacedValue, showValue} from './config-error.js'
 import {mapConnection, parseConnectionOptions, type AccountContext} from './connection.js'
 import {DEFAULT_DOWNLOAD_STRATEGY, DEFAULT_MULTI_FETCH_SIZE, DEFAULT_TUNING} from './defaults.js'
@@ -29,13 +30,15 @@ import {
   TOP_LEVEL_KEYS,
   type PasswordSourceKey,
 } from './keys.js'
+import {OAUTH_PROVIDERS} from './oauth-providers.js'
+import {parseOAuth2} from './oauth2-settings.js'
 import {resolveConfigPath} from './paths.js'
 import {providerFor} from './provider.js'
 import type {
   Account,
   AccountFile,
   AccountStatus,
-  AuthMechanism,
+  AccountAuthMechanism,
   Config,
   ConfigFile,
   LogFormat,
@@ -90,6 +93,7 @@ export function parseConfig(raw: unknown, path: string): Config {
 
   const downloadStrategy = oneOfOr(raw['download_strategy'], DOWNLOAD_STRATEGIES, DEFAULT_DOWNLOAD_STRATEGY, file, 'download_strategy', AS_IMAP_BACKUP, warnings)
   const logFormat: LogFormat | undefined = oneOf(raw['log_format'], LOG_FORMATS, file, 'log_format', 'remove it to let the command line decide')
+  const freezeFlags = strictBoolean(raw['freeze_flags'], file, 'freeze_flags', 'write true to keep flags as downloaded (unless --refresh), or remove it for false') ?? false
   const tuning: Tuning = {
     savepointMessages: positiveInteger(raw['savepoint_messages'], file, 'savepoint_messages', DEFAULT_TUNING.savepointMessages),
     savepointBytes: positiveInteger(raw['savepoint_bytes'], file, 'savepoint_bytes', DEFAULT_TUNING.savepointBytes),
@@ -97,6 +101,8 @@ export function parseConfig(raw: unknown, path: string): Config {
     delayAllMaxBytes: positiveInteger(raw['delay_all_max_bytes'], file, 'delay_all_max_bytes', DEFAULT_TUNING.delayAllMaxBytes),
     largeMessageBytes: positiveInteger(raw['large_message_bytes'], file, 'large_message_bytes', DEFAULT_TUNING.largeMessageBytes),
   }
+
+  const maxDurationSeconds = optionalPositiveNumber(raw['max_duration_seconds'], file, 'max_duration_seconds', 'e.g. 7200 for two hours, or remove it for no limit')
 
   const parsed = accountsValue.map((value: unknown, index) => parseAccount(value, {file, configDir, index, username: undefined}, warnings))
   checkUnique(parsed.map((p) => p.account), file)
@@ -118,6 +124,8 @@ export function parseConfig(raw: unknown, path: string): Config {
     downloadStrategy,
     tuning,
     logFormat,
+    freezeFlags,
+    ...(maxDurationSeconds === undefined ? {} : {maxDurationMs: Math.round(maxDurationSeconds * 1000)}),
     accounts: parsed.map((p) => p.account),
     warnings,
     raw: canonical,
@@ -149,7 +157,7 @@ function parseAccount(value: unknown, base: AccountContext, warnings: string[]):
     const fixes = missing.map((k) =>
       k === 'username'
         ? 'add "username": "<email address>"'
-        : 'add "password" (or one of password_command, password_env, password_file, oauth2_token_command)',
+        : 'add "password" (or one of password_command, password_env, password_file, oauth2_token_command, oauth2)',
     )
     throw invalidConfig(file, where(), `Missing required options: ${missing.join(', ')}`, fixes.join(' and '))
   }
@@ -162,12 +170,19 @@ function parseAccount(value: unknown, base: AccountContext, warnings: string[]):
     throw invalidConfig(file, where(), `has more than one password source (${sources.join(', ')})`, 'keep exactly one of them and remove the others')
   }
   const sourceKey = sources[0] as PasswordSourceKey
-  const sourceValue = value[sourceKey]
-  if (typeof sourceValue !== 'string' || (sourceKey !== 'password' && sourceValue === '')) {
-    // Only the type is described: the value may be the secret.
-    throw invalidConfig(file, where(sourceKey), `must be a ${sourceKey === 'password' ? '' : 'non-empty '}string, not ${describeType(sourceValue)}`, `write it as a JSON string`)
+  let sourceValue = value[sourceKey]
+  let passwordSource: PasswordSource
+  if (sourceKey === 'oauth2') {
+    const oauth2 = parseOAuth2(sourceValue, ctx)
+    passwordSource = {kind: 'oauth2', oauth2: oauth2.settings}
+    sourceValue = oauth2.file
+  } else {
+    if (typeof sourceValue !== 'string' || (sourceKey !== 'password' && sourceValue === '')) {
+      // Only the type is described: the value may be the secret.
+      throw invalidConfig(file, where(sourceKey), `must be a ${sourceKey === 'password' ? '' : 'non-empty '}string, not ${describeType(sourceValue)}`, `write it as a JSON string`)
+    }
+    passwordSource = toPasswordSource(sourceKey, sourceValue, ctx)
   }
-  const passwordSource = toPasswordSource(sourceKey, sourceValue, ctx)
   if (passwordSource.kind === 'plain') registerSecret(passwordSource.value)
 
   const authMechanism = parseAuthMechanism(value['auth_mechanism'], passwordSource, ctx)
@@ -192,7 +207,9 @@ function parseAccount(value: unknown, base: AccountContext, warnings: string[]):
   const connectionOptions = parseConnectionOptions(value['connection_options'], ctx)
   const settings = mapConnection(connectionOptions, ctx, warnings)
   const provider = providerFor(username)
-  const server = serverSetting ?? provider.host
+  // An OAuth2 preset knows its provider's IMAP host (Microsoft's accounts have many domains).
+  const oauthPreset = passwordSource.kind === 'oauth2' && passwordSource.oauth2.provider !== 'generic' ? OAUTH_PROVIDERS[passwordSource.oauth2.provider] : undefined
+  const server = serverSetting ?? provider.host ?? oauthPreset?.imap.host
 
   const account: Account = {
     index,
@@ -227,7 +244,7 @@ function parseAccount(value: unknown, base: AccountContext, warnings: string[]):
   return {account, file: out as unknown as AccountFile}
 }
 
-function toPasswordSource(key: PasswordSourceKey, value: string, ctx: AccountContext): PasswordSource {
+function toPasswordSource(key: Exclude<PasswordSourceKey, 'oauth2'>, value: string, ctx: AccountContext): PasswordSource {
   switch (key) {
     case 'password':
       return {kind: 'plain', value}
@@ -245,16 +262,18 @@ function toPasswordSource(key: PasswordSourceKey, value: string, ctx: AccountCon
   }
 }
 
-function parseAuthMechanism(value: unknown, source: PasswordSource, ctx: AccountContext): AuthMechanism {
+function parseAuthMechanism(value: unknown, source: PasswordSource, ctx: AccountContext): AccountAuthMechanism {
   const where = accountKey(ctx.index, 'auth_mechanism', ctx.username)
-  const oauth = source.kind === 'oauth2-command'
+  const oauth = source.kind === 'oauth2-command' || source.kind === 'oauth2'
+  const key = source.kind === 'oauth2' ? 'oauth2' : 'oauth2_token_command'
   const mechanism = oneOf(value, AUTH_MECHANISMS, ctx.file, where, 'remove it to use the default')
-  if (mechanism === undefined) return oauth ? 'xoauth2' : 'login'
+  // Without a setting, an OAuth2 account takes what the server offers (src/imap/commands/authenticate.ts).
+  if (mechanism === undefined) return oauth ? 'auto' : 'login'
   if (oauth && mechanism === 'login') {
-    throw invalidConfig(ctx.file, where, '"login" cannot use the OAuth2 token of oauth2_token_command', 'set "xoauth2" or "oauthbearer", or remove it for "xoauth2"')
+    throw invalidConfig(ctx.file, where, `"login" cannot use the OAuth2 token of ${key}`, 'set "xoauth2" or "oauthbearer", or remove it to take what the server offers')
   }
   if (!oauth && mechanism !== 'login') {
-    throw invalidConfig(ctx.file, where, `"${mechanism}" needs an OAuth2 access token, but the account has a password`, 'give the token through "oauth2_token_command" instead of the password key, or set "login"')
+    throw invalidConfig(ctx.file, where, `"${mechanism}" needs an OAuth2 access token, but the account has a password`, 'give the token through "oauth2" or "oauth2_token_command" instead of the password key, or set "login"')
   }
   return mechanism
 }
@@ -281,7 +300,6 @@ function parseFolders(value: unknown, ctx: AccountContext): string[] | undefined
 /** Duplicate usernames and backup directories would make two accounts write one backup. */
 function checkUnique(accounts: readonly Account[], file: string): void {
   const byUsername = new Map<string, Account>()
-  const byPath = new Map<string, Account>()
   for (const account of accounts) {
     const first = byUsername.get(account.username)
     if (first !== undefined) {
@@ -293,18 +311,8 @@ function checkUnique(accounts: readonly Account[], file: string): void {
       )
     }
     byUsername.set(account.username, account)
-    if (account.localPath === undefined) continue
-    const other = byPath.get(account.localPath)
-    if (other !== undefined) {
-      throw invalidConfig(
-        file,
-        accountKey(account.index, 'local_path', account.username),
-        `'${account.localPath}' is also the backup directory of accounts[${other.index}] (${other.username})`,
-        'give each account its own local_path',
-      )
-    }
-    byPath.set(account.localPath, account)
   }
+  checkBackupPaths(accounts, file)
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -369,6 +377,13 @@ function optionalBoolean(value: unknown, file: string, where: string, warnings: 
   throw invalidConfig(file, where, `must be true or false, not ${describeType(value)}`, fix)
 }
 
+/** One of mailkeep's own boolean keys: true or false, nothing else (docs/config.md). */
+function strictBoolean(value: unknown, file: string, where: string, fix: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'boolean') return value
+  throw invalidConfig(file, where, `must be true or false, not ${typeof value === 'string' || typeof value === 'number' ? showValue(value) : describeType(value)}`, fix)
+}
+
 /**
  * imap-backup reads `multi_fetch_size` with Ruby's to_i and uses 1 when the result is not
  * positive (compat §3.2): 2.5 is 2, "10" is 10, 0, -5 and "ten" are 1. true, arrays and
@@ -401,6 +416,13 @@ function positiveInteger(value: unknown, file: string, where: string, fallback: 
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
   const shown = typeof value === 'number' ? String(value) : describeType(value)
   throw invalidConfig(file, where, `must be a positive whole number, not ${shown}`, `set a whole number of 1 or more, or remove it to use the default (${fallback})`)
+}
+
+function optionalPositiveNumber(value: unknown, file: string, where: string, fix: string): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value
+  const shown = typeof value === 'number' ? String(value) : describeType(value)
+  throw invalidConfig(file, where, `must be a positive number of seconds, not ${shown}`, fix)
 }
 
 function positiveNumber(value: unknown, file: string, where: string, fallback: number): number {

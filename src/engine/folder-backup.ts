@@ -12,15 +12,19 @@ import type {Account, Config} from '../config/index.js'
 import type {FolderStatus, ImapSession, OpenedFolder} from '../imap/types.js'
 import {peekFolderState} from '../store/folder-peek.js'
 import {FolderStore} from '../store/folder-store.js'
+import {UploadMap} from '../store/upload-map.js'
 import type {AccountStore} from '../store/account-store.js'
 import type {FolderServerState} from '../store/metadata.js'
 import type {TransactionTuning} from '../store/tuning.js'
-import {IncompleteError, InterruptedError, LocalIoError, MissingFolderError, RemoteError} from '../shared/errors.js'
-import type {RunContext} from '../shared/context.js'
+import {DamagedError, IncompleteError, InterruptedError, LocalIoError, MissingFolderError, RemoteError} from '../shared/errors.js'
+import {interrupted, type RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
 import type {FolderReport, RetryPolicy} from './backup-types.js'
 import {
   completeUpTo,
+  expungesKnownSince,
+  flagPolicy,
+  flagsFollow,
   missingAbove,
   missingOf,
   statusCouldSkip,
@@ -34,7 +38,8 @@ import {FolderRun} from './folder-run.js'
 import {syncFlags} from './flag-sync.js'
 import {downloadMessages, FolderChangedError, OversizedMessages, ReconnectForLiteral} from './message-fetcher.js'
 import {localOnlyUids} from './mirror-cleanup.js'
-import {emptyFolderReport, errorSummary, folderSummary, secondsSince} from './report.js'
+import {restoredCopiesIn} from './message-identity.js'
+import {emptyFolderReport, endsRun, errorSummary, folderSummary, secondsSince} from './report.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
 import type {SessionPool} from './session-pool.js'
 
@@ -107,7 +112,7 @@ export async function backupFolder(env: FolderEnv, job: FolderJob): Promise<Fold
     if (error instanceof InterruptedError) throw error
     failReport(report, error, logger)
     report.seconds = secondsSince(started)
-    return {report, stop: error instanceof LocalIoError}
+    return {report, stop: endsRun(error)}
   }
   const backup = new FolderBackup(env, job, folder, report, logger, checked === 'changed')
   try {
@@ -147,7 +152,7 @@ class FolderBackup {
     }
     this.run = new FolderRun(folder, report, tuning, logger)
     this.mirror = env.account.mirrorMode
-    this.mode = {flagsFollow: this.mirror || env.refresh, condstore: false}
+    this.mode = {flags: flagPolicy({mirror: this.mirror, refresh: env.refresh, freezeFlags: config.freezeFlags}), mirror: this.mirror, condstore: false}
   }
 
   finish(): void {
@@ -167,7 +172,7 @@ class FolderBackup {
       return await this.attempts()
     } catch (error) {
       // An error while handling another one (a savepoint or commit on a full disk).
-      if (this.env.ctx.signal.aborted || error instanceof InterruptedError) throw error
+      if (interrupted(this.env.ctx.signal) || error instanceof InterruptedError) throw error
       return this.failed(error)
     }
   }
@@ -193,10 +198,12 @@ class FolderBackup {
         await this.attempt(session)
         return {report: this.report}
       } catch (error) {
-        if (ctx.signal.aborted || error instanceof InterruptedError) {
+        if (interrupted(ctx.signal) || error instanceof InterruptedError) {
           await this.run.rollback().catch(() => {})
           throw ctx.signal.aborted ? ctx.signal.reason : error
         }
+        // The maximum duration (a DeadlineError) falls through to failed(): what is complete is
+        // committed, as for any error that is not the link's or the disk's.
         if (error instanceof FolderChangedError && restarts < MAX_RESTARTS) {
           restarts++
           await this.run.savepoint()
@@ -276,7 +283,8 @@ class FolderBackup {
     const complete = validUidNext(opened.uidNext) ? completeUpTo(state, opened) : undefined
     const storedUids = this.folder.messages.distinctUids()
     const storedCount = storedUids.length
-    const storedBefore = this.mode.flagsFollow ? storedUids : []
+    const followFlags = flagsFollow(this.mode, opened.highestModseq)
+    const storedBefore = followFlags ? storedUids : []
     const has = (uid: number): boolean => this.run.has(uid)
 
     // What is missing (docs/backup.md, "A folder", step 4), then the download (step 5).
@@ -308,23 +316,29 @@ class FolderBackup {
       },
       uids,
     )
+    await this.recordRestoredCopies()
 
     // Flags (step 6).
+    // Expunges known from QRESYNC: VANISHED since the mod-sequence the EXAMINE gave, which counts
+    // for mirror mode only when it is the one up to which mirror mode last removed expunges.
+    const mirrorSince = this.mirror && complete !== undefined ? expungesKnownSince(state) : undefined
     let vanished: number[] | undefined
-    if (qresync !== undefined && opened.vanished !== undefined && complete !== undefined) vanished = [...opened.vanished]
-    if (this.mode.flagsFollow) {
+    if (qresync !== undefined && opened.vanished !== undefined && mirrorSince !== undefined && mirrorSince === qresync.highestModseq) vanished = [...opened.vanished]
+    if (followFlags) {
       const flags = await syncFlags({
         run: this.run,
         session,
         opened,
         condstore: session.capabilities.condstore,
         complete,
-        storedModseq: state.highestModseq,
+        flagsModseq: state.flagsModseq,
+        qresyncSince: qresync?.highestModseq,
         storedBefore,
         signal: ctx.signal,
       })
       this.logger.debug(`[${this.job.name}] flags checked (${flags.method}); ${this.report.flagUpdates} updated`)
-      if (vanished !== undefined) vanished.push(...flags.vanished)
+      // CHANGEDSINCE with QRESYNC's VANISHED modifier (RFC 7162 §3.2.6) counts the same way.
+      if (vanished === undefined && flags.since !== undefined && flags.since === mirrorSince) vanished = [...flags.vanished]
     }
 
     // Mirror mode: what the server no longer has (step 7), found while the session is ours.
@@ -336,13 +350,24 @@ class FolderBackup {
 
     // Server state (step 8): only when every message of the folder is saved, so that a message
     // that failed is looked for again next time. Values are those of the EXAMINE, read before
-    // anything was fetched. With deletions pending, HIGHESTMODSEQ waits until they are done, so
-    // that a failed deletion is found again through VANISHED.
+    // anything was fetched. With deletions pending, HIGHESTMODSEQ (and the mirror checkpoint)
+    // wait until they are done, so that a failed deletion is found again through VANISHED.
+    // The checkpoints say what this run did: flags followed up to HIGHESTMODSEQ, expunges
+    // removed up to it (docs/design.md, `flagsmodseq`, `mirrormodseq`; docs/backup.md B4, B1).
     if (this.run.failed.size === 0) {
       const next: FolderServerState = {}
       if (validUidNext(opened.uidNext)) next.uidNext = opened.uidNext
-      if (opened.highestModseq !== undefined && toDelete.length === 0) next.highestModseq = opened.highestModseq
-      const changed = (next.uidNext !== undefined && next.uidNext !== state.uidNext) || (next.highestModseq !== undefined && next.highestModseq !== state.highestModseq)
+      const modseq = opened.highestModseq
+      if (modseq !== undefined && toDelete.length === 0) {
+        next.highestModseq = modseq
+        if (this.mirror) next.mirrorModseq = modseq
+      }
+      if (modseq !== undefined && followFlags) next.flagsModseq = modseq
+      const changed =
+        (next.uidNext !== undefined && next.uidNext !== state.uidNext) ||
+        (next.highestModseq !== undefined && next.highestModseq !== state.highestModseq) ||
+        (next.flagsModseq !== undefined && next.flagsModseq !== state.flagsModseq) ||
+        (next.mirrorModseq !== undefined && next.mirrorModseq !== state.mirrorModseq)
       if (changed) await this.run.setServerState(next)
     }
     await this.run.commit()
@@ -350,11 +375,37 @@ class FolderBackup {
     if (toDelete.length > 0) {
       this.logger.info('Deleting messages only present locally', {messages: toDelete.length})
       this.report.deleted += await this.folder.removeMessages(toDelete)
-      if (this.run.failed.size === 0 && opened.highestModseq !== undefined && opened.highestModseq !== state.highestModseq) {
-        await this.run.setServerState({highestModseq: opened.highestModseq})
+      if (this.run.failed.size === 0 && opened.highestModseq !== undefined) {
+        await this.run.setServerState({highestModseq: opened.highestModseq, mirrorModseq: opened.highestModseq})
         await this.run.commit()
       }
     }
+  }
+
+  /**
+   * Recognises the copies that a restore of this folder into its own server made and that this
+   * backup holds now (downloaded under their new UIDs): the folder's `.restore` map says which
+   * stored message each is a copy of. The pairs go into the metadata (`mailkeep_restored`), so
+   * that every upload from this backup counts the two entries as one message (U7) also after the
+   * map is reset or the folder is kept aside. The map is only read: the account's exclusive lock
+   * keeps every upload out meanwhile.
+   */
+  private async recordRestoredCopies(): Promise<void> {
+    let map: UploadMap | undefined
+    try {
+      map = await UploadMap.read(this.folder.paths.base, 'restore')
+    } catch (error) {
+      if (!(error instanceof DamagedError)) throw error
+      this.logger.warn(`[${this.job.name}] ${error.message}; restored copies this backup downloads are not recognised until it is fixed`)
+      return
+    }
+    if (map === undefined) return
+    const known = new Set(this.folder.restoredCopies.map(([c, o]) => `${c}:${o}`))
+    const entry = map.entry(this.env.account.username, this.job.name)
+    const pairs = restoredCopiesIn(entry, this.folder.uidValidity, (uid) => this.run.has(uid)).filter(([c, o]) => !known.has(`${c}:${o}`))
+    if (pairs.length === 0) return
+    await this.run.recordRestoredCopies(pairs)
+    this.logger.info(`[${this.job.name}] ${pairs.length} message(s) are copies that a restore put back on the server: recorded as the same messages as the ones they were restored from`)
   }
 
   /** True when the delimiter LIST gave or the namespace prefix is not what the folder records. */
@@ -376,7 +427,10 @@ class FolderBackup {
     return naming
   }
 
-  /** compat §4.6: a new folder starts empty; a changed UIDVALIDITY moves the old backup aside. */
+  /**
+   * compat §4.6: a new folder starts empty; a changed UIDVALIDITY moves the old backup aside,
+   * unless that backup is empty (it then starts afresh in place).
+   */
   private async adoptUidValidity(opened: OpenedFolder): Promise<void> {
     if (!this.folder.exists) {
       await this.folder.initialize(opened.uidValidity)
@@ -386,6 +440,9 @@ class FolderBackup {
     const old = this.folder.uidValidity
     // Savepoints made under the old UIDVALIDITY stay: they move with the old backup.
     await this.run.rollback()
+    // An empty backup has nothing to keep aside (issue 11 item 4: Courier gives an empty folder
+    // a new UIDVALIDITY in every session, which made a `<name>-<uidvalidity>` pair per run).
+    if (await this.folder.restartEmpty(opened.uidValidity)) return
     this.report.renamedTo = await this.folder.renameAway()
     this.logger.info(`[${this.job.name}] UIDVALIDITY changed from ${old} to ${opened.uidValidity}; the old backup is now '${this.report.renamedTo}' and the folder is downloaded again`)
     await this.folder.initialize(opened.uidValidity)
@@ -430,7 +487,7 @@ class FolderBackup {
       }
     }
     failReport(this.report, error, this.logger, isRetryable(error) ? 'rerun; the folder resumes from its last savepoint' : undefined)
-    return {report: this.report, stop: error instanceof LocalIoError}
+    return {report: this.report, stop: endsRun(error)}
   }
 }
 
@@ -444,8 +501,8 @@ function failReport(report: FolderReport, error: unknown, logger: Logger, defaul
 
 function localState(folder: FolderStore): LocalState {
   if (!folder.exists) return {exists: false}
-  const {uidNext, highestModseq} = folder.serverState
-  return {exists: true, uidValidity: folder.uidValidity, uidNext, highestModseq}
+  const {uidNext, highestModseq, flagsModseq, mirrorModseq} = folder.serverState
+  return {exists: true, uidValidity: folder.uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq}
 }
 
 /** What the folder's metadata records: its server state and the naming (docs/design.md). */
@@ -490,7 +547,8 @@ async function skipsUnchanged(job: FolderJob, recorded: RecordedState, mode: Syn
 async function unchangedWithoutOpening(env: FolderEnv, job: FolderJob, recorded: RecordedState, logger: Logger): Promise<'unchanged' | 'changed' | 'unknown'> {
   try {
     const session = await env.pool.session()
-    const mode: SyncMode = {flagsFollow: env.account.mirrorMode || env.refresh, condstore: session.capabilities.condstore}
+    const mirror = env.account.mirrorMode
+    const mode: SyncMode = {flags: flagPolicy({mirror, refresh: env.refresh, freezeFlags: env.config.freezeFlags}), mirror, condstore: session.capabilities.condstore}
     return (await skipsUnchanged(job, recorded, mode, session, logger)) ? 'unchanged' : 'changed'
   } catch (error) {
     if (env.ctx.signal.aborted || error instanceof InterruptedError) throw error

@@ -11,7 +11,7 @@ import {sameFlags, toStoredFlags} from '../store/flags.js'
 import type {FolderServerState} from '../store/metadata.js'
 import {OversizedResponseError} from '../imap/index.js'
 import type {MessageSummary, MessageWriter} from '../imap/types.js'
-import {InternalError, InterruptedError, LocalIoError, TransientImapError} from '../shared/errors.js'
+import {DeadlineError, InternalError, InterruptedError, LocalIoError, TransientImapError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
 import type {ProgressReporter, ProgressTask} from '../shared/context.js'
 import type {FolderReport} from './backup-types.js'
@@ -160,6 +160,11 @@ export class FolderRun {
     return this.transaction().then((tx) => tx.setServerState(state))
   }
 
+  /** Records `[copy, original]` pairs of restored copies (docs/design.md, `mailkeep_restored`). */
+  recordRestoredCopies(pairs: ReadonlyArray<readonly [number, number]>): Promise<void> {
+    return this.transaction().then((tx) => tx.recordRestoredCopies(pairs))
+  }
+
   /** Makes everything done so far durable (before a reconnect). */
   async savepoint(): Promise<void> {
     if (this.tx?.isOpen !== true) return
@@ -214,7 +219,7 @@ export class FolderRun {
 
   /** Records a failure of one message, or throws it when it ends the attempt (guard()). */
   private messageFailed(uid: number, error: unknown): void {
-    if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError) throw error
+    if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError || error instanceof DeadlineError) throw error
     if (this.tx?.isOpen !== true) throw error
     this.failMessage(uid, (error as Error).message)
   }

@@ -116,6 +116,17 @@ export class FetchTap {
     this.dropping = false
   }
 
+  /**
+   * For the inactivity guard (guard.ts): how far into the response the tap is reading, or
+   * undefined when it reads none (imapflow's reader then says: responseInProgress()).
+   */
+  inProgress(): {literalRemaining: number | undefined; lineBytes: number} | undefined {
+    if (this.job === undefined) return undefined
+    if (this.mode === Mode.Literal) return {literalRemaining: this.remaining, lineBytes: 0}
+    if (this.parts.length > 0) return {literalRemaining: undefined, lineBytes: this.partBytes}
+    return undefined
+  }
+
   /** The command of `job` completed or failed: a response still open is abandoned. */
   async disarm(job: TapJob): Promise<void> {
     if (this.job !== job) return

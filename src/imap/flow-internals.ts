@@ -9,15 +9,15 @@
  * swallow NO answers into `false` (docs/imap.md, "What imapflow does and what we absorb").
  *
  * Anything here must be re-checked when imapflow is upgraded: `exec`, `run`, `commands`,
- * `untaggedHandlers`, `currentRequest`, exec's `onSend` option and the `{response, next}`
- * contract of exec's result (the reader waits for `next()` before it parses the next response,
- * which is also what gives FETCH its backpressure); that a response its parser rejects is logged
- * and skipped (flow-logger.ts `isUnparsedLine`), which is how `command()` and the FETCH stream
- * learn that an answer is incomplete; and the response reader `streamer`
- * (handler/imap-stream.js) that the FETCH tap (fetch-tap.ts) takes its input from:
- * `processChunkSegment`, its state fields and limits, `failStream`. test/imap/fetch-reader.test.ts
- * runs the tap against imapflow's own reader and parser, so an upgrade that changes them fails
- * there.
+ * `untaggedHandlers`, `greetingReceived`, `currentRequest`, exec's `onSend` option and the
+ * `{response, next}` contract of exec's result (the reader waits for `next()` before it parses the
+ * next response, which is also what gives FETCH its backpressure); that a response its parser
+ * rejects is logged and skipped (flow-logger.ts `isUnparsedLine`), which is how `command()` and
+ * the FETCH stream learn that an answer is incomplete; and the response reader `streamer`
+ * (handler/imap-stream.js): the FETCH tap (fetch-tap.ts) takes its input from it
+ * (`processChunkSegment`, its state fields and limits, `failStream`), and responseInProgress()
+ * reads its `state`, `literalWaiting` and `lineBytes`. src/imap/fetch-tap.test.ts runs the tap
+ * against imapflow's own reader and parser, so an upgrade that changes them fails there.
  */
 import type {ImapFlow, ImapResponse} from 'imapflow'
 import type {UnparsedLines} from './flow-logger.js'
@@ -45,10 +45,11 @@ export interface ExecOptions {
  * before it reads further.
  */
 export interface StreamInternals {
-  /** 1: between or inside a line; 2: inside a literal. */
+  /** 1 (LINE): between or inside a line; 2 (LITERAL): inside a literal, `literalWaiting` bytes to come. */
   state: number
-  /** The start of a line whose end has not arrived. */
+  /** The start of a line whose end has not arrived, and its bytes. */
   lineBuffer: Buffer[]
+  lineBytes: number
   /** Lines (and literals) of a response whose last line has not arrived. */
   inputBuffer: Buffer[]
   literalWaiting: number
@@ -80,6 +81,8 @@ export interface FlowInternals {
   capabilities: Map<string, boolean | number>
   enabled: Set<string>
   isClosed: boolean
+  /** Set once the server's greeting arrived (connect-failure.ts: was it an IMAP server at all?). */
+  greetingReceived?: boolean
   servername: string | false
   host: string
   port: number
@@ -159,4 +162,19 @@ export async function command(
 export function writeRaw(flow: FlowInternals, bytes: Buffer): void {
   flow.writeBytesCounter += bytes.length
   flow.writeSocket.write(bytes)
+}
+
+/** imap-stream.js's parser state while it reads a literal. */
+const STREAM_LITERAL = 2
+
+/**
+ * How far imapflow is into the response it is receiving: the bytes of its literal still to come
+ * (undefined when not in a literal) and of its line so far. How the inactivity guard (guard.ts)
+ * sees a large message or a long line come in (for a response the FETCH tap reads, the tap
+ * says: FetchTap.inProgress()).
+ */
+export function responseInProgress(flow: FlowInternals): {literalRemaining: number | undefined; lineBytes: number} {
+  const streamer = flow.streamer
+  const literalRemaining = streamer?.state === STREAM_LITERAL && typeof streamer.literalWaiting === 'number' ? streamer.literalWaiting : undefined
+  return {literalRemaining, lineBytes: typeof streamer?.lineBytes === 'number' ? streamer.lineBytes : 0}
 }

@@ -7,19 +7,23 @@
  * Only where that is as safe as opening the folder (docs/design.md, "Recovery on open"): no
  * journal (a transaction that did not end: recovery must run), no rename intent or unfinished
  * rewrite (`.compact` files), the mbox there as a regular file, and the `.imap` in mailkeep's own
- * layout (`{"version":3,"uid_validity":…`, metadata.ts). And the same checks as opening it: the
- * whole `.imap` parses and is consistent, the mbox ends exactly where the last message does
- * (neither a torn tail nor bytes after it), and the last message starts with a `From ` line. So a
- * damaged folder is never reported unchanged: anything else (an imap-backup file, a damaged or
- * newer one) gives undefined, and the caller opens the folder, which recovers or reports as
- * usual. Nothing is written.
+ * current layout (`{"version":3,"uid_validity":…`, format 2, metadata.ts; a format-1 file is
+ * opened, which moves its exactness records out). And the same checks as opening it: the whole
+ * `.imap` parses and is consistent, the mbox ends exactly where the last message does (neither a
+ * torn tail nor bytes after it), the last message starts with a `From ` line, and the exactness
+ * file is the one this `.imap` was written with: same UIDVALIDITY and journal, as many rows as
+ * `.imap` says, each bound to its entry (UID, offset, length; exact-file.ts), read in step with
+ * the message list. So a damaged folder, or one whose exactness data another tool made stale, is
+ * never reported unchanged: anything else (an imap-backup file, a damaged or newer one) gives
+ * undefined, and the caller opens the folder, which recovers or reports as usual. Nothing is
+ * written.
  */
 import {constants} from 'node:fs/promises'
 import {localIoError} from '../shared/errors.js'
 import {exists, sizeIfPresent} from './file-ops.js'
 import {encodeFolderPath} from './folder-path.js'
 import {folderPaths} from './folder-store.js'
-import {headOf, scanImapBody} from './imap-scan.js'
+import {ByteScan, checkBody, CLOSE_LIST, CLOSE_OBJECT, COMMA, headOf, MESSAGES_KEY, NULL, OPEN_LIST, type EntryVisitor} from './imap-scan.js'
 import type {FolderServerState} from './metadata.js'
 import {checkNoSymlinks, openNoFollow} from './safe-path.js'
 
@@ -27,6 +31,7 @@ export interface PeekedFolder extends FolderServerState {
   uidValidity: number
 }
 
+const EXACT_HEAD_START = Buffer.from('{"mailkeep_exact":1,"uid_validity":')
 const FROM_ = Buffer.from('From ')
 
 export async function peekFolderState(root: string, name: string): Promise<PeekedFolder | undefined> {
@@ -42,6 +47,7 @@ export async function peekFolderState(root: string, name: string): Promise<Peeke
     return undefined // a symlink or a directory: opening the folder says what is wrong
   }
   if (mboxSize === undefined) return undefined
+  if (await exists(paths.exactCompact)) return undefined
   const bytes = await readBytes(paths.imap)
   if (bytes === undefined) return undefined
   let head
@@ -51,14 +57,117 @@ export async function peekFolderState(root: string, name: string): Promise<Peeke
     return undefined
   }
   if (head === undefined || 'version' in head.parsed) return undefined // version 2: migrated on open
-  const {uidValidity, uidNext, highestModseq, delimiter, prefix} = head.parsed
+  const {parsed, listStart} = head
+  const {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix, exactCount, journalId} = parsed
   // No UIDNEXT recorded (imap-backup's files, a run that never completed): nothing to skip on.
-  if (uidNext === undefined) return undefined
+  // No exactness count: not the current format (a format-1 file is migrated on open).
+  if (uidNext === undefined || exactCount === undefined) return undefined
+  let rows: ExactRows | undefined
+  if (exactCount > 0) {
+    const exactBytes = await readBytes(paths.exact)
+    if (exactBytes === undefined) return undefined
+    rows = ExactRows.open(exactBytes, uidValidity, journalId)
+    if (rows === undefined) return undefined
+  }
+  const visit = rows === undefined ? undefined : rows.visitor()
   // The whole file checked as opening it would, without a table (imap-scan.ts).
-  const last = scanImapBody(bytes, head.listStart)
+  const last = checkBody(bytes, listStart, visit)
   if (last === undefined || last.end !== mboxSize) return undefined
+  if (rows !== undefined && !rows.finished(exactCount)) return undefined
   if (last.offset !== undefined && !(await startsWithFrom(paths.mbox, last.offset))) return undefined
-  return {uidValidity, uidNext, highestModseq, delimiter, prefix}
+  return {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix}
+}
+
+/**
+ * The rows of an exactness file (exact-file.ts), read in step with the `.imap` message list:
+ * every row must be the one of the next entry with its UID, at the same offset with the same
+ * length. Rows exactly as serializeExactChunks writes them; anything else fails the peek.
+ */
+class ExactRows {
+  private count = 0
+  private failed = false
+  /** The UID of the row under the cursor, 0 at the end of the list. */
+  private nextUid = 0
+
+  private constructor(private readonly scan: ByteScan) {}
+
+  static open(bytes: Buffer, uidValidity: number, journalId: string | undefined): ExactRows | undefined {
+    if (!bytes.subarray(0, EXACT_HEAD_START.length).equals(EXACT_HEAD_START)) return undefined
+    const listStart = bytes.indexOf(MESSAGES_KEY)
+    if (listStart < 0) return undefined
+    let head: unknown
+    try {
+      head = JSON.parse(`${bytes.toString('utf8', 0, listStart)}}`)
+    } catch {
+      return undefined
+    }
+    const h = head as Record<string, unknown>
+    if (h['uid_validity'] !== uidValidity || h['journal'] !== journalId || Object.keys(h).length !== (journalId === undefined ? 2 : 3)) return undefined
+    const rows = new ExactRows(new ByteScan(bytes, listStart + MESSAGES_KEY.length))
+    if (bytes[rows.scan.i] === CLOSE_LIST) rows.nextUid = 0
+    else rows.readUid()
+    return rows
+  }
+
+  visitor(): EntryVisitor {
+    return (uid, offset, length) => {
+      if (this.failed) return false
+      if (this.nextUid !== uid) return true // an entry without a record (another tool wrote it)
+      if (!this.consume(offset, length)) this.failed = true
+      return !this.failed
+    }
+  }
+
+  /** Every row was bound, and there were `expected` of them. */
+  finished(expected: number): boolean {
+    const {scan} = this
+    return !this.failed && this.nextUid === 0 && this.count === expected && scan.i === scan.bytes.length - 2 && scan.bytes[scan.i] === CLOSE_LIST && scan.bytes[scan.i + 1] === CLOSE_OBJECT
+  }
+
+  private readUid(): void {
+    const {scan} = this
+    const uid = scan.byte(OPEN_LIST) ? scan.integer() : undefined
+    if (uid === undefined || uid < 1 || !scan.byte(COMMA)) {
+      this.failed = true
+      this.nextUid = -1
+      return
+    }
+    this.nextUid = uid
+  }
+
+  /** The rest of the row under the cursor: its offset and length must be the entry's. */
+  private consume(offset: number, length: number): boolean {
+    const {scan} = this
+    if (scan.integer() !== offset || !scan.byte(COMMA) || scan.integer() !== length || !scan.byte(COMMA)) return false
+    if (scan.integer() === undefined || !scan.byte(COMMA)) return false // size
+    if (!(scan.expect(NULL) || scan.signed()) || !scan.byte(COMMA)) return false // internaldate
+    const appended = scan.integer()
+    if (appended === undefined || appended > 2 || !scan.byte(COMMA)) return false
+    if (scan.bytes[scan.i] === OPEN_LIST) {
+      // eol `[k,d1,…]`: its values are checked by the codec when the message is read.
+      scan.i++
+      for (;;) {
+        if (scan.integer() === undefined) return false
+        if (scan.bytes[scan.i] !== COMMA) break
+        scan.i++
+      }
+      if (!scan.byte(CLOSE_LIST)) return false
+    } else {
+      const eol = scan.integer()
+      if (eol !== 0 && eol !== 1) return false
+    }
+    if (!scan.byte(COMMA)) return false
+    const q = scan.integer()
+    if ((q !== 0 && q !== 1) || !scan.byte(CLOSE_LIST)) return false
+    this.count++
+    if (scan.bytes[scan.i] === COMMA) {
+      scan.i++
+      this.readUid()
+    } else {
+      this.nextUid = 0
+    }
+    return !this.failed
+  }
 }
 
 async function readBytes(path: string): Promise<Buffer | undefined> {

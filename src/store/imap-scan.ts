@@ -1,21 +1,21 @@
 /**
  * Reads a `.imap` file written in mailkeep's own layout (metadata.ts serializeMetadataChunks)
- * straight from its bytes: the message list and the exactness records are checked byte by byte
- * and, when a table is given, put into its columns, without a JSON parse that makes an object per
- * message (most of the time it took to open a 100,000-message folder, docs/performance.md).
+ * straight from its bytes: the message list is checked byte by byte and, when a table is given,
+ * put into its columns, without a JSON parse that makes an object per message (most of the time
+ * it took to open a 100,000-message folder, docs/performance.md).
  *
  * It accepts only exactly that layout: `{"uid":U,"offset":O,"length":L,"flags":[…]}` entries with
- * offsets ascending and entries not overlapping, then `],"mailkeep_messages":[…]}` with records
- * `[uid,size,date|null,appended,eol]` (a record of another form is checked by a JSON parse of the
- * record list). Anything else, valid or not, gives undefined, and the caller parses the whole file
- * as JSON (parseMetadata), which reads every valid file and names what is wrong with the others.
- * For every file it accepts, the result is what parseMetadata gives (imap-scan.test.ts).
+ * offsets ascending and entries not overlapping, then `]}`. Anything else, valid or not (a key
+ * after the list, another spacing, imap-backup's files), gives undefined, and the caller parses
+ * the whole file as JSON (parseMetadata), which reads every valid file and names what is wrong
+ * with the others. For every file it accepts, the result is what parseMetadata gives
+ * (imap-scan.test.ts).
  *
  * Used by the skip check of a backup (folder-peek.ts, no table) and by opening a folder
- * (folder-store.ts), which also keeps where the lists lie in the file: a commit that only
+ * (folder-store.ts), which also keeps where the list lies in the file: a commit that only
  * appended writes those bytes back as they are (metadata.ts, `Pristine`).
  */
-import {isExactTuple, parseMetadata, type FolderMetadata, type LegacyV2Metadata, type Pristine} from './metadata.js'
+import {parseMetadata, type FolderMetadata, type LegacyV2Metadata, type Pristine} from './metadata.js'
 import {MessageTable} from './message-table.js'
 
 export const HEAD_START = Buffer.from('{"version":3,"uid_validity":')
@@ -24,35 +24,30 @@ const UID_KEY = Buffer.from('{"uid":')
 const OFFSET_KEY = Buffer.from(',"offset":')
 const LENGTH_KEY = Buffer.from(',"length":')
 const FLAGS_KEY = Buffer.from(',"flags":')
-const RECORDS_KEY = Buffer.from('],"mailkeep_messages":[')
-const NULL = Buffer.from('null')
-const [OPEN_LIST, CLOSE_LIST, CLOSE_OBJECT, COMMA, QUOTE, BACKSLASH, MINUS] = [0x5b, 0x5d, 0x7d, 0x2c, 0x22, 0x5c, 0x2d]
+export const NULL = Buffer.from('null')
+export const [OPEN_LIST, CLOSE_LIST, CLOSE_OBJECT, COMMA, QUOTE, BACKSLASH, MINUS] = [0x5b, 0x5d, 0x7d, 0x2c, 0x22, 0x5c, 0x2d] as const
 /** The characters JSON allows after a backslash, but `u`. */
 const ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74])
+/** The shortest entry: `{"uid":1,"offset":0,"length":1,"flags":[]}` and its comma. */
+const SHORTEST_ENTRY = 45
 
-export interface ScannedBody {
-  /** Where the last entry starts in the mbox (undefined: no entry). */
-  offset: number | undefined
-  /** Where the entries end in the mbox. */
-  end: number
-  /** Where the lists lie in the file (metadata.ts, `Pristine`). */
-  spans: Omit<Pristine, 'rows' | 'records'>
-}
+/** Called for each message entry of `.imap`, in order; false makes the check fail. */
+export type EntryVisitor = (uid: number, offset: number, length: number) => boolean
 
 /**
  * The whole file, when it is in mailkeep's layout: its metadata (messages in a table) and where
- * its lists lie; undefined otherwise. A head that parseMetadata refuses (damaged, a newer format)
- * throws as parseMetadata does.
+ * its message list lies; undefined otherwise. A head that parseMetadata refuses (damaged, a newer
+ * format) throws as parseMetadata does.
  */
 export function scanMetadata(bytes: Buffer, path: string): {meta: FolderMetadata; pristine: Pristine} | undefined {
   const head = headOf(bytes, path)
   if (head === undefined || 'version' in head.parsed) return undefined
-  const table = new MessageTable(countEntries(bytes, head.listStart))
-  const body = scanImapBody(bytes, head.listStart, table)
-  // UIDs listed twice (imap-backup's bug, compat §5.5) match records by UID in parseMetadata.
-  if (body === undefined || table.duplicateUids().length > 0) return undefined
+  // At least as many rows as entries, without counting them first (another pass).
+  const table = new MessageTable(Math.ceil((bytes.length - head.listStart) / SHORTEST_ENTRY))
+  const body = checkBody(bytes, head.listStart, undefined, table)
+  if (body === undefined) return undefined
   table.markUnchanged()
-  return {meta: {...head.parsed, messages: table}, pristine: {...body.spans, rows: table.length, records: table.recordCount}}
+  return {meta: {...head.parsed, messages: table}, pristine: {bytes, messages: [head.listStart, body.listEnd], rows: table.length}}
 }
 
 /**
@@ -68,151 +63,89 @@ export function headOf(bytes: Buffer, path: string): {parsed: FolderMetadata | L
   return {parsed, listStart: at + MESSAGES_KEY.length}
 }
 
-/** The shortest entry: `{"uid":1,"offset":0,"length":1,"flags":[]}` and its comma. */
-const SHORTEST_ENTRY = 45
-
-/**
- * At least as many entries as the message list holds, for the table's size (a count of them
- * would be another pass over the file): its length over the length of the shortest entry.
- */
-function countEntries(bytes: Buffer, start: number): number {
-  const end = bytes.indexOf(RECORDS_KEY, start)
-  return Math.ceil(((end < 0 ? bytes.length : end) - start) / SHORTEST_ENTRY)
-}
-
 /**
  * Checks the rest of the file, from the first message entry on, as parseMetadata and
- * structuralProblems would; with `into`, puts the entries and records into it. Returns where the
- * last entry starts and where the entries end, or undefined when the bytes are not exactly what
- * mailkeep writes.
+ * structuralProblems would: it accepts only exactly what serializeMetadataChunks writes, and
+ * anything else, valid or not, gives undefined (the caller then parses the file, which decides).
+ * `visit` sees each entry (the exactness rows are checked against them in step, folder-peek.ts);
+ * `into` gets each entry as a row. Returns where the last entry starts and where the entries end
+ * in the mbox, and where the list ends in the file.
  */
-export function scanImapBody(bytes: Buffer, start: number, into?: MessageTable): ScannedBody | undefined {
-  let i = start
+export function checkBody(bytes: Buffer, start: number, visit?: EntryVisitor, into?: MessageTable): {offset: number | undefined; end: number; listEnd: number} | undefined {
+  const scan = new ByteScan(bytes, start)
   let end = 0
   let lastOffset: number | undefined
-  // Byte by byte, without a Buffer or string per field: this runs once per message.
-  const expect = (literal: Buffer): boolean => {
-    const n = literal.length
-    if (i + n > bytes.length) return false
-    for (let k = 0; k < n; k++) if (bytes[i + k] !== literal[k]) return false
-    i += n
-    return true
-  }
-  const integer = (): number | undefined => {
-    const from = i
-    let value = 0
-    for (let c = bytes[i]; c !== undefined && c >= 0x30 && c <= 0x39; c = bytes[++i]) value = value * 10 + (c - 0x30)
-    if (i === from || i - from > 15 || (bytes[from] === 0x30 && i - from > 1)) return undefined
-    return value
-  }
   // The flags of consecutive entries are mostly the same text: compared byte by byte, not decoded.
   let flagsFrom = 0
   let flagsTo = 0
   let flagId = 0
-  if (bytes[i] !== CLOSE_LIST) {
+  if (bytes[scan.i] !== CLOSE_LIST) {
     for (;;) {
-      if (!expect(UID_KEY)) return undefined
-      const uid = integer()
-      if (uid === undefined || uid < 1 || !expect(OFFSET_KEY)) return undefined
-      const offset = integer()
-      if (offset === undefined || offset < end || !expect(LENGTH_KEY)) return undefined
-      const length = integer()
-      if (length === undefined || length < 1 || !expect(FLAGS_KEY)) return undefined
-      const after = skipStringArray(bytes, i)
+      if (!scan.expect(UID_KEY)) return undefined
+      const uid = scan.integer()
+      if (uid === undefined || uid < 1 || !scan.expect(OFFSET_KEY)) return undefined
+      const offset = scan.integer()
+      if (offset === undefined || offset < end || !scan.expect(LENGTH_KEY)) return undefined
+      const length = scan.integer()
+      if (length === undefined || length < 1 || !scan.expect(FLAGS_KEY)) return undefined
+      const after = skipStringArray(bytes, scan.i)
       if (after === undefined) return undefined
       if (into !== undefined) {
-        if (!sameBytes(bytes, i, after, flagsFrom, flagsTo)) {
-          flagId = into.flagIdOfJson(bytes.toString('utf8', i, after))
-          flagsFrom = i
+        if (!sameBytes(bytes, scan.i, after, flagsFrom, flagsTo)) {
+          flagId = into.flagIdOfJson(bytes.toString('utf8', scan.i, after))
+          flagsFrom = scan.i
           flagsTo = after
         }
         into.pushRowFlagId(uid, offset, length, flagId)
       }
-      i = after
-      if (bytes[i++] !== CLOSE_OBJECT) return undefined
+      scan.i = after
+      if (bytes[scan.i++] !== CLOSE_OBJECT) return undefined
+      if (visit !== undefined && !visit(uid, offset, length)) return undefined
       lastOffset = offset
       end = offset + length
-      if (bytes[i] === COMMA) i++
+      if (bytes[scan.i] === COMMA) scan.i++
       else break
     }
   }
-  const messagesEnd = i
-  if (!expect(RECORDS_KEY)) return undefined
-  const close = bytes.length - 2
-  // `]}` ends the file; any other top-level key (kept from another writer) is for the full parse.
-  if (close < i - 1 || bytes[close] !== CLOSE_LIST || bytes[close + 1] !== CLOSE_OBJECT) return undefined
-  const recordsStart = i
-  const spans = {bytes, messages: [start, messagesEnd], recordList: [recordsStart, close]} as ScannedBody['spans']
-  // Records as written: `[uid,size,date|null,appended,eol]`, eol a number or a list of numbers.
-  const signed = (): number | undefined => {
-    const negative = bytes[i] === MINUS
-    if (negative) i++
-    const value = integer()
-    return value === undefined ? undefined : negative ? -value : value
-  }
-  let plain = true
-  let index = 0
-  if (bytes[i] !== CLOSE_LIST) {
-    for (;;) {
-      const recordStart = i
-      if (bytes[i++] !== OPEN_LIST) {
-        i = recordStart
-        plain = false
-        break
-      }
-      const uid = integer()
-      if (uid === undefined || uid < 1 || bytes[i++] !== COMMA) return undefined
-      const size = integer()
-      if (size === undefined || bytes[i++] !== COMMA) return undefined
-      const date = expect(NULL) ? null : signed()
-      if (date === undefined || bytes[i++] !== COMMA) return undefined
-      const appended = integer()
-      if (appended === undefined || appended > 2 || bytes[i++] !== COMMA) return undefined
-      let eol: unknown
-      if (bytes[i] === OPEN_LIST) {
-        const listStart = i
-        i++
-        if (bytes[i] !== CLOSE_LIST) {
-          for (;;) {
-            if (integer() === undefined) return undefined
-            if (bytes[i] !== COMMA) break
-            i++
-          }
-        }
-        if (bytes[i++] !== CLOSE_LIST) return undefined
-        if (into !== undefined) eol = JSON.parse(bytes.toString('latin1', listStart, i))
-      } else {
-        eol = integer()
-        if (eol === undefined) {
-          i = recordStart
-          plain = false
-          break
-        }
-      }
-      if (bytes[i++] !== CLOSE_LIST) return undefined
-      if (into !== undefined) record(into, index, uid, size, date, appended, eol)
-      index++
-      if (bytes[i] !== COMMA) break
-      i++
-    }
-  }
-  if (plain) return i === close ? {offset: lastOffset, end, spans} : undefined
-  // A record this scan does not know (an eol value of another form): the JSON parse decides.
-  let records: unknown
-  try {
-    records = JSON.parse(`[${bytes.toString('utf8', i, close)}]`)
-  } catch {
-    return undefined
-  }
-  if (!Array.isArray(records) || !records.every(isExactTuple)) return undefined
-  if (into !== undefined) for (const r of records) record(into, index++, r[0], r[1], r[2], r[3], r[4])
-  return {offset: lastOffset, end, spans}
+  // `]}` ends the file; any other top-level key (a format-1 file's records, the restored copies,
+  // a key kept from another writer) is for the full parse.
+  if (scan.i !== bytes.length - 2 || bytes[scan.i] !== CLOSE_LIST || bytes[scan.i + 1] !== CLOSE_OBJECT) return undefined
+  return {offset: lastOffset, end, listEnd: scan.i}
 }
 
-/** As parseMetadata's addRecords: to the entry with its UID, normally the one at its position. */
-function record(into: MessageTable, index: number, uid: number, size: number, date: number | null, appended: number, eol: unknown): void {
-  const row = index < into.length && into.uidAt(index) === uid ? index : into.indexOf(uid)
-  if (row >= 0) into.setRecordAt(row, size, date, appended, eol)
+/** A cursor over bytes of JSON written by us: literals and plain integers, one byte at a time. */
+export class ByteScan {
+  constructor(
+    readonly bytes: Buffer,
+    public i: number,
+  ) {}
+
+  expect(literal: Buffer): boolean {
+    const n = literal.length
+    if (this.i + n > this.bytes.length) return false
+    for (let k = 0; k < n; k++) if (this.bytes[this.i + k] !== literal[k]) return false
+    this.i += n
+    return true
+  }
+
+  /** A non-negative integer as JSON writes it (no leading zero, at most 15 digits). */
+  integer(): number | undefined {
+    const bytes = this.bytes
+    const from = this.i
+    let value = 0
+    for (let c = bytes[this.i]; c !== undefined && c >= 0x30 && c <= 0x39; c = bytes[++this.i]) value = value * 10 + (c - 0x30)
+    if (this.i === from || this.i - from > 15 || (bytes[from] === 0x30 && this.i - from > 1)) return undefined
+    return value
+  }
+
+  signed(): boolean {
+    if (this.bytes[this.i] === MINUS) this.i++
+    return this.integer() !== undefined
+  }
+
+  byte(expected: number): boolean {
+    return this.bytes[this.i++] === expected
+  }
 }
 
 /** Whether `bytes[a, aEnd)` and `bytes[b, bEnd)` are the same bytes. */

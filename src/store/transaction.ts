@@ -17,10 +17,10 @@ import type {FileHandle} from 'node:fs/promises'
 import {InternalError, localIoError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
 import {writePieces} from '../shared/write-all.js'
-import {MboxrdEncoder} from './mboxrd/index.js'
+import {MboxrdEncoder, WRITER_QUOTING, type QuotingRule} from './mboxrd/index.js'
 import type {JournalRecord, JournalWriter} from './journal.js'
 import {MboxBuffer} from './mbox-buffer.js'
-import {isDelimiter, isPrefix, type FolderMetadata, type FolderServerState} from './metadata.js'
+import {addRestoredCopies, isDelimiter, isModseq, isPrefix, type FolderMetadata, type FolderServerState} from './metadata.js'
 import {MessageTable} from './message-table.js'
 import {toStoredFlags} from './flags.js'
 import {WRITE_BEHIND_BYTES, type TransactionTuning} from './tuning.js'
@@ -235,9 +235,21 @@ export class Transaction {
     const record: JournalRecord = {t: 's'}
     if (state.uidNext !== undefined) record.uidnext = state.uidNext
     if (state.highestModseq !== undefined) record.highestmodseq = state.highestModseq
+    if (state.flagsModseq !== undefined) record.flagsmodseq = state.flagsModseq
+    if (state.mirrorModseq !== undefined) record.mirrormodseq = state.mirrorModseq
     if (state.delimiter !== undefined) record.delimiter = state.delimiter
     if (state.prefix !== undefined) record.prefix = state.prefix
     this.pending.push(record)
+  }
+
+  /**
+   * Records that stored messages are copies mailkeep restored of other stored messages of the
+   * folder (`mailkeep_restored`, committed with the next savepoint). It goes in an `s` record,
+   * whose unknown keys an older mailkeep ignores, so a journal written here stays readable by it.
+   */
+  recordRestoredCopies(pairs: ReadonlyArray<readonly [number, number]>): void {
+    this.assertOpen()
+    if (pairs.length > 0) this.pending.push({t: 's', restored: pairs.map(([c, o]) => [c, o])})
   }
 
   /** Commits everything done so far (docs/design.md, "Write order", a savepoint). */
@@ -351,7 +363,7 @@ export class Transaction {
     }
     this.journalMayClaim = 0
     const messages = this.host.meta.messages
-    for (let row = 0; row < staged.length; row++) messages.push(staged.entryAt(row), staged.exactnessAt(row))
+    for (let row = 0; row < staged.length; row++) messages.push(staged.entryAt(row), staged.exactnessAt(row), WRITER_QUOTING)
     applyRecords(this.host.meta, records)
     this.savedEnd = end
     this.stats.savepoints++
@@ -394,7 +406,7 @@ export class Transaction {
   private afterAppend(message: IncomingMessage, offset: number, length: number, record: {size: number; appended: number; eol: unknown}): void {
     const internalDate = message.internalDate === null ? null : Math.floor(message.internalDate.getTime() / 1000)
     const row = this.staged.pushRow(message.uid, offset, length, toStoredFlags(message.flags))
-    this.staged.setRecordAt(row, record.size, Number.isFinite(internalDate) ? internalDate : null, record.appended, record.eol)
+    this.staged.setRecordAt(row, record.size, Number.isFinite(internalDate) ? internalDate : null, record.appended, record.eol, WRITER_QUOTING)
     this.sinceSavepoint.messages++
     this.sinceSavepoint.bytes += length
     this.stats.appended++
@@ -498,12 +510,15 @@ export class Transaction {
   }
 }
 
-/** Applies committed journal records to the in-memory metadata (also used by recovery). */
-export function applyRecords(meta: FolderMetadata, records: readonly JournalRecord[]): void {
+/**
+ * Applies committed journal records to the in-memory metadata (also used by recovery); `quoting`
+ * is the rule the journal's entries were written with (JournalContents.quoting).
+ */
+export function applyRecords(meta: FolderMetadata, records: readonly JournalRecord[], quoting: QuotingRule = WRITER_QUOTING): void {
   for (const r of records) {
     switch (r.t) {
       case 'a':
-        meta.messages.push(r.m, r.x)
+        meta.messages.push(r.m, r.x, quoting)
         break
       case 'f':
         meta.messages.setFlags(r.uid, r.flags)
@@ -511,9 +526,13 @@ export function applyRecords(meta: FolderMetadata, records: readonly JournalReco
       case 's':
         if (r.uidnext !== undefined) meta.uidNext = r.uidnext
         if (r.highestmodseq !== undefined) meta.highestModseq = r.highestmodseq
+        // Keys an older mailkeep did not write; read back after a crash, so checked like a file's.
+        if (isModseq(r.flagsmodseq)) meta.flagsModseq = r.flagsmodseq
+        if (isModseq(r.mirrormodseq)) meta.mirrorModseq = r.mirrormodseq
         // Written by us, but a journal is read back after a crash: only well-formed values count.
         if (isDelimiter(r.delimiter)) meta.delimiter = r.delimiter
         if (isPrefix(r.prefix)) meta.prefix = r.prefix
+        if (Array.isArray(r.restored)) addRestoredCopies(meta, r.restored)
         break
       case 'c':
         break

@@ -2,10 +2,13 @@
 // folder is not even selected (LIST-STATUS / STATUS), only new messages are fetched, only flag
 // changes and expunges are transferred (CONDSTORE/QRESYNC), and with those extensions hidden
 // the fallback (UID SEARCH ALL, FLAGS of every message, STATUS) reaches the same end state.
+// The first kind runs on the servers that have those extensions (Dovecot, Cyrus), the second on
+// Dovecot with them hidden and on Courier, which has none of them.
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {DovecotInstance} from '../support/dovecot.js'
 import {startDovecot} from '../support/dovecot.js'
+import {SERVER_FACTS, serverKinds, startServer, type TestServer} from '../support/servers.js'
 import {addFlags, appendMessages, expunge, folderName, removeFlags, seedFolder, seedMessage, serverAt, setFlags, type ImapServer} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {testTempDir} from '../support/temp-dir.js'
@@ -20,13 +23,17 @@ function outcomes(report: Awaited<ReturnType<typeof backup>>): Record<string, st
   return Object.fromEntries(report.accounts.flatMap((a) => a.folders).map((f) => [f.folder, f.outcome]))
 }
 
-describe('with CONDSTORE, QRESYNC and LIST-STATUS', () => {
-  let dc: DovecotInstance
+const WITH_EXTENSIONS = serverKinds().filter((kind) => ['CONDSTORE', 'QRESYNC', 'LIST-STATUS'].every((ext) => SERVER_FACTS[kind].capabilities.has(ext)))
+/** Dovecot with a capability override, and the real servers that lack all three. */
+const WITHOUT_EXTENSIONS = serverKinds().filter((kind) => kind === 'dovecot' || !['CONDSTORE', 'QRESYNC', 'LIST-STATUS'].some((ext) => SERVER_FACTS[kind].capabilities.has(ext)))
+
+describe.each(WITH_EXTENSIONS)('%s with CONDSTORE, QRESYNC and LIST-STATUS', (kind) => {
+  let dc: TestServer
   let proxy: TcpProxy
   let server: ImapServer
 
   beforeAll(async () => {
-    dc = await startDovecot()
+    dc = await startServer(kind)
     proxy = await startProxy({targetPort: dc.port})
     server = serverAt(dc, proxy.port)
   })
@@ -35,7 +42,7 @@ describe('with CONDSTORE, QRESYNC and LIST-STATUS', () => {
     await dc?.stop()
   })
 
-  it('keep-all: an unchanged folder is not selected, new mail is the only body fetched, flags follow only with --refresh', async () => {
+  it('keep-all: an unchanged folder is not selected, new mail is the only body fetched, flags follow through the QRESYNC EXAMINE', async () => {
     const user = dc.users[0]!
     const work = folderName(dc, 'Work')
     const empty = folderName(dc, 'Empty')
@@ -72,31 +79,64 @@ describe('with CONDSTORE, QRESYNC and LIST-STATUS', () => {
     expect(bodyFetches(proxy)).toEqual([expect.stringContaining(` ${added[0]}:${added[1]} `)])
     await expectBackupEqualsServer(dc, user, root, work)
 
-    // Flags changed on the server: keep-all mode without --refresh leaves them (as imap-backup).
+    // Flags changed on the server: by default they follow, and with QRESYNC the EXAMINE's answer
+    // is all it takes (issue 11 item 10): no FETCH of flags, no SEARCH, no body.
     await setFlags(dc, user, 'INBOX', [1, 2], ['\\Answered'])
     await addFlags(dc, user, 'INBOX', [3], ['$Important'])
     proxy.resetStats()
     const fourth = await backup(config)
-    expect(outcomes(fourth)['INBOX']).toBe('unchanged')
-    expect(commandCount(proxy, 'EXAMINE')).toBe(0)
-
-    // --refresh: only the changed flags come over (QRESYNC EXAMINE), no body.
-    proxy.resetStats()
-    const fifth = await backup(config, {refresh: true})
-    expect(fifth.exitCode).toBe(0)
-    expect(folderReport(fifth, 'INBOX')).toMatchObject({outcome: 'ok', new: 0, flagUpdates: 3})
+    expect(fourth.exitCode).toBe(0)
+    expect(folderReport(fourth, 'INBOX')).toMatchObject({outcome: 'ok', new: 0, flagUpdates: 3})
     expect(bodyFetches(proxy), commandSummary(proxy)).toEqual([])
     expect(commandCount(proxy, 'UID FETCH', /FLAGS/) + commandCount(proxy, 'UID SEARCH'), commandSummary(proxy)).toBe(0)
+    expect(proxy.commands.filter((c) => c.name === 'EXAMINE').map((c) => c.line)).toEqual([expect.stringMatching(/INBOX.*\(QRESYNC \(\d+ \d+\)\)/)])
     await expectBackupEqualsServer(dc, user, root, 'INBOX')
-    // Unchanged folders (HIGHESTMODSEQ too) are still not examined with --refresh.
-    expect(outcomes(fifth)[work]).toBe('unchanged')
-    expect(proxy.commands.filter((c) => c.name === 'EXAMINE')).toHaveLength(1)
+    // Unchanged folders (HIGHESTMODSEQ too) are not examined.
+    expect(outcomes(fourth)[work]).toBe('unchanged')
 
-    // And the next --refresh run has nothing to do at all.
+    // And the next run, --refresh or not, has nothing to do at all.
     proxy.resetStats()
-    const sixth = await backup(config, {refresh: true})
-    expect(outcomes(sixth)).toEqual({INBOX: 'unchanged', [work]: 'unchanged', [empty]: 'unchanged'})
+    const fifth = await backup(config, {refresh: true})
+    expect(outcomes(fifth)).toEqual({INBOX: 'unchanged', [work]: 'unchanged', [empty]: 'unchanged'})
     expect(commandCount(proxy, 'EXAMINE')).toBe(0)
+  })
+
+  it('keep-all with freeze_flags: flags stay as downloaded (imap-backup) until --refresh, which fetches only the changes', async () => {
+    const user = dc.users[2]!
+    await seedFolder(dc, user, 'INBOX', 12)
+    const dir = await testTempDir()
+    const root = join(dir, 'backup')
+    const config = await makeConfig(dir, [accountFile(server, user, root)], {freeze_flags: true})
+    expect((await backup(config)).exitCode).toBe(0)
+
+    await setFlags(dc, user, 'INBOX', [1, 2], ['\\Answered'])
+    await addFlags(dc, user, 'INBOX', [3], ['$Important'])
+    proxy.resetStats()
+    const frozen = await backup(config)
+    expect(outcomes(frozen)['INBOX']).toBe('unchanged')
+    expect(commandCount(proxy, 'EXAMINE')).toBe(0)
+    const stale = await readLocalFolder(root, 'INBOX')
+    expect(stale.messages.find((m) => m.uid === 3)!.flags).not.toContain('$Important')
+
+    // --refresh: the flags were never compared since they were downloaded, so this once every
+    // stored message's flags are fetched (the checkpoint is the download's); no body.
+    proxy.resetStats()
+    const refreshed = await backup(config, {refresh: true})
+    expect(refreshed.exitCode).toBe(0)
+    expect(folderReport(refreshed, 'INBOX')).toMatchObject({outcome: 'ok', new: 0, flagUpdates: 3})
+    expect(bodyFetches(proxy), commandSummary(proxy)).toEqual([])
+    await expectBackupEqualsServer(dc, user, root, 'INBOX')
+
+    // Changed again, frozen again: a keep-all run moves HIGHESTMODSEQ on (new mail) without
+    // looking at flags, and the next --refresh still finds the change, with CHANGEDSINCE.
+    await removeFlags(dc, user, 'INBOX', [1], ['\\Answered'])
+    await appendMessages(dc, user, 'INBOX', [seedMessage(77)])
+    expect(folderReport(await backup(config), 'INBOX')).toMatchObject({outcome: 'ok', new: 1, flagUpdates: 0})
+    proxy.resetStats()
+    const again = await backup(config, {refresh: true})
+    expect(folderReport(again, 'INBOX')).toMatchObject({outcome: 'ok', new: 0, flagUpdates: 1})
+    expect(commandCount(proxy, 'UID FETCH', /CHANGEDSINCE/), commandSummary(proxy)).toBe(1)
+    await expectBackupEqualsServer(dc, user, root, 'INBOX')
   })
 
   it('mirror: expunges and flag changes are the only things transferred', async () => {
@@ -130,13 +170,13 @@ describe('with CONDSTORE, QRESYNC and LIST-STATUS', () => {
   })
 })
 
-describe('with CONDSTORE, QRESYNC and LIST-STATUS hidden', () => {
-  let dc: DovecotInstance
+describe.each(WITHOUT_EXTENSIONS)('%s without CONDSTORE, QRESYNC and LIST-STATUS', (kind) => {
+  let dc: TestServer
   let proxy: TcpProxy
   let server: ImapServer
 
   beforeAll(async () => {
-    dc = await startDovecot({capabilities: NO_EXTENSIONS})
+    dc = await startServer(kind, {dovecot: {capabilities: NO_EXTENSIONS}})
     proxy = await startProxy({targetPort: dc.port})
     server = serverAt(dc, proxy.port)
   })

@@ -8,6 +8,19 @@ export {type ByteOutput} from './byte-sink.js'
 export {MboxrdDecoder, decodeEntry} from './decoder.js'
 export {legacyDecode, legacyToUpload} from './legacy.js'
 export {
+  FromLineStart,
+  prefixBytes,
+  quotesLine,
+  quoteText,
+  readerUnquotes,
+  strictToCompat,
+  unquotesLine,
+  unquoteText,
+  writerQuotes,
+  WRITER_QUOTING,
+  type QuotingRule,
+} from './quoting.js'
+export {
   isEntryStart,
   scanEntries,
   scanEntriesAsync,
