@@ -33,7 +33,7 @@ import {MessageTable, type ReadonlyMessageTable} from './message-table.js'
 import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
 import {exists, keepCopyAside, readBytesIfPresent, readIfPresent, regularFileIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
-import {bindExactFile, EXACT_SUFFIX, parseExactFile, serializeExactChunks, type ExactBinding} from './exact-file.js'
+import {bindExactFile, EXACT_SUFFIX, parseExactFile, scanExactFile, serializeExactChunks, type ExactBinding, type ExactPristine} from './exact-file.js'
 import {scanMetadata} from './imap-scan.js'
 
 export type OpenMode = 'write' | 'read'
@@ -62,6 +62,8 @@ export interface ExactnessState {
   binding?: ExactBinding
   /** Why it could not be read at all. */
   damaged?: string
+  /** Where its rows lie in the bytes read, while they may be written back as they are. */
+  pristine?: ExactPristine
 }
 
 export interface OpenFolderOptions {
@@ -122,10 +124,13 @@ export function folderPaths(root: string, relativePath: string): FolderPaths {
  * UnsupportedFormatError (the folder must then stay as it is).
  */
 export async function readExactness(path: string, meta: FolderMetadata | undefined): Promise<ExactnessState> {
-  const text = await readIfPresent(path)
-  if (text === undefined) return {present: false}
+  const bytes = await readBytesIfPresent(path)
+  if (bytes === undefined) return {present: false}
+  // As mailkeep writes it: read byte by byte (exact-file.ts); anything else as JSON, below.
+  const scanned = meta === undefined ? undefined : scanExactFile(bytes, meta.messages, meta.uidValidity)
+  if (scanned !== undefined) return {present: true, binding: scanned.binding, pristine: scanned.pristine}
   try {
-    const file = parseExactFile(text, path)
+    const file = parseExactFile(bytes.toString('utf8'), path)
     if (meta === undefined) return {present: true, binding: {rows: file.rows.length, bound: 0, superseded: 0, unmatchedUids: file.rows.map((r) => r[0]), problem: 'the folder has no metadata'}}
     return {present: true, binding: bindExactFile(meta.messages, file, meta.uidValidity)}
   } catch (error) {
@@ -315,7 +320,9 @@ export class FolderStore implements TransactionHost {
       this.exactState = {present: true}
     }
     if (meta.messages.recordCount === 0 && !state.present) return
-    await atomicWriteChunks(target, serializeExactChunks(meta), {mode: 0o600})
+    // Its rows read at open, unchanged, are written back as they are (exact-file.ts ExactPristine).
+    const pristine = target === this.paths.exact ? this.exactState.pristine : undefined
+    await atomicWriteChunks(target, serializeExactChunks(meta, pristine), {mode: 0o600})
     if (target === this.paths.exact) this.exactState = {present: true}
   }
 
@@ -618,6 +625,7 @@ export class FolderStore implements TransactionHost {
     await this.finishCompaction()
     this.metadata = next
     this.pristine = undefined
+    this.exactState = {...this.exactState, pristine: undefined}
   }
 
   /** Rolls back an open transaction and closes the files. The folder can be opened again. */

@@ -115,6 +115,8 @@ export class MessageTable implements ReadonlyMessageTable {
   private readonly flagIdByText = new Map<string, number>()
   /** The lowest row whose flags were replaced (firstChanged). */
   private lowestChanged = Infinity
+  /** The lowest row whose exactness record was set (firstRecordChanged). */
+  private lowestRecordChanged = Infinity
   private lastFlags: readonly string[] = NO_FLAGS
   private lastFlagId = 0
   /** Rows (after row 0) where a run of ascending UIDs starts; undefined once there are too many. */
@@ -350,9 +352,20 @@ export class MessageTable implements ReadonlyMessageTable {
     this.lowestChanged = Infinity
   }
 
+  /** The first row whose record was set since markRecordsUnchanged(), or `length` if none. */
+  get firstRecordChanged(): number {
+    return Math.min(this.lowestRecordChanged, this.count)
+  }
+
+  /** From now on firstRecordChanged() tells the rows whose records changed (after an exactness file was read). */
+  markRecordsUnchanged(): void {
+    this.lowestRecordChanged = Infinity
+  }
+
   /** Sets the exactness record of a row (`appended` must be 0, 1 or 2) and the rule that quoted its entry. */
   setRecordAt(row: number, size: number, internalDate: number | null, appended: number, eol: unknown, quoting: QuotingRule): void {
     this.checkRow(row)
+    this.lowestRecordChanged = Math.min(this.lowestRecordChanged, row)
     if (appended !== 0 && appended !== 1 && appended !== 2) throw new InternalError(`exactness record with appended = ${appended}`)
     let bits = HAS_RECORD | (appended << APPENDED_SHIFT)
     if (quoting === 'strict') bits |= STRICT_QUOTING
