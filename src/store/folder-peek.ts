@@ -35,12 +35,24 @@ const EXACT_HEAD_START = Buffer.from('{"mailkeep_exact":1,"uid_validity":')
 const FROM_ = Buffer.from('From ')
 
 export async function peekFolderState(root: string, name: string): Promise<PeekedFolder | undefined> {
+  const peeked = await peekFolderHead(root, name)
+  return peeked !== undefined && (await peeked.verify()) ? peeked.state : undefined
+}
+
+/**
+ * peekFolderState in two steps, for a caller that asks the server before it decides: the recorded
+ * state from the head of `.imap` (and the cheap checks: no journal, intent or `.compact` file,
+ * the mbox there), then `verify()`, the checks of the whole files, which only a folder about to be
+ * skipped needs. A folder the server changed is opened anyway, and opening checks all of it:
+ * checking it here too would read both files twice.
+ */
+export async function peekFolderHead(root: string, name: string): Promise<{state: PeekedFolder; verify(): Promise<boolean>} | undefined> {
   const relativePath = encodeFolderPath(name)
   const paths = folderPaths(root, relativePath)
   await checkNoSymlinks(root, `${relativePath}.mbox`)
   // Step 1 and 3 of recovery would have work to do: an unfinished rename or rewrite, a journal.
   for (const path of [paths.journal, paths.renameIntent, paths.imapCompact, paths.mboxCompact]) if (await exists(path)) return undefined
-  let mboxSize
+  let mboxSize: number | undefined
   try {
     mboxSize = await sizeIfPresent(paths.mbox)
   } catch {
@@ -62,20 +74,23 @@ export async function peekFolderState(root: string, name: string): Promise<Peeke
   // No UIDNEXT recorded (imap-backup's files, a run that never completed): nothing to skip on.
   // No exactness count: not the current format (a format-1 file is migrated on open).
   if (uidNext === undefined || exactCount === undefined) return undefined
-  let rows: ExactRows | undefined
-  if (exactCount > 0) {
-    const exactBytes = await readBytes(paths.exact)
-    if (exactBytes === undefined) return undefined
-    rows = ExactRows.open(exactBytes, uidValidity, journalId)
-    if (rows === undefined) return undefined
+  const size = mboxSize
+  const verify = async (): Promise<boolean> => {
+    let rows: ExactRows | undefined
+    if (exactCount > 0) {
+      const exactBytes = await readBytes(paths.exact)
+      if (exactBytes === undefined) return false
+      rows = ExactRows.open(exactBytes, uidValidity, journalId)
+      if (rows === undefined) return false
+    }
+    const visit = rows === undefined ? undefined : rows.visitor()
+    // The whole file checked as opening it would, without a table (imap-scan.ts).
+    const last = checkBody(bytes, listStart, visit)
+    if (last === undefined || last.end !== size) return false
+    if (rows !== undefined && !rows.finished(exactCount)) return false
+    return last.offset === undefined || (await startsWithFrom(paths.mbox, last.offset))
   }
-  const visit = rows === undefined ? undefined : rows.visitor()
-  // The whole file checked as opening it would, without a table (imap-scan.ts).
-  const last = checkBody(bytes, listStart, visit)
-  if (last === undefined || last.end !== mboxSize) return undefined
-  if (rows !== undefined && !rows.finished(exactCount)) return undefined
-  if (last.offset !== undefined && !(await startsWithFrom(paths.mbox, last.offset))) return undefined
-  return {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix}
+  return {state: {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix}, verify}
 }
 
 /**
