@@ -36,7 +36,6 @@ import type {
   MessageHeaderFields,
   MessageSink,
   MessageSummary,
-  MessageWriter,
   Namespaces,
   OpenedFolder,
   RemoteFolder,
@@ -320,8 +319,7 @@ export class FlowSession implements ImapSession {
     checkUidSet(uidSet)
     return pull<FetchedMessage>((push) =>
       this.streamMessages(uidSet, {
-        open: (uid) =>
-          wholeMessage(({body, summary}) => push({uid, flags: summary.flags, internalDate: summary.internalDate, size: summary.size, source: body})),
+        open: (uid) => collectBody<MessageSummary>((body, summary) => push({uid, flags: summary.flags, internalDate: summary.internalDate, size: summary.size, source: body})),
       }),
     )
   }
@@ -620,22 +618,4 @@ function checkUidSet(set: string): void {
 /** BODY.PEEK[]<origin.length> (RFC 3501 §6.4.5): a byte range of the whole message. */
 function bodyRange(origin: number, length: number): WireNode {
   return {type: 'ATOM', value: 'BODY.PEEK', section: [], partial: [origin, length]}
-}
-
-/** A MessageWriter that collects the message and hands it on whole (fetchMessages()). */
-function wholeMessage(done: (message: {body: Buffer; summary: MessageSummary}) => Promise<void>): MessageWriter {
-  const parts: Buffer[] = []
-  let length = 0
-  return {
-    write(bytes) {
-      parts.push(bytes)
-      length += bytes.length
-    },
-    end(summary) {
-      return done({body: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length), summary})
-    },
-    abort() {
-      parts.length = 0
-    },
-  }
 }

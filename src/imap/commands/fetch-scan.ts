@@ -124,45 +124,28 @@ class Scan {
   /** One item into `data`: NONE when done, FAIL, or the size of a BODY[] literal that ends the line. */
   item(data: FetchData): number {
     const line = this.line
-    const c = upper(line[this.p])
-    if (c === 0x55 /* U */ && matches(line, this.p, 'UID ')) {
-      this.p += 'UID '.length
-      const n = this.value()
-      if (n < 0) return FAIL
-      data.uid = n
-      return NONE
-    }
-    if (c === 0x46 /* F */ && matches(line, this.p, 'FLAGS (')) {
-      this.p += 'FLAGS ('.length
+    if (this.at('UID ')) return (data.uid = this.value()) < 0 ? FAIL : NONE
+    if (this.at('RFC822.SIZE ')) return (data.size = this.value()) < 0 ? FAIL : NONE
+    if (this.at('FLAGS (')) {
       const flags = this.flags()
       if (flags === undefined) return FAIL
       data.flags = flags
       return NONE
     }
-    if (c === 0x49 /* I */ && matches(line, this.p, 'INTERNALDATE "')) {
-      this.p += 'INTERNALDATE "'.length
+    if (this.at('INTERNALDATE "')) {
       const text = this.quoted()
       if (text === undefined) return FAIL
       data.internalDate = parseInternalDate(text)
       return NONE
     }
-    if (c === 0x52 /* R */ && matches(line, this.p, 'RFC822.SIZE ')) {
-      this.p += 'RFC822.SIZE '.length
-      const n = this.value()
-      if (n < 0) return FAIL
-      data.size = n
-      return NONE
-    }
-    if (c === 0x4d /* M */ && matches(line, this.p, 'MODSEQ (')) {
-      this.p += 'MODSEQ ('.length
+    if (this.at('MODSEQ (')) {
       const n = this.number()
       if (n === undefined || line[this.p] !== RPAREN) return FAIL
       this.p++
       data.modseq = n
       return NONE
     }
-    if (c === 0x42 /* B */ && matches(line, this.p, 'BODY[]')) {
-      this.p += 'BODY[]'.length
+    if (this.at('BODY[]')) {
       if (line[this.p] === LT) {
         this.p++
         const origin = this.number()
@@ -186,6 +169,13 @@ class Scan {
       return digitsValue(line, from, this.end - 1)
     }
     return FAIL
+  }
+
+  /** Whether the item here is `word` (any case): then past it. */
+  private at(word: string): boolean {
+    if (!matches(this.line, this.p, word)) return false
+    this.p += word.length
+    return true
   }
 
   /** Digits, as the number Number() makes of them (without a string for the usual ones); -1 if none. */

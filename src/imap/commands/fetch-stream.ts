@@ -14,7 +14,7 @@
  * change or a VANISHED may be what was lost).
  */
 import type {ImapResponse} from 'imapflow'
-import type {BodySink, FetchTap, TapConsumer, TapJob} from '../fetch-tap.js'
+import type {FetchTap, TapConsumer, TapJob} from '../fetch-tap.js'
 import {unparsedMark, unparsedSince, type FlowInternals, type WireNode} from '../flow-internals.js'
 import {parseFetch, type FetchData} from './fetch-response.js'
 import {vanishedUids} from './vanished.js'
@@ -172,8 +172,11 @@ export async function* pull<T>(run: (push: (item: T) => Promise<void>) => Promis
   }
 }
 
-/** A BodySink that collects the literal into one Buffer and hands it on at its end. */
-export function collectBody(done: (body: Buffer, tail: FetchData) => void | Promise<void>): BodySink {
+/**
+ * A writer that collects the bytes into one Buffer and hands them on at its end, with what the
+ * end brings (a BodySink's tail, a MessageWriter's summary).
+ */
+export function collectBody<End>(done: (body: Buffer, end: End) => void | Promise<void>): {write(bytes: Buffer): void; end(end: End): void | Promise<void>; abort(): void} {
   const parts: Buffer[] = []
   let length = 0
   return {
@@ -181,8 +184,8 @@ export function collectBody(done: (body: Buffer, tail: FetchData) => void | Prom
       parts.push(bytes)
       length += bytes.length
     },
-    end(tail) {
-      return done(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length), tail)
+    end(end) {
+      return done(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length), end)
     },
     abort() {
       parts.length = 0
