@@ -13,6 +13,7 @@ import type {Logger} from '../shared/logger.js'
 import {acquireAccountLock, type AccountLock} from './lock.js'
 import {decodeFolderPath} from './folder-path.js'
 import {FolderStore, type OpenMode} from './folder-store.js'
+import {removeStaleTempFiles} from './temp-files.js'
 
 export interface LocalFolder {
   /** The server's folder name (decoded from the file name). */
@@ -43,6 +44,13 @@ export class AccountStore {
     if (options.mode === 'write') await ensureRoot(root, options.logger)
     else await requireRoot(root)
     const lock = await acquireAccountLock(root, options.mode === 'write' ? 'exclusive' : 'shared')
+    if (options.mode === 'write') {
+      // Recovery of the whole account: temporary files of a killed run's atomic writes. We hold
+      // the exclusive lock, so none of them is being written (temp-files.ts).
+      await removeStaleTempFiles(root, options.logger).catch((error: unknown) => {
+        options.logger.warn(`could not remove temporary files left by an interrupted run: ${(error as Error).message}`)
+      })
+    }
     return new AccountStore(root, options.mode, options.logger, lock, options.account)
   }
 
@@ -89,13 +97,15 @@ export class AccountStore {
    * selected; compat §6.6). Explicit by design (I6): only the engine's mirror mode calls it. The
    * folder is recovered first, so that an interrupted transaction cannot leave a journal behind;
    * `.imap` goes first, so that a crash in between leaves an mbox without metadata, which is
-   * reported rather than taken for a folder. The `.mirror` file is kept, as imap-backup does.
+   * reported rather than taken for a folder; the exactness file last (alone, it is kept aside at
+   * the next write of a folder of that name, never used). The `.mirror` file is kept, as
+   * imap-backup does.
    */
   async removeFolder(name: string): Promise<void> {
     if (this.mode !== 'write') throw new InternalError('removeFolder needs the account opened for writing')
     const folder = await FolderStore.open(this.root, name, {mode: 'write', logger: this.logger, account: this.account})
     await folder.close()
-    for (const path of [folder.paths.imap, folder.paths.mbox]) {
+    for (const path of [folder.paths.imap, folder.paths.mbox, folder.paths.exact]) {
       try {
         await unlink(path)
         this.logger.info(`Deleting '${path}'`, {folder: name})
