@@ -21,6 +21,7 @@ import {scrubSecrets} from '../shared/secrets.js'
 import {silentProgress, type ProgressReporter, type RunContext} from '../shared/context.js'
 import {ProgressBar, progressAllowed} from './progress-bar.js'
 import {exitLine} from './render/exit-meaning.js'
+import {usageMessage} from './usage-message.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -151,7 +152,7 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
 
   override async catch(error: Error & {exitCode?: number}): Promise<void> {
     this.stopProgress()
-    const failure = asMailkeepError(error)
+    const failure = asMailkeepError(error, this.id?.replaceAll(':', ' '))
     process.exitCode = failure.exitCode
     const json = this.flags?.json ?? process.argv.includes('--json')
     if (json) {
@@ -194,11 +195,11 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
   }
 }
 
-function asMailkeepError(error: unknown): MailkeepError {
+function asMailkeepError(error: unknown, command?: string): MailkeepError {
   // oclif's own parse errors (unknown flag, missing argument) are usage errors.
   if (error instanceof Errors.CLIError && !(error instanceof MailkeepError)) {
     if (error instanceof Errors.ExitError) return toMailkeepError(error)
-    return new UsageError(error.message.split('\n')[0] ?? error.message, {hint: 'see mailkeep help'})
+    return new UsageError(usageMessage(error), {hint: command === undefined ? 'see `mailkeep help`' : `see \`mailkeep help ${command}\``})
   }
   return toMailkeepError(error)
 }

@@ -5,6 +5,7 @@
 import {run as oclifRun, flush, Errors, settings} from '@oclif/core'
 import {ExitCode} from '../shared/exit-codes.js'
 import {scrubSecrets} from '../shared/secrets.js'
+import {tolerateClosedPipes} from './closed-pipe.js'
 
 const PASS_THROUGH = new Set(['--help', '-h', 'help'])
 
@@ -15,6 +16,7 @@ const PASS_THROUGH = new Set(['--help', '-h', 'help'])
 settings.enableAutoTranspile = false
 
 export async function run(argv: string[]): Promise<void> {
+  tolerateClosedPipes()
   const first = argv[0]
   const args = first === undefined || (first.startsWith('-') && !PASS_THROUGH.has(first)) ? ['backup', ...argv] : argv
   try {
