@@ -15,6 +15,8 @@ const FOREIGN = {
   inquirer: pkg('@inquirer/*', 'src/cli/'),
   pino: pkg('pino', 'src/shared/logger.ts'),
   atomic: pkg('write-file-atomic', 'src/shared/atomic-write.ts'),
+  levenshtein: pkg('fast-levenshtein', 'src/shared/nearest.ts'),
+  notFound: pkg('@oclif/plugin-not-found', 'src/cli/hooks/command-not-found.ts'),
 }
 
 function fence(files, layers, foreign, ignores = []) {
@@ -42,7 +44,8 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  fence(['src/shared/**/*.ts'], ['cli', 'engine', 'store', 'imap', 'config'], except('pino', 'atomic')),
+  fence(['src/shared/**/*.ts'], ['cli', 'engine', 'store', 'imap', 'config'], except('pino', 'atomic', 'levenshtein')),
+  fence(['src/shared/nearest.ts'], ['cli', 'engine', 'store', 'imap', 'config'], except('levenshtein')),
   fence(['src/shared/logger.ts'], ['cli', 'engine', 'store', 'imap', 'config'], except('pino')),
   fence(['src/shared/atomic-write.ts'], ['cli', 'engine', 'store', 'imap', 'config'], except('atomic')),
   fence(['src/config/**/*.ts'], ['cli', 'engine', 'store', 'imap'], ALL),
@@ -51,6 +54,7 @@ export default tseslint.config(
   fence(['src/imap/**/*.ts'], ['cli', 'engine', 'store', 'config'], except('imapflow'), ['src/imap/**/*.test.ts']),
   fence(['src/engine/**/*.ts'], ['cli'], ALL, ['src/engine/**/*.test.ts']),
   fence(['src/cli/**/*.ts'], ['store', 'imap'], except('oclif', 'inquirer'), ['src/cli/**/*.test.ts']),
+  fence(['src/cli/hooks/command-not-found.ts'], ['store', 'imap'], except('oclif', 'notFound')),
   {
     // Tests, benchmarks and scripts may reach into any layer and print.
     files: ['test/**/*.{ts,mjs,js}', 'bench/**/*.{ts,mjs,js}', 'scripts/**/*.{ts,mjs,js}', '**/*.test.ts'],

@@ -3,6 +3,7 @@
  * flags) runs `backup`.
  */
 import {run as oclifRun, flush, Errors, settings} from '@oclif/core'
+import {MailkeepError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import {scrubSecrets} from '../shared/secrets.js'
 import {tolerateClosedPipes} from './closed-pipe.js'
@@ -26,6 +27,11 @@ export async function run(argv: string[]): Promise<void> {
     // from oclif itself (unknown command, `this.exit()`) or from its help renderer.
     if (error instanceof Errors.ExitError) {
       process.exitCode = error.oclif.exit
+    } else if (error instanceof MailkeepError) {
+      // From our command_not_found hook (hooks/command-not-found.ts): a usage error with its hint.
+      const hint = error.hint === undefined ? '' : `hint: ${error.hint}\n`
+      process.stderr.write(scrubSecrets(`mailkeep: error: ${error.message}\n${hint}`))
+      process.exitCode = error.exitCode
     } else if (error instanceof Errors.CLIError) {
       process.stderr.write(scrubSecrets(`mailkeep: error: ${error.message}\n`))
       process.exitCode = ExitCode.USAGE
