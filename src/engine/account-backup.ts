@@ -6,7 +6,7 @@
 import {requireConnection, requireLocalPath, selectFolders, type Account, type Config} from '../config/index.js'
 import type {Connect, ImapSession, RemoteFolder} from '../imap/types.js'
 import {AccountStore} from '../store/account-store.js'
-import {InterruptedError, LocalIoError, MailkeepError, RemoteError} from '../shared/errors.js'
+import {InterruptedError, LocalIoError, LockedError, MailkeepError, RemoteError} from '../shared/errors.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import type {Logger} from '../shared/logger.js'
@@ -25,6 +25,8 @@ export interface AccountEnv {
   connect: Connect
   retry: RetryPolicy
   traceProtocol: boolean
+  /** BackupOptions.skipLocked. */
+  skipLocked: boolean
   ctx: RunContext
   failures: FailureLog
 }
@@ -102,6 +104,14 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     }
   } catch (error) {
     if (ctx.signal.aborted || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
+    if (error instanceof LockedError && env.skipLocked && store === undefined) {
+      // Another run holds the account (a long first backup, say): nothing of it was touched, and
+      // that run reports its own outcome. Not a failure of this one (docs/scheduling.md).
+      report.outcome = 'skipped'
+      report.error = {name: 'AccountBusy', message: `not backed up: another mailkeep is using it (${error.holderPid === undefined ? 'reading it' : `pid ${error.holderPid}`})`, exitCode: ExitCode.OK}
+      logger.info(`Skipping account '${account.username}': ${error.message}`)
+      return {report, stop}
+    }
     failAccount(env, report, error, logger)
     // Disk full while removing folders in mirror mode: nothing else should be written.
     if (error instanceof LocalIoError && store !== undefined) stop = true

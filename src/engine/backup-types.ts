@@ -19,6 +19,11 @@ export interface BackupOptions {
   retry?: Partial<RetryPolicy>
   /** `-vvv`: the IMAP layer logs every protocol line at debug level (secrets redacted). */
   traceProtocol?: boolean
+  /**
+   * `--skip-locked`: an account another mailkeep process holds is skipped without an error
+   * (outcome `skipped`, exit code unchanged) instead of failing with LockedError (exit 5).
+   */
+  skipLocked?: boolean
 }
 
 export interface RetryPolicy {

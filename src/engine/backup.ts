@@ -31,6 +31,7 @@ export async function runBackup(options: BackupOptions, ctx: RunContext): Promis
     connect: options.connect ?? (await realConnect()),
     retry: retryPolicy(options.retry),
     traceProtocol: options.traceProtocol ?? false,
+    skipLocked: options.skipLocked ?? false,
     ctx,
     failures,
   }
