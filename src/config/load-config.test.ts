@@ -178,6 +178,26 @@ describe('loadConfig: top-level keys', () => {
     expect(config.raw).toMatchObject({debug: true, colour: 'red'})
   })
 
+  it('refuses a key one typo away from a known one, naming the right spelling (a warning would leave the setting unused under --quiet)', async () => {
+    const path = await configWith({accounts: [], savepoint_mesages: 10})
+    await loadError(path, `Config file '${path}': savepoint_mesages: is not a key of mailkeep or imap-backup; did you mean "savepoint_messages"?; rename it to "savepoint_messages"`)
+    await loadError(await configWith({accounts: [], download_stratgy: 'direct'}), 'did you mean "download_strategy"?')
+    await loadError(await configWith({accounts: [], 'log-format': 'json'}), 'did you mean "log_format"?')
+  })
+
+  it('refuses an account key at the top level', async () => {
+    await loadError(await configWith({accounts: [account()], mirror_mode: true}), 'mirror_mode: is a key of an account, not of the top level; move it into each account')
+  })
+
+  it('refuses a value one typo away from a valid one, where imap-backup would silently use its default', async () => {
+    await loadError(await configWith({accounts: [], download_strategy: 'delay_metdata'}), 'download_strategy: "delay_metdata" is not one of "delay_metadata", "direct", "delay_all"; did you mean "delay_metadata"?')
+    await loadError(await configWith({accounts: [account({status: 'archive'})]}), 'did you mean "archived"?')
+    // Far from every valid value: read as imap-backup reads it, with a warning.
+    const config = await loadConfig(await configWith({accounts: [], download_strategy: 'fastest'}))
+    expect(config.downloadStrategy).toBe('delay_metadata')
+    expect(config.warnings).toHaveLength(1)
+  })
+
   it('requires accounts, as an array', async () => {
     const path = await configWith({version: '2.2'})
     await loadError(path, `Config file '${path}': top level: Missing required options: accounts; add "accounts": []`)
