@@ -17,7 +17,7 @@ import {loadConfig, type Config} from '../config/index.js'
 import {createLogger, type Logger, type LogLevel, type LogFormat} from '../shared/logger.js'
 import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import {InterruptedError, MailkeepError, toMailkeepError, UsageError, type StopSignal} from '../shared/errors.js'
-import {scrubSecrets} from '../shared/secrets.js'
+import {scrubForeign, scrubOutput} from '../shared/secrets.js'
 import {silentProgress, type ProgressReporter, type RunContext} from '../shared/context.js'
 import {ProgressBar, progressAllowed} from './progress-bar.js'
 import {exitLine} from './render/exit-meaning.js'
@@ -147,7 +147,7 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
 
   /** Writes to stdout, with secrets removed. */
   protected out(text: string): void {
-    process.stdout.write(scrubSecrets(text.endsWith('\n') ? text : `${text}\n`))
+    process.stdout.write(scrubOutput(text.endsWith('\n') ? text : `${text}\n`))
   }
 
   override async catch(error: Error & {exitCode?: number}): Promise<void> {
@@ -166,9 +166,9 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
     else if (failure instanceof InterruptedError) text += `${exitLine(failure.exitCode)}\n`
     if (failure.exitCode === ExitCode.INTERNAL) {
       const original = failure.cause instanceof Error ? failure.cause : failure
-      text = `mailkeep: internal error: ${original.stack ?? original.message}\nThis is a bug in mailkeep; please report it with the output above.\n`
+      text = `mailkeep: internal error: ${scrubForeign(original.stack ?? original.message)}\nThis is a bug in mailkeep; please report it with the output above.\n`
     }
-    process.stderr.write(scrubSecrets(text))
+    process.stderr.write(scrubOutput(text))
   }
 
   override async finally(error: Error | undefined): Promise<void> {

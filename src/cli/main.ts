@@ -5,7 +5,7 @@
 import {run as oclifRun, flush, Errors, settings} from '@oclif/core'
 import {MailkeepError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
-import {scrubSecrets} from '../shared/secrets.js'
+import {scrubForeign, scrubOutput} from '../shared/secrets.js'
 import {tolerateClosedPipes} from './closed-pipe.js'
 
 const PASS_THROUGH = new Set(['--help', '-h', 'help'])
@@ -30,14 +30,15 @@ export async function run(argv: string[]): Promise<void> {
     } else if (error instanceof MailkeepError) {
       // From our command_not_found hook (hooks/command-not-found.ts): a usage error with its hint.
       const hint = error.hint === undefined ? '' : `hint: ${error.hint}\n`
-      process.stderr.write(scrubSecrets(`mailkeep: error: ${error.message}\n${hint}`))
+      process.stderr.write(scrubOutput(`mailkeep: error: ${error.message}\n${hint}`))
       process.exitCode = error.exitCode
     } else if (error instanceof Errors.CLIError) {
-      process.stderr.write(scrubSecrets(`mailkeep: error: ${error.message}\n`))
+      // oclif's words, which quote the command line (a mistyped `--password pass`): foreign text.
+      process.stderr.write(scrubOutput(`mailkeep: error: ${scrubForeign(error.message)}\n`))
       process.exitCode = ExitCode.USAGE
     } else {
       const text = error instanceof Error ? (error.stack ?? error.message) : String(error)
-      process.stderr.write(scrubSecrets(`mailkeep: internal error: ${text}\nThis is a bug in mailkeep; please report it.\n`))
+      process.stderr.write(scrubOutput(`mailkeep: internal error: ${scrubForeign(text)}\nThis is a bug in mailkeep; please report it.\n`))
       process.exitCode = ExitCode.INTERNAL
     }
   }

@@ -7,6 +7,7 @@
  */
 import type {Errors} from '@oclif/core'
 import {stripVTControlCharacters} from 'node:util'
+import {scrubForeign} from '../shared/secrets.js'
 
 interface MissingArg {
   name?: string
@@ -24,7 +25,8 @@ export function usageMessage(error: Errors.CLIError): string {
     .filter((line) => line !== '' && line !== 'See more help with --help')
   // "The following error(s) occurred:" heads a list of reasons: the reasons say it all.
   if (lines.length > 1 && /^The following errors? occurred:$/.test(lines[0]!)) lines.shift()
-  return lines.join('; ')
+  // These quote the command line, which may hold a password (`single backup --password …`).
+  return scrubForeign(lines.join('; '))
 }
 
 function missingArgs(args: readonly MissingArg[]): string {

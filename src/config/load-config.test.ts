@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {testTempDir} from '../../test/support/temp-dir.js'
 import {ConfigError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
-import {clearSecrets, REDACTED, scrubSecrets} from '../shared/secrets.js'
+import {clearSecrets, REDACTED, scrubOutput} from '../shared/secrets.js'
 import {loadConfig} from './load-config.js'
 import {requireConnection, requireLocalPath} from './select.js'
 
@@ -108,7 +108,7 @@ describe('loadConfig: the file', () => {
 
   it('registers every plain password as a secret', async () => {
     await loadAccount({})
-    expect(scrubSecrets(`login ${PASSWORD}`)).toBe(`login ${REDACTED}`)
+    expect(scrubOutput(`login ${PASSWORD}`)).toBe(`login ${REDACTED}`)
   })
 
   it('reports a missing file with the compat wording and a hint to run setup', async () => {
