@@ -20,6 +20,7 @@ import {InterruptedError, MailkeepError, toMailkeepError, UsageError, type StopS
 import {scrubForeign, scrubOutput} from '../shared/secrets.js'
 import {silentProgress, type ProgressReporter, type RunContext} from '../shared/context.js'
 import {ProgressBar, progressAllowed} from './progress-bar.js'
+import {DEFAULT_PROGRESS_INTERVAL_SECONDS, ProgressLog} from './progress-log.js'
 import {exitLine} from './render/exit-meaning.js'
 import {usageMessage} from './usage-message.js'
 
@@ -38,6 +39,11 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
     json: Flags.boolean({description: 'print the result as JSON on stdout', helpGroup: 'GLOBAL'}),
     // No oclif default: a log_format in the config applies only when the flag is not given.
     'log-format': Flags.option({options: ['text', 'json'] as const, description: 'format of log lines on stderr [default: text]', helpGroup: 'GLOBAL'})(),
+    'progress-interval': Flags.integer({
+      min: 0,
+      description: `long commands, when stderr is not a terminal: seconds between progress log lines, 0 for none [default: ${DEFAULT_PROGRESS_INTERVAL_SECONDS}]`,
+      helpGroup: 'GLOBAL',
+    }),
   }
 
   /** Commands that roll back on SIGINT/SIGTERM set this; others keep the default behaviour. */
@@ -54,6 +60,7 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
   private signalHandlers: Array<[StopSignal, () => void]> = []
   private resultExitCode: ExitCodeValue = ExitCode.OK
   private progressBar: ProgressBar | undefined
+  private progressLog: ProgressLog | undefined
   private logFormat: LogFormat = 'text'
 
   /** Calls one engine function and returns its typed result. */
@@ -113,24 +120,35 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
     return config
   }
 
-  /** Builds the logger, the progress reporter and ctx for one log format. */
+  /**
+   * Builds the logger, the progress reporter and ctx for one log format. A command that shows
+   * progress gets the progress line on a terminal, else (unless --quiet) a progress log line
+   * every --progress-interval seconds.
+   */
   private setupOutput(format: LogFormat): void {
-    this.progressBar?.stop()
+    this.stopProgress()
     this.progressBar = undefined
+    this.progressLog = undefined
     this.logFormat = format
     const level: LogLevel = this.flags.quiet ? 'error' : this.flags.verbose ? 'debug' : 'info'
     const settings = {quiet: this.flags.quiet, json: this.flags.json, logFormat: format}
-    if ((this.ctor as typeof BaseCommand).showsProgress && progressAllowed(process.stderr, settings)) {
+    const showsProgress = (this.ctor as typeof BaseCommand).showsProgress
+    if (showsProgress && progressAllowed(process.stderr, settings)) {
       this.progressBar = new ProgressBar(process.stderr)
     }
     const bar = this.progressBar
     this.logger = createLogger({level, format, ...(bar === undefined ? {} : {write: (line: string) => bar.log(line)})})
-    this.ctx = {logger: this.logger, progress: bar ?? this.makeProgress(), signal: this.abort.signal}
+    if (showsProgress && bar === undefined && !this.flags.quiet) {
+      const interval = this.flags['progress-interval'] ?? DEFAULT_PROGRESS_INTERVAL_SECONDS
+      this.progressLog = new ProgressLog(this.logger, interval, {fields: format === 'json'})
+    }
+    this.ctx = {logger: this.logger, progress: bar ?? this.progressLog ?? this.makeProgress(), signal: this.abort.signal}
   }
 
-  /** Removes the progress line for good, before the result or an error is printed. */
+  /** Removes the progress line (or stops the progress log) for good, before the result or an error is printed. */
   protected stopProgress(): void {
     this.progressBar?.stop()
+    this.progressLog?.stop()
   }
 
   async run(): Promise<void> {

@@ -46,6 +46,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
   let store: AccountStore | undefined
   let pool: SessionPool | undefined
   logger.info(`Running backup of account '${account.username}'`)
+  ctx.progress.begin?.('account', account.username)
   try {
     const root = requireLocalPath(config, account)
     const connection = requireConnection(config, account)
@@ -77,6 +78,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     const status = new Map(listed.map((f) => [f.name, f.status]))
     const delimiters = new Map(listed.map((f) => [f.name, f.delimiter]))
     logger.debug(`${listed.length} selectable folder(s) on the server, ${names.length} to back up`)
+    ctx.progress.expect?.('folder', names.length)
 
     if (account.mirrorMode) {
       if (listed.length === 0) {
@@ -95,9 +97,16 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       throwIfAborted(ctx.signal)
       if (stop || unreachable !== undefined) {
         record(env, report, notAttempted(name, stop ? 'the run stopped after a local I/O error' : 'the server could not be reached', unreachable))
+        ctx.progress.end?.('folder')
         continue
       }
-      const result = await backupFolder(folderEnv, {name, status: status.get(name), delimiter: delimiters.get(name)})
+      ctx.progress.begin?.('folder', name)
+      let result: Awaited<ReturnType<typeof backupFolder>>
+      try {
+        result = await backupFolder(folderEnv, {name, status: status.get(name), delimiter: delimiters.get(name)})
+      } finally {
+        ctx.progress.end?.('folder')
+      }
       record(env, report, result.report)
       if (result.stop === true) stop = true
       if (result.unreachable === true) unreachable = result.report
@@ -116,6 +125,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     // Disk full while removing folders in mirror mode: nothing else should be written.
     if (error instanceof LocalIoError && store !== undefined) stop = true
   } finally {
+    ctx.progress.end?.('account')
     await pool?.release(ctx.signal.aborted)
     await store?.close().catch((error: unknown) => logger.warn(`could not release the account cleanly: ${(error as Error).message}`))
     report.seconds = secondsSince(started)

@@ -24,6 +24,7 @@ export async function runBackup(options: BackupOptions, ctx: RunContext): Promis
   const failures = new FailureLog()
   const report: BackupReport = {accounts: [], exitCode: ExitCode.OK, seconds: 0}
   if (!selected.some((a) => a.status === 'active')) ctx.logger.warn('No matching accounts found to backup')
+  ctx.progress.expect?.('account', selected.filter((a) => a.status === 'active').length)
 
   const env: AccountEnv = {
     config: options.config,
