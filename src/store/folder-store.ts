@@ -333,6 +333,10 @@ export class FolderStore implements TransactionHost {
       if (n > 10_000) throw new InternalError('no free name for the renamed folder')
     }
     const targetRelative = encodeFolderPath(target)
+    // The mbox held open for reads goes with the rename: a folder begun afresh under this name
+    // (initialize()) must not be read through it (a mirror-mode rewrite copied the old folder's
+    // bytes into the new one's; found by test/store/readers.test.ts).
+    await this.closeReader()
     await atomicWrite(this.paths.renameIntent, JSON.stringify({to: targetRelative}), {mode: 0o600})
     await this.finishRename(targetRelative)
     this.metadata = undefined
