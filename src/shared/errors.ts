@@ -53,6 +53,14 @@ export class LockedError extends MailkeepError {
   }
 }
 
+/**
+ * What was to be read kept changing under a writer (a folder a backup was committing again and
+ * again): nothing was read; trying again later works. Same exit code as a held lock.
+ */
+export class BusyError extends MailkeepError {
+  override readonly exitCode = ExitCode.LOCKED
+}
+
 /** The local backup is inconsistent; nothing was modified. */
 export class DamagedError extends MailkeepError {
   override readonly exitCode = ExitCode.DAMAGED
