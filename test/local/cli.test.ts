@@ -128,7 +128,7 @@ describe('local search', () => {
     const r = await mailkeep(home, ['local', 'search', user.user, '--from', 'jürgen müller'])
     expect(r.code, show(r)).toBe(0)
     const lines = r.stdout.trimEnd().split('\n')
-    expect(lines[0]).toMatch(/^Folder +UID  Date +From +Size  Subject$/)
+    expect(lines[0]).toMatch(/^Folder +UID {2}Date +From +Size {2}Subject$/)
     expect(lines.slice(2, -1)).toHaveLength(1)
     expect(lines[2]).toMatch(new RegExp(`^my_folder +${messages[1]!.uid}  2024-04-04 08:00  Jürgen Müller .* Grüße aus München`))
     expect(lines.at(-1)).toBe(`1 message; \`mailkeep local show ${user.user} my_folder ${messages[1]!.uid}\` prints one`)
