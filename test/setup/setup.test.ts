@@ -735,7 +735,6 @@ describe.concurrent('mailkeep setup', () => {
     const t = setup(config)
     await t.choose(word.user)
     let header = await nextScreen(t, 'Account')
-    let screen: string
     expect(header).toMatch(/^password +\*{8}$/m)
     expect(header).toContain('modify password')
     expect(header).toContain('change password source')
@@ -744,7 +743,7 @@ describe.concurrent('mailkeep setup', () => {
     await t.choose('change password source')
     await t.waitFor(/❯ stored in the config file[\s\S]*⏎ select/)
     t.press('down')
-    screen = await t.waitFor(/❯ printed by a command \(password_command\)\n[\s\S]*e\.g\. pass show mail\/me/)
+    const screen = await t.waitFor(/❯ printed by a command \(password_command\)\n[\s\S]*e\.g\. pass show mail\/me/)
     t.press('up', 'enter')
     await t.waitFor('? password (empty to cancel)')
     t.answer('')
