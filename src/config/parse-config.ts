@@ -46,7 +46,7 @@ import type {
 
 const KNOWN_TOP_LEVEL = new Set<string>([...TOP_LEVEL_KEYS, ...TOP_LEVEL_EXTENSION_KEYS])
 const KNOWN_ACCOUNT = new Set<string>([...ACCOUNT_KEYS, ...ACCOUNT_EXTENSION_KEYS])
-const DOCS_FIX = 'see docs/config.md for the valid keys'
+const DOCS_FIX = '`mailkeep help config` lists the valid keys'
 const AS_IMAP_BACKUP = ', as imap-backup does'
 
 /** Strings and numbers that read as "no" to a person but as true to imap-backup (Ruby truthiness). */

@@ -15,7 +15,7 @@ export default class Backup extends BaseCommand<typeof Backup, BackupReport> {
 
   static override description = [
   'Downloads what is new in every selected folder of each active account into MBOXRD files, committing savepoints as it goes, and prints a summary. Ctrl-C (SIGINT) or SIGTERM rolls the current folder back to its last savepoint; the next run continues from there.',
-  'Exit status: 0 done; 4 incomplete (rerun); 5 another run holds the lock (0 with --skip-locked); 111 connection or login failed; 130/143 interrupted. See docs/exit-codes.md and docs/commands/backup.md.',
+  'Exit status: 0 done; 4 incomplete (rerun); 5 another run holds the lock (0 with --skip-locked); 111 connection or login failed; 130/143 interrupted. More: `mailkeep help exit-codes`, `mailkeep help commands/backup`.',
 ].join('\n\n')
 
   static override examples = [
