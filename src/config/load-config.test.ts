@@ -172,8 +172,8 @@ describe('loadConfig: top-level keys', () => {
     const path = await configWith({accounts: [], debug: true, colour: 'red'})
     const config = await loadConfig(path)
     expect(config.warnings).toEqual([
-      `Config file '${path}': debug: not a key of imap-backup or mailkeep, ignored, as imap-backup does (`mailkeep help config` lists the valid keys)`,
-      `Config file '${path}': colour: not a key of imap-backup or mailkeep, ignored, as imap-backup does (`mailkeep help config` lists the valid keys)`,
+      `Config file '${path}': debug: not a key of imap-backup or mailkeep, ignored, as imap-backup does (\`mailkeep help config\` lists the valid keys)`,
+      `Config file '${path}': colour: not a key of imap-backup or mailkeep, ignored, as imap-backup does (\`mailkeep help config\` lists the valid keys)`,
     ])
     expect(config.raw).toMatchObject({debug: true, colour: 'red'})
   })
