@@ -6,8 +6,8 @@
 import type {Config} from '../config/index.js'
 import type {RunContext} from '../shared/context.js'
 import {findAccount} from './account-access.js'
-import {openLocalFolder, openStoreIfPresent} from './local-access.js'
-import {summarize} from './local-summaries.js'
+import {openStoreIfPresent} from './local-access.js'
+import {folderSummaries} from './local-summaries.js'
 
 /** imap-backup's three fields (uid, date, subject), then mailkeep's (from, size). */
 export interface ListedMessage {
@@ -30,12 +30,7 @@ export async function* streamMessages(config: Config, email: string, folderName:
   const account = findAccount(config, email)
   const store = await openStoreIfPresent(config, account, ctx)
   try {
-    const folder = await openLocalFolder(store, account, folderName, ctx)
-    try {
-      for await (const m of summarize(folder, ctx.signal)) yield {uid: m.uid, date: m.date, subject: m.subject, from: m.from, size: m.size}
-    } finally {
-      await folder.close()
-    }
+    for await (const m of folderSummaries(store, account, folderName, ctx)) yield {uid: m.uid, date: m.date, subject: m.subject, from: m.from, size: m.size}
   } finally {
     await store?.close()
   }

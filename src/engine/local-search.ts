@@ -17,8 +17,8 @@ import type {RunContext} from '../shared/context.js'
 import {throwIfAborted} from '../shared/context.js'
 import {UsageError} from '../shared/errors.js'
 import {findAccount} from './account-access.js'
-import {openLocalFolder, openStoreIfPresent} from './local-access.js'
-import {summarize, type MessageSummary} from './local-summaries.js'
+import {openStoreIfPresent} from './local-access.js'
+import {folderSummaries, type MessageSummary} from './local-summaries.js'
 
 export interface SearchCriteria {
   from?: string
@@ -32,15 +32,8 @@ export interface SearchCriteria {
   folders?: readonly string[]
 }
 
-export interface FoundMessage {
-  folder: string
-  uid: number
-  date: string
-  from: string
-  to: string
-  subject: string
-  size: number
-}
+/** A match: its folder (server name), then what `local list` shows of it and its recipients. */
+export type FoundMessage = {folder: string} & Omit<MessageSummary, 'internalDate'>
 
 /** The matching messages one by one, as they are found (see streamMessages in local-list.ts). */
 export async function* streamSearch(config: Config, email: string, criteria: SearchCriteria, ctx: RunContext): AsyncGenerator<FoundMessage, void, undefined> {
@@ -51,13 +44,8 @@ export async function* streamSearch(config: Config, email: string, criteria: Sea
     const names = criteria.folders ?? (store === undefined ? [] : (await store.listFolders()).map((f) => f.name))
     for (const name of names) {
       throwIfAborted(ctx.signal)
-      const folder = await openLocalFolder(store, account, name, ctx)
-      try {
-        for await (const m of summarize(folder, ctx.signal)) {
-          if (match(m)) yield {folder: name, uid: m.uid, date: m.date, from: m.from, to: m.to, subject: m.subject, size: m.size}
-        }
-      } finally {
-        await folder.close()
+      for await (const m of folderSummaries(store, account, name, ctx)) {
+        if (match(m)) yield {folder: name, uid: m.uid, date: m.date, from: m.from, to: m.to, subject: m.subject, size: m.size}
       }
     }
   } finally {

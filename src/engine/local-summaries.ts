@@ -6,9 +6,12 @@
  * 100,000-message folder costs a few hundred reads and memory for one window
  * (docs/benchmarks.md, "Reading the backup").
  */
-import {throwIfAborted} from '../shared/context.js'
+import type {Account} from '../config/index.js'
+import {throwIfAborted, type RunContext} from '../shared/context.js'
+import type {AccountStore} from '../store/account-store.js'
 import type {FolderStore} from '../store/folder-store.js'
 import {parseHeaderFields} from '../store/rebuild.js'
+import {openLocalFolder} from './local-access.js'
 import {decodeHeaderText, isoDate} from './local-headers.js'
 
 export interface MessageSummary {
@@ -54,6 +57,16 @@ export async function* summarize(folder: FolderStore, signal: AbortSignal): Asyn
       size: exact?.[1] ?? Math.max(0, length - separator),
       internalDate: exact?.[2] ?? undefined,
     }
+  }
+}
+
+/** The summaries of one backed-up folder, by its server name; the folder is closed at the end. */
+export async function* folderSummaries(store: AccountStore | undefined, account: Account, name: string, ctx: RunContext): AsyncGenerator<MessageSummary, void, undefined> {
+  const folder = await openLocalFolder(store, account, name, ctx)
+  try {
+    yield* summarize(folder, ctx.signal)
+  } finally {
+    await folder.close()
   }
 }
 

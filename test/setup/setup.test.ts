@@ -583,6 +583,7 @@ describe.concurrent('mailkeep setup', () => {
     expect(t.text()).toContain(`Setup interrupted; '${config}' was not written`)
     expect((await readFile(config)).equals(before)).toBe(true)
   })
+
   it('a plain login (not an address) on one\'s own server: security and port asked, the password right away, and the connection test says what answered', async (ctx) => {
     const {expect} = ctx
     const {home, setup} = await scene(ctx)
