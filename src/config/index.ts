@@ -4,6 +4,7 @@
  */
 export type {
   Account,
+  AccountAuthMechanism,
   AccountFile,
   AccountStatus,
   AuthMechanism,
@@ -13,6 +14,8 @@ export type {
   ConnectionOptionsFile,
   DownloadStrategy,
   LogFormat,
+  OAuth2File,
+  OAuth2Settings,
   PasswordSource,
   ProviderKind,
   Security,
@@ -28,3 +31,7 @@ export {requireConnection, requireLocalPath, selectAccounts, selectFolders} from
 export {providerFor, type Provider} from './provider.js'
 export {PROVIDER_PRESETS, defaultPort, presetForAddress, presetForHost, usualPort, type PresetId, type ProviderPreset} from './presets.js'
 export {CONFIG_VERSION, DEFAULT_DOWNLOAD_STRATEGY, DEFAULT_MULTI_FETCH_SIZE, DEFAULT_TUNING} from './defaults.js'
+export {OAUTH_PROVIDERS, OAUTH_PROVIDER_NAMES, oauthProviderForDomain, type OAuthProviderId, type OAuthProviderName, type OAuthProviderPreset} from './oauth-providers.js'
+export {defaultTokenFile, isAllowedEndpoint} from './oauth2-settings.js'
+export {readTokenFile, writeTokenFile, type LoginFlow, type StoredLogin} from './token-file.js'
+export {PASSWORD_SOURCE_KEYS} from './keys.js'

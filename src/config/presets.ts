@@ -12,10 +12,12 @@
  *     (the normal one is refused once two-step verification is on, or always);
  *   - `oauth2`: no password at all: an OAuth2 access token (SASL XOAUTH2 or OAUTHBEARER,
  *     `docs/auth.md`).
- * A preset with `oauth2` is the one setup cannot finish with a password; `oauth2` is the
- * preset's OAuth2 details, left for the OAuth2 setup to fill in.
+ * A preset with `oauth2` is the one setup cannot finish with a password. `oauth2Provider` names
+ * the provider's entry in oauth-providers.ts (endpoints, scope) for mailkeep's own OAuth2 login
+ * (`mailkeep auth login`, setup's "log in with OAuth2"), where the provider has one.
  */
 import {DEFAULT_STARTTLS_PORT, DEFAULT_TLS_PORT} from './defaults.js'
+import type {OAuthProviderId} from './oauth-providers.js'
 import type {Security} from './types.js'
 
 export type PresetId = 'gmail' | 'outlook' | 'fastmail' | 'icloud' | 'yahoo' | 'generic'
@@ -35,8 +37,8 @@ export interface ProviderPreset {
   readonly advice?: string
   /** Where the provider's own page on IMAP access is. */
   readonly help?: string
-  /** For presets that need OAuth2: the provider's OAuth2 endpoints and scope (for `auth login`). */
-  readonly oauth2?: {readonly authorizeUrl: string; readonly tokenUrl: string; readonly scope: string}
+  /** The provider's entry of OAUTH_PROVIDERS, when mailkeep's own OAuth2 login can log in there. */
+  readonly oauth2Provider?: OAuthProviderId
 }
 
 export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
@@ -48,8 +50,9 @@ export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
     port: 993,
     security: 'tls',
     login: 'app-password',
-    advice: 'Gmail takes an app password, not your Google password: turn on 2-Step Verification, then create one under Google Account → Security → App passwords, and enter it here.',
+    advice: 'Gmail takes an app password, not your Google password: turn on 2-Step Verification, then create one under Google Account → Security → App passwords, and enter it here (or, instead, "change password source" → "log in with OAuth2").',
     help: 'https://support.google.com/mail/answer/185833',
+    oauth2Provider: 'google',
   },
   {
     id: 'outlook',
@@ -59,8 +62,9 @@ export const PROVIDER_PRESETS: readonly ProviderPreset[] = [
     port: 993,
     security: 'tls',
     login: 'oauth2',
-    advice: 'Microsoft accepts no password over IMAP, only an OAuth2 access token: set "password source" to an OAuth2 token command (mailkeep help auth).',
+    advice: 'Microsoft accepts no password over IMAP, only OAuth2: choose "change password source" → "log in with OAuth2" (or run `mailkeep auth login` for this account; `mailkeep help auth.md` says how).',
     help: 'https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth',
+    oauth2Provider: 'microsoft',
   },
   {
     id: 'fastmail',

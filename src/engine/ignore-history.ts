@@ -108,7 +108,7 @@ async function ignoreFolder(env: FolderEnv, name: string, delimiter: string | nu
   const folder = await FolderStore.open(env.store.root, name, {mode: 'write', logger, account: env.account.username})
   try {
     if (!folder.exists) await folder.initialize(opened.uidValidity)
-    else if (folder.uidValidity !== opened.uidValidity) {
+    else if (folder.uidValidity !== opened.uidValidity && !(await folder.restartEmpty(opened.uidValidity))) {
       const old = folder.uidValidity
       result.renamedTo = await folder.renameAway()
       logger.info(`[${name}] UIDVALIDITY changed from ${old} to ${opened.uidValidity}; the old backup is now '${result.renamedTo}'`, {folder: name})

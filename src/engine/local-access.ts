@@ -8,6 +8,7 @@ import {requireLocalPath, type Account, type Config} from '../config/index.js'
 import type {RunContext} from '../shared/context.js'
 import {errnoCode, UsageError} from '../shared/errors.js'
 import type {AccountStore} from '../store/account-store.js'
+import {encodeFolderPath} from '../store/folder-path.js'
 import {FolderStore} from '../store/folder-store.js'
 import {liveWriterPid} from '../store/writer-pid.js'
 import {openAccountStore} from './account-access.js'
@@ -46,6 +47,19 @@ export async function openLocalFolder(store: AccountStore | undefined, account: 
   return folder
 }
 
-function folderNotFound(name: string, account: Account): UsageError {
+/** compat's `Folder '<f>' not found`, with the command that lists the folders. */
+export function folderNotFound(name: string, account: Account): UsageError {
   return new UsageError(`Folder '${name}' not found`, {hint: `\`mailkeep local folders ${account.username}\` lists the backed-up folders (by their server names)`})
+}
+
+/**
+ * The folders a command works on: all of them, or the one named by its server name
+ * (`Folder '<f>' not found` when there is no such folder).
+ */
+export function selectLocalFolders<T extends {relativePath: string}>(folders: T[], name: string | undefined, account: Account): T[] {
+  if (name === undefined) return folders
+  const wanted = encodeFolderPath(name)
+  const selected = folders.filter((f) => f.relativePath === wanted)
+  if (selected.length === 0) throw folderNotFound(name, account)
+  return selected
 }

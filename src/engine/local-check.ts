@@ -23,6 +23,8 @@ export interface CheckFinding {
   file: string
   /** The command that repairs it, or null when no mailkeep command can. */
   repair: string | null
+  /** `not-byte-exact`: the UIDs of the messages that are read as imap-backup reads them. */
+  uids?: number[]
 }
 
 export interface CheckedFolder {
@@ -74,7 +76,7 @@ export function checkedFolder(name: string, findings: readonly Finding[]): Check
   return {
     name,
     result: firstError === undefined ? 'OK' : firstError.message,
-    findings: findings.map((f) => ({code: f.code, severity: f.severity, message: f.message, file: f.file, repair: f.repair ?? null})),
+    findings: findings.map((f) => ({code: f.code, severity: f.severity, message: f.message, file: f.file, repair: f.repair ?? null, ...(f.uids === undefined ? {} : {uids: f.uids})})),
   }
 }
 

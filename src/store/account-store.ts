@@ -96,13 +96,15 @@ export class AccountStore {
    * selected; compat §6.6). Explicit by design (I6): only the engine's mirror mode calls it. The
    * folder is recovered first, so that an interrupted transaction cannot leave a journal behind;
    * `.imap` goes first, so that a crash in between leaves an mbox without metadata, which is
-   * reported rather than taken for a folder. The `.mirror` file is kept, as imap-backup does.
+   * reported rather than taken for a folder; the exactness file last (alone, it is kept aside at
+   * the next write of a folder of that name, never used). The `.mirror` file is kept, as
+   * imap-backup does.
    */
   async removeFolder(name: string): Promise<void> {
     if (this.mode !== 'write') throw new InternalError('removeFolder needs the account opened for writing')
     const folder = await FolderStore.open(this.root, name, {mode: 'write', logger: this.logger, account: this.account})
     await folder.close()
-    for (const path of [folder.paths.imap, folder.paths.mbox]) {
+    for (const path of [folder.paths.imap, folder.paths.mbox, folder.paths.exact]) {
       try {
         await unlink(path)
         this.logger.info(`Deleting '${path}'`, {folder: name})

@@ -4,7 +4,9 @@
  * (docs/exit-codes.md). Files inside the backup are looked at with `lstat`: a symlink there is
  * refused, never followed (docs/design.md I8).
  */
-import {lstat, readFile, unlink} from 'node:fs/promises'
+import {constants, copyFile, link, lstat, open, readFile, unlink} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import {fsyncDirectory} from '../shared/atomic-write.js'
 import {DamagedError, errnoCode, localIoError} from '../shared/errors.js'
 
 /** The file's text (UTF-8), or undefined if it does not exist. @throws DamagedError for a symlink. */
@@ -50,4 +52,46 @@ export async function removeIfPresent(path: string): Promise<void> {
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') throw localIoError(error, 'remove', path)
   }
+}
+
+/** `20261122T101112Z`: the UTC time in the names of files set aside. */
+export function setAsideTimestamp(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+}
+
+/** `path`, or `path-1`, `path-2`, … if taken: nothing set aside is ever overwritten. */
+export async function freeName(path: string): Promise<string> {
+  for (let n = 0; ; n++) {
+    const candidate = n === 0 ? path : `${path}-${n}`
+    if (!(await exists(candidate))) return candidate
+  }
+}
+
+/**
+ * Keeps the current content of `path` under `<path><suffix>-<timestamp>` (a free name) while
+ * `path` itself stays, durably, before the caller replaces `path`: a hard link (no copy, atomic),
+ * or a copy where the file system has no hard links. A crash at any point leaves `path` as it
+ * was. Returns the name used.
+ */
+export async function keepCopyAside(path: string, suffix: string, at: Date = new Date()): Promise<string> {
+  const target = await freeName(`${path}${suffix}-${setAsideTimestamp(at)}`)
+  try {
+    await link(path, target)
+  } catch (error) {
+    const code = errnoCode(error)
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV' && code !== 'EMLINK') throw localIoError(error, 'set aside', path)
+    try {
+      await copyFile(path, target, constants.COPYFILE_EXCL)
+      const handle = await open(target, 'r+')
+      try {
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    } catch (copyError) {
+      throw localIoError(copyError, 'set aside', path)
+    }
+  }
+  await fsyncDirectory(dirname(target))
+  return target
 }

@@ -4,7 +4,9 @@
  * It runs every check on a folder and returns ALL findings, not the first one: imap-backup's
  * seven checks with their exact texts (compat §4.5, in its order), then mailkeep's own (design.md
  * invariants I1–I9): duplicate UIDs, exactness records that do not decode the entry they describe,
- * a pending journal or an interrupted multi-file operation, symlinks, an mbox without metadata,
+ * messages that are not byte-exact (no exactness record, or one that no longer matches because
+ * another tool rewrote the folder) and which ones, a damaged or orphaned exactness file, a
+ * pending journal or an interrupted multi-file operation, symlinks, an mbox without metadata,
  * a newer format, a version-2 file that cannot be migrated, and UIDs a repair could not verify.
  *
  * It only reads (it works under the shared lock and never recovers anything): it lstat()s every
@@ -16,10 +18,10 @@ import {constants, lstat, readdir, readFile, type FileHandle} from 'node:fs/prom
 import {join} from 'node:path'
 import {DamagedError, errnoCode, UnsupportedFormatError} from '../shared/errors.js'
 import {decodeFolderPath} from './folder-path.js'
-import {folderPaths, type FolderPaths} from './folder-store.js'
+import {folderPaths, readExactness, type ExactnessState, type FolderPaths} from './folder-store.js'
 import {parseJournal, refuseNewerJournal} from './journal.js'
 import {LOCK_FILE_NAME} from './lock.js'
-import {fromExactnessTuple, MboxrdDecoder, scanEntriesAsync} from './mboxrd/index.js'
+import {fromExactnessTuple, MboxrdDecoder, scanEntriesAsync, type QuotingRule} from './mboxrd/index.js'
 import {parseMetadata, type FolderMetadata, type MessageEntry, type ReadonlyMessageTable} from './metadata.js'
 import {applyRecords} from './transaction.js'
 import {pause, READ_ATTEMPTS} from './read-snapshot.js'
@@ -41,6 +43,9 @@ export type FindingCode =
   | 'duplicate-uid'
   | 'exactness-invalid'
   | 'exactness-mismatch'
+  | 'not-byte-exact'
+  | 'exact-file-damaged'
+  | 'exact-file-orphan'
   | 'pending-journal'
   | 'journal-mismatch'
   | 'interrupted-operation'
@@ -64,6 +69,8 @@ export interface Finding {
   file: string
   /** The exact command that repairs it; undefined when no mailkeep command can. */
   repair: string | undefined
+  /** `not-byte-exact`: the UIDs of those messages, ascending. */
+  uids?: number[]
 }
 
 export interface FolderCheck {
@@ -93,7 +100,7 @@ const READ_CHUNK = 1024 * 1024
 const FROM_ = Buffer.from('From ')
 
 /** Suffixes that make a file part of a folder (design.md, "Files of one account"). */
-const FOLDER_SUFFIXES = ['.imap.journal', '.imap.compact', '.mbox.compact', '.rename', '.imap', '.mbox'] as const
+const FOLDER_SUFFIXES = ['.imap.journal', '.imap.compact', '.mbox.compact', '.mailkeep.compact', '.rename', '.imap', '.mbox', '.mailkeep'] as const
 
 /**
  * Every folder of an account: the union of the bases of `.imap`, `.mbox`, journal and
@@ -206,13 +213,15 @@ class FolderChecker {
       }
       throw error
     }
-    const [imap, mbox, journal, intent, imapCompact, mboxCompact] = await Promise.all([
+    const [imap, mbox, journal, intent, imapCompact, mboxCompact, exact, exactCompact] = await Promise.all([
       kindOf(p.imap),
       kindOf(p.mbox),
       kindOf(p.journal),
       kindOf(p.renameIntent),
       kindOf(p.imapCompact),
       kindOf(p.mboxCompact),
+      kindOf(p.exact),
+      kindOf(p.exactCompact),
     ])
     for (const [path, kind] of [
       [p.imap, imap],
@@ -221,18 +230,22 @@ class FolderChecker {
       [p.renameIntent, intent],
       [p.imapCompact, imapCompact],
       [p.mboxCompact, mboxCompact],
+      [p.exact, exact],
+      [p.exactCompact, exactCompact],
     ] as const) {
       if (kind.kind === 'symlink') this.add('symlink', 'error', `'${path}' is a symlink; mailkeep does not follow links inside the backup directory`, path, undefined)
       else if (kind.kind === 'other') this.add('not-a-file', 'error', `'${path}' is not a regular file`, path, undefined)
       else if (kind.kind === 'error') this.findings.push(unreadable(path, kind.error))
     }
     if (imap.kind === 'symlink' || mbox.kind === 'symlink' || imap.kind === 'other' || mbox.kind === 'other') return this.findings
+    const exactUsable = exact.kind === 'file'
 
     // An interrupted rename or rewrite (design.md, Recovery step 1): finished by the next writer.
     for (const [path, kind] of [
       [p.renameIntent, intent],
       [p.imapCompact, imapCompact],
       [p.mboxCompact, mboxCompact],
+      [p.exactCompact, exactCompact],
     ] as const) {
       if (kind.kind === 'file') {
         this.add('interrupted-operation', 'warning', `interrupted run: an unfinished rename or rewrite of the folder ('${path}'); the next backup finishes it`, path, this.repair)
@@ -248,6 +261,15 @@ class FolderChecker {
       }
       if (mboxSize !== undefined && mboxSize > 0) {
         this.add('mbox-without-imap', 'error', `.mbox file '${p.mbox}' has no metadata file '${p.imap}'`, p.mbox, this.repair)
+      }
+      if (exactUsable && mboxSize === undefined) {
+        this.add(
+          'exact-file-orphan',
+          'warning',
+          `exactness file '${p.exact}' belongs to no folder (its .imap and .mbox are gone, removed by another tool); it is kept, and a new backup of this folder keeps it aside rather than overwrite it`,
+          p.exact,
+          undefined,
+        )
       }
       return this.findings
     }
@@ -308,6 +330,9 @@ class FolderChecker {
       return this.findings
     }
 
+    const exactness = exactUsable ? await this.readExactness(meta) : {present: false}
+    if (exactness === undefined) return this.findings
+
     const messages = meta.messages
     if (messages.length === 0 && mboxNow > 0 && !journalExplains) {
       this.add('no-messages-mbox-not-empty', 'error', `.imap file '${p.imap}' lists no messages, but .mbox file '${p.mbox}' is not empty`, p.imap, this.repair)
@@ -324,12 +349,72 @@ class FolderChecker {
     }
     await this.checkEntries(meta, mboxNow)
 
+    this.checkByteExact(meta, exactness)
+
     const duplicates = messages.duplicateUids()
     if (duplicates.length > 0) {
       const shown = duplicates.slice(0, 20).join(', ') + (duplicates.length > 20 ? `, … (${duplicates.length} in all)` : '')
       this.add('duplicate-uid', 'warning', `.imap file '${p.imap}' lists UID(s) ${shown} more than once (imap-backup's retry bug); the first copy is used, the others cannot be read by UID`, p.imap, this.repair)
     }
     return this.findings
+  }
+
+  /**
+   * The exactness file bound to the entries as opening the folder does it (after a pending
+   * journal was applied). Undefined (with a `newer-format` finding) when a newer mailkeep wrote it.
+   */
+  private async readExactness(meta: FolderMetadata): Promise<ExactnessState | undefined> {
+    const p = this.paths
+    try {
+      const state = await readExactness(p.exact, meta)
+      if (state.damaged !== undefined) {
+        this.add('exact-file-damaged', 'warning', `${state.damaged}; the messages it described are read as imap-backup reads them (not byte-exact), and the next backup keeps the file aside and writes a new one`, p.exact, undefined)
+      }
+      return state
+    } catch (error) {
+      if (error instanceof UnsupportedFormatError) {
+        this.add('newer-format', 'error', error.message, p.exact, undefined)
+        return undefined
+      }
+      this.findings.push(unreadable(p.exact, error))
+      return {present: false}
+    }
+  }
+
+  /**
+   * Which messages are not byte-exact: they have no exactness record, because another tool wrote
+   * them, or because the record no longer matches (the folder was rewritten by another tool) or
+   * the exactness file is gone. They are read as imap-backup reads them; a warning, since
+   * nothing is lost that the backup ever had.
+   */
+  private checkByteExact(meta: FolderMetadata, exactness: ExactnessState): void {
+    const messages = meta.messages
+    const without = new Set<number>()
+    for (let i = 0; i < messages.length; i++) if (messages.quotingAt(i) === undefined) without.add(messages.uidAt(i))
+    if (without.size === 0) return
+    const uids = [...without].sort((a, b) => a - b)
+    const changed = new Set((exactness.binding?.unmatchedUids ?? []).filter((u) => without.has(u)))
+    const missingFile = !exactness.present && meta.exactCount !== undefined && meta.exactCount > messages.recordCount
+    const parts: string[] = []
+    if (changed.size > 0) {
+      const why = exactness.binding?.problem === undefined ? '' : ` (${exactness.binding.problem})`
+      parts.push(`${changed.size} changed by another tool since mailkeep stored them, so their exactness records no longer match${why}: UIDs ${listUids([...changed].sort((a, b) => a - b))}`)
+    }
+    const rest = uids.filter((u) => !changed.has(u))
+    if (rest.length > 0) {
+      const why = exactness.damaged !== undefined ? 'their exactness file is damaged' : missingFile ? 'their exactness file is missing' : 'written by imap-backup or another tool, with no exactness record'
+      parts.push(`${rest.length} ${why}: UIDs ${listUids(rest)}`)
+    }
+    const p = this.paths
+    const finding: Finding = {
+      code: 'not-byte-exact',
+      severity: 'warning',
+      message: `${uids.length} of ${messages.distinctUids().length} message(s) are not byte-exact and are read as imap-backup reads them (LF line endings, its padding kept): ${parts.join('; ')}`,
+      file: p.mbox,
+      repair: undefined,
+      uids,
+    }
+    this.findings.push(finding)
   }
 
   /** Version 2 (UIDs only): migrated at the next backup if the mbox holds one entry per UID. */
@@ -410,7 +495,7 @@ class FolderChecker {
     }
     const appended = contents.committed.filter((r) => r.t === 'a').length
     this.add('pending-journal', 'warning', `${pending} (${appended} committed message(s) not yet folded into '${p.imap}')`, p.journal, repairPending)
-    applyRecords(meta, contents.committed)
+    applyRecords(meta, contents.committed, contents.quoting)
     return true
   }
 
@@ -444,14 +529,15 @@ class FolderChecker {
           decoded.add(m.uid)
         }
         let record
+        const source = meta.recordsInFile !== undefined && meta.recordsInFile > 0 ? `.imap file '${p.imap}'` : `exactness file '${p.exact}'`
         try {
           record = fromExactnessTuple(tuple, `UID ${m.uid}`).record
         } catch (error) {
-          this.add('exactness-invalid', 'error', `.imap file '${p.imap}' has an invalid exactness record for UID ${m.uid}: ${(error as Error).message}`, p.imap, this.repair)
+          this.add('exactness-invalid', 'error', `${source} has an invalid exactness record for UID ${m.uid}: ${(error as Error).message}`, p.exact, this.repair)
           continue
         }
         if (m.offset + m.length > mboxSize) continue // reported as "shorter" already
-        const problem = await decodes(handle, m, record)
+        const problem = await decodes(handle, m, record, messages.quotingAt(i)!)
         if (problem !== undefined) {
           this.add('exactness-mismatch', 'error', `message UID ${m.uid} at offset ${m.offset} in '${p.mbox}' does not match its exactness record: ${problem}`, p.mbox, this.repair)
         }
@@ -485,9 +571,9 @@ class FolderChecker {
   }
 }
 
-/** Reads the entry through the strict decoder in bounded chunks; returns the problem, if any. */
-async function decodes(handle: FileHandle, m: MessageEntry, record: ConstructorParameters<typeof MboxrdDecoder>[0]): Promise<string | undefined> {
-  const decoder = new MboxrdDecoder(record)
+/** Reads the entry through the exact decoder in bounded chunks; returns the problem, if any. */
+async function decodes(handle: FileHandle, m: MessageEntry, record: ConstructorParameters<typeof MboxrdDecoder>[0], rule: QuotingRule): Promise<string | undefined> {
+  const decoder = new MboxrdDecoder(record, rule)
   try {
     for await (const chunk of readChunks(handle, m.offset, m.offset + m.length)) decoder.push(chunk)
     decoder.end()
@@ -517,6 +603,11 @@ async function readAt(handle: FileHandle, into: Buffer, offset: number, size: nu
   if (offset >= size) return Buffer.alloc(0)
   const {bytesRead} = await handle.read(into, 0, Math.min(into.length, size - offset), offset)
   return into.subarray(0, bytesRead)
+}
+
+/** At most 20 UIDs, then how many more. */
+function listUids(uids: readonly number[]): string {
+  return uids.slice(0, 20).join(', ') + (uids.length > 20 ? `, … (${uids.length} in all)` : '')
 }
 
 /** compat §4.5 check 4: the first place where an entry starts before the previous one ends. */

@@ -4,9 +4,12 @@
  * kernel drops the lock when the holder's file is closed, including when the process dies
  * (kill -9, power loss needs no cleanup), so there is no stale-lock detection to get wrong.
  *
- * The lock file is created (0600) when missing and never deleted: a process that opened the
- * file just before another deleted it would lock an orphaned inode while a third process locks
- * a new file of the same name, and both would believe they were alone.
+ * A writer creates the lock file (0600) when it is missing, and it is never deleted: a process
+ * that opened the file just before another deleted it would lock an orphaned inode while a third
+ * process locks a new file of the same name, and both would believe they were alone. A reader
+ * never creates it (a read-only command creates nothing): when it is missing, no mailkeep writer
+ * has ever locked this account, and the reader goes on without a lock, as it would if the
+ * account's directory were read-only (its reads are of atomically replaced or append-only files).
  *
  * This module is the one adapter for `fs-ext` (docs/design.md, "Layers"). Its quirks:
  * - It is CommonJS with no type declarations, so it is loaded with `createRequire` and given
@@ -27,7 +30,7 @@
  * - flock does not lock across machines on every network file system (NFS emulates it with
  *   fcntl locks on Linux ≥ 2.6.12, others not at all); ENOLCK is reported as such.
  */
-import {constants, open, type FileHandle} from 'node:fs/promises'
+import {constants, open, stat, type FileHandle} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {DamagedError, errnoCode, LocalIoError, localIoError, LockedError} from '../shared/errors.js'
@@ -69,6 +72,7 @@ export interface AccountLock {
 export async function acquireAccountLock(root: string, mode: LockMode, options: AcquireOptions = {}): Promise<AccountLock> {
   const path = join(root, options.fileName ?? LOCK_FILE_NAME)
   const handle = await openLockFile(root, path, mode)
+  if (handle === undefined) return new AbsentLock(path)
   try {
     const taken = await tryFlock(handle, mode === 'exclusive' ? LOCK_EX : LOCK_SH, path)
     if (!taken) throw await refusal(handle, mode, path)
@@ -109,14 +113,27 @@ class HeldLock implements AccountLock {
   }
 }
 
-async function openLockFile(root: string, path: string, mode: LockMode): Promise<FileHandle> {
+/** A shared lock on an account whose lock file does not exist: nothing to hold (see the file comment). */
+class AbsentLock implements AccountLock {
+  readonly mode = 'shared'
+
+  constructor(readonly path: string) {}
+
+  release(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+/** The lock file opened for `mode`; undefined for a reader when it does not exist (it is not created). */
+async function openLockFile(root: string, path: string, mode: LockMode): Promise<FileHandle | undefined> {
   // A reader only needs to read the pid; opening it read-only lets `local` commands work on a
-  // backup the user can read but not write (an existing lock file is all they need).
-  const access = mode === 'exclusive' ? constants.O_RDWR : constants.O_RDONLY
+  // backup the user can read but not write. Only a writer creates the file.
+  const access = mode === 'exclusive' ? constants.O_RDWR | constants.O_CREAT : constants.O_RDONLY
   try {
-    return await open(path, access | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
+    return await open(path, access | constants.O_NOFOLLOW, 0o600)
   } catch (error) {
     const code = errnoCode(error)
+    if (code === 'ENOENT' && mode === 'shared' && (await isDirectory(root))) return undefined
     if (code === 'ELOOP' || code === 'EMLINK') {
       throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`, {cause: error})
     }
@@ -173,6 +190,14 @@ async function writePid(handle: FileHandle, path: string): Promise<void> {
     await writeAll(handle, `${process.pid}\n`, 0)
   } catch (error) {
     throw localIoError(error, 'write', path)
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
   }
 }
 

@@ -5,15 +5,23 @@
  *
  * imap-backup builds each `messages` entry with a keyword constructor, so an entry carrying any
  * key besides uid/offset/length/flags would make it crash: everything of ours is top level.
+ * imap-backup drops those keys whenever it rewrites the file, so nothing that cannot be asked
+ * again of a server lives only here: the exactness records are in the exactness file
+ * (exact-file.ts). Format 1 (mailkeep 0.1.0) still carried them as `mailkeep_messages`; they are
+ * read (as entries quoted with the strict rule) and moved at the next write.
  */
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
-import {isNonNegativeInt, isObject, isPositiveInt} from './json-guards.js'
+import {isNonNegativeInt, isObject, isPositiveInt, parseJsonObject} from './json-guards.js'
 import {MessageTable, type ExactTuple, type ReadonlyMessageTable} from './message-table.js'
 
 export type {ExactTuple, MessageEntry, ReadonlyMessageTable} from './message-table.js'
 
-/** The newest `mailkeep.format` this version reads and writes. */
-export const METADATA_FORMAT = 1
+/**
+ * The newest `mailkeep.format` this version reads and writes. 2: the exactness records are in the
+ * exactness file and entries are quoted with the compat rule (mboxrd/quoting.ts); 1 (mailkeep
+ * 0.1.0): records in `mailkeep_messages`, strict quoting.
+ */
+export const METADATA_FORMAT = 2
 
 export interface FolderServerState {
   /** RFC 3501 §2.3.1.1 UIDNEXT the folder was last complete up to. */
@@ -39,6 +47,20 @@ export interface FolderMetadata extends FolderServerState {
   messages: MessageTable
   /** Id of the last journal folded into this file (docs/design.md I4). */
   journalId?: string
+  /**
+   * `mailkeep_restored`: `[copy, original]` UID pairs of this folder. The server message `copy`
+   * is a copy that mailkeep itself uploaded (restore) of the backed-up message `original`, and a
+   * later backup downloaded it: the two entries are one message (docs/upload-maps.md, U7), which
+   * every upload from this backup counts once. Absent: no such pairs.
+   */
+  restoredCopies?: Array<[number, number]>
+  /**
+   * Read only: `mailkeep.exact`, how many records the exactness file held when this file was
+   * written (undefined when the key is absent: an older or foreign writer).
+   */
+  exactCount?: number
+  /** Read only: how many exactness records this file itself carried (`mailkeep_messages`, format 1). */
+  recordsInFile?: number
   /** Top-level keys we do not know, kept as they are on rewrite. */
   extraKeys: Record<string, unknown>
 }
@@ -50,20 +72,14 @@ export interface LegacyV2Metadata {
   uids: number[]
 }
 
-const KNOWN_KEYS = new Set(['version', 'uid_validity', 'mailkeep', 'messages', 'mailkeep_messages', 'uids'])
+const KNOWN_KEYS = new Set(['version', 'uid_validity', 'mailkeep', 'messages', 'mailkeep_messages', 'mailkeep_restored', 'uids'])
 
 /**
  * Parses the text of a `.imap` file. Anything malformed is a DamagedError naming the file and
  * what is wrong; a format from a newer mailkeep is an UnsupportedFormatError. Never "repairs".
  */
 export function parseMetadata(text: string, path: string): FolderMetadata | LegacyV2Metadata {
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (error) {
-    throw damaged(path, `is not valid JSON (${(error as Error).message})`, error)
-  }
-  if (!isObject(data)) throw damaged(path, 'is not a JSON object')
+  const data = parseJsonObject(text, (what, cause) => damaged(path, what, cause))
   const version = data['version']
   if (version === 2) return parseV2(data, path)
   if (version !== 3) {
@@ -92,7 +108,13 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
         hint: 'upgrade mailkeep',
       })
     }
+    // Format 1 named its (only) rule; format 2 records it per entry in the exactness file.
     if (ext['quoting'] !== undefined && ext['quoting'] !== 'mboxrd') throw damaged(path, `has unknown quoting rule ${JSON.stringify(ext['quoting'])}`)
+    const exact = ext['exact']
+    if (exact !== undefined && exact !== null) {
+      if (!isNonNegativeInt(exact)) throw damaged(path, 'has an invalid "mailkeep.exact"')
+      result.exactCount = exact
+    }
     const uidNext = ext['uidnext']
     if (uidNext !== undefined && uidNext !== null) {
       if (!isPositiveInt(uidNext)) throw damaged(path, 'has an invalid "mailkeep.uidnext"')
@@ -123,6 +145,12 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
   if (records !== undefined) {
     if (!Array.isArray(records)) throw damaged(path, 'has a "mailkeep_messages" key that is not an array')
     addRecords(messages, records, path)
+    result.recordsInFile = messages.recordCount
+  }
+  const restored = data['mailkeep_restored']
+  if (restored !== undefined && restored !== null) {
+    if (!Array.isArray(restored) || !restored.every(isUidPair)) throw damaged(path, 'has a "mailkeep_restored" key that is not a list of [copy, original] UID pairs')
+    if (restored.length > 0) result.restoredCopies = restored.map(([copy, original]) => [copy, original])
   }
   for (const [key, value] of Object.entries(data)) {
     if (!KNOWN_KEYS.has(key)) result.extraKeys[key] = value
@@ -133,12 +161,12 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
 /**
  * Serialises metadata in the fixed key order of docs/design.md: the small header first, so that
  * a reader can get at uid_validity and the server state without parsing the message list.
- * Exactness records are written in message order, only for messages that have one.
+ * The exactness records go to the exactness file (exact-file.ts); `mailkeep.exact` says how many.
  * Produced in pieces of a few thousand entries, so that writing a large folder never holds the
  * whole text (atomicWriteChunks).
  */
 export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string> {
-  const ext: Record<string, unknown> = {format: METADATA_FORMAT, quoting: 'mboxrd'}
+  const ext: Record<string, unknown> = {format: METADATA_FORMAT, exact: meta.messages.recordCount}
   if (meta.uidNext !== undefined) ext['uidnext'] = meta.uidNext
   if (meta.highestModseq !== undefined) ext['highestmodseq'] = meta.highestModseq
   if (meta.delimiter !== undefined) ext['delimiter'] = meta.delimiter
@@ -155,24 +183,13 @@ export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string
     }
     yield (start === 0 ? '' : ',') + part.join(',')
   }
-  yield '],"mailkeep_messages":['
-  let first = true
-  for (let start = 0; start < count; start += CHUNK_ENTRIES) {
-    const part: string[] = []
-    for (let i = start; i < Math.min(count, start + CHUNK_ENTRIES); i++) {
-      const record = messages.exactnessAt(i)
-      if (record !== undefined) part.push(JSON.stringify(record))
-    }
-    if (part.length === 0) continue
-    yield (first ? '' : ',') + part.join(',')
-    first = false
-  }
   yield ']'
+  if (meta.restoredCopies !== undefined && meta.restoredCopies.length > 0) yield `,"mailkeep_restored":${JSON.stringify(meta.restoredCopies)}`
   for (const [key, value] of Object.entries(meta.extraKeys)) yield `,${JSON.stringify(key)}:${JSON.stringify(value)}`
   yield '}'
 }
 
-const CHUNK_ENTRIES = 4096
+export const CHUNK_ENTRIES = 4096
 
 export function serializeMetadata(meta: FolderMetadata): string {
   return [...serializeMetadataChunks(meta)].join('')
@@ -235,9 +252,10 @@ function addEntry(into: MessageTable, value: unknown, index: number, path: strin
 }
 
 /**
- * `mailkeep_messages`: each record goes to the entry with its UID (normally the entry at the
- * same position), the last record of a UID wins, a record without an entry is dropped (it is
- * not written back), and with a UID listed twice both entries get its record.
+ * `mailkeep_messages` (format 1, mailkeep 0.1.0, whose entries are quoted with the strict rule):
+ * each record goes to the entry with its UID (normally the entry at the same position), the last
+ * record of a UID wins, a record without an entry is dropped (it is not written back), and with
+ * a UID listed twice both entries get its record.
  */
 function addRecords(messages: MessageTable, records: unknown[], path: string): void {
   if (messages.duplicateUids().length > 0) {
@@ -249,7 +267,7 @@ function addRecords(messages: MessageTable, records: unknown[], path: string): v
     }
     for (let row = 0; row < messages.length; row++) {
       const record = byUid.get(messages.uidAt(row))
-      if (record !== undefined) messages.setRecordAt(row, record[1], record[2], record[3], record[4])
+      if (record !== undefined) messages.setRecordAt(row, record[1], record[2], record[3], record[4], 'strict')
     }
     return
   }
@@ -258,7 +276,7 @@ function addRecords(messages: MessageTable, records: unknown[], path: string): v
     if (!isExactTuple(record)) throw damaged(path, `has an invalid mailkeep_messages[${i}]`)
     const uid = record[0]
     const row = i < messages.length && messages.uidAt(i) === uid ? i : messages.indexOf(uid)
-    if (row >= 0) messages.setRecordAt(row, record[1], record[2], record[3], record[4])
+    if (row >= 0) messages.setRecordAt(row, record[1], record[2], record[3], record[4], 'strict')
   }
 }
 
@@ -267,6 +285,26 @@ export function isExactTuple(value: unknown): value is ExactTuple {
   if (!Array.isArray(value) || value.length !== 5) return false
   const [uid, size, internalDate, appended] = value as unknown[]
   return isPositiveInt(uid) && isNonNegativeInt(size) && (internalDate === null || Number.isInteger(internalDate)) && (appended === 0 || appended === 1 || appended === 2)
+}
+
+/** A `[copy, original]` pair of `mailkeep_restored`: two different UIDs. */
+export function isUidPair(value: unknown): value is [number, number] {
+  return Array.isArray(value) && value.length === 2 && isPositiveInt(value[0]) && isPositiveInt(value[1]) && value[0] !== value[1]
+}
+
+/**
+ * Adds `[copy, original]` pairs to the metadata's `mailkeep_restored`, each once; malformed
+ * pairs (a journal is read back after a crash) are ignored.
+ */
+export function addRestoredCopies(meta: FolderMetadata, pairs: readonly unknown[]): void {
+  const list = meta.restoredCopies ?? []
+  const known = new Set(list.map(([c, o]) => `${c}:${o}`))
+  for (const pair of pairs) {
+    if (!isUidPair(pair) || known.has(`${pair[0]}:${pair[1]}`)) continue
+    known.add(`${pair[0]}:${pair[1]}`)
+    list.push([pair[0], pair[1]])
+  }
+  if (list.length > 0) meta.restoredCopies = list
 }
 
 function isStringArray(value: unknown): value is string[] {

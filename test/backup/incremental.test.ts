@@ -2,10 +2,13 @@
 // folder is not even selected (LIST-STATUS / STATUS), only new messages are fetched, only flag
 // changes and expunges are transferred (CONDSTORE/QRESYNC), and with those extensions hidden
 // the fallback (UID SEARCH ALL, FLAGS of every message, STATUS) reaches the same end state.
+// The first kind runs on the servers that have those extensions (Dovecot, Cyrus), the second on
+// Dovecot with them hidden and on Courier, which has none of them.
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {DovecotInstance} from '../support/dovecot.js'
 import {startDovecot} from '../support/dovecot.js'
+import {SERVER_FACTS, serverKinds, startServer, type TestServer} from '../support/servers.js'
 import {addFlags, appendMessages, expunge, folderName, removeFlags, seedFolder, seedMessage, serverAt, setFlags, type ImapServer} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {testTempDir} from '../support/temp-dir.js'
@@ -20,13 +23,17 @@ function outcomes(report: Awaited<ReturnType<typeof backup>>): Record<string, st
   return Object.fromEntries(report.accounts.flatMap((a) => a.folders).map((f) => [f.folder, f.outcome]))
 }
 
-describe('with CONDSTORE, QRESYNC and LIST-STATUS', () => {
-  let dc: DovecotInstance
+const WITH_EXTENSIONS = serverKinds().filter((kind) => ['CONDSTORE', 'QRESYNC', 'LIST-STATUS'].every((ext) => SERVER_FACTS[kind].capabilities.has(ext)))
+/** Dovecot with a capability override, and the real servers that lack all three. */
+const WITHOUT_EXTENSIONS = serverKinds().filter((kind) => kind === 'dovecot' || !['CONDSTORE', 'QRESYNC', 'LIST-STATUS'].some((ext) => SERVER_FACTS[kind].capabilities.has(ext)))
+
+describe.each(WITH_EXTENSIONS)('%s with CONDSTORE, QRESYNC and LIST-STATUS', (kind) => {
+  let dc: TestServer
   let proxy: TcpProxy
   let server: ImapServer
 
   beforeAll(async () => {
-    dc = await startDovecot()
+    dc = await startServer(kind)
     proxy = await startProxy({targetPort: dc.port})
     server = serverAt(dc, proxy.port)
   })
@@ -130,13 +137,13 @@ describe('with CONDSTORE, QRESYNC and LIST-STATUS', () => {
   })
 })
 
-describe('with CONDSTORE, QRESYNC and LIST-STATUS hidden', () => {
-  let dc: DovecotInstance
+describe.each(WITHOUT_EXTENSIONS)('%s without CONDSTORE, QRESYNC and LIST-STATUS', (kind) => {
+  let dc: TestServer
   let proxy: TcpProxy
   let server: ImapServer
 
   beforeAll(async () => {
-    dc = await startDovecot({capabilities: NO_EXTENSIONS})
+    dc = await startServer(kind, {dovecot: {capabilities: NO_EXTENSIONS}})
     proxy = await startProxy({targetPort: dc.port})
     server = serverAt(dc, proxy.port)
   })

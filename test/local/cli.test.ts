@@ -1,7 +1,7 @@
 // The `local` commands end to end (compat §9.2 items 66–87 and mailkeep's additions): the real
 // CLI (`bin/run.js`, built in dist/) with HOME in a temp dir and a 0600 config, on a backup made
 // by the real engine from a private Dovecot.
-import {mkdir, readFile, rename, symlink, truncate, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rename, symlink, truncate, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {corpusMessage} from '../fixtures/corpus.js'
@@ -261,7 +261,7 @@ describe('local check (66–75)', () => {
       const json = JSON.parse((await mailkeep(dir, ['local', 'check', '--json'])).stdout)
       const folder = json[0].folders.find((f: {name: string}) => f.name === 'my_folder')
       expect(folder.result).toContain('is longer than indicated by .imap file')
-      expect(folder.findings.map((f: {code: string}) => f.code).sort()).toEqual(['mbox-longer', 'message-not-at-offset'])
+      expect(folder.findings.map((f: {code: string}) => f.code).sort()).toEqual(['mbox-longer', 'message-not-at-offset', 'not-byte-exact'])
       // Reading a damaged folder reports it the same way and changes nothing either.
       const list = await mailkeep(dir, ['local', 'list', user.user, 'other'])
       expect(list.code).toBe(6)
@@ -274,6 +274,8 @@ describe('local check (66–75)', () => {
       expect(del.stderr).toContain('never deletes backup data')
       expect(del.stderr).toContain('mailkeep local repair')
       expect(await hashTree(damagedRoot)).toEqual(before)
+      // A read-only command creates nothing, not even the lock file (no writer ever ran here).
+      expect(await readdir(damagedRoot)).not.toContain('.mailkeep.lock')
     } finally {
       await removeTempDir(dir)
     }

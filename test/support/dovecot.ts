@@ -14,10 +14,12 @@
  */
 import {spawn, type ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {chmod, chown, lstat, mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {dirname, join, resolve} from 'node:path'
-import {AddressInUseError, LOOPBACK, freePort, isAddressInUse, waitForPortFree} from './ports.js'
+import {folderStatus} from './mail-seed.js'
+import {AddressInUseError, LOOPBACK, retryOnAddressInUse, retryWhileAddressInUse, waitForPortFree} from './ports.js'
+import {killQuietly, listProcesses, outputTail, sleep, stopAll, withParentDeathSignal, type ProcessInfo} from './processes.js'
 import {RawImapClient} from './raw-imap.js'
 import {makeTempDir, removeTempDir} from './temp-dir.js'
 
@@ -89,8 +91,15 @@ export interface DovecotInstance {
   restart(): Promise<void>
   /** `doveadm -c <conf> ...args`; rejects with its stderr when it exits non-zero. */
   doveadm(args: readonly string[], input?: Buffer | string): Promise<DoveadmResult>
+  /**
+   * `doveadm mailbox update --uid-validity` (default: the current value + 1): UIDs, UIDNEXT,
+   * flags and dates stay. Use `forceUidValidityChange` (mail-seed.ts), which also checks it.
+   */
+  changeUidValidity(user: string, folder: string, newValue?: number): Promise<void>
   /** The last lines of the Dovecot log, for error messages. */
   logTail(lines?: number): Promise<string>
+  /** The live processes of this instance (the master and its children). */
+  processes(): ProcessInfo[]
 }
 
 /** The plain uid/gid that owns all mail; no passwd entry is needed (userdb supplies it). */
@@ -98,7 +107,6 @@ export const MAIL_UID = 5000
 const DOVECOT_BIN = process.env.MAILKEEP_DOVECOT ?? '/usr/sbin/dovecot'
 const DOVEADM_BIN = process.env.MAILKEEP_DOVEADM ?? '/usr/bin/doveadm'
 const STOP_TIMEOUT_MS = 10_000
-const SETPRIV_BIN = '/usr/bin/setpriv'
 
 export async function startDovecot(options: DovecotOptions = {}): Promise<DovecotInstance> {
   const separator = options.separator ?? '/'
@@ -143,7 +151,7 @@ class Instance implements DovecotInstance {
   readonly users: readonly TestUser[]
   port = 0
   private child: ChildProcess | undefined
-  private output = ''
+  private outputOf: () => string = () => ''
   private state: 'new' | 'running' | 'stopped' | 'removed' = 'new'
 
   constructor(
@@ -184,16 +192,12 @@ class Instance implements DovecotInstance {
   }
 
   async startOnFreePort(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      this.port = await freePort()
-      try {
-        await this.start()
-        return
-      } catch (error) {
-        // Another test file took the port between our check and Dovecot's bind: try another.
-        if (!isAddressInUse(error) || attempt >= 5) throw error
-      }
-    }
+    // Another test file may take the port between our check and the server's bind: then
+    // another port is tried (ports.ts).
+    await retryOnAddressInUse((port) => {
+      this.port = port
+      return this.start()
+    })
   }
 
   async start(): Promise<void> {
@@ -202,7 +206,6 @@ class Instance implements DovecotInstance {
     // process; Dovecot would refuse to start. Nothing in it is data.
     await rm(join(this.dir, 'run'), {recursive: true, force: true})
     await mkdir(join(this.dir, 'run'), {mode: 0o755})
-    this.output = ''
     const [command, args] = withParentDeathSignal(DOVECOT_BIN, ['-F', '-c', this.confPath])
     const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -211,11 +214,7 @@ class Instance implements DovecotInstance {
     })
     this.child = child
     live.add(this)
-    const keep = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString('utf8')).slice(-8192)
-    }
-    child.stdout?.on('data', keep)
-    child.stderr?.on('data', keep)
+    this.outputOf = outputTail(child)
     try {
       await this.waitUntilReady(child)
       this.state = 'running'
@@ -242,21 +241,16 @@ class Instance implements DovecotInstance {
     if (this.state === 'removed') throw new Error('restart() after stop(): the data directory is gone')
     await this.stopProcesses()
     this.state = 'stopped'
-    const deadline = Date.now() + 5000
-    for (;;) {
-      try {
-        await this.start()
-        return
-      } catch (error) {
-        // The old listener can linger for a moment; the port is ours, so we wait for it.
-        if (!isAddressInUse(error) || Date.now() > deadline) throw error
-        await sleep(100)
-      }
-    }
+    await retryWhileAddressInUse(() => this.start())
   }
 
   doveadm(args: readonly string[], input?: Buffer | string): Promise<DoveadmResult> {
     return runDoveadm(this.confPath, args, input)
+  }
+
+  async changeUidValidity(user: string, folder: string, newValue?: number): Promise<void> {
+    const value = newValue ?? (await folderStatus(this, user, folder)).uidValidity + 1
+    await this.doveadm(['mailbox', 'update', '-u', user, '--uid-validity', String(value), folder])
   }
 
   async logTail(lines = 30): Promise<string> {
@@ -282,7 +276,7 @@ class Instance implements DovecotInstance {
     for (;;) {
       if (spawnError) throw new Error(`cannot run ${DOVECOT_BIN}: ${spawnError.message}`, {cause: spawnError})
       if (exited) {
-        const text = `${this.output}\n${await this.logTail(20)}`
+        const text = `${this.outputOf()}\n${await this.logTail(20)}`
         if (/Address already in use/i.test(text)) throw new AddressInUseError(this.port)
         throw new Error(`Dovecot exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`)
       }
@@ -315,7 +309,7 @@ class Instance implements DovecotInstance {
   }
 
   private async diagnostics(): Promise<string> {
-    return [`dovecot -F -c ${this.confPath}`, `output: ${this.output.trim() || '(none)'}`, `log tail (${this.logPath}):`, await this.logTail(25)].join('\n')
+    return [`dovecot -F -c ${this.confPath}`, `output: ${this.outputOf().trim() || '(none)'}`, `log tail (${this.logPath}):`, await this.logTail(25)].join('\n')
   }
 
   /**
@@ -330,26 +324,7 @@ class Instance implements DovecotInstance {
   async stopProcesses(): Promise<void> {
     const child = this.child
     if (!child) return
-    const before = this.processes()
-    const leftovers = (): ProcessInfo[] => uniqueByPid(stillAlive(before).concat(this.processes()))
-    if (this.running) {
-      child.kill('SIGTERM')
-      for (const proc of before) if (proc.pid !== child.pid) killQuietly(proc.pid, 'SIGTERM')
-      if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
-        child.kill('SIGKILL')
-        await waitForExit(child, STOP_TIMEOUT_MS)
-      }
-    }
-    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-      let left = leftovers()
-      for (const proc of left) killQuietly(proc.pid, signal)
-      const deadline = Date.now() + 2000
-      while (left.length > 0 && Date.now() < deadline) {
-        await sleep(25)
-        left = leftovers()
-      }
-      if (left.length === 0) break
-    }
+    await stopAll(child, () => this.processes(), STOP_TIMEOUT_MS)
     live.delete(this)
   }
 
@@ -484,81 +459,6 @@ function groupId(name: string): number {
   const gid = Number(line?.split(':')[2])
   if (!Number.isInteger(gid)) throw new Error(`group '${name}' not found: is Dovecot installed (scripts/install-dovecot.sh)?`)
   return gid
-}
-
-export interface ProcessInfo {
-  pid: number
-  ppid: number
-  /** Start time in clock ticks since boot: with the PID, it names one process for good. */
-  startTime: string
-  cmdline: string
-}
-
-/**
- * All live processes, read from /proc (Linux). Zombies are left out: they have ended, and
- * children orphaned by the master are reparented to PID 1, which in a container may take its
- * time to reap them.
- */
-export function listProcesses(): ProcessInfo[] {
-  const out: ProcessInfo[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1')
-      // The command name is in parentheses and may contain spaces: parse after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (fields[0] === 'Z' || fields[0] === 'X') continue
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'latin1').replace(/\0+$/, '').replace(/\0/g, ' ')
-      out.push({pid: Number(entry), ppid: Number(fields[1]), startTime: fields[19] ?? '', cmdline})
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return out
-}
-
-function stillAlive(processes: ProcessInfo[]): ProcessInfo[] {
-  if (processes.length === 0) return []
-  const now = new Map(listProcesses().map((p) => [p.pid, p.startTime]))
-  return processes.filter((p) => now.get(p.pid) === p.startTime)
-}
-
-function uniqueByPid(processes: ProcessInfo[]): ProcessInfo[] {
-  return [...new Map(processes.map((p) => [p.pid, p])).values()]
-}
-
-function killQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal)
-  } catch {
-    // Already gone.
-  }
-}
-
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      resolve(true)
-    })
-  })
-}
-
-/**
- * `setpriv --pdeathsig SIGTERM` execs Dovecot (same PID) with the kernel's parent-death signal
- * set, so the master is told to stop even when the test process dies without running any
- * handler (vitest ends its workers with SIGTERM, then SIGKILL). Without setpriv, the exit hook
- * below is the only guard.
- */
-function withParentDeathSignal(command: string, args: string[]): [string, string[]] {
-  if (!existsSync(SETPRIV_BIN)) return [command, args]
-  return [SETPRIV_BIN, ['--pdeathsig', 'SIGTERM', '--', command, ...args]]
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 // A test that forgets stop(), or a worker that exits on an error, must not leave servers behind.

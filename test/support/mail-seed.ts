@@ -1,13 +1,15 @@
 /**
- * Puts mail into a test Dovecot and reads back what a client sees, independently of the code
- * under test: everything goes through a raw IMAP session (`raw-imap.ts`) as that user, except
- * the UIDVALIDITY change, which only an administrator can make (`doveadm`).
+ * Puts mail into a test server (Dovecot, Cyrus or Courier) and reads back what a client sees,
+ * independently of the code under test: everything goes through a raw IMAP session
+ * (`raw-imap.ts`) as that user, except the UIDVALIDITY change, which only the server's
+ * administrator can make (`changeUidValidity` of the server: doveadm, Cyrus's reconstruct, or
+ * Courier's UID file; see servers.ts).
  *
  * Folder names are UTF-8 and complete, as the server shows them (`INBOX.Sent` on the '.'
  * flavour); `folderName()` builds one for either flavour. Flags are IMAP flags (`\Seen`,
  * `$Label1`).
  */
-import type {DovecotInstance, TestUser} from './dovecot.js'
+import type {TestUser} from './dovecot.js'
 import {
   ImapCommandError,
   RawImapClient,
@@ -60,14 +62,30 @@ export interface FolderInfo {
 type UserRef = string | TestUser
 
 /**
- * What the helpers need of a server: a `DovecotInstance`, or the same seen through a proxy
- * (`serverAt(instance, proxy.port)`). Only `forceUidValidityChange` needs `doveadm`.
+ * What the helpers need of a server: any test server (`servers.ts`, or a `DovecotInstance`), or
+ * the same seen through a proxy (`serverAt(server, proxy.port)`). Only `forceUidValidityChange`
+ * needs `changeUidValidity`.
  */
-export type ImapServer = Pick<DovecotInstance, 'host' | 'port' | 'users' | 'prefix' | 'separator'> & Partial<Pick<DovecotInstance, 'doveadm'>>
+export interface ImapServer {
+  readonly host: string
+  readonly port: number
+  readonly users: readonly TestUser[]
+  readonly prefix: string
+  readonly separator: '/' | '.'
+  /** Gives `folder` of `user` a new UIDVALIDITY as the server's administrator would. */
+  changeUidValidity?(user: string, folder: string, newValue?: number): Promise<void>
+}
 
 /** The same server reached on another port of 127.0.0.1 (e.g. a `tcp-proxy.ts` in front of it). */
-export function serverAt(instance: DovecotInstance, port: number, host = instance.host): ImapServer {
-  return {host, port, users: instance.users, prefix: instance.prefix, separator: instance.separator, doveadm: (args, input) => instance.doveadm(args, input)}
+export function serverAt<T extends ImapServer>(instance: T, port: number, host = instance.host): ImapServer {
+  return {
+    host,
+    port,
+    users: instance.users,
+    prefix: instance.prefix,
+    separator: instance.separator,
+    changeUidValidity: (user, folder, newValue) => changeUidValidity(instance, user, folder, newValue),
+  }
 }
 
 /** Joins path components into a full folder name of this server (prefix and separator). */
@@ -218,10 +236,11 @@ export async function expunge(instance: ImapServer, user: UserRef, folder: strin
 }
 
 /**
- * Gives the folder a new UIDVALIDITY (default: the current one + 1) with `doveadm mailbox update
- * --uid-validity`, as if the server had rebuilt it. The messages keep their UIDs and UIDNEXT is
- * unchanged; a client must treat every stored UID as invalid (RFC 3501 §2.3.1.1). Checks with a
- * new IMAP session that a client really sees the new value.
+ * Gives the folder a new UIDVALIDITY, as if the server had rebuilt it: a client must treat every
+ * stored UID as invalid (RFC 3501 §2.3.1.1). The messages, their flags and internal dates stay;
+ * whether their UIDs stay depends on the server (Dovecot and Cyrus keep them, Courier numbers
+ * them anew; `serverFacts()` in servers.ts). `newValue` (default: the current one + 1) only on
+ * Dovecot. Checks with a new IMAP session that a client really sees a new, different value.
  */
 export async function forceUidValidityChange(
   instance: ImapServer,
@@ -230,12 +249,15 @@ export async function forceUidValidityChange(
   newValue?: number,
 ): Promise<{before: number; after: number}> {
   const before = (await folderStatus(instance, user, folder)).uidValidity
-  const wanted = newValue ?? before + 1
-  if (!instance.doveadm) throw new Error('forceUidValidityChange needs doveadm (pass the DovecotInstance)')
-  await instance.doveadm(['mailbox', 'update', '-u', credentials(instance, user).user, '--uid-validity', String(wanted), folder])
+  await changeUidValidity(instance, credentials(instance, user).user, folder, newValue)
   const after = (await folderStatus(instance, user, folder)).uidValidity
-  if (after !== wanted) throw new Error(`UIDVALIDITY of '${folder}' is ${after} after doveadm set it to ${wanted}`)
+  if (after === before || (newValue !== undefined && after !== newValue)) throw new Error(`UIDVALIDITY of '${folder}' is ${after} after the change (before: ${before}, wanted: ${newValue ?? 'a new value'})`)
   return {before, after}
+}
+
+function changeUidValidity(instance: ImapServer, user: string, folder: string, newValue: number | undefined): Promise<void> {
+  if (!instance.changeUidValidity) throw new Error('forceUidValidityChange needs a server with changeUidValidity (servers.ts)')
+  return instance.changeUidValidity(user, folder, newValue)
 }
 
 /** STATUS (RFC 3501 §6.3.10) with HIGHESTMODSEQ (RFC 7162 §3.1.2) when the server has it. */
@@ -257,6 +279,35 @@ export async function folderStatus(instance: ImapServer, user: UserRef, folder: 
       highestModseq: modseq === undefined ? undefined : BigInt(modseq),
     }
   })
+}
+
+/** The flags of every message (`UID FETCH 1:* (FLAGS)`, read-only), by UID; `\Recent` left out. */
+export async function fetchFlags(instance: ImapServer, user: UserRef, folder: string): Promise<Map<number, string[]>> {
+  return withSession(instance, user, async (c) => {
+    const selected = await c.command(`EXAMINE ${mailboxArg(folder)}`)
+    const flags = new Map<number, string[]>()
+    if ((selected.untagged.find((r) => r.kind === 'EXISTS')?.number ?? 0) === 0) return flags
+    const result = await c.command('UID FETCH 1:* (UID FLAGS)')
+    for (const r of result.untagged) {
+      if (r.kind !== 'FETCH') continue
+      const items = fetchItems(r)
+      const list = items.get('FLAGS')
+      flags.set(Number(items.get('UID')), Array.isArray(list) ? list.map((f) => valueText(f)).filter((f) => f.toUpperCase() !== '\\RECENT') : [])
+    }
+    return flags
+  })
+}
+
+/** Gives each message the flags in `flags` (by UID), one `UID STORE FLAGS.SILENT` per distinct set. */
+export async function restoreFlags(instance: ImapServer, user: UserRef, folder: string, flags: ReadonlyMap<number, readonly string[]>): Promise<void> {
+  const groups = new Map<string, {flags: readonly string[]; uids: number[]}>()
+  for (const [uid, list] of flags) {
+    const key = [...list].sort().join(' ')
+    const group = groups.get(key) ?? {flags: list, uids: []}
+    group.uids.push(uid)
+    groups.set(key, group)
+  }
+  for (const group of groups.values()) await setFlags(instance, user, folder, group.uids, group.flags)
 }
 
 /** Every UID of the folder, ascending (`UID SEARCH ALL`). */
@@ -293,7 +344,7 @@ export async function fetchMessages(instance: ImapServer, user: UserRef, folder:
 function credentials(instance: ImapServer, user: UserRef): TestUser {
   if (typeof user !== 'string') return user
   const found = instance.users.find((u) => u.user === user)
-  if (!found) throw new Error(`no test user '${user}' on this Dovecot (users: ${instance.users.map((u) => u.user).join(', ')})`)
+  if (!found) throw new Error(`no test user '${user}' on this server (users: ${instance.users.map((u) => u.user).join(', ')})`)
   return found
 }
 
@@ -302,8 +353,9 @@ async function ensure(c: RawImapClient, folder: string): Promise<void> {
   try {
     await c.command(`CREATE ${mailboxArg(folder)}`)
   } catch (error) {
-    // RFC 5530 ALREADYEXISTS: someone (an earlier seed) made it; that is what we want.
-    if (!(error instanceof ImapCommandError && /^ALREADYEXISTS/i.test(error.response.code ?? ''))) throw error
+    // RFC 5530 ALREADYEXISTS: someone (an earlier seed) made it; that is what we want. Cyrus
+    // says so without the code ("NO Mailbox already exists").
+    if (!(error instanceof ImapCommandError && (/^ALREADYEXISTS/i.test(error.response.code ?? '') || /already exists/i.test(error.response.text)))) throw error
   }
 }
 
@@ -313,7 +365,8 @@ async function appendInSession(
   messages: readonly SeedMessage[],
   options: {maxBatchMessages?: number; maxBatchBytes?: number},
 ): Promise<number[]> {
-  const maxMessages = options.maxBatchMessages ?? 5000
+  // Without MULTIAPPEND (RFC 3502; Courier) every APPEND carries one message.
+  const maxMessages = c.capabilities.has('MULTIAPPEND') ? (options.maxBatchMessages ?? 5000) : 1
   const maxBytes = options.maxBatchBytes ?? 32 * 1024 * 1024
   const uids: number[] = []
   for (let start = 0; start < messages.length; ) {

@@ -325,7 +325,8 @@ export interface RawImapOptions {
   /** Per-command (and connect) timeout; the connection is destroyed when it passes. */
   timeoutMs?: number
   /**
-   * Send literals as `{n+}` without waiting for `+` (RFC 7888). Dovecot accepts LITERAL+ even
+   * Send literals as `{n+}` without waiting for `+` (RFC 7888). Default: when the server
+   * announced LITERAL+ (Dovecot and Cyrus do, Courier does not). Dovecot accepts LITERAL+ even
    * when a capability override hides it; set false to exercise synchronizing literals.
    */
   literalPlus?: boolean
@@ -373,14 +374,14 @@ export class RawImapClient {
   private tagCounter = 0
   private closedError: Error | undefined
   private readonly timeoutMs: number
-  private readonly literalPlus: boolean
+  private readonly literalPlus: boolean | undefined
 
   private constructor(
     private readonly socket: Socket,
     options: RawImapOptions,
   ) {
     this.timeoutMs = options.timeoutMs ?? 120_000
-    this.literalPlus = options.literalPlus ?? true
+    this.literalPlus = options.literalPlus
     this.scanner = new ImapFrameScanner({
       line: (text, continues) => {
         this.unitParts.push(text, CRLF)
@@ -473,7 +474,7 @@ export class RawImapClient {
         await this.write(part)
         continue
       }
-      if (this.literalPlus) {
+      if (this.literalPlus ?? this.capabilities.has('LITERAL+')) {
         await this.write(`{${part.length}+}\r\n`)
       } else {
         const continuation = new Promise<boolean>((resolve, reject) => (this.continuationWaiter = {resolve, reject}))

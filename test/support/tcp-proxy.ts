@@ -5,7 +5,8 @@
  *
  * It understands IMAP framing (`ImapFrameScanner`), so literal contents are never taken for
  * lines or commands, and a drop can be placed at an exact byte of a FETCH literal. It forwards
- * bytes unchanged; plain IMAP only (TLS would hide the framing).
+ * bytes unchanged, except that it hides COMPRESS from the server's capabilities (see
+ * `withoutCompress`); plain IMAP only (TLS or compression would hide the framing).
  */
 import {connect, createServer, type Server, type Socket} from 'node:net'
 import {LOOPBACK} from './ports.js'
@@ -404,6 +405,20 @@ class Link {
   }
 }
 
+/**
+ * The proxy hides COMPRESS (RFC 4978) from the capabilities a server announces: a client that
+ * compressed the session (imapflow does when Cyrus offers COMPRESS=DEFLATE) would make every
+ * byte after it opaque, so no command could be counted and no literal found. Announcements come
+ * at the start of a connection (greeting, CAPABILITY, the OK of LOGIN or AUTHENTICATE); only
+ * that much of each connection is looked at, so message bytes are never touched.
+ */
+const ANNOUNCEMENT_BYTES = 16 * 1024
+
+function withoutCompress(chunk: Buffer): Buffer {
+  if (!chunk.includes('COMPRESS=')) return chunk
+  return Buffer.from(chunk.toString('latin1').replace(/ COMPRESS=[A-Za-z0-9_-]+/g, ''), 'latin1')
+}
+
 /** One direction of a link: queue, framing, faults, throttle, backpressure. */
 class Pipe {
   private queue: Buffer[] = []
@@ -437,6 +452,7 @@ class Pipe {
   private chunkBase = 0
 
   private receive(chunk: Buffer): void {
+    if (this.direction === 'down' && this.received < ANNOUNCEMENT_BYTES) chunk = withoutCompress(chunk)
     this.chunkBase = this.received
     this.received += chunk.length
     // Scan before queueing, so onCommand listeners run before the command is forwarded.

@@ -68,24 +68,36 @@ export interface MailItem {
 const settable = (flags: readonly string[]): string[] =>
   [...new Set(flags.filter((f) => !['\\RECENT', '\\DELETED'].includes(f.toUpperCase())))].sort()
 
-/** The destination folder's messages, by UID. */
-export async function destinationItems(server: ImapServer, user: TestUser, folder: string): Promise<MailItem[]> {
+/**
+ * What a server does to a message it stores (`ServerFacts.stored` of servers.ts): comparisons
+ * across servers compare what the destination can hold. A message it refuses stays as it is.
+ */
+export type StoredBy = {stored(raw: Buffer): Buffer | undefined} | undefined
+
+const as = (storedBy: StoredBy, raw: Buffer): Buffer => storedBy?.stored(raw) ?? raw
+
+/** The folder's messages on a server, by UID; `storedBy`: as another server would store them. */
+export async function destinationItems(server: ImapServer, user: TestUser, folder: string, storedBy?: StoredBy): Promise<MailItem[]> {
   const messages: FetchedMessage[] = await fetchMessages(server, user, folder)
-  return messages.map((m) => ({sha: sha256(m.raw), size: m.raw.length, flags: settable(m.flags), date: Math.floor(m.internalDate.getTime() / 1000), uid: m.uid}))
+  return messages.map((m) => {
+    const raw = as(storedBy, m.raw)
+    return {sha: sha256(raw), size: raw.length, flags: settable(m.flags), date: Math.floor(m.internalDate.getTime() / 1000), uid: m.uid}
+  })
 }
 
 /**
  * The backed-up folder's messages as they should arrive: exact entries byte for byte with their
- * INTERNALDATE; imap-backup entries as imap-backup uploads them (CRLF) with the Date header.
+ * INTERNALDATE; imap-backup entries as imap-backup uploads them (CRLF) with the Date header;
+ * with `storedBy`, as that destination server stores them.
  */
-export async function backupItems(root: string, folder: string): Promise<MailItem[]> {
+export async function backupItems(root: string, folder: string, storedBy?: StoredBy): Promise<MailItem[]> {
   const store = await AccountStore.open(root, {mode: 'read', logger: silentLogger})
   try {
     const f = await store.folder(folder)
     const out: MailItem[] = []
     for (const m of f.messages) {
       const {bytes, exact} = await f.readMessage(m.uid)
-      const upload = exact ? bytes : legacyToUpload(bytes)
+      const upload = as(storedBy, exact ? bytes : legacyToUpload(bytes))
       const seconds = exact ? f.exactness(m.uid)?.[2] : null
       const date = typeof seconds === 'number' ? seconds : (parseDateHeader(readUploadHeaders(upload).date)?.getTime() ?? NaN) / 1000
       out.push({sha: sha256(upload), size: upload.length, flags: settable(toImapFlags(m.flags)), date: Number.isNaN(date) ? null : Math.floor(date), uid: m.uid})

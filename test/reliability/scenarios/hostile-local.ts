@@ -1,7 +1,7 @@
 /**
  * Hostile local state: a complete backup is damaged the ways disks, people and other tools damage
  * them (a truncated or garbled `.imap`, an mbox with a torn tail or junk after it, a missing
- * `.imap`, a garbled journal, metadata from a newer version, a folder directory replaced by a
+ * `.imap`, a garbled journal, a garbled or missing exactness file, metadata from a newer version, a folder directory replaced by a
  * file, symlinks pointing out of the backup directory, files and directories that cannot be
  * written). Then the real CLI runs on it: `backup` must give a clear error for that folder (exit
  * 6, 7 or 8 with the file and the next step) and back up the others; `local check` must report
@@ -116,6 +116,25 @@ export const LOCAL_CASES: LocalCase[] = [
     damage: async ({base}) => {
       await writeFile(`${base}.imap.journal`, '{"j":1,"id":42}\n{"t":"a"}\n', {mode: 0o600})
       return {exits: DAMAGED, message: /journal|local repair/i, repairable: true}
+    },
+  },
+  {
+    name: 'garbled exactness file',
+    damage: async ({base}) => {
+      const original = await readFile(`${base}.mailkeep`)
+      const bytes = Buffer.from(original)
+      bytes[0] = 0x7e
+      await writeFile(`${base}.mailkeep`, bytes)
+      // Every message stays readable (as imap-backup reads it): the backup goes on, keeps the
+      // damaged file aside instead of overwriting it, and warns; putting it back makes them exact.
+      return {exits: [0], message: /exactness/i, repairable: false, undo: () => writeFile(`${base}.mailkeep`, original)}
+    },
+  },
+  {
+    name: 'exactness file missing',
+    damage: async ({base, home}) => {
+      await rename(`${base}.mailkeep`, join(home, 'moved-away.mailkeep'))
+      return {exits: [0], message: /exactness/i, repairable: false, undo: () => rename(join(home, 'moved-away.mailkeep'), `${base}.mailkeep`)}
     },
   },
   {
@@ -242,6 +261,7 @@ function expectNothingDeleted(check: RunCheck, what: string, before: Map<string,
   const all = [...after.values()]
   for (const [path, content] of before) {
     if (content.length === 0) continue
+    if (path.endsWith('.mailkeep') && exactRowsKept(path, content, after)) continue
     const now = after.get(path)
     if (now !== undefined && now.subarray(0, content.length).equals(content)) continue
     if (all.some((b) => b.equals(content))) continue
@@ -253,6 +273,25 @@ function expectNothingDeleted(check: RunCheck, what: string, before: Map<string,
     }
     check.problem(`${what}: the content of ${path} (${content.length} bytes) is gone from the account directory`)
   }
+}
+
+/**
+ * An exactness file is rewritten whole at every commit (its header names the last journal), like
+ * `.imap`: what must never go is a row, which must still be in it or in a copy kept aside.
+ */
+function exactRowsKept(path: string, content: Buffer, after: Map<string, Buffer>): boolean {
+  const rows = (text: Buffer): string[] | undefined => {
+    try {
+      return (JSON.parse(text.toString('utf8')) as {messages: unknown[]}).messages.map((r) => JSON.stringify(r))
+    } catch {
+      return undefined
+    }
+  }
+  const wanted = rows(content)
+  if (wanted === undefined) return false
+  const kept = new Set<string>()
+  for (const [name, bytes] of after) if (name === path || name.startsWith(`${path}.`)) for (const r of rows(bytes) ?? []) kept.add(r)
+  return wanted.every((r) => kept.has(r))
 }
 
 export async function hostileLocalScenario(env: ScenarioEnv, world: BackupWorld): Promise<void> {
