@@ -26,7 +26,7 @@ const SUPPORT = join(DEMO, '.support')
 const CONFIG = join(DEMO, 'config.json')
 const BACKUP = join(DEMO, 'backup')
 const CLI = join(ROOT, 'bin', 'run.js')
-const HARNESS = ['dovecot', 'ports', 'raw-imap', 'temp-dir', 'mail-seed']
+const HARNESS = ['dovecot', 'ports', 'processes', 'raw-imap', 'temp-dir', 'mail-seed']
 const USER = {user: 'demo@example.test', password: `demo-${randomBytes(6).toString('hex')}`}
 
 const say = (text = '') => process.stdout.write(`${text}\n`)

@@ -157,7 +157,7 @@ describe('installed as the README says', () => {
 
 describe('docs/commands/*.md, followed literally', () => {
   /** In the order a reader would try them: backups first, then what reads or uses them. */
-  const PAGES = ['backup', 'local', 'remote', 'stats', 'restore', 'copy-mirror-migrate', 'export', 'utils']
+  const PAGES = ['backup', 'local', 'remote', 'stats', 'restore', 'copy-mirror-migrate', 'export', 'utils', 'auth']
 
   it.each(PAGES)('every sh block of docs/commands/%s.md runs as it is (exit 0)', async (page) => {
     const blocks = shBlocks(await readFile(join(REPO_ROOT, 'docs', 'commands', `${page}.md`), 'utf8'))

@@ -651,7 +651,7 @@ describe.concurrent('mailkeep setup', () => {
     await t.waitFor('Use the settings for Outlook / Microsoft 365 (outlook.office365.com, port 993, TLS)? (Y/n)')
     t.answer('y')
     header = await nextScreen(t, 'Account')
-    expect(header).toContain('Outlook / Microsoft 365: Microsoft accepts no password over IMAP, only an OAuth2 access token')
+    expect(header).toContain('Outlook / Microsoft 365: Microsoft accepts no password over IMAP, only OAuth2: choose "change password source" → "log in with OAuth2"')
     expect(header).toMatch(/^server +outlook\.office365\.com \(Outlook \/ Microsoft 365\)$/m)
     await t.choose('back to main menu')
 
