@@ -68,6 +68,10 @@ export default class MailkeepHelp extends Help {
         this.log(readFileSync(page.path, 'utf8').trimEnd())
         return
       }
+      await super.showHelp(argv)
+      // A command or topic that has a page of the same name (`auth`, `backup`): say where it is.
+      if (isCommand && findDocPage(word) !== undefined) this.log(`The documentation page ${word}: mailkeep help ${word}.md`)
+      return
     }
     await super.showHelp(argv)
   }

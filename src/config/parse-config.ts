@@ -14,6 +14,7 @@
  */
 import {dirname, resolve} from 'node:path'
 import {registerSecret} from '../shared/secrets.js'
+import {checkBackupPaths} from './backup-paths.js'
 import {accountKey, describeType, invalidConfig, quoteList, replacedValue, showValue} from './config-error.js'
 import {mapConnection, parseConnectionOptions, type AccountContext} from './connection.js'
 import {DEFAULT_DOWNLOAD_STRATEGY, DEFAULT_MULTI_FETCH_SIZE, DEFAULT_TUNING} from './defaults.js'
@@ -96,6 +97,7 @@ export function parseConfig(raw: unknown, path: string): Config {
 
   const downloadStrategy = oneOfOr(raw['download_strategy'], DOWNLOAD_STRATEGIES, DEFAULT_DOWNLOAD_STRATEGY, file, 'download_strategy', AS_IMAP_BACKUP, warnings)
   const logFormat: LogFormat | undefined = oneOf(raw['log_format'], LOG_FORMATS, file, 'log_format', 'remove it to let the command line decide')
+  const freezeFlags = strictBoolean(raw['freeze_flags'], file, 'freeze_flags', 'write true to keep flags as downloaded (unless --refresh), or remove it for false') ?? false
   const tuning: Tuning = {
     savepointMessages: positiveInteger(raw['savepoint_messages'], file, 'savepoint_messages', DEFAULT_TUNING.savepointMessages),
     savepointBytes: positiveInteger(raw['savepoint_bytes'], file, 'savepoint_bytes', DEFAULT_TUNING.savepointBytes),
@@ -103,6 +105,8 @@ export function parseConfig(raw: unknown, path: string): Config {
     delayAllMaxBytes: positiveInteger(raw['delay_all_max_bytes'], file, 'delay_all_max_bytes', DEFAULT_TUNING.delayAllMaxBytes),
     largeMessageBytes: positiveInteger(raw['large_message_bytes'], file, 'large_message_bytes', DEFAULT_TUNING.largeMessageBytes),
   }
+
+  const maxDurationSeconds = optionalPositiveNumber(raw['max_duration_seconds'], file, 'max_duration_seconds', 'e.g. 7200 for two hours, or remove it for no limit')
 
   const parsed = accountsValue.map((value: unknown, index) => parseAccount(value, {file, configDir, index, username: undefined}, warnings))
   checkUnique(parsed.map((p) => p.account), file)
@@ -124,6 +128,8 @@ export function parseConfig(raw: unknown, path: string): Config {
     downloadStrategy,
     tuning,
     logFormat,
+    freezeFlags,
+    ...(maxDurationSeconds === undefined ? {} : {maxDurationMs: Math.round(maxDurationSeconds * 1000)}),
     accounts: parsed.map((p) => p.account),
     warnings,
     raw: canonical,
@@ -308,7 +314,6 @@ function parseFolders(value: unknown, ctx: AccountContext): string[] | undefined
 /** Duplicate usernames and backup directories would make two accounts write one backup. */
 function checkUnique(accounts: readonly Account[], file: string): void {
   const byUsername = new Map<string, Account>()
-  const byPath = new Map<string, Account>()
   for (const account of accounts) {
     const first = byUsername.get(account.username)
     if (first !== undefined) {
@@ -320,18 +325,8 @@ function checkUnique(accounts: readonly Account[], file: string): void {
       )
     }
     byUsername.set(account.username, account)
-    if (account.localPath === undefined) continue
-    const other = byPath.get(account.localPath)
-    if (other !== undefined) {
-      throw invalidConfig(
-        file,
-        accountKey(account.index, 'local_path', account.username),
-        `'${account.localPath}' is also the backup directory of accounts[${other.index}] (${other.username})`,
-        'give each account its own local_path',
-      )
-    }
-    byPath.set(account.localPath, account)
   }
+  checkBackupPaths(accounts, file)
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -400,6 +395,13 @@ function optionalBoolean(value: unknown, file: string, where: string, warnings: 
   throw invalidConfig(file, where, `must be true or false, not ${describeType(value)}`, fix)
 }
 
+/** One of mailkeep's own boolean keys: true or false, nothing else (docs/config.md). */
+function strictBoolean(value: unknown, file: string, where: string, fix: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'boolean') return value
+  throw invalidConfig(file, where, `must be true or false, not ${typeof value === 'string' || typeof value === 'number' ? showValue(value) : describeType(value)}`, fix)
+}
+
 /**
  * imap-backup reads `multi_fetch_size` with Ruby's to_i and uses 1 when the result is not
  * positive (compat §3.2): 2.5 is 2, "10" is 10, 0, -5 and "ten" are 1. true, arrays and
@@ -432,6 +434,13 @@ function positiveInteger(value: unknown, file: string, where: string, fallback: 
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
   const shown = typeof value === 'number' ? String(value) : describeType(value)
   throw invalidConfig(file, where, `must be a positive whole number, not ${shown}`, `set a whole number of 1 or more, or remove it to use the default (${fallback})`)
+}
+
+function optionalPositiveNumber(value: unknown, file: string, where: string, fix: string): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value
+  const shown = typeof value === 'number' ? String(value) : describeType(value)
+  throw invalidConfig(file, where, `must be a positive number of seconds, not ${shown}`, fix)
 }
 
 function positiveNumber(value: unknown, file: string, where: string, fallback: number): number {

@@ -1,6 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest'
-import {chmod, writeFile} from 'node:fs/promises'
+import {chmod, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
+import {isRunning} from '../../test/support/processes.js'
 import {testTempDir} from '../../test/support/temp-dir.js'
 import {ConfigError, InterruptedError} from '../shared/errors.js'
 import {clearSecrets, REDACTED, scrubOutput} from '../shared/secrets.js'
@@ -70,6 +71,46 @@ describe('resolveSecret', () => {
     // The behaviour under test: the command is killed, not waited for (30 s). The bound is
     // far from both 200 ms and 30 s, so a loaded machine does not make it flaky.
     expect(Date.now() - started).toBeLessThan(5000)
+  })
+
+  // Issue 11 item 13: a command that leaves a background process holding its stdout. The pipe
+  // never closed, so the secret was "not ready" until the 120 s timeout, and then mailkeep still
+  // waited for that process (201 s in all).
+  it('goes on as soon as the shell exits, when a background process it left holds stdout, and ends that process', async () => {
+    const dir = await testTempDir()
+    const pidFile = join(dir, 'pid')
+    const started = Date.now()
+    const value = await resolveSecret({kind: 'command', command: `echo '${SECRET}'; sleep 300 & echo $! > '${pidFile}'`}, {signal, ownProcessGroup: true})
+    expect(value).toBe(SECRET)
+    // About EXIT_GRACE_MS (1 s); far from the 300 s the pipe would stay open.
+    expect(Date.now() - started).toBeLessThan(20_000)
+    const pid = Number(await readFile(pidFile, 'utf8'))
+    await expect.poll(() => isRunning(pid), {timeout: 10_000}).toBe(false)
+  })
+
+  it('on the timeout, ends the whole process group at once, background processes included', async () => {
+    const dir = await testTempDir()
+    const pidFile = join(dir, 'pid')
+    const started = Date.now()
+    await configError(
+      resolveSecret({kind: 'command', command: `sleep 300 & echo $! > '${pidFile}'; exec sleep 301`}, {signal, timeoutMs: 500, ownProcessGroup: true}),
+      'did not finish within 500 ms and was stopped',
+    )
+    expect(Date.now() - started).toBeLessThan(20_000)
+    const pid = Number(await readFile(pidFile, 'utf8'))
+    await expect.poll(() => isRunning(pid), {timeout: 10_000}).toBe(false)
+  })
+
+  it('without a process group of its own (a terminal), still does not wait for what holds stdout', async () => {
+    const dir = await testTempDir()
+    const pidFile = join(dir, 'pid')
+    try {
+      await expect(resolveSecret({kind: 'command', command: `echo '${SECRET}'; sleep 300 & echo $! > '${pidFile}'`}, {signal, ownProcessGroup: false})).resolves.toBe(SECRET)
+    } finally {
+      // Left running on purpose (it shares our process group); not ours to leave behind here.
+      const pid = Number(await readFile(pidFile, 'utf8').catch(() => '0'))
+      if (pid > 0) process.kill(pid, 'SIGKILL')
+    }
   })
 
   it('stops a command when the run is interrupted', async () => {
@@ -144,3 +185,4 @@ describe('password sources in the config', () => {
     await configError(load({password: SECRET, auth_mechanism: 'plain'}), 'must be one of "login", "xoauth2", "oauthbearer", not "plain"')
   })
 })
+

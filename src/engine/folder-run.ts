@@ -10,7 +10,7 @@ import type {IncomingMessage, Transaction} from '../store/transaction.js'
 import {sameFlags, toStoredFlags} from '../store/flags.js'
 import type {FolderServerState} from '../store/metadata.js'
 import {OversizedResponseError} from '../imap/index.js'
-import {InterruptedError, LocalIoError, TransientImapError} from '../shared/errors.js'
+import {DeadlineError, InterruptedError, LocalIoError, TransientImapError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
 import type {ProgressReporter, ProgressTask} from '../shared/context.js'
 import type {FolderReport} from './backup-types.js'
@@ -162,7 +162,7 @@ export class FolderRun {
       await write()
       return true
     } catch (error) {
-      if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError) throw error
+      if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError || error instanceof DeadlineError) throw error
       if (this.tx?.isOpen !== true) throw error
       this.failMessage(uid, (error as Error).message)
       return false

@@ -13,6 +13,7 @@ import {throwIfAborted} from '../shared/context.js'
 import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import {checkAccount, type Finding, type FindingCode, type Severity} from '../store/integrity.js'
 import {liveWriterPid} from '../store/writer-pid.js'
+import {notStoredPath, readNotStored} from '../store/not-stored.js'
 import {openStoreIfPresent} from './local-access.js'
 import {repairCommand} from './repair-command.js'
 
@@ -30,7 +31,10 @@ export interface CheckFinding {
 export interface CheckedFolder {
   /** The server's folder name. */
   name: string
-  /** "OK" when there is no error (warnings may remain), else the first error's message. */
+  /**
+   * "OK" when there is no error (warnings may remain), else the first error's message; for a
+   * folder the last backup could not store at all, why.
+   */
   result: string
   findings: CheckFinding[]
 }
@@ -63,12 +67,45 @@ export async function checkAccounts(options: LocalCheckOptions, ctx: RunContext)
       const repair = (folder: string): string => repairCommand(account.username, folder, {configFlag: options.configFlag})
       const writerPid = await liveWriterPid(store.root)
       const folders = await checkAccount(store.root, {repairCommand: repair, signal: ctx.signal, ...(writerPid === undefined ? {} : {writerPid})})
-      out.push({account: account.username, folders: folders.map((f) => checkedFolder(f.name, f.findings))})
+      out.push({account: account.username, folders: withNotStored(folders.map((f) => checkedFolder(f.name, f.findings)), await notStoredFindings(store.root))})
     } finally {
       await store.close()
     }
   }
   return out
+}
+
+/**
+ * The folders the last backup could not store (src/store/not-stored.ts), as findings: a warning
+ * on the folder, which is added to the list when it has no files at all (its result then says
+ * why, instead of "OK"). A record that cannot be read is a warning of its own.
+ */
+async function notStoredFindings(root: string): Promise<Map<string, Finding>> {
+  const out = new Map<string, Finding>()
+  const file = notStoredPath(root)
+  let entries
+  try {
+    entries = await readNotStored(root)
+  } catch (error) {
+    out.set('.', {code: 'unreadable', severity: 'warning', message: (error as Error).message, file, repair: undefined})
+    return out
+  }
+  for (const entry of entries) {
+    const hint = entry.hint === undefined ? '' : `; ${entry.hint}`
+    const since = entry.since === entry.last ? `at the backup of ${entry.last}` : `at every backup since ${entry.since} (last: ${entry.last})`
+    out.set(entry.name, {code: 'not-stored', severity: 'warning', message: `not backed up: this folder could not be stored ${since}: ${entry.error}${hint}`, file, repair: undefined})
+  }
+  return out
+}
+
+function withNotStored(folders: CheckedFolder[], notStored: ReadonlyMap<string, Finding>): CheckedFolder[] {
+  for (const [name, finding] of notStored) {
+    const shown = checkedFolder(name, [finding]).findings[0]!
+    const known = folders.find((f) => f.name === name)
+    if (known !== undefined) known.findings.push(shown)
+    else folders.push({name, result: finding.message, findings: [shown]})
+  }
+  return folders
 }
 
 export function checkedFolder(name: string, findings: readonly Finding[]): CheckedFolder {

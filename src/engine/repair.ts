@@ -20,8 +20,8 @@
  *   rebuilt; the next backup downloads again what the server still has);
  * - symlinks, non-files, unreadable files, a newer format: refused with the reason.
  */
-import {lstat, readFile} from 'node:fs/promises'
-import {exists} from '../store/file-ops.js'
+import {lstat} from 'node:fs/promises'
+import {exists, readRegularFile} from '../store/file-ops.js'
 import {encodeFolderPath} from '../store/folder-path.js'
 import {FolderStore, folderPaths, readExactness} from '../store/folder-store.js'
 import {checkAccount, checkFolder, type Finding, type FindingCode} from '../store/integrity.js'
@@ -113,6 +113,14 @@ export interface KeptMessage {
   reason: KeptReason | 'placeholder' | 'salvaged-uid'
   subject: string
   messageId: string | null
+  /**
+   * Where the stored flags come from, since the server could not give them (no message of the
+   * server is this one): `damaged-metadata`, the flags the damaged `.imap` had for this entry
+   * (not verified); `none`, nothing recorded them, so the message is stored without flags.
+   */
+  flagsFrom: 'damaged-metadata' | 'none'
+  /** The flags stored for it (stored form: `Seen`, `$Label1`). */
+  flags: string[]
 }
 
 export interface FolderRepairReport {
@@ -475,11 +483,12 @@ class FolderRepair {
       if (e.messageId !== undefined) candidate.messageId = e.messageId
       if (e.date !== undefined) candidate.date = e.date
       if (!e.complete) candidate.incomplete = true
-      const entry: LocalEntry = {entry: e, candidate, flags: []}
+      const entry: LocalEntry = {entry: e, candidate, flags: [], flagsSalvaged: false}
       const salvaged = salvage?.entries.get(e.offset)
       if (salvaged !== undefined && salvaged.length === e.length) {
         candidate.salvagedUid = salvaged.uid
         entry.flags = salvaged.flags
+        entry.flagsSalvaged = salvaged.flagsKnown
         const tuple = salvage!.exact.get(salvaged.uid)
         const quoting = salvage!.quoting.get(salvaged.uid) ?? WRITER_QUOTING
         if (tuple !== undefined) {
@@ -590,6 +599,8 @@ interface LocalEntry {
   candidate: LocalCandidate
   /** Salvaged flags (used when the server cannot give them). */
   flags: string[]
+  /** `flags` came from the damaged metadata (else nothing recorded them). */
+  flagsSalvaged: boolean
   /** A verified exactness record and its tuple, and the quoting rule of the entry. */
   record?: ExactnessRecord
   tuple?: ExactTuple
@@ -625,7 +636,7 @@ class Plan {
           else await this.derive(l, a.uid, s, needBody)
         }
       } else {
-        this.kept.push(keptOf(l.entry, a.uid, a.reason))
+        this.kept.push(keptOf(l, a.uid, a.reason))
         if (l.tuple !== undefined) l.tuple = [a.uid, l.tuple[1], l.tuple[2], l.tuple[3], l.tuple[4]]
       }
     }
@@ -680,7 +691,7 @@ class Plan {
         uid = next++
         used.add(uid)
       }
-      this.kept.push(keptOf(l.entry, uid, wanted.has(l.candidate.index) ? 'salvaged-uid' : 'placeholder'))
+      this.kept.push(keptOf(l, uid, wanted.has(l.candidate.index) ? 'salvaged-uid' : 'placeholder'))
       if (l.tuple !== undefined) l.tuple = [uid, l.tuple[1], l.tuple[2], l.tuple[3], l.tuple[4]]
       this.add(l, uid)
     }
@@ -696,8 +707,19 @@ class Plan {
   }
 }
 
-function keptOf(e: ScannedEntry, uid: number, reason: KeptMessage['reason']): KeptMessage {
-  return {uid, offset: e.offset, length: e.length, reason, subject: decodeHeaderText(e.subject ?? ''), messageId: e.messageId ?? null}
+/** A message kept without a server match: its flags could not come from the server, and it says so. */
+function keptOf(l: LocalEntry, uid: number, reason: KeptMessage['reason']): KeptMessage {
+  const e = l.entry
+  return {
+    uid,
+    offset: e.offset,
+    length: e.length,
+    reason,
+    subject: decodeHeaderText(e.subject ?? ''),
+    messageId: e.messageId ?? null,
+    flagsFrom: l.flagsSalvaged ? 'damaged-metadata' : 'none',
+    flags: [...l.flags],
+  }
 }
 
 function rangeOf(e: ScannedEntry): {min: number; max: number} | undefined {
@@ -732,8 +754,9 @@ function distinctSalvaged(local: LocalEntry[]): boolean {
 }
 
 
+/** Never opened blocking, never through a link: a FIFO put there is refused, not waited on. */
 async function readText(path: string): Promise<string> {
-  return readFile(path, 'utf8')
+  return readRegularFile(path)
 }
 
 async function mboxSize(path: string): Promise<number> {

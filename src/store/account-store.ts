@@ -14,6 +14,7 @@ import type {Logger} from '../shared/logger.js'
 import {acquireAccountLock, LOCK_FILE_NAME, type AccountLock} from './lock.js'
 import {decodeFolderPath} from './folder-path.js'
 import {FolderStore, type OpenMode} from './folder-store.js'
+import {removeStaleTempFiles} from './temp-files.js'
 
 export interface LocalFolder {
   /** The server's folder name (decoded from the file name). */
@@ -50,6 +51,13 @@ export class AccountStore {
     if (options.mode === 'write') await ensureRoot(root, options.logger)
     else await requireRoot(root)
     const lock = options.mode === 'read' && options.withoutLock === true ? noLock(root) : await acquireAccountLock(root, options.mode === 'write' ? 'exclusive' : 'shared')
+    if (options.mode === 'write') {
+      // Recovery of the whole account: temporary files of a killed run's atomic writes. We hold
+      // the exclusive lock, so none of them is being written (temp-files.ts).
+      await removeStaleTempFiles(root, options.logger).catch((error: unknown) => {
+        options.logger.warn(`could not remove temporary files left by an interrupted run: ${(error as Error).message}`)
+      })
+    }
     return new AccountStore(root, options.mode, options.logger, lock, options.account)
   }
 

@@ -4,29 +4,72 @@
  * (docs/exit-codes.md). Files inside the backup are looked at with `lstat`: a symlink there is
  * refused, never followed (docs/design.md I8).
  */
-import {constants, copyFile, link, lstat, open, readFile, unlink} from 'node:fs/promises'
+import {constants, copyFile, link, lstat, open, unlink} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {fsyncDirectory} from '../shared/atomic-write.js'
 import {DamagedError, errnoCode, localIoError} from '../shared/errors.js'
+import {describeKind, directoryInTheWay, notRegular, openNoFollow} from './safe-path.js'
 
-/** The file's text (UTF-8), or undefined if it does not exist. @throws DamagedError for a symlink. */
+/**
+ * The file's text (UTF-8), or undefined if it does not exist. Opened with openNoFollow, so the
+ * check that it is a regular file is made on the open descriptor: a FIFO, socket or device put
+ * there (also between a check and the open) is refused with an error naming it, never read
+ * (reading a FIFO would wait for a writer forever).
+ *
+ * @throws DamagedError for a symlink or a special file; UnusablePathError for a directory.
+ */
 export async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    return await readRegularFile(path)
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+/** As readIfPresent, for a file that must exist (ENOENT is thrown as it is). */
+export async function readRegularFile(path: string): Promise<string> {
+  const handle = await openNoFollow(path, constants.O_RDONLY)
+  try {
+    return await handle.readFile('utf8')
+  } catch (error) {
+    throw localIoError(error, 'read', path)
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * True if a regular file is at `path`, false if nothing is; anything else is an error naming
+ * what it is. For files mailkeep would rename or remove: a FIFO left where an interrupted
+ * rewrite's file would be is not taken for that file (and renamed over `.imap`).
+ *
+ * @throws DamagedError for a symlink or a special file.
+ */
+export async function regularFileIfPresent(path: string): Promise<boolean> {
   try {
     const info = await lstat(path)
     if (info.isSymbolicLink()) throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`)
-    return await readFile(path, 'utf8')
+    if (info.isDirectory()) throw directoryInTheWay(path)
+    if (!info.isFile()) throw notRegular(path, describeKind(info))
+    return true
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined
+    if (errnoCode(error) === 'ENOENT') return false
     throw localIoError(error, 'read', path)
   }
 }
 
-/** The file's size, or undefined if it does not exist. @throws DamagedError for a symlink or a non-file. */
+/**
+ * The file's size, or undefined if it does not exist.
+ *
+ * @throws DamagedError for a symlink or a special file; UnusablePathError for a directory.
+ */
 export async function sizeIfPresent(path: string): Promise<number | undefined> {
   try {
     const info = await lstat(path)
     if (info.isSymbolicLink()) throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`)
-    if (!info.isFile()) throw new DamagedError(`'${path}' is not a regular file`)
+    if (info.isDirectory()) throw directoryInTheWay(path)
+    if (!info.isFile()) throw notRegular(path, describeKind(info))
     return info.size
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined

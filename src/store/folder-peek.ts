@@ -73,7 +73,7 @@ export async function peekFolderState(root: string, name: string): Promise<Peeke
     return undefined
   }
   if ('version' in parsed) return undefined // version 2: migrated on open
-  const {uidValidity, uidNext, highestModseq, delimiter, prefix, exactCount, journalId} = parsed
+  const {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix, exactCount, journalId} = parsed
   // No UIDNEXT recorded (imap-backup's files, a run that never completed): nothing to skip on.
   // No exactness count: not the current format (a format-1 file is migrated on open).
   if (uidNext === undefined || exactCount === undefined) return undefined
@@ -89,7 +89,7 @@ export async function peekFolderState(root: string, name: string): Promise<Peeke
   if (last === undefined || last.end !== mboxSize) return undefined
   if (rows !== undefined && !rows.finished(exactCount)) return undefined
   if (last.offset !== undefined && !(await startsWithFrom(paths.mbox, last.offset))) return undefined
-  return {uidValidity, uidNext, highestModseq, delimiter, prefix}
+  return {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix}
 }
 
 /**

@@ -204,6 +204,19 @@ describe('savepoints', () => {
     expect(await readMeta()).toMatchObject({delimiter: '.', prefix: 'INBOX.', uidNext: 9})
   })
 
+  it('record the flags and mirror checkpoints through the journal, so a crash keeps them', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    tx.setServerState({highestModseq: '41', flagsModseq: '41', mirrorModseq: '40'})
+    await tx.savepoint()
+    const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+    expect(reader.serverState).toMatchObject({highestModseq: '41', flagsModseq: '41', mirrorModseq: '40'})
+    await reader.close()
+    await tx.commit()
+    expect(await readMeta()).toMatchObject({highestModseq: '41', flagsModseq: '41', mirrorModseq: '40'})
+  })
+
   it('refuse a UID that is already stored (I9)', async () => {
     const folder = await openWrite()
     await folder.initialize(7)
@@ -834,7 +847,7 @@ describe('restored copies (`mailkeep_restored`, docs/upload-maps.md U7)', () => 
     await recovered.renameAway()
     await recovered.close()
     expect((await openWrite('INBOX-7')).restoredCopies).toEqual([[6, 3]])
-    expect((await readdir(root)).sort()).toEqual(['INBOX-7.imap', 'INBOX-7.mbox', 'INBOX-7.restore', 'INBOX-7.restore.journal'])
+    expect((await readdir(root)).sort()).toEqual(['INBOX-7.imap', 'INBOX-7.mailkeep', 'INBOX-7.mbox', 'INBOX-7.restore', 'INBOX-7.restore.journal'])
   })
 
   it('mirror-mode removal keeps a pair while one of its messages stays', async () => {

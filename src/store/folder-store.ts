@@ -31,7 +31,7 @@ import {
 import {MessageTable, type ReadonlyMessageTable} from './message-table.js'
 import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
-import {exists, keepCopyAside, readIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
+import {exists, keepCopyAside, readIfPresent, regularFileIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
 import {bindExactFile, EXACT_SUFFIX, parseExactFile, serializeExactChunks, type ExactBinding} from './exact-file.js'
 import {openSnapshot, pause, READ_ATTEMPTS, stillSame, type ReadSnapshot} from './read-snapshot.js'
 
@@ -191,7 +191,7 @@ export class FolderStore implements TransactionHost {
 
   get serverState(): FolderServerState {
     const m = this.metadata
-    return {uidNext: m?.uidNext, highestModseq: m?.highestModseq, delimiter: m?.delimiter, prefix: m?.prefix}
+    return {uidNext: m?.uidNext, highestModseq: m?.highestModseq, flagsModseq: m?.flagsModseq, mirrorModseq: m?.mirrorModseq, delimiter: m?.delimiter, prefix: m?.prefix}
   }
 
   /** The committed messages, in mbox order. */
@@ -804,9 +804,9 @@ export class FolderStore implements TransactionHost {
 
   private async finishInterruptedOperations(): Promise<void> {
     const intent = await readIfPresent(this.paths.renameIntent)
-    const compact = await exists(this.paths.imapCompact)
-    const mboxCompact = await exists(this.paths.mboxCompact)
-    const exactCompact = await exists(this.paths.exactCompact)
+    const compact = await regularFileIfPresent(this.paths.imapCompact)
+    const mboxCompact = await regularFileIfPresent(this.paths.mboxCompact)
+    const exactCompact = await regularFileIfPresent(this.paths.exactCompact)
     if (intent === undefined && !compact && !mboxCompact && !exactCompact) return
     if (this.mode !== 'write') {
       // A rewrite still being written (a lone `.mbox.compact`) changes nothing committed.

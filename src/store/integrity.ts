@@ -14,13 +14,15 @@
  * bounded chunks, so a 100,000-message folder or a 50 MB message costs no more memory than one
  * chunk. Every finding carries the exact command that repairs it, when there is one.
  */
-import {constants, lstat, readdir, readFile, type FileHandle} from 'node:fs/promises'
+import {constants, lstat, readdir, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
-import {DamagedError, errnoCode, UnsupportedFormatError} from '../shared/errors.js'
+import {DamagedError, errnoCode, UnsupportedFormatError, UnusablePathError} from '../shared/errors.js'
+import {readRegularFile} from './file-ops.js'
 import {decodeFolderPath} from './folder-path.js'
 import {folderPaths, readExactness, type ExactnessState, type FolderPaths} from './folder-store.js'
 import {parseJournal, refuseNewerJournal} from './journal.js'
 import {LOCK_FILE_NAME} from './lock.js'
+import {findStaleTempFiles} from './temp-files.js'
 import {fromExactnessTuple, MboxrdDecoder, scanEntriesAsync, type QuotingRule} from './mboxrd/index.js'
 import {parseMetadata, type FolderMetadata, type MessageEntry, type ReadonlyMessageTable} from './metadata.js'
 import {applyRecords} from './transaction.js'
@@ -57,6 +59,8 @@ export type FindingCode =
   | 'unverified-uids'
   | 'unreadable'
   | 'busy'
+  | 'stale-temp'
+  | 'not-stored'
 
 export type Severity = 'error' | 'warning'
 
@@ -136,6 +140,15 @@ export async function checkAccount(root: string, options: CheckOptions = {}): Pr
     }
   }
   await walk(root, '')
+  for (const temp of await findStaleTempFiles(root)) {
+    note(temp.folderBase, false, {
+      code: 'stale-temp',
+      severity: 'warning',
+      message: `temporary file '${temp.path}' (${temp.bytes} bytes) was left by an interrupted run; it holds nothing the folder needs, and the next backup of this account removes it`,
+      file: temp.path,
+      repair: undefined,
+    })
+  }
   const results: FolderCheck[] = []
   for (const relativePath of [...bases.keys()].sort()) {
     const name = decodeFolderPath(relativePath)
@@ -211,6 +224,10 @@ class FolderChecker {
         this.add('symlink', 'error', error.message, p.base, undefined)
         return this.findings
       }
+      if (error instanceof UnusablePathError) {
+        this.add('not-a-file', 'error', error.message, p.base, undefined)
+        return this.findings
+      }
       throw error
     }
     const [imap, mbox, journal, intent, imapCompact, mboxCompact, exact, exactCompact] = await Promise.all([
@@ -276,7 +293,7 @@ class FolderChecker {
 
     let text: string
     try {
-      text = await readFile(p.imap, 'utf8')
+      text = await readRegularFile(p.imap)
     } catch (error) {
       this.findings.push(unreadable(p.imap, error))
       return this.findings
@@ -439,7 +456,7 @@ class FolderChecker {
   /** False (with a `newer-format` finding, which no repair touches) for a newer mailkeep's journal. */
   private async journalOfThisMailkeep(): Promise<boolean> {
     try {
-      refuseNewerJournal(await readFile(this.paths.journal, 'utf8'), this.paths.journal)
+      refuseNewerJournal(await readRegularFile(this.paths.journal), this.paths.journal)
       return true
     } catch (error) {
       if (error instanceof UnsupportedFormatError) this.add('newer-format', 'error', error.message, this.paths.journal, undefined)
@@ -456,7 +473,7 @@ class FolderChecker {
     const p = this.paths
     let contents
     try {
-      contents = parseJournal(await readFile(p.journal, 'utf8'), p.journal)
+      contents = parseJournal(await readRegularFile(p.journal), p.journal)
     } catch (error) {
       if (error instanceof UnsupportedFormatError) {
         this.add('newer-format', 'error', error.message, p.journal, undefined)

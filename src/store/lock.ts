@@ -34,6 +34,7 @@ import {constants, open, stat, type FileHandle} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {DamagedError, errnoCode, LocalIoError, localIoError, LockedError} from '../shared/errors.js'
+import {describeKind, notRegular} from './safe-path.js'
 import {writeAll} from '../shared/write-all.js'
 
 interface FsExt {
@@ -129,8 +130,11 @@ async function openLockFile(root: string, path: string, mode: LockMode): Promise
   // A reader only needs to read the pid; opening it read-only lets `local` commands work on a
   // backup the user can read but not write. Only a writer creates the file.
   const access = mode === 'exclusive' ? constants.O_RDWR | constants.O_CREAT : constants.O_RDONLY
+  let handle: FileHandle
   try {
-    return await open(path, access | constants.O_NOFOLLOW, 0o600)
+    // O_NONBLOCK: a FIFO put where the lock file belongs must not hang the open (read-only, it
+    // would wait for a writer forever); the fstat below then refuses it. No effect on a file.
+    handle = await open(path, access | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600)
   } catch (error) {
     const code = errnoCode(error)
     if (code === 'ENOENT' && mode === 'shared' && (await isDirectory(root))) return undefined
@@ -138,8 +142,17 @@ async function openLockFile(root: string, path: string, mode: LockMode): Promise
       throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`, {cause: error})
     }
     if (code === 'ENOENT') throw new LocalIoError(`cannot create the lock file '${path}': the backup directory '${root}' does not exist`, {cause: error})
+    if (code === 'ENXIO' || code === 'ENODEV') throw notRegular(path, 'a named pipe, socket or device', error)
     throw localIoError(error, 'open the lock file', path)
   }
+  try {
+    const info = await handle.stat()
+    if (!info.isFile()) throw notRegular(path, describeKind(info))
+  } catch (error) {
+    await handle.close().catch(() => undefined)
+    throw localIoError(error, 'inspect the lock file', path)
+  }
+  return handle
 }
 
 /** true if taken, false if a conflicting lock is held; other failures throw. */

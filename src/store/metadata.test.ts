@@ -103,6 +103,16 @@ describe('serializeMetadata', () => {
     expect(serializeExactFile(meta)).toBe('{"mailkeep_exact":1,"uid_validity":99,"journal":"abc","messages":[[5,100,50,40,1700000000,1,[0,2,3],1]]}')
   })
 
+  it('writes the flags and mirror checkpoints after highestmodseq, and reads them back', () => {
+    const withCheckpoints: FolderMetadata = {...meta, highestModseq: '900', flagsModseq: '900', mirrorModseq: '850'}
+    const text = serializeMetadata(withCheckpoints)
+    expect(text).toContain('"highestmodseq":"900","flagsmodseq":"900","mirrormodseq":"850","delimiter"')
+    const back = parseMetadata(text, P) as FolderMetadata
+    expect(back).toMatchObject({highestModseq: '900', flagsModseq: '900', mirrorModseq: '850'})
+    expect(() => parseMetadata(text.replace('"mirrormodseq":"850"', '"mirrormodseq":850'), P)).toThrow(/invalid "mailkeep.mirrormodseq"/)
+    expect(() => parseMetadata(text.replace('"flagsmodseq":"900"', '"flagsmodseq":"x"'), P)).toThrow(/invalid "mailkeep.flagsmodseq"/)
+  })
+
   it('round-trips, the records through the exactness file', () => {
     const back = parseMetadata(serializeMetadata(meta), P) as FolderMetadata
     expect({...back, messages: undefined}).toEqual({...meta, messages: undefined, exactCount: 1})

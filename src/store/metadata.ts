@@ -29,6 +29,19 @@ export interface FolderServerState {
   /** RFC 7162 §3.1.2.1 HIGHESTMODSEQ, a decimal string (63-bit). */
   highestModseq?: string
   /**
+   * The HIGHESTMODSEQ up to which the stored flags follow the server's: every flag change with
+   * a higher mod-sequence is still to be fetched (RFC 7162 §3.1.4 CHANGEDSINCE). Absent: the
+   * flags were never compared (kept as downloaded, `freeze_flags`, or an older mailkeep).
+   */
+  flagsModseq?: string
+  /**
+   * The HIGHESTMODSEQ up to which mirror mode removed what the server expunged. Only when it
+   * equals `highestModseq` may mirror mode trust QRESYNC's VANISHED since `highestModseq`
+   * (RFC 7162 §3.2.5.1), or skip the folder from STATUS alone; otherwise a keep-all run moved the
+   * state on after expunges it kept, and mirror mode compares with the server's full UID set.
+   */
+  mirrorModseq?: string
+  /**
    * The hierarchy delimiter the server gave this folder's name in LIST (RFC 3501 §6.3.8), ''
    * for a flat name: what the stored name is split on when it goes to another server, also
    * once the server is gone (docs/delimiters-and-prefixes.md).
@@ -70,6 +83,18 @@ export interface LegacyV2Metadata {
   version: 2
   uidValidity: number
   uids: number[]
+}
+
+/** The mod-sequences of the `mailkeep` object: file key → field, in the order they are written. */
+const MODSEQ_KEYS = [
+  ['highestmodseq', 'highestModseq'],
+  ['flagsmodseq', 'flagsModseq'],
+  ['mirrormodseq', 'mirrorModseq'],
+] as const
+
+/** A mod-sequence as stored: a decimal string (RFC 7162 §7, 63-bit, so not a JSON number). */
+export function isModseq(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{1,20}$/.test(value)
 }
 
 const KNOWN_KEYS = new Set(['version', 'uid_validity', 'mailkeep', 'messages', 'mailkeep_messages', 'mailkeep_restored', 'uids'])
@@ -120,10 +145,11 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
       if (!isPositiveInt(uidNext)) throw damaged(path, 'has an invalid "mailkeep.uidnext"')
       result.uidNext = uidNext
     }
-    const modseq = ext['highestmodseq']
-    if (modseq !== undefined && modseq !== null) {
-      if (typeof modseq !== 'string' || !/^\d{1,20}$/.test(modseq)) throw damaged(path, 'has an invalid "mailkeep.highestmodseq"')
-      result.highestModseq = modseq
+    for (const [key, field] of MODSEQ_KEYS) {
+      const modseq = ext[key]
+      if (modseq === undefined || modseq === null) continue
+      if (!isModseq(modseq)) throw damaged(path, `has an invalid "mailkeep.${key}"`)
+      result[field] = modseq
     }
     const delimiter = ext['delimiter']
     if (delimiter !== undefined && delimiter !== null) {
@@ -168,7 +194,7 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
 export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string> {
   const ext: Record<string, unknown> = {format: METADATA_FORMAT, exact: meta.messages.recordCount}
   if (meta.uidNext !== undefined) ext['uidnext'] = meta.uidNext
-  if (meta.highestModseq !== undefined) ext['highestmodseq'] = meta.highestModseq
+  for (const [key, field] of MODSEQ_KEYS) if (meta[field] !== undefined) ext[key] = meta[field]
   if (meta.delimiter !== undefined) ext['delimiter'] = meta.delimiter
   if (meta.prefix !== undefined) ext['prefix'] = meta.prefix
   if (meta.journalId !== undefined) ext['journal'] = meta.journalId

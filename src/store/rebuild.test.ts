@@ -10,11 +10,13 @@ import {encodeMessage} from './mboxrd/index.js'
 import {parseMetadata, type FolderMetadata} from './metadata.js'
 import {MessageTable} from './message-table.js'
 import {
+  emptySalvage,
   exactnessCandidates,
   normaliseMessageId,
   parseHeaderFields,
   repairedMetadata,
   repairTimestamp,
+  salvageExactFile,
   salvageMetadata,
   scanMbox,
   sizeRange,
@@ -144,8 +146,13 @@ describe('salvageMetadata', () => {
     const text = JSON.stringify(full)
     const s = salvageMetadata(text.slice(0, text.indexOf('{"uid":5') + 20))
     expect(s.uidValidity).toBe(77)
-    expect([...s.entries.values()]).toEqual([{uid: 3, offset: 0, length: 100, flags: ['Seen']}])
+    expect([...s.entries.values()]).toEqual([{uid: 3, offset: 0, length: 100, flags: ['Seen'], flagsKnown: true}])
     expect(s.exact.size).toBe(0)
+  })
+
+  it('takes an entry the exactness file alone names without flags, and says they are unknown', () => {
+    const s = salvageExactFile('{"mailkeep_exact":1,"uid_validity":77,"journal":"j","messages":[[9,0,100,98,null,1,0,1]]}', emptySalvage())
+    expect([...s.entries.values()]).toEqual([{uid: 9, offset: 0, length: 100, flags: [], flagsKnown: false}])
   })
 
   it('skips garbled pieces', () => {

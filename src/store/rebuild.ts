@@ -20,12 +20,12 @@
  * separator line belongs to the entry (a mailkeep entry never has one there: its first body line
  * would be `>From `).
  */
-import {constants, lstat, readdir, readFile, rename, type FileHandle} from 'node:fs/promises'
+import {constants, readdir, rename, type FileHandle} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
-import {DamagedError, errnoCode, localIoError} from '../shared/errors.js'
+import {DamagedError, errnoCode, localIoError, UnusablePathError} from '../shared/errors.js'
 import {writeAll} from '../shared/write-all.js'
 import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
-import {exists, freeName, keepCopyAside, setAsideTimestamp} from './file-ops.js'
+import {exists, freeName, keepCopyAside, readRegularFile, setAsideTimestamp} from './file-ops.js'
 import {folderPaths, type FolderPaths} from './folder-store.js'
 import {readChunks, UNVERIFIED_UID_VALIDITY} from './integrity.js'
 import {parseJournal} from './journal.js'
@@ -451,6 +451,11 @@ export interface SalvagedEntry {
   offset: number
   length: number
   flags: string[]
+  /**
+   * `flags` were recorded (a `.imap` entry, a journal record); false for an entry only the
+   * exactness file names, which holds no flags.
+   */
+  flagsKnown: boolean
 }
 
 export interface Salvage {
@@ -542,7 +547,11 @@ export function salvageJournal(text: string, path: string, into: Salvage): Salva
       addEntry(into, record.m)
       if (record.x !== undefined) addTuple(into, record.x, contents.quoting)
     } else if (record.t === 'f') {
-      for (const entry of into.entries.values()) if (entry.uid === record.uid) entry.flags = record.flags.filter((f) => typeof f === 'string')
+      for (const entry of into.entries.values()) {
+        if (entry.uid !== record.uid) continue
+        entry.flags = record.flags.filter((f) => typeof f === 'string')
+        entry.flagsKnown = true
+      }
     }
   }
   return into
@@ -555,7 +564,7 @@ function addEntry(into: Salvage, value: unknown): void {
   const l = positive(length)
   if (u === undefined || l === undefined || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return
   const list = Array.isArray(flags) ? flags.filter((f): f is string => typeof f === 'string') : []
-  into.entries.set(offset, {uid: u, offset, length: l, flags: list})
+  into.entries.set(offset, {uid: u, offset, length: l, flags: list, flagsKnown: Array.isArray(flags)})
 }
 
 function addTuple(into: Salvage, value: unknown, quoting: QuotingRule): void {
@@ -593,7 +602,7 @@ export function salvageExactFile(text: string, into: Salvage): Salvage {
   for (const row of rows) {
     if (!isExactRow(row)) continue
     const [uid, offset, length, size, internalDate, appended, eol, q] = row
-    if (!into.entries.has(offset)) addEntry(into, {uid, offset, length, flags: []})
+    if (!into.entries.has(offset)) addEntry(into, {uid, offset, length}) // no flags: unknown
     addTuple(into, [uid, size, internalDate, appended, eol], quotingOf(q))
     into.writtenByMailkeep = true
   }
@@ -636,12 +645,11 @@ async function newestSetAside(imapPath: string): Promise<string | undefined> {
 
 async function readIfFile(path: string): Promise<string | undefined> {
   try {
-    const info = await lstat(path)
-    if (!info.isFile()) return undefined
-    return await readFile(path, 'utf8')
+    return await readRegularFile(path)
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined
-    throw localIoError(error, 'read', path)
+    // Not a regular file (a symlink, a FIFO, a directory): nothing to salvage from it.
+    if (errnoCode(error) === 'ENOENT' || error instanceof DamagedError || error instanceof UnusablePathError) return undefined
+    throw error
   }
 }
 

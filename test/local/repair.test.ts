@@ -371,6 +371,6 @@ describe('--dry-run', () => {
     const f = report.folders[0]!
     expect(f).toMatchObject({action: 'rebuilt', uids: 'verified', matched: server.length, tornBytes: 'From x\nSubject: torn'.length, savedAside: []})
     expect(await hashTree(s.root)).toEqual(before)
-    expect((await readdir(s.root)).sort()).toEqual(['.mailkeep.lock', `${FOLDER}.imap`, `${FOLDER}.mailkeep`, `${FOLDER}.mbox`])
+    expect((await readdir(s.root)).sort()).toEqual(['.mailkeep-server-folders.json', '.mailkeep.lock', `${FOLDER}.imap`, `${FOLDER}.mailkeep`, `${FOLDER}.mbox`])
   })
 })

@@ -447,6 +447,31 @@ describe.concurrent('mailkeep setup', () => {
     expect((await readConfig(config)).accounts[0]!['folders']).toEqual(serverOrder)
   })
 
+  it('ticking every folder saves "all folders" (no folders key), so folders created later are backed up too (issue 11 item 5)', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'config.json'), {version: '2.2', accounts: [account(alice, join(home, 'alice'), {folders: ['Work']})]})
+    const t = setup(config)
+    await t.choose(alice.user)
+    await t.choose('choose folders to include')
+    const list = await t.waitFor('⏎ submit')
+    const names = list
+      .split(/\r?\n/)
+      .map((line) => /^[❯ ]?\s*[◯◉] (.*?)\s*$/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined)
+    expect(names).toEqual(expect.arrayContaining(['INBOX', 'Work', 'Archive']))
+    await toggleFolders(
+      t,
+      names.filter((name) => name !== 'Work'),
+    )
+    const header = await nextScreen(t, 'Account')
+    expect(header).toContain('Every folder is backed up, also folders created on the server later')
+    await t.choose('back to main menu')
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+    expect((await readConfig(config)).accounts[0]).not.toHaveProperty('folders')
+  })
+
   it('drops configured folders that are gone from the server, with a notice', async (ctx) => {
     const {expect} = ctx
     const {home, setup} = await scene(ctx)
