@@ -66,13 +66,7 @@ describe('temporary files left by a killed run', () => {
     try {
       const folders = await checkAccount(root)
       const stale = folders.flatMap((f) => f.findings.filter((x) => x.code === 'stale-temp').map((x) => [f.name, x.severity, x.file]))
-      expect(stale.sort()).toEqual(
-        [
-          ['INBOX', 'warning', join(root, STALE[0]!)],
-          ['INBOX', 'warning', join(root, STALE[1]!)],
-          ['Work/Projects', 'warning', join(root, STALE[2]!)],
-        ].sort(),
-      )
+      expect(stale.sort()).toEqual(STALE.map((n) => [n.startsWith('Work/') ? 'Work/Projects' : 'INBOX', 'warning', join(root, n)]).sort())
     } finally {
       await store.close()
     }
@@ -86,7 +80,7 @@ describe('temporary files left by a killed run', () => {
     const store = await AccountStore.open(root, {mode: 'write', logger})
     await store.close()
     expect(await names()).toEqual(before.filter((n) => !STALE.includes(n)))
-    expect(logger.records.some((r) => r.level === 'warn' && /removed 3 temporary file\(s\)/.test(r.message))).toBe(true)
+    expect(logger.records.some((r) => r.level === 'warn' && new RegExp(`removed ${STALE.length} temporary file\\(s\\)`).test(r.message))).toBe(true)
     // Only the planted symlink is left to report (a symlink is a finding of its own, never removed).
     expect((await checkAccount(root)).flatMap((f) => f.findings.map((x) => x.code))).toEqual(['symlink'])
   })

@@ -205,7 +205,7 @@ describe('docs/scheduling.md, followed literally', () => {
     }
     const mailkeep = join(prefix, 'bin', 'mailkeep')
     const crontab = await readFile(join(home, '.crontab'), 'utf8')
-    expect(crontab).toBe(`17 */4 * * * /usr/bin/nice -n 10 /usr/bin/ionice -c 3 ${mailkeep} backup --quiet --skip-locked\n`)
+    expect(crontab).toBe(`17 */4 * * * /usr/bin/nice -n 10 /usr/bin/ionice -c 3 ${mailkeep} backup --quiet --skip-locked --max-duration 3h30m\n`)
     // The line as cron runs it: its command with cron's environment (PATH=/usr/bin:/bin).
     const command = crontab.trim().split(' ').slice(5).join(' ')
     const cron = await new Promise<Ran>((resolve) => {
@@ -220,7 +220,7 @@ describe('docs/scheduling.md, followed literally', () => {
     expect(cron, show(cron)).toEqual({code: 0, stdout: '', stderr: ''})
 
     const service = await readFile(join(home, '.config', 'systemd', 'user', 'mailkeep.service'), 'utf8')
-    expect(service).toContain(`\nExecStart=${mailkeep} backup --log-format json\n`)
+    expect(service).toContain(`\nExecStart=${mailkeep} backup --log-format json --max-duration 3h30m\n`)
     expect(await readFile(join(home, '.config', 'systemd', 'user', 'mailkeep.timer'), 'utf8')).toContain('OnCalendar=0/4:17')
     const calls = await readFile(join(home, 'systemd.log'), 'utf8')
     expect(calls).toBe('systemctl --user daemon-reload\nsystemctl --user enable --now mailkeep.timer\nloginctl enable-linger root\nsystemctl --user start mailkeep.service\n')
