@@ -62,12 +62,29 @@ export class FolderRun {
     return true
   }
 
-  /** A large message, written as its chunks arrive; a broken stream is cut off by the store. */
+  /**
+   * A large message, written as its chunks arrive; a broken stream is cut off by the store. The
+   * progress display learns of each chunk as it arrives, so that it moves during a long download
+   * (ProgressTask.advance: bytes first, the message when it is stored).
+   */
   async appendStream(message: IncomingMessage, chunks: AsyncIterable<Buffer>, size: number): Promise<boolean> {
     const tx = await this.transaction()
-    if (!(await this.guard(message.uid, () => tx.appendStream(message, chunks)))) return false
-    this.appended(message.uid, size)
+    const counted = {bytes: 0}
+    const stored = await this.guard(message.uid, () => tx.appendStream(message, this.countChunks(chunks, counted)))
+    if (!stored) {
+      this.progressTask?.advance(0, -counted.bytes)
+      return false
+    }
+    this.appended(message.uid, size, counted.bytes)
     return true
+  }
+
+  private async *countChunks(chunks: AsyncIterable<Buffer>, counted: {bytes: number}): AsyncIterable<Buffer> {
+    for await (const chunk of chunks) {
+      counted.bytes += chunk.length
+      this.progressTask?.advance(0, chunk.length)
+      yield chunk
+    }
   }
 
   failMessage(uid: number, reason: string): void {
@@ -152,11 +169,12 @@ export class FolderRun {
     }
   }
 
-  private appended(uid: number, bytes: number): void {
+  /** `shown`: bytes of the message the progress display was already given. */
+  private appended(uid: number, bytes: number, shown = 0): void {
     this.failed.delete(uid)
     this.uncommitted.push([uid, bytes])
     this.progressed = true
-    this.progressTask?.advance(1, bytes)
+    this.progressTask?.advance(1, bytes - shown)
     this.noteSavepoints()
   }
 

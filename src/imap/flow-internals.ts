@@ -63,6 +63,11 @@ export interface FlowInternals {
   port: number
   stats(reset?: boolean): {sent: number; received: number}
   close(): void
+  /** Read by peer.ts: the greeting's text, the ID answer (RFC 2971), the socket (TLS after the upgrade). */
+  greeting?: string
+  serverInfo?: Record<string, string> | null
+  socket?: unknown
+  secureConnection?: boolean
 }
 
 export function internals(client: ImapFlow): FlowInternals {

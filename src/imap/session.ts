@@ -35,6 +35,7 @@ import type {
   MessageSummary,
   Namespaces,
   OpenedFolder,
+  PeerInfo,
   RemoteFolder,
 } from './types.js'
 import {distinctNames} from './distinct-names.js'
@@ -55,6 +56,7 @@ export interface SessionParts {
   signal: AbortSignal
   secrets: () => readonly string[]
   downloadChunkBytes: number
+  peer?: PeerInfo
 }
 
 interface OpenState {
@@ -66,6 +68,7 @@ interface OpenState {
 
 export class FlowSession implements ImapSession {
   readonly capabilities: Capabilities
+  readonly peer: PeerInfo | undefined
   readonly user: string
   private readonly client: ImapFlow
   private readonly flow: FlowInternals
@@ -90,6 +93,7 @@ export class FlowSession implements ImapSession {
     this.flow = parts.flow
     this.guard = parts.guard
     this.capabilities = parts.capabilities
+    this.peer = parts.peer
     this.user = parts.user
     this.server = parts.server
     this.logger = parts.logger

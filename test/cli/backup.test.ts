@@ -221,7 +221,8 @@ describe('mailkeep backup', () => {
     recordOutput({stdout: screen, stderr: ''})
     const ERASE = '\r\x1b[2K'
     expect(screen).toContain(`${ERASE}alice@example.test: INBOX `)
-    expect(screen).toMatch(/alice@example\.test: INBOX +\d+\/28 msgs/)
+    // The folder's position, and the messages of the whole run so far (INBOX's 28 among them).
+    expect(screen).toMatch(/alice@example\.test: INBOX +\d\/3 folders +\d+\/(28|3[35]|63) msgs/)
     // Every log line starts on a cleared line, and the summary comes after the last erase.
     const logLines = [...screen.matchAll(/\d{4}-\d\d-\d\dT[\d:.]+Z (INFO|WARN|ERROR)/g)]
     expect(logLines.length).toBeGreaterThan(0)
