@@ -107,6 +107,19 @@ describe('connection options → Connection', () => {
     refused(options, message)
   })
 
+  it.each([
+    [{prot: 993}, 'connection_options.prot (me@example.com): is not an option mailkeep knows; did you mean "port"?'],
+    [{sll: false}, 'did you mean "ssl"?'],
+    [{starttsl: true}, 'did you mean "starttls"?'],
+    [{ssl: {verify_mod: 0}}, 'connection_options.ssl.verify_mod (me@example.com): is not an option mailkeep knows; did you mean "verify_mode"?'],
+  ])('refuses the typo %j of an option mailkeep uses', (options, message) => {
+    refused(options, message)
+  })
+
+  it('keeps OpenSSL\'s max_version (close to min_version) a warning', () => {
+    expect(load({ssl: {max_version: 'TLS1_3'}}).warnings).toEqual([`Config file '${FILE}': accounts[0].connection_options.ssl.max_version (me@example.com): not used by mailkeep, ignored`])
+  })
+
   it('accepts a port written as a string of digits (Ruby does)', () => {
     expect(connection({port: '1993'})).toMatchObject({port: 1993})
   })

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {testTempDir} from '../../test/support/temp-dir.js'
 import {ConfigError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
-import {clearSecrets, REDACTED, scrubSecrets} from '../shared/secrets.js'
+import {clearSecrets, REDACTED, scrubOutput} from '../shared/secrets.js'
 import {loadConfig} from './load-config.js'
 import {requireConnection, requireLocalPath} from './select.js'
 
@@ -108,7 +108,7 @@ describe('loadConfig: the file', () => {
 
   it('registers every plain password as a secret', async () => {
     await loadAccount({})
-    expect(scrubSecrets(`login ${PASSWORD}`)).toBe(`login ${REDACTED}`)
+    expect(scrubOutput(`login ${PASSWORD}`)).toBe(`login ${REDACTED}`)
   })
 
   it('reports a missing file with the compat wording and a hint to run setup', async () => {
@@ -172,10 +172,30 @@ describe('loadConfig: top-level keys', () => {
     const path = await configWith({accounts: [], debug: true, colour: 'red'})
     const config = await loadConfig(path)
     expect(config.warnings).toEqual([
-      `Config file '${path}': debug: not a key of imap-backup or mailkeep, ignored, as imap-backup does (see docs/config.md for the valid keys)`,
-      `Config file '${path}': colour: not a key of imap-backup or mailkeep, ignored, as imap-backup does (see docs/config.md for the valid keys)`,
+      `Config file '${path}': debug: not a key of imap-backup or mailkeep, ignored, as imap-backup does (\`mailkeep help config\` lists the valid keys)`,
+      `Config file '${path}': colour: not a key of imap-backup or mailkeep, ignored, as imap-backup does (\`mailkeep help config\` lists the valid keys)`,
     ])
     expect(config.raw).toMatchObject({debug: true, colour: 'red'})
+  })
+
+  it('refuses a key one typo away from a known one, naming the right spelling (a warning would leave the setting unused under --quiet)', async () => {
+    const path = await configWith({accounts: [], savepoint_mesages: 10})
+    await loadError(path, `Config file '${path}': savepoint_mesages: is not a key of mailkeep or imap-backup; did you mean "savepoint_messages"?; rename it to "savepoint_messages"`)
+    await loadError(await configWith({accounts: [], download_stratgy: 'direct'}), 'did you mean "download_strategy"?')
+    await loadError(await configWith({accounts: [], 'log-format': 'json'}), 'did you mean "log_format"?')
+  })
+
+  it('refuses an account key at the top level', async () => {
+    await loadError(await configWith({accounts: [account()], mirror_mode: true}), 'mirror_mode: is a key of an account, not of the top level; move it into each account')
+  })
+
+  it('refuses a value one typo away from a valid one, where imap-backup would silently use its default', async () => {
+    await loadError(await configWith({accounts: [], download_strategy: 'delay_metdata'}), 'download_strategy: "delay_metdata" is not one of "delay_metadata", "direct", "delay_all"; did you mean "delay_metadata"?')
+    await loadError(await configWith({accounts: [account({status: 'archive'})]}), 'did you mean "archived"?')
+    // Far from every valid value: read as imap-backup reads it, with a warning.
+    const config = await loadConfig(await configWith({accounts: [], download_strategy: 'fastest'}))
+    expect(config.downloadStrategy).toBe('delay_metadata')
+    expect(config.warnings).toHaveLength(1)
   })
 
   it('requires accounts, as an array', async () => {

@@ -30,6 +30,7 @@ import {
   TOP_LEVEL_KEYS,
   type PasswordSourceKey,
 } from './keys.js'
+import {nearestTypo} from '../shared/nearest.js'
 import {OAUTH_PROVIDERS} from './oauth-providers.js'
 import {parseOAuth2} from './oauth2-settings.js'
 import {resolveConfigPath} from './paths.js'
@@ -48,7 +49,7 @@ import type {
 
 const KNOWN_TOP_LEVEL = new Set<string>([...TOP_LEVEL_KEYS, ...TOP_LEVEL_EXTENSION_KEYS])
 const KNOWN_ACCOUNT = new Set<string>([...ACCOUNT_KEYS, ...ACCOUNT_EXTENSION_KEYS])
-const DOCS_FIX = 'see docs/config.md for the valid keys'
+const DOCS_FIX = '`mailkeep help config` lists the valid keys'
 const AS_IMAP_BACKUP = ', as imap-backup does'
 
 /** Strings and numbers that read as "no" to a person but as true to imap-backup (Ruby truthiness). */
@@ -74,7 +75,10 @@ export function parseConfig(raw: unknown, path: string): Config {
   // imap-backup reads only `accounts` and `download_strategy` (and drops the rest when it saves).
   // mailkeep ignores other keys too, but keeps them on save and says so: a misspelt
   // savepoint_messages has no effect, and the user should learn why.
+  // A key one typo away from a known one, or an account key put at the top level, is refused:
+  // its setting would be silently unused, and a warning is hidden by --quiet (docs/config.md).
   const unknown = Object.keys(raw).filter((k) => !KNOWN_TOP_LEVEL.has(k))
+  for (const key of unknown) refuseMisplacedKey(file, key)
   for (const key of unknown) warnings.push(`Config file '${file}': ${key}: not a key of imap-backup or mailkeep, ignored${AS_IMAP_BACKUP} (${DOCS_FIX})`)
 
   // imap-backup never reads `version`: a number (2.2) is ignored, and every save writes "2.2".
@@ -129,6 +133,16 @@ export function parseConfig(raw: unknown, path: string): Config {
     accounts: parsed.map((p) => p.account),
     warnings,
     raw: canonical,
+  }
+}
+
+function refuseMisplacedKey(file: string, key: string): void {
+  const near = nearestTypo(key, KNOWN_TOP_LEVEL)
+  if (near !== undefined) {
+    throw invalidConfig(file, key, `is not a key of mailkeep or imap-backup; did you mean "${near}"?`, `rename it to "${near}" (as it is, the setting would be ignored)`)
+  }
+  if (KNOWN_ACCOUNT.has(key)) {
+    throw invalidConfig(file, key, 'is a key of an account, not of the top level', 'move it into each account that should use it (at the top level it would be ignored)')
   }
 }
 
@@ -339,6 +353,10 @@ function oneOfOr<T extends string>(
 ): T {
   if (value === undefined || value === null) return fallback
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
+  // imap-backup replaces any unknown value; a typo of a valid one is surely meant as that one,
+  // and replacing it would change what the backup does without a word under --quiet.
+  const near = typeof value === 'string' ? nearestTypo(value, allowed) : undefined
+  if (near !== undefined) throw invalidConfig(file, where, `${JSON.stringify(value)} is not one of ${quoteList(allowed)}; did you mean "${near}"?`, `write "${near}"`)
   warnings.push(replacedValue(file, where, value, `is not one of ${quoteList(allowed)}`, JSON.stringify(replacement), why))
   return replacement
 }

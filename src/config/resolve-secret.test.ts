@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {isRunning} from '../../test/support/processes.js'
 import {testTempDir} from '../../test/support/temp-dir.js'
 import {ConfigError, InterruptedError} from '../shared/errors.js'
-import {clearSecrets, REDACTED, scrubSecrets} from '../shared/secrets.js'
+import {clearSecrets, REDACTED, scrubOutput} from '../shared/secrets.js'
 import {loadConfig} from './load-config.js'
 import {resolveSecret, stripTrailingNewlines} from './resolve-secret.js'
 
@@ -34,13 +34,13 @@ afterEach(() => clearSecrets())
 describe('resolveSecret', () => {
   it('returns a plain password and registers it', async () => {
     await expect(resolveSecret({kind: 'plain', value: SECRET}, {signal})).resolves.toBe(SECRET)
-    expect(scrubSecrets(SECRET)).toBe(REDACTED)
+    expect(scrubOutput(SECRET)).toBe(REDACTED)
   })
 
   it("runs a password_command with /bin/sh and returns its stdout without trailing newlines", async () => {
     const value = await resolveSecret({kind: 'command', command: `printf '%s\\r\\n\\n' '${SECRET}' | cat`}, {signal})
     expect(value).toBe(SECRET)
-    expect(scrubSecrets(`pw=${SECRET}`)).toBe(`pw=${REDACTED}`)
+    expect(scrubOutput(`pw=${SECRET}`)).toBe(`pw=${REDACTED}`)
   })
 
   it('keeps other trailing whitespace, which may be part of the password', () => {
@@ -58,7 +58,7 @@ describe('resolveSecret', () => {
       "The password_command of account 'me@example.com' failed with exit status 3; run it in a shell to see why",
     )
     expect(e.exitCode).toBe(3)
-    expect(scrubSecrets(SECRET)).toBe(SECRET) // a failed command's output is not a secret we know of
+    expect(scrubOutput(SECRET)).toBe(SECRET) // a failed command's output is not a secret we know of
   })
 
   it('refuses a command that prints nothing', async () => {
@@ -125,7 +125,7 @@ describe('resolveSecret', () => {
 
   it('reads password_env', async () => {
     await expect(resolveSecret({kind: 'env', name: 'MK_PW'}, {signal, env: {MK_PW: SECRET}})).resolves.toBe(SECRET)
-    expect(scrubSecrets(SECRET)).toBe(REDACTED)
+    expect(scrubOutput(SECRET)).toBe(REDACTED)
   })
 
   it('names a missing or empty variable', async () => {
@@ -138,7 +138,7 @@ describe('resolveSecret', () => {
     await writeFile(path, `${SECRET}\n`)
     await chmod(path, 0o600)
     await expect(resolveSecret({kind: 'file', path}, {signal})).resolves.toBe(SECRET)
-    expect(scrubSecrets(SECRET)).toBe(REDACTED)
+    expect(scrubOutput(SECRET)).toBe(REDACTED)
   })
 
   it('refuses a password_file that others can read', async () => {

@@ -6,7 +6,7 @@
 import {requireConnection, requireLocalPath, selectFolders, type Account, type Config} from '../config/index.js'
 import type {Connect, ImapSession, RemoteFolder} from '../imap/types.js'
 import {AccountStore} from '../store/account-store.js'
-import {InterruptedError, MailkeepError, RemoteError} from '../shared/errors.js'
+import {InterruptedError, LockedError, MailkeepError, RemoteError} from '../shared/errors.js'
 import {deadlineReached, interrupted, throwIfAborted, type RunContext} from '../shared/context.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import type {Logger} from '../shared/logger.js'
@@ -27,6 +27,8 @@ export interface AccountEnv {
   connect: Connect
   retry: RetryPolicy
   traceProtocol: boolean
+  /** BackupOptions.skipLocked. */
+  skipLocked: boolean
   ctx: RunContext
   failures: FailureLog
 }
@@ -46,6 +48,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
   let store: AccountStore | undefined
   let pool: SessionPool | undefined
   logger.info(`Running backup of account '${account.username}'`)
+  ctx.progress.begin?.('account', account.username)
   try {
     const root = requireLocalPath(config, account)
     const connection = requireConnection(config, account)
@@ -95,6 +98,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     const status = new Map(listed.map((f) => [f.name, f.status]))
     const delimiters = new Map(listed.map((f) => [f.name, f.delimiter]))
     logger.debug(`${listed.length} selectable folder(s) on the server, ${names.length} to back up`)
+    ctx.progress.expect?.('folder', names.length)
 
     if (account.mirrorMode) {
       if (listed.length === 0) {
@@ -120,9 +124,16 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       throwIfAborted(ctx.signal)
       if (stop || unreachable !== undefined) {
         record(env, report, notAttempted(name, stop ? 'the run stopped after a local I/O error' : 'the server could not be reached', unreachable))
+        ctx.progress.end?.('folder')
         continue
       }
-      const result = await backupFolder(folderEnv, {name, status: status.get(name), delimiter: delimiters.get(name)})
+      ctx.progress.begin?.('folder', name)
+      let result: Awaited<ReturnType<typeof backupFolder>>
+      try {
+        result = await backupFolder(folderEnv, {name, status: status.get(name), delimiter: delimiters.get(name)})
+      } finally {
+        ctx.progress.end?.('folder')
+      }
       record(env, report, result.report)
       if (result.stop === true) stop = true
       if (result.unreachable === true) unreachable = result.report
@@ -132,10 +143,19 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     if (!stop) await recordNotStored(store.root, names, report.folders, logger)
   } catch (error) {
     if (interrupted(ctx.signal) || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
+    if (error instanceof LockedError && env.skipLocked && store === undefined) {
+      // Another run holds the account (a long first backup, say): nothing of it was touched, and
+      // that run reports its own outcome. Not a failure of this one (docs/scheduling.md).
+      report.outcome = 'skipped'
+      report.error = {name: 'AccountBusy', message: `not backed up: another mailkeep is using it (${error.holderPid === undefined ? 'reading it' : `pid ${error.holderPid}`})`, exitCode: ExitCode.OK}
+      logger.info(`Skipping account '${account.username}': ${error.message}`)
+      return {report, stop}
+    }
     failAccount(env, report, error, logger)
     // Disk full while removing folders in mirror mode: nothing else should be written.
     if (endsRun(error) && store !== undefined) stop = true
   } finally {
+    ctx.progress.end?.('account')
     await pool?.release(ctx.signal.aborted)
     await store?.close().catch((error: unknown) => logger.warn(`could not release the account cleanly: ${(error as Error).message}`))
     report.seconds = secondsSince(started)

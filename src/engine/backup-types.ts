@@ -20,6 +20,11 @@ export interface BackupOptions {
   /** `-vvv`: the IMAP layer logs every protocol line at debug level (secrets redacted). */
   traceProtocol?: boolean
   /**
+   * `--skip-locked`: an account another mailkeep process holds is skipped without an error
+   * (outcome `skipped`, exit code unchanged) instead of failing with LockedError (exit 5).
+   */
+  skipLocked?: boolean
+  /**
    * `--max-duration` (else the config's `max_duration_seconds`): after this long the run stops at
    * a savepoint, reports what was not done, and exits 4 (docs/backup.md, "Maximum duration").
    */

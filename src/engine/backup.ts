@@ -39,6 +39,7 @@ async function backupAccounts(options: BackupOptions, ctx: RunContext): Promise<
   const failures = new FailureLog()
   const report: BackupReport = {accounts: [], exitCode: ExitCode.OK, seconds: 0}
   if (!selected.some((a) => a.status === 'active')) ctx.logger.warn('No matching accounts found to backup')
+  ctx.progress.expect?.('account', selected.filter((a) => a.status === 'active').length)
 
   const env: AccountEnv = {
     config: options.config,
@@ -46,6 +47,7 @@ async function backupAccounts(options: BackupOptions, ctx: RunContext): Promise<
     connect: options.connect ?? (await realConnect()),
     retry: retryPolicy(options.retry),
     traceProtocol: options.traceProtocol ?? false,
+    skipLocked: options.skipLocked ?? false,
     ctx,
     failures,
   }

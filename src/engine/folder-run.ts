@@ -18,7 +18,6 @@ import type {FolderReport} from './backup-types.js'
 
 export class FolderRun {
   private tx: Transaction | undefined
-  /** Appended in the open transaction and not yet covered by a savepoint: [uid, bytes]. */
   /**
    * Appended in the open transaction and not yet covered by a savepoint: UIDs and their bytes,
    * side by side (no object per message lives until its savepoint).
@@ -92,6 +91,8 @@ export class FolderRun {
     let bytes = 0
     const fail = (error: unknown): void => {
       failed = true
+      // The display was given this message's bytes as they came; it was not stored after all.
+      this.progressTask?.advance(0, -bytes)
       this.messageFailed(uid, error)
     }
     return {
@@ -114,26 +115,40 @@ export class FolderRun {
           fail(error)
           return undefined
         }
-        if (finished === undefined) return this.appended(uid, bytes)
-        return finished.then(() => this.appended(uid, bytes), fail)
+        if (finished === undefined) return this.appended(uid, bytes, bytes)
+        return finished.then(() => this.appended(uid, bytes, bytes), fail)
       },
-      abort: () => append.abort(),
+      abort: () => {
+        if (!failed) this.progressTask?.advance(0, -bytes)
+        failed = true
+        append.abort()
+      },
     }
   }
 
-  /** A large message, written as its chunks arrive; a broken stream is cut off by the store. */
+  /**
+   * A large message, written as its chunks arrive; a broken stream is cut off by the store. The
+   * progress display learns of each chunk as it arrives, so that it moves during a long download
+   * (ProgressTask.advance: bytes first, the message when it is stored).
+   */
   async appendStream(message: IncomingMessage, chunks: AsyncIterable<Buffer>, size: number): Promise<boolean> {
     const tx = await this.transaction()
-    const progress = this.progressTask
-    const counted = (async function* () {
-      for await (const chunk of chunks) {
-        progress?.advance(0, chunk.length)
-        yield chunk
-      }
-    })()
-    if (!(await this.guard(message.uid, () => tx.appendStream(message, counted, size)))) return false
-    this.appended(message.uid, size)
+    const counted = {bytes: 0}
+    const stored = await this.guard(message.uid, () => tx.appendStream(message, this.countChunks(chunks, counted)))
+    if (!stored) {
+      this.progressTask?.advance(0, -counted.bytes)
+      return false
+    }
+    this.appended(message.uid, size, counted.bytes)
     return true
+  }
+
+  private async *countChunks(chunks: AsyncIterable<Buffer>, counted: {bytes: number}): AsyncIterable<Buffer> {
+    for await (const chunk of chunks) {
+      counted.bytes += chunk.length
+      this.progressTask?.advance(0, chunk.length)
+      yield chunk
+    }
   }
 
   failMessage(uid: number, reason: string): void {
@@ -224,13 +239,16 @@ export class FolderRun {
     this.failMessage(uid, (error as Error).message)
   }
 
-  /** Progress counts bytes as they arrive (so that it moves during a large message), messages here. */
-  private appended(uid: number, bytes: number): void {
+  /**
+   * Progress counts bytes as they arrive (so that it moves during a large message) and the
+   * message here; `shown`: bytes of the message the progress display was already given.
+   */
+  private appended(uid: number, bytes: number, shown = 0): void {
     this.failed.delete(uid)
     this.uncommittedUids.push(uid)
     this.uncommittedBytes.push(bytes)
     this.progressed = true
-    this.progressTask?.advance(1, 0)
+    this.progressTask?.advance(1, bytes - shown)
     this.noteSavepoints()
   }
 

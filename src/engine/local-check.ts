@@ -1,7 +1,8 @@
 /**
- * `mailkeep local check`: the integrity checker (src/store/integrity.ts, compat §4.5) on every
- * folder of the selected accounts, each account under its shared lock. Nothing is written, not
- * even to a damaged folder: the findings say what is wrong and which command repairs it.
+ * `mailkeep local check`: the integrity checker (src/store/integrity.ts) on every folder of the
+ * selected accounts, without a lock: while a backup runs, it checks what that backup has
+ * committed (docs/design.md, "Readers"). Nothing is written, not even to a damaged folder: the
+ * findings say what is wrong and which command repairs it.
  *
  * The result keeps imap-backup's JSON shape (`[{account, folders: [{name, result}]}]`, `result`
  * "OK" or the first error) and adds every finding.
@@ -11,6 +12,7 @@ import type {RunContext} from '../shared/context.js'
 import {throwIfAborted} from '../shared/context.js'
 import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import {checkAccount, type Finding, type FindingCode, type Severity} from '../store/integrity.js'
+import {liveWriterPid} from '../store/writer-pid.js'
 import {notStoredPath, readNotStored} from '../store/not-stored.js'
 import {openStoreIfPresent} from './local-access.js'
 import {repairCommand} from './repair-command.js'
@@ -63,7 +65,8 @@ export async function checkAccounts(options: LocalCheckOptions, ctx: RunContext)
     }
     try {
       const repair = (folder: string): string => repairCommand(account.username, folder, {configFlag: options.configFlag})
-      const folders = await checkAccount(store.root, {repairCommand: repair, signal: ctx.signal})
+      const writerPid = await liveWriterPid(store.root)
+      const folders = await checkAccount(store.root, {repairCommand: repair, signal: ctx.signal, ...(writerPid === undefined ? {} : {writerPid})})
       out.push({account: account.username, folders: withNotStored(folders.map((f) => checkedFolder(f.name, f.findings)), await notStoredFindings(store.root))})
     } finally {
       await store.close()

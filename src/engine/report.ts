@@ -5,7 +5,7 @@
  */
 import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import {isPathProblem, LocalIoError, toMailkeepError, UnusablePathError} from '../shared/errors.js'
-import {scrubSecrets} from '../shared/secrets.js'
+import {scrubOutput} from '../shared/secrets.js'
 import type {ErrorSummary, FolderReport} from './backup-types.js'
 
 /** Codes a folder failure keeps; any other failure of a folder makes the run INCOMPLETE. */
@@ -20,8 +20,9 @@ const SPECIFIC_FOLDER_CODES: ReadonlySet<ExitCodeValue> = new Set([
 /** The error as it appears in the report (never a secret: messages are scrubbed again). */
 export function errorSummary(error: unknown, exitCode?: ExitCodeValue): ErrorSummary {
   const e = toMailkeepError(error)
-  const summary: ErrorSummary = {name: e.name, message: scrubSecrets(e.message), exitCode: exitCode ?? e.exitCode}
-  if (e.hint !== undefined) summary.hint = scrubSecrets(e.hint)
+  // Our text (foreign parts were cleaned where they came in): only distinctive values are removed.
+  const summary: ErrorSummary = {name: e.name, message: scrubOutput(e.message), exitCode: exitCode ?? e.exitCode}
+  if (e.hint !== undefined) summary.hint = scrubOutput(e.hint)
   return summary
 }
 

@@ -54,7 +54,7 @@ export async function recordServerFolders(root: string, listed: readonly string[
  */
 export function logUnselected(rows: readonly UnselectedFolder[], logger: Logger, others: 'debug' | 'info' = 'debug'): void {
   const fresh = rows.filter((r) => r.new).map((r) => `'${r.folder}'`)
-  if (fresh.length > 0) logger.warn(`not selected for backup, new on the server since the last run: ${fresh.join(', ')} (docs/config.md, "Folder selection")`)
+  if (fresh.length > 0) logger.warn(`not selected for backup, new on the server since the last run: ${fresh.join(', ')} (\`mailkeep help config\`, "Folder selection")`)
   const old = rows.filter((r) => !r.new).map((r) => `'${r.folder}'`)
   if (old.length > 0) logger[others](`not selected for backup: ${old.join(', ')}`)
 }

@@ -19,7 +19,7 @@
  * secret of the session has been scrubbed from it. The original error is always the `cause`.
  */
 import {MailkeepError, RemoteError, TransientImapError} from '../shared/errors.js'
-import {scrubSecrets, REDACTED} from '../shared/secrets.js'
+import {scrubForeign} from '../shared/secrets.js'
 import {ImapConnectionError, OversizedResponseError} from './imap-errors.js'
 import {LITERAL_LIMIT_FACTOR} from './limits.js'
 import {responseCode} from './response.js'
@@ -226,8 +226,7 @@ function serverText(e: FlowError, context: ErrorContext): string {
   return scrub(`${code}${text}`.trim(), context)
 }
 
+/** The server's words are foreign text: every secret goes, the session's own too. */
 function scrub(text: string, context: ErrorContext): string {
-  let out = text
-  for (const secret of context.secrets ?? []) if (secret.length > 0) out = out.split(secret).join(REDACTED)
-  return scrubSecrets(out)
+  return scrubForeign(text, context.secrets ?? [])
 }

@@ -31,6 +31,7 @@ import {ImapConnectionError} from './imap-errors.js'
 import {literalLimit, responseLimit} from './limits.js'
 import {FlowSession} from './session.js'
 import type {Connect, ConnectOptions, Credentials, Endpoint, ImapSession} from './types.js'
+import {peerInfo} from './peer.js'
 
 /** Chunk of a downloadMessage() partial FETCH, unless ConnectOptions says otherwise. */
 export const DEFAULT_DOWNLOAD_CHUNK_BYTES = 1024 * 1024
@@ -150,6 +151,7 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
     signal,
     secrets: () => secrets,
     downloadChunkBytes: chunkBytes,
+    peer: peerInfo(flow),
   })
   logger.debug('IMAP session ready', {server, user: credentials.user, capabilities: [...session.capabilities.all].join(' ')})
   return session

@@ -95,6 +95,11 @@ export interface FlowInternals {
   writeBytesCounter: number
   /** Where commands are written: the socket, or COMPRESS's deflate stream (RFC 4978). */
   writeSocket: {write(data: Buffer): boolean}
+  /** Read by peer.ts: the greeting's text, the ID answer (RFC 2971), the socket (TLS after the upgrade). */
+  greeting?: string
+  serverInfo?: Record<string, string> | null
+  socket?: unknown
+  secureConnection?: boolean
 }
 
 export function internals(client: ImapFlow): FlowInternals {

@@ -38,6 +38,7 @@ import type {
   MessageSummary,
   Namespaces,
   OpenedFolder,
+  PeerInfo,
   RemoteFolder,
 } from './types.js'
 import {distinctNames} from './distinct-names.js'
@@ -59,6 +60,7 @@ export interface SessionParts {
   signal: AbortSignal
   secrets: () => readonly string[]
   downloadChunkBytes: number
+  peer?: PeerInfo
 }
 
 interface OpenState {
@@ -70,6 +72,7 @@ interface OpenState {
 
 export class FlowSession implements ImapSession {
   readonly capabilities: Capabilities
+  readonly peer: PeerInfo | undefined
   readonly user: string
   private readonly client: ImapFlow
   private readonly flow: FlowInternals
@@ -96,6 +99,7 @@ export class FlowSession implements ImapSession {
     this.tap = parts.tap
     this.guard = parts.guard
     this.capabilities = parts.capabilities
+    this.peer = parts.peer
     this.user = parts.user
     this.server = parts.server
     this.logger = parts.logger

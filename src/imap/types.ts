@@ -196,8 +196,23 @@ export interface AppendResult {
   uidValidity?: number
 }
 
+/** Who answered a connection (src/imap/peer.ts): for a person testing a setup, not for logic. */
+export interface PeerInfo {
+  /** The text of the server's greeting, e.g. `Dovecot ready.` */
+  greeting: string
+  /** The TLS version agreed on (`TLSv1.3`); absent for plain IMAP. */
+  tlsProtocol?: string
+  /** Whether the certificate was verified (false when verification is turned off). */
+  certificateVerified?: boolean
+  certificate?: {subject: string; issuer: string; validTo: string}
+  /** The server's ID answer (RFC 2971), when it gave one: name, version, vendor, … */
+  serverId?: Record<string, string>
+}
+
 export interface ImapSession {
   readonly capabilities: Capabilities
+  /** Who answered (optional: test fakes of the session need not say). */
+  readonly peer?: PeerInfo
   /** The user the session is logged in as (never the password). */
   readonly user: string
   namespaces(): Promise<Namespaces>

@@ -7,6 +7,7 @@
  * wraps a foreign error passes it as `cause` (not interpolated) unless it has been redacted.
  */
 import {ExitCode, type ExitCodeValue} from './exit-codes.js'
+import {scrubForeign} from './secrets.js'
 
 export interface ErrorOptions {
   cause?: unknown
@@ -50,6 +51,14 @@ export class LockedError extends MailkeepError {
       options,
     )
   }
+}
+
+/**
+ * What was to be read kept changing under a writer (a folder a backup was committing again and
+ * again): nothing was read; trying again later works. Same exit code as a held lock.
+ */
+export class BusyError extends MailkeepError {
+  override readonly exitCode = ExitCode.LOCKED
 }
 
 /** The local backup is inconsistent; nothing was modified. */
@@ -181,7 +190,8 @@ export function toMailkeepError(error: unknown): MailkeepError {
   if (error instanceof MailkeepError) return error
   const io = localIoError(error, 'access', errorPath(error) ?? 'a file')
   if (io instanceof MailkeepError) return io
-  const message = error instanceof Error ? error.message : String(error)
+  // Not ours: a library's words, which may quote anything (src/shared/secrets.ts).
+  const message = scrubForeign(error instanceof Error ? error.message : String(error))
   return new InternalError(message, {cause: error})
 }
 

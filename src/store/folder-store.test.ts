@@ -464,6 +464,24 @@ describe('UIDVALIDITY change', () => {
     await expectConsistent(moved, [1])
   })
 
+  it('a folder begun afresh on the same object reads its own mbox, not the one moved away (mirror-mode removal after the change)', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    let tx = await folder.begin()
+    await appendAll(tx, [1, 2, 3])
+    await tx.commit()
+    // A read opens the mbox for later reads (the folder-store keeps it).
+    expect((await folder.readMessage(2)).bytes.equals(message(2))).toBe(true)
+    await folder.renameAway()
+    await folder.initialize(8)
+    tx = await folder.begin()
+    await appendAll(tx, [10, 11, 12])
+    await tx.commit()
+    expect(await folder.removeMessages([10])).toBe(1)
+    await expectConsistent(folder, [11, 12])
+    await expectConsistent(await openWrite('INBOX-7'), [1, 2, 3])
+  })
+
   it('finishes a rename interrupted half-way (intent recorded, one file moved)', async () => {
     const folder = await openWrite()
     await folder.initialize(7)

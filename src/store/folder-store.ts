@@ -4,12 +4,12 @@
  * explicit whole-folder operations: renameAway() (UIDVALIDITY change) and removeMessages()
  * (mirror mode).
  *
- * The caller holds the account lock (exclusive for 'write', shared for 'read'); see
- * account-store.ts.
+ * A writer holds the account's exclusive lock; see account-store.ts. A reader ('read') needs no
+ * lock: it reads the last committed state (read-snapshot.ts, docs/design.md "Readers").
  */
 import {constants, rename, type FileHandle} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import {DamagedError, InternalError, localIoError} from '../shared/errors.js'
+import {BusyError, DamagedError, errnoCode, InternalError, localIoError} from '../shared/errors.js'
 import {writeAll} from '../shared/write-all.js'
 import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
@@ -35,6 +35,7 @@ import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
 import {exists, keepCopyAside, readBytesIfPresent, readIfPresent, regularFileIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
 import {bindExactFile, EXACT_SUFFIX, parseExactFile, scanExactFile, serializeExactChunks, type ExactBinding, type ExactPristine} from './exact-file.js'
 import {scanMetadata} from './imap-scan.js'
+import {openSnapshot, pause, READ_ATTEMPTS, stillSame, type ReadSnapshot} from './read-snapshot.js'
 
 export type OpenMode = 'write' | 'read'
 
@@ -479,6 +480,10 @@ export class FolderStore implements TransactionHost {
       if (n > 10_000) throw new InternalError('no free name for the renamed folder')
     }
     const targetRelative = encodeFolderPath(target)
+    // The mbox held open for reads goes with the rename: a folder begun afresh under this name
+    // (initialize()) must not be read through it (a mirror-mode rewrite copied the old folder's
+    // bytes into the new one's; found by test/store/readers.test.ts).
+    await this.closeReader()
     await atomicWrite(this.paths.renameIntent, JSON.stringify({to: targetRelative}), {mode: 0o600})
     await this.finishRename(targetRelative)
     this.metadata = undefined
@@ -642,12 +647,53 @@ export class FolderStore implements TransactionHost {
   // Recovery (docs/design.md, "Recovery on open")
 
   private async load(): Promise<void> {
+    if (this.mode === 'write') {
+      await this.loadOnce(undefined)
+      return
+    }
+    // A reader takes no lock: it reads until what it read is one committed state (read-snapshot.ts).
+    for (let attempt = 1; ; attempt++) {
+      const snapshot = await openSnapshot(this.paths)
+      let failure: unknown
+      try {
+        await this.loadOnce(snapshot)
+      } catch (error) {
+        failure = error
+      }
+      const stable = await stillSame(this.paths, snapshot).finally(() => snapshot.close())
+      if (stable || attempt >= READ_ATTEMPTS) {
+        if (failure !== undefined) throw failure
+        if (!stable) throw new BusyError(`folder '${this.name}' kept changing while it was read (${this.paths.base}): a backup is writing it`, {hint: 'try again in a moment'})
+        return
+      }
+      await this.closeReader()
+      await pause(attempt)
+    }
+  }
+
+  /**
+   * Recovery on open (docs/design.md). `snapshot` (read mode): the `.imap` comes from the file it
+   * holds, and the journal is read before the mbox is opened, whose size is taken from the file
+   * that later reads use.
+   */
+  private async loadOnce(snapshot: ReadSnapshot | undefined): Promise<void> {
     await this.closeReader()
     await this.finishInterruptedOperations()
     const write = this.mode === 'write'
-    const imapBytes = await readBytesIfPresent(this.paths.imap)
-    const mboxSize = await sizeIfPresent(this.paths.mbox)
-    const journalText = await readIfPresent(this.paths.journal)
+    let imapBytes: Buffer | undefined
+    let journalText: string | undefined
+    let mboxSize: number | undefined
+    if (snapshot === undefined) {
+      imapBytes = await readBytesIfPresent(this.paths.imap)
+      mboxSize = await sizeIfPresent(this.paths.mbox)
+      journalText = await readIfPresent(this.paths.journal)
+    } else {
+      imapBytes = await snapshot.imap?.readFile().catch((error: unknown) => {
+        throw localIoError(error, 'read', this.paths.imap)
+      })
+      journalText = await readIfPresent(this.paths.journal)
+      mboxSize = await this.openReaderIfPresent()
+    }
     this.metadata = undefined
     this.pristine = undefined
     this.dirty = false
@@ -792,6 +838,8 @@ export class FolderStore implements TransactionHost {
     const exactCompact = await regularFileIfPresent(this.paths.exactCompact)
     if (intent === undefined && !compact && !mboxCompact && !exactCompact) return
     if (this.mode !== 'write') {
+      // A rewrite still being written (a lone `.mbox.compact`) changes nothing committed.
+      if (intent === undefined && !compact) return
       throw this.damaged(`an interrupted operation on '${this.paths.base}' has not been finished yet`, undefined, 'run `mailkeep backup` (or any command that writes to this account) to finish it')
     }
     if (intent !== undefined) {
@@ -852,6 +900,19 @@ export class FolderStore implements TransactionHost {
     const row = this.messages.indexOf(uid)
     if (row < 0) throw new InternalError(`UID ${uid} is not in folder '${this.name}'`)
     return row
+  }
+
+  /** Read mode: opens the mbox for all later reads; its size, or undefined when there is none. */
+  private async openReaderIfPresent(): Promise<number | undefined> {
+    try {
+      this.reader = await openNoFollow(this.paths.mbox, constants.O_RDONLY, 0o600)
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined
+      throw localIoError(error, 'open', this.paths.mbox)
+    }
+    const info = await this.reader.stat()
+    if (!info.isFile()) throw this.damaged(`'${this.paths.mbox}' is not a regular file`)
+    return info.size
   }
 
   private async readRange(offset: number, length: number): Promise<Buffer> {

@@ -26,6 +26,7 @@ import {findStaleTempFiles} from './temp-files.js'
 import {fromExactnessTuple, MboxrdDecoder, scanEntriesAsync, type QuotingRule} from './mboxrd/index.js'
 import {parseMetadata, type FolderMetadata, type MessageEntry, type ReadonlyMessageTable} from './metadata.js'
 import {applyRecords} from './transaction.js'
+import {pause, READ_ATTEMPTS} from './read-snapshot.js'
 import {checkNoSymlinks, openNoFollow} from './safe-path.js'
 
 /** A uid_validity no IMAP server can send (RFC 3501: a 32-bit nz-number): UIDs not verified. */
@@ -57,6 +58,7 @@ export type FindingCode =
   | 'v2-mismatch'
   | 'unverified-uids'
   | 'unreadable'
+  | 'busy'
   | 'stale-temp'
   | 'not-stored'
 
@@ -88,6 +90,11 @@ export interface CheckOptions {
   repairCommand?: (folder: string) => string
   /** Stops between messages when aborted (throws the signal's reason). */
   signal?: AbortSignal
+  /**
+   * The pid of a backup writing the account now (writer-pid.ts): its journal is no interrupted
+   * run, and a folder is checked again when it changed while being checked.
+   */
+  writerPid?: number
 }
 
 /** At most this many findings of one code per folder; the last one says how many more there were. */
@@ -158,8 +165,38 @@ export async function checkAccount(root: string, options: CheckOptions = {}): Pr
  */
 export async function checkFolder(root: string, relativePath: string, options: CheckOptions & {folderName?: string} = {}): Promise<Finding[]> {
   const name = options.folderName ?? decodeFolderPath(relativePath)
-  const checker = new FolderChecker(root, relativePath, name, options)
-  return checker.run()
+  const paths = folderPaths(root, relativePath)
+  // No lock is held: a backup may commit this folder while it is checked. The findings count
+  // only when `.imap` was the same file before and after (read-snapshot.ts says why that is one
+  // committed state), else the folder is checked again.
+  for (let attempt = 1; ; attempt++) {
+    const before = await folderState(paths)
+    const findings = await new FolderChecker(root, relativePath, name, options).run()
+    const after = await folderState(paths)
+    const inFlux = options.writerPid !== undefined && (before.inFlux || after.inFlux)
+    if (before.imap === after.imap && !inFlux) return findings
+    if (attempt >= READ_ATTEMPTS) {
+      // What was read is no one state: say so instead of reporting damage that is not there.
+      const message = `the folder changed ${READ_ATTEMPTS} times while it was checked (a backup is committing it); check it again later`
+      return [{code: 'busy', severity: 'warning', message, file: paths.imap, repair: undefined}]
+    }
+    await pause(attempt)
+  }
+}
+
+/** What changes when a writer commits or rewrites a folder: its `.imap` file, and the markers of a rename or rewrite. */
+async function folderState(paths: FolderPaths): Promise<{imap: string; inFlux: boolean}> {
+  const stamp = async (path: string): Promise<string> => {
+    try {
+      const info = await lstat(path, {bigint: true})
+      return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return 'absent'
+      return `unreadable:${errnoCode(error) ?? ''}`
+    }
+  }
+  const [imap, intent, compact] = await Promise.all([stamp(paths.imap), stamp(paths.renameIntent), stamp(paths.imapCompact)])
+  return {imap, inFlux: intent !== 'absent' || compact !== 'absent'}
 }
 
 class FolderChecker {
@@ -292,11 +329,19 @@ class FolderChecker {
     }
 
     let journalExplains = false
-    if (journal.kind === 'file') journalExplains = await this.checkJournal(meta)
+    // Looked at again now that `.imap` was read: a writer may have begun a transaction since, and
+    // its bytes in the mbox are explained by its journal (written before the first of them, I7).
+    const journalNow = journal.kind === 'file' ? journal : await kindOf(p.journal)
+    if (journalNow.kind === 'file') journalExplains = await this.checkJournal(meta)
+    // The mbox's size is taken again after `.imap` and the journal were read: a writer appends to
+    // the mbox before each savepoint's journal record (I1), so a size taken before could be short
+    // of what they commit.
+    const again = await kindOf(p.mbox)
+    const mboxNow = again.kind === 'file' ? again.size : undefined
     // A newer mailkeep's journal may explain anything about the mbox: nothing more to say here.
     if (this.findings.some((f) => f.code === 'newer-format')) return this.findings
 
-    if (mboxSize === undefined) {
+    if (mboxNow === undefined) {
       if (meta.messages.length > 0) this.add('mbox-missing', 'error', `.mbox file '${p.mbox}' is missing`, p.mbox, this.repair)
       else this.add('mbox-missing', 'warning', `.mbox file '${p.mbox}' is missing (no messages are listed; the next backup creates it)`, p.mbox, undefined)
       return this.findings
@@ -306,7 +351,7 @@ class FolderChecker {
     if (exactness === undefined) return this.findings
 
     const messages = meta.messages
-    if (messages.length === 0 && mboxSize > 0 && !journalExplains) {
+    if (messages.length === 0 && mboxNow > 0 && !journalExplains) {
       this.add('no-messages-mbox-not-empty', 'error', `.imap file '${p.imap}' lists no messages, but .mbox file '${p.mbox}' is not empty`, p.imap, this.repair)
     }
     const order = outOfOrder(messages)
@@ -314,12 +359,12 @@ class FolderChecker {
       this.add('offsets-out-of-order', 'error', `.imap file '${p.imap}' has offset data which is out of order (${order})`, p.imap, this.repair)
     }
     const end = messages.end
-    if (mboxSize < end) {
-      this.add('mbox-shorter', 'error', `.mbox file '${p.mbox}' is shorter than indicated by .imap file '${p.imap}' (${mboxSize} < ${end} bytes)`, p.mbox, this.repair)
-    } else if (mboxSize > end && !journalExplains && messages.length > 0) {
-      this.add('mbox-longer', 'error', `.mbox file '${p.mbox}' is longer than indicated by .imap file '${p.imap}' (${mboxSize} > ${end} bytes)`, p.mbox, this.repair)
+    if (mboxNow < end) {
+      this.add('mbox-shorter', 'error', `.mbox file '${p.mbox}' is shorter than indicated by .imap file '${p.imap}' (${mboxNow} < ${end} bytes)`, p.mbox, this.repair)
+    } else if (mboxNow > end && !journalExplains && messages.length > 0) {
+      this.add('mbox-longer', 'error', `.mbox file '${p.mbox}' is longer than indicated by .imap file '${p.imap}' (${mboxNow} > ${end} bytes)`, p.mbox, this.repair)
     }
-    await this.checkEntries(meta, mboxSize)
+    await this.checkEntries(meta, mboxNow)
 
     this.checkByteExact(meta, exactness)
 
@@ -438,12 +483,19 @@ class FolderChecker {
         this.add('journal-mismatch', 'error', `journal '${p.journal}' is unreadable: ${error.message}`, p.journal, this.repair)
         return false
       }
+      // Gone since it was seen: a writer finished its transaction (the new `.imap` came first).
+      if (errnoCode(error) === 'ENOENT') return false
       this.findings.push(unreadable(p.journal, error))
       return false
     }
-    const pending = `interrupted run: journal '${p.journal}' is still there; the next backup finishes it`
+    const writer = this.options.writerPid
+    const pending =
+      writer === undefined
+        ? `interrupted run: journal '${p.journal}' is still there; the next backup finishes it`
+        : `a backup (pid ${writer}) is writing this folder: journal '${p.journal}' holds what it has saved so far`
+    const repairPending = writer === undefined ? this.repair : undefined
     if (contents === undefined || contents.header.id === meta.journalId) {
-      this.add('pending-journal', 'warning', pending, p.journal, this.repair)
+      this.add('pending-journal', 'warning', pending, p.journal, repairPending)
       return true
     }
     const h = contents.header
@@ -459,7 +511,7 @@ class FolderChecker {
       return false
     }
     const appended = contents.committed.filter((r) => r.t === 'a').length
-    this.add('pending-journal', 'warning', `${pending} (${appended} committed message(s) not yet folded into '${p.imap}')`, p.journal, this.repair)
+    this.add('pending-journal', 'warning', `${pending} (${appended} committed message(s) not yet folded into '${p.imap}')`, p.journal, repairPending)
     applyRecords(meta, contents.committed, contents.quoting)
     return true
   }

@@ -12,7 +12,7 @@ export default class Stats extends BaseCommand<typeof Stats, FolderStats[]> {
 
   static override description = [
     'For each folder selected for backup that exists on the server: how many messages are only on the server (remote: the next backup downloads them), in both places (both), and only in the backup (local: deleted on the server). Reads the backup without changing it. --json prints [{"folder","remote","both","local"}] (imap-backup compatible). Server folders that are not selected for backup are named below the table (and logged), those new since the last backup first.',
-    'Exit status: 0 done; 3 config error or unknown account; 5 a backup of this account is running; 6 the backup is damaged; 111 connection or login failed. See docs/commands/stats.md.',
+    'Exit status: 0 done; 3 config error or unknown account; 5 a backup of this account is running; 6 the backup is damaged; 111 connection or login failed. More: `mailkeep help commands/stats`.',
   ].join('\n\n')
 
   static override examples = ['<%= config.bin %> stats me@example.com', '<%= config.bin %> stats me@example.com --json']

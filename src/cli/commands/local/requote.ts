@@ -8,7 +8,7 @@ import {renderRequote} from '../../render/local-requote.js'
 export default class LocalRequote extends BaseCommand<typeof LocalRequote, RequoteReport> {
   static override summary = "convert messages mailkeep 0.1.0 quoted to today's rule, so imap-backup reads them right"
   static override description = [
-    "mailkeep 0.1.0 quoted only `From ` lines with the space; mailkeep now also quotes lines such as `>From:`, so that imap-backup, whose reader removes a `>` from every `>From` line, reads every message right. mailkeep reads both kinds exactly: convert only a backup that imap-backup will read. Each converted message is checked to read back byte for byte as before; the folder is rewritten once. See docs/mbox-format.md.",
+    "mailkeep 0.1.0 quoted only `From ` lines with the space; mailkeep now also quotes lines such as `>From:`, so that imap-backup, whose reader removes a `>` from every `>From` line, reads every message right. mailkeep reads both kinds exactly: convert only a backup that imap-backup will read. Each converted message is checked to read back byte for byte as before; the folder is rewritten once. More: `mailkeep help mbox-format`.",
     "Takes the account's exclusive lock. --dry-run counts what would change and writes nothing.",
     'Exit status: 0 converted (or nothing to convert); 5 a backup holds the lock; 6 a folder is damaged (run `mailkeep local check`); 7 a folder was written by a newer mailkeep.',
   ].join('\n\n')
