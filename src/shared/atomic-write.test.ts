@@ -1,16 +1,16 @@
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import fc from 'fast-check'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {makeTempDir, removeTempDir} from '../../test/support/temp-dir.js'
 import {atomicWriteChunks} from './atomic-write.js'
 
 let dir: string
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mailkeep-atomic-'))
+  dir = await makeTempDir('mailkeep-atomic-')
 })
 afterAll(async () => {
-  await rm(dir, {recursive: true, force: true})
+  await removeTempDir(dir)
 })
 
 describe('atomicWriteChunks', () => {
