@@ -1,5 +1,5 @@
 // Lint, including the layer fences of docs/design.md ("Layers"):
-//   cli → engine → {store, imap} → shared, and config → shared.
+//   cli → engine → {store, imap, oauth} → shared, and config → shared.
 // Each foreign library is imported by one place only.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
@@ -15,6 +15,8 @@ const FOREIGN = {
   inquirer: pkg('@inquirer/*', 'src/cli/'),
   pino: pkg('pino', 'src/shared/logger.ts'),
   atomic: pkg('write-file-atomic', 'src/shared/atomic-write.ts'),
+  openid: pkg('openid-client', 'src/oauth/openid-client-adapter.ts'),
+  oauth4webapi: pkg('oauth4webapi', 'src/oauth/openid-client-adapter.ts (through openid-client)'),
 }
 
 function fence(files, layers, foreign, ignores = []) {
@@ -42,15 +44,17 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  fence(['src/shared/**/*.ts'], ['cli', 'engine', 'store', 'imap', 'config'], except('pino', 'atomic')),
-  fence(['src/shared/logger.ts'], ['cli', 'engine', 'store', 'imap', 'config'], except('pino')),
-  fence(['src/shared/atomic-write.ts'], ['cli', 'engine', 'store', 'imap', 'config'], except('atomic')),
-  fence(['src/config/**/*.ts'], ['cli', 'engine', 'store', 'imap'], ALL),
-  fence(['src/store/**/*.ts'], ['cli', 'engine', 'imap', 'config'], ALL, ['src/store/lock.ts', 'src/store/**/*.test.ts']),
-  fence(['src/store/lock.ts'], ['cli', 'engine', 'imap', 'config'], except('fsExt')),
-  fence(['src/imap/**/*.ts'], ['cli', 'engine', 'store', 'config'], except('imapflow'), ['src/imap/**/*.test.ts']),
+  fence(['src/shared/**/*.ts'], ['cli', 'engine', 'store', 'imap', 'config', 'oauth'], except('pino', 'atomic')),
+  fence(['src/shared/logger.ts'], ['cli', 'engine', 'store', 'imap', 'config', 'oauth'], except('pino')),
+  fence(['src/shared/atomic-write.ts'], ['cli', 'engine', 'store', 'imap', 'config', 'oauth'], except('atomic')),
+  fence(['src/config/**/*.ts'], ['cli', 'engine', 'store', 'imap', 'oauth'], ALL),
+  fence(['src/store/**/*.ts'], ['cli', 'engine', 'imap', 'config', 'oauth'], ALL, ['src/store/lock.ts', 'src/store/**/*.test.ts']),
+  fence(['src/store/lock.ts'], ['cli', 'engine', 'imap', 'config', 'oauth'], except('fsExt')),
+  fence(['src/imap/**/*.ts'], ['cli', 'engine', 'store', 'config', 'oauth'], except('imapflow'), ['src/imap/**/*.test.ts']),
+  fence(['src/oauth/**/*.ts'], ['cli', 'engine', 'store', 'imap', 'config'], ALL, ['src/oauth/openid-client-adapter.ts', 'src/oauth/**/*.test.ts']),
+  fence(['src/oauth/openid-client-adapter.ts'], ['cli', 'engine', 'store', 'imap', 'config'], except('openid')),
   fence(['src/engine/**/*.ts'], ['cli'], ALL, ['src/engine/**/*.test.ts']),
-  fence(['src/cli/**/*.ts'], ['store', 'imap'], except('oclif', 'inquirer'), ['src/cli/**/*.test.ts']),
+  fence(['src/cli/**/*.ts'], ['store', 'imap', 'oauth'], except('oclif', 'inquirer'), ['src/cli/**/*.test.ts']),
   {
     // Tests, benchmarks and scripts may reach into any layer and print.
     files: ['test/**/*.{ts,mjs,js}', 'bench/**/*.{ts,mjs,js}', 'scripts/**/*.{ts,mjs,js}', '**/*.test.ts'],

@@ -6,11 +6,13 @@
  * regular file under it (recursively, in name order). Exit status: 0 no hit, 1 hits, 2 usage
  * error (no path, or a path that cannot be read).
  *
- *   node scripts/scan-secrets.mjs PATH... [--secrets JSON]...
+ *   node scripts/scan-secrets.mjs PATH... [--secrets JSON|DIR]...
  *   some-command 2>&1 | node scripts/scan-secrets.mjs -
  *
  * The secrets: the passwords of DEFAULT_USERS in test/support/dovecot.ts and every `value` of
- * test/secrets/test-secrets.json (more files with `--secrets`). Each is looked for as written,
+ * test/secrets/test-secrets.json (more files with `--secrets`; a directory stands for every
+ * `*.json` file in it: test/support/runtime-secrets.ts writes the secrets generated while the
+ * tests ran, such as OAuth2 tokens, there). Each is looked for as written,
  * JSON-escaped, URL-encoded, and base64-encoded at each of the three byte alignments, which
  * finds it inside any base64 text that contains it, e.g. a SASL PLAIN response
  * (`\0user\0password`, RFC 4616) or an XOAUTH2/OAUTHBEARER response (RFC 7628) as sent in an
@@ -109,6 +111,15 @@ export function filesOf(path) {
     })
 }
 
+/** A --secrets argument: a JSON file, or every `*.json` file of a directory (none is fine). */
+export function secretFilesOf(path) {
+  if (!statSync(path).isDirectory()) return [path]
+  return readdirSync(path)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => join(path, name))
+}
+
 function main(argv) {
   const paths = []
   const extra = []
@@ -126,7 +137,13 @@ function main(argv) {
     process.stderr.write(`scan-secrets: ${error.message}\n`)
     return 2
   }
-  const secrets = [...defaultUserSecrets(), ...jsonSecrets(), ...extra.flatMap((path) => jsonSecrets(path))]
+  let secrets
+  try {
+    secrets = [...defaultUserSecrets(), ...jsonSecrets(), ...extra.flatMap(secretFilesOf).flatMap((path) => jsonSecrets(path))]
+  } catch (error) {
+    process.stderr.write(`scan-secrets: ${error.message}\n`)
+    return 2
+  }
   let total = 0
   let bytes = 0
   for (const file of files) {
@@ -148,7 +165,7 @@ function main(argv) {
 }
 
 function usage(code) {
-  ;(code === 0 ? process.stdout : process.stderr).write('usage: node scripts/scan-secrets.mjs PATH... [--secrets JSON]...   (PATH: a file, a directory (every file under it), or - for stdin)\n')
+  ;(code === 0 ? process.stdout : process.stderr).write('usage: node scripts/scan-secrets.mjs PATH... [--secrets JSON|DIR]...   (PATH: a file, a directory (every file under it), or - for stdin)\n')
   return code
 }
 

@@ -4,6 +4,7 @@
  */
 export type {
   Account,
+  AccountAuthMechanism,
   AccountFile,
   AccountStatus,
   AuthMechanism,
@@ -13,6 +14,8 @@ export type {
   ConnectionOptionsFile,
   DownloadStrategy,
   LogFormat,
+  OAuth2File,
+  OAuth2Settings,
   PasswordSource,
   ProviderKind,
   Security,
@@ -27,3 +30,7 @@ export {resolveSecret, type ResolveSecretOptions} from './resolve-secret.js'
 export {requireConnection, requireLocalPath, selectAccounts, selectFolders} from './select.js'
 export {providerFor, type Provider} from './provider.js'
 export {CONFIG_VERSION, DEFAULT_DOWNLOAD_STRATEGY, DEFAULT_MULTI_FETCH_SIZE, DEFAULT_TUNING} from './defaults.js'
+export {OAUTH_PROVIDERS, OAUTH_PROVIDER_NAMES, oauthProviderForDomain, type OAuthProviderId, type OAuthProviderName, type OAuthProviderPreset} from './oauth-providers.js'
+export {defaultTokenFile, isAllowedEndpoint} from './oauth2-settings.js'
+export {readTokenFile, writeTokenFile, type LoginFlow, type StoredLogin} from './token-file.js'
+export {PASSWORD_SOURCE_KEYS} from './keys.js'

@@ -34,13 +34,26 @@ export const ACCOUNT_KEYS = [
 ] as const
 
 /** mailkeep's account extension keys. */
-export const ACCOUNT_EXTENSION_KEYS = ['password_command', 'password_env', 'password_file', 'oauth2_token_command', 'auth_mechanism'] as const
+export const ACCOUNT_EXTENSION_KEYS = ['password_command', 'password_env', 'password_file', 'oauth2_token_command', 'oauth2', 'auth_mechanism'] as const
 
 /** Exactly one of these gives an account its secret. */
-export const PASSWORD_SOURCE_KEYS = ['password', 'password_command', 'password_env', 'password_file', 'oauth2_token_command'] as const
+export const PASSWORD_SOURCE_KEYS = ['password', 'password_command', 'password_env', 'password_file', 'oauth2_token_command', 'oauth2'] as const
 export type PasswordSourceKey = (typeof PASSWORD_SOURCE_KEYS)[number]
 
 export const DOWNLOAD_STRATEGIES = ['delay_metadata', 'direct', 'delay_all'] as const
 export const ACCOUNT_STATUSES = ['active', 'archived', 'offline'] as const
 export const AUTH_MECHANISMS = ['login', 'xoauth2', 'oauthbearer'] as const
 export const LOG_FORMATS = ['text', 'json'] as const
+
+/** The keys of an account's `oauth2` object, in save order. */
+export const OAUTH2_KEYS = [
+  'provider',
+  'client_id',
+  'client_secret',
+  'issuer',
+  'authorization_endpoint',
+  'token_endpoint',
+  'device_authorization_endpoint',
+  'scope',
+  'token_file',
+] as const

@@ -29,13 +29,15 @@ import {
   TOP_LEVEL_KEYS,
   type PasswordSourceKey,
 } from './keys.js'
+import {OAUTH_PROVIDERS} from './oauth-providers.js'
+import {parseOAuth2} from './oauth2-settings.js'
 import {resolveConfigPath} from './paths.js'
 import {providerFor} from './provider.js'
 import type {
   Account,
   AccountFile,
   AccountStatus,
-  AuthMechanism,
+  AccountAuthMechanism,
   Config,
   ConfigFile,
   LogFormat,
@@ -149,7 +151,7 @@ function parseAccount(value: unknown, base: AccountContext, warnings: string[]):
     const fixes = missing.map((k) =>
       k === 'username'
         ? 'add "username": "<email address>"'
-        : 'add "password" (or one of password_command, password_env, password_file, oauth2_token_command)',
+        : 'add "password" (or one of password_command, password_env, password_file, oauth2_token_command, oauth2)',
     )
     throw invalidConfig(file, where(), `Missing required options: ${missing.join(', ')}`, fixes.join(' and '))
   }
@@ -162,12 +164,19 @@ function parseAccount(value: unknown, base: AccountContext, warnings: string[]):
     throw invalidConfig(file, where(), `has more than one password source (${sources.join(', ')})`, 'keep exactly one of them and remove the others')
   }
   const sourceKey = sources[0] as PasswordSourceKey
-  const sourceValue = value[sourceKey]
-  if (typeof sourceValue !== 'string' || (sourceKey !== 'password' && sourceValue === '')) {
-    // Only the type is described: the value may be the secret.
-    throw invalidConfig(file, where(sourceKey), `must be a ${sourceKey === 'password' ? '' : 'non-empty '}string, not ${describeType(sourceValue)}`, `write it as a JSON string`)
+  let sourceValue = value[sourceKey]
+  let passwordSource: PasswordSource
+  if (sourceKey === 'oauth2') {
+    const oauth2 = parseOAuth2(sourceValue, ctx)
+    passwordSource = {kind: 'oauth2', oauth2: oauth2.settings}
+    sourceValue = oauth2.file
+  } else {
+    if (typeof sourceValue !== 'string' || (sourceKey !== 'password' && sourceValue === '')) {
+      // Only the type is described: the value may be the secret.
+      throw invalidConfig(file, where(sourceKey), `must be a ${sourceKey === 'password' ? '' : 'non-empty '}string, not ${describeType(sourceValue)}`, `write it as a JSON string`)
+    }
+    passwordSource = toPasswordSource(sourceKey, sourceValue, ctx)
   }
-  const passwordSource = toPasswordSource(sourceKey, sourceValue, ctx)
   if (passwordSource.kind === 'plain') registerSecret(passwordSource.value)
 
   const authMechanism = parseAuthMechanism(value['auth_mechanism'], passwordSource, ctx)
@@ -192,7 +201,9 @@ function parseAccount(value: unknown, base: AccountContext, warnings: string[]):
   const connectionOptions = parseConnectionOptions(value['connection_options'], ctx)
   const settings = mapConnection(connectionOptions, ctx, warnings)
   const provider = providerFor(username)
-  const server = serverSetting ?? provider.host
+  // An OAuth2 preset knows its provider's IMAP host (Microsoft's accounts have many domains).
+  const oauthPreset = passwordSource.kind === 'oauth2' && passwordSource.oauth2.provider !== 'generic' ? OAUTH_PROVIDERS[passwordSource.oauth2.provider] : undefined
+  const server = serverSetting ?? provider.host ?? oauthPreset?.imap.host
 
   const account: Account = {
     index,
@@ -227,7 +238,7 @@ function parseAccount(value: unknown, base: AccountContext, warnings: string[]):
   return {account, file: out as unknown as AccountFile}
 }
 
-function toPasswordSource(key: PasswordSourceKey, value: string, ctx: AccountContext): PasswordSource {
+function toPasswordSource(key: Exclude<PasswordSourceKey, 'oauth2'>, value: string, ctx: AccountContext): PasswordSource {
   switch (key) {
     case 'password':
       return {kind: 'plain', value}
@@ -245,16 +256,18 @@ function toPasswordSource(key: PasswordSourceKey, value: string, ctx: AccountCon
   }
 }
 
-function parseAuthMechanism(value: unknown, source: PasswordSource, ctx: AccountContext): AuthMechanism {
+function parseAuthMechanism(value: unknown, source: PasswordSource, ctx: AccountContext): AccountAuthMechanism {
   const where = accountKey(ctx.index, 'auth_mechanism', ctx.username)
-  const oauth = source.kind === 'oauth2-command'
+  const oauth = source.kind === 'oauth2-command' || source.kind === 'oauth2'
+  const key = source.kind === 'oauth2' ? 'oauth2' : 'oauth2_token_command'
   const mechanism = oneOf(value, AUTH_MECHANISMS, ctx.file, where, 'remove it to use the default')
-  if (mechanism === undefined) return oauth ? 'xoauth2' : 'login'
+  // Without a setting, an OAuth2 account takes what the server offers (src/imap/commands/authenticate.ts).
+  if (mechanism === undefined) return oauth ? 'auto' : 'login'
   if (oauth && mechanism === 'login') {
-    throw invalidConfig(ctx.file, where, '"login" cannot use the OAuth2 token of oauth2_token_command', 'set "xoauth2" or "oauthbearer", or remove it for "xoauth2"')
+    throw invalidConfig(ctx.file, where, `"login" cannot use the OAuth2 token of ${key}`, 'set "xoauth2" or "oauthbearer", or remove it to take what the server offers')
   }
   if (!oauth && mechanism !== 'login') {
-    throw invalidConfig(ctx.file, where, `"${mechanism}" needs an OAuth2 access token, but the account has a password`, 'give the token through "oauth2_token_command" instead of the password key, or set "login"')
+    throw invalidConfig(ctx.file, where, `"${mechanism}" needs an OAuth2 access token, but the account has a password`, 'give the token through "oauth2" or "oauth2_token_command" instead of the password key, or set "login"')
   }
   return mechanism
 }

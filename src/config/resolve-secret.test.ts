@@ -126,7 +126,7 @@ describe('password sources in the config', () => {
   it('reads each source', async () => {
     expect((await load({password_command: 'pass show mail'})).accounts[0]).toMatchObject({passwordSource: {kind: 'command', command: 'pass show mail'}, authMechanism: 'login'})
     expect((await load({password_env: 'MAIL_PW'})).accounts[0]).toMatchObject({passwordSource: {kind: 'env', name: 'MAIL_PW'}})
-    expect((await load({oauth2_token_command: 'oauth2 me'})).accounts[0]).toMatchObject({passwordSource: {kind: 'oauth2-command', command: 'oauth2 me'}, authMechanism: 'xoauth2'})
+    expect((await load({oauth2_token_command: 'oauth2 me'})).accounts[0]).toMatchObject({passwordSource: {kind: 'oauth2-command', command: 'oauth2 me'}, authMechanism: 'auto'})
     expect((await load({oauth2_token_command: 'oauth2 me', auth_mechanism: 'oauthbearer'})).accounts[0]).toMatchObject({authMechanism: 'oauthbearer'})
   })
 

@@ -61,6 +61,9 @@ async function read(source: PasswordSource, options: ResolveSecretOptions): Prom
       if (value === '') throw new ConfigError(`The password file '${source.path}' (password_file${of}) is empty; write the password into it`)
       return value
     }
+    case 'oauth2':
+      // Access tokens of mailkeep's own OAuth2 login come from src/oauth (engine/credentials.ts).
+      throw new Error('resolveSecret: an oauth2 account has no secret to resolve here')
     case 'command':
     case 'oauth2-command': {
       const key = source.kind === 'command' ? 'password_command' : 'oauth2_token_command'

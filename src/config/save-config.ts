@@ -15,6 +15,7 @@ import {errnoCode, localIoError} from '../shared/errors.js'
 import {CONFIG_VERSION} from './defaults.js'
 import {parseConfig} from './parse-config.js'
 import {isConfigRelative, resolveConfigPath} from './paths.js'
+import {defaultTokenFile} from './oauth2-settings.js'
 import {PRIVATE_MODE} from './private-file.js'
 import type {Config, ConfigFile} from './types.js'
 
@@ -57,6 +58,11 @@ function rebase(file: ConfigFile, fromDir: string): ConfigFile {
   for (const account of copy.accounts) {
     if (account.local_path !== undefined) account.local_path = absolute(account.local_path)
     if (account.password_file !== undefined) account.password_file = absolute(account.password_file)
+    // A token file named by default stays next to the config it was created for.
+    if (account.oauth2 !== undefined) {
+      const tokenFile = account.oauth2.token_file
+      account.oauth2.token_file = tokenFile === undefined ? resolveConfigPath(defaultTokenFile(account.username), fromDir) : absolute(tokenFile)
+    }
     const options = account.connection_options
     if (typeof options === 'object' && typeof options.ssl === 'object' && typeof options.ssl.ca_file === 'string') {
       options.ssl.ca_file = absolute(options.ssl.ca_file)
@@ -66,7 +72,7 @@ function rebase(file: ConfigFile, fromDir: string): ConfigFile {
 }
 
 /** Creates a missing directory as 0700 (an existing one is left as it is). */
-async function ensureDirectory(dir: string): Promise<void> {
+export async function ensureDirectory(dir: string): Promise<void> {
   try {
     await stat(dir)
     return

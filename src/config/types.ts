@@ -10,9 +10,13 @@
  * docs/config.md documents every key.
  */
 
+import type {OAuthProviderName} from './oauth-providers.js'
+
 export type DownloadStrategy = 'delay_metadata' | 'direct' | 'delay_all'
 export type AccountStatus = 'active' | 'archived' | 'offline'
 export type AuthMechanism = 'login' | 'xoauth2' | 'oauthbearer'
+/** An account's mechanism: `auto` (an OAuth2 account without `auth_mechanism`) lets the server's capabilities decide. */
+export type AccountAuthMechanism = AuthMechanism | 'auto'
 export type LogFormat = 'text' | 'json'
 /** The mail provider recognised from the username's domain (compat §6.10); `other` has no defaults. */
 export type ProviderKind = 'gmail' | 'fastmail' | 'apple' | 'purelymail' | 'other'
@@ -53,6 +57,8 @@ export interface AccountFile {
   password_file?: string
   /** mailkeep extension: a shell command printing an OAuth2 access token. */
   oauth2_token_command?: string
+  /** mailkeep extension: mailkeep's own OAuth2 login (docs/auth.md). */
+  oauth2?: OAuth2File
   /** mailkeep extension. */
   auth_mechanism?: AuthMechanism
   status?: AccountStatus
@@ -68,6 +74,25 @@ export interface AccountFile {
   reset_seen_flags_after_fetch?: boolean
   /** Accepted and ignored (imap-backup does the same): the top-level value wins. Never written. */
   download_strategy?: unknown
+}
+
+/** An account's `oauth2` object: the client and authorization server of mailkeep's own OAuth2 login. */
+export interface OAuth2File {
+  /** A preset of src/config/oauth-providers.ts, or `generic` (then `issuer` or the endpoints). */
+  provider: OAuthProviderName
+  client_id: string
+  /** Where the provider requires one (Google's "Desktop app" clients). */
+  client_secret?: string
+  /** generic: the issuer URL, for discovery (RFC 8414, OpenID Connect Discovery). */
+  issuer?: string
+  /** generic, instead of `issuer`. */
+  authorization_endpoint?: string
+  token_endpoint?: string
+  device_authorization_endpoint?: string
+  /** The scopes to ask for; the preset's by default, required for `generic`. */
+  scope?: string
+  /** The file holding the refresh token; default `oauth2/<username>.json` next to the config. */
+  token_file?: string
 }
 
 export interface ConfigFile {
@@ -90,6 +115,26 @@ export type PasswordSource =
   | {readonly kind: 'env'; readonly name: string}
   | {readonly kind: 'file'; readonly path: string}
   | {readonly kind: 'oauth2-command'; readonly command: string}
+  | {readonly kind: 'oauth2'; readonly oauth2: OAuth2Settings}
+
+/**
+ * The normalized `oauth2` object: endpoints filled in from the preset (or left to discovery from
+ * `issuer`), paths absolute. Holds no token: the refresh token is in `tokenFile`.
+ */
+export interface OAuth2Settings {
+  readonly provider: OAuthProviderName
+  readonly clientId: string
+  readonly clientSecret: string | undefined
+  /** Set when the endpoints are to be discovered (generic with `issuer`). */
+  readonly issuer: string | undefined
+  readonly authorizationEndpoint: string | undefined
+  readonly tokenEndpoint: string | undefined
+  readonly deviceAuthorizationEndpoint: string | undefined
+  readonly scope: string
+  readonly authorizationParams: Readonly<Record<string, string>>
+  /** Absolute path of the refresh-token file. */
+  readonly tokenFile: string
+}
 
 export interface Connection {
   readonly host: string
@@ -112,8 +157,11 @@ export interface Account {
   readonly index: number
   readonly username: string
   readonly passwordSource: PasswordSource
-  /** `login` for password sources, `xoauth2` (default) or `oauthbearer` for oauth2_token_command. */
-  readonly authMechanism: AuthMechanism
+  /**
+   * `login` for password sources; `xoauth2` or `oauthbearer` when `auth_mechanism` says so for
+   * an OAuth2 account, else `auto` (XOAUTH2 if the server offers it, else OAUTHBEARER).
+   */
+  readonly authMechanism: AccountAuthMechanism
   /** Absolute; undefined when the config sets none (a backup then fails: requireLocalPath()). */
   readonly localPath: string | undefined
   /** Empty when the config sets none. */

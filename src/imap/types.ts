@@ -31,8 +31,12 @@ export interface Endpoint {
 
 export type Credentials =
   | {kind: 'password'; user: string; password: string}
-  /** RFC 7628 OAUTHBEARER or Google/Microsoft XOAUTH2; getToken is called again after expiry. */
-  | {kind: 'oauth2'; user: string; mechanism: 'XOAUTH2' | 'OAUTHBEARER'; getToken: (refresh: boolean) => Promise<string>}
+  /**
+   * RFC 7628 OAUTHBEARER or Google/Microsoft XOAUTH2 (`auto`: XOAUTH2 when the server announces
+   * it, else OAUTHBEARER). getToken(false) is called at every connect and may return a cached
+   * token; getToken(true) when the server refused the one it got.
+   */
+  | {kind: 'oauth2'; user: string; mechanism: 'XOAUTH2' | 'OAUTHBEARER' | 'auto'; getToken: (refresh: boolean) => Promise<string>}
 
 export interface ConnectOptions {
   endpoint: Endpoint

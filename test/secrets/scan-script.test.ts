@@ -70,6 +70,27 @@ describe('scripts/scan-secrets.mjs', () => {
     expect(spawnSync(process.execPath, [SCRIPT], {encoding: 'utf8'}).status).toBe(2)
   })
 
+  it('--secrets DIR takes every *.json file of the directory: the secrets the tests generated at run time', async () => {
+    const dir = await testTempDir('mailkeep-scan-test-')
+    const secrets = join(dir, 'runtime')
+    await mkdir(secrets)
+    // As test/support/runtime-secrets.ts writes them (one file per test process).
+    await writeFile(join(secrets, 'secrets-1.json'), JSON.stringify({secrets: [{label: 'OAuth2 access token #1', value: 'rt-Access-4f1c9a0b77'}]}))
+    await writeFile(join(secrets, 'secrets-2.json'), JSON.stringify({secrets: [{label: 'OAuth2 refresh token #1', value: 'rt-Refresh-8e2d61c3aa'}]}))
+    await writeFile(join(secrets, 'notes.txt'), 'not a secrets file')
+    const xoauth2 = Buffer.from('user=a@b\x01auth=Bearer rt-Access-4f1c9a0b77\x01\x01').toString('base64')
+    const hit = await scan(`AUTHENTICATE XOAUTH2 ${xoauth2}\nlater rt-Refresh-8e2d61c3aa\n`, '--secrets', secrets)
+    expect(hit.status, hit.stdout + hit.stderr).toBe(1)
+    expect(hit.stdout).toContain('output.txt:1: OAuth2 access token #1 (base64')
+    expect(hit.stdout).toContain('output.txt:2: OAuth2 refresh token #1 (as written)')
+    expect(hit.stdout).not.toContain('rt-Access-4f1c9a0b77')
+    // An empty directory (no test generated any secret) is fine; a missing one is an error.
+    const empty = join(dir, 'empty')
+    await mkdir(empty)
+    expect((await scan('clean\n', '--secrets', empty)).status).toBe(0)
+    expect((await scan('clean\n', '--secrets', join(dir, 'missing'))).status).toBe(2)
+  })
+
   describe('several paths, and directories', () => {
     const run = (...args: string[]): {status: number | null; stdout: string; stderr: string} => {
       const result = spawnSync(process.execPath, [SCRIPT, ...args], {encoding: 'utf8'})

@@ -10,7 +10,7 @@ export const TITLE_PREFIX = 'mailkeep -'
 export const PASSWORD_MASK = '********'
 
 /** The account keys that only mailkeep understands (docs/config.md, "mailkeep's extension keys"). */
-const EXTENSION_KEYS = ['password_command', 'password_env', 'password_file', 'oauth2_token_command', 'auth_mechanism'] as const
+const EXTENSION_KEYS = ['password_command', 'password_env', 'password_file', 'oauth2_token_command', 'oauth2', 'auth_mechanism'] as const
 
 export function accountHeader(account: AccountFile, modified: boolean): string {
   const rows: Array<[string, string]> = [
@@ -36,6 +36,7 @@ export function describePassword(account: AccountFile): string {
   if (account.password_command !== undefined) return `from the command: ${account.password_command}`
   if (account.password_env !== undefined) return `from the environment variable ${account.password_env}`
   if (account.password_file !== undefined) return `from the file ${account.password_file}`
+  if (account.oauth2 !== undefined) return `OAuth2 login (${account.oauth2.provider}, client ${account.oauth2.client_id}); mailkeep auth login ${account.username}`
   if (account.oauth2_token_command !== undefined) {
     return `OAuth2 token (${account.auth_mechanism ?? 'xoauth2'}) from the command: ${account.oauth2_token_command}`
   }

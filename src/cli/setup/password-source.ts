@@ -7,11 +7,12 @@ import {stat} from 'node:fs/promises'
 import type {AccountFile, AuthMechanism} from '../../config/index.js'
 import {registerSecret} from '../../shared/secrets.js'
 import {describePassword} from './account-header.js'
+import {oauthLoginStep} from './oauth-login-step.js'
 import {apply, type Wizard} from './wizard.js'
 
-type SourceKind = 'plain' | 'command' | 'env' | 'file' | 'oauth2'
+type SourceKind = 'plain' | 'command' | 'env' | 'file' | 'oauth2' | 'oauth2-login'
 
-const SOURCE_KEYS = ['password', 'password_command', 'password_env', 'password_file', 'oauth2_token_command', 'auth_mechanism'] as const
+const SOURCE_KEYS = ['password', 'password_command', 'password_env', 'password_file', 'oauth2_token_command', 'oauth2', 'auth_mechanism'] as const
 
 const EXTENSION_WARNING = 'imap-backup cannot load a config that uses it (mailkeep extension)'
 
@@ -20,6 +21,7 @@ export function sourceKind(account: AccountFile): SourceKind {
   if (account.password_env !== undefined) return 'env'
   if (account.password_file !== undefined) return 'file'
   if (account.oauth2_token_command !== undefined) return 'oauth2'
+  if (account.oauth2 !== undefined) return 'oauth2-login'
   return 'plain'
 }
 
@@ -60,6 +62,7 @@ export async function changePasswordSource(w: Wizard, account: AccountFile): Pro
       {name: 'printed by a command (password_command)', value: 'command', description: `e.g. pass show mail/me; ${EXTENSION_WARNING}`},
       {name: 'an environment variable (password_env)', value: 'env', description: `e.g. MAIL_PASSWORD; ${EXTENSION_WARNING}`},
       {name: 'a file (password_file)', value: 'file', description: `a file of mode 0600 holding the password; ${EXTENSION_WARNING}`},
+      {name: 'log in with OAuth2 (Gmail, Microsoft, …)', value: 'oauth2-login', description: `mailkeep logs in and refreshes its tokens itself; ${EXTENSION_WARNING}`},
       {name: 'an OAuth2 token command (oauth2_token_command)', value: 'oauth2', description: `prints an access token; ${EXTENSION_WARNING}`},
       {name: 'cancel', value: 'cancel'},
     ],
@@ -67,6 +70,9 @@ export async function changePasswordSource(w: Wizard, account: AccountFile): Pro
   )
   switch (kind) {
     case 'cancel':
+      return
+    case 'oauth2-login':
+      await oauthLoginStep(w, account)
       return
     case 'plain': {
       const password = await askPasswordTwice(w)

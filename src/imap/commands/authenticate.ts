@@ -15,7 +15,8 @@ import type {CommandHandler, FlowInternals, WireNode} from '../flow-internals.js
 export type OAuthMechanism = 'XOAUTH2' | 'OAUTHBEARER'
 
 export interface OAuthLogin {
-  mechanism: OAuthMechanism
+  /** `auto`: chosen from the server's capabilities (chooseMechanism). */
+  mechanism: OAuthMechanism | 'auto'
   /** The token source; `true` asks for a fresh token. */
   getToken: (refresh: boolean) => Promise<string>
   /** Told of every token used, so it can be kept out of logs and messages. */
@@ -45,10 +46,21 @@ export function authenticateHandler(original: CommandHandler, oauth: OAuthLogin 
   }
 }
 
+/**
+ * The mechanism to use: the configured one if the server announces it; with `auto`, XOAUTH2 when
+ * announced (what Gmail and Microsoft 365 document, and Microsoft's only one), else OAUTHBEARER
+ * (RFC 7628, what standard servers such as Dovecot offer). Undefined: the server offers neither.
+ */
+export function chooseMechanism(wanted: OAuthMechanism | 'auto', capabilities: {has(name: string): boolean}): OAuthMechanism | undefined {
+  const candidates: OAuthMechanism[] = wanted === 'auto' ? ['XOAUTH2', 'OAUTHBEARER'] : [wanted]
+  return candidates.find((m) => capabilities.has(`AUTH=${m}`))
+}
+
 async function oauthAuthenticate(connection: FlowInternals, oauth: OAuthLogin, user: string, token: string): Promise<string> {
-  const mechanism = oauth.mechanism
-  if (!connection.capabilities.has(`AUTH=${mechanism}`)) {
-    throw Object.assign(new Error(`server does not offer AUTH=${mechanism}`), {authenticationFailed: true, noMechanism: true})
+  const mechanism = chooseMechanism(oauth.mechanism, connection.capabilities)
+  if (mechanism === undefined) {
+    const wanted = oauth.mechanism === 'auto' ? 'AUTH=XOAUTH2 nor AUTH=OAUTHBEARER' : `AUTH=${oauth.mechanism}`
+    throw Object.assign(new Error(`server does not offer ${wanted}`), {authenticationFailed: true, noMechanism: true})
   }
   const host = connection.servername || connection.host
   const payload = oauthPayload(mechanism, user, token, host, connection.port)
