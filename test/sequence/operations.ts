@@ -1,0 +1,660 @@
+/**
+ * The operations a sequence is made of, and the generator that strings them together.
+ *
+ * A sequence is generated whole from its seed before it runs (`generateSteps`): each step is an
+ * operation name and abstract arguments (a folder *slot* of the name pool, a fraction of the
+ * messages, a kill delay), resolved against the server as it is when the step runs. So the step
+ * list depends on the seed alone: it is printed on failure, a failure replays from its seed, and
+ * a shrunk list (some steps left out) replays too. A step that does not apply (expunge in an
+ * empty folder) does nothing.
+ *
+ * To add an operation: one entry in OPERATIONS (name, weight, argument generator, run), and a
+ * line in docs/testing.md's list. `run` returns what the checks need (`Effect`); anything it
+ * changes outside mailkeep (server, config, local files) it changes *before* it starts mailkeep,
+ * so that the step's write check sees only mailkeep's writes.
+ */
+import {execFileSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {readFile, rename, stat, truncate, unlink} from 'node:fs/promises'
+import {createServer, type Server} from 'node:net'
+import {join} from 'node:path'
+import {appendMessages, folderName, forceUidValidityChange, openSession, type SeedMessage} from '../support/mail-seed.js'
+import {freePort} from '../support/ports.js'
+import {mailboxArg} from '../support/raw-imap.js'
+import type {ServerKind, TestServer} from '../support/servers.js'
+import {Rng} from '../reliability/lib/rng.js'
+import {excluded} from './known-issues.js'
+import {seqMessage} from './mail.js'
+import type {Model} from './model.js'
+import {messageKey} from './server-view.js'
+import type {Violation} from './invariants.js'
+import type {Command, Invocation, RunResult, Snapshot, Via, World} from './world.js'
+import type {TestUser} from '../support/dovecot.js'
+
+export type Args = Record<string, string | number | boolean>
+
+export interface Step {
+  op: string
+  args: Args
+}
+
+/** What a step did, for the checks. */
+export interface Effect {
+  command?: Command
+  run?: RunResult
+  refresh?: boolean
+  destination?: 'A' | 'B'
+  appendedDuring: Array<{account: 'A' | 'B'; folder: string; key: string}>
+  /** Overrides of what the checks assume about the step. */
+  mirror?: boolean
+  allowed?: string[]
+  forbidden?: string[]
+  /** Violations a combined step found itself. */
+  extra?: Violation[]
+  /** Something worth counting in the table (`refused by the server`, `kill landed`). */
+  notes: string[]
+}
+
+export interface OpContext {
+  world: World
+  model: Model
+  kind: ServerKind
+  server: TestServer
+  before: Snapshot
+  /** Decisions made while the step runs (message contents), seeded by the step. */
+  rng: Rng
+  /** A fresh identity for an appended message. */
+  newId(): string
+}
+
+export interface Operation {
+  name: string
+  /** Relative frequency on this server; 0 leaves it out. */
+  weight(kind: ServerKind): number
+  args(rng: Rng, plan: PlanState): Args
+  run(ctx: OpContext, args: Args): Promise<Effect>
+}
+
+/** What the generator remembers while it strings steps together (never the server's state). */
+export interface PlanState {
+  kind: ServerKind
+  ownRestores: number
+  uidValidityChanges: number
+  /** item 3: on a QRESYNC server mirror_mode is fixed for the sequence. */
+  mirrorFixed: boolean
+}
+
+// --- the folder name pool ------------------------------------------------------------------------
+
+/** Paths in the name pool: nested ones, one that needs modified UTF-7, one with `&`, one with a space. */
+export const POOL: readonly string[][] = [['INBOX'], ['Work'], ['Work', 'Sub'], ['\u00dcn\u00efc\u00f6d\u00e9'], ['A&B'], ['Archive', '2023'], ['Sp ace']]
+
+export function poolName(server: TestServer, slot: number): string {
+  const parts = POOL[slot % POOL.length]!
+  return parts[0] === 'INBOX' ? 'INBOX' : folderName(server, ...parts)
+}
+
+const slot = (rng: Rng): number => rng.int(0, POOL.length - 1)
+
+// --- helpers -------------------------------------------------------------------------------------
+
+function user(ctx: OpContext, account: 'A' | 'B'): TestUser {
+  return account === 'A' ? ctx.world.A : ctx.world.B
+}
+
+async function ensure(ctx: OpContext, account: 'A' | 'B', name: string): Promise<boolean> {
+  if (name === 'INBOX') return true
+  const c = await openSession(ctx.server, user(ctx, account))
+  try {
+    // Parents first: not every server makes them (servers.ts, createMakesParentFolders).
+    const parts = name.slice(ctx.server.prefix.length).split(ctx.server.separator)
+    for (let i = 1; i <= parts.length; i++) {
+      const partial = ctx.server.prefix + parts.slice(0, i).join(ctx.server.separator)
+      await c.command(`CREATE ${mailboxArg(partial)}`).catch(() => undefined)
+    }
+    const listed = await c.command(`LIST "" ${mailboxArg(name)}`)
+    return listed.untagged.some((r) => r.kind === 'LIST' && !/\\noselect/i.test(r.raw.toString('latin1')))
+  } finally {
+    await c.logout()
+  }
+}
+
+async function append(ctx: OpContext, account: 'A' | 'B', name: string, count: number): Promise<Array<{account: 'A' | 'B'; folder: string; key: string}>> {
+  if (!(await ensure(ctx, account, name))) return []
+  const messages: SeedMessage[] = []
+  for (let i = 0; i < count; i++) messages.push(seqMessage(ctx.rng, ctx.newId(), ctx.server.facts))
+  await appendMessages(ctx.server, user(ctx, account), name, messages)
+  return messages.map((m) => {
+    const key = messageKey(m.raw)
+    ctx.model.userAppended(key)
+    return {account, folder: name, key}
+  })
+}
+
+function folderOf(ctx: OpContext, account: 'A' | 'B', name: string): {uids: number[]} | undefined {
+  const view = account === 'A' ? ctx.before.A : ctx.before.B
+  const f = [...view.folders.values()].find((x) => x.name === name && x.selectable)
+  return f === undefined ? undefined : {uids: f.messages.map((m) => m.uid)}
+}
+
+/** `frac` of the UIDs (at least one), chosen by the step's rng. */
+function some(ctx: OpContext, uids: readonly number[], frac: number): number[] {
+  if (uids.length === 0) return []
+  const n = Math.max(1, Math.round(uids.length * frac))
+  return ctx.rng.sample(uids, n)
+}
+
+async function withSelected(ctx: OpContext, account: 'A' | 'B', name: string, fn: (c: Awaited<ReturnType<typeof openSession>>) => Promise<void>): Promise<void> {
+  const c = await openSession(ctx.server, user(ctx, account))
+  try {
+    await c.command(`SELECT ${mailboxArg(name)}`)
+    await fn(c)
+  } finally {
+    await c.logout()
+  }
+}
+
+const VIAS: readonly Via[] = ['engine', 'engine', 'engine', 'engine', 'engine', 'engine', 'engine', 'cli', 'kill', 'kill', 'int']
+
+function runArgs(rng: Rng): Args {
+  return {via: rng.pick(VIAS), delay: rng.int(0, 700), during: rng.chance(0.15) ? rng.int(0, 400) : -1, into: slot(rng)}
+}
+
+/**
+ * Runs mailkeep as `args.via` says; with `args.during` ≥ 0, another client appends a message to
+ * folder `args.into` of account `duringAccount` that many milliseconds after the start.
+ */
+async function runMailkeep(ctx: OpContext, inv: Invocation, args: Args, duringAccount: 'A' | 'B' = 'A'): Promise<Effect> {
+  const appended: Effect['appendedDuring'] = []
+  const via = args.via as Via
+  const delay = Number(args.delay)
+  const running = ctx.world.run(inv, via, delay)
+  if (Number(args.during) >= 0) {
+    const name = poolName(ctx.server, Number(args.into))
+    await new Promise((resolve) => setTimeout(resolve, Number(args.during)))
+    appended.push(...(await append(ctx, duringAccount, name, 1)))
+  }
+  const run = await running
+  const notes = [via === 'kill' || via === 'int' ? (run.landed ? `${via} landed` : `${via} after the end`) : `via ${via}`]
+  return {command: inv.command, run, appendedDuring: appended, notes, ...(inv.refresh === undefined ? {} : {refresh: inv.refresh})}
+}
+
+// --- the operations -------------------------------------------------------------------------------
+
+const none = (): Effect => ({appendedDuring: [], notes: []})
+
+export const OPERATIONS: readonly Operation[] = [
+  // Server side, account A unless said otherwise.
+  {
+    name: 'append',
+    weight: () => 14,
+    args: (rng) => ({folder: slot(rng), n: rng.int(1, 3)}),
+    run: async (ctx, a) => ({...none(), appendedDuring: [], notes: [`${(await append(ctx, 'A', poolName(ctx.server, Number(a.folder)), Number(a.n))).length} appended`]}),
+  },
+  {
+    name: 'append-copy',
+    weight: () => 1,
+    args: (rng) => ({folder: slot(rng), pick: rng.int(0, 1000)}),
+    run: async (ctx, a) => {
+      // Another message with exactly the bytes of one the user already has: two messages, one content.
+      const all = [...ctx.before.A.folders.values()].flatMap((f) => f.messages.map((m) => ({f, m})))
+      if (all.length === 0) return none()
+      const {f, m} = all[Number(a.pick) % all.length]!
+      const c = await openSession(ctx.server, ctx.world.A)
+      let raw: Buffer
+      try {
+        await c.command(`EXAMINE ${mailboxArg(f.name)}`)
+        const r = await c.command(`UID FETCH ${m.uid} (BODY.PEEK[])`)
+        const item = r.untagged.find((x) => x.kind === 'FETCH')
+        const list = item?.values[0]
+        raw = Array.isArray(list) ? (list[list.findIndex((v) => String(v).toUpperCase() === 'BODY[]') + 1] as Buffer) : Buffer.alloc(0)
+      } finally {
+        await c.logout()
+      }
+      if (!Buffer.isBuffer(raw) || raw.length === 0) return none()
+      const target = poolName(ctx.server, Number(a.folder))
+      if (!(await ensure(ctx, 'A', target))) return none()
+      await appendMessages(ctx.server, ctx.world.A, target, [{raw}])
+      ctx.model.userAppended(messageKey(raw))
+      return {...none(), notes: ['copy appended']}
+    },
+  },
+  {
+    name: 'expunge',
+    weight: () => 7,
+    args: (rng) => ({folder: slot(rng), frac: rng.pick([0.2, 0.5, 1]), account: rng.chance(0.2) ? 'B' : 'A'}),
+    run: async (ctx, a) => {
+      const account = a.account as 'A' | 'B'
+      const name = poolName(ctx.server, Number(a.folder))
+      const uids = some(ctx, folderOf(ctx, account, name)?.uids ?? [], Number(a.frac))
+      if (uids.length === 0) return none()
+      await withSelected(ctx, account, name, async (c) => {
+        await c.command(`UID STORE ${uids.join(',')} +FLAGS.SILENT (\\Deleted)`)
+        await c.command(`UID EXPUNGE ${uids.join(',')}`)
+      })
+      return {...none(), notes: [`${uids.length} expunged`]}
+    },
+  },
+  {
+    name: 'flags',
+    weight: () => 7,
+    args: (rng) => ({folder: slot(rng), frac: rng.pick([0.3, 1]), how: rng.pick(['+', '-', '']), flags: rng.pick(['\\Seen', '\\Flagged', '$Label1 Work', '\\Answered $Forwarded', '\\Seen \\Draft'])}),
+    run: async (ctx, a) => {
+      const name = poolName(ctx.server, Number(a.folder))
+      const uids = some(ctx, folderOf(ctx, 'A', name)?.uids ?? [], Number(a.frac))
+      if (uids.length === 0) return none()
+      await withSelected(ctx, 'A', name, async (c) => {
+        await c.command(`UID STORE ${uids.join(',')} ${String(a.how)}FLAGS.SILENT (${String(a.flags)})`)
+      })
+      return {...none(), notes: ['flags changed']}
+    },
+  },
+  {
+    name: 'create',
+    weight: () => 4,
+    args: (rng) => ({folder: slot(rng)}),
+    run: async (ctx, a) => {
+      await ensure(ctx, 'A', poolName(ctx.server, Number(a.folder)))
+      return none()
+    },
+  },
+  {
+    name: 'rename',
+    weight: () => 3,
+    args: (rng) => ({from: rng.int(1, POOL.length - 1), to: rng.int(1, POOL.length - 1)}),
+    run: async (ctx, a) => {
+      const from = poolName(ctx.server, Number(a.from))
+      const to = poolName(ctx.server, Number(a.to))
+      if (from === to || folderOf(ctx, 'A', from) === undefined || [...ctx.before.A.folders.values()].some((f) => f.name === to)) return none()
+      const c = await openSession(ctx.server, ctx.world.A)
+      try {
+        await c.command(`RENAME ${mailboxArg(from)} ${mailboxArg(to)}`)
+        return {...none(), notes: ['renamed']}
+      } catch {
+        return {...none(), notes: ['rename refused by the server']}
+      } finally {
+        await c.logout()
+      }
+    },
+  },
+  {
+    name: 'delete',
+    weight: () => 3,
+    args: (rng) => ({folder: rng.int(1, POOL.length - 1)}),
+    run: async (ctx, a) => {
+      await deleteTree(ctx, poolName(ctx.server, Number(a.folder)))
+      return none()
+    },
+  },
+  {
+    name: 'recreate',
+    weight: () => 3,
+    args: (rng) => ({folder: rng.int(1, POOL.length - 1), n: rng.int(0, 2)}),
+    run: async (ctx, a) => {
+      // Delete and create again: a new UIDVALIDITY (RFC 3501 §2.3.1.1) and none of the old mail.
+      const name = poolName(ctx.server, Number(a.folder))
+      if (folderOf(ctx, 'A', name) === undefined) return none()
+      await deleteTree(ctx, name)
+      await ensure(ctx, 'A', name)
+      await append(ctx, 'A', name, Number(a.n))
+      return {...none(), notes: ['recreated']}
+    },
+  },
+  {
+    name: 'uidvalidity',
+    weight: () => 2,
+    args: (rng) => ({folder: slot(rng)}),
+    run: async (ctx, a) => {
+      // The administrator's way: same messages, new UIDVALIDITY (Courier also numbers anew).
+      const name = poolName(ctx.server, Number(a.folder))
+      if (folderOf(ctx, 'A', name) === undefined) return none()
+      await forceUidValidityChange(ctx.server, ctx.world.A, name)
+      return {...none(), notes: ['UIDVALIDITY changed']}
+    },
+  },
+  {
+    name: 'collide',
+    weight: () => 1,
+    args: (rng) => ({folder: rng.int(1, POOL.length - 1)}),
+    run: async (ctx, a) => {
+      // A second spelling of an existing name (its first letter in modified UTF-7): two folders
+      // that decode alike (issue 11 item 6). The three servers refuse it; a server that takes
+      // it gets both names checked by S6/S7.
+      const name = poolName(ctx.server, Number(a.folder))
+      const tail = name.slice(ctx.server.prefix.length)
+      const first = tail.codePointAt(0)!
+      const b64 = Buffer.from(String.fromCodePoint(first), 'utf16le').swap16().toString('base64').replace(/=+$/, '')
+      const wire = `${ctx.server.prefix}&${b64}-${tail.slice(String.fromCodePoint(first).length)}`
+      const c = await openSession(ctx.server, ctx.world.A)
+      try {
+        await c.command(`CREATE "${wire}"`)
+        return {...none(), notes: ['colliding name accepted']}
+      } catch {
+        return {...none(), notes: ['colliding name refused by the server']}
+      } finally {
+        await c.logout()
+      }
+    },
+  },
+  {
+    name: 'unstorable',
+    weight: () => (excluded('item7') ? 0 : 1),
+    args: (rng) => ({folder: rng.int(1, POOL.length - 1), how: rng.pick(['long', 'blocker'])}),
+    run: async (ctx, a) => {
+      // A folder whose local path cannot be made (issue 11 item 7): a name longer than a file
+      // name may be, or `<name>.imap/2023`, whose directory `<name>.imap` takes the place of
+      // folder `<name>`'s metadata file (only where the separator is '/').
+      const base = poolName(ctx.server, Number(a.folder))
+      if (a.how === 'long' || ctx.server.separator !== '/') {
+        const name = folderName(ctx.server, `L${'o'.repeat(228)}ng`)
+        await ensure(ctx, 'A', name)
+        ctx.model.unstorable.add(name)
+        return {...none(), notes: ['too long a name']}
+      }
+      const name = `${base}.imap/2023`
+      await ensure(ctx, 'A', name)
+      ctx.model.unstorable.add(name)
+      ctx.model.unstorable.add(base)
+      return {...none(), notes: ['blocking name']}
+    },
+  },
+  {
+    name: 'b-append',
+    weight: () => 3,
+    args: (rng) => ({folder: rng.pick([0, 0, 1, 3]), n: rng.int(1, 2)}),
+    run: async (ctx, a) => {
+      await append(ctx, 'B', poolName(ctx.server, Number(a.folder)), Number(a.n))
+      return none()
+    },
+  },
+
+  // mailkeep.
+  {
+    name: 'backup',
+    weight: () => 16,
+    args: (rng) => ({...runArgs(rng), refresh: rng.chance(0.3)}),
+    run: (ctx, a) => runMailkeep(ctx, {command: 'backup', refresh: a.refresh === true}, a),
+  },
+  {
+    name: 'restore',
+    weight: () => 4,
+    args: (rng) => ({...runArgs(rng)}),
+    run: async (ctx, a) => ({...(await runMailkeep(ctx, {command: 'restore', to: 'own'}, a)), destination: 'A'}),
+  },
+  {
+    name: 'restore-to-b',
+    weight: () => 3,
+    args: (rng) => ({...runArgs(rng)}),
+    run: async (ctx, a) => ({...(await runMailkeep(ctx, {command: 'restore', to: 'B'}, a, 'B')), destination: 'B'}),
+  },
+  ...(['copy', 'mirror', 'migrate'] as const).map(
+    (command): Operation => ({
+      name: command,
+      weight: () => (command === 'migrate' ? 2 : 3),
+      args: (rng) => ({...runArgs(rng)}),
+      run: async (ctx, a) => ({...(await runMailkeep(ctx, {command}, a, 'B')), destination: 'B', ...(command === 'migrate' ? {} : {refresh: true})}),
+    }),
+  ),
+  {
+    name: 'repair',
+    weight: () => 3,
+    args: (rng) => ({...runArgs(rng), during: -1, folder: slot(rng), damage: rng.pick(['none', 'truncate', 'truncate', 'remove'])}),
+    run: async (ctx, a) => {
+      const name = poolName(ctx.server, Number(a.folder))
+      const base = join(ctx.world.rootA, ...name.split('/'))
+      let damaged = false
+      if (a.damage !== 'none' && existsSync(`${base}.imap`)) {
+        // The test damages the metadata (as a crash of another tool or a disk error would), then
+        // asks mailkeep to repair it (docs/repair.md).
+        if (a.damage === 'remove') await unlink(`${base}.imap`)
+        else await truncate(`${base}.imap`, Math.floor((await stat(`${base}.imap`)).size / 2))
+        damaged = true
+      }
+      const effect = await runMailkeep(ctx, {command: 'repair', ...(damaged ? {folder: name} : {})}, a)
+      effect.notes.push(damaged ? `${String(a.damage)} .imap` : 'nothing damaged')
+      return effect
+    },
+  },
+  {
+    name: 'ignore-history',
+    weight: () => 2,
+    args: (rng) => ({...runArgs(rng)}),
+    run: (ctx, a) => runMailkeep(ctx, {command: 'ignore-history'}, a),
+  },
+
+  // Configuration.
+  {
+    name: 'mirror-mode',
+    weight: (kind) => (excluded('item3') && kind !== 'courier' ? 0 : 3),
+    args: (rng) => ({on: rng.chance(0.5)}),
+    run: async (ctx, a) => {
+      ctx.world.mirror = a.on === true
+      await ctx.world.writeConfig()
+      return none()
+    },
+  },
+  {
+    name: 'select',
+    weight: () => 4,
+    args: (rng) => ({mode: rng.pick(['all', 'all', 'list', 'blacklist']), mask: rng.int(1, 2 ** POOL.length - 1)}),
+    run: async (ctx, a) => {
+      const names = POOL.map((_, i) => poolName(ctx.server, i)).filter((_, i) => (Number(a.mask) >> i) & 1)
+      ctx.world.selection = a.mode === 'all' ? {mode: 'all'} : {mode: a.mode as 'list' | 'blacklist', names}
+      await ctx.world.writeConfig()
+      return none()
+    },
+  },
+
+  // Every run ends (issue 11 items 12, 13, 15) and stays in its own directory (item 8).
+  {
+    name: 'fifo',
+    weight: () => (excluded('item12') ? 0 : 1),
+    args: (rng) => ({where: rng.pick(['journal', 'imap', 'lock', 'rename'])}),
+    run: (ctx, a) => fifoStep(ctx, String(a.where)),
+  },
+  {
+    name: 'password-child',
+    weight: () => (excluded('item13') ? 0 : 1),
+    args: () => ({}),
+    run: (ctx) => passwordChildStep(ctx),
+  },
+  {
+    name: 'wrong-port',
+    weight: () => (excluded('item15') ? 0 : 1),
+    args: (rng) => ({answer: rng.pick(['refused', 'silent', 'ssh'])}),
+    run: (ctx, a) => wrongPortStep(ctx, String(a.answer)),
+  },
+  {
+    name: 'nested-paths',
+    weight: () => (excluded('item8') ? 0 : 1),
+    args: () => ({}),
+    run: (ctx) => nestedPathsStep(ctx),
+  },
+]
+
+async function deleteTree(ctx: OpContext, name: string): Promise<void> {
+  if (name === 'INBOX') return
+  const doomed = [...ctx.before.A.folders.values()]
+    .filter((f) => f.name === name || f.name.startsWith(name + ctx.server.separator))
+    .sort((x, y) => y.name.length - x.name.length)
+  if (doomed.length === 0) return
+  const c = await openSession(ctx.server, ctx.world.A)
+  try {
+    for (const f of doomed) await c.command(`DELETE "${f.wire.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`).catch(() => undefined)
+  } finally {
+    await c.logout()
+  }
+}
+
+const DEADLINE_MS = 60_000
+
+/** A FIFO where the backup has (or will want) a regular file, then `backup` and `local check` as real processes. */
+async function fifoStep(ctx: OpContext, where: string): Promise<Effect> {
+  const local = [...ctx.before.backup.folders.values()][0]
+  const base = local === undefined ? undefined : join(ctx.world.rootA, ...local.relativePath.split('/'))
+  const path = where === 'lock' || base === undefined ? join(ctx.world.rootA, '.mailkeep.lock') : `${base}${where === 'journal' ? '.imap.journal' : where === 'rename' ? '.rename' : '.imap'}`
+  const aside = join(ctx.world.dir, 'tmp', 'fifo-aside')
+  const hadFile = existsSync(path)
+  if (!existsSync(ctx.world.rootA)) return none()
+  if (hadFile) await rename(path, aside)
+  execFileSync('mkfifo', ['-m', '600', path])
+  const extra: Violation[] = []
+  const notes: string[] = [`FIFO at ${where}`]
+  try {
+    for (const inv of [{command: 'backup'} as Invocation]) {
+      const run = await ctx.world.run(inv, 'cli', 0, DEADLINE_MS)
+      if (run.signal === 'deadline') extra.push({invariant: 'S12', message: `with a FIFO at ${ctx.world.rel(path)}, '${ctx.world.cliArgs(inv).join(' ')}' did not end within ${DEADLINE_MS / 1000} s`})
+    }
+    const check = await ctx.world.runCheckCli(DEADLINE_MS)
+    if (check === 'deadline') extra.push({invariant: 'S12', message: `with a FIFO at ${ctx.world.rel(path)}, 'local check' did not end within ${DEADLINE_MS / 1000} s`})
+  } finally {
+    await unlink(path).catch(() => undefined)
+    if (hadFile) await rename(aside, path)
+  }
+  return {appendedDuring: [], notes, extra}
+}
+
+/** A password_command that leaves a background child holding its output. */
+async function passwordChildStep(ctx: OpContext): Promise<Effect> {
+  const pidFile = join(ctx.world.dir, 'tmp', 'password-child.pid')
+  const password = ctx.world.A.password.replace(/'/g, `'\\''`)
+  ctx.world.overrideA = {password: undefined, password_command: `printf '%s\\n' '${password}'; sleep 300 & echo $! > '${pidFile}'`}
+  await ctx.world.writeConfig()
+  const extra: Violation[] = []
+  try {
+    const run = await ctx.world.run({command: 'backup'}, 'cli', 0, DEADLINE_MS)
+    if (run.signal === 'deadline') extra.push({invariant: 'S12', message: `a password_command that leaves a child behind kept 'backup' running past ${DEADLINE_MS / 1000} s`})
+    return {command: 'backup', run, appendedDuring: [], notes: ['password child'], extra}
+  } finally {
+    ctx.world.overrideA = {}
+    await ctx.world.writeConfig()
+    // The child this step's password command started: ended by its pid.
+    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim())
+    if (Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+/** Account A pointed at a port where nothing, something silent, or an SSH server answers. */
+async function wrongPortStep(ctx: OpContext, answer: string): Promise<Effect> {
+  let server: Server | undefined
+  let port = await freePort()
+  if (answer !== 'refused') {
+    server = createServer((socket) => {
+      socket.on('error', () => undefined)
+      if (answer === 'ssh') socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n')
+    })
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+    port = (server.address() as {port: number}).port
+  }
+  ctx.world.overrideA = {connection_options: {port, ssl: false}}
+  await ctx.world.writeConfig()
+  try {
+    const run = await ctx.world.run({command: 'backup'}, 'cli', 0, DEADLINE_MS)
+    const extra: Violation[] = []
+    if (run.signal === 'deadline') extra.push({invariant: 'S12', message: `a backup against a port where ${answer === 'refused' ? 'nothing listens' : answer === 'ssh' ? 'an SSH server answers' : 'nothing answers'} did not end within ${DEADLINE_MS / 1000} s`})
+    else if (run.exitCode !== 111) extra.push({invariant: 'S12', message: `a backup against a wrong port (${answer}) ended with exit ${run.exitCode}, not 111\n${run.output}`})
+    // Not a completed backup for the checks: the account cannot even connect, by design.
+    return {appendedDuring: [], notes: [`wrong port (${answer})`], extra}
+  } finally {
+    ctx.world.overrideA = {}
+    await ctx.world.writeConfig()
+    await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())))
+  }
+}
+
+/** Account B's local_path inside A's: a backup of B, then a mirror-mode backup of A (issue 11 item 8). */
+async function nestedPathsStep(ctx: OpContext): Promise<Effect> {
+  const w = ctx.world
+  const nested = join(w.rootA, 'nested-b')
+  const mirror = w.mirror
+  w.rootBOverride = nested
+  w.mirror = true
+  await w.writeConfig()
+  const extra: Violation[] = []
+  try {
+    const b = await w.run({command: 'backup', accounts: [w.B.user]}, 'engine', 0)
+    const outsideB = b.written.filter((p) => !p.startsWith(`${w.rel(nested)}/`) && p !== w.rel(nested) && !w.rel(nested).startsWith(`${p}/`))
+    if (outsideB.length > 0) extra.push({invariant: 'S8', message: `backup of B (local_path inside A's) wrote outside its local_path: ${outsideB.slice(0, 5).join(', ')}`})
+    const a = await w.run({command: 'backup', accounts: [w.A.user]}, 'engine', 0)
+    const intoB = a.written.filter((p) => p.startsWith(`${w.rel(nested)}/`))
+    if (intoB.length > 0) extra.push({invariant: 'S8', message: `mirror-mode backup of A wrote inside account B's local_path (nested in A's): ${intoB.slice(0, 5).join(', ')}`})
+    return {appendedDuring: [], notes: [`nested paths: exits ${b.exitCode}, ${a.exitCode}`], extra, mirror: true}
+  } finally {
+    w.rootBOverride = undefined
+    w.mirror = mirror
+    await w.writeConfig()
+    await w.removeTree(nested)
+  }
+}
+
+// --- generation ----------------------------------------------------------------------------------
+
+/** The weight of an operation once the known-issue exclusions of this plan are applied. */
+function allowed(op: Operation, plan: PlanState): boolean {
+  if (op.name === 'restore' && excluded('item1') && plan.ownRestores >= 1) return false
+  if (op.name === 'restore' && excluded('item2') && plan.uidValidityChanges > 0) return false
+  if ((op.name === 'uidvalidity' || op.name === 'recreate') && excluded('item2') && plan.ownRestores > 0) return false
+  if (op.name === 'mirror-mode' && plan.mirrorFixed) return false
+  return true
+}
+
+export interface Plan {
+  seed: number
+  strategy: string
+  /** mirror_mode at the start (fixed for the sequence on QRESYNC servers while item 3 is excluded). */
+  mirror: boolean
+  steps: Step[]
+}
+
+/** The operations a plan on `kind` can hold, in a fixed order (the featured operation of a seed indexes it). */
+export function enabledOperations(kind: ServerKind): Operation[] {
+  return OPERATIONS.filter((op) => op.weight(kind) > 0)
+}
+
+/**
+ * The plan of a seed. The seed's low byte names a *featured* operation that the plan holds at
+ * least once, at a random position: a suite gives its sequences consecutive low bytes
+ * (`sequenceSeed`), so that every operation runs several times even in a short CI budget, and a
+ * replay from the seed alone makes the same plan.
+ */
+export function generatePlan(seed: number, kind: ServerKind, length?: number): Plan {
+  const rng = new Rng(seed)
+  const enabled = enabledOperations(kind)
+  const featured = enabled[(seed & 0xff) % enabled.length]!
+  const plan: PlanState = {kind, ownRestores: 0, uidValidityChanges: 0, mirrorFixed: excluded('item3') && kind !== 'courier'}
+  const strategy = rng.pick(['delay_metadata', 'delay_metadata', 'direct', 'delay_all'])
+  const mirror = rng.chance(0.3)
+  const steps: Step[] = [{op: 'append', args: {folder: 0, n: rng.int(1, 4)}}, {op: 'append', args: {folder: rng.int(1, POOL.length - 1), n: rng.int(1, 3)}}]
+  const total = length ?? rng.int(8, 14)
+  const featuredAt = rng.int(steps.length, total - 1)
+  while (steps.length < total) {
+    const forced = steps.length === featuredAt && allowed(featured, plan)
+    const candidates = forced ? [featured] : OPERATIONS.filter((op) => op.weight(kind) > 0 && allowed(op, plan))
+    const sum = candidates.reduce((n, op) => n + op.weight(kind), 0)
+    let roll = rng.next() * sum
+    const op = candidates.find((o) => (roll -= o.weight(kind)) < 0) ?? candidates[candidates.length - 1]!
+    steps.push({op: op.name, args: op.args(rng, plan)})
+    if (op.name === 'restore') plan.ownRestores++
+    if (op.name === 'uidvalidity' || op.name === 'recreate') plan.uidValidityChanges++
+  }
+  return {seed, strategy, mirror, steps}
+}
+
+export function describeStep(step: Step): string {
+  const args = Object.entries(step.args)
+    .filter(([k, v]) => !(k === 'during' && v === -1) && !(k === 'into' && step.args.during === -1) && !(k === 'delay' && step.args.via !== 'kill' && step.args.via !== 'int'))
+    .map(([k, v]) => `${k}=${String(v)}`)
+  return `${step.op}${args.length > 0 ? ` ${args.join(' ')}` : ''}`
+}
+
+export function operation(name: string): Operation {
+  const op = OPERATIONS.find((o) => o.name === name)
+  if (op === undefined) throw new Error(`unknown operation '${name}'`)
+  return op
+}

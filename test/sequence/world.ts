@@ -1,0 +1,358 @@
+/**
+ * One server set and the sandbox of one sequence: a real server (Dovecot, Cyrus or Courier,
+ * started once per test file and reused by every sequence), two of its users (A, the account
+ * that is backed up; B, the other account restore --to, copy, mirror and migrate upload to), a
+ * private HOME with the config file, and the two accounts' `local_path`s.
+ *
+ * mailkeep runs two ways (docs/testing.md, "The sequence test"):
+ *  - in process (`engine`): the engine function the command calls, on the config file loaded as
+ *    the CLI loads it. Most runs go this way: no Node start-up per run (about a second on the
+ *    test VM), which is what makes thousands of sequences affordable;
+ *  - as the real CLI (`cli`, `kill`, `int`): where a real process matters: `kill -9` and SIGINT
+ *    at a random moment, exit statuses as a user sees them.
+ * After a run that did not end by itself, the backup is opened for writing once, as the next
+ * command would open it (recovery on open, docs/design.md), so that every check reads a backup
+ * at rest.
+ */
+import {lstat, mkdir, readdir, rm} from 'node:fs/promises'
+import {join, relative, sep} from 'node:path'
+import {loadConfig} from '../../src/config/index.js'
+import {runBackup} from '../../src/engine/backup.js'
+import {ignoreHistory} from '../../src/engine/ignore-history.js'
+import {checkAccounts} from '../../src/engine/local-check.js'
+import {repairAccount} from '../../src/engine/repair.js'
+import {runRestore} from '../../src/engine/restore.js'
+import {runTransfer} from '../../src/engine/transfer.js'
+import {silentContext} from '../../src/shared/context.js'
+import {silentLogger} from '../../src/shared/logger.js'
+import {AccountStore} from '../../src/store/account-store.js'
+import {accountEntry} from '../support/account.js'
+import {spawnCli, type CliResult} from '../support/cli.js'
+import type {TestUser} from '../support/dovecot.js'
+import {openSession} from '../support/mail-seed.js'
+import type {TestServer} from '../support/servers.js'
+import {makeTempDir, removeTempDir} from '../support/temp-dir.js'
+import {writeConfig} from '../reliability/lib/env.js'
+import {readBackup, type BackupReading} from './backup-reader.js'
+import {viewAccount, type AccountView} from './server-view.js'
+
+export type Selection = {mode: 'all'} | {mode: 'list' | 'blacklist'; names: string[]}
+
+export type Via = 'engine' | 'cli' | 'kill' | 'int'
+
+export type Command = 'backup' | 'restore' | 'copy' | 'mirror' | 'migrate' | 'repair' | 'ignore-history'
+
+export interface Invocation {
+  command: Command
+  refresh?: boolean
+  /** restore: 'own' server, or 'B' (--to). */
+  to?: 'own' | 'B'
+  /** repair: one folder (default: every folder local check finds something wrong with). */
+  folder?: string
+  /** backup: the accounts (default A). */
+  accounts?: string[]
+}
+
+export interface RunResult {
+  via: Via
+  /** The command ran to its end by itself: its exit status (and report, when JSON) are known. */
+  completed: boolean
+  exitCode: number | null
+  signal: string | null
+  report: unknown
+  /** For a kill or a signal: whether it landed while the command worked (after its first log line). */
+  landed: boolean
+  seconds: number
+  /** Paths (relative to the sandbox) the run created, changed or removed. */
+  written: string[]
+  /** What a CLI run printed (for a violation's message). */
+  output: string
+}
+
+export interface Snapshot {
+  A: AccountView
+  B: AccountView
+  backup: BackupReading
+}
+
+/** A file's identity and contents as far as "was it written?" needs: size, mtime, inode, mode. */
+type Tree = Map<string, string>
+
+export class World {
+  readonly A: TestUser
+  readonly B: TestUser
+  dir = ''
+  home = ''
+  rootA = ''
+  rootB = ''
+  configPath = ''
+  mirror = false
+  selection: Selection = {mode: 'all'}
+  strategy = 'delay_metadata'
+  /** Overrides of account A's entry (a password command, a wrong port) while a step needs them. */
+  overrideA: Record<string, unknown> = {}
+  /** Account B's local_path, when a step moves it (nested paths). */
+  rootBOverride: string | undefined
+
+  constructor(readonly server: TestServer) {
+    this.A = server.users[0]!
+    this.B = server.users[1]!
+  }
+
+  /** A fresh sandbox and empty accounts on the server. */
+  async begin(strategy: string): Promise<void> {
+    this.dir = await makeTempDir('mailkeep-seq-')
+    this.home = join(this.dir, 'home')
+    this.rootA = join(this.dir, 'home', 'backup-a')
+    this.rootB = join(this.dir, 'home', 'backup-b')
+    await mkdir(join(this.dir, 'tmp'), {recursive: true, mode: 0o700})
+    this.mirror = false
+    this.selection = {mode: 'all'}
+    this.strategy = strategy
+    this.overrideA = {}
+    this.rootBOverride = undefined
+    await this.writeConfig()
+    await Promise.all([this.emptyAccount(this.A), this.emptyAccount(this.B)])
+  }
+
+  async end(keep: boolean): Promise<void> {
+    if (keep) return
+    await removeTempDir(this.dir).catch(() => undefined)
+  }
+
+  async writeConfig(): Promise<void> {
+    const selection: Record<string, unknown> =
+      this.selection.mode === 'all' ? {} : {folders: this.selection.names, ...(this.selection.mode === 'blacklist' ? {folder_blacklist: true} : {})}
+    this.configPath = await writeConfig(this.home, {
+      accounts: [
+        accountEntry(this.server, this.A, this.rootA, {...(this.mirror ? {mirror_mode: true} : {}), ...selection, ...this.overrideA}),
+        accountEntry(this.server, this.B, this.rootBOverride ?? this.rootB),
+      ],
+      download_strategy: this.strategy,
+    })
+  }
+
+  /** Deletes every folder but INBOX (deepest first) and empties INBOX. */
+  async emptyAccount(user: TestUser): Promise<void> {
+    const c = await openSession(this.server, user)
+    try {
+      const listed = await c.command('LIST "" "*"')
+      const names = listed.untagged
+        .filter((r) => r.kind === 'LIST')
+        .map((r) => (Buffer.isBuffer(r.values[2]) ? r.values[2].toString('utf8') : String(r.values[2])))
+        .filter((n) => n.toUpperCase() !== 'INBOX')
+        .sort((a, b) => b.length - a.length)
+      for (const name of names) {
+        await c.command(`DELETE "${name.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`).catch(() => undefined)
+      }
+      const inbox = await c.command('SELECT INBOX')
+      if ((inbox.untagged.find((r) => r.kind === 'EXISTS')?.number ?? 0) > 0) {
+        await c.command('STORE 1:* +FLAGS.SILENT (\\Deleted)')
+        await c.command('EXPUNGE')
+      }
+    } finally {
+      await c.logout()
+    }
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const [A, B, backup] = await Promise.all([viewAccount(this.server, this.A), viewAccount(this.server, this.B), readBackup(this.rootA)])
+    return {A, B, backup}
+  }
+
+  /** `mailkeep local check`'s engine over account A: every finding, as text. */
+  async localCheck(): Promise<string[]> {
+    const config = await loadConfig(this.configPath)
+    const result = await checkAccounts({config, accounts: [this.A.user]}, silentContext())
+    return result.flatMap((a) => a.folders.flatMap((f) => f.findings.map((x) => `'${f.name}': ${x.severity} ${x.code}: ${x.message}`)))
+  }
+
+  /** Opens every folder of A's backup for writing once: what the next command's open would recover. */
+  async recover(): Promise<string[]> {
+    const problems: string[] = []
+    try {
+      await lstat(this.rootA)
+    } catch {
+      return problems
+    }
+    const store = await AccountStore.open(this.rootA, {mode: 'write', logger: silentLogger})
+    try {
+      for (const f of await store.listFolders()) {
+        try {
+          const folder = await store.folder(f.name)
+          await folder.close()
+        } catch (error) {
+          problems.push(`local folder '${f.name}' cannot be opened after the interrupted run: ${String(error)}`)
+        }
+      }
+    } finally {
+      await store.close()
+    }
+    return problems
+  }
+
+  // --- running mailkeep --------------------------------------------------------------------------
+
+  async run(invocation: Invocation, via: Via, killDelayMs: number, deadlineMs = 120_000): Promise<RunResult> {
+    const before = await this.tree()
+    const started = Date.now()
+    const result = via === 'engine' ? await this.runEngine(invocation) : await this.runCli(invocation, via, killDelayMs, deadlineMs)
+    result.seconds = (Date.now() - started) / 1000
+    result.written = diffTrees(before, await this.tree())
+    return result
+  }
+
+  private async runEngine(inv: Invocation): Promise<RunResult> {
+    const config = await loadConfig(this.configPath)
+    const ctx = silentContext()
+    const base = {via: 'engine' as const, completed: true, signal: null, landed: false, seconds: 0, written: [], output: ''}
+    let report: {exitCode: number}
+    try {
+      report = await this.engineCall(inv, config, ctx)
+    } catch (error) {
+      // An expected error (a config mistake, a lock) is what the CLI prints with its exit code.
+      const code = (error as {exitCode?: number}).exitCode
+      if (typeof code !== 'number') throw error
+      return {...base, exitCode: code, report: undefined, output: String(error)}
+    }
+    return {...base, exitCode: report.exitCode, report}
+  }
+
+  private async engineCall(inv: Invocation, config: Awaited<ReturnType<typeof loadConfig>>, ctx: ReturnType<typeof silentContext>): Promise<{exitCode: number}> {
+    switch (inv.command) {
+      case 'backup':
+        return runBackup({config, refresh: inv.refresh === true, accounts: inv.accounts ?? [this.A.user]}, ctx)
+      case 'restore':
+        return runRestore({config, account: this.A.user, ...(inv.to === 'B' ? {to: this.B.user} : {})}, ctx)
+      case 'copy':
+      case 'mirror':
+      case 'migrate':
+        return runTransfer({command: inv.command, config, source: this.A.user, destination: this.B.user}, ctx)
+      case 'repair':
+        return repairAccount({config, account: this.A.user, dryRun: false, ...(inv.folder === undefined ? {} : {folder: inv.folder})}, ctx)
+      case 'ignore-history': {
+        const report = await ignoreHistory({config, email: this.A.user}, ctx)
+        return {...report, exitCode: 0}
+      }
+    }
+  }
+
+  cliArgs(inv: Invocation): string[] {
+    switch (inv.command) {
+      case 'backup':
+        return ['backup', '--accounts', (inv.accounts ?? [this.A.user]).join(','), ...(inv.refresh === true ? ['--refresh'] : []), '--json']
+      case 'restore':
+        return ['restore', this.A.user, ...(inv.to === 'B' ? ['--to', this.B.user] : []), '--json']
+      case 'copy':
+      case 'mirror':
+      case 'migrate':
+        return [inv.command, this.A.user, this.B.user, '--json']
+      case 'repair':
+        return ['local', 'repair', this.A.user, ...(inv.folder === undefined ? [] : [inv.folder]), '--json']
+      case 'ignore-history':
+        return ['utils', 'ignore-history', this.A.user, '--json']
+    }
+  }
+
+  private async runCli(inv: Invocation, via: Via, killDelayMs: number, deadlineMs: number): Promise<RunResult> {
+    const args = this.cliArgs(inv)
+    const cli = spawnCli(args, {env: {HOME: this.home, MAILKEEP_CONFIG: undefined, TMPDIR: join(this.dir, 'tmp')}})
+    let landed = false
+    let timedOut = false
+    const deadline = setTimeout(() => {
+      timedOut = true
+      cli.kill('SIGKILL')
+    }, deadlineMs)
+    if (via === 'kill' || via === 'int') {
+      // A moment after the command has begun its work (its first log line), so that most kills
+      // land in the middle of something rather than while Node starts.
+      void cli
+        .waitForLine('stderr', /\S/, deadlineMs)
+        .then(
+          () => new Promise((resolve) => setTimeout(resolve, killDelayMs)),
+          () => undefined,
+        )
+        .then(() => {
+          if (cli.child.exitCode === null && cli.child.signalCode === null) {
+            landed = true
+            cli.kill(via === 'kill' ? 'SIGKILL' : 'SIGINT')
+          }
+        })
+    }
+    let result: CliResult
+    try {
+      result = await cli.exited
+    } finally {
+      clearTimeout(deadline)
+    }
+    const output = `${result.stdout.slice(-3000)}\n--- stderr ---\n${result.stderr.slice(-3000)}`
+    if (timedOut) return {via, completed: false, exitCode: null, signal: 'deadline', report: undefined, landed, seconds: 0, written: [], output}
+    let report: unknown
+    try {
+      report = JSON.parse(result.stdout)
+    } catch {
+      report = undefined
+    }
+    // A SIGINT the command answered in time ends it with 130 and a report of what was done: not
+    // a completed run. A command that finished before the signal landed is one.
+    const completed = result.signal === null && !(landed && result.code === 130)
+    return {via, completed, exitCode: result.code, signal: result.signal, report, landed, seconds: 0, written: [], output}
+  }
+
+  /** `mailkeep local check` as a real process: its exit status, or 'deadline' when it had to be killed. */
+  async runCheckCli(deadlineMs: number): Promise<number | 'deadline'> {
+    const cli = spawnCli(['local', 'check', '--accounts', this.A.user], {env: {HOME: this.home, MAILKEEP_CONFIG: undefined, TMPDIR: join(this.dir, 'tmp')}})
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      cli.kill('SIGKILL')
+    }, deadlineMs)
+    try {
+      const result = await cli.exited
+      return timedOut ? 'deadline' : (result.code ?? -1)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  // --- the sandbox tree -----------------------------------------------------------------------
+
+  /** Every path under the sandbox with size, mtime, inode and mode; the config file is the test's own. */
+  async tree(): Promise<Tree> {
+    const out: Tree = new Map()
+    const walk = async (dir: string): Promise<void> => {
+      let names: string[]
+      try {
+        names = await readdir(dir)
+      } catch {
+        return
+      }
+      for (const name of names) {
+        const path = join(dir, name)
+        const info = await lstat(path).catch(() => undefined)
+        if (info === undefined) continue
+        const rel = relative(this.dir, path).split(sep).join('/')
+        if (rel === 'home/.mailkeep/config.json') continue
+        out.set(rel, info.isDirectory() ? 'dir' : `${info.size}:${info.mtimeMs}:${info.ino}:${info.mode}`)
+        if (info.isDirectory()) await walk(path)
+      }
+    }
+    await walk(this.dir)
+    return out
+  }
+
+  rel(path: string): string {
+    return relative(this.dir, path).split(sep).join('/')
+  }
+
+  async removeTree(path: string): Promise<void> {
+    await rm(path, {recursive: true, force: true})
+  }
+}
+
+export function diffTrees(before: Tree, after: Tree): string[] {
+  const out: string[] = []
+  for (const [path, sig] of after) if (before.get(path) !== sig) out.push(path)
+  for (const path of before.keys()) if (!after.has(path)) out.push(path)
+  return out.sort()
+}
