@@ -294,7 +294,16 @@ function completedBackup(before: Snapshot, after: Snapshot, facts: StepFacts, re
   }
   const flagsCurrent = facts.mirror || facts.refresh || (facts.condstore && !excluded('item10'))
   const claimed = new Map<string, string[]>()
+  // Local folders a mirror-mode run may leave: those of the folders selected at its start or end
+  // (a folder created while it ran may be backed up or not), and those it kept aside.
   const kept = new Set<string>()
+  for (const f of [...selectedFolders(before.A, facts.selection), ...selectedFolders(after.A, facts.selection)]) {
+    for (const e of entriesFor(account, f)) {
+      if (e.outcome === 'failed' || e.outcome === 'removed') continue
+      kept.add(e.folder)
+      if (e.renamedTo !== undefined) kept.add(e.renamedTo)
+    }
+  }
   for (const f of selectedFolders(after.A, facts.selection)) {
     const was = before.A.folders.get(f.wire)
     if (was === undefined || !was.selectable || was.uidValidity !== f.uidValidity) continue
@@ -312,9 +321,7 @@ function completedBackup(before: Snapshot, after: Snapshot, facts: StepFacts, re
       continue
     }
     if (entry.outcome !== 'ok' && entry.outcome !== 'unchanged') continue
-    kept.add(entry.folder)
     if (entry.renamedTo !== undefined) {
-      kept.add(entry.renamedTo)
       if ((after.backup.folders.get(entry.renamedTo)?.entries.length ?? 0) === 0) {
         out.push({invariant: 'S15', message: `'${facts.label}' kept aside '${entry.renamedTo}' from '${f.name}', which holds no message`})
       }

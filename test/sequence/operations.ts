@@ -18,9 +18,9 @@ import {existsSync} from 'node:fs'
 import {readFile, rename, stat, truncate, unlink} from 'node:fs/promises'
 import {createServer, type Server} from 'node:net'
 import {join} from 'node:path'
-import {appendMessages, folderName, forceUidValidityChange, openSession, type SeedMessage} from '../support/mail-seed.js'
+import {folderName, forceUidValidityChange, type SeedMessage} from '../support/mail-seed.js'
 import {freePort} from '../support/ports.js'
-import {mailboxArg} from '../support/raw-imap.js'
+import {mailboxArg, type RawImapClient} from '../support/raw-imap.js'
 import type {ServerKind, TestServer} from '../support/servers.js'
 import {Rng} from '../reliability/lib/rng.js'
 import {excluded} from './known-issues.js'
@@ -104,8 +104,7 @@ function user(ctx: OpContext, account: 'A' | 'B'): TestUser {
 
 async function ensure(ctx: OpContext, account: 'A' | 'B', name: string): Promise<boolean> {
   if (name === 'INBOX') return true
-  const c = await openSession(ctx.server, user(ctx, account))
-  try {
+  return ctx.world.imap(user(ctx, account), async (c) => {
     // Parents first: not every server makes them (servers.ts, createMakesParentFolders).
     const parts = name.slice(ctx.server.prefix.length).split(ctx.server.separator)
     for (let i = 1; i <= parts.length; i++) {
@@ -114,16 +113,14 @@ async function ensure(ctx: OpContext, account: 'A' | 'B', name: string): Promise
     }
     const listed = await c.command(`LIST "" ${mailboxArg(name)}`)
     return listed.untagged.some((r) => r.kind === 'LIST' && !/\\noselect/i.test(r.raw.toString('latin1')))
-  } finally {
-    await c.logout()
-  }
+  })
 }
 
 async function append(ctx: OpContext, account: 'A' | 'B', name: string, count: number): Promise<Array<{account: 'A' | 'B'; folder: string; key: string}>> {
   if (!(await ensure(ctx, account, name))) return []
   const messages: SeedMessage[] = []
   for (let i = 0; i < count; i++) messages.push(seqMessage(ctx.rng, ctx.newId(), ctx.server.facts))
-  await appendMessages(ctx.server, user(ctx, account), name, messages)
+  await ctx.world.append(user(ctx, account), name, messages)
   return messages.map((m) => {
     const key = messageKey(m.raw)
     ctx.model.userAppended(key)
@@ -144,20 +141,17 @@ function some(ctx: OpContext, uids: readonly number[], frac: number): number[] {
   return ctx.rng.sample(uids, n)
 }
 
-async function withSelected(ctx: OpContext, account: 'A' | 'B', name: string, fn: (c: Awaited<ReturnType<typeof openSession>>) => Promise<void>): Promise<void> {
-  const c = await openSession(ctx.server, user(ctx, account))
-  try {
+async function withSelected(ctx: OpContext, account: 'A' | 'B', name: string, fn: (c: RawImapClient) => Promise<void>): Promise<void> {
+  await ctx.world.imap(user(ctx, account), async (c) => {
     await c.command(`SELECT ${mailboxArg(name)}`)
     await fn(c)
-  } finally {
-    await c.logout()
-  }
+  })
 }
 
 const VIAS: readonly Via[] = ['engine', 'engine', 'engine', 'engine', 'engine', 'engine', 'engine', 'cli', 'kill', 'kill', 'int']
 
 function runArgs(rng: Rng): Args {
-  return {via: rng.pick(VIAS), delay: rng.int(0, 700), during: rng.chance(0.15) ? rng.int(0, 400) : -1, into: slot(rng)}
+  return {via: rng.pick(VIAS), delay: rng.int(0, 300), during: rng.chance(0.15) ? rng.int(0, 400) : -1, into: slot(rng)}
 }
 
 /**
@@ -200,21 +194,16 @@ export const OPERATIONS: readonly Operation[] = [
       const all = [...ctx.before.A.folders.values()].flatMap((f) => f.messages.map((m) => ({f, m})))
       if (all.length === 0) return none()
       const {f, m} = all[Number(a.pick) % all.length]!
-      const c = await openSession(ctx.server, ctx.world.A)
-      let raw: Buffer
-      try {
-        await c.command(`EXAMINE ${mailboxArg(f.name)}`)
+      const raw = await ctx.world.imap(ctx.world.A, async (c) => {
+        await c.command(`EXAMINE "${f.wire}"`)
         const r = await c.command(`UID FETCH ${m.uid} (BODY.PEEK[])`)
-        const item = r.untagged.find((x) => x.kind === 'FETCH')
-        const list = item?.values[0]
-        raw = Array.isArray(list) ? (list[list.findIndex((v) => String(v).toUpperCase() === 'BODY[]') + 1] as Buffer) : Buffer.alloc(0)
-      } finally {
-        await c.logout()
-      }
+        const list = r.untagged.find((x) => x.kind === 'FETCH')?.values[0]
+        return Array.isArray(list) ? list[list.findIndex((v) => String(v).toUpperCase() === 'BODY[]') + 1] : undefined
+      })
       if (!Buffer.isBuffer(raw) || raw.length === 0) return none()
       const target = poolName(ctx.server, Number(a.folder))
       if (!(await ensure(ctx, 'A', target))) return none()
-      await appendMessages(ctx.server, ctx.world.A, target, [{raw}])
+      await ctx.world.append(ctx.world.A, target, [{raw}])
       ctx.model.userAppended(messageKey(raw))
       return {...none(), notes: ['copy appended']}
     },
@@ -266,14 +255,11 @@ export const OPERATIONS: readonly Operation[] = [
       const from = poolName(ctx.server, Number(a.from))
       const to = poolName(ctx.server, Number(a.to))
       if (from === to || folderOf(ctx, 'A', from) === undefined || [...ctx.before.A.folders.values()].some((f) => f.name === to)) return none()
-      const c = await openSession(ctx.server, ctx.world.A)
       try {
-        await c.command(`RENAME ${mailboxArg(from)} ${mailboxArg(to)}`)
+        await ctx.world.imap(ctx.world.A, (c) => c.command(`RENAME ${mailboxArg(from)} ${mailboxArg(to)}`))
         return {...none(), notes: ['renamed']}
       } catch {
         return {...none(), notes: ['rename refused by the server']}
-      } finally {
-        await c.logout()
       }
     },
   },
@@ -325,14 +311,11 @@ export const OPERATIONS: readonly Operation[] = [
       const first = tail.codePointAt(0)!
       const b64 = Buffer.from(String.fromCodePoint(first), 'utf16le').swap16().toString('base64').replace(/=+$/, '')
       const wire = `${ctx.server.prefix}&${b64}-${tail.slice(String.fromCodePoint(first).length)}`
-      const c = await openSession(ctx.server, ctx.world.A)
       try {
-        await c.command(`CREATE "${wire}"`)
+        await ctx.world.imap(ctx.world.A, (c) => c.command(`CREATE "${wire}"`))
         return {...none(), notes: ['colliding name accepted']}
       } catch {
         return {...none(), notes: ['colliding name refused by the server']}
-      } finally {
-        await c.logout()
       }
     },
   },
@@ -478,12 +461,9 @@ async function deleteTree(ctx: OpContext, name: string): Promise<void> {
     .filter((f) => f.name === name || f.name.startsWith(name + ctx.server.separator))
     .sort((x, y) => y.name.length - x.name.length)
   if (doomed.length === 0) return
-  const c = await openSession(ctx.server, ctx.world.A)
-  try {
+  await ctx.world.imap(ctx.world.A, async (c) => {
     for (const f of doomed) await c.command(`DELETE "${f.wire.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`).catch(() => undefined)
-  } finally {
-    await c.logout()
-  }
+  })
 }
 
 const DEADLINE_MS = 60_000

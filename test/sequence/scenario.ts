@@ -16,7 +16,7 @@ import type {ScenarioEnv} from '../reliability/lib/env.js'
 import {startServer, type ServerKind, type TestServer} from '../support/servers.js'
 import {enabledOperations} from './operations.js'
 import {describeFailure, planFor, runSequence, sequenceSeed, shrink} from './runner.js'
-import {Tally} from './tally.js'
+import {render, Tally} from './tally.js'
 import {World} from './world.js'
 
 export interface SequenceOptions {
@@ -71,7 +71,9 @@ export async function sequenceScenario(env: ScenarioEnv, kind: ServerKind, optio
     env.ledger.count(scenario, 'steps', tally.steps)
     for (const op of enabledOperations(kind)) env.ledger.count(scenario, `op ${op.name}`, tally.ops.get(op.name) ?? 0)
     for (const [note, n] of tally.notes) env.ledger.count(scenario, note, n)
+    env.progress(`${scenario}:\n${render([tally])}`)
   } finally {
+    await world.closeSessions()
     if (options.server === undefined) await server.stop()
   }
   return tally

@@ -9,8 +9,6 @@
  * anything else (ignore-history's placeholders, uploaded by restore) `sha:` and the digest of its
  * normalised bytes.
  */
-import type {TestUser} from '../support/dovecot.js'
-import {openSession, type ImapServer} from '../support/mail-seed.js'
 import {decodeMailboxName, fetchItems, valueText, type ImapResponse, type RawImapClient} from '../support/raw-imap.js'
 import {normalise, sha, storedForm} from './backup-reader.js'
 
@@ -87,31 +85,26 @@ async function readFolder(c: RawImapClient, folder: ServerFolder): Promise<void>
   folder.messages.sort((a, b) => a.uid - b.uid)
 }
 
-/** The account as a client sees it now. */
-export async function viewAccount(server: ImapServer, user: TestUser): Promise<AccountView> {
-  const c = await openSession(server, user)
-  try {
-    const listed = await c.command('LIST "" "*"')
-    const folders = new Map<string, ServerFolder>()
-    for (const r of listed.untagged) {
-      if (r.kind !== 'LIST') continue
-      const [attrs, delimiter, name] = r.values
-      const wire = text(name)
-      const flags = Array.isArray(attrs) ? attrs.map((a) => text(a).toLowerCase()) : []
-      folders.set(wire, {
-        name: decodeMailboxName(wire),
-        wire,
-        delimiter: typeof delimiter === 'string' ? delimiter : null,
-        selectable: !flags.includes('\\noselect') && !flags.includes('\\nonexistent'),
-        uidValidity: 0,
-        messages: [],
-      })
-    }
-    for (const folder of folders.values()) if (folder.selectable) await readFolder(c, folder)
-    return {folders}
-  } finally {
-    await c.logout()
+/** The account as a client sees it now, through a logged-in session (left with a folder examined). */
+export async function viewAccount(c: RawImapClient): Promise<AccountView> {
+  const listed = await c.command('LIST "" "*"')
+  const folders = new Map<string, ServerFolder>()
+  for (const r of listed.untagged) {
+    if (r.kind !== 'LIST') continue
+    const [attrs, delimiter, name] = r.values
+    const wire = text(name)
+    const flags = Array.isArray(attrs) ? attrs.map((a) => text(a).toLowerCase()) : []
+    folders.set(wire, {
+      name: decodeMailboxName(wire),
+      wire,
+      delimiter: typeof delimiter === 'string' ? delimiter : null,
+      selectable: !flags.includes('\\noselect') && !flags.includes('\\nonexistent'),
+      uidValidity: 0,
+      messages: [],
+    })
   }
+  for (const folder of folders.values()) if (folder.selectable) await readFolder(c, folder)
+  return {folders}
 }
 
 /** Every message of the account by key: how many copies, in which folders. */

@@ -15,6 +15,7 @@ export class Tally {
   lost = 0
   duplicated = 0
   readonly ops = new Map<string, number>()
+  readonly opSeconds = new Map<string, number>()
   readonly notes = new Map<string, number>()
   readonly violations = new Map<string, number>()
   readonly failures: string[] = []
@@ -29,6 +30,7 @@ export class Tally {
       this.steps++
       const op = result.plan.steps[r.index]?.op ?? '(setup)'
       this.ops.set(op, (this.ops.get(op) ?? 0) + 1)
+      this.opSeconds.set(op, (this.opSeconds.get(op) ?? 0) + r.seconds)
       for (const n of r.notes) if (/landed|after the end|refused|accepted|damaged|truncate|remove|wrong port|FIFO|nested|password child/.test(n)) this.notes.set(n, (this.notes.get(n) ?? 0) + 1)
     }
     for (const v of violationsOf(result)) {
@@ -50,7 +52,9 @@ export function render(tallies: readonly Tally[]): string {
   rows.push(['lost / duplicated', ...col((t) => `${t.lost} / ${t.duplicated}`)])
   rows.push(['violations', ...col((t) => [...t.violations].map(([k, v]) => `${k}: ${v}`).join(', ') || '0')])
   rows.push(['seconds (per sequence)', ...col((t) => `${t.seconds.toFixed(0)} (${(t.seconds / Math.max(1, t.sequences)).toFixed(1)})`)])
-  for (const op of OPERATIONS) if (tallies.some((t) => (t.ops.get(op.name) ?? 0) > 0)) rows.push([`op: ${op.name}`, ...col((t) => t.ops.get(op.name) ?? 0)])
+  // Each operation: how often it ran, and its mean time with the checks after it.
+  const mean = (t: Tally, name: string): string => ((t.opSeconds.get(name) ?? 0) / Math.max(1, t.ops.get(name) ?? 0)).toFixed(2)
+  for (const op of OPERATIONS) if (tallies.some((t) => (t.ops.get(op.name) ?? 0) > 0)) rows.push([`op: ${op.name} (s each)`, ...col((t) => `${t.ops.get(op.name) ?? 0} (${mean(t, op.name)})`)])
   const notes = [...new Set(tallies.flatMap((t) => [...t.notes.keys()]))].sort()
   for (const n of notes) rows.push([n, ...col((t) => t.notes.get(n) ?? 0)])
   const header = ['', ...tallies.map((t) => t.kind)]

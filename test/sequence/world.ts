@@ -30,11 +30,16 @@ import {accountEntry} from '../support/account.js'
 import {spawnCli, type CliResult} from '../support/cli.js'
 import type {TestUser} from '../support/dovecot.js'
 import {openSession} from '../support/mail-seed.js'
+import {formatInternalDate, mailboxArg, type RawImapClient} from '../support/raw-imap.js'
+import type {SeedMessage} from '../support/mail-seed.js'
 import type {TestServer} from '../support/servers.js'
 import {makeTempDir, removeTempDir} from '../support/temp-dir.js'
 import {writeConfig} from '../reliability/lib/env.js'
 import {readBackup, type BackupReading} from './backup-reader.js'
 import {viewAccount, type AccountView} from './server-view.js'
+
+/** Errors after which a cached session is replaced and the work done again once. */
+const SESSION_GONE = /connection closed|no answer within|ECONNRESET|EPIPE/i
 
 export type Selection = {mode: 'all'} | {mode: 'list' | 'blacklist'; names: string[]}
 
@@ -94,6 +99,13 @@ export class World {
   /** Account B's local_path, when a step moves it (nested paths). */
   rootBOverride: string | undefined
 
+  /**
+   * One raw session per user, kept across steps and sequences: a login costs about 0.1 s on
+   * Courier (a process per connection), and a step would otherwise make several. Nothing stays
+   * selected between uses (`deselect`), so a session never holds a folder a step deletes.
+   */
+  private readonly sessions = new Map<string, RawImapClient>()
+
   constructor(readonly server: TestServer) {
     this.A = server.users[0]!
     this.B = server.users[1]!
@@ -132,10 +144,47 @@ export class World {
     })
   }
 
+  /** Runs `fn` on the user's cached session; a session the server dropped is replaced and `fn` run again. */
+  async imap<T>(user: TestUser, fn: (c: RawImapClient) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let c = this.sessions.get(user.user)
+      if (c === undefined) {
+        c = await openSession(this.server, user)
+        this.sessions.set(user.user, c)
+      }
+      try {
+        const result = await fn(c)
+        await deselect(c)
+        return result
+      } catch (error) {
+        if (attempt > 0 || !SESSION_GONE.test(String(error))) {
+          await deselect(c).catch(() => undefined)
+          throw error
+        }
+        c.close()
+        this.sessions.delete(user.user)
+      }
+    }
+  }
+
+  async closeSessions(): Promise<void> {
+    for (const c of this.sessions.values()) await c.logout()
+    this.sessions.clear()
+  }
+
+  /** APPEND of each message (flags, INTERNALDATE), one command each: every server takes that. */
+  async append(user: TestUser, folder: string, messages: readonly SeedMessage[]): Promise<void> {
+    await this.imap(user, async (c) => {
+      for (const m of messages) {
+        const head = `APPEND ${mailboxArg(folder)} (${(m.flags ?? []).join(' ')})${m.internalDate === undefined ? '' : ` ${formatInternalDate(m.internalDate)}`} `
+        await c.command([head, m.raw])
+      }
+    })
+  }
+
   /** Deletes every folder but INBOX (deepest first) and empties INBOX. */
   async emptyAccount(user: TestUser): Promise<void> {
-    const c = await openSession(this.server, user)
-    try {
+    await this.imap(user, async (c) => {
       const listed = await c.command('LIST "" "*"')
       const names = listed.untagged
         .filter((r) => r.kind === 'LIST')
@@ -150,13 +199,11 @@ export class World {
         await c.command('STORE 1:* +FLAGS.SILENT (\\Deleted)')
         await c.command('EXPUNGE')
       }
-    } finally {
-      await c.logout()
-    }
+    })
   }
 
   async snapshot(): Promise<Snapshot> {
-    const [A, B, backup] = await Promise.all([viewAccount(this.server, this.A), viewAccount(this.server, this.B), readBackup(this.rootA)])
+    const [A, B, backup] = await Promise.all([this.imap(this.A, viewAccount), this.imap(this.B, viewAccount), readBackup(this.rootA)])
     return {A, B, backup}
   }
 
@@ -355,4 +402,15 @@ export function diffTrees(before: Tree, after: Tree): string[] {
   for (const [path, sig] of after) if (before.get(path) !== sig) out.push(path)
   for (const path of before.keys()) if (!after.has(path)) out.push(path)
   return out.sort()
+}
+
+/**
+ * Leaves the session with no folder selected (UNSELECT, RFC 3691), or on a server without it
+ * with INBOX examined: never CLOSE, which would expunge (RFC 3501 §6.4.2).
+ */
+async function deselect(c: RawImapClient): Promise<void> {
+  await c.command(c.capabilities.has('UNSELECT') ? 'UNSELECT' : 'EXAMINE INBOX').catch(async (error: unknown) => {
+    // UNSELECT with nothing selected is refused by some servers; that is the state we want.
+    if (!/UNSELECT/.test(String(error))) throw error
+  })
 }
