@@ -29,6 +29,7 @@
 import {sha, storedForm, type BackupReading, type LocalFolder} from './backup-reader.js'
 import {excluded} from './known-issues.js'
 import {familyOf, placeholder, type Model} from './model.js'
+import {encodeMailboxName} from '../support/raw-imap.js'
 import {copiesByKey, messageKey, type AccountView, type ServerFolder} from './server-view.js'
 import type {Command, RunResult, Selection, Snapshot} from './world.js'
 
@@ -151,9 +152,20 @@ export function backupCopies(backup: BackupReading, model: Model): Map<string, n
   return out
 }
 
-/** The report entries that stand for server folder `f`: its name, or a name mailkeep made distinct (`name [spelling]`). */
+/**
+ * The report entries that stand for server folder `f`. A folder whose wire name is the canonical
+ * modified UTF-7 spelling of its name is reported under that name; another spelling of the same
+ * name (two folders that decode alike, issue 11 item 6) under a name made distinct
+ * (`name [spelling]`), or, by a mailkeep that does not tell them apart, under the same name.
+ */
 function entriesFor(account: AccountEntry, f: ServerFolder): FolderEntry[] {
-  return account.folders.filter((e) => e.folder === f.name || (e.folder.startsWith(`${f.name} [`) && e.folder.endsWith(']')))
+  if (isCanonical(f)) return account.folders.filter((e) => e.folder === f.name)
+  const distinct = account.folders.filter((e) => e.folder.startsWith(`${f.name} [`) && e.folder.endsWith(']'))
+  return distinct.length > 0 ? distinct : account.folders.filter((e) => e.folder === f.name)
+}
+
+export function isCanonical(f: Pick<ServerFolder, 'name' | 'wire'>): boolean {
+  return encodeMailboxName(f.name) === f.wire
 }
 
 const short = (uids: readonly number[]): string => `${uids.slice(0, 8).join(',')}${uids.length > 8 ? ',…' : ''}`

@@ -18,6 +18,7 @@
  */
 import {dummyMessage} from '../../src/engine/ignore-history.js'
 import {normalise, sha} from './backup-reader.js'
+import {encodeMailboxName} from '../support/raw-imap.js'
 import {messageKey, type AccountView} from './server-view.js'
 
 export interface Seen {
@@ -42,11 +43,16 @@ export class Model {
   observe(view: AccountView): void {
     for (const f of view.folders.values()) {
       if (!f.selectable) continue
-      let keys = this.keysByFolder.get(f.name)
-      if (keys === undefined) this.keysByFolder.set(f.name, (keys = new Set()))
-      for (const m of f.messages) {
-        this.history.set(id(f.name, f.uidValidity, m.uid), {key: m.key, exactSha: m.exactSha, normSha: m.normSha})
-        keys.add(m.key)
+      // A spelling that is not the canonical modified UTF-7 of its name may be backed up under a
+      // name made distinct, `name [spelling]` (issue 11 item 6): its history goes under both.
+      const names = encodeMailboxName(f.name) === f.wire ? [f.name] : [f.name, `${f.name} [${f.wire}]`]
+      for (const name of names) {
+        let keys = this.keysByFolder.get(name)
+        if (keys === undefined) this.keysByFolder.set(name, (keys = new Set()))
+        for (const m of f.messages) {
+          this.history.set(id(name, f.uidValidity, m.uid), {key: m.key, exactSha: m.exactSha, normSha: m.normSha})
+          keys.add(m.key)
+        }
       }
     }
   }

@@ -304,9 +304,10 @@ export const OPERATIONS: readonly Operation[] = [
     args: (rng) => ({folder: rng.int(1, POOL.length - 1)}),
     run: async (ctx, a) => {
       // A second spelling of an existing name (its first letter in modified UTF-7): two folders
-      // that decode alike (issue 11 item 6). The three servers refuse it; a server that takes
-      // it gets both names checked by S6/S7.
+      // that decode alike (issue 11 item 6). Dovecot and Cyrus refuse it, Courier takes it; both
+      // names are then checked by S1, S6 and S7.
       const name = poolName(ctx.server, Number(a.folder))
+      await ensure(ctx, 'A', name)
       const tail = name.slice(ctx.server.prefix.length)
       const first = tail.codePointAt(0)!
       const b64 = Buffer.from(String.fromCodePoint(first), 'utf16le').swap16().toString('base64').replace(/=+$/, '')
@@ -586,6 +587,8 @@ function allowed(op: Operation, plan: PlanState): boolean {
 
 export interface Plan {
   seed: number
+  /** Which pair of the server's users (World.begin): bit 8 of the seed. */
+  pair: number
   strategy: string
   /** mirror_mode at the start (fixed for the sequence on QRESYNC servers while item 3 is excluded). */
   mirror: boolean
@@ -623,7 +626,7 @@ export function generatePlan(seed: number, kind: ServerKind, length?: number): P
     if (op.name === 'restore') plan.ownRestores++
     if (op.name === 'uidvalidity' || op.name === 'recreate') plan.uidValidityChanges++
   }
-  return {seed, strategy, mirror, steps}
+  return {seed, pair: (seed >> 8) & 1, strategy, mirror, steps}
 }
 
 export function describeStep(step: Step): string {

@@ -41,7 +41,7 @@ export async function runSequence(world: World, kind: ServerKind, plan: Plan, on
   const started = Date.now()
   const indices = only === undefined ? plan.steps.map((_, i) => i) : [...only].filter((i) => i < plan.steps.length).sort((a, b) => a - b)
   const result: SequenceResult = {seed: plan.seed, kind, plan, indices, records: [], seconds: 0, dir: ''}
-  await world.begin(plan.strategy)
+  await world.begin(plan.strategy, plan.pair)
   result.dir = world.dir
   world.mirror = plan.mirror
   await world.writeConfig()
@@ -119,8 +119,9 @@ async function runStep(
 
 /** Sequence `i` of a suite on one server: its seed. */
 export function sequenceSeed(suiteSeed: number, kind: ServerKind, i: number): number {
-  // The low byte picks the featured operation (operations.ts, generatePlan): consecutive here.
-  return ((deriveSeed(suiteSeed, `sequence:${kind}:${i}`) & ~0xff) | (i & 0xff)) >>> 0
+  // The low byte picks the featured operation, bit 8 the pair of users (operations.ts,
+  // generatePlan): consecutive here, so that each operation comes round and the pairs alternate.
+  return ((deriveSeed(suiteSeed, `sequence:${kind}:${i}`) & ~0x1ff) | ((i & 1) << 8) | (i & 0xff)) >>> 0
 }
 
 /**
