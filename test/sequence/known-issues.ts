@@ -20,7 +20,11 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
   },
   {
     name: 'item2',
-    what: 'item 2 (kept-aside folders nest one level per restore → backup cycle): no own-account `restore` after a UIDVALIDITY change or a delete-and-recreate in the same sequence',
+    what: 'item 2 (a kept-aside backup `<name>-<uv>` is uploaded into a folder of its own: nested folders per restore → backup cycle, and copy, mirror, migrate and restore --to put its messages on the destination a second time): no upload in a sequence that changes a UIDVALIDITY (forced, delete-and-recreate, or a rename on Courier)',
+  },
+  {
+    name: 'restore-after-copy',
+    what: 'found by this test, not in issue 11: `restore --to B` into a folder of B that holds B\'s own mail and copies made by copy, mirror or migrate counts it a clash and uploads into `<name>-<uv>`: B then holds those messages twice. No `restore --to B` in a sequence with copy, mirror or migrate',
   },
   {
     name: 'item3',

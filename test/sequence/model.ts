@@ -35,6 +35,7 @@ export class Model {
   readonly keysByFolder = new Map<string, Set<string>>()
   readonly userCopies = new Map<string, number>()
   readonly ignored = new Set<string>()
+  private readonly ignoredUids = new Set<string>()
   readonly unstorable = new Set<string>()
   readonly rebuilt = new Set<string>()
   /** The keys the user appended to each account while a run was going on (not bound by uploads). */
@@ -67,6 +68,12 @@ export class Model {
 
   ignore(folder: string, uidValidity: number, uid: number): void {
     this.ignored.add(id(folder, uidValidity, uid))
+    this.ignoredUids.add(`${folder}\u0000${uid}`)
+  }
+
+  /** ignore-history wrote a placeholder for `uid` in this folder, under some UIDVALIDITY. */
+  wasIgnored(folder: string, uid: number): boolean {
+    return this.ignoredUids.has(`${folder}\u0000${uid}`)
   }
 
   isIgnored(folder: string, uidValidity: number, uid: number): boolean {
