@@ -246,7 +246,7 @@ function notDoubled(backup: BackupReading, model: Model, out: Violation[]): void
       const seen = model.seen(family, f.uidValidity, e.uid)
       if (seen !== undefined) {
         if (!matches(seen)) wrong.push(`UID ${e.uid} is not the message the server had under it (${entryKey(e)} vs ${seen.key})`)
-      } else if (!(model.rebuilt.has(f.name) && ((model.keysByFolder.get(family)?.has(entryKey(e)) ?? false) || isPlaceholderOf(e, family, model)))) {
+      } else if (!((model.rebuilt.has(f.name) || model.rebuilt.has(family)) && ((model.keysByFolder.get(family)?.has(entryKey(e)) ?? false) || isPlaceholderOf(e, family, model)))) {
         wrong.push(`UID ${e.uid} (${entryKey(e)}) was never on the server under UIDVALIDITY ${f.uidValidity}`)
       }
     }

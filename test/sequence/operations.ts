@@ -648,6 +648,36 @@ export function describeStep(step: Step): string {
   return `${step.op}${args.length > 0 ? ` ${args.join(' ')}` : ''}`
 }
 
+/**
+ * The plan written as text, one step per `;` in `describeStep`'s form (`backup via=kill
+ * delay=120; flags folder=0 frac=1 how=+ flags=\\Seen`): arguments left out take the values a
+ * run of the operation has when nothing is special (in process, nothing appended meanwhile).
+ * For writing a scenario by hand (MAILKEEP_SEQUENCE_PLAN).
+ */
+export function parsePlan(text: string, kind: ServerKind, seed = 1): Plan {
+  const steps = text
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s): Step => {
+      const [name = '', ...words] = s.split(/\s+/)
+      const op = operation(name)
+      const args: Args = {...op.args(new Rng(seed), {kind})}
+      if ('via' in args) Object.assign(args, {via: 'engine', delay: 0, during: -1, into: 0})
+      if ('refresh' in args) args.refresh = false
+      for (const word of words) {
+        const eq = word.indexOf('=')
+        if (eq < 0) throw new Error(`step '${s}': '${word}' is not key=value`)
+        const key = word.slice(0, eq)
+        const value = word.slice(eq + 1)
+        // A flag list may hold spaces: `flags=$Label1+Work` is read as '$Label1 Work'.
+        args[key] = value === 'true' ? true : value === 'false' ? false : /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value.replace(/\+(?=\S)/g, ' ')
+      }
+      return {op: name, args}
+    })
+  return {seed, pair: 0, strategy: 'delay_metadata', mirror: false, steps}
+}
+
 export function operation(name: string): Operation {
   const op = OPERATIONS.find((o) => o.name === name)
   if (op === undefined) throw new Error(`unknown operation '${name}'`)

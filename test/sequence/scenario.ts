@@ -7,6 +7,7 @@
  * Environment:
  *   MAILKEEP_SEQUENCE_SEED=<n>       run only the sequence with this seed (a replay)
  *   MAILKEEP_SEQUENCE_STEPS=0,3,7    with the seed: only these steps (a shrunk list)
+ *   MAILKEEP_SEQUENCE_PLAN='…; …'    run this plan, written by hand (operations.ts, parsePlan)
  *   MAILKEEP_SEQUENCE_COUNT=<n>      sequences per server instead of the counts of scale.ts
  *   MAILKEEP_SEQUENCE_SHRINK=<n>     reruns spent shrinking a failure (default 12; 0: none)
  *   MAILKEEP_SEQUENCE_KNOWN_ISSUES   see known-issues.ts
@@ -14,7 +15,7 @@
  */
 import type {ScenarioEnv} from '../reliability/lib/env.js'
 import {startServer, type ServerKind, type TestServer} from '../support/servers.js'
-import {enabledOperations} from './operations.js'
+import {enabledOperations, parsePlan} from './operations.js'
 import {describeFailure, planFor, runSequence, sequenceSeed, shrink} from './runner.js'
 import {render, Tally} from './tally.js'
 import {World} from './world.js'
@@ -48,10 +49,11 @@ export async function sequenceScenario(env: ScenarioEnv, kind: ServerKind, optio
   const replay = envNumber('MAILKEEP_SEQUENCE_SEED')
   const only = process.env.MAILKEEP_SEQUENCE_STEPS?.split(',').filter((s) => s.trim() !== '').map(Number)
   const shrinkAttempts = envNumber('MAILKEEP_SEQUENCE_SHRINK') ?? options.shrinkAttempts ?? 12
-  const seeds = replay !== undefined ? [replay] : Array.from({length: options.count}, (_, i) => sequenceSeed(env.seed, kind, i))
+  const written = process.env.MAILKEEP_SEQUENCE_PLAN
+  const seeds = replay !== undefined ? [replay] : written !== undefined ? [1] : Array.from({length: options.count}, (_, i) => sequenceSeed(env.seed, kind, i))
   try {
     for (const [i, seed] of seeds.entries()) {
-      const plan = planFor(seed, kind)
+      const plan = written !== undefined ? parsePlan(written, kind) : planFor(seed, kind)
       await env.ledger.run(scenario, `sequence ${i}`, seed, async (check) => {
         const result = await runSequence(world, kind, plan, replay !== undefined ? only : undefined)
         let failure: string | undefined
