@@ -284,24 +284,42 @@ export class World {
   async run(invocation: Invocation, via: Via, killDelayMs: number, deadlineMs = 120_000): Promise<RunResult> {
     const before = await this.tree()
     const started = Date.now()
-    const result = via === 'engine' ? await this.runEngine(invocation) : await this.runCli(invocation, via, killDelayMs, deadlineMs)
+    const result = via === 'engine' ? await this.runEngine(invocation, deadlineMs) : await this.runCli(invocation, via, killDelayMs, deadlineMs)
     result.seconds = (Date.now() - started) / 1000
     result.written = diffTrees(before, await this.tree())
     return result
   }
 
-  private async runEngine(inv: Invocation): Promise<RunResult> {
+  private async runEngine(inv: Invocation, deadlineMs: number): Promise<RunResult> {
     const config = await loadConfig(this.configPath)
-    const ctx = silentContext()
+    // At the deadline the run is asked to stop, as the CLI asks it on SIGTERM; a run that does
+    // not stop then leaves this process in a state no later step can trust: the test fails.
+    const abort = new AbortController()
+    const ctx = silentContext({signal: abort.signal})
     const base = {via: 'engine' as const, completed: true, signal: null, landed: false, seconds: 0, written: [], output: ''}
     let report: {exitCode: number}
+    let late = false
+    const timer = setTimeout(() => {
+      late = true
+      abort.abort(new Error(`the run passed its deadline of ${deadlineMs / 1000} s`))
+    }, deadlineMs)
     try {
-      report = await this.engineCall(inv, config, ctx)
+      const running = this.engineCall(inv, config, ctx)
+      report = await Promise.race([
+        running,
+        new Promise<never>((_, reject) =>
+          abort.signal.addEventListener('abort', () => setTimeout(() => reject(new Error(`an in-process ${inv.command} did not stop within 15 s of being aborted at its deadline`)), 15_000)),
+        ),
+      ])
+      if (late) return {...base, completed: false, signal: 'deadline', exitCode: report.exitCode, report}
     } catch (error) {
+      if (late) return {...base, completed: false, signal: 'deadline', exitCode: null, report: undefined, output: String(error)}
       // An expected error (a config mistake, a lock) is what the CLI prints with its exit code.
       const code = (error as {exitCode?: number}).exitCode
       if (typeof code !== 'number') throw error
       return {...base, exitCode: code, report: undefined, output: String(error)}
+    } finally {
+      clearTimeout(timer)
     }
     return {...base, exitCode: report.exitCode, report}
   }
