@@ -495,7 +495,9 @@ async function fifoStep(ctx: OpContext, where: string): Promise<Effect> {
 async function passwordChildStep(ctx: OpContext): Promise<Effect> {
   const pidFile = join(ctx.world.dir, 'tmp', 'password-child.pid')
   const password = ctx.world.A.password.replace(/'/g, `'\\''`)
-  ctx.world.overrideA = {password: undefined, password_command: `printf '%s\\n' '${password}'; sleep 300 & echo $! > '${pidFile}'`}
+  // The child keeps the command's stdout (what mailkeep reads) open; its stderr goes nowhere, so
+  // that it does not hold the CLI's stderr, which the test reads to the end.
+  ctx.world.overrideA = {password: undefined, password_command: `printf '%s\\n' '${password}'; sleep 300 2>/dev/null & echo $! > '${pidFile}'`}
   await ctx.world.writeConfig()
   const extra: Violation[] = []
   try {
