@@ -12,10 +12,11 @@ import type {Account, Config} from '../config/index.js'
 import type {FolderStatus, ImapSession, OpenedFolder} from '../imap/types.js'
 import {peekFolderState} from '../store/folder-peek.js'
 import {FolderStore} from '../store/folder-store.js'
+import {UploadMap} from '../store/upload-map.js'
 import type {AccountStore} from '../store/account-store.js'
 import type {FolderServerState} from '../store/metadata.js'
 import type {TransactionTuning} from '../store/tuning.js'
-import {IncompleteError, InterruptedError, LocalIoError, MissingFolderError, RemoteError} from '../shared/errors.js'
+import {DamagedError, IncompleteError, InterruptedError, LocalIoError, MissingFolderError, RemoteError} from '../shared/errors.js'
 import type {RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
 import type {FolderReport, RetryPolicy} from './backup-types.js'
@@ -34,6 +35,7 @@ import {FolderRun} from './folder-run.js'
 import {syncFlags} from './flag-sync.js'
 import {downloadMessages, FolderChangedError, OversizedMessages, ReconnectForLiteral} from './message-fetcher.js'
 import {localOnlyUids} from './mirror-cleanup.js'
+import {restoredCopiesIn} from './message-identity.js'
 import {emptyFolderReport, errorSummary, folderSummary, secondsSince} from './report.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
 import type {SessionPool} from './session-pool.js'
@@ -308,6 +310,7 @@ class FolderBackup {
       },
       uids,
     )
+    await this.recordRestoredCopies()
 
     // Flags (step 6).
     let vanished: number[] | undefined
@@ -355,6 +358,32 @@ class FolderBackup {
         await this.run.commit()
       }
     }
+  }
+
+  /**
+   * Recognises the copies that a restore of this folder into its own server made and that this
+   * backup holds now (downloaded under their new UIDs): the folder's `.restore` map says which
+   * stored message each is a copy of. The pairs go into the metadata (`mailkeep_restored`), so
+   * that every upload from this backup counts the two entries as one message (U7) also after the
+   * map is reset or the folder is kept aside. The map is only read: the account's exclusive lock
+   * keeps every upload out meanwhile.
+   */
+  private async recordRestoredCopies(): Promise<void> {
+    let map: UploadMap | undefined
+    try {
+      map = await UploadMap.read(this.folder.paths.base, 'restore')
+    } catch (error) {
+      if (!(error instanceof DamagedError)) throw error
+      this.logger.warn(`[${this.job.name}] ${error.message}; restored copies this backup downloads are not recognised until it is fixed`)
+      return
+    }
+    if (map === undefined) return
+    const known = new Set(this.folder.restoredCopies.map(([c, o]) => `${c}:${o}`))
+    const entry = map.entry(this.env.account.username, this.job.name)
+    const pairs = restoredCopiesIn(entry, this.folder.uidValidity, (uid) => this.run.has(uid)).filter(([c, o]) => !known.has(`${c}:${o}`))
+    if (pairs.length === 0) return
+    await this.run.recordRestoredCopies(pairs)
+    this.logger.info(`[${this.job.name}] ${pairs.length} message(s) are copies that a restore put back on the server: recorded as the same messages as the ones they were restored from`)
   }
 
   /** True when the delimiter LIST gave or the namespace prefix is not what the folder records. */

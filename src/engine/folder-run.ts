@@ -94,6 +94,11 @@ export class FolderRun {
     return this.transaction().then((tx) => tx.setServerState(state))
   }
 
+  /** Records `[copy, original]` pairs of restored copies (docs/design.md, `mailkeep_restored`). */
+  recordRestoredCopies(pairs: ReadonlyArray<readonly [number, number]>): Promise<void> {
+    return this.transaction().then((tx) => tx.recordRestoredCopies(pairs))
+  }
+
   /** Makes everything done so far durable (before a reconnect). */
   async savepoint(): Promise<void> {
     if (this.tx?.isOpen !== true) return

@@ -12,14 +12,23 @@
  *    folder) is not "other mail" either: its messages are adopted; any other folder holds other
  *    mail — a *clash* — and is left untouched: the next name of the chain is tried.
  *
+ * A kept-aside backup (`<name>-<uidvalidity>`, kept-aside.ts) is restored where the folder it was
+ * moved away from is: `name` is that folder's destination name; a folder of the chain that the
+ * origin's own backup was restored to comes first (step 1 of the origin's map), and on the
+ * account's own server `name` itself is used, whatever it holds: it is the very folder the
+ * kept-aside mail came from. The upload then adopts what is there already (deduplication) and
+ * appends only what the folder lost. A folder of its own would nest one level per cycle.
+ *
  * imap-backup renames the LOCAL backup to `name-<uidvalidity>` and rewrites its UIDVALIDITY and
  * UIDs in place; mailkeep never writes the backup: only the server side and the map change.
  */
 import type {FolderStatus, ImapSession} from '../imap/types.js'
-import {MissingFolderError} from '../shared/errors.js'
+import {DamagedError, MissingFolderError} from '../shared/errors.js'
+import type {AccountStore} from '../store/account-store.js'
 import type {FolderStore} from '../store/folder-store.js'
-import type {UploadMap} from '../store/upload-map.js'
+import {UploadMap} from '../store/upload-map.js'
 import {clashName} from './folder-mapping.js'
+import {keptAsideOrigin} from './kept-aside.js'
 import {statusCreating} from './transfer-run.js'
 import {findCopies} from './uploader-adopt.js'
 import type {TransferFolderReport} from './transfer-types.js'
@@ -29,6 +38,8 @@ const MAX_CHAIN = 1000
 
 export interface RestoreTargetInput {
   session: ImapSession
+  /** The backup (to find the folder a kept-aside backup was moved away from). */
+  store: AccountStore
   folder: FolderStore
   map: UploadMap
   /** Destination user (map key). */
@@ -45,6 +56,7 @@ export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<st
   const {session, folder, map, user, name, ownServer, report} = input
   const validity = folder.uidValidity!
   const chain = (n: number): string => (n < 0 ? name : clashName(name, validity, n))
+  const home = await keptAsideHome(input.store, folder)
 
   // 1. where an earlier restore of this backup went
   for (let n = -1; n < MAX_CHAIN; n++) {
@@ -55,6 +67,20 @@ export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<st
     if (status !== undefined && status.uidValidity === entry.destinationUidValidity) {
       if (n >= 0) report.clash = await clashOf(session, name)
       return candidate
+    }
+  }
+
+  // 1b. a kept-aside backup: where the backup of the folder it was moved away from went
+  if (home?.map !== undefined && home.uidValidity !== undefined) {
+    for (let n = -1; n < MAX_CHAIN; n++) {
+      const candidate = n < 0 ? name : clashName(name, home.uidValidity, n)
+      const entry = home.map.entry(user, candidate)
+      if (entry === undefined || entry.sourceUidValidity !== home.uidValidity) continue
+      const status = await statusOrMissing(session, candidate)
+      if (status !== undefined && status.uidValidity === entry.destinationUidValidity) {
+        if (n >= 0) report.clash = await clashOf(session, name)
+        return candidate
+      }
     }
   }
 
@@ -69,6 +95,7 @@ export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<st
     }
     if ((status.messages ?? 0) === 0) return candidate
     if (n < 0 && ownServer && status.uidValidity === validity) return candidate
+    if (n < 0 && ownServer && home !== undefined && candidate === home.origin) return candidate
     if (await holdsOnlyCopies(input, candidate, status)) return candidate
     if (n < 0) report.clash = {folder: candidate, uidValidity: status.uidValidity ?? 0}
   }
@@ -92,6 +119,32 @@ async function holdsOnlyCopies(input: RestoreTargetInput, candidate: string, sta
   map.record(user, candidate, [...found])
   report.adopted += found.size
   return true
+}
+
+/** The folder a kept-aside backup was moved away from: its name, UIDVALIDITY and restore map. */
+interface KeptAsideHome {
+  origin: string
+  uidValidity: number | undefined
+  map: UploadMap | undefined
+}
+
+async function keptAsideHome(store: AccountStore, folder: FolderStore): Promise<KeptAsideHome | undefined> {
+  const origin = keptAsideOrigin(folder.name, folder.uidValidity)
+  if (origin === undefined) return undefined
+  try {
+    const backup = await store.folder(origin)
+    try {
+      if (!backup.exists) return {origin, uidValidity: undefined, map: undefined}
+      return {origin, uidValidity: backup.uidValidity, map: await UploadMap.read(backup.paths.base, 'restore')}
+    } finally {
+      await backup.close()
+    }
+  } catch (error) {
+    // Only a shortcut: without it the rules of step 2 still apply (the damage is reported when
+    // that folder itself is restored).
+    if (!(error instanceof DamagedError)) throw error
+    return {origin, uidValidity: undefined, map: undefined}
+  }
 }
 
 async function statusOrMissing(session: ImapSession, folder: string): Promise<FolderStatus | undefined> {

@@ -65,6 +65,7 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
       pool,
       kind: 'restore',
       user: destination.username,
+      sourceUser: source.username,
       policy: {syncFlags: false, deleteGone: false, reuploadMissing: true, sameUidsAreCopies: ownServer},
       tuning: {...DEFAULT_UPLOAD_TUNING, ...options.tuning},
       retry,
@@ -72,8 +73,9 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
       logger,
       failures,
     }
+    const backup = store
     report.folders = await runFolders(env, names, naming, (target) => (s, folder, map, folderReport) =>
-      chooseRestoreTarget({session: s, folder, map, user: destination.username, name: target, ownServer, report: folderReport, signal: ctx.signal}),
+      chooseRestoreTarget({session: s, store: backup, folder, map, user: destination.username, name: target, ownServer, report: folderReport, signal: ctx.signal}),
     )
     report.naming = namingReport(naming)
     report.exitCode = failures.exitCode

@@ -6,7 +6,7 @@
 import {requireConnection, type Account, type Config} from '../config/index.js'
 import {connect as realConnect} from '../imap/index.js'
 import type {Connect, FolderStatus, ImapSession, NamespaceEntry} from '../imap/types.js'
-import {InterruptedError, RemoteError} from '../shared/errors.js'
+import {DamagedError, InterruptedError, RemoteError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
@@ -23,6 +23,7 @@ import {SessionPool} from './session-pool.js'
 import type {RecordedNaming, SourceNaming} from './source-naming.js'
 import type {TransferFolderReport, TransferReport, UploadTuning} from './transfer-types.js'
 import {FolderUploadState, uploadFolder, type UploadPolicy} from './uploader.js'
+import {keptAsideOrigin, originsFirst} from './kept-aside.js'
 
 export interface LinkOptions {
   connect?: Connect
@@ -91,6 +92,8 @@ export interface RunEnv {
   kind: UploadMapKind
   /** Destination user: the key of the map. */
   user: string
+  /** The backed-up account (its own entries of `.restore` maps tell restored copies apart). */
+  sourceUser: string
   policy: UploadPolicy
   tuning: UploadTuning
   retry: RetryPolicy
@@ -162,10 +165,17 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
   let unreachable = false
   try {
     folder = await env.store.folder(job.source)
-    const target = targetName(job.source, await job.naming.source.side(job.source, recordedNaming(folder)), job.naming)
+    // A kept-aside backup goes where the folder it was moved away from goes (kept-aside.ts). Its
+    // flags are as they were when it was moved aside; the copies it shares with that folder
+    // follow that folder's (live) flags, so it sets none of its own: two maps setting the
+    // flags of one destination message would turn them back and forth on every run.
+    const origin = keptAsideOrigin(job.source, folder.uidValidity)
+    const policy: UploadPolicy = origin === undefined ? env.policy : {...env.policy, syncFlags: false}
+    const target = targetName(origin ?? job.source, await job.naming.source.side(job.source, recordedNaming(folder)), job.naming)
     report.destination = target
     const prepare = job.prepare(target)
     map = await UploadMap.open(folder.paths.base, env.kind, logger)
+    const restoreMap = env.kind === 'restore' ? map : await readRestoreMap(folder, logger)
     for (let attempt = 0; ; attempt++) {
       try {
         const session = await env.pool.session()
@@ -177,7 +187,9 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
           user: env.user,
           destination,
           session,
-          policy: env.policy,
+          restoreMap,
+          sourceUser: env.sourceUser,
+          policy,
           tuning: env.tuning,
           report,
           state,
@@ -205,7 +217,7 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
     }
     report.outcome = 'failed'
     report.error = folderSummary(error)
-    if (report.destination === '') report.destination = targetName(job.source, job.naming.source.peek(recordedNaming(folder)), job.naming)
+    if (report.destination === '') report.destination = targetName(keptAsideOrigin(job.source, folder?.uidValidity) ?? job.source, job.naming.source.peek(recordedNaming(folder)), job.naming)
     const hint = report.error.hint === undefined ? '' : ` (${report.error.hint})`
     logger.error(`'${job.source}' → '${report.destination}' failed: ${report.error.message}${hint}`)
     if (report.error.exitCode === ExitCode.INTERNAL) logger.error('this is a bug in mailkeep; please report it', {stack: (error as Error).stack})
@@ -214,9 +226,13 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
   await folder?.close().catch(() => undefined)
 
   if (folder?.exists === true && map !== undefined) {
-    const mapped = map.entry(env.user, report.destination)?.map
-    let present = 0
-    if (mapped !== undefined) for (const m of folder.messages.distinctUids()) if (mapped.has(m)) present++
+    let present = state.present
+    if (present === undefined) {
+      // The run stopped before the end: what the map shows.
+      const mapped = map.entry(env.user, report.destination)?.map
+      present = 0
+      if (mapped !== undefined) for (const m of folder.messages.distinctUids()) if (mapped.has(m)) present++
+    }
     report.alreadyPresent = Math.max(0, present - report.uploaded - report.adopted)
   }
   report.skipped = [...state.skipped].sort((a, b) => a[0] - b[0]).map(([uid, reason]) => ({uid, reason}))
@@ -247,10 +263,11 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
 export async function runFolders(env: RunEnv, names: readonly string[], naming: RunNaming, prepare: FolderJob['prepare']): Promise<TransferFolderReport[]> {
   const reports: TransferFolderReport[] = []
   let unreachable: TransferFolderReport | undefined
-  for (const name of names) {
+  for (const name of originsFirst(names)) {
     throwIfAborted(env.ctx.signal)
     if (unreachable !== undefined) {
-      const skipped = notAttempted(name, targetName(name, naming.source.peek(await recordedOf(env, name)), naming), unreachable)
+      const recorded = await recordedOf(env, name)
+      const skipped = notAttempted(name, targetName(recorded.home, naming.source.peek(recorded.naming), naming), unreachable)
       env.failures.record(skipped.error!.exitCode)
       reports.push(skipped)
       continue
@@ -287,18 +304,22 @@ function recordedNaming(folder: FolderStore | undefined): RecordedNaming {
   return {...(delimiter === undefined ? {} : {delimiter}), ...(prefix === undefined ? {} : {prefix})}
 }
 
-/** The recorded naming of a folder not otherwise opened (a damaged one records nothing usable). */
-async function recordedOf(env: RunEnv, name: string): Promise<RecordedNaming> {
+/**
+ * The recorded naming of a folder not otherwise opened, and the folder whose destination it goes
+ * to (itself, or for a kept-aside backup the folder it was moved from). A damaged one records
+ * nothing usable.
+ */
+async function recordedOf(env: RunEnv, name: string): Promise<{naming: RecordedNaming; home: string}> {
   try {
     const folder = await env.store.folder(name)
     try {
-      return recordedNaming(folder)
+      return {naming: recordedNaming(folder), home: keptAsideOrigin(name, folder.uidValidity) ?? name}
     } finally {
       await folder.close().catch(() => undefined)
     }
   } catch (error) {
     if (error instanceof InterruptedError) throw error
-    return {}
+    return {naming: {}, home: name}
   }
 }
 
@@ -309,6 +330,21 @@ export function notAttempted(source: string, destination: string, cause: Transfe
   const base = cause.error
   report.error = {name: 'NotAttempted', message: `not uploaded: the destination could not be reached${base === undefined ? '' : ` (${base.message})`}`, exitCode: base?.exitCode ?? ExitCode.INCOMPLETE}
   return report
+}
+
+/**
+ * The folder's `.restore` map, read only (copy, mirror and migrate write `.mirror` maps): which of
+ * its entries are restored copies of others (message-identity.ts). A damaged one is only warned
+ * about: the pairs the backup recorded still apply.
+ */
+async function readRestoreMap(folder: FolderStore, logger: Logger): Promise<UploadMap | undefined> {
+  try {
+    return await UploadMap.read(folder.paths.base, 'restore')
+  } catch (error) {
+    if (!(error instanceof DamagedError)) throw error
+    logger.warn(`${error.message}; the restored copies it shows are not known to this run`)
+    return undefined
+  }
 }
 
 async function closeQuietly(map: UploadMap | undefined, logger: Logger): Promise<void> {

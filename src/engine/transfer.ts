@@ -120,6 +120,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
       pool,
       kind: 'mirror',
       user: destination.username,
+      sourceUser: source.username,
       policy: POLICIES[command],
       tuning: {...DEFAULT_UPLOAD_TUNING, ...options.tuning},
       retry,
@@ -127,14 +128,19 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
       logger,
       failures,
     }
+    // Destination folders --reset emptied in this run: a kept-aside backup goes into the same
+    // folder as the folder it was moved away from (kept-aside.ts), after it, and must not delete
+    // what that folder's upload just put there.
+    const emptiedFolders = new Set<string>()
     report.folders = await runFolders(env, names, naming, (target) => {
-      let emptied = false
+      let reset = false
       return async (s, folder, map, folderReport) => {
         await ensureFolder(s, target, folderReport)
-        if (options.reset === true && !emptied) {
+        if (options.reset === true && !reset) {
           // Once per run: a retry after a broken link must not delete what this run uploaded.
-          await emptyFolder(s, folder, map, destination.username, target, folderReport)
-          emptied = true
+          await emptyFolder(s, folder, map, destination.username, target, folderReport, !emptiedFolders.has(target))
+          emptiedFolders.add(target)
+          reset = true
         }
         return target
       }
@@ -188,10 +194,13 @@ async function ensureFolder(session: ImapSession, name: string, report: Transfer
   if ((await statusCreating(session, name)).created) report.created = true
 }
 
-/** migrate --reset: every message of the destination folder goes (compat §8), and the map starts afresh. */
-async function emptyFolder(session: ImapSession, folder: FolderStore, map: UploadMap, user: string, name: string, report: TransferFolderReport): Promise<void> {
+/**
+ * migrate --reset: every message of the destination folder goes (compat §8), unless this run
+ * emptied it already (`empty` false), and the map starts afresh.
+ */
+async function emptyFolder(session: ImapSession, folder: FolderStore, map: UploadMap, user: string, name: string, report: TransferFolderReport, empty: boolean): Promise<void> {
   const opened = await session.select(name)
-  if (opened.exists > 0) {
+  if (empty && opened.exists > 0) {
     await session.storeFlags('1:*', ['\\Deleted'], 'add')
     await session.expunge()
     report.deleted += opened.exists

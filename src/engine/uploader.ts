@@ -19,6 +19,10 @@
  * 8. the rest is appended in batches: the batch's intent first (fsynced), then each APPEND with
  *    its flags and INTERNALDATE, then the new UIDs (APPENDUID, or found again without UIDPLUS).
  *
+ * Steps 4, 6 and 8 count a message once however many entries of the backup it has
+ * (message-identity.ts, U7): a copy that a restore made on the account's own server and the next
+ * backup downloaded is the same message as the entry it was restored from.
+ *
  * The backup is only read. The map records progress through its journal: a batch costs one
  * fsync, never a rewrite of the whole map.
  */
@@ -34,6 +38,7 @@ import {FlagPolicy, keywordsOf, mayConcernKeywords, sameFlagSet} from './uploade
 import {findCopies, subjectFromBackup} from './uploader-adopt.js'
 import {locateCopies, type MatchSubject} from './uploader-match.js'
 import {crlfHash, knownUploadSize, readUploadMessage, type UploadMessage} from './uploader-message.js'
+import {MessageIdentity, restoredCopiesIn, toAppend} from './message-identity.js'
 import {sleep} from './retry.js'
 import {ascending, slices} from './uid-set.js'
 
@@ -55,6 +60,8 @@ export class FolderUploadState {
   readonly notes = new Set<string>()
   /** Messages appended but not found again (no UIDPLUS): the intent is kept for the next run. */
   unresolved = 0
+  /** Source UIDs whose message has its copy on the destination, when the run got to the end. */
+  present: number | undefined
 }
 
 export interface FolderUploadInput {
@@ -64,6 +71,13 @@ export interface FolderUploadInput {
   user: string
   destination: string
   session: ImapSession
+  /**
+   * The source folder's `.restore` map (for restore, `map` itself) and the backed-up account:
+   * its entry for that account and the folder itself tells which entries are restored copies of
+   * others (message-identity.ts). Undefined when there is none.
+   */
+  restoreMap: UploadMap | undefined
+  sourceUser: string
   policy: UploadPolicy
   tuning: UploadTuning
   report: TransferFolderReport
@@ -141,10 +155,27 @@ class FolderUpload {
     throwIfAborted(signal)
     await this.adopt()
     if (policy.syncFlags) await this.syncFlags()
+    // A message in doubt is held back whole: appending another entry of it now would make a
+    // second copy if the dead connection's APPEND lands after all.
     const held = new Set(this.uncertain?.subjects.map((s) => s.uid) ?? [])
-    await this.uploadRest(this.uniqueSourceUids().filter((u) => !held.has(u)))
+    const identity = this.identity()
+    await this.uploadRest(this.uniqueSourceUids().filter((u) => !identity.members(u).some((m) => held.has(m))))
     if (this.uncertain !== undefined) await this.uploadRest(await this.lookAgain())
     await this.map.sync()
+    const final = this.identity()
+    const entryMap = this.entryMap
+    this.input.state.present = this.uniqueSourceUids().filter((u) => final.members(u).some((m) => entryMap.has(m))).length
+  }
+
+  /**
+   * Which entries of the source folder are one message (U7): the pairs its metadata records and
+   * those its own restore map shows now (this run's records included).
+   */
+  private identity(): MessageIdentity {
+    const {source, restoreMap, sourceUser} = this.input
+    const own = restoreMap?.entry(sourceUser, source.name)
+    const derived = restoredCopiesIn(own, source.uidValidity, (u) => source.has(u))
+    return new MessageIdentity([...source.restoredCopies, ...derived])
   }
 
   // ---- 2. an intent left by an interrupted run
@@ -226,7 +257,32 @@ class FolderUpload {
   // ---- 4. mirror: delete copies whose source is gone
 
   private async deleteGone(): Promise<void> {
-    const orphans = [...this.entryMap].filter(([s, d]) => !this.source.has(s) && this.destSet.has(d))
+    let orphans = [...this.entryMap].filter(([s, d]) => !this.source.has(s) && this.destSet.has(d))
+    if (orphans.length === 0) return
+    // An entry gone whose message the backup still holds under another entry (its restored copy,
+    // or the original): the copy on the destination stays and now belongs to that entry, unless
+    // the message has its copy there already (then this one is a second copy and goes).
+    const identity = this.identity()
+    const entryMap = this.entryMap
+    const heirs: Array<[number, number]> = []
+    const taken = new Set<number>()
+    orphans = orphans.filter(([s, d]) => {
+      const members = identity.members(s)
+      if (members.some((m) => m !== s && entryMap.has(m) && this.destSet.has(entryMap.get(m)!))) return true
+      const heir = members.filter((m) => m !== s && this.source.has(m) && !entryMap.has(m) && !taken.has(m)).pop()
+      if (heir === undefined) return true
+      taken.add(heir)
+      heirs.push([heir, d])
+      return false
+    })
+    if (heirs.length > 0) {
+      this.map.forget(
+        this.user,
+        this.dest,
+        heirs.map(([, d]) => this.reverse.get(d)!),
+      )
+      this.record(heirs)
+    }
     if (orphans.length === 0) return
     const uids = orphans.map(([, d]) => d).sort(ascending)
     for (const slice of slices(uids, FLAG_SLICE)) await this.session.storeFlags(compactUidSet(slice), ['\\Deleted'], 'add')
@@ -285,7 +341,7 @@ class FolderUpload {
     const entryMap = this.entryMap
     const unmappedDest = this.destUids.filter((d) => !this.reverse.has(d))
     if (unmappedDest.length === 0) return
-    const unmappedSource = this.uniqueSourceUids().filter((u) => !entryMap.has(u))
+    const unmappedSource = toAppend(this.uniqueSourceUids(), this.identity(), (u) => entryMap.has(u))
     if (unmappedSource.length === 0) return
     const found = await findCopies(this.session, this.source, unmappedSource, unmappedDest, (d) => this.reverse.has(d), this.input.signal)
     this.record([...found])
@@ -300,13 +356,17 @@ class FolderUpload {
     if (pairs.length === 0) return
     const groups = new Map<string, {flags: string[]; uids: number[]}>()
     const dests = pairs.map(([, d]) => d).sort(ascending)
+    // A message of several entries (U7) has the flags of its newest entry: the last one a backup
+    // saw on the server (an entry restored from is one the server no longer has).
+    const identity = this.identity()
+    const newest = (uid: number): number => identity.members(uid).filter((m) => this.source.has(m)).pop() ?? uid
     for (const slice of slices(dests, FLAG_SLICE)) {
       throwIfAborted(this.input.signal)
       const {changed} = await this.session.fetchFlags(compactUidSet(slice))
       for (const {uid, flags: current} of changed) {
         const s = this.reverse.get(uid)
         if (s === undefined) continue
-        const wanted = this.flags.choose(this.source.entry(s)?.flags ?? []).flags
+        const wanted = this.flags.choose(this.source.entry(newest(s))?.flags ?? []).flags
         const present = current.filter((f) => f.toUpperCase() !== '\\RECENT')
         // \Deleted on the destination is the user's business there: kept as it is.
         const target = [...wanted, ...present.filter((f) => !FlagPolicy.managed(f))]
@@ -346,7 +406,7 @@ class FolderUpload {
   private async uploadRest(sourceUids: readonly number[]): Promise<void> {
     const {tuning, signal} = this.input
     const entryMap = this.entryMap
-    const todo = sourceUids.filter((u) => !entryMap.has(u))
+    const todo = toAppend(sourceUids, this.identity(), (u) => entryMap.has(u))
     if (todo.length === 0) return
     const limit = this.session.capabilities.appendLimit
     const batches: number[][] = []
@@ -515,7 +575,10 @@ class FolderUpload {
   private record(pairs: ReadonlyArray<readonly [number, number]>): void {
     if (pairs.length === 0) return
     this.map.record(this.user, this.dest, pairs)
-    for (const [s, d] of pairs) this.reverse.set(d, s)
+    for (const [s, d] of pairs) {
+      this.reverse.set(d, s)
+      this.destSet.add(d)
+    }
   }
 
   private skip(uid: number, reason: string): void {

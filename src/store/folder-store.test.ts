@@ -542,3 +542,62 @@ describe('removing messages (mirror mode)', () => {
     expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mbox'])
   })
 })
+
+describe('restored copies (`mailkeep_restored`, docs/upload-maps.md U7)', () => {
+  it('are committed with the transaction, survive a crash through the journal, move with a kept-aside folder', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin({savepointMessages: 1000})
+    await appendAll(tx, [1, 2, 3, 6])
+    tx.recordRestoredCopies([[6, 3]])
+    await tx.savepoint()
+    // kill -9 now: the journal holds the pair, the `.imap` not yet.
+    expect((await readMeta()).restoredCopies).toBeUndefined()
+    const journal = parseJournal(await readFile(folder.paths.journal, 'utf8'), 'x')!
+    expect(journal.committed).toContainEqual({t: 's', restored: [[6, 3]]})
+    const recovered = await openWrite()
+    expect(recovered.restoredCopies).toEqual([[6, 3]])
+    expect((await readMeta()).restoredCopies).toEqual([[6, 3]])
+    expect(JSON.parse(await readFile(recovered.paths.imap, 'utf8')).mailkeep_restored).toEqual([[6, 3]])
+
+    // Recorded again (a later backup sees the same map): kept once.
+    const tx2 = await recovered.begin()
+    tx2.recordRestoredCopies([[6, 3]])
+    await tx2.commit()
+    expect(recovered.restoredCopies).toEqual([[6, 3]])
+
+    // The upload maps move with it: they say where this backup (this UIDVALIDITY) went.
+    await writeFile(join(root, 'INBOX.restore'), '{"version":1,"destinations":{}}')
+    await writeFile(join(root, 'INBOX.restore.journal'), '')
+    await recovered.renameAway()
+    await recovered.close()
+    expect((await openWrite('INBOX-7')).restoredCopies).toEqual([[6, 3]])
+    expect((await readdir(root)).sort()).toEqual(['INBOX-7.imap', 'INBOX-7.mbox', 'INBOX-7.restore', 'INBOX-7.restore.journal'])
+  })
+
+  it('mirror-mode removal keeps a pair while one of its messages stays', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    await appendAll(tx, [1, 2, 3, 6, 8])
+    tx.recordRestoredCopies([
+      [6, 3],
+      [8, 2],
+    ])
+    await tx.commit()
+    await folder.removeMessages([3, 2, 8])
+    expect(folder.restoredCopies).toEqual([[6, 3]])
+    await folder.removeMessages([6])
+    expect(folder.restoredCopies).toEqual([])
+    expect(JSON.parse(await readFile(folder.paths.imap, 'utf8')).mailkeep_restored).toBeUndefined()
+  })
+
+  it('a malformed list is damage, reported, not dropped', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    await folder.close()
+    const meta = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
+    await writeFile(folder.paths.imap, JSON.stringify({...meta, mailkeep_restored: [[3, 3]]}))
+    await expect(openWrite()).rejects.toThrow(DamagedError)
+  })
+})

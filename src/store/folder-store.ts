@@ -41,6 +41,8 @@ export interface FolderPaths {
   readonly imap: string
   readonly journal: string
   readonly mirror: string
+  /** The upload maps' other files (docs/upload-maps.md): they move with the folder's backup. */
+  readonly uploadMaps: readonly string[]
   readonly renameIntent: string
   readonly mboxCompact: string
   readonly imapCompact: string
@@ -75,6 +77,7 @@ export function folderPaths(root: string, relativePath: string): FolderPaths {
     imap: `${base}.imap`,
     journal: `${base}${JOURNAL_SUFFIX}`,
     mirror: `${base}.mirror`,
+    uploadMaps: [`${base}.mirror.journal`, `${base}.restore`, `${base}.restore.journal`],
     renameIntent: `${base}.rename`,
     mboxCompact: `${base}.mbox.compact`,
     imapCompact: `${base}.imap.compact`,
@@ -151,6 +154,15 @@ export class FolderStore implements TransactionHost {
 
   exactness(uid: number): ExactTuple | undefined {
     return this.messages.exactness(uid)
+  }
+
+  /**
+   * `[copy, original]` pairs: stored messages that are copies mailkeep restored of other stored
+   * messages of this folder (docs/design.md, `mailkeep_restored`). A pair may name a UID no
+   * longer stored (mirror mode removed it): it still joins the others.
+   */
+  get restoredCopies(): ReadonlyArray<readonly [number, number]> {
+    return this.metadata?.restoredCopies ?? []
   }
 
   /** Creates the empty pair for a new folder: mbox first, so `.imap` never exists without it. */
@@ -355,7 +367,9 @@ export class FolderStore implements TransactionHost {
     for (let n = 0; target === undefined; n++) {
       const candidate = folderNameWithSuffix(this.name, n === 0 ? `-${meta.uidValidity}` : `-${meta.uidValidity}-${n}`)
       const candidatePaths = folderPaths(this.root, encodeFolderPath(candidate))
-      const taken = await Promise.all([candidatePaths.imap, candidatePaths.mbox, candidatePaths.mirror, candidatePaths.journal, candidatePaths.renameIntent].map(exists))
+      const taken = await Promise.all(
+        [candidatePaths.imap, candidatePaths.mbox, candidatePaths.mirror, ...candidatePaths.uploadMaps, candidatePaths.journal, candidatePaths.renameIntent].map(exists),
+      )
       if (!taken.includes(true)) target = candidate
       if (n > 10_000) throw new InternalError('no free name for the renamed folder')
     }
@@ -414,7 +428,10 @@ export class FolderStore implements TransactionHost {
       throw localIoError(error, 'write', this.paths.mboxCompact)
     }
     await out.close()
-    const next: FolderMetadata = {...meta, messages: kept}
+    // A pair stays while one of its messages does: it still tells which stored message the
+    // removed one was (uploads count the two as one message, docs/upload-maps.md U7).
+    const pairs = meta.restoredCopies?.filter(([copy, original]) => kept.has(copy) || kept.has(original))
+    const next: FolderMetadata = {...meta, messages: kept, restoredCopies: pairs === undefined || pairs.length === 0 ? undefined : pairs}
     await atomicWriteChunks(this.paths.imapCompact, serializeMetadataChunks(next), {mode: 0o600})
     await this.closeReader()
     await this.finishCompaction()
@@ -571,10 +588,14 @@ export class FolderStore implements TransactionHost {
 
   private async finishRename(targetRelative: string): Promise<void> {
     const target = folderPaths(this.root, targetRelative)
+    // The upload maps go too: they say where THIS backup (this UIDVALIDITY) was uploaded, which
+    // is where a restore of the kept-aside copy continues (restore-target.ts), and the pairs of
+    // its restored copies (message-identity.ts); the folder starting afresh has none yet.
     for (const [from, to] of [
       [this.paths.mbox, target.mbox],
       [this.paths.imap, target.imap],
       [this.paths.mirror, target.mirror],
+      ...this.paths.uploadMaps.map((path, i) => [path, target.uploadMaps[i]!] as const),
     ] as const) {
       if ((await exists(from)) && !(await exists(to))) await rename(from, to)
     }

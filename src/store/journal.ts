@@ -31,7 +31,7 @@ export interface JournalHeader {
 export type JournalRecord =
   | {t: 'a'; m: MessageEntry; x?: ExactTuple}
   | {t: 'f'; uid: number; flags: string[]}
-  | {t: 's'; uidnext?: number; highestmodseq?: string; delimiter?: string; prefix?: string}
+  | {t: 's'; uidnext?: number; highestmodseq?: string; delimiter?: string; prefix?: string; restored?: Array<[number, number]>}
   | {t: 'c'; end: number; count: number}
 
 export interface JournalContents {

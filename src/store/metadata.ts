@@ -39,6 +39,13 @@ export interface FolderMetadata extends FolderServerState {
   messages: MessageTable
   /** Id of the last journal folded into this file (docs/design.md I4). */
   journalId?: string
+  /**
+   * `mailkeep_restored`: `[copy, original]` UID pairs of this folder. The server message `copy`
+   * is a copy that mailkeep itself uploaded (restore) of the backed-up message `original`, and a
+   * later backup downloaded it: the two entries are one message (docs/upload-maps.md, U7), which
+   * every upload from this backup counts once. Absent: no such pairs.
+   */
+  restoredCopies?: Array<[number, number]>
   /** Top-level keys we do not know, kept as they are on rewrite. */
   extraKeys: Record<string, unknown>
 }
@@ -50,7 +57,7 @@ export interface LegacyV2Metadata {
   uids: number[]
 }
 
-const KNOWN_KEYS = new Set(['version', 'uid_validity', 'mailkeep', 'messages', 'mailkeep_messages', 'uids'])
+const KNOWN_KEYS = new Set(['version', 'uid_validity', 'mailkeep', 'messages', 'mailkeep_messages', 'mailkeep_restored', 'uids'])
 
 /**
  * Parses the text of a `.imap` file. Anything malformed is a DamagedError naming the file and
@@ -124,6 +131,11 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
     if (!Array.isArray(records)) throw damaged(path, 'has a "mailkeep_messages" key that is not an array')
     addRecords(messages, records, path)
   }
+  const restored = data['mailkeep_restored']
+  if (restored !== undefined && restored !== null) {
+    if (!Array.isArray(restored) || !restored.every(isUidPair)) throw damaged(path, 'has a "mailkeep_restored" key that is not a list of [copy, original] UID pairs')
+    if (restored.length > 0) result.restoredCopies = restored.map(([copy, original]) => [copy, original])
+  }
   for (const [key, value] of Object.entries(data)) {
     if (!KNOWN_KEYS.has(key)) result.extraKeys[key] = value
   }
@@ -168,6 +180,7 @@ export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string
     first = false
   }
   yield ']'
+  if (meta.restoredCopies !== undefined && meta.restoredCopies.length > 0) yield `,"mailkeep_restored":${JSON.stringify(meta.restoredCopies)}`
   for (const [key, value] of Object.entries(meta.extraKeys)) yield `,${JSON.stringify(key)}:${JSON.stringify(value)}`
   yield '}'
 }
@@ -267,6 +280,26 @@ export function isExactTuple(value: unknown): value is ExactTuple {
   if (!Array.isArray(value) || value.length !== 5) return false
   const [uid, size, internalDate, appended] = value as unknown[]
   return isPositiveInt(uid) && isNonNegativeInt(size) && (internalDate === null || Number.isInteger(internalDate)) && (appended === 0 || appended === 1 || appended === 2)
+}
+
+/** A `[copy, original]` pair of `mailkeep_restored`: two different UIDs. */
+export function isUidPair(value: unknown): value is [number, number] {
+  return Array.isArray(value) && value.length === 2 && isPositiveInt(value[0]) && isPositiveInt(value[1]) && value[0] !== value[1]
+}
+
+/**
+ * Adds `[copy, original]` pairs to the metadata's `mailkeep_restored`, each once; malformed
+ * pairs (a journal is read back after a crash) are ignored.
+ */
+export function addRestoredCopies(meta: FolderMetadata, pairs: readonly unknown[]): void {
+  const list = meta.restoredCopies ?? []
+  const known = new Set(list.map(([c, o]) => `${c}:${o}`))
+  for (const pair of pairs) {
+    if (!isUidPair(pair) || known.has(`${pair[0]}:${pair[1]}`)) continue
+    known.add(`${pair[0]}:${pair[1]}`)
+    list.push([pair[0], pair[1]])
+  }
+  if (list.length > 0) meta.restoredCopies = list
 }
 
 function isStringArray(value: unknown): value is string[] {

@@ -15,7 +15,7 @@ import {InternalError, localIoError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
 import {encodeMessage, MboxrdEncoder} from './mboxrd/index.js'
 import type {JournalRecord, JournalWriter} from './journal.js'
-import {isDelimiter, isPrefix, type ExactTuple, type FolderMetadata, type FolderServerState, type MessageEntry} from './metadata.js'
+import {addRestoredCopies, isDelimiter, isPrefix, type ExactTuple, type FolderMetadata, type FolderServerState, type MessageEntry} from './metadata.js'
 import {toStoredFlags} from './flags.js'
 import {WRITE_BEHIND_BYTES, type TransactionTuning} from './tuning.js'
 
@@ -166,6 +166,16 @@ export class Transaction {
     if (state.delimiter !== undefined) record.delimiter = state.delimiter
     if (state.prefix !== undefined) record.prefix = state.prefix
     this.pending.push(record)
+  }
+
+  /**
+   * Records that stored messages are copies mailkeep restored of other stored messages of the
+   * folder (`mailkeep_restored`, committed with the next savepoint). It goes in an `s` record,
+   * whose unknown keys an older mailkeep ignores, so a journal written here stays readable by it.
+   */
+  recordRestoredCopies(pairs: ReadonlyArray<readonly [number, number]>): void {
+    this.assertOpen()
+    if (pairs.length > 0) this.pending.push({t: 's', restored: pairs.map(([c, o]) => [c, o])})
   }
 
   /** Commits everything done so far (docs/design.md, "Write order", a savepoint). */
@@ -374,6 +384,7 @@ export function applyRecords(meta: FolderMetadata, records: readonly JournalReco
         // Written by us, but a journal is read back after a crash: only well-formed values count.
         if (isDelimiter(r.delimiter)) meta.delimiter = r.delimiter
         if (isPrefix(r.prefix)) meta.prefix = r.prefix
+        if (Array.isArray(r.restored)) addRestoredCopies(meta, r.restored)
         break
       case 'c':
         break

@@ -139,6 +139,23 @@ export class UploadMap {
     return map
   }
 
+  /**
+   * The map as the files hold it, a leftover journal replayed in memory only: nothing is written,
+   * so no upload lock is needed. For a backup, which reads a folder's `.restore` map under the
+   * account's exclusive lock (no upload can run then), and for copy and mirror, which read the
+   * `.restore` map of a folder they upload (docs/upload-maps.md, U7). Undefined when there is
+   * no map at all.
+   */
+  static async read(base: string, kind: UploadMapKind): Promise<UploadMap | undefined> {
+    const map = new UploadMap(base, kind)
+    const text = await readIfPresent(map.path)
+    const journal = await readIfPresent(map.journalPath)
+    if (text === undefined && journal === undefined) return undefined
+    if (text !== undefined) map.parse(text)
+    if (journal !== undefined) map.replay(journal)
+    return map
+  }
+
   /** The entry for this destination user and folder (for `.mirror`: the user's one entry, if it is for this folder or names none). */
   entry(user: string, folder: string): UploadMapEntry | undefined {
     const entry = this.find(user, folder)

@@ -1,12 +1,13 @@
 /**
  * `mailkeep stats` end to end (compat §9.2 110–112): text and JSON before and after a backup,
- * after an expunge and new mail, a UIDVALIDITY change, folder selection, the '.' flavour with a
+ * after an expunge and new mail and a UIDVALIDITY change (on each server), folder selection, the '.' flavour with a
  * public namespace; one `UID SEARCH` per folder (counted with the TCP proxy); the backup is read
  * and never changed.
  */
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
-import {appendMessages, ensureFolder, expunge, forceUidValidityChange, seedFolder, seedMessage} from '../support/mail-seed.js'
+import {appendMessages, ensureFolder, expunge, folderName, forceUidValidityChange, seedFolder, seedMessage} from '../support/mail-seed.js'
+import {serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {allOutput, defaultConfigPath, mailkeep, setupAccount, show, snapshot} from '../cli/helpers.js'
 
@@ -68,38 +69,6 @@ describe('mailkeep stats', () => {
     expect(await snapshot(s.root)).toEqual([])
   })
 
-  it('after a backup all are in both; after an expunge and new mail: remote, both and local', async () => {
-    const s = await setupAccount(slash, 1)
-    const uids = await seedFolder(slash, s.user, 'INBOX', 5)
-    await seedFolder(slash, s.user, 'Work', 3)
-    const backup = await mailkeep(s.home, ['backup'])
-    expect(backup.code, show(backup)).toBe(0)
-
-    const after = await mailkeep(s.home, ['stats', s.user.user, '--json'])
-    expect(after.code, show(after)).toBe(0)
-    expect(byFolder(after.stdout)).toEqual([
-      {folder: 'INBOX', remote: 0, both: 5, local: 0},
-      {folder: 'Work', remote: 0, both: 3, local: 0},
-    ])
-
-    await expunge(slash, s.user, 'INBOX', uids.slice(0, 2))
-    await appendMessages(slash, s.user, 'INBOX', [seedMessage(100), seedMessage(101), seedMessage(102)])
-    const before = await snapshot(s.root)
-    const changed = await mailkeep(s.home, ['stats', s.user.user])
-    expect(changed.code, show(changed)).toBe(0)
-    expectTable(changed.stdout, ['INBOX               |       3|       3|       2', 'Work                |       0|       3|       0'])
-    expect(await snapshot(s.root), 'stats changed the backup').toEqual(before)
-
-    // The next backup downloads exactly the 3 remote ones (keep-all mode keeps the 2 local).
-    const again = await mailkeep(s.home, ['backup', '--json'])
-    expect(again.code, show(again)).toBe(0)
-    const final = await mailkeep(s.home, ['stats', s.user.user, '--json'])
-    expect(byFolder(final.stdout)).toEqual([
-      {folder: 'INBOX', remote: 0, both: 6, local: 2},
-      {folder: 'Work', remote: 0, both: 3, local: 0},
-    ])
-  })
-
   it('one UID SEARCH per folder, and only EXAMINE (read-only)', async () => {
     const s = await setupAccount(slash, 2, {}, proxy.port)
     await seedFolder(slash, s.user, 'INBOX', 4)
@@ -116,16 +85,6 @@ describe('mailkeep stats', () => {
     expect(names.filter((n) => n === 'EXAMINE')).toHaveLength(3)
     expect(names).not.toContain('SELECT')
     expect(names.filter((n) => /FETCH|STORE|APPEND|EXPUNGE/.test(n))).toEqual([])
-  })
-
-  it('a changed UIDVALIDITY: the stored UIDs name other messages, so none is in both', async () => {
-    const s = await setupAccount(slash, 3, {folders: ['Renumbered']})
-    await seedFolder(slash, s.user, 'Renumbered', 3)
-    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
-    await forceUidValidityChange(slash, s.user, 'Renumbered')
-    const result = await mailkeep(s.home, ['stats', s.user.user, '--json'])
-    expect(result.code, show(result)).toBe(0)
-    expect(JSON.parse(result.stdout)).toEqual([{folder: 'Renumbered', remote: 3, both: 0, local: 3}])
   })
 
   it("blacklist selection, and folders missing on the server have no row", async () => {
@@ -156,6 +115,60 @@ describe('mailkeep stats', () => {
     } finally {
       await lock.release()
     }
+  })
+})
+
+describe.each(serverKinds())('mailkeep stats on %s', (kind: ServerKind) => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startServer(kind)
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('after a backup all are in both; after an expunge and new mail: remote, both and local', async () => {
+    const s = await setupAccount(server, 1)
+    const work = folderName(server, 'Work')
+    const uids = await seedFolder(server, s.user, 'INBOX', 5)
+    await seedFolder(server, s.user, work, 3)
+    const backup = await mailkeep(s.home, ['backup'])
+    expect(backup.code, show(backup)).toBe(0)
+
+    const after = await mailkeep(s.home, ['stats', s.user.user, '--json'])
+    expect(after.code, show(after)).toBe(0)
+    expect(byFolder(after.stdout)).toEqual([
+      {folder: 'INBOX', remote: 0, both: 5, local: 0},
+      {folder: work, remote: 0, both: 3, local: 0},
+    ])
+
+    await expunge(server, s.user, 'INBOX', uids.slice(0, 2))
+    await appendMessages(server, s.user, 'INBOX', [seedMessage(100), seedMessage(101), seedMessage(102)])
+    const before = await snapshot(s.root)
+    const changed = await mailkeep(s.home, ['stats', s.user.user])
+    expect(changed.code, show(changed)).toBe(0)
+    expectTable(changed.stdout, ['INBOX               |       3|       3|       2', `${work.padEnd(20)}|       0|       3|       0`])
+    expect(await snapshot(s.root), 'stats changed the backup').toEqual(before)
+
+    // The next backup downloads exactly the 3 remote ones (keep-all mode keeps the 2 local).
+    const again = await mailkeep(s.home, ['backup', '--json'])
+    expect(again.code, show(again)).toBe(0)
+    const final = await mailkeep(s.home, ['stats', s.user.user, '--json'])
+    expect(byFolder(final.stdout)).toEqual([
+      {folder: 'INBOX', remote: 0, both: 6, local: 2},
+      {folder: work, remote: 0, both: 3, local: 0},
+    ])
+  })
+
+  it('a changed UIDVALIDITY: the stored UIDs name other messages, so none is in both', async () => {
+    const renumbered = folderName(server, 'Renumbered')
+    const s = await setupAccount(server, 3, {folders: [renumbered]})
+    await seedFolder(server, s.user, renumbered, 3)
+    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
+    await forceUidValidityChange(server, s.user, renumbered)
+    const result = await mailkeep(s.home, ['stats', s.user.user, '--json'])
+    expect(result.code, show(result)).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual([{folder: renumbered, remote: 3, both: 0, local: 3}])
   })
 })
 

@@ -18,8 +18,8 @@ import {readFileSync} from 'node:fs'
 import {chmod, chown, lstat, mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {dirname, join, resolve} from 'node:path'
 import {folderStatus} from './mail-seed.js'
-import {AddressInUseError, LOOPBACK, freePort, isAddressInUse, waitForPortFree} from './ports.js'
-import {killQuietly, listProcesses, sleep, stopAll, withParentDeathSignal, type ProcessInfo} from './processes.js'
+import {AddressInUseError, LOOPBACK, retryOnAddressInUse, retryWhileAddressInUse, waitForPortFree} from './ports.js'
+import {killQuietly, listProcesses, outputTail, sleep, stopAll, withParentDeathSignal, type ProcessInfo} from './processes.js'
 import {RawImapClient} from './raw-imap.js'
 import {makeTempDir, removeTempDir} from './temp-dir.js'
 
@@ -151,7 +151,7 @@ class Instance implements DovecotInstance {
   readonly users: readonly TestUser[]
   port = 0
   private child: ChildProcess | undefined
-  private output = ''
+  private outputOf: () => string = () => ''
   private state: 'new' | 'running' | 'stopped' | 'removed' = 'new'
 
   constructor(
@@ -192,16 +192,12 @@ class Instance implements DovecotInstance {
   }
 
   async startOnFreePort(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      this.port = await freePort()
-      try {
-        await this.start()
-        return
-      } catch (error) {
-        // Another test file took the port between our check and Dovecot's bind: try another.
-        if (!isAddressInUse(error) || attempt >= 5) throw error
-      }
-    }
+    // Another test file may take the port between our check and the server's bind: then
+    // another port is tried (ports.ts).
+    await retryOnAddressInUse((port) => {
+      this.port = port
+      return this.start()
+    })
   }
 
   async start(): Promise<void> {
@@ -210,7 +206,6 @@ class Instance implements DovecotInstance {
     // process; Dovecot would refuse to start. Nothing in it is data.
     await rm(join(this.dir, 'run'), {recursive: true, force: true})
     await mkdir(join(this.dir, 'run'), {mode: 0o755})
-    this.output = ''
     const [command, args] = withParentDeathSignal(DOVECOT_BIN, ['-F', '-c', this.confPath])
     const child = spawn(command, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -219,11 +214,7 @@ class Instance implements DovecotInstance {
     })
     this.child = child
     live.add(this)
-    const keep = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString('utf8')).slice(-8192)
-    }
-    child.stdout?.on('data', keep)
-    child.stderr?.on('data', keep)
+    this.outputOf = outputTail(child)
     try {
       await this.waitUntilReady(child)
       this.state = 'running'
@@ -250,17 +241,7 @@ class Instance implements DovecotInstance {
     if (this.state === 'removed') throw new Error('restart() after stop(): the data directory is gone')
     await this.stopProcesses()
     this.state = 'stopped'
-    const deadline = Date.now() + 5000
-    for (;;) {
-      try {
-        await this.start()
-        return
-      } catch (error) {
-        // The old listener can linger for a moment; the port is ours, so we wait for it.
-        if (!isAddressInUse(error) || Date.now() > deadline) throw error
-        await sleep(100)
-      }
-    }
+    await retryWhileAddressInUse(() => this.start())
   }
 
   doveadm(args: readonly string[], input?: Buffer | string): Promise<DoveadmResult> {
@@ -295,7 +276,7 @@ class Instance implements DovecotInstance {
     for (;;) {
       if (spawnError) throw new Error(`cannot run ${DOVECOT_BIN}: ${spawnError.message}`, {cause: spawnError})
       if (exited) {
-        const text = `${this.output}\n${await this.logTail(20)}`
+        const text = `${this.outputOf()}\n${await this.logTail(20)}`
         if (/Address already in use/i.test(text)) throw new AddressInUseError(this.port)
         throw new Error(`Dovecot exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`)
       }
@@ -328,7 +309,7 @@ class Instance implements DovecotInstance {
   }
 
   private async diagnostics(): Promise<string> {
-    return [`dovecot -F -c ${this.confPath}`, `output: ${this.output.trim() || '(none)'}`, `log tail (${this.logPath}):`, await this.logTail(25)].join('\n')
+    return [`dovecot -F -c ${this.confPath}`, `output: ${this.outputOf().trim() || '(none)'}`, `log tail (${this.logPath}):`, await this.logTail(25)].join('\n')
   }
 
   /**

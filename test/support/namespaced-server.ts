@@ -10,8 +10,8 @@ import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {chmod, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import type {Separator, TestUser} from './dovecot.js'
-import {AddressInUseError, LOOPBACK, freePort, isAddressInUse, waitForPortFree} from './ports.js'
-import {killQuietly, mountNamespace, processesInNamespace, sleep, stopAll, type ProcessInfo} from './processes.js'
+import {AddressInUseError, LOOPBACK, retryOnAddressInUse, retryWhileAddressInUse, waitForPortFree} from './ports.js'
+import {killQuietly, mountNamespace, outputTail, processesInNamespace, sleep, stopAll, type ProcessInfo} from './processes.js'
 import {SyslogReceiver, spawnInNamespace, type NamespaceSpec} from './private-namespace.js'
 import {RawImapClient} from './raw-imap.js'
 import {makeTempDir, removeTempDir} from './temp-dir.js'
@@ -38,7 +38,7 @@ export abstract class NamespacedServer {
   private child: ChildProcess | undefined
   private namespace: string | undefined
   private syslog: SyslogReceiver | undefined
-  private output = ''
+  private outputOf: () => string = () => ''
   private state: 'new' | 'running' | 'stopped' | 'removed' = 'new'
 
   protected constructor(
@@ -86,31 +86,22 @@ export abstract class NamespacedServer {
   }
 
   private async startOnFreePort(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      this.port = await freePort()
-      try {
-        await this.start()
-        return
-      } catch (error) {
-        // Another test file took the port between our check and the server's bind.
-        if (!isAddressInUse(error) || attempt >= 5) throw error
-      }
-    }
+    // Another test file may take the port between our check and the server's bind: then
+    // another port is tried (ports.ts).
+    await retryOnAddressInUse((port) => {
+      this.port = port
+      return this.start()
+    })
   }
 
   private async start(): Promise<void> {
     this.syslog ??= await SyslogReceiver.start(join(this.dir, 'syslog.sock'), this.logPath)
     const {argv, env, namespace} = await this.command()
-    this.output = ''
     const child = await spawnInNamespace({...namespace, dir: this.dir, syslogSocket: this.syslog.socketPath}, argv, env)
     this.child = child
     this.namespace = undefined
     live.add(this)
-    const keep = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString('utf8')).slice(-8192)
-    }
-    child.stdout?.on('data', keep)
-    child.stderr?.on('data', keep)
+    this.outputOf = outputTail(child)
     try {
       await this.waitUntilReady(child)
       this.state = 'running'
@@ -146,17 +137,7 @@ export abstract class NamespacedServer {
     if (this.state === 'removed') throw new Error('restart() after stop(): the data directory is gone')
     await this.stopProcesses()
     this.state = 'stopped'
-    const deadline = Date.now() + 5000
-    for (;;) {
-      try {
-        await this.start()
-        return
-      } catch (error) {
-        // The old listener can linger for a moment; the port is ours, so we wait for it.
-        if (!isAddressInUse(error) || Date.now() > deadline) throw error
-        await sleep(100)
-      }
-    }
+    await retryWhileAddressInUse(() => this.start())
   }
 
   /** The last lines of the instance's log (what it sent to syslog, plus its own log files). */
@@ -199,7 +180,7 @@ export abstract class NamespacedServer {
       this.namespace ??= this.ownNamespace()
       if (spawnError) throw new Error(`cannot start ${this.title}: ${spawnError.message}`, {cause: spawnError})
       if (exited) {
-        if (/Address already in use/i.test(`${this.output}\n${await this.logTail(20)}`)) throw new AddressInUseError(this.port)
+        if (/Address already in use/i.test(`${this.outputOf()}\n${await this.logTail(20)}`)) throw new AddressInUseError(this.port)
         throw new Error(`${this.title} exited during start-up (code ${child.exitCode}, signal ${child.signalCode})`)
       }
       try {
@@ -255,7 +236,7 @@ export abstract class NamespacedServer {
   }
 
   private async diagnostics(): Promise<string> {
-    return [`${this.title} in ${this.dir}`, `output: ${this.output.trim() || '(none)'}`, `log tail (${this.logPath}):`, await this.logTail(25)].join('\n')
+    return [`${this.title} in ${this.dir}`, `output: ${this.outputOf().trim() || '(none)'}`, `log tail (${this.logPath}):`, await this.logTail(25)].join('\n')
   }
 
   /** For the exit hook. */

@@ -108,3 +108,20 @@ function kernelPort(host: string): Promise<number> {
     })
   })
 }
+
+/**
+ * Runs `start` again while it fails with EADDRINUSE, for up to `timeoutMs`: a server restarted
+ * on its own port, whose old listener can linger for a moment (the port is ours, so we wait).
+ */
+export async function retryWhileAddressInUse(start: () => Promise<void>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      await start()
+      return
+    } catch (error) {
+      if (!isAddressInUse(error) || Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+}

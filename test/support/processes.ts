@@ -126,6 +126,17 @@ export function withParentDeathSignal(command: string, args: string[]): [string,
   return [SETPRIV_BIN, ['--pdeathsig', 'SIGTERM', '--', command, ...args]]
 }
 
+/** Keeps the last 8 KiB of what `child` writes to stdout and stderr; the getter returns it. */
+export function outputTail(child: ChildProcess): () => string {
+  let output = ''
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-8192)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  return () => output
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
