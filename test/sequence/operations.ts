@@ -470,7 +470,7 @@ async function fifoStep(ctx: OpContext, where: string): Promise<Effect> {
   const local = [...ctx.before.backup.folders.values()][0]
   const base = local === undefined ? undefined : join(ctx.world.rootA, ...local.relativePath.split('/'))
   const path = where === 'lock' || base === undefined ? join(ctx.world.rootA, '.mailkeep.lock') : `${base}${where === 'journal' ? '.imap.journal' : where === 'rename' ? '.rename' : '.imap'}`
-  const aside = join(ctx.world.dir, 'tmp', 'fifo-aside')
+  const aside = join(ctx.world.dir, 'own', 'fifo-aside')
   const hadFile = existsSync(path)
   if (!existsSync(ctx.world.rootA)) return none()
   if (hadFile) await rename(path, aside)
@@ -493,17 +493,16 @@ async function fifoStep(ctx: OpContext, where: string): Promise<Effect> {
 
 /** A password_command that leaves a background child holding its output. */
 async function passwordChildStep(ctx: OpContext): Promise<Effect> {
-  const pidFile = join(ctx.world.dir, 'tmp', 'password-child.pid')
+  const pidFile = join(ctx.world.dir, 'own', 'password-child.pid')
   const password = ctx.world.A.password.replace(/'/g, `'\\''`)
   // The child keeps the command's stdout (what mailkeep reads) open; its stderr goes nowhere, so
   // that it does not hold the CLI's stderr, which the test reads to the end.
   ctx.world.overrideA = {password: undefined, password_command: `printf '%s\\n' '${password}'; sleep 300 2>/dev/null & echo $! > '${pidFile}'`}
   await ctx.world.writeConfig()
-  const extra: Violation[] = []
   try {
+    // S12 (the run's deadline) and the rest of the checks of a completed backup apply as usual.
     const run = await ctx.world.run({command: 'backup'}, 'cli', 0, DEADLINE_MS)
-    if (run.signal === 'deadline') extra.push({invariant: 'S12', message: `a password_command that leaves a child behind kept 'backup' running past ${DEADLINE_MS / 1000} s`})
-    return {command: 'backup', run, appendedDuring: [], notes: ['password child'], extra}
+    return {command: 'backup', run, appendedDuring: [], notes: ['password child']}
   } finally {
     ctx.world.overrideA = {}
     await ctx.world.writeConfig()

@@ -160,7 +160,11 @@ export function describeFailure(result: SequenceResult, shrunk?: SequenceResult)
   const v = violationsOf(result)
   lines.push(`sequence seed ${result.seed} on ${result.kind} failed at step ${result.records[result.failedAt!]!.index} (${result.records[result.failedAt!]!.text}):`)
   for (const x of v) lines.push(`  [${x.invariant}] ${x.message}`)
-  lines.push(`  replay: MAILKEEP_TEST_SERVERS=${result.kind} MAILKEEP_SEQUENCE_SEED=${result.seed} npx vitest run test/sequence/${result.kind}.test.ts`)
+  // The plan depends on the seed and on the exclusions in force (operations kept apart).
+  const known = process.env.MAILKEEP_SEQUENCE_KNOWN_ISSUES
+  const env = `MAILKEEP_TEST_SERVERS=${result.kind}${known === undefined ? '' : ` MAILKEEP_SEQUENCE_KNOWN_ISSUES=${known}`}`
+  const plan = process.env.MAILKEEP_SEQUENCE_PLAN
+  lines.push(`  replay: ${env} ${plan === undefined ? `MAILKEEP_SEQUENCE_SEED=${result.seed}` : `MAILKEEP_SEQUENCE_PLAN='${plan}'`} npx vitest run test/sequence/${result.kind}.test.ts`)
   lines.push(`  strategy ${result.plan.strategy}, mirror_mode ${result.plan.mirror} at the start; steps:`)
   for (const r of result.records) lines.push(`    ${String(r.index).padStart(2)} ${r.text}${r.notes.length > 0 ? `   [${r.notes.join('; ')}]` : ''}`)
   const output = result.records[result.failedAt!]!.output

@@ -137,6 +137,7 @@ export class World {
     this.rootA = join(this.dir, 'home', 'backup-a')
     this.rootB = join(this.dir, 'home', 'backup-b')
     await mkdir(join(this.dir, 'tmp'), {recursive: true, mode: 0o700})
+    await mkdir(join(this.dir, 'own'), {recursive: true, mode: 0o700})
     this.mirror = false
     this.selection = {mode: 'all'}
     this.strategy = strategy
@@ -438,7 +439,9 @@ export class World {
         const info = await lstat(path).catch(() => undefined)
         if (info === undefined) continue
         const rel = relative(this.dir, path).split(sep).join('/')
-        if (rel === 'home/.mailkeep/config.json') continue
+        // The config file and `own/` are the test's: it writes them itself (the password
+        // command's pid file, a file set aside while a FIFO takes its place).
+        if (rel === 'home/.mailkeep/config.json' || rel === 'own' || rel.startsWith('own/')) continue
         out.set(rel, info.isDirectory() ? 'dir' : `${info.size}:${info.mtimeMs}:${info.ino}:${info.mode}`)
         if (info.isDirectory()) await walk(path)
       }
