@@ -27,7 +27,7 @@ import {silentContext} from '../../src/shared/context.js'
 import {silentLogger} from '../../src/shared/logger.js'
 import {AccountStore} from '../../src/store/account-store.js'
 import {accountEntry} from '../support/account.js'
-import {spawnCli, type CliResult} from '../support/cli.js'
+import {runCli, spawnCli, type CliResult} from '../support/cli.js'
 import type {TestUser} from '../support/dovecot.js'
 import {openSession} from '../support/mail-seed.js'
 import {formatInternalDate, mailboxArg, type RawImapClient} from '../support/raw-imap.js'
@@ -408,17 +408,13 @@ export class World {
 
   /** `mailkeep local check` as a real process: its exit status, or 'deadline' when it had to be killed. */
   async runCheckCli(deadlineMs: number): Promise<number | 'deadline'> {
-    const cli = spawnCli(['local', 'check', '--accounts', this.A.user], {env: {HOME: this.home, MAILKEEP_CONFIG: undefined, TMPDIR: join(this.dir, 'tmp')}})
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      cli.kill('SIGKILL')
-    }, deadlineMs)
     try {
-      const result = await cli.exited
-      return timedOut ? 'deadline' : (result.code ?? -1)
-    } finally {
-      clearTimeout(timer)
+      const result = await runCli(['local', 'check', '--accounts', this.A.user], {env: {HOME: this.home, MAILKEEP_CONFIG: undefined, TMPDIR: join(this.dir, 'tmp')}, timeoutMs: deadlineMs})
+      return result.code ?? -1
+    } catch (error) {
+      // runCli rejects only when it had to kill the command at the deadline (or could not start it).
+      if (/timed out/.test(String(error))) return 'deadline'
+      throw error
     }
   }
 
