@@ -445,7 +445,6 @@ function uploadsWhole(after: Snapshot, facts: StepFacts, out: Violation[]): void
 }
 
 function repairFlags(after: Snapshot, report: RepairReportShape, out: Violation[]): void {
-  if (excluded('item11')) return
   for (const folder of report.folders ?? []) {
     if (folder.action !== 'rebuilt') continue
     const local = after.backup.folders.get(folder.name)

@@ -15,14 +15,6 @@ export interface KnownIssue {
 
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
-    name: 'item1',
-    what: 'item 1 (restore into the own server, backup, restore again doubles messages): at most one `restore` into the own account per sequence',
-  },
-  {
-    name: 'item2',
-    what: 'item 2 (a kept-aside backup `<name>-<uv>` is uploaded into a folder of its own: nested folders per restore → backup cycle, and copy, mirror, migrate and restore --to put its messages on the destination a second time): no upload in a sequence that changes a UIDVALIDITY (forced, delete-and-recreate, or a rename on Courier)',
-  },
-  {
     name: 'restore-after-copy',
     what: 'found by this test, not in issue 11: `restore --to B` into a folder of B that holds B\'s own mail and copies made by copy, mirror or migrate counts it a clash and uploads into `<name>-<uv>`: B then holds those messages twice. No `restore --to B` in a sequence with copy, mirror or migrate',
   },
@@ -37,7 +29,6 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
     name: 'item10',
     what: 'item 10 (flags go stale by default): in keep-all mode without --refresh, the flags of messages stored by an earlier run are not checked on CONDSTORE servers',
   },
-  {name: 'item11', what: 'item 11 (local repair gives rebuilt entries empty flags): the flags of entries a repair rebuilt are not checked against the server'},
   {name: 'item12', what: 'item 12 (a named pipe where a file should be makes runs hang): no step that puts a FIFO in the backup'},
   {name: 'item13', what: 'item 13 (a password_command leaving a background child keeps the run waiting): no such step'},
   {name: 'item15', what: 'item 15 (a wrong host or port takes minutes to fail): no step with a wrong port'},

@@ -577,15 +577,8 @@ async function nestedPathsStep(ctx: OpContext): Promise<Effect> {
  * Pairs of operations one sequence does not hold together while a known issue is excluded
  * (known-issues.ts), whatever their order.
  */
-const UPLOADS = ['restore', 'restore-to-b', 'copy', 'mirror', 'migrate']
-
-function conflicts(kind: ServerKind, a: string, b: string): boolean {
+function conflicts(a: string, b: string): boolean {
   const pair = (x: string, y: string): boolean => (a === x && b === y) || (a === y && b === x)
-  if (excluded('item1') && pair('restore', 'restore')) return true
-  // A backup kept aside (a UIDVALIDITY change, a folder deleted and made again, a rename on
-  // Courier, which renumbers) is uploaded into a folder of its own.
-  const asideMakers = kind === 'courier' ? ['uidvalidity', 'recreate', 'rename'] : ['uidvalidity', 'recreate']
-  if (excluded('item2') && UPLOADS.some((u) => asideMakers.some((m) => pair(u, m)))) return true
   if (excluded('restore-after-copy') && ['copy', 'mirror', 'migrate'].some((u) => pair('restore-to-b', u))) return true
   return false
 }
@@ -628,12 +621,12 @@ export function generatePlan(seed: number, kind: ServerKind, length?: number): P
   const free = chosen.map((_, i) => i)
   for (let j = 0; j < FEATURED && free.length > 0; j++) {
     const op = enabled[((seed & 0xff) + j * stride) % enabled.length]!
-    if (chosen.some((c) => c !== undefined && (c === op || conflicts(kind, c.name, op.name)))) continue
+    if (chosen.some((c) => c !== undefined && (c === op || conflicts(c.name, op.name)))) continue
     chosen[free.splice(rng.int(0, free.length - 1), 1)[0]!] = op
   }
   for (let i = 0; i < chosen.length; i++) {
     if (chosen[i] !== undefined) continue
-    const candidates = enabled.filter((op) => !chosen.some((c) => c !== undefined && conflicts(kind, c.name, op.name)))
+    const candidates = enabled.filter((op) => !chosen.some((c) => c !== undefined && conflicts(c.name, op.name)))
     const sum = candidates.reduce((n, op) => n + op.weight(kind), 0)
     let roll = rng.next() * sum
     chosen[i] = candidates.find((o) => (roll -= o.weight(kind)) < 0) ?? candidates[candidates.length - 1]!
