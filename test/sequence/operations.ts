@@ -92,6 +92,17 @@ export function poolName(server: TestServer, slot: number): string {
 
 const slot = (rng: Rng): number => rng.int(0, POOL.length - 1)
 
+/**
+ * For an operation on a folder that must exist (expunge, flags, rename, delete, recreate, a
+ * UIDVALIDITY change, a repair): the slot counted among the pool folders the account has at the
+ * step, so that it rarely comes to nothing; the pool name of the slot when it has none.
+ */
+function existing(ctx: OpContext, account: 'A' | 'B', slotNumber: number, inbox = true): string {
+  const view = account === 'A' ? ctx.before.A : ctx.before.B
+  const names = POOL.map((_, i) => poolName(ctx.server, i)).filter((n) => (inbox || n !== 'INBOX') && [...view.folders.values()].some((f) => f.name === n && f.selectable))
+  return names.length === 0 ? poolName(ctx.server, slotNumber) : names[slotNumber % names.length]!
+}
+
 // --- helpers -------------------------------------------------------------------------------------
 
 function user(ctx: OpContext, account: 'A' | 'B'): TestUser {
@@ -210,7 +221,7 @@ export const OPERATIONS: readonly Operation[] = [
     args: (rng) => ({folder: slot(rng), frac: rng.pick([0.2, 0.5, 1]), account: rng.chance(0.2) ? 'B' : 'A'}),
     run: async (ctx, a) => {
       const account = a.account as 'A' | 'B'
-      const name = poolName(ctx.server, Number(a.folder))
+      const name = existing(ctx, account, Number(a.folder))
       const uids = some(ctx, folderOf(ctx, account, name)?.uids ?? [], Number(a.frac))
       if (uids.length === 0) return none()
       await withSelected(ctx, account, name, async (c) => {
@@ -225,7 +236,7 @@ export const OPERATIONS: readonly Operation[] = [
     weight: () => 7,
     args: (rng) => ({folder: slot(rng), frac: rng.pick([0.3, 1]), how: rng.pick(['+', '-', '']), flags: rng.pick(['\\Seen', '\\Flagged', '$Label1 Work', '\\Answered $Forwarded', '\\Seen \\Draft'])}),
     run: async (ctx, a) => {
-      const name = poolName(ctx.server, Number(a.folder))
+      const name = existing(ctx, 'A', Number(a.folder))
       const uids = some(ctx, folderOf(ctx, 'A', name)?.uids ?? [], Number(a.frac))
       if (uids.length === 0) return none()
       await withSelected(ctx, 'A', name, async (c) => {
@@ -248,7 +259,7 @@ export const OPERATIONS: readonly Operation[] = [
     weight: () => 3,
     args: (rng) => ({from: rng.int(1, POOL.length - 1), to: rng.int(1, POOL.length - 1)}),
     run: async (ctx, a) => {
-      const from = poolName(ctx.server, Number(a.from))
+      const from = existing(ctx, 'A', Number(a.from), false)
       const to = poolName(ctx.server, Number(a.to))
       if (from === to || folderOf(ctx, 'A', from) === undefined || [...ctx.before.A.folders.values()].some((f) => f.name === to)) return none()
       try {
@@ -264,7 +275,7 @@ export const OPERATIONS: readonly Operation[] = [
     weight: () => 3,
     args: (rng) => ({folder: rng.int(1, POOL.length - 1)}),
     run: async (ctx, a) => {
-      await deleteTree(ctx, poolName(ctx.server, Number(a.folder)))
+      await deleteTree(ctx, existing(ctx, 'A', Number(a.folder), false))
       return none()
     },
   },
@@ -274,7 +285,7 @@ export const OPERATIONS: readonly Operation[] = [
     args: (rng) => ({folder: rng.int(1, POOL.length - 1), n: rng.int(0, 2)}),
     run: async (ctx, a) => {
       // Delete and create again: a new UIDVALIDITY (RFC 3501 §2.3.1.1) and none of the old mail.
-      const name = poolName(ctx.server, Number(a.folder))
+      const name = existing(ctx, 'A', Number(a.folder), false)
       if (folderOf(ctx, 'A', name) === undefined) return none()
       await deleteTree(ctx, name)
       await ensure(ctx, 'A', name)
@@ -288,7 +299,7 @@ export const OPERATIONS: readonly Operation[] = [
     args: (rng) => ({folder: slot(rng)}),
     run: async (ctx, a) => {
       // The administrator's way: same messages, new UIDVALIDITY (Courier also numbers anew).
-      const name = poolName(ctx.server, Number(a.folder))
+      const name = existing(ctx, 'A', Number(a.folder))
       if (folderOf(ctx, 'A', name) === undefined) return none()
       await forceUidValidityChange(ctx.server, ctx.world.A, name)
       return {...none(), notes: ['UIDVALIDITY changed']}
@@ -380,7 +391,7 @@ export const OPERATIONS: readonly Operation[] = [
     weight: () => 3,
     args: (rng) => ({...runArgs(rng), during: -1, folder: slot(rng), damage: rng.pick(['none', 'truncate', 'truncate', 'remove'])}),
     run: async (ctx, a) => {
-      const name = poolName(ctx.server, Number(a.folder))
+      const name = existing(ctx, 'A', Number(a.folder))
       const base = join(ctx.world.rootA, ...name.split('/'))
       let damaged = false
       if (a.damage !== 'none' && existsSync(`${base}.imap`)) {
