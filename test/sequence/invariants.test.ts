@@ -181,6 +181,14 @@ describe('S3: uploads never make more copies than there were or the backup holds
     expect(ids(checkStep(snap(a, held, view(serverFolder('INBOX', 9, [[1, 'k1']]))), snap(a, held, two), f, model(a)))).toEqual(['S3'])
   })
 
+  it('a folder the user renamed since is restored under its old name: the account holds its mail twice, rightly', () => {
+    const renamed = view(serverFolder('Archive', 9, [[1, 'k1']]))
+    const old = backup(local('Old', 7, [[1, 'k1']]))
+    const both = view(serverFolder('Archive', 9, [[1, 'k1']]), serverFolder('Old', 10, [[1, 'k1']]))
+    const own = facts({command: 'restore', destination: 'A', run: run({exitCode: 0}, {written: ['home/backup-a/Old.restore']})})
+    expect(checkStep(snap(renamed, old), snap(both, old), own, model(view(serverFolder('Old', 7, [[1, 'k1']])), renamed))).toEqual([])
+  })
+
   it('a folder and its kept-aside backup hold one message, not two', () => {
     const both = backup(local('INBOX', 8, [[1, 'k1']]), local('INBOX-7', 7, [[1, 'k1']]))
     const two = view(serverFolder('INBOX', 9, [[1, 'k1'], [2, 'k1']]))

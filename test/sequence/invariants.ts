@@ -8,8 +8,9 @@
  *                     the run, byte for byte, with its flags as of that backup
  * S2  not doubled     a local folder holds each UID once, and under each UID the message the
  *                     server folder had under it (no altered, invented or second copy)
- * S3  uploads bound   restore, copy, mirror, migrate never leave a destination account with more
- *                     copies of a message than it had before or the backup holds
+ * S3  uploads bound   restore, copy, mirror, migrate add to a destination account at most the
+ *                     copies of a message that the backup's folders hold and their namesakes
+ *                     there lacked
  * S4  mirror keeps    mirror mode never removes from the backup a message still on the server
  * S5  mirror removes  a completed mirror backup holds nothing the server no longer had
  * S6  no silent skip  a selected server folder is backed up or reported failed with a non-zero
@@ -133,11 +134,11 @@ export function backupKeys(backup: BackupReading): Map<string, number> {
 }
 
 /**
- * How many copies of each message the backup holds, as uploads count them (docs/upload-maps.md,
- * U7): a folder and the backups kept aside from it are one place; within it, copies of one
- * message count once unless the user made several.
+ * How many copies of each message each folder of the backup holds, as uploads count them
+ * (docs/upload-maps.md, U7): per family (a folder and the backups kept aside from it, which go
+ * into one destination folder), copies of one message count once unless the user made several.
  */
-export function backupCopies(backup: BackupReading, model: Model): Map<string, number> {
+export function backupCopies(backup: BackupReading, model: Model): Map<string, Map<string, number>> {
   const perFamily = new Map<string, Map<string, number>>()
   for (const f of backup.folders.values()) {
     const family = familyOf(f.name, f.uidValidity)
@@ -145,11 +146,10 @@ export function backupCopies(backup: BackupReading, model: Model): Map<string, n
     if (counts === undefined) perFamily.set(family, (counts = new Map()))
     for (const e of f.entries) counts.set(entryKey(e), (counts.get(entryKey(e)) ?? 0) + 1)
   }
-  const out = new Map<string, number>()
   for (const counts of perFamily.values()) {
-    for (const [key, n] of counts) out.set(key, (out.get(key) ?? 0) + Math.min(n, Math.max(1, model.userCopies.get(key) ?? 0)))
+    for (const [key, n] of counts) counts.set(key, Math.min(n, Math.max(1, model.userCopies.get(key) ?? 0)))
   }
-  return out
+  return perFamily
 }
 
 /**
@@ -419,20 +419,31 @@ function mirrorRemoves(f: ServerFolder, was: ServerFolder, local: LocalFolder, f
   if (extra.length > 0) out.push({invariant: 'S5', message: `mirror mode: '${f.name}' still holds UID(s) ${short(extra)} the server no longer has after '${facts.label}'`})
 }
 
+/**
+ * An upload adds at most, for each folder of the backup, the copies it holds that the
+ * destination folder of the same name lacked: the account may hold a message in two folders
+ * when the backup does (a folder the user renamed since, restored under its old name), never
+ * twice where one upload put it.
+ */
 function uploadsBound(before: Snapshot, after: Snapshot, facts: StepFacts, model: Model, out: Violation[]): void {
   const d0 = facts.destination === 'A' ? before.A : before.B
   const d1 = facts.destination === 'A' ? after.A : after.B
   const copies0 = copiesByKey(d0)
-  const held = backupCopies(after.backup, model)
+  const inFolder0 = new Map<string, Map<string, number>>()
+  for (const f of d0.folders.values()) inFolder0.set(f.name, copiesByKey({folders: new Map([[f.wire, f]])}))
+  const mayAdd = new Map<string, number>()
+  for (const [family, counts] of backupCopies(after.backup, model)) {
+    for (const [key, held] of counts) mayAdd.set(key, (mayAdd.get(key) ?? 0) + Math.max(0, held - (inFolder0.get(family)?.get(key) ?? 0)))
+  }
   const during = new Map<string, number>()
   for (const a of facts.appendedDuring) if (a.account === facts.destination) during.set(a.key, (during.get(a.key) ?? 0) + 1)
   for (const [key, n] of copiesByKey(d1)) {
-    const allowed = Math.max(copies0.get(key) ?? 0, held.get(key) ?? 0) + (during.get(key) ?? 0)
+    const allowed = (copies0.get(key) ?? 0) + (mayAdd.get(key) ?? 0) + (during.get(key) ?? 0)
     if (n <= allowed) continue
     const where = [...d1.folders.values()].flatMap((f) => f.messages.filter((m) => m.key === key).map((m) => `'${f.name}' UID ${m.uid}`))
     out.push({
       invariant: 'S3',
-      message: `after '${facts.label}' account ${facts.destination} holds ${n} copies of ${key} (before: ${copies0.get(key) ?? 0}, the backup holds ${held.get(key) ?? 0}): ${where.join(', ')}`,
+      message: `after '${facts.label}' account ${facts.destination} holds ${n} copies of ${key} (before: ${copies0.get(key) ?? 0}; the backup's folders hold ${mayAdd.get(key) ?? 0} more than their namesakes there had): ${where.join(', ')}`,
       duplicated: n - allowed,
     })
   }
