@@ -15,8 +15,9 @@ export interface KnownIssue {
 
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
-    name: 'restore-after-copy',
-    what: 'found by this test, not in issue 11: `restore --to B` into a folder of B that holds B\'s own mail and copies made by copy, mirror or migrate counts it a clash and uploads into `<name>-<uv>`: B then holds those messages twice. No `restore --to B` in a sequence with copy, mirror or migrate',
+    name: 'restore-clash',
+    what:
+      'found by this test, not in issue 11: a restore that meets a folder holding other mail (a clash) uploads every backed-up message of the folder into `<name>-<uidvalidity>`, also those the clashing folder already holds: the destination then holds them twice. Two ways to it: `restore --to B` after copy, mirror or migrate put copies into a folder of B that also holds B\'s own mail; `restore` into the own server after the server changed the folder\'s UIDVALIDITY and new mail arrived. No `restore --to B` with copy, mirror or migrate, and no `restore` with a UIDVALIDITY change, in one sequence',
   },
   {
     name: 'item3',

@@ -92,7 +92,10 @@ async function runStep(
   const effect: Effect = await op.run({world, model, kind, server: world.server, before, rng: new Rng(deriveSeed(seed, `step:${index}`)), newId}, step.args)
   const run = effect.run
   const recovery = run !== undefined && !run.completed ? await world.recover() : []
-  const after = await world.snapshot()
+  // Operations that change neither server (config), or only account A's.
+  const configOnly = step.op === 'mirror-mode' || step.op === 'select'
+  const touchesB = run !== undefined || effect.appendedDuring.some((a) => a.account === 'B') || step.op === 'b-append' || (step.op === 'expunge' && step.args.account === 'B') || step.op === 'nested-paths'
+  const after = await world.snapshot(before, {A: !configOnly, B: !configOnly && touchesB})
   model.observe(after.A)
   const localCheck = run?.completed === true && run.exitCode === 0 ? await world.localCheck() : undefined
   const facts: StepFacts = {

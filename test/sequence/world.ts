@@ -244,8 +244,18 @@ export class World {
     })
   }
 
-  async snapshot(): Promise<Snapshot> {
-    const [A, B, backup] = await Promise.all([this.imap(this.A, viewAccount), this.imap(this.B, viewAccount), readBackup(this.rootA)])
+  /**
+   * Both accounts and the backup as they are now. With `reuse`, an account the step cannot have
+   * changed (`fresh` says which to read again) is taken from the previous snapshot: after a
+   * server operation on A, B is not read; after a config change, neither. Every run of mailkeep
+   * reads both, so that a write to the wrong account is seen.
+   */
+  async snapshot(reuse?: Snapshot, fresh: {A: boolean; B: boolean} = {A: true, B: true}): Promise<Snapshot> {
+    const [A, B, backup] = await Promise.all([
+      reuse === undefined || fresh.A ? this.imap(this.A, viewAccount) : reuse.A,
+      reuse === undefined || fresh.B ? this.imap(this.B, viewAccount) : reuse.B,
+      readBackup(this.rootA),
+    ])
     return {A, B, backup}
   }
 
