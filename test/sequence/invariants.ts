@@ -22,7 +22,8 @@
  * S10 keep-all keeps  in keep-all mode nothing ever leaves the backup
  * S11 at rest         the backup's files are well-formed and nothing is left half done
  * S12 every run ends  within its deadline, with an exit status of docs/exit-codes.md (never 70)
- * S13 failures own    an unperturbed run fails only folders the test made unstorable
+ * S13 failures own    an unperturbed backup fails only folders the test made unstorable; an
+ *                     unperturbed upload fails no folder
  * S14 uploads whole   a restore or mirror that exited 0 put every backed-up message there
  * S15 no empty aside  a UIDVALIDITY change of a folder with no message keeps nothing aside
  * S16 repair flags    a message `local repair` matched to the server gets the server's flags
@@ -91,6 +92,7 @@ interface TransferFolderShape {
   source: string
   destination: string
   outcome: string
+  error?: {message?: string}
 }
 interface TransferReportShape {
   exitCode: number
@@ -194,6 +196,7 @@ export function checkStep(before: Snapshot, after: Snapshot, facts: StepFacts, m
   const backup = backupOf(facts)
   if (backup !== undefined) completedBackup(before, after, facts, backup, model, out)
   if (facts.destination !== undefined) uploadsBound(before, after, facts, model, out)
+  if (facts.destination !== undefined) uploadFailures(facts, out)
   const run = facts.run
   if (run?.completed === true && run.exitCode === 0) {
     if (facts.localCheck !== undefined && facts.localCheck.length > 0) out.push({invariant: 'S9', message: `local check after '${facts.label}' (exit 0): ${facts.localCheck.slice(0, 5).join('; ')}`})
@@ -446,6 +449,17 @@ function uploadsBound(before: Snapshot, after: Snapshot, facts: StepFacts, model
       message: `after '${facts.label}' account ${facts.destination} holds ${n} copies of ${key} (before: ${copies0.get(key) ?? 0}; the backup's folders hold ${mayAdd.get(key) ?? 0} more than their namesakes there had): ${where.join(', ')}`,
       duplicated: n - allowed,
     })
+  }
+}
+
+/** S13 for uploads: a completed, unperturbed upload leaves no folder failed or incomplete. */
+function uploadFailures(facts: StepFacts, out: Violation[]): void {
+  const run = facts.run
+  if (run === undefined || !run.completed || run.report === undefined || run.via === 'kill' || run.via === 'int') return
+  const report = run.report as TransferReportShape
+  for (const f of report.folders ?? []) {
+    if (f.outcome === 'ok') continue
+    out.push({invariant: 'S13', message: `'${facts.label}': folder '${f.source}' → '${f.destination}' ${f.outcome}${f.error?.message === undefined ? '' : `: ${f.error.message}`}`})
   }
 }
 

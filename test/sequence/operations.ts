@@ -352,7 +352,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     name: 'b-append',
     weight: () => 3,
-    args: (rng) => ({folder: rng.pick([0, 0, 1, 3]), n: rng.int(1, 2)}),
+    args: (rng, plan) => ({folder: rng.pick(plan.kind === 'courier' && excluded('inbox-clash') ? [1, 3] : [0, 0, 1, 3]), n: rng.int(1, 2)}),
     run: async (ctx, a) => {
       await append(ctx, 'B', poolName(ctx.server, Number(a.folder)), Number(a.n))
       return none()
