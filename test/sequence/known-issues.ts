@@ -25,11 +25,6 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
       "found by this test, not in issue 11: on a server whose personal namespace has a prefix (Courier's `INBOX.`), a restore whose INBOX clashes names its folder `INBOX-<uidvalidity>`, outside the namespace: the server refuses to create it and INBOX is not restored (exit 4, every run). On Courier, B's own mail never goes into its INBOX",
   },
   {
-    name: 'repair-placeholders',
-    what:
-      "found by this test, not in issue 11: `local repair` of a folder holding ignore-history's placeholders (its `.imap` lost) cannot match them to the server and gives the whole folder unverified UIDs under UIDVALIDITY 4294967296; the next backup moves it aside and downloads the folder in full, and the kept-aside copy's `unverified-uids` warning then stays in every `local check`. No `repair` in a sequence with `ignore-history`",
-  },
-  {
     name: 'ignore-history-aside',
     what:
       'found by this test, not in issue 11: `ignore-history` on a folder whose UIDVALIDITY changed keeps the old backup aside and writes placeholders for the messages the server has, also those the kept-aside backup holds; in mirror mode the next backup removes the kept-aside copy, so the backup keeps only placeholders of messages it had. No `ignore-history` in a sequence with a UIDVALIDITY change',
