@@ -56,6 +56,36 @@ export function dummyMessage(uid: number): Buffer {
   return Buffer.from(`From: ${FAKE_EMAIL}\nSubject: Message ${uid} not backed up\nSkipped ${uid}\n`, 'utf8')
 }
 
+/**
+ * Whether the stored message `uid` of `folder` is the placeholder ignore-history wrote for that
+ * UID: its text is exactly `dummyMessage(uid)` (imap-backup's entries read back with a trailing
+ * newline more or less). The entry's length rules out nearly every real message unread.
+ */
+export async function isPlaceholder(folder: FolderStore, uid: number, length: number): Promise<boolean> {
+  const dummy = dummyMessage(uid)
+  // `From fake@email.com` + LF, the text, one LF more; imap-backup's separator adds a date.
+  const entry = FAKE_SEPARATOR.length + dummy.length + 1
+  if (length < entry - 1 || length > entry + 40) return false
+  const {bytes} = await folder.readMessage(uid)
+  return bytes.equals(dummy) || withoutFinalLfs(bytes).equals(withoutFinalLfs(dummy))
+}
+
+/** Whether `folder` holds at least one of ignore-history's placeholders. */
+export async function holdsPlaceholders(folder: FolderStore): Promise<boolean> {
+  for (const m of folder.messages) {
+    if (await isPlaceholder(folder, m.uid, m.length)) return true
+  }
+  return false
+}
+
+const FAKE_SEPARATOR = `From ${FAKE_EMAIL}\n`
+
+function withoutFinalLfs(bytes: Buffer): Buffer {
+  let end = bytes.length
+  while (end > 0 && bytes[end - 1] === 0x0a) end--
+  return bytes.subarray(0, end)
+}
+
 export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promise<IgnoreHistoryReport> {
   const account = findAccount(query.config, query.email)
   const logger = ctx.logger.child({account: account.username})

@@ -7,7 +7,7 @@
 import {readFile} from 'node:fs/promises'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
-import {appendMessages, ensureFolder, fetchMessages, folderName, folderStatus, forceUidValidityChange, listUids, seedFolder, seedMessage} from '../support/mail-seed.js'
+import {appendMessages, ensureFolder, expunge, fetchMessages, folderName, folderStatus, forceUidValidityChange, listUids, seedFolder, seedMessage} from '../support/mail-seed.js'
 import {serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {expandSequenceSet} from '../support/raw-imap.js'
@@ -166,6 +166,46 @@ describe.each(serverKinds())('a changed UIDVALIDITY on %s', (kind: ServerKind) =
     const meta = await readImap(s.root, moved)
     expect(meta.uid_validity).toBe(after)
     expect(await readFile(folderFiles(s.root, moved).mbox, 'utf8')).toBe(dummyEntry(1) + dummyEntry(2))
+  })
+
+  // Found by the sequence test (ignore-history-aside): the live backup then holds placeholders
+  // for every message, also those the kept-aside copy holds for real, and the next mirror-mode
+  // backup removed the kept-aside copy: messages still on the server survived only as
+  // placeholders. Mirror mode keeps that copy while the live backup holds placeholders (B5).
+  it('then mirror mode keeps the kept-aside copy, the only real copy, while placeholders stand for its messages', async () => {
+    const folder = folderName(server, 'Aside')
+    const s = await setupAccount(server, 3, {folders: [folder], mirror_mode: true})
+    await seedFolder(server, s.user, folder, 3)
+    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
+    const {before} = await forceUidValidityChange(server, s.user, folder)
+    const ignored = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
+    expect(ignored.code, show(ignored)).toBe(0)
+    const aside = `${folder}-${before}`
+    expect(JSON.parse(ignored.stdout)).toMatchObject({folders: [{folder, ignored: 3, renamedTo: aside}]})
+    const real = (await readLocalFolder(s.root, aside)).messages.map((m) => m.bytes.toString('hex'))
+    expect(real).toHaveLength(3)
+
+    // Every mirror-mode run keeps it, and says so.
+    for (let run = 0; run < 2; run++) {
+      const mirror = await mailkeep(s.home, ['backup', '--json'])
+      expect(mirror.code, show(mirror)).toBe(0)
+      expect(mirror.stderr).toContain(`Kept the local folder '${aside}', a backup kept aside from '${folder}' after a UIDVALIDITY change`)
+      const report = JSON.parse(mirror.stdout) as {accounts: Array<{folders: Array<{folder: string; outcome: string}>}>}
+      expect(report.accounts[0]!.folders.map((f) => f.folder)).toEqual([folder])
+      expect((await readLocalFolder(s.root, aside)).messages.map((m) => m.bytes.toString('hex'))).toEqual(real)
+    }
+
+    // Once the server deletes those messages, mirror mode removes their placeholders, and the run
+    // after that the kept-aside copy, as any other.
+    await expunge(server, s.user, folder, await listUids(server, s.user, folder))
+    const emptied = await mailkeep(s.home, ['backup'])
+    expect(emptied.code, show(emptied)).toBe(0)
+    expect((await readLocalFolder(s.root, folder)).messages).toEqual([])
+    const last = await mailkeep(s.home, ['backup', '--json'])
+    expect(last.code, show(last)).toBe(0)
+    expect(last.stderr).not.toContain('Kept the local folder')
+    expect((JSON.parse(last.stdout) as {accounts: Array<{folders: Array<{folder: string; outcome: string}>}>}).accounts[0]!.folders).toContainEqual(expect.objectContaining({folder: aside, outcome: 'removed'}))
+    expect((await readLocalFolder(s.root, aside)).exists).toBe(false)
   })
 
   it('of an empty folder keeps nothing aside (issue 11 item 4)', async () => {

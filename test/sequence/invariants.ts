@@ -302,6 +302,12 @@ function mirrorKeeps(before: Snapshot, after: Snapshot, facts: StepFacts, out: V
   if (gone.length > 0) out.push({invariant: 'S4', message: `mirror mode removed ${gone.length} message(s) the server still has during '${facts.label}': ${gone.slice(0, 5).join(', ')}`, lost: gone.length})
 }
 
+/** `local` is kept aside from `origin`, a live folder of `live` whose backup holds an ignore-history placeholder. */
+function asideOfPlaceholders(origin: string, local: string, live: ReadonlySet<string>, backup: BackupReading): boolean {
+  if (origin === local || !live.has(origin)) return false
+  return backup.folders.get(origin)?.entries.some((e) => sha(e.normalised) === placeholder(e.uid).normSha) ?? false
+}
+
 function completedBackup(before: Snapshot, after: Snapshot, facts: StepFacts, report: BackupReportShape, model: Model, out: Violation[]): void {
   const account = report.accounts.find((a) => a.account === facts.userAccount)
   if (account === undefined) {
@@ -374,9 +380,11 @@ function completedBackup(before: Snapshot, after: Snapshot, facts: StepFacts, re
   }
   if (facts.mirror) {
     // Mirror mode keeps no local folder the server does not have selected, except one this run
-    // kept aside (it goes at the next run, docs/backup.md).
-    for (const local of after.backup.folders.keys()) {
+    // kept aside (it goes at the next run, docs/backup.md), and one kept aside from a folder it
+    // backs up whose backup holds ignore-history's placeholders (docs/backup.md, B5).
+    for (const [local, folder] of after.backup.folders) {
       if (kept.has(local) || account.folders.some((e) => e.folder === local && e.outcome === 'failed')) continue
+      if (asideOfPlaceholders(familyOf(local, folder.uidValidity), local, kept, after.backup)) continue
       const reported = account.folders.find((e) => e.folder === local)
       out.push({invariant: 'S5', message: `mirror mode: local folder '${local}' is not a selected server folder and stayed after '${facts.label}'${reported ? ` (reported ${reported.outcome})` : ''}`})
     }

@@ -590,7 +590,7 @@ async function nestedPathsStep(ctx: OpContext): Promise<Effect> {
  */
 function conflicts(a: string, b: string): boolean {
   const pair = (x: string, y: string): boolean => (a === x && b === y) || (a === y && b === x)
-  if (excluded('ignore-history-aside') && (pair('ignore-history', 'uidvalidity') || pair('ignore-history', 'recreate'))) return true
+  if (excluded('ignore-history-rename') && pair('ignore-history', 'rename')) return true
   if (excluded('restore-clash') && (['copy', 'mirror', 'migrate'].some((u) => pair('restore-to-b', u)) || pair('restore', 'uidvalidity'))) return true
   return false
 }
