@@ -112,11 +112,24 @@ export interface RunNaming {
   inboxToInbox: boolean
 }
 
+/** Where a folder goes (PrepareFolder's answer). */
+export interface PreparedFolder {
+  /** The destination folder. */
+  destination: string
+  /**
+   * restore after a clash: source UIDs whose copy another destination folder holds (the clash
+   * folder, recorded in its map entry): they count as present and are not uploaded (U7).
+   */
+  presentElsewhere?: ReadonlySet<number>
+  /** Every message is present elsewhere: nothing is uploaded, and `destination` is not opened. */
+  nothingToUpload?: boolean
+}
+
 /**
  * Called at the start of each attempt, on the live session: chooses and creates the destination
- * folder and returns its name. It may fill `report.created`, `report.clash`, `report.deleted`.
+ * folder. It may fill `report.created`, `report.clash`, `report.deleted`, `report.adopted`.
  */
-export type PrepareFolder = (session: ImapSession, folder: FolderStore, map: UploadMap, report: TransferFolderReport) => Promise<string>
+export type PrepareFolder = (session: ImapSession, folder: FolderStore, map: UploadMap, report: TransferFolderReport) => Promise<PreparedFolder>
 
 export interface FolderJob {
   /** The local folder (source server name). */
@@ -163,6 +176,7 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
   let folder: FolderStore | undefined
   let map: UploadMap | undefined
   let unreachable = false
+  let presentElsewhere: ReadonlySet<number> = new Set()
   try {
     folder = await env.store.folder(job.source)
     // A kept-aside backup goes where the folder it was moved away from goes (kept-aside.ts). Its
@@ -179,13 +193,21 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
     for (let attempt = 0; ; attempt++) {
       try {
         const session = await env.pool.session()
-        const destination = await prepare(session, folder, map, report)
+        const prepared = await prepare(session, folder, map, report)
+        const {destination} = prepared
         report.destination = destination
+        presentElsewhere = prepared.presentElsewhere ?? new Set<number>()
+        if (prepared.nothingToUpload === true) {
+          await map.sync()
+          state.present = folder.messages.distinctUids().filter((u) => presentElsewhere.has(u)).length
+          break
+        }
         await uploadFolder({
           source: folder,
           map,
           user: env.user,
           destination,
+          presentElsewhere,
           session,
           restoreMap,
           sourceUser: env.sourceUser,
@@ -231,7 +253,7 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
       // The run stopped before the end: what the map shows.
       const mapped = map.entry(env.user, report.destination)?.map
       present = 0
-      if (mapped !== undefined) for (const m of folder.messages.distinctUids()) if (mapped.has(m)) present++
+      for (const m of folder.messages.distinctUids()) if (mapped?.has(m) === true || presentElsewhere.has(m)) present++
     }
     report.alreadyPresent = Math.max(0, present - report.uploaded - report.adopted)
   }

@@ -60,7 +60,12 @@ function folderLines(folder: TransferFolderReport, left: number, right: number, 
   } else {
     let text = counts(folder)
     if (folder.clash !== undefined) {
-      text += `; '${printable(folder.clash.folder)}' holds other mail (UIDVALIDITY ${folder.clash.uidValidity}): left untouched, ${folder.created ? 'created' : 'used'} '${printable(folder.destination)}'`
+      const clash = folder.clash
+      const holds = (clash.present ?? 0) > 0 ? ` and ${plural(clash.present!, 'message')} of this backup (recorded, not uploaded again)` : ''
+      text +=
+        clash.folder === folder.destination
+          ? `; '${printable(clash.folder)}' holds other mail (UIDVALIDITY ${clash.uidValidity})${holds}: left untouched, nothing else to upload`
+          : `; '${printable(clash.folder)}' holds other mail (UIDVALIDITY ${clash.uidValidity})${holds}: left untouched, ${folder.created ? 'created' : 'used'} '${printable(folder.destination)}'`
     } else if (folder.created) text += ' (folder created)'
     lines.push(head + text)
   }
