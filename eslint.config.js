@@ -15,6 +15,8 @@ const FOREIGN = {
   inquirer: pkg('@inquirer/*', 'src/cli/'),
   pino: pkg('pino', 'src/shared/logger.ts'),
   atomic: pkg('write-file-atomic', 'src/shared/atomic-write.ts'),
+  levenshtein: pkg('fast-levenshtein', 'src/shared/nearest.ts'),
+  notFound: pkg('@oclif/plugin-not-found', 'src/cli/hooks/command-not-found.ts'),
   openid: pkg('openid-client', 'src/oauth/openid-client-adapter.ts'),
   oauth4webapi: pkg('oauth4webapi', 'src/oauth/openid-client-adapter.ts (through openid-client)'),
 }
@@ -44,7 +46,8 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  fence(['src/shared/**/*.ts'], ['cli', 'engine', 'store', 'imap', 'config', 'oauth'], except('pino', 'atomic')),
+  fence(['src/shared/**/*.ts'], ['cli', 'engine', 'store', 'imap', 'config', 'oauth'], except('pino', 'atomic', 'levenshtein')),
+  fence(['src/shared/nearest.ts'], ['cli', 'engine', 'store', 'imap', 'config', 'oauth'], except('levenshtein')),
   fence(['src/shared/logger.ts'], ['cli', 'engine', 'store', 'imap', 'config', 'oauth'], except('pino')),
   fence(['src/shared/atomic-write.ts'], ['cli', 'engine', 'store', 'imap', 'config', 'oauth'], except('atomic')),
   fence(['src/config/**/*.ts'], ['cli', 'engine', 'store', 'imap', 'oauth'], ALL),
@@ -55,6 +58,7 @@ export default tseslint.config(
   fence(['src/oauth/openid-client-adapter.ts'], ['cli', 'engine', 'store', 'imap', 'config'], except('openid')),
   fence(['src/engine/**/*.ts'], ['cli'], ALL, ['src/engine/**/*.test.ts']),
   fence(['src/cli/**/*.ts'], ['store', 'imap', 'oauth'], except('oclif', 'inquirer'), ['src/cli/**/*.test.ts']),
+  fence(['src/cli/hooks/command-not-found.ts'], ['store', 'imap', 'oauth'], except('oclif', 'notFound')),
   {
     // Tests, benchmarks and scripts may reach into any layer and print.
     files: ['test/**/*.{ts,mjs,js}', 'bench/**/*.{ts,mjs,js}', 'scripts/**/*.{ts,mjs,js}', '**/*.test.ts'],

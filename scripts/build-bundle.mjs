@@ -23,8 +23,12 @@
 //
 // What goes in, tree-shaken and minified (whitespace and syntax only: identifiers and class
 // names stay, so an "internal error" stack trace can be read without a source map):
-//   - @oclif/core and @oclif/plugin-help's `help` command (bundled as our own command, so there
-//     is no plugin to find at start-up), pino, imapflow, write-file-atomic, @inquirer/*;
+//   - @oclif/core and @oclif/plugin-help's `help` command, @oclif/plugin-autocomplete's commands
+//     and @oclif/plugin-not-found's hook (bundled as our own commands and hook, so there is no
+//     plugin to find at start-up), pino, imapflow, write-file-atomic, @inquirer/*;
+//   - our help class (src/cli/help.ts, which adds the pages of docs/) and command_not_found
+//     hook, as entries of their own (help-class.js, hook-command-not-found.js) that package.json
+//     names;
 //   - imapflow without the modules it loads eagerly but uses only for MIME decoding, charset
 //     conversion, proxies and its default logger: they are replaced by stubs that throw (STUBS);
 //   - imapflow's response handler patched so that it does not re-compile every server response
@@ -49,6 +53,22 @@ const require = createRequire(import.meta.url)
 // Where the packages really are (require.resolve follows symlinks, as esbuild does).
 const IMAPFLOW_DIR = dirname(require.resolve('imapflow/package.json')) + sep
 const HELP_COMMAND = join(dirname(require.resolve('@oclif/plugin-help')), 'commands', 'help.js')
+// @oclif/plugin-autocomplete's commands (shell completion), bundled as our own like `help`: its
+// package exports only an empty index, so its command files are found next to it.
+const AUTOCOMPLETE_DIR = join(dirname(require.resolve('@oclif/plugin-autocomplete')), 'commands', 'autocomplete')
+const AUTOCOMPLETE_COMMANDS = [
+  ['autocomplete', join(AUTOCOMPLETE_DIR, 'index.js')],
+  ['autocomplete:create', join(AUTOCOMPLETE_DIR, 'create.js')],
+  ['autocomplete:script', join(AUTOCOMPLETE_DIR, 'script.js')],
+]
+/**
+ * Modules oclif loads by the path package.json gives (`oclif.helpClass`, `oclif.hooks`), each an
+ * entry of its own: [entry name, source, the path package.json must give].
+ */
+const CONFIGURED_ENTRIES = [
+  ['help-class', join(ROOT, 'src', 'cli', 'help.ts'), './dist/bundle/help-class.js'],
+  ['hook-command-not-found', join(ROOT, 'src', 'cli', 'hooks', 'command-not-found.ts'), './dist/bundle/hook-command-not-found.js'],
+]
 
 /**
  * What @oclif/core requires only to run a CLI from its TypeScript sources in development
@@ -264,17 +284,25 @@ function checkPackageJson() {
   const pjson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   const problems = []
   if (pjson.oclif?.commands !== './dist/bundle/commands') problems.push('"oclif.commands" must be "./dist/bundle/commands"')
-  if ((pjson.oclif?.plugins ?? []).includes('@oclif/plugin-help')) problems.push('"oclif.plugins" must not list @oclif/plugin-help (its help command is bundled)')
+  for (const plugin of ['@oclif/plugin-help', '@oclif/plugin-autocomplete', '@oclif/plugin-not-found']) {
+    if ((pjson.oclif?.plugins ?? []).includes(plugin)) problems.push(`"oclif.plugins" must not list ${plugin} (its commands and hooks are bundled)`)
+  }
+  if (pjson.oclif?.helpClass !== CONFIGURED_ENTRIES[0][2]) problems.push(`"oclif.helpClass" must be "${CONFIGURED_ENTRIES[0][2]}"`)
+  if (pjson.oclif?.hooks?.command_not_found !== CONFIGURED_ENTRIES[1][2]) problems.push(`"oclif.hooks.command_not_found" must be "${CONFIGURED_ENTRIES[1][2]}"`)
   if (problems.length > 0) throw new Error(`package.json is not set up for the bundle: ${problems.join('; ')} (see docs/performance.md, "The build")`)
 }
 
 async function main() {
   checkPackageJson()
-  const commands = [...commandFiles(), ['help', HELP_COMMAND]]
+  const commands = [...commandFiles(), ['help', HELP_COMMAND], ...AUTOCOMPLETE_COMMANDS]
   await rm(OUT_DIR, {recursive: true, force: true})
   await rm(MANIFEST, {force: true})
   const result = await build({
-    entryPoints: {mailkeep: join(ROOT, 'src', 'cli', 'main.ts'), ...Object.fromEntries(commands.map(([id, path]) => [entryName(id), path]))},
+    entryPoints: {
+      mailkeep: join(ROOT, 'src', 'cli', 'main.ts'),
+      ...Object.fromEntries(commands.map(([id, path]) => [entryName(id), path])),
+      ...Object.fromEntries(CONFIGURED_ENTRIES.map(([name, path]) => [name, path])),
+    },
     outdir: OUT_DIR,
     entryNames: '[name]',
     chunkNames: 'chunk-[hash]',

@@ -6,7 +6,8 @@
 //    (test/support/dovecot.ts), and seeds sample mail from the fixture corpus into a few folders;
 // 3. writes ./demo/config.json (mode 0600) and runs the real CLI, `mailkeep backup`, twice: the
 //    first run downloads everything, the second finds nothing new;
-// 4. shows the files it made, and stops Dovecot by its PID, also on an error or Ctrl-C.
+// 4. shows the files it made and searches the backup, then stops Dovecot by its PID (also on
+//    an error or Ctrl-C), and names commands that read the backup, which work without it.
 //
 // Plain JavaScript, so Node 20 runs it as it is. The harness is TypeScript: its few files are
 // transpiled (no type check) with the `typescript` devDependency into ./demo/.support/ first,
@@ -19,12 +20,13 @@ import {join, relative} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const DEMO = join(ROOT, 'demo')
+// MAILKEEP_DEMO_DIR: another directory for the config and the backup (the test of this script).
+const DEMO = process.env.MAILKEEP_DEMO_DIR ?? join(ROOT, 'demo')
 const SUPPORT = join(DEMO, '.support')
 const CONFIG = join(DEMO, 'config.json')
 const BACKUP = join(DEMO, 'backup')
 const CLI = join(ROOT, 'bin', 'run.js')
-const HARNESS = ['dovecot', 'ports', 'raw-imap', 'temp-dir', 'mail-seed']
+const HARNESS = ['dovecot', 'ports', 'processes', 'raw-imap', 'temp-dir', 'mail-seed']
 const USER = {user: 'demo@example.test', password: `demo-${randomBytes(6).toString('hex')}`}
 
 const say = (text = '') => process.stdout.write(`${text}\n`)
@@ -109,9 +111,20 @@ async function main() {
   const second = await mailkeep(['backup', '--config', CONFIG])
   if (second !== 0) throw new Error(`the second mailkeep backup exited ${second}`)
 
-  say('\nTry more on your own while it is here, e.g.:')
-  say(`  node bin/run.js backup --config ${relative(ROOT, CONFIG)} --json`)
-  say('The Dovecot of this demo stops now; the backup and config stay in ./demo/ (git ignores it).')
+  heading('7. Reading the backup: no server needed')
+  const search = await mailkeep(['local', 'search', USER.user, '--config', CONFIG, '--subject', 'e'])
+  if (search !== 0) throw new Error(`mailkeep local search exited ${search}`)
+
+  // What is suggested here must work after this script ends: the server is gone then, so only
+  // commands that read the backup (test/install/demo.test.ts runs each of these lines).
+  const shown = (path) => (path.startsWith(ROOT) ? relative(ROOT, path) : path)
+  say(`\nThe demo's Dovecot stops now; the config and the backup stay in ${shown(DEMO)}/${DEMO === join(ROOT, 'demo') ? ' (git ignores it)' : ''}.`)
+  say('These read the backup and work without the server:')
+  say(`  node bin/run.js local folders ${USER.user} --config ${shown(CONFIG)}`)
+  say(`  node bin/run.js local list ${USER.user} INBOX --config ${shown(CONFIG)}`)
+  say(`  node bin/run.js local search ${USER.user} --since 2000-01-01 --config ${shown(CONFIG)}`)
+  say(`  node bin/run.js local check --config ${shown(CONFIG)}`)
+  say('A backup with this config needs the server again: run `npm run demo` once more.')
 }
 
 /** Transpiles the harness's TypeScript files into demo/.support and imports them. */

@@ -17,10 +17,12 @@ import {loadConfig, type Config} from '../config/index.js'
 import {createLogger, type Logger, type LogLevel, type LogFormat} from '../shared/logger.js'
 import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import {InterruptedError, MailkeepError, toMailkeepError, UsageError, type StopSignal} from '../shared/errors.js'
-import {scrubSecrets} from '../shared/secrets.js'
+import {scrubForeign, scrubOutput} from '../shared/secrets.js'
 import {silentProgress, type ProgressReporter, type RunContext} from '../shared/context.js'
 import {ProgressBar, progressAllowed} from './progress-bar.js'
+import {DEFAULT_PROGRESS_INTERVAL_SECONDS, ProgressLog} from './progress-log.js'
 import {exitLine} from './render/exit-meaning.js'
+import {usageMessage} from './usage-message.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -37,6 +39,11 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
     json: Flags.boolean({description: 'print the result as JSON on stdout', helpGroup: 'GLOBAL'}),
     // No oclif default: a log_format in the config applies only when the flag is not given.
     'log-format': Flags.option({options: ['text', 'json'] as const, description: 'format of log lines on stderr [default: text]', helpGroup: 'GLOBAL'})(),
+    'progress-interval': Flags.integer({
+      min: 0,
+      description: `long commands, when stderr is not a terminal: seconds between progress log lines, 0 for none [default: ${DEFAULT_PROGRESS_INTERVAL_SECONDS}]`,
+      helpGroup: 'GLOBAL',
+    }),
   }
 
   /** Commands that roll back on SIGINT/SIGTERM set this; others keep the default behaviour. */
@@ -53,6 +60,7 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
   private signalHandlers: Array<[StopSignal, () => void]> = []
   private resultExitCode: ExitCodeValue = ExitCode.OK
   private progressBar: ProgressBar | undefined
+  private progressLog: ProgressLog | undefined
   private logFormat: LogFormat = 'text'
 
   /** Calls one engine function and returns its typed result. */
@@ -112,24 +120,35 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
     return config
   }
 
-  /** Builds the logger, the progress reporter and ctx for one log format. */
+  /**
+   * Builds the logger, the progress reporter and ctx for one log format. A command that shows
+   * progress gets the progress line on a terminal, else (unless --quiet) a progress log line
+   * every --progress-interval seconds.
+   */
   private setupOutput(format: LogFormat): void {
-    this.progressBar?.stop()
+    this.stopProgress()
     this.progressBar = undefined
+    this.progressLog = undefined
     this.logFormat = format
     const level: LogLevel = this.flags.quiet ? 'error' : this.flags.verbose ? 'debug' : 'info'
     const settings = {quiet: this.flags.quiet, json: this.flags.json, logFormat: format}
-    if ((this.ctor as typeof BaseCommand).showsProgress && progressAllowed(process.stderr, settings)) {
+    const showsProgress = (this.ctor as typeof BaseCommand).showsProgress
+    if (showsProgress && progressAllowed(process.stderr, settings)) {
       this.progressBar = new ProgressBar(process.stderr)
     }
     const bar = this.progressBar
     this.logger = createLogger({level, format, ...(bar === undefined ? {} : {write: (line: string) => bar.log(line)})})
-    this.ctx = {logger: this.logger, progress: bar ?? this.makeProgress(), signal: this.abort.signal}
+    if (showsProgress && bar === undefined && !this.flags.quiet) {
+      const interval = this.flags['progress-interval'] ?? DEFAULT_PROGRESS_INTERVAL_SECONDS
+      this.progressLog = new ProgressLog(this.logger, interval, {fields: format === 'json'})
+    }
+    this.ctx = {logger: this.logger, progress: bar ?? this.progressLog ?? this.makeProgress(), signal: this.abort.signal}
   }
 
-  /** Removes the progress line for good, before the result or an error is printed. */
+  /** Removes the progress line (or stops the progress log) for good, before the result or an error is printed. */
   protected stopProgress(): void {
     this.progressBar?.stop()
+    this.progressLog?.stop()
   }
 
   async run(): Promise<void> {
@@ -146,12 +165,12 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
 
   /** Writes to stdout, with secrets removed. */
   protected out(text: string): void {
-    process.stdout.write(scrubSecrets(text.endsWith('\n') ? text : `${text}\n`))
+    process.stdout.write(scrubOutput(text.endsWith('\n') ? text : `${text}\n`))
   }
 
   override async catch(error: Error & {exitCode?: number}): Promise<void> {
     this.stopProgress()
-    const failure = asMailkeepError(error)
+    const failure = asMailkeepError(error, this.id?.replaceAll(':', ' '))
     process.exitCode = failure.exitCode
     const json = this.flags?.json ?? process.argv.includes('--json')
     if (json) {
@@ -165,9 +184,9 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
     else if (failure instanceof InterruptedError) text += `${exitLine(failure.exitCode)}\n`
     if (failure.exitCode === ExitCode.INTERNAL) {
       const original = failure.cause instanceof Error ? failure.cause : failure
-      text = `mailkeep: internal error: ${original.stack ?? original.message}\nThis is a bug in mailkeep; please report it with the output above.\n`
+      text = `mailkeep: internal error: ${scrubForeign(original.stack ?? original.message)}\nThis is a bug in mailkeep; please report it with the output above.\n`
     }
-    process.stderr.write(scrubSecrets(text))
+    process.stderr.write(scrubOutput(text))
   }
 
   override async finally(error: Error | undefined): Promise<void> {
@@ -194,11 +213,11 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
   }
 }
 
-function asMailkeepError(error: unknown): MailkeepError {
+function asMailkeepError(error: unknown, command?: string): MailkeepError {
   // oclif's own parse errors (unknown flag, missing argument) are usage errors.
   if (error instanceof Errors.CLIError && !(error instanceof MailkeepError)) {
     if (error instanceof Errors.ExitError) return toMailkeepError(error)
-    return new UsageError(error.message.split('\n')[0] ?? error.message, {hint: 'see mailkeep help'})
+    return new UsageError(usageMessage(error), {hint: command === undefined ? 'see `mailkeep help`' : `see \`mailkeep help ${command}\``})
   }
   return toMailkeepError(error)
 }

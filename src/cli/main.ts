@@ -3,8 +3,10 @@
  * flags) runs `backup`.
  */
 import {run as oclifRun, flush, Errors, settings} from '@oclif/core'
+import {MailkeepError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
-import {scrubSecrets} from '../shared/secrets.js'
+import {scrubForeign, scrubOutput} from '../shared/secrets.js'
+import {tolerateClosedPipes} from './closed-pipe.js'
 
 const PASS_THROUGH = new Set(['--help', '-h', 'help'])
 
@@ -15,6 +17,7 @@ const PASS_THROUGH = new Set(['--help', '-h', 'help'])
 settings.enableAutoTranspile = false
 
 export async function run(argv: string[]): Promise<void> {
+  tolerateClosedPipes()
   const first = argv[0]
   const args = first === undefined || (first.startsWith('-') && !PASS_THROUGH.has(first)) ? ['backup', ...argv] : argv
   try {
@@ -24,12 +27,18 @@ export async function run(argv: string[]): Promise<void> {
     // from oclif itself (unknown command, `this.exit()`) or from its help renderer.
     if (error instanceof Errors.ExitError) {
       process.exitCode = error.oclif.exit
+    } else if (error instanceof MailkeepError) {
+      // From our command_not_found hook (hooks/command-not-found.ts): a usage error with its hint.
+      const hint = error.hint === undefined ? '' : `hint: ${error.hint}\n`
+      process.stderr.write(scrubOutput(`mailkeep: error: ${error.message}\n${hint}`))
+      process.exitCode = error.exitCode
     } else if (error instanceof Errors.CLIError) {
-      process.stderr.write(scrubSecrets(`mailkeep: error: ${error.message}\n`))
+      // oclif's words, which quote the command line (a mistyped `--password pass`): foreign text.
+      process.stderr.write(scrubOutput(`mailkeep: error: ${scrubForeign(error.message)}\n`))
       process.exitCode = ExitCode.USAGE
     } else {
       const text = error instanceof Error ? (error.stack ?? error.message) : String(error)
-      process.stderr.write(scrubSecrets(`mailkeep: internal error: ${text}\nThis is a bug in mailkeep; please report it.\n`))
+      process.stderr.write(scrubOutput(`mailkeep: internal error: ${scrubForeign(text)}\nThis is a bug in mailkeep; please report it.\n`))
       process.exitCode = ExitCode.INTERNAL
     }
   }

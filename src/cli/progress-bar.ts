@@ -1,17 +1,27 @@
 /**
- * The progress line of long-running commands: a ProgressReporter (src/shared/context.ts) that
- * draws one line on a terminal and rewrites it in place with `\r` and `\x1b[2K` (erase line):
+ * The progress line of long-running commands on a terminal: one line for the whole run
+ * (progress-state.ts), rewritten in place with `\r` and `\x1b[2K` (erase line):
  *
- *     alice@example.com: INBOX   1,200/20,000 msgs  14.2 MiB    310 msg/s 3.64 MiB/s  0:04
+ *     alice@example.com: INBOX  2/3 accounts  4/12 folders  1,200/20,000 msgs  14.2 MiB  310 msg/s 3.64 MiB/s  ETA 1:04  0:04
  *
- * It draws only on a TTY (a cron mail or a pipe must never get carriage returns), at most every
- * `minIntervalMs` (10 times a second by default, however often the engine reports), and never
- * wider than the terminal, so that the line cannot wrap and leave debris.
+ * It draws only on a TTY (a cron mail or a pipe must never get carriage returns; there
+ * progress-log.ts logs a line now and then instead), at most every `minIntervalMs` (10 times a
+ * second by default, however often the engine reports) and at least every `tickMs` (once a
+ * second), so that the clock and the rates move during a long download that reports nothing,
+ * and never wider than the terminal, so that the line cannot wrap and leave debris: on a narrow
+ * terminal the rates go first, then the counts of accounts and folders, the bytes and the time
+ * left.
  *
  * Log lines are written through log(): it erases the progress line, writes the log line, and
  * draws the progress line again below it, so the two never interleave.
+ *
+ * Why not a progress library (cli-progress, listr2, ora): none of them keeps a line from wrapping
+ * on a narrow terminal while also taking log lines through the same writer, and all of them
+ * draw on a non-TTY too unless told not to; this file is the ~150 lines that do exactly that,
+ * tested against a fake terminal (progress-bar.test.ts).
  */
-import type {ProgressReporter, ProgressTask} from '../shared/context.js'
+import type {ProgressReporter, ProgressTask, RunUnit} from '../shared/context.js'
+import {ProgressState, type ProgressSnapshot} from './progress-state.js'
 import {displayLength, formatBytes, formatClock, formatCount, formatRate, printable, truncateEnd, truncateMiddle} from './render/text.js'
 
 /** What the bar needs of process.stderr; tests pass a fake. */
@@ -24,6 +34,8 @@ export interface ProgressStream {
 export interface ProgressBarOptions {
   /** Shortest time between two redraws; default 100 ms. */
   minIntervalMs?: number
+  /** Longest time between two redraws while something is shown; default 1000 ms. */
+  tickMs?: number
   /** The clock (tests use fake timers, which replace Date.now). */
   now?: () => number
 }
@@ -46,23 +58,16 @@ export function progressAllowed(stream: ProgressStream, settings: ProgressSettin
 const ERASE_LINE = '\r\x1b[2K'
 const DEFAULT_COLUMNS = 80
 
-interface TaskState {
-  readonly label: string
-  readonly started: number
-  messages: number
-  bytes: number
-  totalMessages: number | undefined
-  totalBytes: number | undefined
-}
-
 export class ProgressBar implements ProgressReporter {
+  readonly state: ProgressState
   private readonly minIntervalMs: number
+  private readonly tickMs: number
   private readonly now: () => number
-  private readonly tasks: TaskState[] = []
   /** Whether the progress line is on the screen now (and must be erased before other output). */
   private shown = false
   private lastDraw = Number.NEGATIVE_INFINITY
   private timer: NodeJS.Timeout | undefined
+  private ticker: NodeJS.Timeout | undefined
   private stopped = false
 
   constructor(
@@ -70,36 +75,38 @@ export class ProgressBar implements ProgressReporter {
     options: ProgressBarOptions = {},
   ) {
     this.minIntervalMs = options.minIntervalMs ?? 100
-    this.now = options.now ?? Date.now
+    this.tickMs = options.tickMs ?? 1000
+    this.now = options.now ?? (() => Date.now())
+    this.state = new ProgressState(this.now)
+    this.state.onChange(() => this.requestDraw())
   }
 
-  start(label: string, total: {messages?: number; bytes?: number} = {}): ProgressTask {
-    const state: TaskState = {label, started: this.now(), messages: 0, bytes: 0, totalMessages: total.messages, totalBytes: total.bytes}
-    this.tasks.push(state)
-    this.draw()
-    let finished = false
+  start(label: string, total?: {messages?: number; bytes?: number}): ProgressTask {
+    const task = this.state.start(label, total)
+    this.draw() // a new folder shows at once
     return {
-      advance: (messages: number, bytes = 0) => {
-        if (finished) return
-        state.messages += messages
-        state.bytes += bytes
-        this.requestDraw()
-      },
-      setTotal: (messages: number | undefined, bytes?: number) => {
-        if (finished) return
-        state.totalMessages = messages
-        state.totalBytes = bytes
-        this.requestDraw()
-      },
+      advance: (messages, bytes) => task.advance(messages, bytes),
+      setTotal: (messages, bytes) => task.setTotal(messages, bytes),
       done: () => {
-        if (finished) return
-        finished = true
-        const index = this.tasks.indexOf(state)
-        if (index >= 0) this.tasks.splice(index, 1)
-        // The summary tells what each folder did; a finished folder's line just goes away.
+        task.done()
+        // The summary tells what each folder did: its line goes away at once.
         this.draw()
       },
     }
+  }
+
+  expect(unit: RunUnit, count: number): void {
+    this.state.expect(unit, count)
+  }
+
+  begin(unit: RunUnit, name: string): void {
+    this.state.begin(unit, name)
+  }
+
+  end(unit: RunUnit): void {
+    this.state.end(unit)
+    // The summary tells what each folder did; when nothing is under way the line goes away.
+    if (!this.state.active) this.draw()
   }
 
   /** Writes a complete log line (ending in "\n") without tearing the progress line. */
@@ -116,40 +123,14 @@ export class ProgressBar implements ProgressReporter {
   /** Erases the progress line and draws no more (before the summary is printed, or on exit). */
   stop(): void {
     this.stopped = true
-    this.cancelTimer()
+    this.cancelTimers()
     if (this.isTty()) this.erase()
   }
 
   /** The text of the progress line for the current state, at most `columns - 1` wide. */
   render(columns = this.columns()): string {
-    const task = this.tasks[this.tasks.length - 1]
-    if (task === undefined) return ''
-    const others = this.tasks.length - 1
-    const elapsedSeconds = Math.max(0, (this.now() - task.started) / 1000)
-    // Fixed-width fields: the line does not jitter as the numbers grow, and a long label is
-    // shortened once, not anew at every redraw.
-    const count = formatDone(task.messages, task.totalMessages, 'msgs')
-    const bytes = formatBytesDone(task.bytes, task.totalBytes)
-    // Rates are shown after a second: before that they are noise.
-    const measured = elapsedSeconds >= 1
-    const rate = `${(measured ? formatRate(task.messages / elapsedSeconds) : '–').padStart(5)} msg/s ${(measured ? formatBytes(task.bytes / elapsedSeconds) : '–').padStart(8)}/s`
-    const clock = formatClock(elapsedSeconds).padStart(4)
-    const more = others > 0 ? `(+${others} more)` : undefined
-    // On a narrow terminal the rate goes first, then the bytes; the label keeps some room.
-    const candidates = [
-      [count, bytes, rate, clock, more],
-      [count, bytes, clock, more],
-      [count, clock, more],
-    ].map((parts) => parts.filter((p): p is string => p !== undefined).join('  '))
-    // One column is kept free: writing into the last column makes some terminals wrap.
-    const width = Math.max(10, columns - 1)
-    const label = printable(task.label)
-    const wanted = Math.min(displayLength(label), 16)
-    for (const right of candidates) {
-      const labelRoom = width - displayLength(right) - 2
-      if (labelRoom >= wanted) return `${truncateMiddle(label, labelRoom)}  ${right}`
-    }
-    return truncateEnd(`${label}  ${candidates.at(-1)!}`, width)
+    if (!this.state.active) return ''
+    return fitLine(this.state.snapshot(), columns)
   }
 
   private requestDraw(): void {
@@ -169,15 +150,32 @@ export class ProgressBar implements ProgressReporter {
 
   private draw(): void {
     if (this.stopped || !this.isTty()) return
-    this.cancelTimer()
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
     this.lastDraw = this.now()
     const text = this.render()
     if (text === '') {
       this.erase()
+      this.stopTicker()
       return
     }
     this.stream.write(`${ERASE_LINE}${text}`)
     this.shown = true
+    this.startTicker()
+  }
+
+  /** While a line is shown, redraw it every tick: the clock and the rates move on their own. */
+  private startTicker(): void {
+    if (this.ticker !== undefined) return
+    this.ticker = setInterval(() => {
+      if (this.now() - this.lastDraw >= this.minIntervalMs) this.draw()
+    }, this.tickMs)
+    this.ticker.unref?.()
+  }
+
+  private stopTicker(): void {
+    if (this.ticker !== undefined) clearInterval(this.ticker)
+    this.ticker = undefined
   }
 
   private erase(): void {
@@ -186,9 +184,10 @@ export class ProgressBar implements ProgressReporter {
     this.shown = false
   }
 
-  private cancelTimer(): void {
+  private cancelTimers(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
+    this.stopTicker()
   }
 
   private isTty(): boolean {
@@ -199,6 +198,42 @@ export class ProgressBar implements ProgressReporter {
     const columns = this.stream.columns
     return columns !== undefined && columns > 0 ? columns : DEFAULT_COLUMNS
   }
+}
+
+/**
+ * The line for a snapshot in at most `columns - 1` characters: fixed-width numbers (the line
+ * does not jitter as they grow), and less detail as the terminal gets narrower.
+ */
+export function fitLine(s: ProgressSnapshot, columns: number): string {
+  const count = formatDone(s.messages, s.totalMessages, 'msgs')
+  const bytes = formatBytesDone(s.bytes, s.totalBytes)
+  // Rates are shown once a second of work was measured: before that they are noise.
+  const measured = s.messagesPerSecond !== undefined && s.bytesPerSecond !== undefined
+  const rate = `${(measured ? formatRate(s.messagesPerSecond!) : '–').padStart(5)} msg/s ${(measured ? formatBytes(s.bytesPerSecond!) : '–').padStart(8)}/s`
+  const eta = s.etaSeconds === undefined ? undefined : `ETA ${formatClock(s.etaSeconds).padStart(4)}`
+  const clock = formatClock(s.elapsedSeconds).padStart(4)
+  const where = [s.account === undefined ? undefined : `${s.account.at}/${s.account.of} accounts`, s.folder === undefined ? undefined : `${s.folder.at}/${s.folder.of} folders`]
+    .filter((p): p is string => p !== undefined)
+    .join(' ')
+  const more = s.others > 0 ? `(+${s.others} more)` : undefined
+  const parts = (...list: Array<string | undefined>): string => list.filter((p): p is string => p !== undefined && p !== '').join('  ')
+  // On a narrow terminal the rates go first, then where the run is, the bytes, the time left.
+  const candidates = [
+    parts(where, count, bytes, rate, eta, clock, more),
+    parts(where, count, bytes, eta, clock, more),
+    parts(count, bytes, eta, clock, more),
+    parts(count, eta, clock, more),
+    parts(count, clock, more),
+  ]
+  // One column is kept free: writing into the last column makes some terminals wrap.
+  const width = Math.max(10, columns - 1)
+  const label = printable(s.label)
+  const wanted = Math.min(displayLength(label), 16)
+  for (const right of candidates) {
+    const labelRoom = width - displayLength(right) - 2
+    if (labelRoom >= wanted) return label === '' ? right : `${truncateMiddle(label, labelRoom)}  ${right}`
+  }
+  return truncateEnd(`${label}  ${candidates.at(-1)!}`, width)
 }
 
 function formatDone(done: number, total: number | undefined, unit: string): string {

@@ -31,7 +31,7 @@ export abstract class UploadCommand<T extends typeof Command> extends BaseComman
 
 /** The exit-status paragraph of copy, mirror and migrate (their `--help`). */
 export const TRANSFER_EXIT_STATUS =
-  'Exit status: 0 done; 2 bad options (e.g. --automatic-namespaces with an explicit prefix); 3 unknown account or status not active/archived; 4 some messages or folders were not done (listed); 5 another backup or upload of the source account is running; 111 connection or login failed; 130/143 interrupted (rerun to continue). See docs/commands/copy-mirror-migrate.md.'
+  'Exit status: 0 done; 2 bad options (e.g. --automatic-namespaces with an explicit prefix); 3 unknown account or status not active/archived; 4 some messages or folders were not done (listed); 5 another backup or upload of the source account is running; 111 connection or login failed; 130/143 interrupted (rerun to continue). More: `mailkeep help commands/copy-mirror-migrate`.'
 
 /** SOURCE_EMAIL DESTINATION_EMAIL of copy, mirror and migrate. */
 export const transferArgs = {

@@ -33,14 +33,14 @@ describe('connection options → Connection', () => {
       security: 'tls',
       verifyCertificate: true,
       minTlsVersion: 'TLSv1.2',
-      connectTimeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
       idleTimeoutMs: 120_000,
     })
     expect(connection({ssl: true})).toEqual(connection(undefined))
   })
 
   it('maps ssl: false to plain IMAP, keeping port 993 unless one is given (as imap-backup)', () => {
-    expect(connection({ssl: false})).toEqual({host: 'imap.example.com', port: 993, security: 'plain', verifyCertificate: false, connectTimeoutMs: 30_000, idleTimeoutMs: 120_000})
+    expect(connection({ssl: false})).toEqual({host: 'imap.example.com', port: 993, security: 'plain', verifyCertificate: false, connectTimeoutMs: 10_000, idleTimeoutMs: 120_000})
     expect(connection({port: 143, ssl: false})).toMatchObject({port: 143, security: 'plain'})
   })
 
@@ -101,10 +101,23 @@ describe('connection options → Connection', () => {
     [{starttls: 'yes'}, 'connection_options.starttls (me@example.com): must be true or false, not a string'],
     [{ssl: {verify_mode: 'none'}}, 'ssl.verify_mode (me@example.com): must be 0 (no verification) or 1 (verify the certificate), not a string'],
     [{ssl: {ca_file: 5}}, 'ssl.ca_file (me@example.com): must be the path of a PEM file, not a number'],
-    [{open_timeout: 0}, 'connection_options.open_timeout (me@example.com): must be a positive number of seconds, not 0; remove it to use the default (30)'],
+    [{open_timeout: 0}, 'connection_options.open_timeout (me@example.com): must be a positive number of seconds, not 0; remove it to use the default (10)'],
     [{idle_response_timeout: '5'}, 'connection_options.idle_response_timeout (me@example.com): must be a positive number of seconds, not a string'],
   ])('refuses %j', (options, message) => {
     refused(options, message)
+  })
+
+  it.each([
+    [{prot: 993}, 'connection_options.prot (me@example.com): is not an option mailkeep knows; did you mean "port"?'],
+    [{sll: false}, 'did you mean "ssl"?'],
+    [{starttsl: true}, 'did you mean "starttls"?'],
+    [{ssl: {verify_mod: 0}}, 'connection_options.ssl.verify_mod (me@example.com): is not an option mailkeep knows; did you mean "verify_mode"?'],
+  ])('refuses the typo %j of an option mailkeep uses', (options, message) => {
+    refused(options, message)
+  })
+
+  it('keeps OpenSSL\'s max_version (close to min_version) a warning', () => {
+    expect(load({ssl: {max_version: 'TLS1_3'}}).warnings).toEqual([`Config file '${FILE}': accounts[0].connection_options.ssl.max_version (me@example.com): not used by mailkeep, ignored`])
   })
 
   it('accepts a port written as a string of digits (Ruby does)', () => {

@@ -21,6 +21,7 @@ import {
   DEFAULT_STARTTLS_PORT,
   DEFAULT_TLS_PORT,
 } from './defaults.js'
+import {nearestTypo} from '../shared/nearest.js'
 import {resolveConfigPath} from './paths.js'
 import type {Connection, ConnectionOptionsFile, Security, SslOptionsFile, TlsVersion} from './types.js'
 
@@ -36,6 +37,9 @@ export type ConnectionSettings = Omit<Connection, 'host'>
 
 const KNOWN_OPTIONS = new Set(['port', 'ssl', 'open_timeout', 'idle_response_timeout', 'starttls', 'timeout'])
 const KNOWN_SSL_OPTIONS = new Set(['verify_mode', 'ca_file', 'min_version'])
+/** Options of Net::IMAP and of Ruby's OpenSSL contexts that imap-backup passes on and mailkeep does not use. */
+const FOREIGN_OPTIONS = new Set(['config', 'debug', 'sasl_ir', 'read_timeout', 'verify_hostname'])
+const FOREIGN_SSL_OPTIONS = new Set(['max_version', 'ca_path', 'verify_hostname', 'verify_depth', 'cert', 'key', 'ciphers', 'cert_store', 'ssl_version', 'extra_chain_cert', 'verify_callback', 'timeout'])
 
 /**
  * The account's `connection_options` as an object: a JSON string is parsed (imap-backup accepts
@@ -63,7 +67,7 @@ export function mapConnection(options: ConnectionOptionsFile | undefined, ctx: A
   const opts: ConnectionOptionsFile = options ?? {}
   const key = (k: string): string => accountKey(ctx.index, `connection_options.${k}`, ctx.username)
   for (const k of Object.keys(opts)) {
-    if (!KNOWN_OPTIONS.has(k)) warnings.push(ignoredWarning(ctx.file, key(k)))
+    if (!KNOWN_OPTIONS.has(k)) warnings.push(unknownOption(ctx.file, key(k), k, KNOWN_OPTIONS, FOREIGN_OPTIONS))
   }
 
   const starttls = opts.starttls
@@ -87,7 +91,7 @@ export function mapConnection(options: ConnectionOptionsFile | undefined, ctx: A
   const tls: SslOptionsFile = ssl !== null && typeof ssl === 'object' ? ssl : {}
   if (typeof ssl === 'object' && ssl !== null) {
     for (const k of Object.keys(tls)) {
-      if (!KNOWN_SSL_OPTIONS.has(k)) warnings.push(ignoredWarning(ctx.file, key(`ssl.${k}`)))
+      if (!KNOWN_SSL_OPTIONS.has(k)) warnings.push(unknownOption(ctx.file, key(`ssl.${k}`), k, KNOWN_SSL_OPTIONS, FOREIGN_SSL_OPTIONS))
     }
   }
 
@@ -120,7 +124,14 @@ export function mapConnection(options: ConnectionOptionsFile | undefined, ctx: A
   }
 }
 
-function ignoredWarning(file: string, where: string): string {
+/**
+ * The warning for an option mailkeep does not use; a typo of one it does use (`prot`, `sll`,
+ * `verify_mod`) is an error instead: the setting it was meant to be would be silently unused.
+ * Options Net::IMAP or OpenSSL know (`max_version` is close to `min_version`) stay warnings.
+ */
+function unknownOption(file: string, where: string, name: string, known: ReadonlySet<string>, foreign: ReadonlySet<string>): string {
+  const near = foreign.has(name) ? undefined : nearestTypo(name, known)
+  if (near !== undefined) throw invalidConfig(file, where, `is not an option mailkeep knows; did you mean "${near}"?`, `rename it to "${near}" (as it is, the setting would be ignored)`)
   return `Config file '${file}': ${where}: not used by mailkeep, ignored`
 }
 

@@ -15,6 +15,8 @@ export const TOP_LEVEL_EXTENSION_KEYS = [
   'delay_all_max_bytes',
   'large_message_bytes',
   'log_format',
+  'freeze_flags',
+  'max_duration_seconds',
 ] as const
 
 /** imap-backup's account keys, in its save order (`download_strategy` is read, never written). */

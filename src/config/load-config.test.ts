@@ -1,11 +1,11 @@
 import {afterEach, describe, expect, it} from 'vitest'
-import {chmod, symlink, writeFile} from 'node:fs/promises'
+import {chmod, mkdir, symlink, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {testTempDir} from '../../test/support/temp-dir.js'
 import {ConfigError} from '../shared/errors.js'
 import {ExitCode} from '../shared/exit-codes.js'
-import {clearSecrets, REDACTED, scrubSecrets} from '../shared/secrets.js'
+import {clearSecrets, REDACTED, scrubOutput} from '../shared/secrets.js'
 import {loadConfig} from './load-config.js'
 import {requireConnection, requireLocalPath} from './select.js'
 
@@ -95,7 +95,7 @@ describe('loadConfig: the file', () => {
           security: 'tls',
           verifyCertificate: false,
           minTlsVersion: 'TLSv1.2',
-          connectTimeoutMs: 30000,
+          connectTimeoutMs: 10000,
           idleTimeoutMs: 120000,
         },
         multiFetchSize: 1,
@@ -108,7 +108,7 @@ describe('loadConfig: the file', () => {
 
   it('registers every plain password as a secret', async () => {
     await loadAccount({})
-    expect(scrubSecrets(`login ${PASSWORD}`)).toBe(`login ${REDACTED}`)
+    expect(scrubOutput(`login ${PASSWORD}`)).toBe(`login ${REDACTED}`)
   })
 
   it('reports a missing file with the compat wording and a hint to run setup', async () => {
@@ -172,10 +172,30 @@ describe('loadConfig: top-level keys', () => {
     const path = await configWith({accounts: [], debug: true, colour: 'red'})
     const config = await loadConfig(path)
     expect(config.warnings).toEqual([
-      `Config file '${path}': debug: not a key of imap-backup or mailkeep, ignored, as imap-backup does (see docs/config.md for the valid keys)`,
-      `Config file '${path}': colour: not a key of imap-backup or mailkeep, ignored, as imap-backup does (see docs/config.md for the valid keys)`,
+      `Config file '${path}': debug: not a key of imap-backup or mailkeep, ignored, as imap-backup does (\`mailkeep help config\` lists the valid keys)`,
+      `Config file '${path}': colour: not a key of imap-backup or mailkeep, ignored, as imap-backup does (\`mailkeep help config\` lists the valid keys)`,
     ])
     expect(config.raw).toMatchObject({debug: true, colour: 'red'})
+  })
+
+  it('refuses a key one typo away from a known one, naming the right spelling (a warning would leave the setting unused under --quiet)', async () => {
+    const path = await configWith({accounts: [], savepoint_mesages: 10})
+    await loadError(path, `Config file '${path}': savepoint_mesages: is not a key of mailkeep or imap-backup; did you mean "savepoint_messages"?; rename it to "savepoint_messages"`)
+    await loadError(await configWith({accounts: [], download_stratgy: 'direct'}), 'did you mean "download_strategy"?')
+    await loadError(await configWith({accounts: [], 'log-format': 'json'}), 'did you mean "log_format"?')
+  })
+
+  it('refuses an account key at the top level', async () => {
+    await loadError(await configWith({accounts: [account()], mirror_mode: true}), 'mirror_mode: is a key of an account, not of the top level; move it into each account')
+  })
+
+  it('refuses a value one typo away from a valid one, where imap-backup would silently use its default', async () => {
+    await loadError(await configWith({accounts: [], download_strategy: 'delay_metdata'}), 'download_strategy: "delay_metdata" is not one of "delay_metadata", "direct", "delay_all"; did you mean "delay_metadata"?')
+    await loadError(await configWith({accounts: [account({status: 'archive'})]}), 'did you mean "archived"?')
+    // Far from every valid value: read as imap-backup reads it, with a warning.
+    const config = await loadConfig(await configWith({accounts: [], download_strategy: 'fastest'}))
+    expect(config.downloadStrategy).toBe('delay_metadata')
+    expect(config.warnings).toHaveLength(1)
   })
 
   it('requires accounts, as an array', async () => {
@@ -310,6 +330,47 @@ describe('loadConfig: account keys', () => {
       accounts: [account({local_path: join(dir, 'mail')}), {username: 'you@example.com', password: 'x', local_path: './mail/'}],
     })
     await loadError(path, `accounts[1].local_path (you@example.com): '${join(dir, 'mail')}' is also the backup directory of accounts[0] (me@example.com); give each account its own local_path`)
+  })
+
+  // Issue 11 item 8: nested or aliased backup directories were accepted; then a mirror-mode
+  // account deleted the other account's backup and restore uploaded its mail to the wrong server.
+  it('refuses a local_path inside another account\'s, in either order', async () => {
+    const dir = await testTempDir()
+    const inner = {username: 'you@example.com', password: 'x', local_path: join(dir, 'mail', 'you')}
+    await loadError(
+      await writeConfig(dir, {accounts: [account({local_path: join(dir, 'mail')}), inner]}),
+      `accounts[1].local_path (you@example.com): '${join(dir, 'mail', 'you')}' is inside the backup directory '${join(dir, 'mail')}' of accounts[0] (me@example.com)`,
+    )
+    await loadError(
+      await writeConfig(dir, {accounts: [inner, account({local_path: join(dir, 'mail')})]}),
+      `accounts[1].local_path (me@example.com): '${join(dir, 'mail')}' contains the backup directory '${join(dir, 'mail', 'you')}' of accounts[0] (you@example.com)`,
+    )
+  })
+
+  it('accepts directories that only share a prefix of their names', async () => {
+    const dir = await testTempDir()
+    const config = await loadConfig(await writeConfig(dir, {accounts: [account({local_path: join(dir, 'me')}), {username: 'you@example.com', password: 'x', local_path: join(dir, 'me2')}]}))
+    expect(config.accounts).toHaveLength(2)
+  })
+
+  it('refuses directories that are the same or nest once symlinks are resolved, also when they do not exist yet', async () => {
+    const dir = await testTempDir()
+    await mkdir(join(dir, 'real', 'me'), {recursive: true})
+    await symlink(join(dir, 'real'), join(dir, 'alias'))
+    const you = (path: string): Record<string, unknown> => ({username: 'you@example.com', password: 'x', local_path: path})
+    // The same directory under two names.
+    await loadError(
+      await writeConfig(dir, {accounts: [account({local_path: join(dir, 'real', 'me')}), you(join(dir, 'alias', 'me'))]}),
+      `accounts[1].local_path (you@example.com): '${join(dir, 'alias', 'me')}' (which is '${join(dir, 'real', 'me')}') is also the backup directory of accounts[0] (me@example.com)`,
+    )
+    // Nested through the link, below a directory that does not exist yet.
+    await loadError(
+      await writeConfig(dir, {accounts: [account({local_path: join(dir, 'real', 'me')}), you(join(dir, 'alias', 'me', 'later', 'you'))]}),
+      `'${join(dir, 'alias', 'me', 'later', 'you')}' (which is '${join(dir, 'real', 'me', 'later', 'you')}') is inside the backup directory '${join(dir, 'real', 'me')}' of accounts[0] (me@example.com)`,
+    )
+    // A symlinked account directory that points into another account's.
+    await symlink(join(dir, 'real', 'me', 'sub'), join(dir, 'sneaky'))
+    await loadError(await writeConfig(dir, {accounts: [account({local_path: join(dir, 'real', 'me')}), you(join(dir, 'sneaky'))]}), 'is inside the backup directory')
   })
 
   it('resolves local_path: ~ is home, a relative path is relative to the config directory', async () => {

@@ -5,6 +5,7 @@
  */
 import {resolve} from 'node:path'
 import {ConfigError} from '../shared/errors.js'
+import {checkResolvedBackupPaths} from './backup-paths.js'
 import {locateJsonSyntaxError} from './json-position.js'
 import {parseConfig} from './parse-config.js'
 import {readPrivateFile} from './private-file.js'
@@ -13,7 +14,9 @@ import type {Config} from './types.js'
 export async function loadConfig(path: string): Promise<Config> {
   const file = resolve(path)
   const text = await readPrivateFile(file, () => configNotFound(file))
-  return parseConfig(parseConfigJson(text, file), file)
+  const config = parseConfig(parseConfigJson(text, file), file)
+  await checkResolvedBackupPaths(config.accounts, file)
+  return config
 }
 
 /** `Configuration file '<path>' not found` (compat Appendix A). */

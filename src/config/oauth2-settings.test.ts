@@ -6,7 +6,7 @@
  */
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
-import {clearSecrets, scrubSecrets} from '../shared/secrets.js'
+import {clearSecrets, scrubOutput} from '../shared/secrets.js'
 import {ConfigError} from '../shared/errors.js'
 import {OAUTH_PROVIDERS} from './oauth-providers.js'
 import {isAllowedEndpoint} from './oauth2-settings.js'
@@ -56,7 +56,7 @@ describe('the oauth2 account key', () => {
     // A Workspace domain is not recognised as Gmail, but the preset knows the IMAP host.
     expect(account.server).toBe('imap.gmail.com')
     expect(account.authMechanism).toBe('auto')
-    expect(scrubSecrets(`x ${SECRET} y`)).toBe('x [REDACTED] y')
+    expect(scrubOutput(`x ${SECRET} y`)).toBe('x [REDACTED] y')
     // Saved as written (no defaults added), in the password's place.
     expect(Object.keys(config.raw.accounts[0]!)).toEqual(['username', 'oauth2', 'status', 'multi_fetch_size'])
     expect(config.raw.accounts[0]!.oauth2).toEqual({provider: 'google', client_id: 'id.apps.googleusercontent.com', client_secret: SECRET})

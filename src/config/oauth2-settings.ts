@@ -23,7 +23,7 @@ export function defaultTokenFile(username: string): string {
 export function parseOAuth2(value: unknown, ctx: AccountContext): {settings: OAuth2Settings; file: OAuth2File} {
   const where = (key?: string): string => accountKey(ctx.index, key === undefined ? 'oauth2' : `oauth2.${key}`, ctx.username)
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw invalidConfig(ctx.file, where(), `must be an object, not ${describeType(value)}`, 'write e.g. "oauth2": {"provider": "google", "client_id": "..."} (docs/auth.md)')
+    throw invalidConfig(ctx.file, where(), `must be an object, not ${describeType(value)}`, 'write e.g. "oauth2": {"provider": "google", "client_id": "..."} (`mailkeep help auth.md`)')
   }
   const raw = value as Record<string, unknown>
   const unknown = Object.keys(raw).filter((k) => !(OAUTH2_KEYS as readonly string[]).includes(k))
@@ -43,7 +43,7 @@ export function parseOAuth2(value: unknown, ctx: AccountContext): {settings: OAu
   }
   const name = provider as OAuthProviderName
   const clientId = text('client_id', 'write the client id of your OAuth2 client as a string')
-  if (clientId === undefined) throw invalidConfig(ctx.file, where('client_id'), 'is missing', 'register a client with the provider and write its id here (docs/auth.md)')
+  if (clientId === undefined) throw invalidConfig(ctx.file, where('client_id'), 'is missing', 'register a client with the provider and write its id here (`mailkeep help auth.md`)')
   const clientSecret = text('client_secret', 'write it as a JSON string')
   registerSecret(clientSecret)
   const scope = text('scope', 'write the scopes separated by spaces')

@@ -14,6 +14,7 @@
  */
 import {dirname, resolve} from 'node:path'
 import {registerSecret} from '../shared/secrets.js'
+import {checkBackupPaths} from './backup-paths.js'
 import {accountKey, describeType, invalidConfig, quoteList, replacedValue, showValue} from './config-error.js'
 import {mapConnection, parseConnectionOptions, type AccountContext} from './connection.js'
 import {DEFAULT_DOWNLOAD_STRATEGY, DEFAULT_MULTI_FETCH_SIZE, DEFAULT_TUNING} from './defaults.js'
@@ -29,6 +30,7 @@ import {
   TOP_LEVEL_KEYS,
   type PasswordSourceKey,
 } from './keys.js'
+import {nearestTypo} from '../shared/nearest.js'
 import {OAUTH_PROVIDERS} from './oauth-providers.js'
 import {parseOAuth2} from './oauth2-settings.js'
 import {resolveConfigPath} from './paths.js'
@@ -47,7 +49,7 @@ import type {
 
 const KNOWN_TOP_LEVEL = new Set<string>([...TOP_LEVEL_KEYS, ...TOP_LEVEL_EXTENSION_KEYS])
 const KNOWN_ACCOUNT = new Set<string>([...ACCOUNT_KEYS, ...ACCOUNT_EXTENSION_KEYS])
-const DOCS_FIX = 'see docs/config.md for the valid keys'
+const DOCS_FIX = '`mailkeep help config` lists the valid keys'
 const AS_IMAP_BACKUP = ', as imap-backup does'
 
 /** Strings and numbers that read as "no" to a person but as true to imap-backup (Ruby truthiness). */
@@ -73,7 +75,10 @@ export function parseConfig(raw: unknown, path: string): Config {
   // imap-backup reads only `accounts` and `download_strategy` (and drops the rest when it saves).
   // mailkeep ignores other keys too, but keeps them on save and says so: a misspelt
   // savepoint_messages has no effect, and the user should learn why.
+  // A key one typo away from a known one, or an account key put at the top level, is refused:
+  // its setting would be silently unused, and a warning is hidden by --quiet (docs/config.md).
   const unknown = Object.keys(raw).filter((k) => !KNOWN_TOP_LEVEL.has(k))
+  for (const key of unknown) refuseMisplacedKey(file, key)
   for (const key of unknown) warnings.push(`Config file '${file}': ${key}: not a key of imap-backup or mailkeep, ignored${AS_IMAP_BACKUP} (${DOCS_FIX})`)
 
   // imap-backup never reads `version`: a number (2.2) is ignored, and every save writes "2.2".
@@ -92,6 +97,7 @@ export function parseConfig(raw: unknown, path: string): Config {
 
   const downloadStrategy = oneOfOr(raw['download_strategy'], DOWNLOAD_STRATEGIES, DEFAULT_DOWNLOAD_STRATEGY, file, 'download_strategy', AS_IMAP_BACKUP, warnings)
   const logFormat: LogFormat | undefined = oneOf(raw['log_format'], LOG_FORMATS, file, 'log_format', 'remove it to let the command line decide')
+  const freezeFlags = strictBoolean(raw['freeze_flags'], file, 'freeze_flags', 'write true to keep flags as downloaded (unless --refresh), or remove it for false') ?? false
   const tuning: Tuning = {
     savepointMessages: positiveInteger(raw['savepoint_messages'], file, 'savepoint_messages', DEFAULT_TUNING.savepointMessages),
     savepointBytes: positiveInteger(raw['savepoint_bytes'], file, 'savepoint_bytes', DEFAULT_TUNING.savepointBytes),
@@ -99,6 +105,8 @@ export function parseConfig(raw: unknown, path: string): Config {
     delayAllMaxBytes: positiveInteger(raw['delay_all_max_bytes'], file, 'delay_all_max_bytes', DEFAULT_TUNING.delayAllMaxBytes),
     largeMessageBytes: positiveInteger(raw['large_message_bytes'], file, 'large_message_bytes', DEFAULT_TUNING.largeMessageBytes),
   }
+
+  const maxDurationSeconds = optionalPositiveNumber(raw['max_duration_seconds'], file, 'max_duration_seconds', 'e.g. 7200 for two hours, or remove it for no limit')
 
   const parsed = accountsValue.map((value: unknown, index) => parseAccount(value, {file, configDir, index, username: undefined}, warnings))
   checkUnique(parsed.map((p) => p.account), file)
@@ -120,9 +128,21 @@ export function parseConfig(raw: unknown, path: string): Config {
     downloadStrategy,
     tuning,
     logFormat,
+    freezeFlags,
+    ...(maxDurationSeconds === undefined ? {} : {maxDurationMs: Math.round(maxDurationSeconds * 1000)}),
     accounts: parsed.map((p) => p.account),
     warnings,
     raw: canonical,
+  }
+}
+
+function refuseMisplacedKey(file: string, key: string): void {
+  const near = nearestTypo(key, KNOWN_TOP_LEVEL)
+  if (near !== undefined) {
+    throw invalidConfig(file, key, `is not a key of mailkeep or imap-backup; did you mean "${near}"?`, `rename it to "${near}" (as it is, the setting would be ignored)`)
+  }
+  if (KNOWN_ACCOUNT.has(key)) {
+    throw invalidConfig(file, key, 'is a key of an account, not of the top level', 'move it into each account that should use it (at the top level it would be ignored)')
   }
 }
 
@@ -294,7 +314,6 @@ function parseFolders(value: unknown, ctx: AccountContext): string[] | undefined
 /** Duplicate usernames and backup directories would make two accounts write one backup. */
 function checkUnique(accounts: readonly Account[], file: string): void {
   const byUsername = new Map<string, Account>()
-  const byPath = new Map<string, Account>()
   for (const account of accounts) {
     const first = byUsername.get(account.username)
     if (first !== undefined) {
@@ -306,18 +325,8 @@ function checkUnique(accounts: readonly Account[], file: string): void {
       )
     }
     byUsername.set(account.username, account)
-    if (account.localPath === undefined) continue
-    const other = byPath.get(account.localPath)
-    if (other !== undefined) {
-      throw invalidConfig(
-        file,
-        accountKey(account.index, 'local_path', account.username),
-        `'${account.localPath}' is also the backup directory of accounts[${other.index}] (${other.username})`,
-        'give each account its own local_path',
-      )
-    }
-    byPath.set(account.localPath, account)
   }
+  checkBackupPaths(accounts, file)
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -344,6 +353,10 @@ function oneOfOr<T extends string>(
 ): T {
   if (value === undefined || value === null) return fallback
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
+  // imap-backup replaces any unknown value; a typo of a valid one is surely meant as that one,
+  // and replacing it would change what the backup does without a word under --quiet.
+  const near = typeof value === 'string' ? nearestTypo(value, allowed) : undefined
+  if (near !== undefined) throw invalidConfig(file, where, `${JSON.stringify(value)} is not one of ${quoteList(allowed)}; did you mean "${near}"?`, `write "${near}"`)
   warnings.push(replacedValue(file, where, value, `is not one of ${quoteList(allowed)}`, JSON.stringify(replacement), why))
   return replacement
 }
@@ -382,6 +395,13 @@ function optionalBoolean(value: unknown, file: string, where: string, warnings: 
   throw invalidConfig(file, where, `must be true or false, not ${describeType(value)}`, fix)
 }
 
+/** One of mailkeep's own boolean keys: true or false, nothing else (docs/config.md). */
+function strictBoolean(value: unknown, file: string, where: string, fix: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'boolean') return value
+  throw invalidConfig(file, where, `must be true or false, not ${typeof value === 'string' || typeof value === 'number' ? showValue(value) : describeType(value)}`, fix)
+}
+
 /**
  * imap-backup reads `multi_fetch_size` with Ruby's to_i and uses 1 when the result is not
  * positive (compat §3.2): 2.5 is 2, "10" is 10, 0, -5 and "ten" are 1. true, arrays and
@@ -414,6 +434,13 @@ function positiveInteger(value: unknown, file: string, where: string, fallback: 
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value
   const shown = typeof value === 'number' ? String(value) : describeType(value)
   throw invalidConfig(file, where, `must be a positive whole number, not ${shown}`, `set a whole number of 1 or more, or remove it to use the default (${fallback})`)
+}
+
+function optionalPositiveNumber(value: unknown, file: string, where: string, fix: string): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value
+  const shown = typeof value === 'number' ? String(value) : describeType(value)
+  throw invalidConfig(file, where, `must be a positive number of seconds, not ${shown}`, fix)
 }
 
 function positiveNumber(value: unknown, file: string, where: string, fallback: number): number {

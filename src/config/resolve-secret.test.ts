@@ -1,9 +1,10 @@
 import {afterEach, describe, expect, it} from 'vitest'
-import {chmod, writeFile} from 'node:fs/promises'
+import {chmod, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
+import {isRunning} from '../../test/support/processes.js'
 import {testTempDir} from '../../test/support/temp-dir.js'
 import {ConfigError, InterruptedError} from '../shared/errors.js'
-import {clearSecrets, REDACTED, scrubSecrets} from '../shared/secrets.js'
+import {clearSecrets, REDACTED, scrubOutput} from '../shared/secrets.js'
 import {loadConfig} from './load-config.js'
 import {resolveSecret, stripTrailingNewlines} from './resolve-secret.js'
 
@@ -33,13 +34,13 @@ afterEach(() => clearSecrets())
 describe('resolveSecret', () => {
   it('returns a plain password and registers it', async () => {
     await expect(resolveSecret({kind: 'plain', value: SECRET}, {signal})).resolves.toBe(SECRET)
-    expect(scrubSecrets(SECRET)).toBe(REDACTED)
+    expect(scrubOutput(SECRET)).toBe(REDACTED)
   })
 
   it("runs a password_command with /bin/sh and returns its stdout without trailing newlines", async () => {
     const value = await resolveSecret({kind: 'command', command: `printf '%s\\r\\n\\n' '${SECRET}' | cat`}, {signal})
     expect(value).toBe(SECRET)
-    expect(scrubSecrets(`pw=${SECRET}`)).toBe(`pw=${REDACTED}`)
+    expect(scrubOutput(`pw=${SECRET}`)).toBe(`pw=${REDACTED}`)
   })
 
   it('keeps other trailing whitespace, which may be part of the password', () => {
@@ -57,7 +58,7 @@ describe('resolveSecret', () => {
       "The password_command of account 'me@example.com' failed with exit status 3; run it in a shell to see why",
     )
     expect(e.exitCode).toBe(3)
-    expect(scrubSecrets(SECRET)).toBe(SECRET) // a failed command's output is not a secret we know of
+    expect(scrubOutput(SECRET)).toBe(SECRET) // a failed command's output is not a secret we know of
   })
 
   it('refuses a command that prints nothing', async () => {
@@ -72,6 +73,46 @@ describe('resolveSecret', () => {
     expect(Date.now() - started).toBeLessThan(5000)
   })
 
+  // Issue 11 item 13: a command that leaves a background process holding its stdout. The pipe
+  // never closed, so the secret was "not ready" until the 120 s timeout, and then mailkeep still
+  // waited for that process (201 s in all).
+  it('goes on as soon as the shell exits, when a background process it left holds stdout, and ends that process', async () => {
+    const dir = await testTempDir()
+    const pidFile = join(dir, 'pid')
+    const started = Date.now()
+    const value = await resolveSecret({kind: 'command', command: `echo '${SECRET}'; sleep 300 & echo $! > '${pidFile}'`}, {signal, ownProcessGroup: true})
+    expect(value).toBe(SECRET)
+    // About EXIT_GRACE_MS (1 s); far from the 300 s the pipe would stay open.
+    expect(Date.now() - started).toBeLessThan(20_000)
+    const pid = Number(await readFile(pidFile, 'utf8'))
+    await expect.poll(() => isRunning(pid), {timeout: 10_000}).toBe(false)
+  })
+
+  it('on the timeout, ends the whole process group at once, background processes included', async () => {
+    const dir = await testTempDir()
+    const pidFile = join(dir, 'pid')
+    const started = Date.now()
+    await configError(
+      resolveSecret({kind: 'command', command: `sleep 300 & echo $! > '${pidFile}'; exec sleep 301`}, {signal, timeoutMs: 500, ownProcessGroup: true}),
+      'did not finish within 500 ms and was stopped',
+    )
+    expect(Date.now() - started).toBeLessThan(20_000)
+    const pid = Number(await readFile(pidFile, 'utf8'))
+    await expect.poll(() => isRunning(pid), {timeout: 10_000}).toBe(false)
+  })
+
+  it('without a process group of its own (a terminal), still does not wait for what holds stdout', async () => {
+    const dir = await testTempDir()
+    const pidFile = join(dir, 'pid')
+    try {
+      await expect(resolveSecret({kind: 'command', command: `echo '${SECRET}'; sleep 300 & echo $! > '${pidFile}'`}, {signal, ownProcessGroup: false})).resolves.toBe(SECRET)
+    } finally {
+      // Left running on purpose (it shares our process group); not ours to leave behind here.
+      const pid = Number(await readFile(pidFile, 'utf8').catch(() => '0'))
+      if (pid > 0) process.kill(pid, 'SIGKILL')
+    }
+  })
+
   it('stops a command when the run is interrupted', async () => {
     const controller = new AbortController()
     const pending = resolveSecret({kind: 'command', command: 'sleep 30'}, {signal: controller.signal})
@@ -84,7 +125,7 @@ describe('resolveSecret', () => {
 
   it('reads password_env', async () => {
     await expect(resolveSecret({kind: 'env', name: 'MK_PW'}, {signal, env: {MK_PW: SECRET}})).resolves.toBe(SECRET)
-    expect(scrubSecrets(SECRET)).toBe(REDACTED)
+    expect(scrubOutput(SECRET)).toBe(REDACTED)
   })
 
   it('names a missing or empty variable', async () => {
@@ -97,7 +138,7 @@ describe('resolveSecret', () => {
     await writeFile(path, `${SECRET}\n`)
     await chmod(path, 0o600)
     await expect(resolveSecret({kind: 'file', path}, {signal})).resolves.toBe(SECRET)
-    expect(scrubSecrets(SECRET)).toBe(REDACTED)
+    expect(scrubOutput(SECRET)).toBe(REDACTED)
   })
 
   it('refuses a password_file that others can read', async () => {
@@ -144,3 +185,4 @@ describe('password sources in the config', () => {
     await configError(load({password: SECRET, auth_mechanism: 'plain'}), 'must be one of "login", "xoauth2", "oauthbearer", not "plain"')
   })
 })
+

@@ -106,6 +106,10 @@ export interface ConfigFile {
   delay_all_max_bytes?: number
   large_message_bytes?: number
   log_format?: LogFormat
+  /** mailkeep extension: keep stored flags as downloaded (imap-backup's behaviour) unless --refresh. */
+  freeze_flags?: boolean
+  /** mailkeep extension: a backup stops at a savepoint after this long (exit 4); `--max-duration` overrides it. */
+  max_duration_seconds?: number
 }
 
 /** Where an account's secret comes from. Only `plain` holds the secret itself. */
@@ -197,6 +201,14 @@ export interface Config {
   readonly tuning: Tuning
   /** `log_format` from the file; undefined when not set (the command line decides). */
   readonly logFormat: LogFormat | undefined
+  /**
+   * `freeze_flags`: stored flags stay as downloaded in keep-all mode unless --refresh is given
+   * (imap-backup's behaviour). When false (the default) they follow the server's wherever the
+   * server makes that cheap (CONDSTORE, RFC 7162; docs/backup.md, "Flags").
+   */
+  readonly freezeFlags: boolean
+  /** `max_duration_seconds` in milliseconds; undefined: no limit (`--max-duration` may set one). */
+  readonly maxDurationMs?: number
   readonly accounts: readonly Account[]
   /**
    * One line each: what was accepted but ignored (unknown top-level keys and connection

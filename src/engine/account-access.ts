@@ -21,9 +21,12 @@ export function findAccount(config: Config, email: string): Account {
   return account!
 }
 
-/** Opens the account's backup: 'read' takes the shared lock, 'write' the exclusive one. */
-export async function openAccountStore(config: Config, account: Account, mode: OpenMode, ctx: RunContext): Promise<AccountStore> {
-  return AccountStore.open(requireLocalPath(config, account), {mode, logger: ctx.logger.child({account: account.username}), account: account.username})
+/**
+ * Opens the account's backup: 'read' takes the shared lock, 'write' the exclusive one;
+ * `withoutLock` (read only) takes none and reads the last committed state (account-store.ts).
+ */
+export async function openAccountStore(config: Config, account: Account, mode: OpenMode, ctx: RunContext, options: {withoutLock?: boolean} = {}): Promise<AccountStore> {
+  return AccountStore.open(requireLocalPath(config, account), {mode, logger: ctx.logger.child({account: account.username}), account: account.username, ...options})
 }
 
 export interface SessionOptions {

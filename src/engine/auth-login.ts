@@ -150,7 +150,7 @@ async function codeFlow(client: OAuthClient, request: ObtainLoginRequest, ctx: R
 async function deviceFlow(client: OAuthClient, request: ObtainLoginRequest, ctx: RunContext): Promise<TokenSet> {
   if (!client.supportsDeviceFlow) {
     const google = request.provider === 'google' ? ' for Gmail (Google does not allow its mail scope there)' : ''
-    throw new UsageError(`the OAuth2 authorization server ${client.server} offers no device login${google}; log in without --device (docs/auth.md, "A machine without a browser")`)
+    throw new UsageError(`the OAuth2 authorization server ${client.server} offers no device login${google}; log in without --device (\`mailkeep help auth.md\`, "A machine without a browser")`)
   }
   const pending = await client.authorizeDevice()
   request.interaction.showDeviceCode(pending.prompt)
@@ -186,10 +186,10 @@ function oauth2File(email: string, existing: OAuth2File | undefined, options: OA
   set('device_authorization_endpoint', options.deviceAuthorizationEndpoint)
   set('scope', options.scope)
   if (file.client_id === '') {
-    throw new UsageError(`give the client id of your OAuth2 client with --client-id (docs/auth.md says how to register one with ${provider === 'generic' ? 'your provider' : OAUTH_PROVIDERS[provider].name})`)
+    throw new UsageError(`give the client id of your OAuth2 client with --client-id (\`mailkeep help auth.md\` says how to register one with ${provider === 'generic' ? 'your provider' : OAUTH_PROVIDERS[provider].name})`)
   }
   if (provider !== 'generic' && OAUTH_PROVIDERS[provider].clientSecretRequired && file.client_secret === undefined) {
-    throw new UsageError(`${OAUTH_PROVIDERS[provider].name} requires the client secret of your client too: give --client-secret (docs/auth.md)`)
+    throw new UsageError(`${OAUTH_PROVIDERS[provider].name} requires the client secret of your client too: give --client-secret (\`mailkeep help auth.md\`)`)
   }
   return file
 }

@@ -11,7 +11,7 @@ export interface BackupOptions {
   config: Config
   /** `--accounts a,b`: restrict to these usernames (unknown ones are an error). */
   accounts?: readonly string[]
-  /** `--refresh`: in keep-all mode also bring stored flags up to date. */
+  /** `--refresh`: in keep-all mode stored flags follow the server also where they would not by default (no CONDSTORE, `freeze_flags`). */
   refresh: boolean
   /** For tests: the IMAP connector (default: src/imap's real one). */
   connect?: Connect
@@ -19,6 +19,16 @@ export interface BackupOptions {
   retry?: Partial<RetryPolicy>
   /** `-vvv`: the IMAP layer logs every protocol line at debug level (secrets redacted). */
   traceProtocol?: boolean
+  /**
+   * `--skip-locked`: an account another mailkeep process holds is skipped without an error
+   * (outcome `skipped`, exit code unchanged) instead of failing with LockedError (exit 5).
+   */
+  skipLocked?: boolean
+  /**
+   * `--max-duration` (else the config's `max_duration_seconds`): after this long the run stops at
+   * a savepoint, reports what was not done, and exits 4 (docs/backup.md, "Maximum duration").
+   */
+  maxDurationMs?: number
 }
 
 export interface RetryPolicy {
@@ -68,12 +78,24 @@ export interface FolderReport {
 
 export type AccountOutcome = 'ok' | 'incomplete' | 'failed' | 'skipped'
 
+/** A server folder that exists but is not backed up: not selected by `folders` / `folder_blacklist`. */
+export interface UnselectedFolder {
+  folder: string
+  /** Not listed by the server at the last backup of the account (or there was none). */
+  new: boolean
+}
+
 export interface AccountReport {
   account: string
   outcome: AccountOutcome
   /** Why an account was skipped (status not active) or failed as a whole (login, lock). */
   error?: ErrorSummary
   folders: FolderReport[]
+  /**
+   * Server folders that exist and are not backed up (not selected), new ones first, then in the
+   * server's order. Empty when every folder is selected, or when the folders could not be listed.
+   */
+  unselected: UnselectedFolder[]
   seconds: number
 }
 

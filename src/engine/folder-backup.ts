@@ -17,11 +17,14 @@ import type {AccountStore} from '../store/account-store.js'
 import type {FolderServerState} from '../store/metadata.js'
 import type {TransactionTuning} from '../store/tuning.js'
 import {DamagedError, IncompleteError, InterruptedError, LocalIoError, MissingFolderError, RemoteError} from '../shared/errors.js'
-import type {RunContext} from '../shared/context.js'
+import {interrupted, type RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
 import type {FolderReport, RetryPolicy} from './backup-types.js'
 import {
   completeUpTo,
+  expungesKnownSince,
+  flagPolicy,
+  flagsFollow,
   missingAbove,
   missingOf,
   statusCouldSkip,
@@ -36,7 +39,7 @@ import {syncFlags} from './flag-sync.js'
 import {downloadMessages, FolderChangedError, OversizedMessages, ReconnectForLiteral} from './message-fetcher.js'
 import {localOnlyUids} from './mirror-cleanup.js'
 import {restoredCopiesIn} from './message-identity.js'
-import {emptyFolderReport, errorSummary, folderSummary, secondsSince} from './report.js'
+import {emptyFolderReport, endsRun, errorSummary, folderSummary, secondsSince} from './report.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
 import type {SessionPool} from './session-pool.js'
 
@@ -109,7 +112,7 @@ export async function backupFolder(env: FolderEnv, job: FolderJob): Promise<Fold
     if (error instanceof InterruptedError) throw error
     failReport(report, error, logger)
     report.seconds = secondsSince(started)
-    return {report, stop: error instanceof LocalIoError}
+    return {report, stop: endsRun(error)}
   }
   const backup = new FolderBackup(env, job, folder, report, logger, checked === 'changed')
   try {
@@ -149,7 +152,7 @@ class FolderBackup {
     }
     this.run = new FolderRun(folder, report, tuning, logger)
     this.mirror = env.account.mirrorMode
-    this.mode = {flagsFollow: this.mirror || env.refresh, condstore: false}
+    this.mode = {flags: flagPolicy({mirror: this.mirror, refresh: env.refresh, freezeFlags: config.freezeFlags}), mirror: this.mirror, condstore: false}
   }
 
   finish(): void {
@@ -169,7 +172,7 @@ class FolderBackup {
       return await this.attempts()
     } catch (error) {
       // An error while handling another one (a savepoint or commit on a full disk).
-      if (this.env.ctx.signal.aborted || error instanceof InterruptedError) throw error
+      if (interrupted(this.env.ctx.signal) || error instanceof InterruptedError) throw error
       return this.failed(error)
     }
   }
@@ -195,10 +198,12 @@ class FolderBackup {
         await this.attempt(session)
         return {report: this.report}
       } catch (error) {
-        if (ctx.signal.aborted || error instanceof InterruptedError) {
+        if (interrupted(ctx.signal) || error instanceof InterruptedError) {
           await this.run.rollback().catch(() => {})
           throw ctx.signal.aborted ? ctx.signal.reason : error
         }
+        // The maximum duration (a DeadlineError) falls through to failed(): what is complete is
+        // committed, as for any error that is not the link's or the disk's.
         if (error instanceof FolderChangedError && restarts < MAX_RESTARTS) {
           restarts++
           await this.run.savepoint()
@@ -278,7 +283,8 @@ class FolderBackup {
     const complete = validUidNext(opened.uidNext) ? completeUpTo(state, opened) : undefined
     const storedUids = this.folder.messages.distinctUids()
     const storedCount = storedUids.length
-    const storedBefore = this.mode.flagsFollow ? storedUids : []
+    const followFlags = flagsFollow(this.mode, opened.highestModseq)
+    const storedBefore = followFlags ? storedUids : []
     const has = (uid: number): boolean => this.run.has(uid)
 
     // What is missing (docs/backup.md, "A folder", step 4), then the download (step 5).
@@ -313,21 +319,26 @@ class FolderBackup {
     await this.recordRestoredCopies()
 
     // Flags (step 6).
+    // Expunges known from QRESYNC: VANISHED since the mod-sequence the EXAMINE gave, which counts
+    // for mirror mode only when it is the one up to which mirror mode last removed expunges.
+    const mirrorSince = this.mirror && complete !== undefined ? expungesKnownSince(state) : undefined
     let vanished: number[] | undefined
-    if (qresync !== undefined && opened.vanished !== undefined && complete !== undefined) vanished = [...opened.vanished]
-    if (this.mode.flagsFollow) {
+    if (qresync !== undefined && opened.vanished !== undefined && mirrorSince !== undefined && mirrorSince === qresync.highestModseq) vanished = [...opened.vanished]
+    if (followFlags) {
       const flags = await syncFlags({
         run: this.run,
         session,
         opened,
         condstore: session.capabilities.condstore,
         complete,
-        storedModseq: state.highestModseq,
+        flagsModseq: state.flagsModseq,
+        qresyncSince: qresync?.highestModseq,
         storedBefore,
         signal: ctx.signal,
       })
       this.logger.debug(`[${this.job.name}] flags checked (${flags.method}); ${this.report.flagUpdates} updated`)
-      if (vanished !== undefined) vanished.push(...flags.vanished)
+      // CHANGEDSINCE with QRESYNC's VANISHED modifier (RFC 7162 §3.2.6) counts the same way.
+      if (vanished === undefined && flags.since !== undefined && flags.since === mirrorSince) vanished = [...flags.vanished]
     }
 
     // Mirror mode: what the server no longer has (step 7), found while the session is ours.
@@ -339,13 +350,24 @@ class FolderBackup {
 
     // Server state (step 8): only when every message of the folder is saved, so that a message
     // that failed is looked for again next time. Values are those of the EXAMINE, read before
-    // anything was fetched. With deletions pending, HIGHESTMODSEQ waits until they are done, so
-    // that a failed deletion is found again through VANISHED.
+    // anything was fetched. With deletions pending, HIGHESTMODSEQ (and the mirror checkpoint)
+    // wait until they are done, so that a failed deletion is found again through VANISHED.
+    // The checkpoints say what this run did: flags followed up to HIGHESTMODSEQ, expunges
+    // removed up to it (docs/design.md, `flagsmodseq`, `mirrormodseq`; docs/backup.md B4, B1).
     if (this.run.failed.size === 0) {
       const next: FolderServerState = {}
       if (validUidNext(opened.uidNext)) next.uidNext = opened.uidNext
-      if (opened.highestModseq !== undefined && toDelete.length === 0) next.highestModseq = opened.highestModseq
-      const changed = (next.uidNext !== undefined && next.uidNext !== state.uidNext) || (next.highestModseq !== undefined && next.highestModseq !== state.highestModseq)
+      const modseq = opened.highestModseq
+      if (modseq !== undefined && toDelete.length === 0) {
+        next.highestModseq = modseq
+        if (this.mirror) next.mirrorModseq = modseq
+      }
+      if (modseq !== undefined && followFlags) next.flagsModseq = modseq
+      const changed =
+        (next.uidNext !== undefined && next.uidNext !== state.uidNext) ||
+        (next.highestModseq !== undefined && next.highestModseq !== state.highestModseq) ||
+        (next.flagsModseq !== undefined && next.flagsModseq !== state.flagsModseq) ||
+        (next.mirrorModseq !== undefined && next.mirrorModseq !== state.mirrorModseq)
       if (changed) await this.run.setServerState(next)
     }
     await this.run.commit()
@@ -353,8 +375,8 @@ class FolderBackup {
     if (toDelete.length > 0) {
       this.logger.info('Deleting messages only present locally', {messages: toDelete.length})
       this.report.deleted += await this.folder.removeMessages(toDelete)
-      if (this.run.failed.size === 0 && opened.highestModseq !== undefined && opened.highestModseq !== state.highestModseq) {
-        await this.run.setServerState({highestModseq: opened.highestModseq})
+      if (this.run.failed.size === 0 && opened.highestModseq !== undefined) {
+        await this.run.setServerState({highestModseq: opened.highestModseq, mirrorModseq: opened.highestModseq})
         await this.run.commit()
       }
     }
@@ -465,7 +487,7 @@ class FolderBackup {
       }
     }
     failReport(this.report, error, this.logger, isRetryable(error) ? 'rerun; the folder resumes from its last savepoint' : undefined)
-    return {report: this.report, stop: error instanceof LocalIoError}
+    return {report: this.report, stop: endsRun(error)}
   }
 }
 
@@ -479,8 +501,8 @@ function failReport(report: FolderReport, error: unknown, logger: Logger, defaul
 
 function localState(folder: FolderStore): LocalState {
   if (!folder.exists) return {exists: false}
-  const {uidNext, highestModseq} = folder.serverState
-  return {exists: true, uidValidity: folder.uidValidity, uidNext, highestModseq}
+  const {uidNext, highestModseq, flagsModseq, mirrorModseq} = folder.serverState
+  return {exists: true, uidValidity: folder.uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq}
 }
 
 /** What the folder's metadata records: its server state and the naming (docs/design.md). */
@@ -525,7 +547,8 @@ async function skipsUnchanged(job: FolderJob, recorded: RecordedState, mode: Syn
 async function unchangedWithoutOpening(env: FolderEnv, job: FolderJob, recorded: RecordedState, logger: Logger): Promise<'unchanged' | 'changed' | 'unknown'> {
   try {
     const session = await env.pool.session()
-    const mode: SyncMode = {flagsFollow: env.account.mirrorMode || env.refresh, condstore: session.capabilities.condstore}
+    const mirror = env.account.mirrorMode
+    const mode: SyncMode = {flags: flagPolicy({mirror, refresh: env.refresh, freezeFlags: env.config.freezeFlags}), mirror, condstore: session.capabilities.condstore}
     return (await skipsUnchanged(job, recorded, mode, session, logger)) ? 'unchanged' : 'changed'
   } catch (error) {
     if (env.ctx.signal.aborted || error instanceof InterruptedError) throw error

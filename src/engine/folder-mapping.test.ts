@@ -92,7 +92,23 @@ describe('helpers', () => {
   })
 
   it('clashName follows imap-backup\'s -<uidvalidity>[-n]', () => {
-    expect(clashName('Work', 1234, 0)).toBe('Work-1234')
-    expect(clashName('Work', 1234, 2)).toBe('Work-1234-2')
+    const slash = {prefix: '', delimiter: '/'}
+    expect(clashName('Work', 1234, 0, slash)).toBe('Work-1234')
+    expect(clashName('Work', 1234, 2, slash)).toBe('Work-1234-2')
+    expect(clashName('Lists/rust', 1234, 0, slash)).toBe('Lists/rust-1234')
+    expect(clashName('INBOX', 1234, 0, slash)).toBe('INBOX-1234')
+  })
+
+  it('clashName puts the clash folder of INBOX under the destination prefix, where every other name already is', () => {
+    const dot = {prefix: 'INBOX.', delimiter: '.'}
+    expect(clashName('INBOX.Work', 1234, 0, dot)).toBe('INBOX.Work-1234')
+    expect(clashName('INBOX', 1234, 0, dot)).toBe('INBOX.INBOX-1234')
+    expect(clashName('inbox', 1234, 1, dot)).toBe('INBOX.inbox-1234-1')
+    expect(clashName('INBOX', 1234, 0, {prefix: 'INBOX', delimiter: '.'})).toBe('INBOX.INBOX-1234')
+    expect(clashName('INBOX', 1234, 0, {prefix: 'Mail/', delimiter: '/'})).toBe('Mail/INBOX-1234')
+    // A prefix the user chose as a subtree already holds INBOX (`Old/INBOX`): only suffixed.
+    expect(clashName('Old/INBOX', 1234, 0, {prefix: 'Old', delimiter: '/'})).toBe('Old/INBOX-1234')
+    // A flat namespace joins without a delimiter, as destinationName does.
+    expect(clashName('INBOX', 1234, 0, {prefix: 'INBOX.', delimiter: ''})).toBe('INBOX.INBOX-1234')
   })
 })

@@ -72,10 +72,20 @@ export function isInbox(name: string): boolean {
 
 /**
  * The name of a folder created beside `name` after a clash (compat §7): `<name>-<uidvalidity>`,
- * then `-1`, `-2`, … (imap-backup's renaming rule of §4.6, applied on the server).
+ * then `-1`, `-2`, … (imap-backup's renaming rule of §4.6, applied on the server), named as a
+ * backed-up folder of that name would be on the destination `side`: under its prefix. `name` is
+ * a destination name already (under the prefix), except INBOX, which stands outside every prefix
+ * (RFC 3501 §5.1) while `INBOX-<uidvalidity>` does not: on a server whose personal namespace is
+ * `INBOX.` (Courier, Cyrus and Dovecot set up that way) the clash folder of INBOX is
+ * `INBOX.INBOX-<uidvalidity>`; the servers refuse `INBOX-<uidvalidity>`, which lies outside
+ * every personal namespace there. Without a prefix it is `INBOX-<uidvalidity>`.
  */
-export function clashName(name: string, uidValidity: number, attempt: number): string {
-  return attempt === 0 ? `${name}-${uidValidity}` : `${name}-${uidValidity}-${attempt}`
+export function clashName(name: string, uidValidity: number, attempt: number, side: NamingSide): string {
+  const suffix = attempt === 0 ? `-${uidValidity}` : `-${uidValidity}-${attempt}`
+  const prefix = trimPrefix(side.prefix, side.delimiter)
+  // As destinationName() joins: `INBOX` + `.` + …; a flat namespace keeps its prefix whole.
+  if (isInbox(name) && prefix !== '') return `${prefix}${side.delimiter}${name}${suffix}`
+  return `${name}${suffix}`
 }
 
 function startsWithParts(parts: readonly string[], prefix: readonly string[]): boolean {

@@ -1,9 +1,25 @@
 import {describe, expect, it} from 'vitest'
-import {completeUpTo, missingAbove, missingOf, noExpungesPossible, planBatches, smallLimit, statusCouldSkip, unchangedOnServer, validUidNext} from './folder-plan.js'
+import {
+  completeUpTo,
+  expungesKnownSince,
+  flagPolicy,
+  flagsFollow,
+  missingAbove,
+  missingOf,
+  noExpungesPossible,
+  planBatches,
+  smallLimit,
+  statusCouldSkip,
+  unchangedOnServer,
+  validUidNext,
+  type SyncMode,
+} from './folder-plan.js'
 
-const local = {exists: true, uidValidity: 7, uidNext: 100, highestModseq: '500'}
-const keepAll = {flagsFollow: false, condstore: false}
-const follow = {flagsFollow: true, condstore: true}
+const local = {exists: true, uidValidity: 7, uidNext: 100, highestModseq: '500', flagsModseq: '500'}
+const keepAll: SyncMode = {flags: 'never', mirror: false, condstore: false}
+const follow: SyncMode = {flags: 'always', mirror: false, condstore: true}
+const cheap: SyncMode = {flags: 'cheap', mirror: false, condstore: true}
+const mirror: SyncMode = {flags: 'always', mirror: true, condstore: true}
 
 describe('unchangedOnServer (the STATUS fast path)', () => {
   it('keep-all without --refresh: UIDVALIDITY and UIDNEXT decide, CONDSTORE or not', () => {
@@ -17,8 +33,44 @@ describe('unchangedOnServer (the STATUS fast path)', () => {
     expect(unchangedOnServer(local, {uidValidity: 7, uidNext: 100, highestModseq: '500'}, follow)).toBe(true)
     expect(unchangedOnServer(local, {uidValidity: 7, uidNext: 100, highestModseq: '501'}, follow)).toBe(false)
     expect(unchangedOnServer(local, {uidValidity: 7, uidNext: 100}, follow)).toBe(false)
-    expect(unchangedOnServer(local, {uidValidity: 7, uidNext: 100, highestModseq: '500'}, {flagsFollow: true, condstore: false})).toBe(false)
+    expect(unchangedOnServer(local, {uidValidity: 7, uidNext: 100, highestModseq: '500'}, {flags: 'always', mirror: false, condstore: false})).toBe(false)
     expect(unchangedOnServer({...local, highestModseq: undefined}, {uidValidity: 7, uidNext: 100, highestModseq: '500'}, follow)).toBe(false)
+  })
+
+  it('flags follow only up to the checkpoint they were compared at: a HIGHESTMODSEQ moved on without them is no reason to skip', () => {
+    const moved = {...local, flagsModseq: '400'}
+    expect(unchangedOnServer(moved, {uidValidity: 7, uidNext: 100, highestModseq: '500'}, follow)).toBe(false)
+    expect(unchangedOnServer({...local, flagsModseq: undefined}, {uidValidity: 7, uidNext: 100, highestModseq: '500'}, follow)).toBe(false)
+    // Flags as downloaded (freeze_flags): the checkpoint does not matter.
+    expect(unchangedOnServer(moved, {uidValidity: 7, uidNext: 100, highestModseq: '900'}, {...cheap, flags: 'never'})).toBe(true)
+  })
+
+  it('by default flags follow where CONDSTORE makes it cheap: with a HIGHESTMODSEQ, else UIDNEXT decides as before', () => {
+    expect(unchangedOnServer(local, {uidValidity: 7, uidNext: 100, highestModseq: '500'}, cheap)).toBe(true)
+    expect(unchangedOnServer(local, {uidValidity: 7, uidNext: 100, highestModseq: '501'}, cheap)).toBe(false)
+    // A NOMODSEQ folder (no HIGHESTMODSEQ in STATUS), or no CONDSTORE at all: flags as downloaded.
+    expect(unchangedOnServer(local, {uidValidity: 7, uidNext: 100}, cheap)).toBe(true)
+    expect(unchangedOnServer(local, {uidValidity: 7, uidNext: 100, highestModseq: '900'}, {...cheap, condstore: false})).toBe(true)
+    expect(flagsFollow(cheap, '5')).toBe(true)
+    expect(flagsFollow(cheap, undefined)).toBe(false)
+    expect(flagsFollow({...cheap, condstore: false}, '5')).toBe(false)
+    expect(flagsFollow({...cheap, flags: 'never'}, '5')).toBe(false)
+    expect(flagsFollow({...follow, condstore: false}, undefined)).toBe(true)
+    expect(flagPolicy({mirror: false, refresh: false, freezeFlags: false})).toBe('cheap')
+    expect(flagPolicy({mirror: false, refresh: false, freezeFlags: true})).toBe('never')
+    expect(flagPolicy({mirror: false, refresh: true, freezeFlags: true})).toBe('always')
+    expect(flagPolicy({mirror: true, refresh: false, freezeFlags: true})).toBe('always')
+  })
+
+  it('mirror mode skips only when its own last comparison is at the stored HIGHESTMODSEQ', () => {
+    const status = {uidValidity: 7, uidNext: 100, highestModseq: '500'}
+    expect(unchangedOnServer({...local, mirrorModseq: '500'}, status, mirror)).toBe(true)
+    // A keep-all run moved HIGHESTMODSEQ on after the last mirror run: expunges may be pending.
+    expect(unchangedOnServer({...local, mirrorModseq: '450'}, status, mirror)).toBe(false)
+    expect(unchangedOnServer(local, status, mirror)).toBe(false)
+    expect(expungesKnownSince({...local, mirrorModseq: '500'})).toBe('500')
+    expect(expungesKnownSince({...local, mirrorModseq: '450'})).toBeUndefined()
+    expect(expungesKnownSince(local)).toBeUndefined()
   })
 
   it('never skips a folder without a complete stored state or without STATUS', () => {
@@ -32,8 +84,10 @@ describe('unchangedOnServer (the STATUS fast path)', () => {
     expect(statusCouldSkip(local, keepAll)).toBe(true)
     expect(statusCouldSkip({exists: false}, keepAll)).toBe(false)
     expect(statusCouldSkip({...local, uidNext: undefined}, keepAll)).toBe(false)
-    expect(statusCouldSkip(local, {flagsFollow: true, condstore: false})).toBe(false)
+    expect(statusCouldSkip(local, {flags: 'always', mirror: false, condstore: false})).toBe(false)
     expect(statusCouldSkip(local, follow)).toBe(true)
+    expect(statusCouldSkip(local, {...cheap, condstore: false})).toBe(true)
+    expect(statusCouldSkip({...local, highestModseq: undefined}, mirror)).toBe(false)
   })
 })
 

@@ -14,13 +14,43 @@ export interface LocalState {
   uidValidity?: number
   uidNext?: number
   highestModseq?: string
+  /** The HIGHESTMODSEQ up to which stored flags follow the server's (docs/design.md). */
+  flagsModseq?: string
+  /** The HIGHESTMODSEQ up to which mirror mode removed what the server expunged. */
+  mirrorModseq?: string
 }
 
+/**
+ * How stored flags follow the server's (docs/backup.md, "Flags"):
+ * - `always`: mirror mode or --refresh: with CONDSTORE only the changes, else every message's;
+ * - `cheap` (the default): only where the server tells the changes at little cost, i.e. with
+ *   CONDSTORE (RFC 7162) and a folder that has mod-sequences; otherwise as downloaded;
+ * - `never`: `freeze_flags` (imap-backup's behaviour): as downloaded.
+ */
+export type FlagPolicy = 'always' | 'cheap' | 'never'
+
 export interface SyncMode {
-  /** Stored flags follow the server's (mirror mode or --refresh). */
-  flagsFollow: boolean
+  flags: FlagPolicy
+  /** Mirror mode: messages the server no longer has are removed. */
+  mirror: boolean
   /** The server announces CONDSTORE (RFC 7162). */
   condstore: boolean
+}
+
+/** The policy of a run: mirror mode and --refresh always follow; `freeze_flags` never. */
+export function flagPolicy(options: {mirror: boolean; refresh: boolean; freezeFlags: boolean}): FlagPolicy {
+  if (options.mirror || options.refresh) return 'always'
+  return options.freezeFlags ? 'never' : 'cheap'
+}
+
+/**
+ * Whether the flags of a folder follow the server's in this run. `highestModseq` is the
+ * folder's HIGHESTMODSEQ (STATUS or EXAMINE): absent without CONDSTORE or for a NOMODSEQ folder
+ * (RFC 7162 §3.1.2.2), where only a FETCH of every message's flags could tell a change.
+ */
+export function flagsFollow(mode: SyncMode, highestModseq: string | undefined): boolean {
+  if (mode.flags === 'always') return true
+  return mode.flags === 'cheap' && mode.condstore && highestModseq !== undefined
 }
 
 /**
@@ -28,18 +58,33 @@ export interface SyncMode {
  *
  * - UIDVALIDITY and UIDNEXT unchanged: no message was added (every new message gets a UID at or
  *   above UIDNEXT, RFC 3501 §2.3.1.1) and stored UIDs still name the same messages.
- * - If flags follow the server (and in mirror mode, expunges matter), HIGHESTMODSEQ must be
+ * - If flags follow the server, or expunges matter (mirror mode), HIGHESTMODSEQ must be
  *   unchanged too: every flag change and expunge raises it (RFC 7162 §3.1.1). Without CONDSTORE
- *   that cannot be known, so the folder is examined.
- * - In keep-all mode without --refresh, stored flags are frozen at download time (as in
- *   imap-backup) and nothing is ever deleted, so UIDNEXT is enough, CONDSTORE or not.
+ *   that cannot be known, so the folder is examined. And the stored HIGHESTMODSEQ must be one up
+ *   to which the flags were followed (`flagsModseq`) and, in mirror mode, up to which expunges
+ *   were removed (`mirrorModseq`): a run that did not follow them (keep-all, `freeze_flags`)
+ *   moved it on past changes it left behind.
+ * - Otherwise (keep-all, flags as downloaded, nothing ever deleted) UIDNEXT is enough.
  */
 export function unchangedOnServer(local: LocalState, status: FolderStatus | undefined, mode: SyncMode): boolean {
   if (!local.exists || status === undefined) return false
   if (status.uidValidity === undefined || status.uidNext === undefined) return false
   if (local.uidValidity !== status.uidValidity || local.uidNext === undefined || local.uidNext !== status.uidNext) return false
-  if (!mode.flagsFollow) return true
-  return mode.condstore && local.highestModseq !== undefined && status.highestModseq !== undefined && local.highestModseq === status.highestModseq
+  const flags = flagsFollow(mode, status.highestModseq)
+  if (!flags && !mode.mirror) return true
+  if (!mode.condstore || local.highestModseq === undefined || status.highestModseq === undefined || local.highestModseq !== status.highestModseq) return false
+  if (flags && local.flagsModseq !== local.highestModseq) return false
+  return !mode.mirror || local.mirrorModseq === local.highestModseq
+}
+
+/**
+ * The mod-sequence since which QRESYNC's VANISHED tells mirror mode everything the server
+ * expunged that the backup still holds: the stored HIGHESTMODSEQ, when mirror mode removed
+ * expunges up to it (`mirrorModseq`). Undefined otherwise (a keep-all run moved the state on,
+ * or mirror mode never compared): then only the server's full UID set can tell.
+ */
+export function expungesKnownSince(local: LocalState): string | undefined {
+  return local.highestModseq !== undefined && local.mirrorModseq === local.highestModseq ? local.highestModseq : undefined
 }
 
 /**
@@ -48,7 +93,8 @@ export function unchangedOnServer(local: LocalState, status: FolderStatus | unde
  */
 export function statusCouldSkip(local: LocalState, mode: SyncMode): boolean {
   if (!local.exists || local.uidNext === undefined) return false
-  return !mode.flagsFollow || (mode.condstore && local.highestModseq !== undefined)
+  if (mode.flags !== 'always' && !mode.mirror) return true
+  return mode.condstore && local.highestModseq !== undefined
 }
 
 /** A UIDNEXT usable as a state: some old servers omit it from SELECT (then 0 or missing). */

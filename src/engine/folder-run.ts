@@ -10,7 +10,7 @@ import type {IncomingMessage, Transaction} from '../store/transaction.js'
 import {sameFlags, toStoredFlags} from '../store/flags.js'
 import type {FolderServerState} from '../store/metadata.js'
 import {OversizedResponseError} from '../imap/index.js'
-import {InterruptedError, LocalIoError, TransientImapError} from '../shared/errors.js'
+import {DeadlineError, InterruptedError, LocalIoError, TransientImapError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
 import type {ProgressReporter, ProgressTask} from '../shared/context.js'
 import type {FolderReport} from './backup-types.js'
@@ -62,12 +62,29 @@ export class FolderRun {
     return true
   }
 
-  /** A large message, written as its chunks arrive; a broken stream is cut off by the store. */
+  /**
+   * A large message, written as its chunks arrive; a broken stream is cut off by the store. The
+   * progress display learns of each chunk as it arrives, so that it moves during a long download
+   * (ProgressTask.advance: bytes first, the message when it is stored).
+   */
   async appendStream(message: IncomingMessage, chunks: AsyncIterable<Buffer>, size: number): Promise<boolean> {
     const tx = await this.transaction()
-    if (!(await this.guard(message.uid, () => tx.appendStream(message, chunks)))) return false
-    this.appended(message.uid, size)
+    const counted = {bytes: 0}
+    const stored = await this.guard(message.uid, () => tx.appendStream(message, this.countChunks(chunks, counted)))
+    if (!stored) {
+      this.progressTask?.advance(0, -counted.bytes)
+      return false
+    }
+    this.appended(message.uid, size, counted.bytes)
     return true
+  }
+
+  private async *countChunks(chunks: AsyncIterable<Buffer>, counted: {bytes: number}): AsyncIterable<Buffer> {
+    for await (const chunk of chunks) {
+      counted.bytes += chunk.length
+      this.progressTask?.advance(0, chunk.length)
+      yield chunk
+    }
   }
 
   failMessage(uid: number, reason: string): void {
@@ -145,18 +162,19 @@ export class FolderRun {
       await write()
       return true
     } catch (error) {
-      if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError) throw error
+      if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError || error instanceof DeadlineError) throw error
       if (this.tx?.isOpen !== true) throw error
       this.failMessage(uid, (error as Error).message)
       return false
     }
   }
 
-  private appended(uid: number, bytes: number): void {
+  /** `shown`: bytes of the message the progress display was already given. */
+  private appended(uid: number, bytes: number, shown = 0): void {
     this.failed.delete(uid)
     this.uncommitted.push([uid, bytes])
     this.progressed = true
-    this.progressTask?.advance(1, bytes)
+    this.progressTask?.advance(1, bytes - shown)
     this.noteSavepoints()
   }
 

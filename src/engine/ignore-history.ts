@@ -126,7 +126,22 @@ async function ignoreFolder(env: FolderEnv, name: string, delimiter: string | nu
     const naming: FolderServerState = {}
     if (delimiter !== undefined && (delimiter ?? '') !== stored.delimiter) naming.delimiter = delimiter ?? ''
     if (stored.prefix === undefined) naming.prefix = await env.personalPrefix(session)
-    const stateChanges = (uidNext !== undefined && stored.uidNext !== uidNext) || naming.delimiter !== undefined || naming.prefix !== undefined
+    // The server state is what a backup would record (docs/backup.md, "What the store
+    // remembers"), so that the next backup can skip the folder from STATUS. Flags are current
+    // up to HIGHESTMODSEQ (`flagsModseq`, B4) only when every stored entry is a placeholder
+    // written now: messages kept from earlier runs have the flags they had then.
+    const modseq = opened.highestModseq
+    const state: FolderServerState = {...naming}
+    if (uidNext !== undefined) state.uidNext = uidNext
+    if (modseq !== undefined) {
+      state.highestModseq = modseq
+      if (folder.messages.length === 0) state.flagsModseq = modseq
+    }
+    const stateChanges =
+      (uidNext !== undefined && stored.uidNext !== uidNext) ||
+      (modseq !== undefined && stored.highestModseq !== modseq) ||
+      naming.delimiter !== undefined ||
+      naming.prefix !== undefined
     if (missing.length === 0 && !stateChanges) return result
     const {tuning} = env.config
     // delay_metadata whatever the configured strategy: dummies are cheap to write again, so
@@ -144,7 +159,7 @@ async function ignoreFolder(env: FolderEnv, name: string, delimiter: string | nu
         await tx.append({uid, flags: [], internalDate: null}, dummyMessage(uid))
         task?.advance(1)
       }
-      tx.setServerState(uidNext === undefined ? naming : {...naming, uidNext})
+      tx.setServerState(state)
       await tx.commit()
     } finally {
       // On an error or an interruption: back to the last savepoint (close() rolls back).

@@ -1,59 +1,44 @@
 /**
- * `mailkeep local list EMAIL FOLDER`: UID, subject and date of each stored message (compat
- * §2.2). Only the first 8 KiB of each entry are read (up to 256 KiB when its headers are
- * longer), neighbouring entries together in windows of at most 1 MiB
- * (`FolderStore.readEntryHeads`), never a whole large message: a 100,000-message folder costs a
- * few hundred reads, and memory for one window.
+ * `mailkeep local list EMAIL FOLDER`: UID, date, sender, size and subject of each stored message,
+ * from the header blocks alone (local-summaries.ts). Read-only, without a lock (the last
+ * committed state, docs/design.md "Readers").
  */
 import type {Config} from '../config/index.js'
 import type {RunContext} from '../shared/context.js'
-import {throwIfAborted} from '../shared/context.js'
-import {parseHeaderFields} from '../store/rebuild.js'
 import {findAccount} from './account-access.js'
-import {openLocalFolder, openStoreIfPresent} from './local-access.js'
-import {decodeHeaderText, isoDate} from './local-headers.js'
+import {openStoreIfPresent} from './local-access.js'
+import {folderSummaries} from './local-summaries.js'
 
+/** imap-backup's three fields (uid, date, subject), then mailkeep's (from, size). */
 export interface ListedMessage {
   uid: number
   /** The Date field as ISO 8601 with its own offset (`2024-03-05T08:07:09+01:00`), or ''. */
   date: string
   /** The Subject field, RFC 2047 decoded; '' when there is none. */
   subject: string
+  /** The From field, RFC 2047 decoded; '' when there is none. */
+  from: string
+  /** Size in bytes (the server's RFC822.SIZE when mailkeep backed it up). */
+  size: number
 }
 
-const FIRST_READ = 8 * 1024
-const MAX_HEADER = 256 * 1024
-
-export async function listMessages(config: Config, email: string, folderName: string, ctx: RunContext): Promise<ListedMessage[]> {
+/**
+ * The messages one by one, as they are read: a caller that prints each at once holds only one
+ * window of the mbox in memory, however big the folder (docs/benchmarks.md).
+ */
+export async function* streamMessages(config: Config, email: string, folderName: string, ctx: RunContext): AsyncGenerator<ListedMessage, void, undefined> {
   const account = findAccount(config, email)
   const store = await openStoreIfPresent(config, account, ctx)
   try {
-    const folder = await openLocalFolder(store, account, folderName, ctx)
-    try {
-      const out: ListedMessage[] = []
-      for await (const {uid, head} of folder.readEntryHeads(FIRST_READ)) {
-        throwIfAborted(ctx.signal)
-        const entry = folder.entry(uid)
-        // Headers longer than the first read (rare): one more bounded read of this entry.
-        const block = !hasEmptyLine(head) && entry !== undefined && entry.length > head.length ? await folder.readEntryHead(uid, MAX_HEADER) : head
-        const fields = parseHeaderFields(withoutSeparator(block))
-        out.push({uid, date: isoDate(fields.get('date')), subject: decodeHeaderText(fields.get('subject') ?? '')})
-      }
-      return out
-    } finally {
-      await folder.close()
-    }
+    for await (const m of folderSummaries(store, account, folderName, ctx)) yield {uid: m.uid, date: m.date, subject: m.subject, from: m.from, size: m.size}
   } finally {
     await store?.close()
   }
 }
 
-/** The entry's bytes after its separator line. */
-function withoutSeparator(head: Buffer): Buffer {
-  const lf = head.indexOf(0x0a)
-  return lf < 0 ? Buffer.alloc(0) : head.subarray(lf + 1)
-}
-
-function hasEmptyLine(bytes: Buffer): boolean {
-  return bytes.includes('\n\n') || bytes.includes('\n\r\n')
+/** All of them, in metadata order. */
+export async function listMessages(config: Config, email: string, folderName: string, ctx: RunContext): Promise<ListedMessage[]> {
+  const out: ListedMessage[] = []
+  for await (const m of streamMessages(config, email, folderName, ctx)) out.push(m)
+  return out
 }

@@ -8,7 +8,9 @@
  * - Messages: after a folder's commit, the messages the server no longer has are removed with
  *   one `removeMessages` call (one rewrite of the folder, not one per message).
  *
- * Keep-all mode never calls anything here.
+ * Keep-all mode never calls anything here. It keeps docs/backup.md B1: a message still on the
+ * server is never removed; the caller passes VANISHED only when it counts from mirror mode's own
+ * last comparison, and a full UID set only as the session checked it (src/imap/message-count.ts).
  */
 import type {AccountStore} from '../store/account-store.js'
 import type {ImapSession, OpenedFolder} from '../imap/types.js'

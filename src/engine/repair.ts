@@ -20,12 +20,12 @@
  *   rebuilt; the next backup downloads again what the server still has);
  * - symlinks, non-files, unreadable files, a newer format: refused with the reason.
  */
-import {lstat, readFile} from 'node:fs/promises'
-import {exists} from '../store/file-ops.js'
+import {lstat} from 'node:fs/promises'
+import {exists, readRegularFile} from '../store/file-ops.js'
 import {encodeFolderPath} from '../store/folder-path.js'
-import {FolderStore, folderPaths} from '../store/folder-store.js'
+import {FolderStore, folderPaths, readExactness} from '../store/folder-store.js'
 import {checkAccount, checkFolder, type Finding, type FindingCode} from '../store/integrity.js'
-import {encodeMessage, fromExactnessTuple, type ExactnessRecord} from '../store/mboxrd/index.js'
+import {encodeMessage, fromExactnessTuple, WRITER_QUOTING, type ExactnessRecord, type QuotingRule} from '../store/mboxrd/index.js'
 import {parseMetadata, type ExactTuple, type FolderMetadata, type MessageEntry} from '../store/metadata.js'
 import {MessageTable} from '../store/message-table.js'
 import {toStoredFlags} from '../store/flags.js'
@@ -49,11 +49,12 @@ import type {AccountStore} from '../store/account-store.js'
 import {requireLocalPath, selectAccounts, type Account, type Config} from '../config/index.js'
 import type {Connect, ImapSession, OpenedFolder} from '../imap/types.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
-import {DamagedError, InternalError, InterruptedError, MailkeepError, MissingFolderError, UsageError} from '../shared/errors.js'
+import {DamagedError, InternalError, InterruptedError, MailkeepError, MissingFolderError} from '../shared/errors.js'
 import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import type {RetryPolicy} from './backup-types.js'
 import {openAccountSession, openAccountStore} from './account-access.js'
 import {checkedFolder, type CheckFinding} from './local-check.js'
+import {folderNotFound, selectLocalFolders} from './local-access.js'
 import {decodeHeaderText} from './local-headers.js'
 import {matchMessages, type Assignment, type KeptReason, type LocalCandidate, type ServerCandidate} from './repair-match.js'
 import {repairCommand} from './repair-command.js'
@@ -112,6 +113,14 @@ export interface KeptMessage {
   reason: KeptReason | 'placeholder' | 'salvaged-uid'
   subject: string
   messageId: string | null
+  /**
+   * Where the stored flags come from, since the server could not give them (no message of the
+   * server is this one): `damaged-metadata`, the flags the damaged `.imap` had for this entry
+   * (not verified); `none`, nothing recorded them, so the message is stored without flags.
+   */
+  flagsFrom: 'damaged-metadata' | 'none'
+  /** The flags stored for it (stored form: `Seen`, `$Label1`). */
+  flags: string[]
 }
 
 export interface FolderRepairReport {
@@ -169,19 +178,14 @@ export async function repairAccount(options: RepairOptions, ctx: RunContext): Pr
   const report: RepairReport = {account: account.username, dryRun: options.dryRun, server: 'not-needed', serverError: null, folders: [], exitCode: ExitCode.OK}
   const root = requireLocalPath(options.config, account)
   if (!(await exists(root))) {
-    if (options.folder !== undefined) throw notFound(options.folder, account)
+    if (options.folder !== undefined) throw folderNotFound(options.folder, account)
     return report
   }
   const store = await openAccountStore(options.config, account, options.dryRun ? 'read' : 'write', ctx)
   const server = new ServerLink(options, account, ctx)
   try {
     const repair = (folder: string): string => repairCommand(account.username, folder, {configFlag: options.configFlag})
-    let folders = await checkAccount(store.root, {repairCommand: repair, signal: ctx.signal})
-    if (options.folder !== undefined) {
-      const wanted = encodeFolderPath(options.folder)
-      folders = folders.filter((f) => f.relativePath === wanted)
-      if (folders.length === 0) throw notFound(options.folder, account)
-    }
+    const folders = selectLocalFolders(await checkAccount(store.root, {repairCommand: repair, signal: ctx.signal}), options.folder, account)
     for (const folder of folders) {
       throwIfAborted(ctx.signal)
       const job = new FolderRepair(options, store, server, folder.name, folder.relativePath, folder.findings, repair, ctx)
@@ -363,6 +367,8 @@ class FolderRepair {
       const parsed = parseMetadata(await readText(p.imap), p.imap)
       if ('uids' in parsed) return this.rebuild(false)
       existing = parsed
+      // The existing entries keep their exactness records, which live in the exactness file.
+      await readExactness(p.exact, existing)
     }
     const from = existing === undefined ? 0 : existing.messages.end
     const salvage = existing === undefined ? await salvageFolder(p) : undefined
@@ -456,7 +462,7 @@ class FolderRepair {
 
     // The existing entries as they are, then the new ones, each with its UID's record.
     const messages = existing?.messages ?? new MessageTable()
-    for (const m of plan.messages) messages.push(m, plan.exact.get(m.uid))
+    for (const m of plan.messages) messages.push(m, plan.exact.get(m.uid), plan.quoting.get(m.uid))
     const state = existing === undefined || uids !== 'verified' ? {} : {uidNext: existing.uidNext, highestModseq: existing.highestModseq}
     this.report.messages = messages.length
     if (this.options.dryRun) return this.report
@@ -477,17 +483,20 @@ class FolderRepair {
       if (e.messageId !== undefined) candidate.messageId = e.messageId
       if (e.date !== undefined) candidate.date = e.date
       if (!e.complete) candidate.incomplete = true
-      const entry: LocalEntry = {entry: e, candidate, flags: []}
+      const entry: LocalEntry = {entry: e, candidate, flags: [], flagsSalvaged: false}
       const salvaged = salvage?.entries.get(e.offset)
       if (salvaged !== undefined && salvaged.length === e.length) {
         candidate.salvagedUid = salvaged.uid
         entry.flags = salvaged.flags
+        entry.flagsSalvaged = salvaged.flagsKnown
         const tuple = salvage!.exact.get(salvaged.uid)
+        const quoting = salvage!.quoting.get(salvaged.uid) ?? WRITER_QUOTING
         if (tuple !== undefined) {
           const {record} = fromExactnessTuple(tuple)
-          if (await verifyExactness(this.paths.mbox, e, record)) {
+          if (await verifyExactness(this.paths.mbox, e, record, quoting)) {
             entry.record = record
             entry.tuple = tuple
+            entry.quoting = quoting
             candidate.exactSize = record.size
             candidate.internalDate = tuple[2]
           }
@@ -547,11 +556,15 @@ class FolderRepair {
         const l = wanted.get(message.uid)
         if (l === undefined) continue
         this.report.bodiesFetched++
-        const encoded = encodeMessage(message.source)
         const stored = await readEntryBytes(this.paths.mbox, l.entry)
-        if (encoded.entry.equals(stored)) {
+        // Written now (compat quoting) or by mailkeep 0.1.0 (strict): the same bytes under one of them.
+        for (const quoting of QUOTING_RULES) {
+          const encoded = encodeMessage(message.source, {quoting})
+          if (!encoded.entry.equals(stored)) continue
           l.record = encoded.record
           l.tuple = [message.uid, encoded.record.size, message.internalDate === null ? null : Math.floor(message.internalDate.getTime() / 1000), encoded.record.appended, encoded.record.eol]
+          l.quoting = quoting
+          break
         }
       }
     }
@@ -567,6 +580,7 @@ class FolderRepair {
     if (written.tornSavedAs !== undefined) this.report.savedAside.push(written.tornSavedAs)
     if (written.imapSavedAs !== undefined) this.report.savedAside.push(written.imapSavedAs)
     if (written.journalSavedAs !== undefined) this.report.savedAside.push(written.journalSavedAs)
+    if (written.exactSavedAs !== undefined) this.report.savedAside.push(written.exactSavedAs)
   }
 
   private async after(): Promise<FolderRepairReport> {
@@ -585,15 +599,22 @@ interface LocalEntry {
   candidate: LocalCandidate
   /** Salvaged flags (used when the server cannot give them). */
   flags: string[]
-  /** A verified exactness record and its tuple. */
+  /** `flags` came from the damaged metadata (else nothing recorded them). */
+  flagsSalvaged: boolean
+  /** A verified exactness record and its tuple, and the quoting rule of the entry. */
   record?: ExactnessRecord
   tuple?: ExactTuple
+  quoting?: QuotingRule
 }
+
+/** The rules a mailkeep entry may have been written with, the current one first. */
+const QUOTING_RULES: readonly QuotingRule[] = [WRITER_QUOTING, 'strict']
 
 /** The new entries of the folder, in mbox order, with their UIDs, flags and records. */
 class Plan {
   messages: MessageEntry[] = []
   exact = new Map<number, ExactTuple>()
+  quoting = new Map<number, QuotingRule>()
   matched = 0
   kept: KeptMessage[] = []
   notExact = 0
@@ -615,7 +636,7 @@ class Plan {
           else await this.derive(l, a.uid, s, needBody)
         }
       } else {
-        this.kept.push(keptOf(l.entry, a.uid, a.reason))
+        this.kept.push(keptOf(l, a.uid, a.reason))
         if (l.tuple !== undefined) l.tuple = [a.uid, l.tuple[1], l.tuple[2], l.tuple[3], l.tuple[4]]
       }
     }
@@ -627,21 +648,30 @@ class Plan {
     }
   }
 
-  /** Exactness from the server's size (uniform line endings), verified by decoding the entry. */
+  /**
+   * Exactness from the server's size (uniform line endings), verified by decoding the entry,
+   * under the current quoting rule, else mailkeep 0.1.0's (an entry without `>From` lines that
+   * lack the space reads the same under both).
+   */
   private async derive(l: LocalEntry, uid: number, s: ServerCandidate, needBody: Map<number, LocalEntry>): Promise<void> {
     l.record = undefined
     l.tuple = undefined
-    const candidates = exactnessCandidates(l.entry, s.size)
-    if (candidates.length === 1) {
+    l.quoting = undefined
+    let ambiguous = false
+    for (const quoting of QUOTING_RULES) {
+      const candidates = exactnessCandidates(l.entry, s.size, quoting)
+      if (candidates.length > 1) ambiguous = true
+      if (candidates.length !== 1) continue
       const record = candidates[0]!
-      if (await verifyExactness(this.mboxPath, l.entry, record)) {
+      if (await verifyExactness(this.mboxPath, l.entry, record, quoting)) {
         l.record = record
         l.tuple = [uid, record.size, s.internalDate, record.appended, record.eol]
+        l.quoting = quoting
         return
       }
     }
     // imap-backup text that happens to fit neither rule exactly stays without a record.
-    if (l.entry.style === 'mailkeep' || candidates.length > 1) needBody.set(uid, l)
+    if (l.entry.style === 'mailkeep' || ambiguous) needBody.set(uid, l)
   }
 
   /** Without a server: salvaged UIDs where they are unique, placeholders for the rest, in mbox order. */
@@ -661,7 +691,7 @@ class Plan {
         uid = next++
         used.add(uid)
       }
-      this.kept.push(keptOf(l.entry, uid, wanted.has(l.candidate.index) ? 'salvaged-uid' : 'placeholder'))
+      this.kept.push(keptOf(l, uid, wanted.has(l.candidate.index) ? 'salvaged-uid' : 'placeholder'))
       if (l.tuple !== undefined) l.tuple = [uid, l.tuple[1], l.tuple[2], l.tuple[3], l.tuple[4]]
       this.add(l, uid)
     }
@@ -670,19 +700,32 @@ class Plan {
   private add(l: LocalEntry, uid: number): void {
     this.messages.push({uid, offset: l.entry.offset, length: l.entry.length, flags: l.flags})
     // A copy sharing its twin's UID (see repair-match.ts) never replaces the twin's record.
-    if (l.tuple !== undefined && !this.exact.has(uid)) this.exact.set(uid, [uid, l.tuple[1], l.tuple[2], l.tuple[3], l.tuple[4]])
-    else if (l.tuple === undefined && l.entry.style !== 'imap-backup') this.notExact++
+    if (l.tuple !== undefined && !this.exact.has(uid)) {
+      this.exact.set(uid, [uid, l.tuple[1], l.tuple[2], l.tuple[3], l.tuple[4]])
+      this.quoting.set(uid, l.quoting ?? WRITER_QUOTING)
+    } else if (l.tuple === undefined && l.entry.style !== 'imap-backup') this.notExact++
   }
 }
 
-function keptOf(e: ScannedEntry, uid: number, reason: KeptMessage['reason']): KeptMessage {
-  return {uid, offset: e.offset, length: e.length, reason, subject: decodeHeaderText(e.subject ?? ''), messageId: e.messageId ?? null}
+/** A message kept without a server match: its flags could not come from the server, and it says so. */
+function keptOf(l: LocalEntry, uid: number, reason: KeptMessage['reason']): KeptMessage {
+  const e = l.entry
+  return {
+    uid,
+    offset: e.offset,
+    length: e.length,
+    reason,
+    subject: decodeHeaderText(e.subject ?? ''),
+    messageId: e.messageId ?? null,
+    flagsFrom: l.flagsSalvaged ? 'damaged-metadata' : 'none',
+    flags: [...l.flags],
+  }
 }
 
 function rangeOf(e: ScannedEntry): {min: number; max: number} | undefined {
   const strict = sizeRange(e, 'strict')
   const legacy = sizeRange(e, 'legacy')
-  if (e.style === 'mailkeep') return strict
+  // mailkeep wrote either rule (the current one reads as imap-backup's does): both can fit.
   if (e.style === 'imap-backup') return legacy
   if (strict === undefined) return legacy
   if (legacy === undefined) return strict
@@ -710,12 +753,10 @@ function distinctSalvaged(local: LocalEntry[]): boolean {
   return true
 }
 
-function notFound(folder: string, account: Account): UsageError {
-  return new UsageError(`Folder '${folder}' not found`, {hint: `\`mailkeep local folders ${account.username}\` lists the backed-up folders (by their server names)`})
-}
 
+/** Never opened blocking, never through a link: a FIFO put there is refused, not waited on. */
 async function readText(path: string): Promise<string> {
-  return readFile(path, 'utf8')
+  return readRegularFile(path)
 }
 
 async function mboxSize(path: string): Promise<number> {

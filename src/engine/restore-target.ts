@@ -27,7 +27,7 @@ import {DamagedError, MissingFolderError} from '../shared/errors.js'
 import type {AccountStore} from '../store/account-store.js'
 import type {FolderStore} from '../store/folder-store.js'
 import {UploadMap} from '../store/upload-map.js'
-import {clashName} from './folder-mapping.js'
+import {clashName, type NamingSide} from './folder-mapping.js'
 import {keptAsideOrigin} from './kept-aside.js'
 import {statusCreating} from './transfer-run.js'
 import {findCopies} from './uploader-adopt.js'
@@ -46,6 +46,8 @@ export interface RestoreTargetInput {
   user: string
   /** The name the naming rule gives. */
   name: string
+  /** The destination's prefix and delimiter: clash folders are named under them (clashName). */
+  destination: NamingSide
   /** The destination is the account's own server. */
   ownServer: boolean
   report: TransferFolderReport
@@ -53,35 +55,19 @@ export interface RestoreTargetInput {
 }
 
 export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<string> {
-  const {session, folder, map, user, name, ownServer, report} = input
+  const {session, folder, map, name, destination, ownServer, report} = input
   const validity = folder.uidValidity!
-  const chain = (n: number): string => (n < 0 ? name : clashName(name, validity, n))
+  const chain = (n: number): string => (n < 0 ? name : clashName(name, validity, n, destination))
   const home = await keptAsideHome(input.store, folder)
 
   // 1. where an earlier restore of this backup went
-  for (let n = -1; n < MAX_CHAIN; n++) {
-    const candidate = chain(n)
-    const entry = map.entry(user, candidate) // in memory: looking along the whole chain is cheap
-    if (entry === undefined || entry.sourceUidValidity !== validity) continue
-    const status = await statusOrMissing(session, candidate)
-    if (status !== undefined && status.uidValidity === entry.destinationUidValidity) {
-      if (n >= 0) report.clash = await clashOf(session, name)
-      return candidate
-    }
-  }
+  const earlier = await earlierTarget(input, map, validity)
+  if (earlier !== undefined) return earlier
 
   // 1b. a kept-aside backup: where the backup of the folder it was moved away from went
   if (home?.map !== undefined && home.uidValidity !== undefined) {
-    for (let n = -1; n < MAX_CHAIN; n++) {
-      const candidate = n < 0 ? name : clashName(name, home.uidValidity, n)
-      const entry = home.map.entry(user, candidate)
-      if (entry === undefined || entry.sourceUidValidity !== home.uidValidity) continue
-      const status = await statusOrMissing(session, candidate)
-      if (status !== undefined && status.uidValidity === entry.destinationUidValidity) {
-        if (n >= 0) report.clash = await clashOf(session, name)
-        return candidate
-      }
-    }
+    const origin = await earlierTarget(input, home.map, home.uidValidity)
+    if (origin !== undefined) return origin
   }
 
   // 2. imap-backup's rules along the chain
@@ -100,6 +86,31 @@ export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<st
     if (n < 0) report.clash = {folder: candidate, uidValidity: status.uidValidity ?? 0}
   }
   throw new Error(`no free folder name after '${chain(MAX_CHAIN - 1)}'`)
+}
+
+/**
+ * The folder of the clash chain of a backup of UIDVALIDITY `validity` that `map` shows it was
+ * restored to, if that folder still has the UIDVALIDITY recorded. Both spellings of a clash
+ * folder of INBOX are looked for: under the destination prefix (clashName), and `INBOX-<uv>`
+ * beside it, which mailkeep 0.1.0 created wherever a server took it (a destination prefix the
+ * server does not enforce): its restore continues there rather than starting a second copy.
+ */
+async function earlierTarget(input: RestoreTargetInput, map: UploadMap, validity: number): Promise<string | undefined> {
+  const {session, user, name, destination, report} = input
+  const unprefixed: NamingSide = {prefix: '', delimiter: destination.delimiter}
+  for (let n = -1; n < MAX_CHAIN; n++) {
+    const spellings = n < 0 ? [name] : [...new Set([clashName(name, validity, n, destination), clashName(name, validity, n, unprefixed)])]
+    for (const candidate of spellings) {
+      const entry = map.entry(user, candidate) // in memory: looking along the whole chain is cheap
+      if (entry === undefined || entry.sourceUidValidity !== validity) continue
+      const status = await statusOrMissing(session, candidate)
+      if (status !== undefined && status.uidValidity === entry.destinationUidValidity) {
+        if (n >= 0) report.clash = await clashOf(session, name)
+        return candidate
+      }
+    }
+  }
+  return undefined
 }
 
 /**

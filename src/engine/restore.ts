@@ -75,7 +75,7 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
     }
     const backup = store
     report.folders = await runFolders(env, names, naming, (target) => (s, folder, map, folderReport) =>
-      chooseRestoreTarget({session: s, store: backup, folder, map, user: destination.username, name: target, ownServer, report: folderReport, signal: ctx.signal}),
+      chooseRestoreTarget({session: s, store: backup, folder, map, user: destination.username, name: target, destination: naming.destination, ownServer, report: folderReport, signal: ctx.signal}),
     )
     report.naming = namingReport(naming)
     report.exitCode = failures.exitCode

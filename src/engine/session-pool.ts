@@ -36,17 +36,21 @@ export class SessionPool {
 
   /**
    * The first connection of the account: transient network failures are retried with backoff
-   * (`retry.attempts` more tries); a refused login is not.
+   * (`retry.attempts` more tries), but only while the next try starts within the connect
+   * timeout (`open_timeout`) of the first one, so that a server that cannot be reached is
+   * reported within about that time; a refused login, a wrong port or security setting are not
+   * retried at all.
    */
   async open(): Promise<ImapSession> {
     const {retry, signal, logger} = this.options
+    const deadline = Date.now() + this.options.connectOptions.endpoint.connectTimeoutMs
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.session()
       } catch (error) {
         if (signal.aborted) throw signal.reason
-        if (!isRetryable(error) || attempt >= retry.attempts) throw error
         const delay = backoffDelay(attempt + 1, retry)
+        if (!isRetryable(error) || attempt >= retry.attempts || Date.now() + delay > deadline) throw error
         logger.warn(`could not connect (${(error as Error).message}); retrying in ${(delay / 1000).toFixed(1)} s (${attempt + 1} of ${retry.attempts})`)
         await sleep(delay, signal)
       }

@@ -7,28 +7,53 @@
  * parseConfig() from the wizard's state), so a changed server or password is tested before it
  * is saved.
  */
-import type {Config} from '../config/index.js'
+import type {Config, Security} from '../config/index.js'
+import type {PeerInfo} from '../imap/types.js'
 import {InterruptedError, MailkeepError} from '../shared/errors.js'
 import type {RunContext} from '../shared/context.js'
 import {findAccount, openAccountSession, type SessionOptions} from './account-access.js'
 
 export type ConnectionCheck =
-  | {readonly ok: true; readonly host: string; readonly port: number}
-  /** `message` is the error's first line; it never holds a password (errors never do). */
-  | {readonly ok: false; readonly message: string}
+  | {
+      readonly ok: true
+      readonly host: string
+      readonly port: number
+      readonly security: Security
+      /** The user the server logged in. */
+      readonly user: string
+      /** Who answered: greeting, TLS, certificate, ID (src/imap/peer.ts), when known. */
+      readonly peer: PeerInfo | undefined
+      /** Folders the server lists for the account (undefined: the LIST failed). */
+      readonly folders: number | undefined
+    }
+  /** `message` is the error's first line, `hint` what to do; neither holds a password (errors never do). */
+  | {readonly ok: false; readonly message: string; readonly hint?: string}
 
 const ONE_TRY = {attempts: 0} as const
 
-/** Connects and logs in as the account, then logs out. Failures are returned, not thrown. */
+/**
+ * Connects and logs in as the account, lists its folders (so that the answer says what the
+ * backup would see), then logs out. Failures are returned, not thrown.
+ */
 export async function checkAccountConnection(config: Config, username: string, ctx: RunContext, options: SessionOptions = {}): Promise<ConnectionCheck> {
   try {
     const account = findAccount(config, username)
     const session = await openAccountSession(config, account, ctx, {retry: ONE_TRY, ...options})
-    await session.logout()
-    return {ok: true, host: account.connection?.host ?? '', port: account.connection?.port ?? 0}
+    let folders: number | undefined
+    try {
+      folders = (await session.listFolders()).length
+    } catch (error) {
+      if (error instanceof InterruptedError) throw error
+      folders = undefined
+    } finally {
+      await session.logout()
+    }
+    const c = account.connection
+    return {ok: true, host: c?.host ?? '', port: c?.port ?? 0, security: c?.security ?? 'tls', user: session.user, peer: session.peer, folders}
   } catch (error) {
     if (error instanceof InterruptedError) throw error
-    return {ok: false, message: firstLine(error)}
+    const hint = error instanceof MailkeepError ? error.hint : undefined
+    return {ok: false, message: firstLine(error), ...(hint === undefined ? {} : {hint})}
   }
 }
 

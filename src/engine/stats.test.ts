@@ -77,7 +77,7 @@ describe('accountStats', () => {
   it('with no backup yet, every server UID is remote, and nothing is created', async () => {
     const dir = await testTempDir()
     const {connect, calls} = fakeServer({INBOX: {uidValidity: 7, uids: [1, 2, 3]}, Empty: {uidValidity: 7, uids: []}})
-    const rows = await accountStats({config: await config(dir), email: 'me@example.test', connect}, silentContext())
+    const {rows} = await accountStats({config: await config(dir), email: 'me@example.test', connect}, silentContext())
     expect(rows).toEqual([
       {folder: 'INBOX', remote: 3, both: 0, local: 0},
       {folder: 'Empty', remote: 0, both: 0, local: 0},
@@ -91,7 +91,7 @@ describe('accountStats', () => {
     const cfg = await config(dir)
     await store(cfg.accounts[0]!.localPath!, 'INBOX', 7, [1, 2, 3, 4])
     const {connect} = fakeServer({INBOX: {uidValidity: 7, uids: [3, 4, 5, 6, 7]}})
-    expect(await accountStats({config: cfg, email: 'me@example.test', connect}, silentContext())).toEqual([{folder: 'INBOX', remote: 3, both: 2, local: 2}])
+    expect((await accountStats({config: cfg, email: 'me@example.test', connect}, silentContext())).rows).toEqual([{folder: 'INBOX', remote: 3, both: 2, local: 2}])
   })
 
   it('a changed UIDVALIDITY: nothing is in both', async () => {
@@ -99,7 +99,7 @@ describe('accountStats', () => {
     const cfg = await config(dir)
     await store(cfg.accounts[0]!.localPath!, 'INBOX', 7, [1, 2])
     const {connect} = fakeServer({INBOX: {uidValidity: 8, uids: [1, 2, 3]}})
-    expect(await accountStats({config: cfg, email: 'me@example.test', connect}, silentContext())).toEqual([{folder: 'INBOX', remote: 3, both: 0, local: 2}])
+    expect((await accountStats({config: cfg, email: 'me@example.test', connect}, silentContext())).rows).toEqual([{folder: 'INBOX', remote: 3, both: 0, local: 2}])
   })
 
   it('skips \\Noselect, unselected and vanished folders, as imap-backup does', async () => {
@@ -111,7 +111,7 @@ describe('accountStats', () => {
       Parent: {uidValidity: 1, uids: [], noselect: true},
       Gone: {uidValidity: 1, uids: [5], vanished: true},
     })
-    expect(await accountStats({config: cfg, email: 'me@example.test', connect}, silentContext())).toEqual([{folder: 'INBOX', remote: 1, both: 0, local: 0}])
+    expect((await accountStats({config: cfg, email: 'me@example.test', connect}, silentContext())).rows).toEqual([{folder: 'INBOX', remote: 1, both: 0, local: 0}])
   })
 
   it('an unknown account is a config error before any connection', async () => {

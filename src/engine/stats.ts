@@ -9,6 +9,9 @@
  *
  * A folder whose stored UIDVALIDITY differs from the server's holds UIDs that name other
  * messages: none counts as `both` (the next backup moves it aside and downloads everything).
+ *
+ * The server folders that exist but are not selected come with the rows (unselected-folders.ts),
+ * new since the last backup first; nothing is written (the last backup's record is only read).
  */
 import {lstat} from 'node:fs/promises'
 import {requireLocalPath, selectFolders, type Account, type Config} from '../config/index.js'
@@ -19,7 +22,9 @@ import {errnoCode, localIoError, MissingFolderError} from '../shared/errors.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
 import {findAccount, openAccountStore} from './account-access.js'
+import type {UnselectedFolder} from './backup-types.js'
 import {withAccountSession, type RemoteQuery} from './remote-session.js'
+import {knownServerFolders, logUnselected, unselectedFolders} from './unselected-folders.js'
 
 /** One row of `stats`; the key order is imap-backup's and part of the `--json` output. */
 export interface FolderStats {
@@ -32,7 +37,14 @@ export interface FolderStats {
   local: number
 }
 
-export async function accountStats(query: RemoteQuery, ctx: RunContext): Promise<FolderStats[]> {
+export interface AccountStats {
+  /** imap-backup's rows, the `--json` output of `stats`. */
+  rows: FolderStats[]
+  /** Server folders not selected for backup, new since the last backup first. */
+  unselected: UnselectedFolder[]
+}
+
+export async function accountStats(query: RemoteQuery, ctx: RunContext): Promise<AccountStats> {
   const account = findAccount(query.config, query.email)
   const logger = ctx.logger.child({account: account.username})
   const store = await openBackupIfAny(query.config, account, ctx)
@@ -43,13 +55,20 @@ export async function accountStats(query: RemoteQuery, ctx: RunContext): Promise
         listed.map((f) => f.name),
         account,
       )
+      const known = store === undefined ? undefined : await knownServerFolders(store.root, logger)
+      const unselected = unselectedFolders(
+        listed.map((f) => f.name),
+        names,
+        known,
+      )
+      logUnselected(unselected, logger, 'info')
       const rows: FolderStats[] = []
       for (const name of names) {
         throwIfAborted(ctx.signal)
         const row = await folderStats(session, store, account, name, logger)
         if (row !== undefined) rows.push(row)
       }
-      return rows
+      return {rows, unselected}
     })
   } finally {
     await store?.close()

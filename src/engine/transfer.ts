@@ -20,14 +20,14 @@
 import type {Account, Config} from '../config/index.js'
 import type {ImapSession} from '../imap/types.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
-import {ConfigError, InterruptedError, UsageError} from '../shared/errors.js'
+import {ConfigError, InterruptedError, RemoteError, UsageError} from '../shared/errors.js'
 import type {AccountLock} from '../store/lock.js'
 import type {AccountStore} from '../store/account-store.js'
 import type {FolderStore} from '../store/folder-store.js'
 import {acquireUploadLock, type UploadMap} from '../store/upload-map.js'
 import {openAccountStore} from './account-access.js'
 import {runBackup} from './backup.js'
-import {inboxStaysInbox} from './folder-mapping.js'
+import {inboxStaysInbox, isInbox, splitName, trimPrefix, type NamingSide} from './folder-mapping.js'
 import {FailureLog, secondsSince} from './report.js'
 import {retryPolicy} from './retry.js'
 import type {SessionPool} from './session-pool.js'
@@ -104,7 +104,8 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
     logger.info(`${command === 'copy' ? 'Copying' : command === 'mirror' ? 'Mirroring' : 'Migrating'} account '${source.username}' to '${destination.username}'`)
     pool = await accountPool(config, destination, ctx, linkOptions(options), retry)
     const session = await pool.open()
-    const naming = await transferNaming(options, ctx, source, session)
+    const destinationNs = await personalNamespace(session)
+    const naming = transferNaming(options, ctx, source, destinationNs)
     const report: TransferReport = {
       command,
       source: source.username,
@@ -135,7 +136,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
     report.folders = await runFolders(env, names, naming, (target) => {
       let reset = false
       return async (s, folder, map, folderReport) => {
-        await ensureFolder(s, target, folderReport)
+        await ensureFolder(s, target, folderReport, destinationNs)
         if (options.reset === true && !reset) {
           // Once per run: a retry after a broken link must not delete what this run uploaded.
           await emptyFolder(s, folder, map, destination.username, target, folderReport, !emptiedFolders.has(target))
@@ -168,8 +169,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
  *   server's, and the source delimiter is `--source-delimiter`, else the one each folder's backup
  *   recorded, else the source server's (asked only then), else '/' (source-naming.ts).
  */
-async function transferNaming(options: TransferOptions, ctx: RunContext, source: Account, destinationSession: ImapSession): Promise<RunNaming> {
-  const destinationNs = await personalNamespace(destinationSession)
+function transferNaming(options: TransferOptions, ctx: RunContext, source: Account, destinationNs: NamingSide): RunNaming {
   const automatic = options.automaticNamespaces === true
   const sourceNaming = new SourceNaming({
     delimiter: options.sourceDelimiter,
@@ -190,8 +190,24 @@ async function transferNaming(options: TransferOptions, ctx: RunContext, source:
   }
 }
 
-async function ensureFolder(session: ImapSession, name: string, report: TransferFolderReport): Promise<void> {
-  if ((await statusCreating(session, name)).created) report.created = true
+/**
+ * Creates the destination folder when missing. copy, mirror and migrate keep imap-backup's
+ * default destination prefix (`''`), so on a server whose personal namespace has a prefix
+ * (`INBOX.` on Courier, and on Cyrus and Dovecot set up that way) every name but INBOX lies
+ * outside it and the server refuses to create it ("Invalid mailbox name", "Client tried to access
+ * nonexistent namespace", "Permission denied"): that refusal says how to name the folders.
+ */
+async function ensureFolder(session: ImapSession, name: string, report: TransferFolderReport, personal: NamingSide): Promise<void> {
+  try {
+    if ((await statusCreating(session, name)).created) report.created = true
+  } catch (error) {
+    const prefix = trimPrefix(personal.prefix, personal.delimiter)
+    if (!(error instanceof RemoteError) || prefix === '' || isInbox(name) || splitName(name, personal.delimiter)[0] === prefix) throw error
+    throw new RemoteError(error.message, {
+      cause: error,
+      hint: `'${name}' is outside the destination's personal namespace '${personal.prefix}', where its folders must be: add --automatic-namespaces, or --destination-prefix '${personal.prefix}' (docs/delimiters-and-prefixes.md)`,
+    })
+  }
 }
 
 /**

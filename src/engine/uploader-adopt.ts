@@ -1,6 +1,7 @@
 /**
  * Adoption: destination messages that are byte-identical copies of backed-up messages (after
- * line-ending normalisation) are recorded in the map instead of being uploaded again
+ * line-ending normalisation, or in a form a server is known to rewrite a message to:
+ * server-rewrites.ts) are recorded in the map instead of being uploaded again
  * (docs/upload-maps.md, "Adoption"). This is what keeps a lost or reset map, a folder whose
  * UIDVALIDITY the server changed, or a destination that already had the mail from getting the
  * mail twice.
@@ -14,8 +15,9 @@ import type {ImapSession} from '../imap/types.js'
 import {DamagedError} from '../shared/errors.js'
 import {throwIfAborted} from '../shared/context.js'
 import type {FolderStore} from '../store/folder-store.js'
-import {locateCopies, type MatchSubject} from './uploader-match.js'
-import {crlfHash, readUploadMessage, type UploadMessage} from './uploader-message.js'
+import {recordedSizeDeltas} from './server-rewrites.js'
+import {locateCopies, messageHashes, rewrittenSizes, type MatchSubject} from './uploader-match.js'
+import {readUploadMessage, type UploadMessage} from './uploader-message.js'
 import {slices} from './uid-set.js'
 
 const SUMMARY_SLICE = 5000
@@ -40,13 +42,14 @@ export async function findCopies(
   for (const uid of sourceUids) {
     throwIfAborted(signal)
     const record = source.exactness(uid)
-    // A record with eol 0 (every line end CRLF) gives the uploaded size without reading.
-    if (record !== undefined && record[4] === 0 && !present.has(record[1])) continue
+    // A record with eol 0 (every line end CRLF) gives the uploaded size without reading, and the
+    // sizes of the forms servers rewrite it to (server-rewrites.ts).
+    if (record !== undefined && record[4] === 0 && !recordedSizeDeltas(record[3]).some((d) => present.has(record[1] + d))) continue
     const subject = await subjectFromBackup(source, uid)
-    if (subject !== undefined && (present.has(subject.crlfSize) || present.has(subject.rawSize))) subjects.push(subject)
+    if (subject !== undefined && sizesOf(subject).some((size) => present.has(size))) subjects.push(subject)
   }
   if (subjects.length === 0) return new Map()
-  const wanted = new Set(subjects.flatMap((s) => [s.crlfSize, s.rawSize]))
+  const wanted = new Set(subjects.flatMap(sizesOf))
   return locateCopies(session, subjects, {from: 1, candidates: free.filter((d) => wanted.has(sizes.get(d) ?? -1)), taken, proof: true, signal})
 }
 
@@ -75,7 +78,12 @@ export async function subjectFromBackup(source: FolderStore, uid: number): Promi
     rawSize: message.bytes.length,
     internalDate,
     messageId,
+    rewrittenSizes: rewrittenSizes(message.bytes, crlfSize),
     // Read again when needed, so that a folder's worth of subjects holds no message bytes.
-    hash: async () => crlfHash((await readUploadMessage(source, uid)).bytes),
+    hashes: async () => messageHashes((await readUploadMessage(source, uid)).bytes),
   }
+}
+
+function sizesOf(subject: MatchSubject): number[] {
+  return [subject.crlfSize, subject.rawSize, ...subject.rewrittenSizes]
 }

@@ -16,7 +16,8 @@
 import type {ImapSession, MessageSummary} from '../imap/types.js'
 import {compactUidSet} from '../imap/index.js'
 import {throwIfAborted} from '../shared/context.js'
-import {CrlfHash} from './uploader-message.js'
+import {rewrittenForms} from './server-rewrites.js'
+import {CrlfHash, crlfHash} from './uploader-message.js'
 import {slices} from './uid-set.js'
 
 export interface MatchSubject {
@@ -29,8 +30,25 @@ export interface MatchSubject {
   /** The INTERNALDATE that was sent with it, if any. */
   internalDate: Date | null
   messageId: string | undefined
-  /** SHA-256 of the message with bare LFs made CRLF (computed only when needed). */
-  hash: () => Promise<string>
+  /** CRLF sizes of the forms servers are known to store it in (server-rewrites.ts). */
+  rewrittenSizes: readonly number[]
+  /** Its hashes, as sent and in those forms (computed only when needed). */
+  hashes: () => Promise<MessageHashes>
+}
+
+/** SHA-256 of a message with bare LFs made CRLF (CrlfHash), as sent and in each rewritten form. */
+export interface MessageHashes {
+  sent: string
+  rewritten: readonly string[]
+}
+
+export function messageHashes(bytes: Buffer): MessageHashes {
+  return {sent: crlfHash(bytes), rewritten: rewrittenForms(bytes).map((form) => form.hash())}
+}
+
+/** The CRLF sizes of the forms servers are known to store `bytes` in (`crlfSize`: its own). */
+export function rewrittenSizes(bytes: Buffer, crlfSize: number): number[] {
+  return rewrittenForms(bytes).map((form) => crlfSize + form.sizeDelta)
 }
 
 export interface MatchOptions {
@@ -79,42 +97,62 @@ export async function locateCopies(session: ImapSession, subjects: readonly Matc
   }
 
   const used = new Set<number>()
-  const needBytes: Array<{subject: MatchSubject; uids: number[]}> = []
+  // `uids`: candidates of the size it has as sent; `resized`: of a size only a rewritten form has.
+  const needBytes: Array<{subject: MatchSubject; uids: number[]; resized: number[]}> = []
   for (const subject of [...subjects].sort((a, b) => a.uid - b.uid)) {
     const allowed = narrowed.get(subject.uid)
-    const sized = candidates.filter((uid) => {
+    const fits = (uid: number, sizes: readonly number[]): boolean => {
       const s = summaries.get(uid)
-      return s !== undefined && (s.size === subject.crlfSize || s.size === subject.rawSize) && (allowed === undefined || allowed.has(uid))
-    })
-    if (sized.length === 0) continue
+      return s !== undefined && sizes.includes(s.size) && (allowed === undefined || allowed.has(uid))
+    }
+    const sentSizes = [subject.crlfSize, subject.rawSize]
+    const sized = candidates.filter((uid) => fits(uid, sentSizes))
+    const resized = candidates.filter((uid) => !fits(uid, sentSizes) && fits(uid, subject.rewrittenSizes))
+    if (sized.length === 0 && resized.length === 0) continue
     if (!options.proof) {
-      const dated = subject.internalDate === null ? sized : sized.filter((uid) => sameSecond(summaries.get(uid)!.internalDate, subject.internalDate))
+      const onDate = (uids: number[]): number[] => (subject.internalDate === null ? uids : uids.filter((uid) => sameSecond(summaries.get(uid)!.internalDate, subject.internalDate)))
+      const dated = onDate(sized)
       const free = dated.filter((uid) => !used.has(uid))
+      // Unique by size as sent: taken without its bytes. A rewritten size always needs them.
       if (free.length === 1 && (dated.length === 1 || allowed !== undefined)) {
         found.set(subject.uid, free[0]!)
         used.add(free[0]!)
         continue
       }
-      if (dated.length === 0) continue
-      needBytes.push({subject, uids: dated})
+      const datedResized = onDate(resized)
+      if (dated.length === 0 && datedResized.length === 0) continue
+      needBytes.push({subject, uids: dated, resized: datedResized})
       continue
     }
-    needBytes.push({subject, uids: sized})
+    needBytes.push({subject, uids: sized, resized})
   }
   if (needBytes.length === 0) return found
 
-  // Compare bytes: hash each candidate once, then pair in UID order.
-  const wanted = [...new Set(needBytes.flatMap((n) => n.uids))].filter((uid) => !used.has(uid)).sort((a, b) => a - b)
+  // Compare bytes: hash each candidate once, then pair in UID order; first every message as it
+  // was sent, then what is left in the forms servers rewrite it to (server-rewrites.ts), so that
+  // a rewritten form never takes the copy of another message that is there as sent.
+  const wanted = [...new Set(needBytes.flatMap((n) => [...n.uids, ...n.resized]))].filter((uid) => !used.has(uid)).sort((a, b) => a - b)
   const hashes = await hashDestination(session, wanted, summaries, options.signal)
+  const subjectHashes = new Map<number, MessageHashes>()
+  const pair = (subject: MatchSubject, uids: readonly number[], accept: (hash: string) => boolean): void => {
+    const match = uids.find((uid) => !used.has(uid) && hashes.has(uid) && accept(hashes.get(uid)!))
+    if (match === undefined) return
+    found.set(subject.uid, match)
+    used.add(match)
+  }
   for (const {subject, uids} of needBytes) {
-    const free = uids.filter((uid) => !used.has(uid) && hashes.has(uid))
-    if (free.length === 0) continue
-    const hash = await subject.hash()
-    const match = free.find((uid) => hashes.get(uid) === hash)
-    if (match !== undefined) {
-      found.set(subject.uid, match)
-      used.add(match)
-    }
+    if (!uids.some((uid) => !used.has(uid) && hashes.has(uid))) continue
+    const own = await subject.hashes()
+    subjectHashes.set(subject.uid, own)
+    pair(subject, uids, (hash) => hash === own.sent)
+  }
+  for (const {subject, uids, resized} of needBytes) {
+    if (found.has(subject.uid)) continue
+    const candidatesLeft = [...uids, ...resized].sort((a, b) => a - b)
+    if (!candidatesLeft.some((uid) => !used.has(uid) && hashes.has(uid))) continue
+    const own = subjectHashes.get(subject.uid) ?? (await subject.hashes())
+    if (own.rewritten.length === 0) continue
+    pair(subject, candidatesLeft, (hash) => own.rewritten.includes(hash))
   }
   return found
 }

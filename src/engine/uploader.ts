@@ -36,8 +36,8 @@ import type {UploadMap} from '../store/upload-map.js'
 import type {TransferFolderReport, UploadTuning} from './transfer-types.js'
 import {FlagPolicy, keywordsOf, mayConcernKeywords, sameFlagSet} from './uploader-flags.js'
 import {findCopies, subjectFromBackup} from './uploader-adopt.js'
-import {locateCopies, type MatchSubject} from './uploader-match.js'
-import {crlfHash, knownUploadSize, readUploadMessage, type UploadMessage} from './uploader-message.js'
+import {locateCopies, messageHashes, rewrittenSizes, type MatchSubject} from './uploader-match.js'
+import {knownUploadSize, readUploadMessage, type UploadMessage} from './uploader-message.js'
 import {MessageIdentity, restoredCopiesIn, toAppend} from './message-identity.js'
 import {sleep} from './retry.js'
 import {ascending, slices} from './uid-set.js'
@@ -554,14 +554,17 @@ class FolderUpload {
     for (const d of dropped) this.dropFlags(uid, [d.flag], d.reason)
     this.report.uploaded++
     this.report.bytes += message.bytes.length
-    const hash = result.uid === undefined ? crlfHash(message.bytes) : ''
+    // Only a copy without APPENDUID is looked for (by its bytes when need be): hash it now, while
+    // the bytes are at hand, so that the batch holds no message bytes.
+    const hashes = result.uid === undefined ? messageHashes(message.bytes) : {sent: '', rewritten: []}
     const subject: MatchSubject = {
       uid,
       crlfSize: message.crlfSize,
       rawSize: message.bytes.length,
       internalDate: message.internalDate,
       messageId: message.messageId,
-      hash: () => Promise.resolve(hash),
+      rewrittenSizes: rewrittenSizes(message.bytes, message.crlfSize),
+      hashes: () => Promise.resolve(hashes),
     }
     return {uid: result.uid, bytes: message.bytes.length, subject}
   }

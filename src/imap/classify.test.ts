@@ -145,3 +145,11 @@ describe('classifyImapError', () => {
     expect(error).not.toBeInstanceOf(OversizedResponseError)
   })
 })
+
+describe("imapflow's guess at a greeting timeout", () => {
+  it('is dropped: what answered is said by connect-failure.ts instead (issue 11 item 15)', () => {
+    const error = Object.assign(new Error('Failed to receive greeting from server in required time. Maybe should use TLS?'), {code: 'GREETING_TIMEOUT'})
+    const classified = classifyImapError(error, {server: 'imap.example.test:143', user: 'me', command: 'login'})
+    expect((classified as Error).message).toBe('connection to imap.example.test:143 lost during login: Failed to receive greeting from server in required time')
+  })
+})

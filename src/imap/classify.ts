@@ -19,7 +19,7 @@
  * secret of the session has been scrubbed from it. The original error is always the `cause`.
  */
 import {MailkeepError, RemoteError, TransientImapError} from '../shared/errors.js'
-import {scrubSecrets, REDACTED} from '../shared/secrets.js'
+import {scrubForeign} from '../shared/secrets.js'
 import {ImapConnectionError, OversizedResponseError} from './imap-errors.js'
 import {LITERAL_LIMIT_FACTOR} from './limits.js'
 import {responseCode} from './response.js'
@@ -114,7 +114,9 @@ export function classifyImapError(error: unknown, context: ErrorContext): Error 
   if (typeof error !== 'object' || error === null) return new RemoteError(`${what(context)} failed: ${scrub(String(error), context)}`, {cause: error})
   const e = error as FlowError
   const code = typeof e.code === 'string' ? e.code : undefined
-  const message = scrub(typeof e.message === 'string' ? e.message : String(error), context)
+  // imapflow adds "Maybe should use TLS?" to every greeting timeout on a plain connection, whatever
+  // answered; connect-failure.ts says what did, so the guess is dropped.
+  const message = scrub(typeof e.message === 'string' ? e.message : String(error), context).replace(/\. Maybe should use TLS\?$/, '')
 
   if ((e as {noMechanism?: unknown}).noMechanism === true) {
     // Our own refusal before sending anything (commands/authenticate.ts): the credentials may
@@ -122,6 +124,13 @@ export function classifyImapError(error: unknown, context: ErrorContext): Error 
     return new ImapConnectionError(`cannot log in as '${context.user}' at ${context.server}: ${message}`, 'auth', false, {
       cause: error,
       hint: 'set "auth_mechanism" to one the server offers (see `mailkeep remote capabilities`), or use a password',
+    })
+  }
+  if ((e as {unsendable?: unknown}).unsendable === true) {
+    // Our own refusal before sending anything (commands/login.ts): the server never saw it.
+    return new ImapConnectionError(`cannot log in as '${context.user}' at ${context.server}: ${message}`, 'auth', false, {
+      cause: error,
+      hint: 'check the password for a stray line break (a password_command or password_file that prints more than one line?); a server that offers AUTHENTICATE PLAIN could take it',
     })
   }
   if (e.authenticationFailed === true || e.name === 'AuthenticationFailure') {
@@ -217,8 +226,7 @@ function serverText(e: FlowError, context: ErrorContext): string {
   return scrub(`${code}${text}`.trim(), context)
 }
 
+/** The server's words are foreign text: every secret goes, the session's own too. */
 function scrub(text: string, context: ErrorContext): string {
-  let out = text
-  for (const secret of context.secrets ?? []) if (secret.length > 0) out = out.split(secret).join(REDACTED)
-  return scrubSecrets(out)
+  return scrubForeign(text, context.secrets ?? [])
 }

@@ -7,6 +7,7 @@
  *    AUTHENTICATE XOAUTH2 / OAUTHBEARER (RFC 7628) with a token (one refresh on rejection).
  * 3. ID (RFC 2971) when the configuration gives a client identity and the server has ID.
  * 4. ENABLE CONDSTORE QRESYNC (RFC 5161, RFC 7162 §3.2.3) for what the server announces.
+ * A failure before the greeting is diagnosed (connect-failure.ts: what answered on that port).
  *    Never UTF8=ACCEPT (RFC 6855) nor IMAP4rev2 (RFC 9051): both change how names and message
  *    data come back, and imap-backup uses neither (docs/imap.md "Capabilities").
  *
@@ -19,14 +20,17 @@ import type {ConnectionOptions as TlsOptions} from 'node:tls'
 import {ImapFlow, type ImapFlowOptions} from 'imapflow'
 import {registerSecret} from '../shared/secrets.js'
 import {authenticateHandler} from './commands/authenticate.js'
+import {loginHandler} from './commands/login.js'
 import {capabilitiesOf} from './capabilities.js'
+import {diagnoseConnectFailure} from './connect-failure.js'
 import {flowLogger} from './flow-logger.js'
-import {internals, trackUnparsed} from './flow-internals.js'
+import {internals, responseInProgress, trackUnparsed} from './flow-internals.js'
 import {LinkGuard} from './guard.js'
 import {ImapConnectionError} from './imap-errors.js'
 import {literalLimit, responseLimit} from './limits.js'
 import {FlowSession} from './session.js'
 import type {Connect, ConnectOptions, Credentials, Endpoint, ImapSession} from './types.js'
+import {peerInfo} from './peer.js'
 
 /** Chunk of a downloadMessage() partial FETCH, unless ConnectOptions says otherwise. */
 export const DEFAULT_DOWNLOAD_CHUNK_BYTES = 1024 * 1024
@@ -87,15 +91,22 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
   // EventEmitter would throw. The session reports it on the next call.
   client.on('error', (error: Error) => logger.debug('IMAP connection error', {error: error.message}))
 
-  // Our own AUTHENTICATE (OAuth mechanism as configured) and ID (only our identity, only after
-  // login), on a copy of the command table so other clients are not affected.
+  // Our own AUTHENTICATE (OAuth mechanism as configured), LOGIN (refuses what it cannot send) and
+  // ID (only our identity, only after login), on a copy of the command table so other clients
+  // are not affected.
   const commands = new Map(flow.commands)
   const originalId = commands.get('ID')
   commands.set('AUTHENTICATE', authenticateHandler(commands.get('AUTHENTICATE')!, oauthLogin(credentials, addSecret)))
+  commands.set('LOGIN', loginHandler(commands.get('LOGIN')!))
   commands.set('ID', async () => undefined)
   flow.commands = commands
 
-  const guard = new LinkGuard({received: () => flow.stats().received, close: () => client.close()}, endpoint.idleTimeoutMs, signal, logger)
+  const guard = new LinkGuard(
+    {received: () => flow.stats().received, sent: () => flow.stats().sent, inProgress: () => responseInProgress(flow), close: () => client.close()},
+    endpoint.idleTimeoutMs,
+    signal,
+    logger,
+  )
   const context = {server, user: credentials.user, secrets}
   guard.begin()
   try {
@@ -109,8 +120,16 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
     guard.end()
     guard.dispose()
     client.close()
-    throw guard.translate(error, {...context, command: 'login'})
+    const translated = guard.translate(error, {...context, command: 'login'})
+    const greeted = flow.greetingReceived === true
+    if (signal.aborted || (guard.timedOut && greeted)) throw translated
+    // Before the greeting: say what answered there (a wrong port or security setting), instead
+    // of a network failure to retry (connect-failure.ts). Our inactivity guard may have ended
+    // the wait for the greeting first: that is a greeting timeout too.
+    const failure = guard.timedOut ? Object.assign(new Error('no IMAP greeting'), {code: 'GREETING_TIMEOUT', cause: error}) : error
+    throw (await diagnoseConnectFailure(failure, endpoint, greeted)) ?? translated
   }
+  guard.progress() // logged in: the wait of the login does not count against the first command
   guard.end()
   if (signal.aborted) {
     guard.dispose()
@@ -128,6 +147,7 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
     signal,
     secrets: () => secrets,
     downloadChunkBytes: chunkBytes,
+    peer: peerInfo(flow),
   })
   logger.debug('IMAP session ready', {server, user: credentials.user, capabilities: [...session.capabilities.all].join(' ')})
   return session

@@ -9,7 +9,8 @@
  * swallow NO answers into `false` (docs/imap.md, "What imapflow does and what we absorb").
  *
  * Anything here must be re-checked when imapflow is upgraded: `exec`, `run`, `commands`,
- * `untaggedHandlers` and the `{response, next}` contract of exec's result (the reader waits for
+ * `untaggedHandlers`, `greetingReceived`, the `streamer`'s `state`, `literalWaiting` and `lineBytes`
+ * (responseInProgress()) and the `{response, next}` contract of exec's result (the reader waits for
  * `next()` before it parses the next response, which is also what gives FETCH its
  * backpressure); and that a response its parser rejects is logged and skipped (flow-logger.ts
  * `isUnparsedLine`), which is how `command()` and the FETCH stream learn that an answer is
@@ -50,11 +51,23 @@ export interface FlowInternals {
   capabilities: Map<string, boolean | number>
   enabled: Set<string>
   isClosed: boolean
+  /** Set once the server's greeting arrived (connect-failure.ts: was it an IMAP server at all?). */
+  greetingReceived?: boolean
+  /**
+   * The response parser (handler/imap-stream.js): `state` 2 is LITERAL, `literalWaiting` its
+   * bytes still to come, `lineBytes` the bytes of the line being received.
+   */
+  streamer?: {state?: unknown; literalWaiting?: unknown; lineBytes?: unknown}
   servername: string | false
   host: string
   port: number
   stats(reset?: boolean): {sent: number; received: number}
   close(): void
+  /** Read by peer.ts: the greeting's text, the ID answer (RFC 2971), the socket (TLS after the upgrade). */
+  greeting?: string
+  serverInfo?: Record<string, string> | null
+  socket?: unknown
+  secureConnection?: boolean
 }
 
 export function internals(client: ImapFlow): FlowInternals {
@@ -104,4 +117,18 @@ export async function command(flow: FlowInternals, name: string, attributes: Wir
   const unparsed = unparsedSince(flow, mark)
   if (unparsed !== undefined) throw unparsed
   return result.response
+}
+
+/** imap-stream.js's parser state while it reads a literal. */
+const STREAM_LITERAL = 2
+
+/**
+ * How far imapflow is into the response it is receiving: the bytes of its literal still to come
+ * (undefined when not in a literal) and of its line so far. How the inactivity guard (guard.ts)
+ * sees a large message or a long line come in.
+ */
+export function responseInProgress(flow: FlowInternals): {literalRemaining: number | undefined; lineBytes: number} {
+  const streamer = flow.streamer
+  const literalRemaining = streamer?.state === STREAM_LITERAL && typeof streamer.literalWaiting === 'number' ? streamer.literalWaiting : undefined
+  return {literalRemaining, lineBytes: typeof streamer?.lineBytes === 'number' ? streamer.lineBytes : 0}
 }

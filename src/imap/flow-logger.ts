@@ -8,7 +8,8 @@
  *   1. client lines of LOGIN and AUTHENTICATE keep only the command (and the SASL mechanism),
  *      and every client line that is not a tagged command (a SASL continuation) is dropped;
  *   2. the session's own secrets (password, token and their encodings) are cut out of every
- *      string, as are all values registered with registerSecret();
+ *      string, as are all values registered with registerSecret() (scrubForeign: a value that
+ *      could be a word only where it stands as a whole word);
  *   3. only a fixed set of scalar fields is copied from imapflow's records: never its raw error
  *      objects, which carry server responses and compiled commands.
  * imapflow's own masking (`sensitive` attributes) is a fourth, but we do not rely on it.
@@ -21,7 +22,7 @@
  * (flow-internals.ts), and logged at debug level with or without `traceProtocol`.
  */
 import type {LogFields, Logger} from '../shared/logger.js'
-import {REDACTED, scrubSecrets} from '../shared/secrets.js'
+import {REDACTED, scrubForeign} from '../shared/secrets.js'
 
 /** What imapflow's `logger` option takes (types.d.ts `Logger`). */
 export interface FlowLogger {
@@ -69,11 +70,8 @@ const HARMLESS_CONTINUATION = /^(\(\* \d+B continuation \*\)|DONE)$/
 const EXCERPT_CHARS = 80
 
 export function flowLogger(logger: Logger, options: FlowLoggerOptions): FlowLogger {
-  const scrub = (text: string): string => {
-    let out = text
-    for (const secret of options.secrets()) if (secret.length > 0) out = out.split(secret).join(REDACTED)
-    return scrubSecrets(out)
-  }
+  // Everything imapflow says is foreign text (src/shared/secrets.ts).
+  const scrub = (text: string): string => scrubForeign(text, options.secrets())
   const unparsed: {count: number; last: UnparsedLine | undefined} = {count: 0, last: undefined}
   const log = (obj: unknown, level: string): void => {
     if (obj === null || typeof obj !== 'object') return

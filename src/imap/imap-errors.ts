@@ -16,6 +16,16 @@ export type ConnectionFailure =
   | 'dns'
   /** No route to the host or network (EHOSTUNREACH, ENETUNREACH). */
   | 'unreachable'
+  /** Nothing answered the TCP connection within the connect timeout. */
+  | 'timeout'
+  /** The connection was accepted, then nothing came: no greeting, no TLS handshake. */
+  | 'silent'
+  /** Something answered that is not an IMAP server (an SSH banner, an HTTP server, …). */
+  | 'not-imap'
+  /** The server expects TLS from the first byte; the configuration says plain or STARTTLS. */
+  | 'tls-expected'
+  /** The server speaks plain IMAP; the configuration says TLS from the first byte. */
+  | 'plain-expected'
   /** Anything else that kept us from a usable session (e.g. an unreadable CA file). */
   | 'other'
 

@@ -35,8 +35,11 @@ import type {
   MessageSummary,
   Namespaces,
   OpenedFolder,
+  PeerInfo,
   RemoteFolder,
 } from './types.js'
+import {distinctNames} from './distinct-names.js'
+import {MessageCount, type CountWindow} from './message-count.js'
 import {isValidUidSet, uidSetMatcher} from './uid-set.js'
 
 const SPECIAL_USE = new Set(['\\ALL', '\\ARCHIVE', '\\DRAFTS', '\\FLAGGED', '\\JUNK', '\\SENT', '\\TRASH', '\\IMPORTANT'])
@@ -53,6 +56,7 @@ export interface SessionParts {
   signal: AbortSignal
   secrets: () => readonly string[]
   downloadChunkBytes: number
+  peer?: PeerInfo
 }
 
 interface OpenState {
@@ -64,6 +68,7 @@ interface OpenState {
 
 export class FlowSession implements ImapSession {
   readonly capabilities: Capabilities
+  readonly peer: PeerInfo | undefined
   readonly user: string
   private readonly client: ImapFlow
   private readonly flow: FlowInternals
@@ -75,6 +80,8 @@ export class FlowSession implements ImapSession {
   private readonly secrets: () => readonly string[]
   private readonly chunkBytes: number
   private current: OpenState | undefined
+  /** The selected folder's message count as this session was told it (message-count.ts). */
+  private readonly count: MessageCount
   private shut = false
   private loggingOut = false
   private lastLinkError: unknown
@@ -86,14 +93,17 @@ export class FlowSession implements ImapSession {
     this.flow = parts.flow
     this.guard = parts.guard
     this.capabilities = parts.capabilities
+    this.peer = parts.peer
     this.user = parts.user
     this.server = parts.server
     this.logger = parts.logger
     this.signal = parts.signal
     this.secrets = parts.secrets
     this.chunkBytes = parts.downloadChunkBytes
+    this.count = new MessageCount(this.flow)
     this.client.on('close', () => {
       this.current = undefined
+      this.count.reset(undefined)
       this.guard.dispose()
     })
     this.client.on('error', (error: Error) => {
@@ -145,24 +155,29 @@ export class FlowSession implements ImapSession {
         result = await listMailboxes(this.flow, {reference: '', mailbox: all})
       }
       const folders: RemoteFolder[] = []
-      for (const entry of result.entries) {
-        this.names.remember(entry.name, entry.wire)
+      // Names that decode alike get distinct ones (distinct-names.ts): each is its own folder.
+      const names = distinctNames(result.entries)
+      for (const [i, entry] of result.entries.entries()) {
+        const name = names[i]!
+        this.names.remember(name, entry.wire)
         const upper = entry.flags.map((f) => f.toUpperCase())
         const noselect = upper.includes('\\NOSELECT') || upper.includes('\\NONEXISTENT')
         const special = entry.flags.find((f) => SPECIAL_USE.has(f.toUpperCase()))
-        const folder: RemoteFolder = {name: entry.name, delimiter: entry.delimiter, flags: entry.flags, noselect}
+        const folder: RemoteFolder = {name, delimiter: entry.delimiter, flags: entry.flags, noselect}
+        if (name !== entry.name) folder.decodesAs = entry.name
         if (special !== undefined) folder.specialUse = special
         if (options.status === true && !noselect) {
           const inlineStatus = result.status.get(entry.wire)
           if (inlineStatus !== undefined) folder.status = inlineStatus
           else {
             try {
-              folder.status = await statusCommand(this.flow, this.names.node(entry.name), items)
+              folder.status = await statusCommand(this.flow, this.names.node(name), items)
+              this.guard.progress() // one STATUS per folder in one operation: each completes
             } catch (error) {
               // The folder went away between LIST and STATUS, or cannot be examined: it is
               // listed without status, and EXAMINE will say what is wrong with it.
               if ((error as {responseStatus?: unknown}).responseStatus !== 'NO') throw error
-              this.logger.debug('STATUS refused for a listed folder', {folder: entry.name})
+              this.logger.debug('STATUS refused for a listed folder', {folder: name})
             }
           }
         }
@@ -200,6 +215,7 @@ export class FlowSession implements ImapSession {
     const name = readOnly ? 'EXAMINE' : 'SELECT'
     return this.op({command: name, folder}, async () => {
       this.current = undefined
+      this.count.reset(undefined)
       const useQresync = qresync !== undefined && this.capabilities.qresync && /^\d+$/.test(qresync.highestModseq) && qresync.highestModseq !== '0'
       let result
       try {
@@ -218,6 +234,7 @@ export class FlowSession implements ImapSession {
       }
       const modseq = this.capabilities.condstore && !result.noModseq && result.highestModseq !== undefined
       this.current = {name: folder, readOnly: result.readOnly, modseq}
+      this.count.reset(result.exists)
       const opened: OpenedFolder = {name: folder, readOnly: result.readOnly, uidValidity: result.uidValidity, uidNext, exists: result.exists}
       if (modseq) opened.highestModseq = result.highestModseq
       if (result.permanentFlags !== undefined) opened.permanentFlags = result.permanentFlags
@@ -236,10 +253,39 @@ export class FlowSession implements ImapSession {
   async searchUids(criteria: {uidRange?: string; larger?: number; unseen?: boolean; header?: {field: string; value: string}} = {}): Promise<number[]> {
     if (criteria.uidRange !== undefined) checkUidSet(criteria.uidRange)
     return this.op({command: 'UID SEARCH', folder: this.current?.name}, async () => {
-      const uids = await uidSearch(this.flow, criteria, this.capabilities.all.has('ESEARCH'))
+      const search = (): Promise<{result: number[]; window: CountWindow | undefined}> => this.count.observe(() => uidSearch(this.flow, criteria, this.capabilities.all.has('ESEARCH')))
+      let {result: uids, window} = await search()
+      const all = criteria.uidRange === undefined && criteria.larger === undefined && criteria.unseen !== true && criteria.header === undefined
+      if (all && this.contradicts(uids, window)) {
+        // A server may keep an expunge or new mail for its next untagged answers: NOOP lets it
+        // tell us (RFC 3501 §6.1.2), and the search is asked once more before it counts as a fault.
+        await command(this.flow, 'NOOP', false)
+        ;({result: uids, window} = await search())
+        if (this.contradicts(uids, window)) this.refuseAll(uids, window)
+      }
       if (criteria.uidRange === undefined) return uids
       const inSet = uidSetMatcher(criteria.uidRange)
       return uids.filter(inSet)
+    })
+  }
+
+  /**
+   * `UID SEARCH ALL` names every message of the folder, so it must name as many as the session
+   * was told the folder holds while the command ran (and each once): an answer that contradicts
+   * the session's own state is a failed comparison, never "these are all" (docs/backup.md B1;
+   * issue 11 item 9: an empty answer after '* 7 EXISTS' would have made mirror mode delete every
+   * local message).
+   */
+  private contradicts(uids: readonly number[], window: CountWindow | undefined): boolean {
+    return new Set(uids).size !== uids.length || (window !== undefined && (uids.length < window.low || uids.length > window.high))
+  }
+
+  private refuseAll(uids: readonly number[], window: CountWindow | undefined): never {
+    const distinct = new Set(uids).size
+    const told = window === undefined ? '' : window.low === window.high ? ` while it reported ${window.low} message(s) in the folder (EXISTS)` : ` while it reported between ${window.low} and ${window.high} message(s) in the folder (EXISTS)`
+    const repeated = distinct === uids.length ? '' : ` (${uids.length - distinct} of them repeated)`
+    throw new RemoteError(`${this.server} answered UID SEARCH ALL in '${this.current?.name ?? '?'}' with ${uids.length} UID(s)${repeated}${told}; the answer contradicts itself, so nothing is concluded from it`, {
+      hint: 'this is a server problem; rerun later, and report it to the server operator if it persists',
     })
   }
 
@@ -454,8 +500,19 @@ export class FlowSession implements ImapSession {
     this.usable()
     const gate = this.guard.gate()
     const context = {command: name, folder: this.current?.name}
+    // A VANISHED this command receives (RFC 7162 §3.2.10) also shrinks the folder's count.
+    const vanished = (uids: number[], earlier: boolean): void => {
+      if (!earlier) this.count.expunged(uids.length)
+      onVanished?.(uids, earlier)
+    }
+    const progress = fetchProgress(uidSet, () => this.guard.progress())
     try {
-      for await (const response of fetchStream(this.flow, {uidSet, items, modifiers, onVanished, waiting: gate})) yield parseFetch(response)
+      for await (const response of fetchStream(this.flow, {uidSet, items, modifiers, onVanished: vanished, waiting: gate})) {
+        const data = parseFetch(response)
+        progress(data.uid)
+        yield data
+      }
+      this.guard.progress() // the tagged response: the command is complete
     } catch (error) {
       throw this.failure(error, context)
     } finally {
@@ -475,7 +532,9 @@ export class FlowSession implements ImapSession {
     this.usable()
     this.guard.begin()
     try {
-      return await fn()
+      const result = await fn()
+      this.guard.progress() // the command completed
+      return result
     } catch (error) {
       throw this.failure(error, context)
     } finally {
@@ -518,6 +577,24 @@ export class FlowSession implements ImapSession {
       // The LIST failed too: report the original NO.
     }
     return error
+  }
+}
+
+/**
+ * Marks progress for the inactivity guard (guard.ts) when a FETCH response brings a UID that was
+ * asked for and is beyond every UID seen so far in this command, either way (servers answer in
+ * UID order, RFC 3501 §6.4.8 does not promise which): a server repeating the same responses, or
+ * answering for UIDs nobody asked for, makes no progress. Constant memory, whatever the set.
+ */
+function fetchProgress(uidSet: string, progress: () => void): (uid: number | undefined) => void {
+  const inSet = uidSetMatcher(uidSet)
+  let low = Infinity
+  let high = -Infinity
+  return (uid) => {
+    if (uid === undefined || (uid >= low && uid <= high) || !inSet(uid)) return
+    low = Math.min(low, uid)
+    high = Math.max(high, uid)
+    progress()
   }
 }
 

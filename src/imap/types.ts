@@ -10,7 +10,8 @@
  * imapflow's mixed contract (some calls return false instead of throwing) is normalised here.
  *
  * Folder names are always the server's full names decoded from modified UTF-7 (RFC 3501
- * §5.1.3) to UTF-8, as LIST returns them (prefix and delimiter included).
+ * §5.1.3) to UTF-8, as LIST returns them (prefix and delimiter included), made distinct where
+ * two listed names decode alike (distinct-names.ts).
  */
 import type {Logger} from '../shared/logger.js'
 
@@ -92,7 +93,13 @@ export interface FolderStatus {
 }
 
 export interface RemoteFolder {
+  /** Decoded, and distinct among the listed folders (distinct-names.ts). */
   name: string
+  /**
+   * Set when another listed folder decodes to the same name (`a` and `&AGE-`): the decoded name
+   * this one shares; `name` is then `<decoded> [<its spelling>]`.
+   */
+  decodesAs?: string
   delimiter: string | null
   /** LIST attributes, e.g. `\Noselect`, `\HasChildren`, `\Sent`. */
   flags: string[]
@@ -163,8 +170,23 @@ export interface AppendResult {
   uidValidity?: number
 }
 
+/** Who answered a connection (src/imap/peer.ts): for a person testing a setup, not for logic. */
+export interface PeerInfo {
+  /** The text of the server's greeting, e.g. `Dovecot ready.` */
+  greeting: string
+  /** The TLS version agreed on (`TLSv1.3`); absent for plain IMAP. */
+  tlsProtocol?: string
+  /** Whether the certificate was verified (false when verification is turned off). */
+  certificateVerified?: boolean
+  certificate?: {subject: string; issuer: string; validTo: string}
+  /** The server's ID answer (RFC 2971), when it gave one: name, version, vendor, … */
+  serverId?: Record<string, string>
+}
+
 export interface ImapSession {
   readonly capabilities: Capabilities
+  /** Who answered (optional: test fakes of the session need not say). */
+  readonly peer?: PeerInfo
   /** The user the session is logged in as (never the password). */
   readonly user: string
   namespaces(): Promise<Namespaces>

@@ -63,7 +63,7 @@ export function refused(server: string, what: string, body: OAuthErrorBody, clie
   const detail = body.error_description ? `${body.error}: ${oneLine(body.error_description)}` : body.error
   if (body.error === 'invalid_client' || body.error === 'unauthorized_client') {
     return new ConfigError(
-      `the OAuth2 authorization server ${server} does not accept the client id '${clientId}' (or its secret) (${detail}); check oauth2.client_id and oauth2.client_secret (docs/auth.md)`,
+      `the OAuth2 authorization server ${server} does not accept the client id '${clientId}' (or its secret) (${detail}); check oauth2.client_id and oauth2.client_secret (\`mailkeep help auth.md\`)`,
       {cause},
     )
   }

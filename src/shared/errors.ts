@@ -7,6 +7,7 @@
  * wraps a foreign error passes it as `cause` (not interpolated) unless it has been redacted.
  */
 import {ExitCode, type ExitCodeValue} from './exit-codes.js'
+import {scrubForeign} from './secrets.js'
 
 export interface ErrorOptions {
   cause?: unknown
@@ -52,6 +53,14 @@ export class LockedError extends MailkeepError {
   }
 }
 
+/**
+ * What was to be read kept changing under a writer (a folder a backup was committing again and
+ * again): nothing was read; trying again later works. Same exit code as a held lock.
+ */
+export class BusyError extends MailkeepError {
+  override readonly exitCode = ExitCode.LOCKED
+}
+
 /** The local backup is inconsistent; nothing was modified. */
 export class DamagedError extends MailkeepError {
   override readonly exitCode = ExitCode.DAMAGED
@@ -64,6 +73,21 @@ export class UnsupportedFormatError extends MailkeepError {
 
 export class LocalIoError extends MailkeepError {
   override readonly exitCode = ExitCode.LOCAL_IO
+}
+
+/**
+ * One folder's local path cannot be used as it is: a name longer than the file system allows,
+ * a file where its directory must be (`A.mbox` of folder `A`, needed as the directory of folder
+ * `A.mbox/x`), a directory where one of its files must be. It concerns that path alone, not the
+ * disk, so the run goes on with the other folders and reports this one (exit 4).
+ */
+export class UnusablePathError extends MailkeepError {
+  override readonly exitCode = ExitCode.INCOMPLETE
+}
+
+/** The run reached its --max-duration and stopped at a savepoint; the next run continues (exit 4). */
+export class DeadlineError extends MailkeepError {
+  override readonly exitCode = ExitCode.INCOMPLETE
 }
 
 /** Could not reach the server, or it refused the login. */
@@ -142,12 +166,32 @@ export function localIoError(error: unknown, action: string, path: string): unkn
   return new LocalIoError(`cannot ${action} '${path}': ${what[code] ?? code}`, {cause: error})
 }
 
+/** errno codes that concern one path's shape (a name, a component), never the disk as a whole. */
+const PATH_CODES = new Set(['ENAMETOOLONG', 'ENOTDIR', 'EISDIR'])
+
+/**
+ * True when `error` is about one path that cannot be used as it is (UnusablePathError, or a
+ * LocalIoError for ENAMETOOLONG, ENOTDIR, EISDIR): the run can go on with other paths. Disk full,
+ * permissions, a read-only or failing disk are not: they concern every path.
+ */
+export function isPathProblem(error: unknown): boolean {
+  if (error instanceof UnusablePathError) return true
+  if (!(error instanceof LocalIoError)) return false
+  for (let e: unknown = error; e !== undefined && e !== null; e = (e as {cause?: unknown}).cause) {
+    const code = errnoCode(e)
+    if (code !== undefined) return PATH_CODES.has(code)
+    if (typeof e !== 'object') break
+  }
+  return false
+}
+
 /** Normalises anything thrown into a MailkeepError (unknown errors become InternalError). */
 export function toMailkeepError(error: unknown): MailkeepError {
   if (error instanceof MailkeepError) return error
   const io = localIoError(error, 'access', errorPath(error) ?? 'a file')
   if (io instanceof MailkeepError) return io
-  const message = error instanceof Error ? error.message : String(error)
+  // Not ours: a library's words, which may quote anything (src/shared/secrets.ts).
+  const message = scrubForeign(error instanceof Error ? error.message : String(error))
   return new InternalError(message, {cause: error})
 }
 

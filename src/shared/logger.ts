@@ -2,10 +2,12 @@
  * The only importer of pino. The rest of mailkeep sees the small Logger interface below.
  *
  * Logs go to stderr so that stdout stays free for command output and `--json` reports. Secrets
- * are removed twice: by key (pino's redact paths) and by value (scrubSecrets) on every line.
+ * are removed by key (pino's redact paths), by value from the fields that hold foreign text
+ * (`error`, `stack`: scrubForeign) and, on every line, by value where a value cannot be a word
+ * of our own text (scrubOutput; src/shared/secrets.ts says why not more).
  */
 import {pino, type Logger as PinoLogger, type LevelWithSilent} from 'pino'
-import {REDACTED, scrubSecrets} from './secrets.js'
+import {REDACTED, scrubForeign, scrubOutput} from './secrets.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 export type LogFormat = 'text' | 'json'
@@ -33,8 +35,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(line))
   const destination = {
     write(json: string): void {
-      if (options.format === 'json') write(scrubSecrets(json))
-      else write(scrubSecrets(formatText(json)))
+      if (options.format === 'json') write(scrubOutput(scrubFields(json)))
+      else write(scrubOutput(formatText(scrubFields(json))))
     },
   }
   const instance = pino(
@@ -58,6 +60,26 @@ function wrap(instance: PinoLogger): Logger {
     error: (message, fields) => instance.error(fields ?? {}, message),
     child: (bindings) => wrap(instance.child(bindings)),
   }
+}
+
+/** Fields that carry foreign text (a library's error message, a stack trace). */
+const FOREIGN_FIELDS = ['error', 'stack', 'cause', 'reason']
+
+/** The record with its foreign fields cleaned of every secret (scrubForeign). */
+function scrubFields(json: string): string {
+  if (!FOREIGN_FIELDS.some((key) => json.includes(`"${key}":`))) return json
+  let record: Record<string, unknown>
+  try {
+    record = JSON.parse(json) as Record<string, unknown>
+  } catch {
+    return scrubForeign(json)
+  }
+  for (const key of FOREIGN_FIELDS) {
+    const value = record[key]
+    if (typeof value === 'string') record[key] = scrubForeign(value)
+    else if (value !== undefined && typeof value === 'object') record[key] = JSON.parse(scrubForeign(JSON.stringify(value))) as unknown
+  }
+  return `${JSON.stringify(record)}\n`
 }
 
 /** `2024-02-19T10:41:22.295Z WARN  [account=me@x folder=INBOX] message key=value` */

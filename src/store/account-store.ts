@@ -2,17 +2,19 @@
  * The backup of one account: its root directory (`local_path`), its lock, and its folders.
  *
  * Opening for 'write' takes the exclusive lock (I5) and creates the root with mode 0700;
- * opening for 'read' takes the shared lock, so that a backup is never read while another
- * process is half-way through writing it, and writes nothing.
+ * opening for 'read' takes the shared lock, and writes nothing. The read-only `local` commands
+ * open it `withoutLock`: they read each folder's last committed state (read-snapshot.ts), so a
+ * backup under way neither stops them nor is stopped by them.
  */
 import {chmod, lstat, mkdir, readdir, unlink} from 'node:fs/promises'
 import {dirname, join, relative, sep} from 'node:path'
 import {DamagedError, errnoCode, InternalError, localIoError, UsageError} from '../shared/errors.js'
 import {fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
-import {acquireAccountLock, type AccountLock} from './lock.js'
+import {acquireAccountLock, LOCK_FILE_NAME, type AccountLock} from './lock.js'
 import {decodeFolderPath} from './folder-path.js'
 import {FolderStore, type OpenMode} from './folder-store.js'
+import {removeStaleTempFiles} from './temp-files.js'
 
 export interface LocalFolder {
   /** The server's folder name (decoded from the file name). */
@@ -26,6 +28,12 @@ export interface OpenAccountOptions {
   logger: Logger
   /** The account's email, used in messages and repair hints. */
   account?: string
+  /**
+   * 'read' only: take no lock at all, and read each folder's last committed state even while a
+   * backup writes the account (read-snapshot.ts). For the read-only `local` commands, which must
+   * neither wait for a backup nor make one fail (a shared lock refuses the writer).
+   */
+  withoutLock?: boolean
 }
 
 export class AccountStore {
@@ -42,7 +50,14 @@ export class AccountStore {
   static async open(root: string, options: OpenAccountOptions): Promise<AccountStore> {
     if (options.mode === 'write') await ensureRoot(root, options.logger)
     else await requireRoot(root)
-    const lock = await acquireAccountLock(root, options.mode === 'write' ? 'exclusive' : 'shared')
+    const lock = options.mode === 'read' && options.withoutLock === true ? noLock(root) : await acquireAccountLock(root, options.mode === 'write' ? 'exclusive' : 'shared')
+    if (options.mode === 'write') {
+      // Recovery of the whole account: temporary files of a killed run's atomic writes. We hold
+      // the exclusive lock, so none of them is being written (temp-files.ts).
+      await removeStaleTempFiles(root, options.logger).catch((error: unknown) => {
+        options.logger.warn(`could not remove temporary files left by an interrupted run: ${(error as Error).message}`)
+      })
+    }
     return new AccountStore(root, options.mode, options.logger, lock, options.account)
   }
 
@@ -89,13 +104,15 @@ export class AccountStore {
    * selected; compat §6.6). Explicit by design (I6): only the engine's mirror mode calls it. The
    * folder is recovered first, so that an interrupted transaction cannot leave a journal behind;
    * `.imap` goes first, so that a crash in between leaves an mbox without metadata, which is
-   * reported rather than taken for a folder. The `.mirror` file is kept, as imap-backup does.
+   * reported rather than taken for a folder; the exactness file last (alone, it is kept aside at
+   * the next write of a folder of that name, never used). The `.mirror` file is kept, as
+   * imap-backup does.
    */
   async removeFolder(name: string): Promise<void> {
     if (this.mode !== 'write') throw new InternalError('removeFolder needs the account opened for writing')
     const folder = await FolderStore.open(this.root, name, {mode: 'write', logger: this.logger, account: this.account})
     await folder.close()
-    for (const path of [folder.paths.imap, folder.paths.mbox]) {
+    for (const path of [folder.paths.imap, folder.paths.mbox, folder.paths.exact]) {
       try {
         await unlink(path)
         this.logger.info(`Deleting '${path}'`, {folder: name})
@@ -115,6 +132,11 @@ export class AccountStore {
       await this.lock.release()
     }
   }
+}
+
+/** A reader without a lock: nothing to release. */
+function noLock(root: string): AccountLock {
+  return {path: join(root, LOCK_FILE_NAME), mode: 'shared', release: async () => {}}
 }
 
 async function ensureRoot(root: string, logger: Logger): Promise<void> {

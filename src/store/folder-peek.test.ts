@@ -62,8 +62,14 @@ describe('peekFolderState', () => {
 
   it('is not misled by the key name inside a string of the header', async () => {
     await writeFile(join(root, 'INBOX.mbox'), '')
-    await writeFile(join(root, 'INBOX.imap'), '{"version":3,"uid_validity":42,"mailkeep":{"format":1,"uidnext":9,"prefix":"a,\\"messages\\":[x"},"messages":[],"mailkeep_messages":[]}')
+    await writeFile(join(root, 'INBOX.imap'), '{"version":3,"uid_validity":42,"mailkeep":{"format":2,"exact":0,"uidnext":9,"prefix":"a,\\"messages\\":[x"},"messages":[]}')
     expect(await peekFolderState(root, 'INBOX')).toEqual({uidValidity: 42, uidNext: 9, prefix: 'a,"messages":[x'})
+  })
+
+  it("gives nothing for mailkeep 0.1.0's format: opening the folder moves its exactness records out", async () => {
+    await writeFile(join(root, 'INBOX.mbox'), '')
+    await writeFile(join(root, 'INBOX.imap'), '{"version":3,"uid_validity":42,"mailkeep":{"format":1,"quoting":"mboxrd","uidnext":9},"messages":[],"mailkeep_messages":[]}')
+    expect(await peekFolderState(root, 'INBOX')).toBeUndefined()
   })
 
   it('gives nothing for a folder with no backup yet', async () => {
@@ -92,7 +98,7 @@ describe('peekFolderState', () => {
     ['written by imap-backup (its key order, no extension keys)', '{"version":3,"uid_validity":42,"messages":[]}'],
     ['a version 2 file', '{"version":2,"uid_validity":42,"uids":[]}'],
     ['from a newer mailkeep', '{"version":3,"uid_validity":42,"mailkeep":{"format":99},"messages":[]}'],
-    ['with a header that is not valid', '{"version":3,"uid_validity":"x","mailkeep":{"format":1},"messages":[]}'],
+    ['with a header that is not valid', '{"version":3,"uid_validity":"x","mailkeep":{"format":2,"exact":0},"messages":[]}'],
     ['not JSON', 'garbage'],
   ])('gives nothing for metadata %s: the full open decides', async (_what, text) => {
     await writeFile(join(root, 'INBOX.mbox'), '')
@@ -130,5 +136,51 @@ describe('peekFolderState', () => {
     }
     // Some garbling is harmless (a digit of a flag name, of an INTERNALDATE): not all is refused.
     expect(accepted).toBeGreaterThan(0)
+  })
+
+  describe('the exactness file, read in step with the message list', () => {
+    it.each([
+      ['it is missing', async (f: FolderStore) => unlink(f.paths.exact)],
+      ['it names another journal (a crash between its write and the .imap one, or another copy)', async (f: FolderStore) =>
+        writeFile(f.paths.exact, (await readFile(f.paths.exact, 'utf8')).replace(/"journal":"[^"]*"/, '"journal":"other"'))],
+      ['it has another UIDVALIDITY', async (f: FolderStore) => writeFile(f.paths.exact, (await readFile(f.paths.exact, 'utf8')).replace('"uid_validity":42', '"uid_validity":43'))],
+      ['a row is missing', async (f: FolderStore) => {
+        const file = JSON.parse(await readFile(f.paths.exact, 'utf8'))
+        file.messages.splice(1, 1)
+        await writeFile(f.paths.exact, JSON.stringify(file))
+      }],
+      ["a row's offset is not its entry's (another tool rewrote the folder)", async (f: FolderStore) => {
+        const file = JSON.parse(await readFile(f.paths.exact, 'utf8'))
+        file.messages[2][1] += 1
+        await writeFile(f.paths.exact, JSON.stringify(file))
+      }],
+      ['it is not JSON', async (f: FolderStore) => writeFile(f.paths.exact, '{"mailkeep_exact":1,')],
+      ['a rewrite left its new exactness file', async (f: FolderStore) => writeFile(f.paths.exactCompact, '{}')],
+    ])('gives nothing when %s: the full open reports it', async (_what, change) => {
+      const folder = await backedUp()
+      await change(folder)
+      expect(await peekFolderState(root, 'Work/Lists')).toBeUndefined()
+    })
+
+    it('whatever it accepts binds every row to its entry, as opening the folder does', async () => {
+      const folder = await backedUp()
+      const original = await readFile(folder.paths.exact)
+      let accepted = 0
+      for (let at = 0; at < original.length; at++) {
+        for (const value of [0x30, 0x39, 0x2c, 0x5d, 0x2d]) {
+          if (original[at] === value) continue
+          const bytes = Buffer.from(original)
+          bytes[at] = value
+          await writeFile(folder.paths.exact, bytes)
+          if ((await peekFolderState(root, 'Work/Lists')) === undefined) continue
+          accepted++
+          const opened = await FolderStore.open(root, 'Work/Lists', {mode: 'read', logger: silentLogger})
+          expect(opened.exactnessFile.binding, `byte ${at} = ${value}`).toMatchObject({rows: 3, bound: 3, unmatchedUids: []})
+          await opened.close()
+        }
+      }
+      // A digit of a size or an INTERNALDATE changes no binding: not everything is refused.
+      expect(accepted).toBeGreaterThan(0)
+    })
   })
 })

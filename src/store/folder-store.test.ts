@@ -4,8 +4,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {DamagedError, InternalError, UnsupportedFormatError} from '../shared/errors.js'
 import {memoryLogger, silentLogger} from '../shared/logger.js'
-import {FolderStore} from './folder-store.js'
+import {FolderStore, readExactness} from './folder-store.js'
 import {parseJournal} from './journal.js'
+import {encodeMessage} from './mboxrd/index.js'
+import {imapBackupRead} from '../../test/support/imap-backup-format.js'
 import {parseMetadata, type FolderMetadata} from './metadata.js'
 import {STRATEGIES, type Strategy} from './tuning.js'
 import type {Transaction} from './transaction.js'
@@ -32,12 +34,26 @@ async function openWrite(name = 'INBOX', logger = silentLogger): Promise<FolderS
   return FolderStore.open(root, name, {mode: 'write', logger, account: 'me@example.test'})
 }
 
+/** The committed metadata as on disk: `.imap`, with the records of the exactness file bound to it. */
 async function readMeta(name = 'INBOX'): Promise<FolderMetadata> {
-  return parseMetadata(await readFile(join(root, `${name}.imap`), 'utf8'), 'x') as FolderMetadata
+  const meta = parseMetadata(await readFile(join(root, `${name}.imap`), 'utf8'), 'x') as FolderMetadata
+  await readExactness(join(root, `${name}.mailkeep`), meta)
+  return meta
 }
 
 async function appendAll(tx: Transaction, uids: number[]): Promise<void> {
   for (const uid of uids) await tx.append(incoming(uid), message(uid))
+}
+
+/** A closed folder (UIDVALIDITY 7) holding these messages, committed. */
+async function committedFolder(uids: number[]): Promise<FolderStore> {
+  const folder = await openWrite()
+  await folder.initialize(7)
+  const tx = await folder.begin()
+  await appendAll(tx, uids)
+  await tx.commit()
+  await folder.close()
+  return folder
 }
 
 async function expectConsistent(folder: FolderStore, uids: number[]): Promise<void> {
@@ -81,6 +97,11 @@ describe.each(STRATEGIES)('strategy %s', (strategy: Strategy) => {
     const meta = await readMeta()
     expect(meta.messages).toHaveLength(10)
     expect(meta.messages.recordCount).toBe(10)
+    expect(meta.messages.quotingAt(9)).toBe('compat')
+    // The records are in the exactness file only (imap-backup drops `.imap` keys it does not know).
+    const imapText = await readFile(folder.paths.imap, 'utf8')
+    expect(imapText).not.toContain('mailkeep_messages')
+    expect(JSON.parse(imapText).mailkeep).toMatchObject({format: 2, exact: 10})
     expect(meta.messages.flagsAt(0)).toEqual(['Seen'])
     expect(meta.messages.exactness(1)![2]).toBe(1_700_000_001)
     await folder.close()
@@ -183,6 +204,19 @@ describe('savepoints', () => {
     expect(await readMeta()).toMatchObject({delimiter: '.', prefix: 'INBOX.', uidNext: 9})
   })
 
+  it('record the flags and mirror checkpoints through the journal, so a crash keeps them', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    tx.setServerState({highestModseq: '41', flagsModseq: '41', mirrorModseq: '40'})
+    await tx.savepoint()
+    const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+    expect(reader.serverState).toMatchObject({highestModseq: '41', flagsModseq: '41', mirrorModseq: '40'})
+    await reader.close()
+    await tx.commit()
+    expect(await readMeta()).toMatchObject({highestModseq: '41', flagsModseq: '41', mirrorModseq: '40'})
+  })
+
   it('refuse a UID that is already stored (I9)', async () => {
     const folder = await openWrite()
     await folder.initialize(7)
@@ -229,15 +263,6 @@ describe('streamed appends', () => {
 })
 
 describe('damage is reported, never repaired silently', () => {
-  async function committedFolder(uids: number[]): Promise<FolderStore> {
-    const folder = await openWrite()
-    await folder.initialize(7)
-    const tx = await folder.begin()
-    await appendAll(tx, uids)
-    await tx.commit()
-    await folder.close()
-    return folder
-  }
 
   async function snapshot(): Promise<Record<string, string>> {
     const out: Record<string, string> = {}
@@ -292,16 +317,16 @@ describe('damage is reported, never repaired silently', () => {
 
   it('metadata from a newer mailkeep is refused and left untouched', async () => {
     const folder = await committedFolder([1])
-    const text = (await readFile(folder.paths.imap, 'utf8')).replace('"format":1', '"format":9')
+    const text = (await readFile(folder.paths.imap, 'utf8')).replace('"format":2', '"format":9')
     await writeFile(folder.paths.imap, text)
     await expect(openWrite()).rejects.toBeInstanceOf(UnsupportedFormatError)
     expect(await readFile(folder.paths.imap, 'utf8')).toBe(text)
   })
 
-  describe('a journal from a newer mailkeep (header j > 1) is refused and nothing is touched', () => {
+  describe('a journal from a newer mailkeep (header j > 2) is refused and nothing is touched', () => {
     async function newerJournal(journal: string): Promise<string> {
-      const text = (await readFile(journal, 'utf8')).replace(/^\{"j":1,/, '{"j":2,')
-      expect(text.startsWith('{"j":2,')).toBe(true)
+      const text = (await readFile(journal, 'utf8')).replace(/^\{"j":2,/, '{"j":3,')
+      expect(text.startsWith('{"j":3,')).toBe(true)
       await writeFile(journal, text)
       return text
     }
@@ -315,7 +340,7 @@ describe('damage is reported, never repaired silently', () => {
       const before = await snapshot()
       const error = await openWrite().catch((e: unknown) => e)
       expect(error).toBeInstanceOf(UnsupportedFormatError)
-      expect((error as UnsupportedFormatError).message).toBe(`journal '${folder.paths.journal}' was written by a newer mailkeep (journal format 2); it was left untouched`)
+      expect((error as UnsupportedFormatError).message).toBe(`journal '${folder.paths.journal}' was written by a newer mailkeep (journal format 3); it was left untouched`)
       expect((error as UnsupportedFormatError).hint).toBe('upgrade mailkeep')
       await expect(FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})).rejects.toBeInstanceOf(UnsupportedFormatError)
       expect(await snapshot()).toEqual(before)
@@ -429,9 +454,28 @@ describe('UIDVALIDITY change', () => {
       await folder.close()
     }
     const names = (await readdir(root)).sort()
-    expect(names).toEqual(['INBOX-7-1.imap', 'INBOX-7-1.mbox', 'INBOX-7.imap', 'INBOX-7.mbox'])
+    // The exactness file moves with its pair.
+    expect(names).toEqual(['INBOX-7-1.imap', 'INBOX-7-1.mailkeep', 'INBOX-7-1.mbox', 'INBOX-7.imap', 'INBOX-7.mailkeep', 'INBOX-7.mbox'])
     const moved = await openWrite('INBOX-7')
     await expectConsistent(moved, [1])
+  })
+
+  it('a folder begun afresh on the same object reads its own mbox, not the one moved away (mirror-mode removal after the change)', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    let tx = await folder.begin()
+    await appendAll(tx, [1, 2, 3])
+    await tx.commit()
+    // A read opens the mbox for later reads (the folder-store keeps it).
+    expect((await folder.readMessage(2)).bytes.equals(message(2))).toBe(true)
+    await folder.renameAway()
+    await folder.initialize(8)
+    tx = await folder.begin()
+    await appendAll(tx, [10, 11, 12])
+    await tx.commit()
+    expect(await folder.removeMessages([10])).toBe(1)
+    await expectConsistent(folder, [11, 12])
+    await expectConsistent(await openWrite('INBOX-7'), [1, 2, 3])
   })
 
   it('finishes a rename interrupted half-way (intent recorded, one file moved)', async () => {
@@ -446,7 +490,7 @@ describe('UIDVALIDITY change', () => {
     const reopened = await openWrite()
     expect(reopened.exists).toBe(false)
     await expectConsistent(await openWrite('INBOX-7'), [1])
-    expect((await readdir(root)).sort()).toEqual(['INBOX-7.imap', 'INBOX-7.mbox'])
+    expect((await readdir(root)).sort()).toEqual(['INBOX-7.imap', 'INBOX-7.mailkeep', 'INBOX-7.mbox'])
   })
 })
 
@@ -510,13 +554,15 @@ describe('removing messages (mirror mode)', () => {
     await expectConsistent(folder, [1, 3, 5])
     await folder.close()
     await expectConsistent(await openWrite(), [1, 3, 5])
-    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mbox'])
+    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
   })
 
   it.each([
     ['only the new mbox was written', ['mbox'], [1, 2, 3]],
-    ['both were written, nothing swapped yet', ['mbox', 'imap'], [1, 3]],
-    ['the mbox was swapped already', ['imap', 'swapped'], [1, 3]],
+    ['the new mbox and exactness file were written, not the .imap', ['mbox', 'exact'], [1, 2, 3]],
+    ['all three were written, nothing swapped yet', ['mbox', 'exact', 'imap'], [1, 3]],
+    ['the mbox was swapped already', ['exact', 'imap', 'swapped'], [1, 3]],
+    ['the mbox and the exactness file were swapped already', ['imap', 'swapped', 'exact-swapped'], [1, 3]],
   ])('recovers when interrupted: %s', async (_what, stage, expected) => {
     const folder = await openWrite()
     await folder.initialize(7)
@@ -535,11 +581,240 @@ describe('removing messages (mirror mode)', () => {
     const imapText = (await readFile(join(scratch, 'INBOX.imap'), 'utf8'))
     if (stage.includes('mbox')) await rename(join(scratch, 'INBOX.mbox'), folder.paths.mboxCompact)
     if (stage.includes('swapped')) await rename(join(scratch, 'INBOX.mbox'), folder.paths.mbox)
+    if (stage.includes('exact')) await rename(join(scratch, 'INBOX.mailkeep'), folder.paths.exactCompact)
+    if (stage.includes('exact-swapped')) await rename(join(scratch, 'INBOX.mailkeep'), folder.paths.exact)
     if (stage.includes('imap')) await writeFile(folder.paths.imapCompact, imapText)
     await rm(scratch, {recursive: true, force: true})
     const recovered = await openWrite()
     await expectConsistent(recovered, expected)
-    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mbox'])
+    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
+  })
+})
+
+describe('the exactness file', () => {
+
+  /** The files of a commit that got as far as `step` before the process died (docs/design.md, "Write order"). */
+  async function commitInterrupted(step: 'exactness file written' | '.imap written'): Promise<FolderStore> {
+    const folder = await committedFolder([1, 2])
+    const reopened = await openWrite()
+    const tx = await reopened.begin({savepointMessages: 1})
+    await appendAll(tx, [3, 4])
+    const imapBefore = await readFile(folder.paths.imap)
+    const journal = await readFile(folder.paths.journal)
+    await tx.commit()
+    await reopened.close()
+    // Put back what the commit had not replaced or removed yet when it died.
+    await writeFile(folder.paths.journal, journal)
+    if (step === 'exactness file written') await writeFile(folder.paths.imap, imapBefore)
+    return folder
+  }
+
+  it.each(['exactness file written', '.imap written'] as const)('a commit interrupted after the %s: recovery keeps every record', async (step) => {
+    await commitInterrupted(step)
+    // What a reader sees before recovery writes anything: the rows of 3 and 4 are already there.
+    const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+    expect(reader.exactnessFile.binding).toEqual({rows: 4, bound: step === '.imap written' ? 4 : 2, superseded: step === '.imap written' ? 0 : 2, unmatchedUids: []})
+    await expectConsistent(reader, [1, 2, 3, 4])
+    await reader.close()
+    const recovered = await openWrite()
+    await expectConsistent(recovered, [1, 2, 3, 4])
+    await recovered.close()
+    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
+    const meta = await readMeta()
+    expect(meta.messages.recordCount).toBe(4)
+  })
+
+  it('survives imap-backup rewriting .imap: appended entries have no record, ours keep theirs', async () => {
+    const folder = await committedFolder([1, 2, 3])
+    const data = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
+    const extra = 'From x@example.test\nSubject: imap-backup\n>From: x@example.test\n\nbody\n\n'
+    const end = (await stat(folder.paths.mbox)).size
+    await appendFile(folder.paths.mbox, extra)
+    const messages = [...data.messages, {uid: 9, offset: end, length: Buffer.byteLength(extra), flags: []}]
+    await writeFile(folder.paths.imap, JSON.stringify({version: 3, uid_validity: 7, messages}))
+    const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+    for (const uid of [1, 2, 3]) expect(await reader.readMessage(uid)).toEqual({bytes: message(uid), exact: true})
+    expect(await reader.readMessage(9)).toEqual({bytes: Buffer.from('Subject: imap-backup\nFrom: x@example.test\n\nbody\n\n'), exact: false})
+    expect(reader.exactnessFile.binding).toEqual({rows: 3, bound: 3, superseded: 0, unmatchedUids: []})
+    await reader.close()
+  })
+
+  it('rows that no longer match are never applied, and are kept aside before the file is rewritten', async () => {
+    const folder = await committedFolder([1, 2, 3])
+    const original = await readFile(folder.paths.exact)
+    // Another tool moved UID 2 (a different offset): its row must not be applied to the new bytes.
+    const data = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
+    data.messages[1].offset += 1
+    data.messages[1].length -= 1
+    await writeFile(folder.paths.imap, JSON.stringify(data))
+    const logger = memoryLogger()
+    const reopened = await openWrite('INBOX', logger)
+    expect(reopened.exactnessFile.binding).toMatchObject({rows: 3, bound: 2, unmatchedUids: [2]})
+    expect(reopened.exactness(2)).toBeUndefined()
+    expect(logger.records.some((l) => l.level === 'warn' && /1 exactness record\(s\) in '.*INBOX.mailkeep' no longer match/.test(l.message))).toBe(true)
+    const tx = await reopened.begin()
+    await tx.commit()
+    const aside = (await readdir(root)).filter((n) => n.startsWith('INBOX.mailkeep.unmatched-'))
+    expect(aside).toHaveLength(1)
+    expect(await readFile(join(root, aside[0]!))).toEqual(original)
+    expect(reopened.exactnessFile).toEqual({present: true})
+    await reopened.close()
+    const again = await openWrite()
+    expect(again.exactnessFile.binding).toEqual({rows: 2, bound: 2, superseded: 0, unmatchedUids: []})
+    await again.close()
+  })
+
+  it('moves with its pair on a UIDVALIDITY change, stale rows and all, and the fresh folder starts its own', async () => {
+    const folder = await committedFolder([1, 2])
+    const data = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
+    // Another tool changed UID 2 (one byte shorter): its row is stale.
+    data.messages[1].length -= 1
+    await writeFile(folder.paths.imap, JSON.stringify(data))
+    await truncate(folder.paths.mbox, data.messages[1].offset + data.messages[1].length)
+    const exactBefore = await readFile(folder.paths.exact)
+    const reopened = await openWrite()
+    expect(reopened.exactnessFile.binding?.unmatchedUids).toEqual([2])
+    await reopened.renameAway()
+    await reopened.initialize(8)
+    const tx = await reopened.begin()
+    await appendAll(tx, [5])
+    await tx.commit()
+    await reopened.close()
+    expect(await readFile(join(root, 'INBOX-7.mailkeep'))).toEqual(exactBefore)
+    expect((await readdir(root)).filter((n) => n.includes('.mailkeep.'))).toEqual([])
+    expect((await readMeta()).messages.exactness(5)).toBeDefined()
+  })
+
+  it("a damaged file binds nothing, is reported, and is kept aside at the next write; another UIDVALIDITY's file too", async () => {
+    const folder = await committedFolder([1])
+    await writeFile(folder.paths.exact, '{"mailkeep_exact":1,"uid_')
+    const reopened = await openWrite()
+    expect(reopened.exactnessFile.damaged).toMatch(/exactness file '.*INBOX.mailkeep' is not valid JSON/)
+    expect((await reopened.readMessage(1)).exact).toBe(false)
+    const tx = await reopened.begin()
+    await appendAll(tx, [2])
+    await tx.commit()
+    await reopened.close()
+    expect((await readdir(root)).filter((n) => n.startsWith('INBOX.mailkeep.damaged-'))).toHaveLength(1)
+    expect((await readMeta()).messages.exactness(2)).toBeDefined()
+  })
+
+  it('a file of a newer mailkeep is refused and left untouched', async () => {
+    const folder = await committedFolder([1])
+    const text = (await readFile(folder.paths.exact, 'utf8')).replace('"mailkeep_exact":1', '"mailkeep_exact":2')
+    await writeFile(folder.paths.exact, text)
+    await expect(openWrite()).rejects.toBeInstanceOf(UnsupportedFormatError)
+    expect(await readFile(folder.paths.exact, 'utf8')).toBe(text)
+  })
+
+  describe("a folder of mailkeep 0.1.0 (records in .imap, strict quoting)", () => {
+    /** `>From:` lines: where the strict rule and the current one write different bytes. */
+    const old = (uid: number): Buffer => Buffer.from(`Subject: old ${uid}\r\n\r\n>From: quoted\r\nFrom here\r\n>>From: twice\r\n`)
+
+    async function version010(uids: number[]): Promise<void> {
+      const entries = uids.map((uid) => encodeMessage(old(uid), {quoting: 'strict'}))
+      const messages: object[] = []
+      const records: unknown[] = []
+      let offset = 0
+      for (const [i, {entry, record}] of entries.entries()) {
+        messages.push({uid: uids[i], offset, length: entry.length, flags: []})
+        records.push([uids[i], record.size, 1_700_000_000, record.appended, record.eol])
+        offset += entry.length
+      }
+      await writeFile(join(root, 'INBOX.mbox'), Buffer.concat(entries.map((e) => e.entry)))
+      await writeFile(join(root, 'INBOX.imap'), JSON.stringify({version: 3, uid_validity: 7, mailkeep: {format: 1, quoting: 'mboxrd', uidnext: 9}, messages, mailkeep_messages: records}))
+    }
+
+    it('is read exactly, and its records move to the exactness file at the first write, marked strict', async () => {
+      await version010([1, 2])
+      const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+      expect(await reader.readMessage(2)).toEqual({bytes: old(2), exact: true})
+      await reader.close()
+      expect(await readdir(root)).not.toContain('INBOX.mailkeep') // a reader writes nothing
+
+      const logger = memoryLogger()
+      const folder = await openWrite('INBOX', logger)
+      expect(logger.records.some((l) => /moving 2 exactness record\(s\) from '.*INBOX.imap' to '.*INBOX.mailkeep'/.test(l.message))).toBe(true)
+      const data = JSON.parse(await readFile(folder.paths.imap, 'utf8'))
+      expect(data.mailkeep).toMatchObject({format: 2, exact: 2, uidnext: 9})
+      expect(data.mailkeep_messages).toBeUndefined()
+      const rows = JSON.parse(await readFile(folder.paths.exact, 'utf8')).messages
+      expect(rows.map((r: unknown[]) => r[7])).toEqual([0, 0])
+      // New messages get the current rule; old and new are read exactly, each with its own.
+      const tx = await folder.begin()
+      await appendAll(tx, [3])
+      await tx.commit()
+      await folder.close()
+      const again = await openWrite()
+      expect(await again.readMessage(1)).toEqual({bytes: old(1), exact: true})
+      expect(await again.readMessage(3)).toEqual({bytes: message(3), exact: true})
+      expect([0, 1, 2].map((row) => again.messages.quotingAt(row))).toEqual(['strict', 'strict', 'compat'])
+      await again.close()
+    })
+
+    it('a commit interrupted between the exactness file and .imap: both hold the records, none is lost', async () => {
+      await version010([1, 2])
+      const imap010 = await readFile(join(root, 'INBOX.imap'))
+      const folder = await openWrite()
+      await folder.close()
+      await writeFile(folder.paths.imap, imap010) // the migration's .imap write never happened
+      const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+      expect(reader.exactnessFile.binding).toEqual({rows: 2, bound: 0, superseded: 2, unmatchedUids: []})
+      await reader.close()
+      const reopened = await openWrite()
+      expect(await reopened.readMessage(1)).toEqual({bytes: old(1), exact: true})
+      await reopened.close()
+      expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
+      expect(JSON.parse(await readFile(folder.paths.imap, 'utf8')).mailkeep_messages).toBeUndefined()
+    })
+
+    it('requote converts them explicitly: same messages, now read right by imap-backup too; a dry run writes nothing', async () => {
+      await version010([1, 2])
+      // A third 0.1.0 entry the two rules write alike: only its mark changes.
+      const folder = await openWrite()
+      const plain = Buffer.from('Subject: plain\r\n\r\nFrom here\r\n')
+      const tx = await folder.begin()
+      await tx.append(incoming(3), plain)
+      await tx.commit()
+      folder.meta.messages.setRecordAt(2, ...(folder.exactness(3)!.slice(1) as [number, number | null, number, unknown]), 'strict')
+      await folder.fold(undefined)
+      await folder.close()
+
+      const snapshot = async (): Promise<string[]> => Promise.all((await readdir(root)).sort().map(async (n) => `${n} ${(await readFile(join(root, n))).toString('base64')}`))
+      const before = await snapshot()
+      const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+      const planned = await reader.requote({dryRun: true})
+      await reader.close()
+      expect(planned).toEqual({strict: 3, rewritten: 2, bytesAdded: 4})
+      expect(await snapshot()).toEqual(before)
+
+      const writer = await openWrite()
+      expect(await writer.requote({dryRun: false})).toEqual(planned)
+      await writer.close()
+      const again = await openWrite()
+      expect([0, 1, 2].map((row) => again.messages.quotingAt(row))).toEqual(['compat', 'compat', 'compat'])
+      for (const [uid, raw] of [[1, old(1)], [2, old(2)], [3, plain]] as const) {
+        expect(await again.readMessage(uid)).toEqual({bytes: raw, exact: true})
+        const m = again.entry(uid)!
+        const entry = (await readFile(again.paths.mbox)).subarray(m.offset, m.offset + m.length)
+        // imap-backup's reader gives each message as its text (LF line ends, padding kept).
+        expect(imapBackupRead(entry).toString('latin1'), `UID ${uid}`).toBe(`${raw.toString('latin1').replace(/\r\n/g, '\n')}\n`)
+      }
+      expect(await again.requote({dryRun: false})).toEqual({strict: 0, rewritten: 0, bytesAdded: 0})
+      await again.close()
+      expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
+    })
+
+    it('if imap-backup rewrote its .imap before any newer mailkeep opened it, the records are gone: read as imap-backup reads them', async () => {
+      await version010([1])
+      const data = JSON.parse(await readFile(join(root, 'INBOX.imap'), 'utf8'))
+      await writeFile(join(root, 'INBOX.imap'), JSON.stringify({version: 3, uid_validity: 7, messages: data.messages}))
+      const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})
+      // The strict rule left `>From:` as it was; imap-backup's reading removes one `>` from it.
+      expect((await reader.readMessage(1)).bytes.toString()).toBe('Subject: old 1\n\nFrom: quoted\nFrom here\n>From: twice\n\n')
+      expect((await reader.readMessage(1)).exact).toBe(false)
+      await reader.close()
+    })
   })
 })
 
@@ -572,7 +847,7 @@ describe('restored copies (`mailkeep_restored`, docs/upload-maps.md U7)', () => 
     await recovered.renameAway()
     await recovered.close()
     expect((await openWrite('INBOX-7')).restoredCopies).toEqual([[6, 3]])
-    expect((await readdir(root)).sort()).toEqual(['INBOX-7.imap', 'INBOX-7.mbox', 'INBOX-7.restore', 'INBOX-7.restore.journal'])
+    expect((await readdir(root)).sort()).toEqual(['INBOX-7.imap', 'INBOX-7.mailkeep', 'INBOX-7.mbox', 'INBOX-7.restore', 'INBOX-7.restore.journal'])
   })
 
   it('mirror-mode removal keeps a pair while one of its messages stays', async () => {

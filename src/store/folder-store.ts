@@ -1,22 +1,22 @@
 /**
- * One backed-up folder: its `.mbox`, `.imap` and journal (docs/design.md). Opening a folder runs
+ * One backed-up folder: its `.mbox`, `.imap`, exactness file and journal (docs/design.md). Opening a folder runs
  * recovery ("Recovery on open"); writing happens only inside a Transaction, or through the two
  * explicit whole-folder operations: renameAway() (UIDVALIDITY change) and removeMessages()
  * (mirror mode).
  *
- * The caller holds the account lock (exclusive for 'write', shared for 'read'); see
- * account-store.ts.
+ * A writer holds the account's exclusive lock; see account-store.ts. A reader ('read') needs no
+ * lock: it reads the last committed state (read-snapshot.ts, docs/design.md "Readers").
  */
 import {constants, rename, type FileHandle} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import {DamagedError, InternalError, localIoError} from '../shared/errors.js'
+import {BusyError, DamagedError, errnoCode, InternalError, localIoError} from '../shared/errors.js'
 import {writeAll} from '../shared/write-all.js'
 import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
 import type {Logger} from '../shared/logger.js'
-import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries} from './mboxrd/index.js'
+import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries, strictToCompat, type QuotingRule} from './mboxrd/index.js'
 import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
 import {checkNoSymlinks, ensureFolderDirectory, openNoFollow, resolveInside} from './safe-path.js'
-import {JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, refuseNewerJournal, type JournalContents} from './journal.js'
+import {JOURNAL_FORMAT, JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, refuseNewerJournal, type JournalContents} from './journal.js'
 import {
   emptyMetadata,
   parseMetadata,
@@ -31,7 +31,9 @@ import {
 import {MessageTable, type ReadonlyMessageTable} from './message-table.js'
 import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
-import {exists, readIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
+import {exists, keepCopyAside, readIfPresent, regularFileIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
+import {bindExactFile, EXACT_SUFFIX, parseExactFile, serializeExactChunks, type ExactBinding} from './exact-file.js'
+import {openSnapshot, pause, READ_ATTEMPTS, stillSame, type ReadSnapshot} from './read-snapshot.js'
 
 export type OpenMode = 'write' | 'read'
 
@@ -46,6 +48,19 @@ export interface FolderPaths {
   readonly renameIntent: string
   readonly mboxCompact: string
   readonly imapCompact: string
+  /** The exactness file (exact-file.ts). */
+  readonly exact: string
+  readonly exactCompact: string
+}
+
+/** What opening the folder found in its exactness file (readExactness). */
+export interface ExactnessState {
+  /** The file is there. */
+  present: boolean
+  /** How its rows bound to the entries, when it could be read. */
+  binding?: ExactBinding
+  /** Why it could not be read at all. */
+  damaged?: string
 }
 
 export interface OpenFolderOptions {
@@ -56,6 +71,19 @@ export interface OpenFolderOptions {
   /** Called when the folder is closed (AccountStore stops tracking it, so its memory is freed). */
   onClose?: (folder: FolderStore) => void
 }
+
+/** What `requote` found (and, unless a dry run, did). */
+export interface RequoteResult {
+  /** Entries written with mailkeep 0.1.0's strict rule. */
+  strict: number
+  /** Of these, entries whose bytes change (a `>From` line without the space gets one more `>`). */
+  rewritten: number
+  /** Bytes the mbox grows by. */
+  bytesAdded: number
+}
+
+/** One row of a rewrite: dropped, copied as it is, or replaced by these bytes. */
+type RewriteStep = 'drop' | 'copy' | Buffer
 
 export interface StoredMessage {
   bytes: Buffer
@@ -81,8 +109,35 @@ export function folderPaths(root: string, relativePath: string): FolderPaths {
     renameIntent: `${base}.rename`,
     mboxCompact: `${base}.mbox.compact`,
     imapCompact: `${base}.imap.compact`,
+    exact: `${base}${EXACT_SUFFIX}`,
+    exactCompact: `${base}${EXACT_SUFFIX}.compact`,
   }
 }
+
+/**
+ * Reads the folder's exactness file and gives its records to the entries they are bound to
+ * (exact-file.ts): after `.imap` and any journal were applied, so rows a crash left for a
+ * journal's entries bind too. A damaged file binds nothing and is reported; a newer one throws
+ * UnsupportedFormatError (the folder must then stay as it is).
+ */
+export async function readExactness(path: string, meta: FolderMetadata | undefined): Promise<ExactnessState> {
+  const text = await readIfPresent(path)
+  if (text === undefined) return {present: false}
+  try {
+    const file = parseExactFile(text, path)
+    if (meta === undefined) return {present: true, binding: {rows: file.rows.length, bound: 0, superseded: 0, unmatchedUids: file.rows.map((r) => r[0]), problem: 'the folder has no metadata'}}
+    return {present: true, binding: bindExactFile(meta.messages, file, meta.uidValidity)}
+  } catch (error) {
+    if (error instanceof DamagedError) return {present: true, damaged: error.message}
+    throw error
+  }
+}
+
+/** True when the next write of the exactness file would lose something of the present one. */
+export function exactnessIsStale(state: ExactnessState): boolean {
+  return state.present && (state.damaged !== undefined || (state.binding?.unmatchedUids.length ?? 0) > 0)
+}
+
 
 export class FolderStore implements TransactionHost {
   readonly relativePath: string
@@ -93,6 +148,7 @@ export class FolderStore implements TransactionHost {
   private dirty = false
   private transaction: Transaction | undefined
   private reader: FileHandle | undefined
+  private exactState: ExactnessState = {present: false}
 
   private constructor(
     readonly root: string,
@@ -135,7 +191,7 @@ export class FolderStore implements TransactionHost {
 
   get serverState(): FolderServerState {
     const m = this.metadata
-    return {uidNext: m?.uidNext, highestModseq: m?.highestModseq, delimiter: m?.delimiter, prefix: m?.prefix}
+    return {uidNext: m?.uidNext, highestModseq: m?.highestModseq, flagsModseq: m?.flagsModseq, mirrorModseq: m?.mirrorModseq, delimiter: m?.delimiter, prefix: m?.prefix}
   }
 
   /** The committed messages, in mbox order. */
@@ -163,6 +219,11 @@ export class FolderStore implements TransactionHost {
    */
   get restoredCopies(): ReadonlyArray<readonly [number, number]> {
     return this.metadata?.restoredCopies ?? []
+  }
+
+  /** What opening the folder found in its exactness file. */
+  get exactnessFile(): ExactnessState {
+    return this.exactState
   }
 
   /** Creates the empty pair for a new folder: mbox first, so `.imap` never exists without it. */
@@ -198,7 +259,7 @@ export class FolderStore implements TransactionHost {
       if (size !== start) throw this.damaged(`.mbox file '${this.paths.mbox}' is ${size} bytes but its metadata ends at ${start}`)
       const id = newJournalId()
       const journal = await JournalWriter.create(this.paths.journal, {
-        j: 1,
+        j: JOURNAL_FORMAT,
         id,
         uid_validity: meta.uidValidity,
         base_count: meta.messages.length,
@@ -212,14 +273,39 @@ export class FolderStore implements TransactionHost {
     }
   }
 
-  /** TransactionHost: writes `.imap` naming the folded journal, then removes the journal. */
+  /**
+   * TransactionHost: writes the exactness file, then `.imap`, both naming the folded journal,
+   * then removes the journal (docs/design.md, "Write order"). The exactness file goes first: once
+   * `.imap` names the journal, recovery removes the journal, so the records must be on disk by then.
+   */
   async fold(journalId: string | undefined): Promise<void> {
     const meta = this.meta
     if (journalId !== undefined) meta.journalId = journalId
+    await this.writeExactness(this.paths.exact, meta)
     await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta), {mode: 0o600})
     this.dirty = false
     await removeIfPresent(this.paths.journal)
     await fsyncDirectory(dirname(this.paths.imap))
+  }
+
+  /**
+   * Writes the exactness file of `meta` to `target` (the folder's, or its `.compact` twin for a
+   * rewrite) by atomic replace (I2). When that would drop something of the present file (it is
+   * damaged, or has rows that no longer match their entries because another tool rewrote the
+   * folder), its content is first kept aside as `<P>.mailkeep.damaged-<ts>` or
+   * `<P>.mailkeep.unmatched-<ts>` (I6). A folder without records gets no file unless it has one.
+   */
+  private async writeExactness(target: string, meta: FolderMetadata): Promise<void> {
+    const state = this.exactState
+    if (exactnessIsStale(state)) {
+      const keptAs = await keepCopyAside(this.paths.exact, state.damaged !== undefined ? '.damaged' : '.unmatched')
+      const lost = state.damaged ?? `${state.binding?.unmatchedUids.length ?? 0} record(s) no longer match their messages (the folder was rewritten by another tool)`
+      this.logger.warn(`the exactness file was kept aside as '${keptAs}' before it is rewritten: ${lost}`, {keptAs})
+      this.exactState = {present: true}
+    }
+    if (meta.messages.recordCount === 0 && !state.present) return
+    await atomicWriteChunks(target, serializeExactChunks(meta), {mode: 0o600})
+    if (target === this.paths.exact) this.exactState = {present: true}
   }
 
   /** TransactionHost: re-reads the folder from disk, as opening it does. */
@@ -280,11 +366,12 @@ export class FolderStore implements TransactionHost {
   async readMessage(uid: number): Promise<StoredMessage> {
     const row = this.rowOf(uid)
     const tuple = this.messages.exactnessAt(row)
-    if (tuple !== undefined && this.messages.lengthAt(row) > COPY_CHUNK) return this.readLargeExact(uid, this.messages.entryAt(row), tuple)
+    const quoting = this.messages.quotingAt(row) ?? 'compat'
+    if (tuple !== undefined && this.messages.lengthAt(row) > COPY_CHUNK) return this.readLargeExact(uid, this.messages.entryAt(row), tuple, quoting)
     const raw = await this.readRange(this.messages.offsetAt(row), this.messages.lengthAt(row))
     try {
-      const record = tuple === undefined ? undefined : fromExactnessTuple(tuple, `${this.paths.imap}, UID ${uid}`).record
-      return {bytes: decodeEntry(raw, record), exact: record !== undefined}
+      const record = tuple === undefined ? undefined : fromExactnessTuple(tuple, `${this.paths.exact}, UID ${uid}`).record
+      return {bytes: decodeEntry(raw, record, quoting), exact: record !== undefined}
     } catch (error) {
       throw this.damaged(`message UID ${uid} in '${this.paths.mbox}' cannot be decoded: ${(error as Error).message}`, error)
     }
@@ -295,14 +382,14 @@ export class FolderStore implements TransactionHost {
    * one buffer of the record's size, so the whole entry is never held beside the message (restore
    * of a 50 MB message holds one copy of it here, not two). Same result, same checks.
    */
-  private async readLargeExact(uid: number, entry: MessageEntry, tuple: ExactTuple): Promise<StoredMessage> {
-    const context = `${this.paths.imap}, UID ${uid}`
+  private async readLargeExact(uid: number, entry: MessageEntry, tuple: ExactTuple, quoting: QuotingRule): Promise<StoredMessage> {
+    const context = `${this.paths.exact}, UID ${uid}`
     const fail = (error: unknown): DamagedError => this.damaged(`message UID ${uid} in '${this.paths.mbox}' cannot be decoded: ${(error as Error).message}`, error)
     let decoder: MboxrdDecoder
     let out: Buffer
     try {
       const {record} = fromExactnessTuple(tuple, context)
-      decoder = new MboxrdDecoder(record)
+      decoder = new MboxrdDecoder(record, quoting)
       out = Buffer.allocUnsafe(record.size)
     } catch (error) {
       throw fail(error)
@@ -368,63 +455,147 @@ export class FolderStore implements TransactionHost {
       const candidate = folderNameWithSuffix(this.name, n === 0 ? `-${meta.uidValidity}` : `-${meta.uidValidity}-${n}`)
       const candidatePaths = folderPaths(this.root, encodeFolderPath(candidate))
       const taken = await Promise.all(
-        [candidatePaths.imap, candidatePaths.mbox, candidatePaths.mirror, ...candidatePaths.uploadMaps, candidatePaths.journal, candidatePaths.renameIntent].map(exists),
+        [candidatePaths.imap, candidatePaths.mbox, candidatePaths.mirror, ...candidatePaths.uploadMaps, candidatePaths.journal, candidatePaths.renameIntent, candidatePaths.exact].map(exists),
       )
       if (!taken.includes(true)) target = candidate
       if (n > 10_000) throw new InternalError('no free name for the renamed folder')
     }
     const targetRelative = encodeFolderPath(target)
+    // The mbox held open for reads goes with the rename: a folder begun afresh under this name
+    // (initialize()) must not be read through it (a mirror-mode rewrite copied the old folder's
+    // bytes into the new one's; found by test/store/readers.test.ts).
+    await this.closeReader()
     await atomicWrite(this.paths.renameIntent, JSON.stringify({to: targetRelative}), {mode: 0o600})
     await this.finishRename(targetRelative)
     this.metadata = undefined
+    this.exactState = {present: false} // it moved with the pair
     this.logger.info(`UIDVALIDITY changed: the old backup was moved to '${target}'`, {renamedTo: target})
     return target
   }
 
   /**
    * Removes messages (mirror mode: they were deleted on the server). The folder is rewritten
-   * once, whatever the number of messages: a new mbox and `.imap` are written beside the old
-   * ones, and `.imap.compact` (written last, atomically) commits the swap (docs/design.md,
-   * Recovery step 1). Returns how many messages were removed.
+   * once, whatever the number of messages (rewriteFolder). Returns how many messages were removed.
    */
   async removeMessages(uids: Iterable<number>): Promise<number> {
     this.assertWritable()
-    const meta = this.meta
-    const messages = meta.messages
+    const messages = this.meta.messages
     const remove = new Set<number>()
     for (const uid of uids) if (messages.has(uid)) remove.add(uid)
     if (remove.size === 0) return 0
-    const kept = new MessageTable(messages.length)
-    const ranges: Array<[number, number]> = []
-    let offset = 0
-    for (let i = 0; i < messages.length; i++) {
-      const uid = messages.uidAt(i)
-      if (remove.has(uid)) continue
-      const start = messages.offsetAt(i)
-      const length = messages.lengthAt(i)
-      kept.push({uid, offset, length, flags: messages.flagsAt(i)}, messages.exactnessAt(i))
-      const last = ranges[ranges.length - 1]
-      if (last !== undefined && last[0] + last[1] === start) last[1] += length
-      else ranges.push([start, length])
-      offset += length
+    await this.rewriteFolder((row) => (remove.has(messages.uidAt(row)) ? 'drop' : 'copy'))
+    return remove.size
+  }
+
+  /**
+   * Converts the entries written with mailkeep 0.1.0's strict quoting rule to the current one
+   * (mboxrd/quoting.ts, strictToCompat), so that imap-backup reads them right too: the explicit
+   * `mailkeep local requote`, never done implicitly (I6). Each converted entry must read back as
+   * the very message it held (both decoded with the record), or nothing is written. Entries the
+   * two rules write alike only change their mark; the folder is rewritten once (rewriteFolder)
+   * only when some entry changes. With `dryRun`, only counts (a read-only open will do).
+   */
+  async requote(options: {dryRun: boolean}): Promise<RequoteResult> {
+    if (!options.dryRun) this.assertWritable()
+    const messages = this.messages
+    const result: RequoteResult = {strict: 0, rewritten: 0, bytesAdded: 0}
+    const added = new Map<number, number>()
+    for (let row = 0; row < messages.length; row++) {
+      if (messages.quotingAt(row) !== 'strict') continue
+      result.strict++
+      const entry = await this.readRange(messages.offsetAt(row), messages.lengthAt(row))
+      const converted = strictToCompat(entry)
+      if (converted === entry) continue
+      added.set(row, converted.length - entry.length)
+      result.rewritten++
+      result.bytesAdded += converted.length - entry.length
     }
+    if (options.dryRun || result.strict === 0) return result
+    if (added.size === 0) {
+      // Every entry reads the same under both rules: only the marks change.
+      for (let row = 0; row < messages.length; row++) {
+        const tuple = messages.exactnessAt(row)
+        if (tuple !== undefined) this.meta.messages.setRecordAt(row, tuple[1], tuple[2], tuple[3], tuple[4], 'compat')
+      }
+      await this.fold(this.meta.journalId)
+      return result
+    }
+    await this.rewriteFolder(
+      async (row) => {
+        if (!added.has(row)) return 'copy'
+        const entry = await this.readRange(messages.offsetAt(row), messages.lengthAt(row))
+        const converted = strictToCompat(entry)
+        const {record} = fromExactnessTuple(messages.exactnessAt(row), `${this.paths.exact}, UID ${messages.uidAt(row)}`)
+        let same = false
+        try {
+          same = decodeEntry(converted, record, 'compat').equals(decodeEntry(entry, record, 'strict'))
+        } catch (error) {
+          throw this.damaged(`message UID ${messages.uidAt(row)} in '${this.paths.mbox}' cannot be decoded: ${(error as Error).message}`, error)
+        }
+        if (!same) throw new InternalError(`requoting UID ${messages.uidAt(row)} would change the message`)
+        return converted
+      },
+      () => 'compat',
+    )
+    return result
+  }
+
+  /**
+   * Rewrites the folder once: `plan` says for each row whether its entry is dropped, copied as it
+   * is, or replaced by other bytes (which must read back as the same message with its record);
+   * `quoting` may change the rule a kept record is marked with. A new mbox, exactness file and
+   * `.imap` are written beside the old ones, and `.imap.compact` (written last, atomically)
+   * commits the swap (docs/design.md, Recovery step 1).
+   */
+  private async rewriteFolder(plan: (row: number) => RewriteStep | Promise<RewriteStep>, quoting?: (row: number) => QuotingRule): Promise<void> {
+    const meta = this.meta
+    const messages = meta.messages
+    const kept = new MessageTable(messages.length)
     await removeIfPresent(this.paths.mboxCompact)
     const out = await openNoFollow(this.paths.mboxCompact, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600).catch((error: unknown) => {
       throw localIoError(error, 'create', this.paths.mboxCompact)
     })
     try {
       let position = 0
-      for (const [start, length] of ranges) {
+      /** Copied entries that follow each other, written together. */
+      let pending: [number, number] | undefined
+      const flush = async (): Promise<void> => {
+        if (pending === undefined) return
+        const [start, length] = pending
+        pending = undefined
         for (let done = 0; done < length; done += COPY_CHUNK) {
           const chunk = await this.readRange(start + done, Math.min(COPY_CHUNK, length - done))
           await writeAll(out, chunk, position)
           position += chunk.length
         }
       }
+      let offset = 0
+      for (let row = 0; row < messages.length; row++) {
+        const step = await plan(row)
+        if (step === 'drop') continue
+        const start = messages.offsetAt(row)
+        const length = step === 'copy' ? messages.lengthAt(row) : step.length
+        const record = messages.exactnessAt(row)
+        kept.push({uid: messages.uidAt(row), offset, length, flags: messages.flagsAt(row)}, record, record === undefined ? undefined : (quoting?.(row) ?? messages.quotingAt(row)))
+        offset += length
+        if (step === 'copy') {
+          if (pending !== undefined && pending[0] + pending[1] === start) pending[1] += length
+          else {
+            await flush()
+            pending = [start, length]
+          }
+        } else {
+          await flush()
+          await writeAll(out, step, position)
+          position += step.length
+        }
+      }
+      await flush()
       await out.sync()
     } catch (error) {
       await out.close().catch(() => {})
       await removeIfPresent(this.paths.mboxCompact)
+      if (error instanceof DamagedError || error instanceof InternalError) throw error
       throw localIoError(error, 'write', this.paths.mboxCompact)
     }
     await out.close()
@@ -432,11 +603,12 @@ export class FolderStore implements TransactionHost {
     // removed one was (uploads count the two as one message, docs/upload-maps.md U7).
     const pairs = meta.restoredCopies?.filter(([copy, original]) => kept.has(copy) || kept.has(original))
     const next: FolderMetadata = {...meta, messages: kept, restoredCopies: pairs === undefined || pairs.length === 0 ? undefined : pairs}
+    // The new exactness file before `.imap.compact`, which commits the rewrite (Recovery step 1).
+    await this.writeExactness(this.paths.exactCompact, next)
     await atomicWriteChunks(this.paths.imapCompact, serializeMetadataChunks(next), {mode: 0o600})
     await this.closeReader()
     await this.finishCompaction()
     this.metadata = next
-    return remove.size
   }
 
   /** Rolls back an open transaction and closes the files. The folder can be opened again. */
@@ -453,16 +625,61 @@ export class FolderStore implements TransactionHost {
   // Recovery (docs/design.md, "Recovery on open")
 
   private async load(): Promise<void> {
+    if (this.mode === 'write') {
+      await this.loadOnce(undefined)
+      return
+    }
+    // A reader takes no lock: it reads until what it read is one committed state (read-snapshot.ts).
+    for (let attempt = 1; ; attempt++) {
+      const snapshot = await openSnapshot(this.paths)
+      let failure: unknown
+      try {
+        await this.loadOnce(snapshot)
+      } catch (error) {
+        failure = error
+      }
+      const stable = await stillSame(this.paths, snapshot).finally(() => snapshot.close())
+      if (stable || attempt >= READ_ATTEMPTS) {
+        if (failure !== undefined) throw failure
+        if (!stable) throw new BusyError(`folder '${this.name}' kept changing while it was read (${this.paths.base}): a backup is writing it`, {hint: 'try again in a moment'})
+        return
+      }
+      await this.closeReader()
+      await pause(attempt)
+    }
+  }
+
+  /**
+   * Recovery on open (docs/design.md). `snapshot` (read mode): the `.imap` comes from the file it
+   * holds, and the journal is read before the mbox is opened, whose size is taken from the file
+   * that later reads use.
+   */
+  private async loadOnce(snapshot: ReadSnapshot | undefined): Promise<void> {
     await this.closeReader()
     await this.finishInterruptedOperations()
     const write = this.mode === 'write'
-    const imapText = await readIfPresent(this.paths.imap)
-    const mboxSize = await sizeIfPresent(this.paths.mbox)
-    const journalText = await readIfPresent(this.paths.journal)
+    let imapText: string | undefined
+    let journalText: string | undefined
+    let mboxSize: number | undefined
+    if (snapshot === undefined) {
+      imapText = await readIfPresent(this.paths.imap)
+      mboxSize = await sizeIfPresent(this.paths.mbox)
+      journalText = await readIfPresent(this.paths.journal)
+    } else {
+      imapText = await snapshot.imap?.readFile('utf8').catch((error: unknown) => {
+        throw localIoError(error, 'read', this.paths.imap)
+      })
+      journalText = await readIfPresent(this.paths.journal)
+      mboxSize = await this.openReaderIfPresent()
+    }
     this.metadata = undefined
     this.dirty = false
+    this.exactState = {present: false}
 
     if (imapText === undefined) {
+      // An exactness file without its folder (imap-backup removed the pair): kept aside at the
+      // first write, never overwritten.
+      this.exactState = await readExactness(this.paths.exact, undefined)
       if (journalText !== undefined) {
         refuseNewerJournal(journalText, this.paths.journal)
         throw this.damaged(`journal '${this.paths.journal}' exists but metadata file '${this.paths.imap}' is missing`)
@@ -508,8 +725,12 @@ export class FolderStore implements TransactionHost {
         throw this.damaged(`journal '${this.paths.journal}' does not match metadata file '${this.paths.imap}' (it starts at ${h.base_count} messages / ${h.base_end} bytes, the metadata has ${meta.messages.length} / ${end})`)
       }
       for (const r of journal.committed) if (r.t === 'a') recovered.push(r.m)
-      applyRecords(meta, journal.committed)
+      applyRecords(meta, journal.committed, journal.quoting)
     }
+    // The exactness file once the journal's entries are in: a crash between its write and the
+    // `.imap`'s (fold) left rows for them.
+    this.exactState = await readExactness(this.paths.exact, meta)
+    this.noteExactness(meta)
 
     const end = meta.messages.end
     const size = mboxSize ?? 0
@@ -546,6 +767,28 @@ export class FolderStore implements TransactionHost {
     }
   }
 
+  /** Logs what the exactness data says, and marks a format-1 `.imap` for migration. */
+  private noteExactness(meta: FolderMetadata): void {
+    const state = this.exactState
+    const moved = meta.recordsInFile ?? 0
+    if (moved > 0) {
+      // Format 1 (mailkeep 0.1.0) kept the records in `.imap`, where imap-backup drops them: they
+      // move to the exactness file at the next write (fold: that file first, then `.imap`).
+      this.dirty = true
+      if (this.mode === 'write') this.logger.info(`moving ${moved} exactness record(s) from '${this.paths.imap}' to '${this.paths.exact}'`, {records: moved})
+    }
+    if (state.damaged !== undefined) {
+      this.logger.warn(`${state.damaged}; the messages it described are read as imap-backup reads them (not byte-exact)`)
+    } else if (state.binding !== undefined && state.binding.unmatchedUids.length > 0) {
+      const why = state.binding.problem ?? 'their messages were moved or rewritten by another tool'
+      this.logger.warn(`${state.binding.unmatchedUids.length} exactness record(s) in '${this.paths.exact}' no longer match (${why}); those messages are read as imap-backup reads them (not byte-exact)`, {
+        uids: state.binding.unmatchedUids.slice(0, 20),
+      })
+    } else if (!state.present && meta.exactCount !== undefined && meta.exactCount > meta.messages.recordCount) {
+      this.logger.warn(`exactness file '${this.paths.exact}' is missing; the messages it described are read as imap-backup reads them (not byte-exact)`)
+    }
+  }
+
   private async migrateV2(v2: LegacyV2Metadata): Promise<FolderMetadata> {
     const content = await this.readWhole()
     const entries = scanEntries(content, 'legacy')
@@ -561,10 +804,13 @@ export class FolderStore implements TransactionHost {
 
   private async finishInterruptedOperations(): Promise<void> {
     const intent = await readIfPresent(this.paths.renameIntent)
-    const compact = await exists(this.paths.imapCompact)
-    const mboxCompact = await exists(this.paths.mboxCompact)
-    if (intent === undefined && !compact && !mboxCompact) return
+    const compact = await regularFileIfPresent(this.paths.imapCompact)
+    const mboxCompact = await regularFileIfPresent(this.paths.mboxCompact)
+    const exactCompact = await regularFileIfPresent(this.paths.exactCompact)
+    if (intent === undefined && !compact && !mboxCompact && !exactCompact) return
     if (this.mode !== 'write') {
+      // A rewrite still being written (a lone `.mbox.compact`) changes nothing committed.
+      if (intent === undefined && !compact) return
       throw this.damaged(`an interrupted operation on '${this.paths.base}' has not been finished yet`, undefined, 'run `mailkeep backup` (or any command that writes to this account) to finish it')
     }
     if (intent !== undefined) {
@@ -581,8 +827,10 @@ export class FolderStore implements TransactionHost {
     if (compact) {
       await this.finishCompaction()
       this.logger.warn('finished an interrupted rewrite of the folder')
-    } else if (mboxCompact) {
-      await removeIfPresent(this.paths.mboxCompact) // an unfinished rewrite: our own temporary file
+    } else {
+      // An unfinished rewrite: our own temporary files.
+      await removeIfPresent(this.paths.mboxCompact)
+      await removeIfPresent(this.paths.exactCompact)
     }
   }
 
@@ -596,6 +844,7 @@ export class FolderStore implements TransactionHost {
       [this.paths.imap, target.imap],
       [this.paths.mirror, target.mirror],
       ...this.paths.uploadMaps.map((path, i) => [path, target.uploadMaps[i]!] as const),
+      [this.paths.exact, target.exact],
     ] as const) {
       if ((await exists(from)) && !(await exists(to))) await rename(from, to)
     }
@@ -606,6 +855,7 @@ export class FolderStore implements TransactionHost {
 
   private async finishCompaction(): Promise<void> {
     if (await exists(this.paths.mboxCompact)) await rename(this.paths.mboxCompact, this.paths.mbox)
+    if (await exists(this.paths.exactCompact)) await rename(this.paths.exactCompact, this.paths.exact)
     await fsyncDirectory(dirname(this.paths.base))
     await rename(this.paths.imapCompact, this.paths.imap)
     await fsyncDirectory(dirname(this.paths.base))
@@ -621,6 +871,19 @@ export class FolderStore implements TransactionHost {
     const row = this.messages.indexOf(uid)
     if (row < 0) throw new InternalError(`UID ${uid} is not in folder '${this.name}'`)
     return row
+  }
+
+  /** Read mode: opens the mbox for all later reads; its size, or undefined when there is none. */
+  private async openReaderIfPresent(): Promise<number | undefined> {
+    try {
+      this.reader = await openNoFollow(this.paths.mbox, constants.O_RDONLY, 0o600)
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined
+      throw localIoError(error, 'open', this.paths.mbox)
+    }
+    const info = await this.reader.stat()
+    if (!info.isFile()) throw this.damaged(`'${this.paths.mbox}' is not a regular file`)
+    return info.size
   }
 
   private async readRange(offset: number, length: number): Promise<Buffer> {

@@ -62,9 +62,13 @@ async function hashes(dir: string): Promise<Map<string, string>> {
 }
 
 describe("imap-backup's checks (compat §4.5, §9.2 66–73)", () => {
-  it('66: a sound folder has no findings', async () => {
-    await imapBackupFolder()
-    expect(await check('my_folder')).toEqual([])
+  it('66: a sound folder has no findings but that its messages are not byte-exact (imap-backup wrote them)', async () => {
+    const {mbox} = await imapBackupFolder()
+    const findings = await check('my_folder')
+    expect(findings).toEqual([expect.objectContaining({code: 'not-byte-exact', severity: 'warning', file: mbox, repair: undefined, uids: [1, 2]})])
+    expect(findings[0]!.message).toBe(
+      '2 of 2 message(s) are not byte-exact and are read as imap-backup reads them (LF line endings, its padding kept): 2 written by imap-backup or another tool, with no exactness record: UIDs 1, 2',
+    )
   })
 
   it('68: a .imap that is not JSON is corrupt', async () => {
@@ -106,7 +110,7 @@ describe("imap-backup's checks (compat §4.5, §9.2 66–73)", () => {
     const {mbox, imap} = await imapBackupFolder()
     await appendFile(mbox, 'From x\n\nmore\n\n')
     const findings = await check('my_folder')
-    expect(codes(findings)).toEqual(['mbox-longer'])
+    expect(codes(findings)).toEqual(['mbox-longer', 'not-byte-exact'])
     expect(findings[0]!.message).toContain(`.mbox file '${mbox}' is longer than indicated by .imap file '${imap}'`)
   })
 
@@ -158,10 +162,10 @@ describe("mailkeep's own checks", () => {
 
   it('an exactness record whose size does not match its entry', async () => {
     await mailkeepFolder('INBOX', [1, 2])
-    const imap = join(root, 'INBOX.imap')
-    const meta = JSON.parse(await readFile(imap, 'utf8'))
-    meta.mailkeep_messages[1][1] += 1
-    await writeFile(imap, JSON.stringify(meta))
+    const exact = join(root, 'INBOX.mailkeep')
+    const file = JSON.parse(await readFile(exact, 'utf8'))
+    file.messages[1][3] += 1
+    await writeFile(exact, JSON.stringify(file))
     const findings = await check('INBOX')
     expect(codes(findings)).toEqual(['exactness-mismatch'])
     expect(findings[0]!.message).toContain('UID 2')
@@ -169,10 +173,10 @@ describe("mailkeep's own checks", () => {
 
   it('an exactness record that does not decode as a record', async () => {
     await mailkeepFolder('INBOX', [1])
-    const imap = join(root, 'INBOX.imap')
-    const meta = JSON.parse(await readFile(imap, 'utf8'))
-    meta.mailkeep_messages[0][4] = 'x'
-    await writeFile(imap, JSON.stringify(meta))
+    const exact = join(root, 'INBOX.mailkeep')
+    const file = JSON.parse(await readFile(exact, 'utf8'))
+    file.messages[0][6] = 'x'
+    await writeFile(exact, JSON.stringify(file))
     expect(codes(await check('INBOX'))).toEqual(['exactness-invalid'])
   })
 
@@ -182,7 +186,7 @@ describe("mailkeep's own checks", () => {
     meta.messages[1].uid = 1
     await writeFile(imap, JSON.stringify(meta))
     const findings = await check('my_folder')
-    expect(findings).toEqual([expect.objectContaining({code: 'duplicate-uid', severity: 'warning', repair: repairCommand('my_folder')})])
+    expect(findings).toEqual([expect.objectContaining({code: 'not-byte-exact', uids: [1]}), expect.objectContaining({code: 'duplicate-uid', severity: 'warning', repair: repairCommand('my_folder')})])
   })
 
   it('a pending journal is a warning: the next backup finishes it', async () => {
@@ -212,11 +216,11 @@ describe("mailkeep's own checks", () => {
   it('a journal from a newer mailkeep is reported without a repair command, and nothing else is said', async () => {
     await mailkeepFolder('INBOX', [1])
     await appendFile(join(root, 'INBOX.mbox'), 'From x\n\nmore') // what that journal may explain
-    const newer = `${JSON.stringify({j: 2, id: 'x', uid_validity: 42, base_count: 1, base_end: 1})}\n`
+    const newer = `${JSON.stringify({j: 3, id: 'x', uid_validity: 42, base_count: 1, base_end: 1})}\n`
     await writeFile(join(root, 'INBOX.imap.journal'), newer)
     const findings = await check('INBOX')
     expect(findings).toEqual([expect.objectContaining({code: 'newer-format', severity: 'error', repair: undefined, file: join(root, 'INBOX.imap.journal')})])
-    expect(findings[0]!.message).toContain('was written by a newer mailkeep (journal format 2)')
+    expect(findings[0]!.message).toContain('was written by a newer mailkeep (journal format 3)')
     await unlink(join(root, 'INBOX.imap'))
     expect(await check('INBOX')).toEqual([expect.objectContaining({code: 'newer-format', repair: undefined})])
   })
@@ -261,7 +265,7 @@ describe("mailkeep's own checks", () => {
     const meta = JSON.parse(await readFile(imap, 'utf8'))
     meta.uid_validity = UNVERIFIED_UID_VALIDITY
     await writeFile(imap, JSON.stringify(meta))
-    expect(await check('my_folder')).toEqual([expect.objectContaining({code: 'unverified-uids', severity: 'warning'})])
+    expect(await check('my_folder')).toEqual([expect.objectContaining({code: 'unverified-uids', severity: 'warning'}), expect.objectContaining({code: 'not-byte-exact'})])
   })
 
   it('a version 2 file whose mbox holds another number of messages', async () => {
@@ -302,3 +306,58 @@ describe('checkAccount', () => {
     }
   })
 })
+
+describe('the exactness file', () => {
+  it('messages another tool changed since mailkeep stored them are listed apart from those it wrote', async () => {
+    await mailkeepFolder('INBOX', [1, 2, 3])
+    const imap = join(root, 'INBOX.imap')
+    const meta = JSON.parse(await readFile(imap, 'utf8'))
+    // UID 3 rewritten in imap-backup's form (a `>` more on its From line) at the same offset.
+    const mbox = join(root, 'INBOX.mbox')
+    const bytes = await readFile(mbox)
+    const last = meta.messages[2]
+    const rewritten = Buffer.from(bytes.subarray(last.offset, last.offset + last.length).toString('latin1').replace('\nFrom: a3', '\n>From: a3'), 'latin1')
+    await writeFile(mbox, Buffer.concat([bytes.subarray(0, last.offset), rewritten]))
+    last.length = rewritten.length
+    await writeFile(imap, JSON.stringify({version: 3, uid_validity: 42, messages: meta.messages}))
+    const findings = await check('INBOX')
+    expect(findings).toEqual([expect.objectContaining({code: 'not-byte-exact', severity: 'warning', uids: [3], repair: undefined})])
+    expect(findings[0]!.message).toBe(
+      '1 of 3 message(s) are not byte-exact and are read as imap-backup reads them (LF line endings, its padding kept): 1 changed by another tool since mailkeep stored them, so their exactness records no longer match: UIDs 3',
+    )
+  })
+
+  it('a missing exactness file is said as such', async () => {
+    await mailkeepFolder('INBOX', [1, 2])
+    await unlink(join(root, 'INBOX.mailkeep'))
+    const findings = await check('INBOX')
+    expect(findings).toEqual([expect.objectContaining({code: 'not-byte-exact', uids: [1, 2]})])
+    expect(findings[0]!.message).toContain('2 their exactness file is missing: UIDs 1, 2')
+  })
+
+  it('a damaged one is a warning, and its messages are not byte-exact', async () => {
+    await mailkeepFolder('INBOX', [1])
+    const exact = join(root, 'INBOX.mailkeep')
+    await writeFile(exact, 'garbage')
+    const findings = await check('INBOX')
+    expect(codes(findings)).toEqual(['exact-file-damaged', 'not-byte-exact'])
+    expect(findings[0]).toMatchObject({severity: 'warning', file: exact})
+    expect(findings[1]!.message).toContain('their exactness file is damaged')
+  })
+
+  it("a newer mailkeep's is an error without a repair command", async () => {
+    await mailkeepFolder('INBOX', [1])
+    const exact = join(root, 'INBOX.mailkeep')
+    await writeFile(exact, (await readFile(exact, 'utf8')).replace('"mailkeep_exact":1', '"mailkeep_exact":5'))
+    expect(await check('INBOX')).toEqual([expect.objectContaining({code: 'newer-format', severity: 'error', repair: undefined, file: exact})])
+  })
+
+  it('one left alone when imap-backup removed its folder is found and reported, not taken for damage', async () => {
+    await mailkeepFolder('INBOX', [1])
+    await unlink(join(root, 'INBOX.imap'))
+    await unlink(join(root, 'INBOX.mbox'))
+    const folders = await checkAccount(root, {repairCommand})
+    expect(folders).toEqual([{name: 'INBOX', relativePath: 'INBOX', findings: [expect.objectContaining({code: 'exact-file-orphan', severity: 'warning', file: join(root, 'INBOX.mailkeep')})]}])
+  })
+})
+

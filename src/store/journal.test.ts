@@ -55,13 +55,18 @@ describe('parseJournal', () => {
   })
 
   it('refuses the header of a newer format as unsupported, whatever else it holds', () => {
-    for (const newer of ['{"j":2}', `{"j":2,"id":"x","uid_validity":5,"base_count":0,"base_end":0}`, '{"j":17,"something":"else"}']) {
+    for (const newer of ['{"j":3}', `{"j":3,"id":"x","uid_validity":5,"base_count":0,"base_end":0}`, '{"j":17,"something":"else"}']) {
       const parse = (): unknown => parseJournal(`${newer}\n${a1}\n${c1}\n`, 'J')
       expect(parse, newer).toThrow(UnsupportedFormatError)
       expect(parse, newer).toThrow(/^journal 'J' was written by a newer mailkeep \(journal format \d+\); it was left untouched$/)
     }
     // A torn newer header is still only a torn header.
-    expect(parseJournal('{"j":2,"id"', 'J')).toBeUndefined()
+    expect(parseJournal('{"j":3,"id"', 'J')).toBeUndefined()
+  })
+
+  it("says which quoting rule the entries were written with: 0.1.0's journals (j 1) strict, ours (j 2) compat", () => {
+    expect(parseJournal([header, a1, c1, ''].join('\n'), 'J')!.quoting).toBe('strict')
+    expect(parseJournal([header.replace('"j":1', '"j":2'), a1, c1, ''].join('\n'), 'J')!.quoting).toBe('compat')
   })
 })
 

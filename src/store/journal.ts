@@ -14,14 +14,19 @@ import {fsyncDirectory} from '../shared/atomic-write.js'
 import {dirname} from 'node:path'
 import {openNoFollow} from './safe-path.js'
 import {isExactTuple, type ExactTuple, type MessageEntry} from './metadata.js'
+import type {QuotingRule} from './mboxrd/quoting.js'
 
 export const JOURNAL_SUFFIX = '.imap.journal'
 
-/** The journal format this mailkeep writes and reads (the header's `j`). */
-export const JOURNAL_FORMAT = 1
+/**
+ * The journal format this mailkeep writes (the header's `j`). 2: appended entries are quoted with
+ * the compat rule (mboxrd/quoting.ts); 1 (mailkeep 0.1.0, still read after its crash): with the
+ * strict rule. Records are otherwise the same. A mailkeep that knows only 1 refuses a 2.
+ */
+export const JOURNAL_FORMAT = 2
 
 export interface JournalHeader {
-  j: 1
+  j: 1 | 2
   id: string
   uid_validity: number
   base_count: number
@@ -31,11 +36,13 @@ export interface JournalHeader {
 export type JournalRecord =
   | {t: 'a'; m: MessageEntry; x?: ExactTuple}
   | {t: 'f'; uid: number; flags: string[]}
-  | {t: 's'; uidnext?: number; highestmodseq?: string; delimiter?: string; prefix?: string; restored?: Array<[number, number]>}
+  | {t: 's'; uidnext?: number; highestmodseq?: string; flagsmodseq?: string; mirrormodseq?: string; delimiter?: string; prefix?: string; restored?: Array<[number, number]>}
   | {t: 'c'; end: number; count: number}
 
 export interface JournalContents {
   header: JournalHeader
+  /** The quoting rule of the entries its `a` records describe (from `j`). */
+  quoting: QuotingRule
   /** Records followed by a savepoint, in order, savepoint lines included. */
   committed: JournalRecord[]
   /** Bytes of the journal that were ignored (uncommitted records and a torn line). */
@@ -79,7 +86,7 @@ export function parseJournal(text: string, path: string): JournalContents | unde
       committedBytes = bytes
     }
   }
-  return {header, committed, ignoredBytes: Buffer.byteLength(text) - committedBytes}
+  return {header, quoting: header.j === 1 ? 'strict' : 'compat', committed, ignoredBytes: Buffer.byteLength(text) - committedBytes}
 }
 
 /** An open journal being appended to by a transaction. */
@@ -155,7 +162,7 @@ function refuseNewerFormat(header: unknown, path: string): void {
 function isHeader(value: unknown): value is JournalHeader {
   if (value === null || typeof value !== 'object') return false
   const h = value as Record<string, unknown>
-  return h['j'] === JOURNAL_FORMAT && typeof h['id'] === 'string' && isInt(h['uid_validity']) && isInt(h['base_count']) && isInt(h['base_end'])
+  return (h['j'] === 1 || h['j'] === JOURNAL_FORMAT) && typeof h['id'] === 'string' && isInt(h['uid_validity']) && isInt(h['base_count']) && isInt(h['base_end'])
 }
 
 function isRecord(value: unknown): value is JournalRecord {

@@ -14,3 +14,18 @@ export function isPositiveInt(value: unknown): value is number {
 export function isNonNegativeInt(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 }
+
+/**
+ * The text parsed as a JSON object, or the error `damaged(what, cause)` makes: `is not valid JSON
+ * (…)` or `is not a JSON object` (the store's JSON files: `.imap`, the exactness file).
+ */
+export function parseJsonObject(text: string, damaged: (what: string, cause?: unknown) => Error): Record<string, unknown> {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    throw damaged(`is not valid JSON (${(error as Error).message})`, error)
+  }
+  if (!isObject(data)) throw damaged('is not a JSON object')
+  return data
+}

@@ -1,6 +1,8 @@
 // A separate process for src/store/lock.test.ts that takes the account lock the way
-// src/store/lock.ts does (same file, same flock flags, same `<pid>\n` contents). It is plain
-// JavaScript because child processes, unlike vitest, cannot run TypeScript without a build.
+// src/store/lock.ts does (same file, same flock flags, same `<pid>\n` contents), except that a
+// reader here also creates a missing lock file (lock.ts's readers create nothing), so that a test
+// can hold a shared lock before any writer ran. It is plain JavaScript because child processes,
+// unlike vitest, cannot run TypeScript without a build.
 //
 //   node lock-child.fixture.mjs <lock path> exclusive|shared
 //

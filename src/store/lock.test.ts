@@ -1,5 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process'
-import {mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -131,8 +131,19 @@ describe('acquireAccountLock between processes', () => {
   })
 
   it('refuses another writer while we read', async () => {
+    await writeFile(lockPath, '', {mode: 0o600}) // a writer has locked this account before
     await acquire('shared')
     expect((await lockInChild('exclusive')).outcome).toBe('refused EAGAIN')
+  })
+
+  it('creates nothing for a reader: without a lock file (no writer ever ran) it holds nothing', async () => {
+    const lock = await acquire('shared')
+    expect(lock.mode).toBe('shared')
+    expect(await readdir(root)).toEqual([])
+    await lock.release()
+    expect(await readdir(root)).toEqual([])
+    // Nothing is held, so a writer that starts now is not refused (it creates the file).
+    expect((await lockInChild('exclusive')).outcome).toBe('locked')
   })
 
   it('is free again as soon as the holder is killed', async () => {

@@ -4,9 +4,12 @@
  * kernel drops the lock when the holder's file is closed, including when the process dies
  * (kill -9, power loss needs no cleanup), so there is no stale-lock detection to get wrong.
  *
- * The lock file is created (0600) when missing and never deleted: a process that opened the
- * file just before another deleted it would lock an orphaned inode while a third process locks
- * a new file of the same name, and both would believe they were alone.
+ * A writer creates the lock file (0600) when it is missing, and it is never deleted: a process
+ * that opened the file just before another deleted it would lock an orphaned inode while a third
+ * process locks a new file of the same name, and both would believe they were alone. A reader
+ * never creates it (a read-only command creates nothing): when it is missing, no mailkeep writer
+ * has ever locked this account, and the reader goes on without a lock, as it would if the
+ * account's directory were read-only (its reads are of atomically replaced or append-only files).
  *
  * This module is the one adapter for `fs-ext` (docs/design.md, "Layers"). Its quirks:
  * - It is CommonJS with no type declarations, so it is loaded with `createRequire` and given
@@ -27,10 +30,11 @@
  * - flock does not lock across machines on every network file system (NFS emulates it with
  *   fcntl locks on Linux ≥ 2.6.12, others not at all); ENOLCK is reported as such.
  */
-import {constants, open, type FileHandle} from 'node:fs/promises'
+import {constants, open, stat, type FileHandle} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {DamagedError, errnoCode, LocalIoError, localIoError, LockedError} from '../shared/errors.js'
+import {describeKind, notRegular} from './safe-path.js'
 import {writeAll} from '../shared/write-all.js'
 
 interface FsExt {
@@ -69,6 +73,7 @@ export interface AccountLock {
 export async function acquireAccountLock(root: string, mode: LockMode, options: AcquireOptions = {}): Promise<AccountLock> {
   const path = join(root, options.fileName ?? LOCK_FILE_NAME)
   const handle = await openLockFile(root, path, mode)
+  if (handle === undefined) return new AbsentLock(path)
   try {
     const taken = await tryFlock(handle, mode === 'exclusive' ? LOCK_EX : LOCK_SH, path)
     if (!taken) throw await refusal(handle, mode, path)
@@ -109,20 +114,45 @@ class HeldLock implements AccountLock {
   }
 }
 
-async function openLockFile(root: string, path: string, mode: LockMode): Promise<FileHandle> {
+/** A shared lock on an account whose lock file does not exist: nothing to hold (see the file comment). */
+class AbsentLock implements AccountLock {
+  readonly mode = 'shared'
+
+  constructor(readonly path: string) {}
+
+  release(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+/** The lock file opened for `mode`; undefined for a reader when it does not exist (it is not created). */
+async function openLockFile(root: string, path: string, mode: LockMode): Promise<FileHandle | undefined> {
   // A reader only needs to read the pid; opening it read-only lets `local` commands work on a
-  // backup the user can read but not write (an existing lock file is all they need).
-  const access = mode === 'exclusive' ? constants.O_RDWR : constants.O_RDONLY
+  // backup the user can read but not write. Only a writer creates the file.
+  const access = mode === 'exclusive' ? constants.O_RDWR | constants.O_CREAT : constants.O_RDONLY
+  let handle: FileHandle
   try {
-    return await open(path, access | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
+    // O_NONBLOCK: a FIFO put where the lock file belongs must not hang the open (read-only, it
+    // would wait for a writer forever); the fstat below then refuses it. No effect on a file.
+    handle = await open(path, access | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600)
   } catch (error) {
     const code = errnoCode(error)
+    if (code === 'ENOENT' && mode === 'shared' && (await isDirectory(root))) return undefined
     if (code === 'ELOOP' || code === 'EMLINK') {
       throw new DamagedError(`'${path}' is a symlink; mailkeep does not follow links inside the backup directory`, {cause: error})
     }
     if (code === 'ENOENT') throw new LocalIoError(`cannot create the lock file '${path}': the backup directory '${root}' does not exist`, {cause: error})
+    if (code === 'ENXIO' || code === 'ENODEV') throw notRegular(path, 'a named pipe, socket or device', error)
     throw localIoError(error, 'open the lock file', path)
   }
+  try {
+    const info = await handle.stat()
+    if (!info.isFile()) throw notRegular(path, describeKind(info))
+  } catch (error) {
+    await handle.close().catch(() => undefined)
+    throw localIoError(error, 'inspect the lock file', path)
+  }
+  return handle
 }
 
 /** true if taken, false if a conflicting lock is held; other failures throw. */
@@ -173,6 +203,14 @@ async function writePid(handle: FileHandle, path: string): Promise<void> {
     await writeAll(handle, `${process.pid}\n`, 0)
   } catch (error) {
     throw localIoError(error, 'write', path)
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
   }
 }
 

@@ -9,12 +9,13 @@ describe('MessageTable', () => {
   it('gives back what was pushed, entry by entry and column by column', () => {
     const table = new MessageTable(2) // grows past its first capacity
     const records: Array<ExactTuple | undefined> = [[1, 5, 1_700_000_000, 1, 0], undefined, [3, 0, null, 2, [1, 4]], [4, 7, -86_400, 0, 1]]
-    for (const [i, record] of records.entries()) table.push(entry(i + 1, i * 10, 10, i % 2 === 0 ? ['Seen'] : []), record)
+    for (const [i, record] of records.entries()) table.push(entry(i + 1, i * 10, 10, i % 2 === 0 ? ['Seen'] : []), record, i === 2 ? 'strict' : 'compat')
     expect(table.length).toBe(4)
     expect(table.end).toBe(40)
     expect(table.recordCount).toBe(3)
     expect([...table]).toEqual([entry(1, 0, 10, ['Seen']), entry(2, 10), entry(3, 20, 10, ['Seen']), entry(4, 30)])
     expect(records.map((_, i) => table.exactnessAt(i))).toEqual(records)
+    expect(records.map((_, i) => table.quotingAt(i))).toEqual(['compat', undefined, 'strict', 'compat'])
     expect([table.uidAt(2), table.offsetAt(2), table.lengthAt(2), table.flagsAt(2), table.flagsJsonAt(2)]).toEqual([3, 20, 10, ['Seen'], '["Seen"]'])
     expect(table.get(3)).toEqual(entry(3, 20, 10, ['Seen']))
     expect(table.exactness(3)).toEqual([3, 0, null, 2, [1, 4]])
@@ -27,8 +28,8 @@ describe('MessageTable', () => {
     const table = new MessageTable()
     const big = Number.MAX_SAFE_INTEGER
     table.push(entry(1, 0, 1))
-    table.push(entry(2 ** 32 + 7, 5 * 2 ** 30, 2 ** 32), [2 ** 32 + 7, big, -1, 1, 0])
-    table.push(entry(2 ** 32 + 8, big - 1, 1), [2 ** 32 + 8, 3, 1e21, 0, 'not an eol'])
+    table.push(entry(2 ** 32 + 7, 5 * 2 ** 30, 2 ** 32), [2 ** 32 + 7, big, -1, 1, 0], 'compat')
+    table.push(entry(2 ** 32 + 8, big - 1, 1), [2 ** 32 + 8, 3, 1e21, 0, 'not an eol'], 'strict')
     expect([...table]).toEqual([entry(1, 0, 1), entry(2 ** 32 + 7, 5 * 2 ** 30, 2 ** 32), entry(2 ** 32 + 8, big - 1, 1)])
     expect(table.exactnessAt(1)).toEqual([2 ** 32 + 7, big, -1, 1, 0])
     expect(table.exactnessAt(2)).toEqual([2 ** 32 + 8, 3, 1e21, 0, 'not an eol'])
@@ -98,12 +99,15 @@ describe('MessageTable', () => {
 
   it('replaces a record in place and refuses records it could not give back', () => {
     const table = MessageTable.from([entry(1), entry(2)])
-    table.setRecordAt(0, 9, null, 1, [0, 1])
-    table.setRecordAt(0, 9, 5, 2, 1)
+    table.setRecordAt(0, 9, null, 1, [0, 1], 'strict')
+    table.setRecordAt(0, 9, 5, 2, 1, 'compat')
     expect(table.recordCount).toBe(1)
     expect(table.exactnessAt(0)).toEqual([1, 9, 5, 2, 1])
-    expect(() => table.setRecordAt(1, 9, null, 3, 0)).toThrow(InternalError)
-    expect(() => table.push(entry(3), [4, 1, null, 0, 0])).toThrow(/record of UID 4 given for UID 3/)
+    expect(table.quotingAt(0)).toBe('compat')
+    expect(table.quotingAt(1)).toBeUndefined()
+    expect(() => table.setRecordAt(1, 9, null, 3, 0, 'compat')).toThrow(InternalError)
+    expect(() => table.push(entry(3), [4, 1, null, 0, 0], 'compat')).toThrow(/record of UID 4 given for UID 3/)
+    expect(() => table.push(entry(3), [3, 1, null, 0, 0])).toThrow(/without its quoting rule/)
   })
 
   it('builds from entries and records by UID, as the repair does', () => {

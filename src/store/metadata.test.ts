@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
 import {parseMetadata, serializeMetadata, structuralProblems, type ExactTuple, type FolderMetadata} from './metadata.js'
 import {MessageTable} from './message-table.js'
+import {bindExactFile, parseExactFile, serializeExactFile} from './exact-file.js'
 
 const P = '/b/INBOX.imap'
 
@@ -58,7 +59,8 @@ describe('parseMetadata', () => {
   })
 
   it('refuses a file written by a newer mailkeep, or a newer metadata version', () => {
-    expect(() => parseMetadata('{"version":3,"uid_validity":1,"mailkeep":{"format":2},"messages":[]}', P)).toThrow(UnsupportedFormatError)
+    expect(() => parseMetadata('{"version":3,"uid_validity":1,"mailkeep":{"format":3},"messages":[]}', P)).toThrow(UnsupportedFormatError)
+    expect(() => parseMetadata('{"version":3,"uid_validity":1,"mailkeep":{"format":2,"exact":-1},"messages":[]}', P)).toThrow(/invalid "mailkeep.exact"/)
     expect(() => parseMetadata('{"version":4,"uid_validity":1,"messages":[]}', P)).toThrow(UnsupportedFormatError)
   })
 })
@@ -77,6 +79,7 @@ describe('serializeMetadata', () => {
         {uid: 5, offset: 100, length: 50, flags: []},
       ],
       new Map([[5, [5, 40, 1700000000, 1, [0, 2, 3]]]]),
+      'compat',
     ),
     extraKeys: {future_key: {a: 1}},
   }
@@ -87,23 +90,37 @@ describe('serializeMetadata', () => {
     expect(text.indexOf('"mailkeep"')).toBeLessThan(text.indexOf('"messages"'))
     const data = JSON.parse(text)
     for (const m of data.messages) expect(Object.keys(m)).toEqual(['uid', 'offset', 'length', 'flags'])
-    expect(data.mailkeep).toEqual({format: 1, quoting: 'mboxrd', uidnext: 12, highestmodseq: '18446744073709551615', delimiter: '.', prefix: 'INBOX.', journal: 'abc'})
+    expect(data.mailkeep).toEqual({format: 2, exact: 1, uidnext: 12, highestmodseq: '18446744073709551615', delimiter: '.', prefix: 'INBOX.', journal: 'abc'})
     expect(data.future_key).toEqual({a: 1})
   })
 
-  it('writes exactly this text', () => {
+  it('writes exactly this text; the records go to the exactness file, bound to their entries', () => {
     expect(serializeMetadata(meta)).toBe(
-      '{"version":3,"uid_validity":99,"mailkeep":{"format":1,"quoting":"mboxrd","uidnext":12,"highestmodseq":"18446744073709551615","delimiter":".","prefix":"INBOX.","journal":"abc"},' +
+      '{"version":3,"uid_validity":99,"mailkeep":{"format":2,"exact":1,"uidnext":12,"highestmodseq":"18446744073709551615","delimiter":".","prefix":"INBOX.","journal":"abc"},' +
         '"messages":[{"uid":3,"offset":0,"length":100,"flags":["Seen"]},{"uid":5,"offset":100,"length":50,"flags":[]}],' +
-        '"mailkeep_messages":[[5,40,1700000000,1,[0,2,3]]],"future_key":{"a":1}}',
+        '"future_key":{"a":1}}',
     )
+    expect(serializeExactFile(meta)).toBe('{"mailkeep_exact":1,"uid_validity":99,"journal":"abc","messages":[[5,100,50,40,1700000000,1,[0,2,3],1]]}')
   })
 
-  it('round-trips', () => {
+  it('writes the flags and mirror checkpoints after highestmodseq, and reads them back', () => {
+    const withCheckpoints: FolderMetadata = {...meta, highestModseq: '900', flagsModseq: '900', mirrorModseq: '850'}
+    const text = serializeMetadata(withCheckpoints)
+    expect(text).toContain('"highestmodseq":"900","flagsmodseq":"900","mirrormodseq":"850","delimiter"')
+    const back = parseMetadata(text, P) as FolderMetadata
+    expect(back).toMatchObject({highestModseq: '900', flagsModseq: '900', mirrorModseq: '850'})
+    expect(() => parseMetadata(text.replace('"mirrormodseq":"850"', '"mirrormodseq":850'), P)).toThrow(/invalid "mailkeep.mirrormodseq"/)
+    expect(() => parseMetadata(text.replace('"flagsmodseq":"900"', '"flagsmodseq":"x"'), P)).toThrow(/invalid "mailkeep.flagsmodseq"/)
+  })
+
+  it('round-trips, the records through the exactness file', () => {
     const back = parseMetadata(serializeMetadata(meta), P) as FolderMetadata
-    expect({...back, messages: undefined}).toEqual({...meta, messages: undefined})
+    expect({...back, messages: undefined}).toEqual({...meta, messages: undefined, exactCount: 1})
     expect([...back.messages]).toEqual([...meta.messages])
+    expect(back.messages.recordCount).toBe(0)
+    expect(bindExactFile(back.messages, parseExactFile(serializeExactFile(meta), 'X'), 99)).toEqual({rows: 1, bound: 1, superseded: 0, unmatchedUids: []})
     expect(back.messages.exactness(5)).toEqual([5, 40, 1700000000, 1, [0, 2, 3]])
+    expect(back.messages.quotingAt(1)).toBe('compat')
     expect(back.messages.exactness(3)).toBeUndefined()
   })
 })
@@ -127,14 +144,19 @@ describe('serializeMetadataChunks', () => {
     const messages = Array.from({length: 10_000}, (_, i) => ({uid: i + 1, offset: i * 10, length: 10, flags: i % 3 === 0 ? ['Seen'] : []}))
     const exact = new Map<number, ExactTuple>()
     for (let i = 5000; i < 10_000; i++) exact.set(i + 1, [i + 1, 8, null, 1, 0])
-    const meta: FolderMetadata = {uidValidity: 1, messages: MessageTable.from(messages, exact), extraKeys: {}}
+    const meta: FolderMetadata = {uidValidity: 1, messages: MessageTable.from(messages, exact, 'compat'), extraKeys: {}}
     const text = serializeMetadata(meta)
-    expect(text).toBe(JSON.stringify({version: 3, uid_validity: 1, mailkeep: {format: 1, quoting: 'mboxrd'}, messages, mailkeep_messages: [...exact.values()]}))
+    expect(text).toBe(JSON.stringify({version: 3, uid_validity: 1, mailkeep: {format: 2, exact: 5000}, messages}))
+    const exactText = serializeExactFile(meta)
+    const rows = messages.filter((m) => exact.has(m.uid)).map((m) => [m.uid, m.offset, m.length, 8, null, 1, 0, 1])
+    expect(exactText).toBe(JSON.stringify({mailkeep_exact: 1, uid_validity: 1, messages: rows}))
     const back = parseMetadata(text, P) as FolderMetadata
     expect([...back.messages]).toEqual(messages)
+    bindExactFile(back.messages, parseExactFile(exactText, 'X'), 1)
     expect(back.messages.recordCount).toBe(5000)
     for (const [uid, record] of exact) expect(back.messages.exactness(uid)).toEqual(record)
     expect(serializeMetadata(back)).toBe(text)
+    expect(serializeExactFile(back)).toBe(exactText)
     const bare = serializeMetadata({...meta, messages: MessageTable.from(messages)})
     expect([...(parseMetadata(bare, P) as FolderMetadata).messages]).toEqual(messages)
   })
@@ -149,6 +171,17 @@ describe('serializeMetadataChunks', () => {
 describe('parse, then serialize', () => {
   it('gives back a file written by mailkeep byte for byte, whatever the values', () => {
     const text =
+      '{"version":3,"uid_validity":4294967295,"mailkeep":{"format":2,"exact":0,"uidnext":9007199254740991,"highestmodseq":"1","journal":"j"},"messages":[' +
+      '{"uid":1,"offset":0,"length":1,"flags":[]},' +
+      '{"uid":2,"offset":1,"length":4294967296,"flags":["Seen","$Forwarded"]},' +
+      '{"uid":4294967296,"offset":4294967297,"length":9,"flags":["a\\"b","\\u0000","ü ∑"]},' +
+      '{"uid":9007199254740991,"offset":9007199254740900,"length":91,"flags":["Seen","$Forwarded"]}],' +
+      '"other":[1,{"x":null}]}'
+    expect(serializeMetadata(parseMetadata(text, P) as FolderMetadata)).toBe(text)
+  })
+
+  it("moves a format-1 file's records (mailkeep 0.1.0, strict quoting) to the exactness file, every value kept", () => {
+    const text =
       '{"version":3,"uid_validity":4294967295,"mailkeep":{"format":1,"quoting":"mboxrd","uidnext":9007199254740991,"highestmodseq":"1","journal":"j"},"messages":[' +
       '{"uid":1,"offset":0,"length":1,"flags":[]},' +
       '{"uid":2,"offset":1,"length":4294967296,"flags":["Seen","$Forwarded"]},' +
@@ -156,21 +189,29 @@ describe('parse, then serialize', () => {
       '{"uid":9007199254740991,"offset":9007199254740900,"length":91,"flags":["Seen","$Forwarded"]}],' +
       '"mailkeep_messages":[[1,0,null,0,0],[2,4294967299,-1,2,1],[4294967296,5,1e+21,1,[1,0,3]],[9007199254740991,9007199254740991,1700000000,0,"odd"]],' +
       '"other":[1,{"x":null}]}'
-    expect(serializeMetadata(parseMetadata(text, P) as FolderMetadata)).toBe(text)
+    const meta = parseMetadata(text, P) as FolderMetadata
+    expect(meta.recordsInFile).toBe(4)
+    for (let row = 0; row < 4; row++) expect(meta.messages.quotingAt(row)).toBe('strict')
+    const rewritten = serializeMetadata(meta)
+    expect(rewritten).toBe(text.replace('"format":1,"quoting":"mboxrd"', '"format":2,"exact":4').replace(/,"mailkeep_messages":\[.*\]\],/, ','))
+    expect(serializeExactFile(meta)).toBe(
+      '{"mailkeep_exact":1,"uid_validity":4294967295,"journal":"j","messages":[' +
+        '[1,0,1,0,null,0,0,0],[2,1,4294967296,4294967299,-1,2,1,0],[4294967296,4294967297,9,5,1e+21,1,[1,0,3],0],[9007199254740991,9007199254740900,91,9007199254740991,1700000000,0,"odd",0]]}',
+    )
   })
 
-  it('writes what the records say, matched by UID, in the order of the messages', () => {
+  it('binds format-1 records by UID, in the order of the messages', () => {
     const messages = '"messages":[{"uid":1,"offset":0,"length":5,"flags":[]},{"uid":2,"offset":5,"length":5,"flags":[]},{"uid":1,"offset":10,"length":5,"flags":[]}]'
     const head = '{"version":3,"uid_validity":1,"mailkeep":{"format":1,"quoting":"mboxrd"},'
     const cases: Array<[string, string]> = [
       // out of order, a record without its message (dropped), a UID's second record (it wins)
-      ['[[3,1,null,0,0],[2,1,null,0,0],[1,1,null,0,0],[1,2,null,0,0]]', '[1,2,null,0,0],[2,1,null,0,0],[1,2,null,0,0]'],
+      ['[[3,1,null,0,0],[2,1,null,0,0],[1,1,null,0,0],[1,2,null,0,0]]', '[1,0,5,2,null,0,0,0],[2,5,5,1,null,0,0,0],[1,10,5,2,null,0,0,0]'],
       ['[]', ''],
-      ['[[2 , 7, null, 0, 0]]', '[2,7,null,0,0]'],
+      ['[[2 , 7, null, 0, 0]]', '[2,5,5,7,null,0,0,0]'],
     ]
     for (const [records, written] of cases) {
       const meta = parseMetadata(`${head}${messages},"mailkeep_messages":${records}}`, P) as FolderMetadata
-      expect(serializeMetadata(meta)).toBe(`${head}${messages},"mailkeep_messages":[${written}]}`)
+      expect(serializeExactFile(meta)).toBe(`{"mailkeep_exact":1,"uid_validity":1,"messages":[${written}]}`)
     }
   })
 })

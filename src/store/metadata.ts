@@ -5,21 +5,42 @@
  *
  * imap-backup builds each `messages` entry with a keyword constructor, so an entry carrying any
  * key besides uid/offset/length/flags would make it crash: everything of ours is top level.
+ * imap-backup drops those keys whenever it rewrites the file, so nothing that cannot be asked
+ * again of a server lives only here: the exactness records are in the exactness file
+ * (exact-file.ts). Format 1 (mailkeep 0.1.0) still carried them as `mailkeep_messages`; they are
+ * read (as entries quoted with the strict rule) and moved at the next write.
  */
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
-import {isNonNegativeInt, isObject, isPositiveInt} from './json-guards.js'
+import {isNonNegativeInt, isObject, isPositiveInt, parseJsonObject} from './json-guards.js'
 import {MessageTable, type ExactTuple, type ReadonlyMessageTable} from './message-table.js'
 
 export type {ExactTuple, MessageEntry, ReadonlyMessageTable} from './message-table.js'
 
-/** The newest `mailkeep.format` this version reads and writes. */
-export const METADATA_FORMAT = 1
+/**
+ * The newest `mailkeep.format` this version reads and writes. 2: the exactness records are in the
+ * exactness file and entries are quoted with the compat rule (mboxrd/quoting.ts); 1 (mailkeep
+ * 0.1.0): records in `mailkeep_messages`, strict quoting.
+ */
+export const METADATA_FORMAT = 2
 
 export interface FolderServerState {
   /** RFC 3501 §2.3.1.1 UIDNEXT the folder was last complete up to. */
   uidNext?: number
   /** RFC 7162 §3.1.2.1 HIGHESTMODSEQ, a decimal string (63-bit). */
   highestModseq?: string
+  /**
+   * The HIGHESTMODSEQ up to which the stored flags follow the server's: every flag change with
+   * a higher mod-sequence is still to be fetched (RFC 7162 §3.1.4 CHANGEDSINCE). Absent: the
+   * flags were never compared (kept as downloaded, `freeze_flags`, or an older mailkeep).
+   */
+  flagsModseq?: string
+  /**
+   * The HIGHESTMODSEQ up to which mirror mode removed what the server expunged. Only when it
+   * equals `highestModseq` may mirror mode trust QRESYNC's VANISHED since `highestModseq`
+   * (RFC 7162 §3.2.5.1), or skip the folder from STATUS alone; otherwise a keep-all run moved the
+   * state on after expunges it kept, and mirror mode compares with the server's full UID set.
+   */
+  mirrorModseq?: string
   /**
    * The hierarchy delimiter the server gave this folder's name in LIST (RFC 3501 §6.3.8), ''
    * for a flat name: what the stored name is split on when it goes to another server, also
@@ -46,6 +67,13 @@ export interface FolderMetadata extends FolderServerState {
    * every upload from this backup counts once. Absent: no such pairs.
    */
   restoredCopies?: Array<[number, number]>
+  /**
+   * Read only: `mailkeep.exact`, how many records the exactness file held when this file was
+   * written (undefined when the key is absent: an older or foreign writer).
+   */
+  exactCount?: number
+  /** Read only: how many exactness records this file itself carried (`mailkeep_messages`, format 1). */
+  recordsInFile?: number
   /** Top-level keys we do not know, kept as they are on rewrite. */
   extraKeys: Record<string, unknown>
 }
@@ -57,6 +85,18 @@ export interface LegacyV2Metadata {
   uids: number[]
 }
 
+/** The mod-sequences of the `mailkeep` object: file key → field, in the order they are written. */
+const MODSEQ_KEYS = [
+  ['highestmodseq', 'highestModseq'],
+  ['flagsmodseq', 'flagsModseq'],
+  ['mirrormodseq', 'mirrorModseq'],
+] as const
+
+/** A mod-sequence as stored: a decimal string (RFC 7162 §7, 63-bit, so not a JSON number). */
+export function isModseq(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{1,20}$/.test(value)
+}
+
 const KNOWN_KEYS = new Set(['version', 'uid_validity', 'mailkeep', 'messages', 'mailkeep_messages', 'mailkeep_restored', 'uids'])
 
 /**
@@ -64,13 +104,7 @@ const KNOWN_KEYS = new Set(['version', 'uid_validity', 'mailkeep', 'messages', '
  * what is wrong; a format from a newer mailkeep is an UnsupportedFormatError. Never "repairs".
  */
 export function parseMetadata(text: string, path: string): FolderMetadata | LegacyV2Metadata {
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (error) {
-    throw damaged(path, `is not valid JSON (${(error as Error).message})`, error)
-  }
-  if (!isObject(data)) throw damaged(path, 'is not a JSON object')
+  const data = parseJsonObject(text, (what, cause) => damaged(path, what, cause))
   const version = data['version']
   if (version === 2) return parseV2(data, path)
   if (version !== 3) {
@@ -99,16 +133,23 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
         hint: 'upgrade mailkeep',
       })
     }
+    // Format 1 named its (only) rule; format 2 records it per entry in the exactness file.
     if (ext['quoting'] !== undefined && ext['quoting'] !== 'mboxrd') throw damaged(path, `has unknown quoting rule ${JSON.stringify(ext['quoting'])}`)
+    const exact = ext['exact']
+    if (exact !== undefined && exact !== null) {
+      if (!isNonNegativeInt(exact)) throw damaged(path, 'has an invalid "mailkeep.exact"')
+      result.exactCount = exact
+    }
     const uidNext = ext['uidnext']
     if (uidNext !== undefined && uidNext !== null) {
       if (!isPositiveInt(uidNext)) throw damaged(path, 'has an invalid "mailkeep.uidnext"')
       result.uidNext = uidNext
     }
-    const modseq = ext['highestmodseq']
-    if (modseq !== undefined && modseq !== null) {
-      if (typeof modseq !== 'string' || !/^\d{1,20}$/.test(modseq)) throw damaged(path, 'has an invalid "mailkeep.highestmodseq"')
-      result.highestModseq = modseq
+    for (const [key, field] of MODSEQ_KEYS) {
+      const modseq = ext[key]
+      if (modseq === undefined || modseq === null) continue
+      if (!isModseq(modseq)) throw damaged(path, `has an invalid "mailkeep.${key}"`)
+      result[field] = modseq
     }
     const delimiter = ext['delimiter']
     if (delimiter !== undefined && delimiter !== null) {
@@ -130,6 +171,7 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
   if (records !== undefined) {
     if (!Array.isArray(records)) throw damaged(path, 'has a "mailkeep_messages" key that is not an array')
     addRecords(messages, records, path)
+    result.recordsInFile = messages.recordCount
   }
   const restored = data['mailkeep_restored']
   if (restored !== undefined && restored !== null) {
@@ -145,14 +187,14 @@ export function parseMetadata(text: string, path: string): FolderMetadata | Lega
 /**
  * Serialises metadata in the fixed key order of docs/design.md: the small header first, so that
  * a reader can get at uid_validity and the server state without parsing the message list.
- * Exactness records are written in message order, only for messages that have one.
+ * The exactness records go to the exactness file (exact-file.ts); `mailkeep.exact` says how many.
  * Produced in pieces of a few thousand entries, so that writing a large folder never holds the
  * whole text (atomicWriteChunks).
  */
 export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string> {
-  const ext: Record<string, unknown> = {format: METADATA_FORMAT, quoting: 'mboxrd'}
+  const ext: Record<string, unknown> = {format: METADATA_FORMAT, exact: meta.messages.recordCount}
   if (meta.uidNext !== undefined) ext['uidnext'] = meta.uidNext
-  if (meta.highestModseq !== undefined) ext['highestmodseq'] = meta.highestModseq
+  for (const [key, field] of MODSEQ_KEYS) if (meta[field] !== undefined) ext[key] = meta[field]
   if (meta.delimiter !== undefined) ext['delimiter'] = meta.delimiter
   if (meta.prefix !== undefined) ext['prefix'] = meta.prefix
   if (meta.journalId !== undefined) ext['journal'] = meta.journalId
@@ -167,25 +209,13 @@ export function* serializeMetadataChunks(meta: FolderMetadata): Generator<string
     }
     yield (start === 0 ? '' : ',') + part.join(',')
   }
-  yield '],"mailkeep_messages":['
-  let first = true
-  for (let start = 0; start < count; start += CHUNK_ENTRIES) {
-    const part: string[] = []
-    for (let i = start; i < Math.min(count, start + CHUNK_ENTRIES); i++) {
-      const record = messages.exactnessAt(i)
-      if (record !== undefined) part.push(JSON.stringify(record))
-    }
-    if (part.length === 0) continue
-    yield (first ? '' : ',') + part.join(',')
-    first = false
-  }
   yield ']'
   if (meta.restoredCopies !== undefined && meta.restoredCopies.length > 0) yield `,"mailkeep_restored":${JSON.stringify(meta.restoredCopies)}`
   for (const [key, value] of Object.entries(meta.extraKeys)) yield `,${JSON.stringify(key)}:${JSON.stringify(value)}`
   yield '}'
 }
 
-const CHUNK_ENTRIES = 4096
+export const CHUNK_ENTRIES = 4096
 
 export function serializeMetadata(meta: FolderMetadata): string {
   return [...serializeMetadataChunks(meta)].join('')
@@ -248,9 +278,10 @@ function addEntry(into: MessageTable, value: unknown, index: number, path: strin
 }
 
 /**
- * `mailkeep_messages`: each record goes to the entry with its UID (normally the entry at the
- * same position), the last record of a UID wins, a record without an entry is dropped (it is
- * not written back), and with a UID listed twice both entries get its record.
+ * `mailkeep_messages` (format 1, mailkeep 0.1.0, whose entries are quoted with the strict rule):
+ * each record goes to the entry with its UID (normally the entry at the same position), the last
+ * record of a UID wins, a record without an entry is dropped (it is not written back), and with
+ * a UID listed twice both entries get its record.
  */
 function addRecords(messages: MessageTable, records: unknown[], path: string): void {
   if (messages.duplicateUids().length > 0) {
@@ -262,7 +293,7 @@ function addRecords(messages: MessageTable, records: unknown[], path: string): v
     }
     for (let row = 0; row < messages.length; row++) {
       const record = byUid.get(messages.uidAt(row))
-      if (record !== undefined) messages.setRecordAt(row, record[1], record[2], record[3], record[4])
+      if (record !== undefined) messages.setRecordAt(row, record[1], record[2], record[3], record[4], 'strict')
     }
     return
   }
@@ -271,7 +302,7 @@ function addRecords(messages: MessageTable, records: unknown[], path: string): v
     if (!isExactTuple(record)) throw damaged(path, `has an invalid mailkeep_messages[${i}]`)
     const uid = record[0]
     const row = i < messages.length && messages.uidAt(i) === uid ? i : messages.indexOf(uid)
-    if (row >= 0) messages.setRecordAt(row, record[1], record[2], record[3], record[4])
+    if (row >= 0) messages.setRecordAt(row, record[1], record[2], record[3], record[4], 'strict')
   }
 }
 

@@ -4,16 +4,19 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {silentLogger} from '../shared/logger.js'
 import {loadCorpus, toCrlf} from '../../test/fixtures/corpus.js'
 import {makeTempDir, removeTempDir} from '../../test/support/temp-dir.js'
-import {FolderStore} from './folder-store.js'
+import {FolderStore, readExactness} from './folder-store.js'
 import {checkFolder} from './integrity.js'
 import {encodeMessage} from './mboxrd/index.js'
 import {parseMetadata, type FolderMetadata} from './metadata.js'
+import {MessageTable} from './message-table.js'
 import {
+  emptySalvage,
   exactnessCandidates,
   normaliseMessageId,
   parseHeaderFields,
   repairedMetadata,
   repairTimestamp,
+  salvageExactFile,
   salvageMetadata,
   scanMbox,
   sizeRange,
@@ -40,7 +43,9 @@ async function mailkeepFolder(messages: Buffer[]): Promise<FolderMetadata> {
   for (const [i, raw] of messages.entries()) await tx.append({uid: i + 1, flags: [], internalDate: null}, raw)
   await tx.commit()
   await folder.close()
-  return parseMetadata(await readFile(join(root, 'INBOX.imap'), 'utf8'), 'x') as FolderMetadata
+  const meta = parseMetadata(await readFile(join(root, 'INBOX.imap'), 'utf8'), 'x') as FolderMetadata
+  await readExactness(join(root, 'INBOX.mailkeep'), meta)
+  return meta
 }
 
 describe('scanMbox', () => {
@@ -63,9 +68,9 @@ describe('scanMbox', () => {
       const range = sizeRange(e, 'strict')!
       expect(size).toBeGreaterThanOrEqual(range.min)
       expect(size).toBeLessThanOrEqual(range.max)
-      const candidates = exactnessCandidates(e, size)
+      const candidates = exactnessCandidates(e, size, 'compat')
       expect(candidates, `message ${i}`).toContainEqual({size, appended: tuple[3], eol: tuple[4]})
-      expect(await verifyExactness(join(root, 'INBOX.mbox'), e, candidates.find((c) => c.appended === tuple[3])!)).toBe(true)
+      expect(await verifyExactness(join(root, 'INBOX.mbox'), e, candidates.find((c) => c.appended === tuple[3])!, 'compat')).toBe(true)
     }
   })
 
@@ -141,8 +146,13 @@ describe('salvageMetadata', () => {
     const text = JSON.stringify(full)
     const s = salvageMetadata(text.slice(0, text.indexOf('{"uid":5') + 20))
     expect(s.uidValidity).toBe(77)
-    expect([...s.entries.values()]).toEqual([{uid: 3, offset: 0, length: 100, flags: ['Seen']}])
+    expect([...s.entries.values()]).toEqual([{uid: 3, offset: 0, length: 100, flags: ['Seen'], flagsKnown: true}])
     expect(s.exact.size).toBe(0)
+  })
+
+  it('takes an entry the exactness file alone names without flags, and says they are unknown', () => {
+    const s = salvageExactFile('{"mailkeep_exact":1,"uid_validity":77,"journal":"j","messages":[[9,0,100,98,null,1,0,1]]}', emptySalvage())
+    expect([...s.entries.values()]).toEqual([{uid: 9, offset: 0, length: 100, flags: [], flagsKnown: false}])
   })
 
   it('skips garbled pieces', () => {
@@ -161,6 +171,7 @@ describe('writeRepair', () => {
     const torn = Buffer.from('From x\nSubject: cut of')
     await writeFile(mboxPath, Buffer.concat([good, torn]))
     const oldImap = await readFile(join(root, 'INBOX.imap'))
+    const oldExact = await readFile(join(root, 'INBOX.mailkeep'))
     await writeFile(join(root, 'INBOX.imap'), oldImap.subarray(0, 40))
     const at = new Date(Date.UTC(2026, 10, 22, 10, 11, 12))
     const written = await writeRepair({root, relativePath: 'INBOX', metadata: repairedMetadata(42, meta.messages), truncateAt: good.length, at})
@@ -170,6 +181,8 @@ describe('writeRepair', () => {
       tornBytes: torn.length,
       imapSavedAs: join(root, 'INBOX.imap.damaged-20261122T101112Z'),
     })
+    // The new exactness file holds every record of the old one: no copy is needed.
+    expect((await readFile(join(root, 'INBOX.mailkeep'), 'utf8')).replace(/,"journal":"[^"]*"/, '')).toBe(oldExact.toString('utf8').replace(/,"journal":"[^"]*"/, ''))
     expect(await readFile(written.tornSavedAs!)).toEqual(torn)
     expect(await readFile(written.imapSavedAs!)).toEqual(oldImap.subarray(0, 40))
     expect(await readFile(mboxPath)).toEqual(good)
@@ -177,8 +190,21 @@ describe('writeRepair', () => {
     // A second repair at the same second never overwrites what the first set aside.
     const again = await writeRepair({root, relativePath: 'INBOX', metadata: repairedMetadata(42, meta.messages), at})
     expect(again.imapSavedAs).toBe(join(root, 'INBOX.imap.damaged-20261122T101112Z-1'))
-    expect((await readdir(root)).sort()).toEqual(
-      ['.mailkeep.lock', 'INBOX.imap', 'INBOX.imap.damaged-20261122T101112Z', 'INBOX.imap.damaged-20261122T101112Z-1', 'INBOX.mbox', 'INBOX.mbox.torn-20261122T101112Z'].filter((n) => n !== '.mailkeep.lock' || false),
-    )
+    // A repair that keeps fewer records keeps a copy of the exactness file it replaces.
+    const fewer = repairedMetadata(42, MessageTable.from([...meta.messages]))
+    const beforeFewer = await readFile(join(root, 'INBOX.mailkeep'))
+    const third = await writeRepair({root, relativePath: 'INBOX', metadata: fewer, at})
+    expect(third.exactSavedAs).toBe(join(root, 'INBOX.mailkeep.replaced-20261122T101112Z'))
+    expect(await readFile(third.exactSavedAs!)).toEqual(beforeFewer)
+    expect((await readdir(root)).sort()).toEqual([
+      'INBOX.imap',
+      'INBOX.imap.damaged-20261122T101112Z',
+      'INBOX.imap.damaged-20261122T101112Z-1',
+      'INBOX.imap.damaged-20261122T101112Z-2',
+      'INBOX.mailkeep',
+      'INBOX.mailkeep.replaced-20261122T101112Z',
+      'INBOX.mbox',
+      'INBOX.mbox.torn-20261122T101112Z',
+    ])
   })
 })

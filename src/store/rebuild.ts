@@ -6,7 +6,7 @@
  * - scans the mbox into entries (scanMbox), reading it twice in bounded chunks: once to split it
  *   (the codec's strict rule, plus imap-backup's unquoted first line, see below) and once per
  *   entry for what matching needs (Message-ID, Date and Subject from the header block only, the
- *   byte and line-break counts that bound the original size, which quoting rule wrote it);
+ *   byte and line-break counts that bound the original size, which tool wrote it);
  * - salvages what a damaged `.imap` (and a left-over journal) still says (salvageMetadata);
  * - derives and verifies exactness records (exactnessCandidates, verifyExactness);
  * - writes the repaired folder (writeRepair) in an order that never loses a byte (design.md I6):
@@ -14,26 +14,30 @@
  *   a stale journal) are renamed aside, never deleted, and the new `.imap` is an atomic replace
  *   (I2). The caller holds the account's exclusive lock (I5).
  *
- * Splitting: strict MBOXRD quotes every body line matching `^>*From `, so an unquoted `From `
- * line starts an entry (this also finds the entry after a torn one). imap-backup did not quote
- * the first line of a message, so a `From ` line directly after a separator line belongs to the
- * entry (a mailkeep entry never has one there: its first body line would be `>From `).
+ * Splitting: both of mailkeep's quoting rules (mboxrd/quoting.ts) quote every body line matching
+ * `^From `, so an unquoted `From ` line starts an entry (this also finds the entry after a torn
+ * one). imap-backup did not quote the first line of a message, so a `From ` line directly after a
+ * separator line belongs to the entry (a mailkeep entry never has one there: its first body line
+ * would be `>From `).
  */
-import {constants, lstat, readdir, readFile, rename, type FileHandle} from 'node:fs/promises'
+import {constants, readdir, rename, type FileHandle} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
-import {DamagedError, errnoCode, localIoError} from '../shared/errors.js'
+import {DamagedError, errnoCode, localIoError, UnusablePathError} from '../shared/errors.js'
 import {writeAll} from '../shared/write-all.js'
-import {atomicWrite, fsyncDirectory} from '../shared/atomic-write.js'
-import {exists} from './file-ops.js'
+import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-write.js'
+import {exists, freeName, keepCopyAside, readRegularFile, setAsideTimestamp} from './file-ops.js'
 import {folderPaths, type FolderPaths} from './folder-store.js'
 import {readChunks, UNVERIFIED_UID_VALIDITY} from './integrity.js'
 import {parseJournal} from './journal.js'
-import {EntryScanner, fromExactnessTuple, MboxrdDecoder, type EntrySpan, type ExactnessRecord} from './mboxrd/index.js'
+import {EntryScanner, fromExactnessTuple, MboxrdDecoder, type EntrySpan, type ExactnessRecord, type QuotingRule} from './mboxrd/index.js'
+import {isExactRow, parseExactFile, quotingOf, serializeExactChunks} from './exact-file.js'
 import {serializeMetadata, type ExactTuple, type FolderMetadata} from './metadata.js'
 import type {MessageTable} from './message-table.js'
 import {openNoFollow} from './safe-path.js'
 
 export {UNVERIFIED_UID_VALIDITY}
+/** The UTC time in the names of files set aside, `20261122T101112Z`. */
+export const repairTimestamp = setAsideTimestamp
 
 /** Which reading rule an entry needs (docs/mbox-format.md, "Reading rules"). */
 export type EntryStyle = 'mailkeep' | 'imap-backup' | 'unknown'
@@ -48,7 +52,7 @@ export interface ScannedEntry {
   separatorLength: number
   /** LFs after the separator line (padding included). */
   lineBreaks: number
-  /** Body lines matching `^>+From ` (the strict rule removes one `>` from each). */
+  /** Body lines matching `^>+From ` (the strict reading rule removes one `>` from each). */
   strictQuotes: number
   /** Body lines matching `^>+From` (imap-backup's rule removes one `>` from each). */
   legacyQuotes: number
@@ -355,10 +359,13 @@ export function normaliseDate(value: string | undefined): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Sizes and exactness records
 
-/** The range of original sizes (RFC822.SIZE) an entry can have been written from. */
+/**
+ * The range of original sizes (RFC822.SIZE) an entry can have been written from, read with the
+ * strict rule or the compat one (which is also imap-backup's, `legacy`).
+ */
 export function sizeRange(entry: ScannedEntry, rule: 'strict' | 'legacy'): {min: number; max: number} | undefined {
   if (!entry.complete) return undefined
-  const text = entry.length - entry.separatorLength - (rule === 'strict' ? entry.strictQuotes : entry.legacyQuotes)
+  const text = entry.length - entry.separatorLength - quotesRemoved(entry, rule === 'strict' ? 'strict' : 'compat')
   let min = Number.POSITIVE_INFINITY
   let max = Number.NEGATIVE_INFINITY
   for (const a of appendedChoices(entry)) {
@@ -371,15 +378,20 @@ export function sizeRange(entry: ScannedEntry, rule: 'strict' | 'legacy'): {min:
   return min <= max ? {min, max} : undefined
 }
 
+/** How many `>` the reading rule removes from the entry's body. */
+function quotesRemoved(entry: ScannedEntry, rule: QuotingRule): number {
+  return rule === 'strict' ? entry.strictQuotes : entry.legacyQuotes
+}
+
 /**
- * The exactness records that would decode the entry (strict rule) to a message of `size` bytes,
- * assuming uniform line endings (all CRLF, as servers send, or all bare LF). A mixed message
- * gives none; a tiny message may give two. The caller verifies a single candidate with
- * verifyExactness, and fetches the body when there is not exactly one.
+ * The exactness records that would decode the entry (written with the quoting rule `rule`) to a
+ * message of `size` bytes, assuming uniform line endings (all CRLF, as servers send, or all bare
+ * LF). A mixed message gives none; a tiny message may give two. The caller verifies a single
+ * candidate with verifyExactness, and fetches the body when there is not exactly one.
  */
-export function exactnessCandidates(entry: ScannedEntry, size: number): ExactnessRecord[] {
+export function exactnessCandidates(entry: ScannedEntry, size: number, rule: QuotingRule): ExactnessRecord[] {
   if (!entry.complete) return []
-  const text = entry.length - entry.separatorLength - entry.strictQuotes
+  const text = entry.length - entry.separatorLength - quotesRemoved(entry, rule)
   const out: ExactnessRecord[] = []
   for (const appended of appendedChoices(entry)) {
     const length = text - appended
@@ -398,11 +410,11 @@ function appendedChoices(entry: ScannedEntry): Array<0 | 1 | 2> {
   return []
 }
 
-/** True if the entry decodes with the record (strict rule, size checked), read in bounded chunks. */
-export async function verifyExactness(mboxPath: string, entry: Pick<ScannedEntry, 'offset' | 'length'>, record: ExactnessRecord): Promise<boolean> {
+/** True if the entry decodes with the record and the rule (size checked), read in bounded chunks. */
+export async function verifyExactness(mboxPath: string, entry: Pick<ScannedEntry, 'offset' | 'length'>, record: ExactnessRecord, rule: QuotingRule): Promise<boolean> {
   const handle = await openNoFollow(mboxPath, constants.O_RDONLY)
   try {
-    const decoder = new MboxrdDecoder(record)
+    const decoder = new MboxrdDecoder(record, rule)
     for await (const chunk of readChunks(handle, entry.offset, entry.offset + entry.length)) decoder.push(chunk)
     decoder.end()
     return true
@@ -439,6 +451,11 @@ export interface SalvagedEntry {
   offset: number
   length: number
   flags: string[]
+  /**
+   * `flags` were recorded (a `.imap` entry, a journal record); false for an entry only the
+   * exactness file names, which holds no flags.
+   */
+  flagsKnown: boolean
 }
 
 export interface Salvage {
@@ -448,14 +465,15 @@ export interface Salvage {
   writtenByMailkeep: boolean
   /** Entries that parse, by offset (the last one wins). */
   entries: Map<number, SalvagedEntry>
-  /** Exactness tuples that parse, by UID. */
+  /** Exactness tuples that parse, by UID, and the quoting rule of each one's entry. */
   exact: Map<number, ExactTuple>
+  quoting: Map<number, QuotingRule>
   uidNext?: number
   highestModseq?: string
 }
 
 export function emptySalvage(): Salvage {
-  return {writtenByMailkeep: false, entries: new Map(), exact: new Map()}
+  return {writtenByMailkeep: false, entries: new Map(), exact: new Map(), quoting: new Map()}
 }
 
 /**
@@ -477,7 +495,8 @@ export function salvageMetadata(text: string, into: Salvage = emptySalvage()): S
     const uidValidity = positive(typeof obj['uid_validity'] === 'string' ? Number(obj['uid_validity']) : obj['uid_validity'])
     if (uidValidity !== undefined) into.uidValidity = uidValidity
     if (Array.isArray(obj['messages'])) for (const m of obj['messages']) addEntry(into, m)
-    if (Array.isArray(obj['mailkeep_messages'])) for (const t of obj['mailkeep_messages']) addTuple(into, t)
+    // Records in `.imap` are mailkeep 0.1.0's, whose entries are strictly quoted.
+    if (Array.isArray(obj['mailkeep_messages'])) for (const t of obj['mailkeep_messages']) addTuple(into, t, 'strict')
     const ext = obj['mailkeep']
     if (ext !== null && typeof ext === 'object' && !Array.isArray(ext)) {
       const uidNext = positive((ext as Record<string, unknown>)['uidnext'])
@@ -503,7 +522,7 @@ export function salvageMetadata(text: string, into: Salvage = emptySalvage()): S
   if (records >= 0) {
     for (const match of text.slice(records).matchAll(/\[\s*\d+\s*,\s*\d+\s*,\s*(?:null|-?\d+)\s*,\s*[012]\s*,\s*(?:[01]|\[[\d\s,]*\])\s*\]/g)) {
       try {
-        addTuple(into, JSON.parse(match[0]))
+        addTuple(into, JSON.parse(match[0]), 'strict')
       } catch {
         // skip
       }
@@ -526,9 +545,13 @@ export function salvageJournal(text: string, path: string, into: Salvage): Salva
   for (const record of contents.committed) {
     if (record.t === 'a') {
       addEntry(into, record.m)
-      if (record.x !== undefined) addTuple(into, record.x)
+      if (record.x !== undefined) addTuple(into, record.x, contents.quoting)
     } else if (record.t === 'f') {
-      for (const entry of into.entries.values()) if (entry.uid === record.uid) entry.flags = record.flags.filter((f) => typeof f === 'string')
+      for (const entry of into.entries.values()) {
+        if (entry.uid !== record.uid) continue
+        entry.flags = record.flags.filter((f) => typeof f === 'string')
+        entry.flagsKnown = true
+      }
     }
   }
   return into
@@ -541,16 +564,49 @@ function addEntry(into: Salvage, value: unknown): void {
   const l = positive(length)
   if (u === undefined || l === undefined || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return
   const list = Array.isArray(flags) ? flags.filter((f): f is string => typeof f === 'string') : []
-  into.entries.set(offset, {uid: u, offset, length: l, flags: list})
+  into.entries.set(offset, {uid: u, offset, length: l, flags: list, flagsKnown: Array.isArray(flags)})
 }
 
-function addTuple(into: Salvage, value: unknown): void {
+function addTuple(into: Salvage, value: unknown, quoting: QuotingRule): void {
   try {
     const {uid} = fromExactnessTuple(value)
     into.exact.set(uid, value as ExactTuple)
+    into.quoting.set(uid, quoting)
   } catch {
     // an invalid record is no hint
   }
+}
+
+/**
+ * The rows of an exactness file, however damaged (exact-file.ts): each names its entry (UID,
+ * offset, length), which also stands in for a lost `.imap` entry (without flags), and its record.
+ */
+export function salvageExactFile(text: string, into: Salvage): Salvage {
+  let rows: unknown[] = []
+  try {
+    const data = JSON.parse(text) as Record<string, unknown>
+    if (Array.isArray(data['messages'])) rows = data['messages']
+    const uidValidity = positive(data['uid_validity'])
+    // Rows of another UIDVALIDITY (imap-backup moved the folder away) name other messages.
+    if (uidValidity !== undefined && into.uidValidity !== undefined && uidValidity !== into.uidValidity) return into
+    if (uidValidity !== undefined) into.uidValidity ??= uidValidity
+  } catch {
+    for (const match of text.matchAll(/\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*,\s*\d+\s*,\s*(?:null|-?\d+)\s*,\s*[012]\s*,\s*(?:[01]|\[[\d\s,]*\])\s*,\s*[01]\s*\]/g)) {
+      try {
+        rows.push(JSON.parse(match[0]))
+      } catch {
+        // skip
+      }
+    }
+  }
+  for (const row of rows) {
+    if (!isExactRow(row)) continue
+    const [uid, offset, length, size, internalDate, appended, eol, q] = row
+    if (!into.entries.has(offset)) addEntry(into, {uid, offset, length}) // no flags: unknown
+    addTuple(into, [uid, size, internalDate, appended, eol], quotingOf(q))
+    into.writtenByMailkeep = true
+  }
+  return into
 }
 
 function positive(value: unknown): number | undefined {
@@ -559,7 +615,8 @@ function positive(value: unknown): number | undefined {
 
 /**
  * Salvage hints for a folder: its `.imap` (if any, however damaged), else the newest
- * `.imap.damaged-*` a previous repair set aside, plus a journal left next to it.
+ * `.imap.damaged-*` a previous repair set aside, plus a journal left next to it and its
+ * exactness file.
  */
 export async function salvageFolder(paths: FolderPaths): Promise<Salvage> {
   const salvage = emptySalvage()
@@ -567,6 +624,8 @@ export async function salvageFolder(paths: FolderPaths): Promise<Salvage> {
   if (imap !== undefined) salvageMetadata(imap, salvage)
   const journal = await readIfFile(paths.journal)
   if (journal !== undefined) salvageJournal(journal, paths.journal, salvage)
+  const exact = await readIfFile(paths.exact)
+  if (exact !== undefined) salvageExactFile(exact, salvage)
   return salvage
 }
 
@@ -586,12 +645,11 @@ async function newestSetAside(imapPath: string): Promise<string | undefined> {
 
 async function readIfFile(path: string): Promise<string | undefined> {
   try {
-    const info = await lstat(path)
-    if (!info.isFile()) return undefined
-    return await readFile(path, 'utf8')
+    return await readRegularFile(path)
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined
-    throw localIoError(error, 'read', path)
+    // Not a regular file (a symlink, a FIFO, a directory): nothing to salvage from it.
+    if (errnoCode(error) === 'ENOENT' || error instanceof DamagedError || error instanceof UnusablePathError) return undefined
+    throw error
   }
 }
 
@@ -614,26 +672,29 @@ export interface RepairWritten {
   imapSavedAs?: string
   /** Where a stale journal went. */
   journalSavedAs?: string
+  /**
+   * Where a copy of the old exactness file was kept (`<P>.mailkeep.replaced-<timestamp>`): only
+   * when the new one does not hold every record of it.
+   */
+  exactSavedAs?: string
   /** Where the torn tail's bytes were copied (`<P>.mbox.torn-<timestamp>`). */
   tornSavedAs?: string
   tornBytes?: number
 }
 
-/** `20261122T101112Z` */
-export function repairTimestamp(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
-}
 
 /**
  * Writes a repair (the caller holds the exclusive lock). Order, each step durable before the
  * next: (1) the torn tail is copied to `<P>.mbox.torn-<ts>`; (2) the old `.imap` and a stale
- * journal are renamed aside; (3) the mbox is truncated to the end of its last complete entry;
- * (4) the new `.imap` is written atomically. A crash at any point leaves every byte somewhere and
- * a folder that `local check` reports and `local repair` repairs again.
+ * journal are renamed aside, and a copy of the old exactness file is kept aside when the new one
+ * would not hold all its records (the file itself stays until it is replaced); (3) the mbox is truncated to the end of its last complete entry;
+ * (4) the new exactness file, then the new `.imap`, are written atomically. A crash at any point
+ * leaves every byte somewhere and a folder that `local check` reports and `local repair` repairs
+ * again.
  */
 export async function writeRepair(w: RepairWrite): Promise<RepairWritten> {
   const paths = folderPaths(w.root, w.relativePath)
-  const stamp = repairTimestamp(w.at)
+  const stamp = setAsideTimestamp(w.at)
   const written: RepairWritten = {}
   const dir = dirname(paths.base)
   if (w.truncateAt !== undefined) {
@@ -652,6 +713,7 @@ export async function writeRepair(w: RepairWrite): Promise<RepairWritten> {
     written.journalSavedAs = await freeName(`${paths.journal}.damaged-${stamp}`)
     await renameOrFail(paths.journal, written.journalSavedAs)
   }
+  if (w.metadata !== undefined && (await exactWouldLose(paths.exact, w.metadata))) written.exactSavedAs = await keepCopyAside(paths.exact, '.replaced', w.at)
   await fsyncDirectory(dir)
   if (w.truncateAt !== undefined && written.tornBytes !== undefined) {
     const handle = await openNoFollow(paths.mbox, constants.O_WRONLY)
@@ -664,8 +726,40 @@ export async function writeRepair(w: RepairWrite): Promise<RepairWritten> {
       await handle.close()
     }
   }
-  if (w.metadata !== undefined) await atomicWrite(paths.imap, serializeMetadata(w.metadata), {mode: 0o600})
+  if (w.metadata !== undefined) {
+    if (w.metadata.messages.recordCount > 0 || (await exists(paths.exact))) await atomicWriteChunks(paths.exact, serializeExactChunks(w.metadata), {mode: 0o600})
+    await atomicWrite(paths.imap, serializeMetadata(w.metadata), {mode: 0o600})
+  }
   return written
+}
+
+/**
+ * True when replacing the exactness file at `path` by one for `meta` would drop something: a row
+ * whose entry (UID, offset, length) is not in `meta` with the very same record, or a file that
+ * cannot be read at all.
+ */
+async function exactWouldLose(path: string, meta: FolderMetadata): Promise<boolean> {
+  const text = await readIfFile(path)
+  if (text === undefined) return false
+  let file
+  try {
+    file = parseExactFile(text, path)
+  } catch {
+    return true
+  }
+  if (file.rows.length > 0 && file.uidValidity !== meta.uidValidity) return true
+  const messages = meta.messages
+  for (const [uid, offset, length, size, internalDate, appended, eol, q] of file.rows) {
+    const row = messages.indexOf(uid)
+    let found = false
+    for (let r = row; r >= 0 && r < messages.length && !found; r++) {
+      if (messages.uidAt(r) !== uid || messages.offsetAt(r) !== offset || messages.lengthAt(r) !== length) continue
+      const tuple = messages.exactnessAt(r)
+      found = tuple !== undefined && JSON.stringify(tuple.slice(1)) === JSON.stringify([size, internalDate, appended, eol]) && messages.quotingAt(r) === quotingOf(q)
+    }
+    if (!found) return true
+  }
+  return false
 }
 
 async function copyTail(mboxPath: string, from: number, target: string): Promise<number> {
@@ -690,13 +784,6 @@ async function copyTail(mboxPath: string, from: number, target: string): Promise
   }
 }
 
-/** `path`, or `path-1`, `path-2`, … if taken: nothing set aside is ever overwritten. */
-async function freeName(path: string): Promise<string> {
-  for (let n = 0; ; n++) {
-    const candidate = n === 0 ? path : `${path}-${n}`
-    if (!(await exists(candidate))) return candidate
-  }
-}
 
 async function renameOrFail(from: string, to: string): Promise<void> {
   try {

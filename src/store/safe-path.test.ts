@@ -2,7 +2,7 @@ import {constants, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFi
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {DamagedError, LocalIoError} from '../shared/errors.js'
+import {DamagedError, isPathProblem, LocalIoError, UnusablePathError} from '../shared/errors.js'
 import {encodeFolderPath} from './folder-path.js'
 import {checkNoSymlinks, ensureFolderDirectory, openNoFollow, resolveInside} from './safe-path.js'
 
@@ -77,10 +77,22 @@ describe('ensureFolderDirectory', () => {
     expect(await readdir(outside)).toEqual([])
   })
 
-  it('refuses a file where a directory should be', async () => {
+  // Issue 11 item 7 and "A.mbox/x next to A": a path problem of one folder, not damage (exit 6
+  // sent the user to a `local check` that found nothing), and not the whole disk (exit 8 stopped
+  // the run): UnusablePathError (exit 4), which names the file and whose folder it is.
+  it('refuses a file where a directory should be, as a problem of that path alone', async () => {
     await writeFile(join(root, 'a.mbox'), 'From x\n')
-    await expect(ensureFolderDirectory(root, 'a.mbox/b.mbox')).rejects.toThrow(DamagedError)
-    await expect(ensureFolderDirectory(root, 'a.mbox/b.mbox')).rejects.toThrow(`'${join(root, 'a.mbox')}' is not a directory`)
+    await expect(ensureFolderDirectory(root, 'a.mbox/b.mbox')).rejects.toThrow(UnusablePathError)
+    await expect(ensureFolderDirectory(root, 'a.mbox/b.mbox')).rejects.toThrow(
+      `'${join(root, 'a.mbox')}' is a file, not a directory, and the folders whose names start with 'a.mbox/' need a directory there (it is a file of the folder stored as 'a')`,
+    )
+  })
+
+  it('a component longer than the file system allows is a problem of that path alone', async () => {
+    const error = await ensureFolderDirectory(root, `${'x'.repeat(300)}/INBOX.mbox`).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(UnusablePathError)
+    expect((error as Error).message).toMatch(/file name too long/)
+    expect(isPathProblem(error)).toBe(true)
   })
 
   it('accepts a root that is itself a symlink', async () => {
@@ -108,7 +120,7 @@ describe('checkNoSymlinks', () => {
     await symlink(outside, join(root, 'a'))
     await expect(checkNoSymlinks(root, 'a/b/INBOX.mbox')).rejects.toThrow(DamagedError)
     await writeFile(join(root, 'f'), '')
-    await expect(checkNoSymlinks(root, 'f/INBOX.mbox')).rejects.toThrow(DamagedError)
+    await expect(checkNoSymlinks(root, 'f/INBOX.mbox')).rejects.toThrow(UnusablePathError)
   })
 })
 
@@ -146,16 +158,21 @@ describe('openNoFollow', () => {
 
   it('refuses a directory or a FIFO instead of hanging or reading garbage', async () => {
     await mkdir(join(root, 'dir.mbox'))
-    await expect(openNoFollow(join(root, 'dir.mbox'), constants.O_RDONLY)).rejects.toThrow('is not a regular file')
+    await expect(openNoFollow(join(root, 'dir.mbox'), constants.O_RDONLY)).rejects.toThrow(UnusablePathError)
+    await expect(openNoFollow(join(root, 'dir.mbox'), constants.O_RDONLY)).rejects.toThrow(`'${join(root, 'dir.mbox')}' is a directory`)
     const {execFileSync} = await import('node:child_process')
     execFileSync('mkfifo', [join(root, 'fifo.mbox')])
-    await expect(openNoFollow(join(root, 'fifo.mbox'), constants.O_RDONLY)).rejects.toThrow('is not a regular file')
+    await expect(openNoFollow(join(root, 'fifo.mbox'), constants.O_RDONLY)).rejects.toThrow('is a named pipe (FIFO), not a regular file')
+    // For writing, with no reader: ENXIO from open(2), refused the same way.
+    await expect(openNoFollow(join(root, 'fifo.mbox'), constants.O_WRONLY)).rejects.toThrow(DamagedError)
   })
 
   it('passes ENOENT through for callers to test, and maps I/O errors', async () => {
     await expect(openNoFollow(join(root, 'missing.imap'), constants.O_RDONLY)).rejects.toMatchObject({code: 'ENOENT'})
     await mkdir(join(root, 'dir.mbox'))
-    await expect(openNoFollow(join(root, 'dir.mbox'), constants.O_WRONLY)).rejects.toThrow(LocalIoError)
-    await expect(openNoFollow(join(root, 'dir.mbox'), constants.O_WRONLY)).rejects.toThrow(`cannot open '${join(root, 'dir.mbox')}': is a directory`)
+    await expect(openNoFollow(join(root, 'dir.mbox'), constants.O_WRONLY)).rejects.toThrow(UnusablePathError)
+    await expect(openNoFollow(join(root, 'dir.mbox'), constants.O_WRONLY)).rejects.toThrow(`'${join(root, 'dir.mbox')}' is a directory`)
+    await writeFile(join(root, 'file'), '')
+    await expect(openNoFollow(join(root, 'file', 'x.mbox'), constants.O_RDONLY)).rejects.toThrow(UnusablePathError)
   })
 })

@@ -13,9 +13,9 @@
 import type {FileHandle} from 'node:fs/promises'
 import {InternalError, localIoError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
-import {encodeMessage, MboxrdEncoder} from './mboxrd/index.js'
+import {encodeMessage, MboxrdEncoder, WRITER_QUOTING, type QuotingRule} from './mboxrd/index.js'
 import type {JournalRecord, JournalWriter} from './journal.js'
-import {addRestoredCopies, isDelimiter, isPrefix, type ExactTuple, type FolderMetadata, type FolderServerState, type MessageEntry} from './metadata.js'
+import {addRestoredCopies, isDelimiter, isModseq, isPrefix, type ExactTuple, type FolderMetadata, type FolderServerState, type MessageEntry} from './metadata.js'
 import {toStoredFlags} from './flags.js'
 import {WRITE_BEHIND_BYTES, type TransactionTuning} from './tuning.js'
 
@@ -163,6 +163,8 @@ export class Transaction {
     const record: JournalRecord = {t: 's'}
     if (state.uidNext !== undefined) record.uidnext = state.uidNext
     if (state.highestModseq !== undefined) record.highestmodseq = state.highestModseq
+    if (state.flagsModseq !== undefined) record.flagsmodseq = state.flagsModseq
+    if (state.mirrorModseq !== undefined) record.mirrormodseq = state.mirrorModseq
     if (state.delimiter !== undefined) record.delimiter = state.delimiter
     if (state.prefix !== undefined) record.prefix = state.prefix
     this.pending.push(record)
@@ -368,12 +370,15 @@ export class Transaction {
   }
 }
 
-/** Applies committed journal records to the in-memory metadata (also used by recovery). */
-export function applyRecords(meta: FolderMetadata, records: readonly JournalRecord[]): void {
+/**
+ * Applies committed journal records to the in-memory metadata (also used by recovery); `quoting`
+ * is the rule the journal's entries were written with (JournalContents.quoting).
+ */
+export function applyRecords(meta: FolderMetadata, records: readonly JournalRecord[], quoting: QuotingRule = WRITER_QUOTING): void {
   for (const r of records) {
     switch (r.t) {
       case 'a':
-        meta.messages.push(r.m, r.x)
+        meta.messages.push(r.m, r.x, quoting)
         break
       case 'f':
         meta.messages.setFlags(r.uid, r.flags)
@@ -381,6 +386,9 @@ export function applyRecords(meta: FolderMetadata, records: readonly JournalReco
       case 's':
         if (r.uidnext !== undefined) meta.uidNext = r.uidnext
         if (r.highestmodseq !== undefined) meta.highestModseq = r.highestmodseq
+        // Keys an older mailkeep did not write; read back after a crash, so checked like a file's.
+        if (isModseq(r.flagsmodseq)) meta.flagsModseq = r.flagsmodseq
+        if (isModseq(r.mirrormodseq)) meta.mirrorModseq = r.mirrormodseq
         // Written by us, but a journal is read back after a crash: only well-formed values count.
         if (isDelimiter(r.delimiter)) meta.delimiter = r.delimiter
         if (isPrefix(r.prefix)) meta.prefix = r.prefix

@@ -294,7 +294,7 @@ export class UploadMap {
       if (line === undefined) {
         // A garbled line that is not the last one: something else wrote here.
         throw new DamagedError(`upload journal '${this.journalPath}' has an unreadable line ${i + 1}`, {
-          hint: 'move the file aside and rerun: messages already on the destination are then found by comparing them (docs/upload-maps.md)',
+          hint: 'move the file aside and rerun: messages already on the destination are then found by comparing them (`mailkeep help upload-maps`)',
         })
       }
       applyLine(this.target(line.u, line.f), line)
@@ -411,7 +411,7 @@ export class UploadMap {
   private damaged(what: string, cause?: unknown): DamagedError {
     return new DamagedError(`upload map '${this.path}' ${what}`, {
       cause,
-      hint: 'move the file aside and rerun: messages already on the destination are then found by comparing them (docs/upload-maps.md)',
+      hint: 'move the file aside and rerun: messages already on the destination are then found by comparing them (`mailkeep help upload-maps`)',
     })
   }
 }

@@ -42,7 +42,7 @@ describe.each(WITH_EXTENSIONS)('%s with CONDSTORE, QRESYNC and LIST-STATUS', (ki
     await dc?.stop()
   })
 
-  it('keep-all: an unchanged folder is not selected, new mail is the only body fetched, flags follow only with --refresh', async () => {
+  it('keep-all: an unchanged folder is not selected, new mail is the only body fetched, flags follow through the QRESYNC EXAMINE', async () => {
     const user = dc.users[0]!
     const work = folderName(dc, 'Work')
     const empty = folderName(dc, 'Empty')
@@ -79,31 +79,64 @@ describe.each(WITH_EXTENSIONS)('%s with CONDSTORE, QRESYNC and LIST-STATUS', (ki
     expect(bodyFetches(proxy)).toEqual([expect.stringContaining(` ${added[0]}:${added[1]} `)])
     await expectBackupEqualsServer(dc, user, root, work)
 
-    // Flags changed on the server: keep-all mode without --refresh leaves them (as imap-backup).
+    // Flags changed on the server: by default they follow, and with QRESYNC the EXAMINE's answer
+    // is all it takes (issue 11 item 10): no FETCH of flags, no SEARCH, no body.
     await setFlags(dc, user, 'INBOX', [1, 2], ['\\Answered'])
     await addFlags(dc, user, 'INBOX', [3], ['$Important'])
     proxy.resetStats()
     const fourth = await backup(config)
-    expect(outcomes(fourth)['INBOX']).toBe('unchanged')
-    expect(commandCount(proxy, 'EXAMINE')).toBe(0)
-
-    // --refresh: only the changed flags come over (QRESYNC EXAMINE), no body.
-    proxy.resetStats()
-    const fifth = await backup(config, {refresh: true})
-    expect(fifth.exitCode).toBe(0)
-    expect(folderReport(fifth, 'INBOX')).toMatchObject({outcome: 'ok', new: 0, flagUpdates: 3})
+    expect(fourth.exitCode).toBe(0)
+    expect(folderReport(fourth, 'INBOX')).toMatchObject({outcome: 'ok', new: 0, flagUpdates: 3})
     expect(bodyFetches(proxy), commandSummary(proxy)).toEqual([])
     expect(commandCount(proxy, 'UID FETCH', /FLAGS/) + commandCount(proxy, 'UID SEARCH'), commandSummary(proxy)).toBe(0)
+    expect(proxy.commands.filter((c) => c.name === 'EXAMINE').map((c) => c.line)).toEqual([expect.stringMatching(/INBOX.*\(QRESYNC \(\d+ \d+\)\)/)])
     await expectBackupEqualsServer(dc, user, root, 'INBOX')
-    // Unchanged folders (HIGHESTMODSEQ too) are still not examined with --refresh.
-    expect(outcomes(fifth)[work]).toBe('unchanged')
-    expect(proxy.commands.filter((c) => c.name === 'EXAMINE')).toHaveLength(1)
+    // Unchanged folders (HIGHESTMODSEQ too) are not examined.
+    expect(outcomes(fourth)[work]).toBe('unchanged')
 
-    // And the next --refresh run has nothing to do at all.
+    // And the next run, --refresh or not, has nothing to do at all.
     proxy.resetStats()
-    const sixth = await backup(config, {refresh: true})
-    expect(outcomes(sixth)).toEqual({INBOX: 'unchanged', [work]: 'unchanged', [empty]: 'unchanged'})
+    const fifth = await backup(config, {refresh: true})
+    expect(outcomes(fifth)).toEqual({INBOX: 'unchanged', [work]: 'unchanged', [empty]: 'unchanged'})
     expect(commandCount(proxy, 'EXAMINE')).toBe(0)
+  })
+
+  it('keep-all with freeze_flags: flags stay as downloaded (imap-backup) until --refresh, which fetches only the changes', async () => {
+    const user = dc.users[2]!
+    await seedFolder(dc, user, 'INBOX', 12)
+    const dir = await testTempDir()
+    const root = join(dir, 'backup')
+    const config = await makeConfig(dir, [accountFile(server, user, root)], {freeze_flags: true})
+    expect((await backup(config)).exitCode).toBe(0)
+
+    await setFlags(dc, user, 'INBOX', [1, 2], ['\\Answered'])
+    await addFlags(dc, user, 'INBOX', [3], ['$Important'])
+    proxy.resetStats()
+    const frozen = await backup(config)
+    expect(outcomes(frozen)['INBOX']).toBe('unchanged')
+    expect(commandCount(proxy, 'EXAMINE')).toBe(0)
+    const stale = await readLocalFolder(root, 'INBOX')
+    expect(stale.messages.find((m) => m.uid === 3)!.flags).not.toContain('$Important')
+
+    // --refresh: the flags were never compared since they were downloaded, so this once every
+    // stored message's flags are fetched (the checkpoint is the download's); no body.
+    proxy.resetStats()
+    const refreshed = await backup(config, {refresh: true})
+    expect(refreshed.exitCode).toBe(0)
+    expect(folderReport(refreshed, 'INBOX')).toMatchObject({outcome: 'ok', new: 0, flagUpdates: 3})
+    expect(bodyFetches(proxy), commandSummary(proxy)).toEqual([])
+    await expectBackupEqualsServer(dc, user, root, 'INBOX')
+
+    // Changed again, frozen again: a keep-all run moves HIGHESTMODSEQ on (new mail) without
+    // looking at flags, and the next --refresh still finds the change, with CHANGEDSINCE.
+    await removeFlags(dc, user, 'INBOX', [1], ['\\Answered'])
+    await appendMessages(dc, user, 'INBOX', [seedMessage(77)])
+    expect(folderReport(await backup(config), 'INBOX')).toMatchObject({outcome: 'ok', new: 1, flagUpdates: 0})
+    proxy.resetStats()
+    const again = await backup(config, {refresh: true})
+    expect(folderReport(again, 'INBOX')).toMatchObject({outcome: 'ok', new: 0, flagUpdates: 1})
+    expect(commandCount(proxy, 'UID FETCH', /CHANGEDSINCE/), commandSummary(proxy)).toBe(1)
+    await expectBackupEqualsServer(dc, user, root, 'INBOX')
   })
 
   it('mirror: expunges and flag changes are the only things transferred', async () => {

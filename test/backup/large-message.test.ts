@@ -1,45 +1,46 @@
 // Messages above large_message_bytes are streamed to the mbox in chunks (downloadMessage into
 // appendStream), never held whole; a link that breaks in the middle of one cuts the partial
-// entry off and the message is downloaded again. RSS is printed for information only.
+// entry off and the message is downloaded again. On each server of serverKinds() (byte ranges,
+// BODY.PEEK[]<offset.length>, are served by each). RSS is printed for information only.
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {bigMessage} from '../fixtures/corpus.js'
-import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
 import {appendMessages, createFolder, folderName, seedMessage, serverAt} from '../support/mail-seed.js'
+import {serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {testTempDir} from '../support/temp-dir.js'
 import {accountFile, backup, commandCount, expectBackupEqualsServer, folderReport, makeConfig} from './helpers.js'
 
 const MB = 1024 * 1024
 
-let dc: DovecotInstance
-let proxy: TcpProxy
-let folder: string
+describe.each(serverKinds())('large messages, %s', (kind: ServerKind) => {
+  let dc: TestServer
+  let proxy: TcpProxy
+  let folder: string
 
-beforeAll(async () => {
-  dc = await startDovecot()
-  proxy = await startProxy({targetPort: dc.port})
-  folder = folderName(dc, 'Attachments')
-  for (const user of dc.users.slice(0, 2)) {
-    await createFolder(dc, user, folder)
-    // Small ones, two above large_message_bytes (streamed), two medium ones (packed by size).
-    await appendMessages(dc, user, folder, [
-      seedMessage(1),
-      {raw: bigMessage(20 * MB, {seed: 7}), flags: ['\\Seen']},
-      seedMessage(2),
-      {raw: bigMessage(9 * MB, {seed: 8})},
-      {raw: bigMessage(MB, {seed: 9})},
-      {raw: bigMessage(3 * MB, {seed: 10})},
-      seedMessage(3),
-    ])
-  }
-})
-afterAll(async () => {
-  await proxy?.close()
-  await dc?.stop()
-})
+  beforeAll(async () => {
+    dc = await startServer(kind)
+    proxy = await startProxy({targetPort: dc.port})
+    folder = folderName(dc, 'Attachments')
+    for (const user of dc.users.slice(0, 2)) {
+      await createFolder(dc, user, folder)
+      // Small ones, two above large_message_bytes (streamed), two medium ones (packed by size).
+      await appendMessages(dc, user, folder, [
+        seedMessage(1),
+        {raw: bigMessage(20 * MB, {seed: 7}), flags: ['\\Seen']},
+        seedMessage(2),
+        {raw: bigMessage(9 * MB, {seed: 8})},
+        {raw: bigMessage(MB, {seed: 9})},
+        {raw: bigMessage(3 * MB, {seed: 10})},
+        seedMessage(3),
+      ])
+    }
+  })
+  afterAll(async () => {
+    await proxy?.close()
+    await dc?.stop()
+  })
 
-describe('large messages', () => {
   it('a 20 MB message is streamed and stored byte for byte, in UID order with the others', async () => {
     const user = dc.users[0]!
     const dir = await testTempDir()

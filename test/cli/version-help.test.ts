@@ -6,13 +6,16 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {REPO_ROOT} from '../support/cli.js'
+import {Terminal} from '../setup/terminal.js'
 import {mailkeep, makeHome, show} from './helpers.js'
 
 const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {version: string}).version
 
 /** The commands and topics the build registered (oclif.manifest.json, written by `npm run build`). */
 function manifest(): {commands: string[]; topics: string[]} {
-  const ids = Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}).commands)
+  const all = (JSON.parse(readFileSync(join(REPO_ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {hidden?: boolean}>}).commands
+  // Hidden commands (autocomplete's helpers) are not listed, nor do they make a topic.
+  const ids = Object.keys(all).filter((id) => all[id]!.hidden !== true)
   return {
     commands: ids.filter((id) => !id.includes(':')),
     topics: [...new Set(ids.filter((id) => id.includes(':')).map((id) => id.split(':')[0]!))],
@@ -49,6 +52,46 @@ describe('mailkeep help', () => {
     const section = (title: string): string => result.stdout.split(`\n${title}\n`)[1]?.split('\n\n')[0] ?? ''
     for (const command of commands) expect(section('COMMANDS'), command).toMatch(new RegExp(`^ {2}${command} +\\S`, 'm'))
     for (const topic of topics) expect(section('TOPICS'), topic).toMatch(new RegExp(`^ {2}${topic} +\\S`, 'm'))
+  })
+
+  it('help PAGE prints a page of the documentation the package carries; help lists the pages', async () => {
+    const home = await makeHome()
+    const page = await mailkeep(home, ['help', 'config'])
+    expect(page.code, show(page)).toBe(0)
+    expect(page.stdout).toBe(`${readFileSync(join(REPO_ROOT, 'docs', 'config.md'), 'utf8').trimEnd()}\n`)
+    const command = await mailkeep(home, ['help', 'commands/local'])
+    expect(command.stdout).toMatch(/^# `mailkeep local …`/)
+    // A command of the same name wins; the page is there as backup.md.
+    expect((await mailkeep(home, ['help', 'backup'])).stdout).toMatch(/^back up the configured accounts/)
+    expect((await mailkeep(home, ['help', 'backup.md'])).stdout).toMatch(/^# The backup engine/)
+    const root = await mailkeep(home, ['help'])
+    expect(root.stdout).toMatch(/^DOCUMENTATION \(mailkeep help PAGE\)\n {2}auth +Logging in: passwords and OAuth2$/m)
+    expect(root.stdout).toMatch(/^ {2}commands\/local +mailkeep local …: the local backup$/m)
+    const unknown = await mailkeep(home, ['help', 'no-such-page'])
+    expect(unknown.code).toBe(2)
+  })
+
+  it('a mistyped command is answered with the nearest one, its arguments kept (exit 2 without a terminal)', async () => {
+    const home = await makeHome()
+    const result = await mailkeep(home, ['local', 'lsit', 'me@example.com', 'INBOX'])
+    expect(result.code, show(result)).toBe(2)
+    expect(result.stderr).toBe('mailkeep: error: `local lsit me@example.com INBOX` is not a mailkeep command; did you mean `local list me@example.com INBOX`?\nhint: `mailkeep help local` lists its commands\n')
+  })
+
+  it('on a terminal, oclif\'s plugin-not-found asks "Did you mean …?" and runs the answer', async () => {
+    const home = await makeHome()
+    const t = Terminal.start(['lcal', 'accounts'], {env: {HOME: home, MAILKEEP_CONFIG: undefined}})
+    try {
+      await t.waitFor('Did you mean local accounts? (Y/n)')
+      t.answer('y')
+      const {code} = await t.exited
+      // It ran `local accounts`, which finds no config in this HOME.
+      expect(code).toBe(3)
+      expect(t.text()).toContain('lcal accounts is not a mailkeep command')
+      expect(t.text()).toMatch(/mailkeep: error: .*config\.json/)
+    } finally {
+      await t.close()
+    }
   })
 
   it('help backup describes the command, its flags and the global flags, as backup --help does', async () => {

@@ -34,7 +34,7 @@ const message = 'Subject: one\r\n\r\nbody\r\n'
 const NEVER_MS = 120_000
 
 /** The inactivity timeout's message (src/imap/guard.ts). */
-const IDLE_TIMEOUT = /no data from .* for \d+ ms/
+const IDLE_TIMEOUT = /no (data|progress) from .* for \d+ ms/
 
 describe('protocol faults', () => {
   it('an unparseable answer to a command is a RemoteError, not a wait for the idle timeout', async () => {
@@ -63,14 +63,18 @@ describe('protocol faults', () => {
     })
     const error = await rejection(connectAs(fake, user, {endpoint: {idleTimeoutMs: 500}}))
     expect(error).toBeInstanceOf(TransientImapError)
-    // It is the inactivity timeout that ended the wait (with 500 ms, not the default 120 s).
-    expect((error as Error).message).toMatch(/no data from .* for 500 ms/)
+    // It is the inactivity timeout that ended the wait (with 500 ms, not the default 120 s); the
+    // garbage is bytes, but no progress.
+    expect((error as Error).message).toMatch(/no progress from .* for 500 ms.*: it sent \d+ bytes meanwhile/)
   })
 
-  it('a server that is not IMAP at all (no greeting) times out', async () => {
+  it('a server that is not IMAP at all (no greeting) fails after the connect timeout, saying what it sent', async () => {
     const fake = await serve({greeting: 'SSH-2.0-OpenSSH_9.6\r\n'})
     const error = await rejection(connectAs(fake, user, {endpoint: {connectTimeoutMs: 400, idleTimeoutMs: 400}}))
-    expect(error).toBeInstanceOf(TransientImapError)
+    // Issue 11 item 15: not a broken link to retry (TransientImapError), but the wrong server.
+    expect(error).toBeInstanceOf(ConnectionError)
+    expect(error).toMatchObject({failure: 'not-imap', retryable: false})
+    expect((error as Error).message).toContain("(an SSH server): it sent 'SSH-2.0-OpenSSH_9.6'")
   })
 
   it.each([true, false])('a BYE in the middle of a FETCH is a TransientImapError (server closes: %s)', async (closes) => {

@@ -1,54 +1,38 @@
 // TLS: STARTTLS against Dovecot with a self-signed certificate, implicit TLS through a TLS
 // front end, certificate verification with and without ca_file, minimum TLS version.
-import {execFile} from 'node:child_process'
-import {readFile} from 'node:fs/promises'
-import {connect as netConnect} from 'node:net'
 import {join} from 'node:path'
-import {createServer as createTlsServer, type Server as TlsServer} from 'node:tls'
-import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ConnectionError} from '../../src/shared/errors.js'
 import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {makeTempDir, removeTempDir} from '../support/temp-dir.js'
+import type {Listener} from '../support/listeners.js'
+import {selfSignedCertificate, startTlsFront} from '../support/tls-front.js'
 import {startFakeServer} from './fake-server.js'
 import {connectAs, rejection} from './helpers.js'
-
-const run = promisify(execFile)
 
 describe('TLS', () => {
   let dir: string
   let certFile: string
   let dc: DovecotInstance
   let proxy: TcpProxy
-  let front: TlsServer
+  let front: Listener
   let frontPort: number
   let user: TestUser
 
   beforeAll(async () => {
     dir = await makeTempDir('mailkeep-tls-')
-    certFile = join(dir, 'cert.pem')
-    const keyFile = join(dir, 'key.pem')
-    await run('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ])
-    dc = await startDovecot({separator: '/', extraConfig: `ssl = yes\nssl_cert = <${certFile}\nssl_key = <${keyFile}\n`})
+    const certificate = await selfSignedCertificate(dir)
+    certFile = certificate.certFile
+    dc = await startDovecot({separator: '/', extraConfig: `ssl = yes\nssl_cert = <${certFile}\nssl_key = <${certificate.keyFile}\n`})
     proxy = await startProxy({targetPort: dc.port})
     user = dc.users[0]!
     // Implicit TLS (port 993 style): a TLS front end that forwards the clear text to Dovecot.
-    const [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)])
-    front = createTlsServer({cert, key, maxVersion: 'TLSv1.2'}, (socket) => {
-      const upstream = netConnect({host: dc.host, port: dc.port})
-      socket.pipe(upstream).pipe(socket)
-      socket.on('error', () => upstream.destroy())
-      upstream.on('error', () => socket.destroy())
-    })
-    await new Promise<void>((resolve) => front.listen({host: '127.0.0.1', port: 0}, resolve))
-    frontPort = (front.address() as {port: number}).port
+    front = await startTlsFront(dc, certificate, {maxVersion: 'TLSv1.2'})
+    frontPort = front.port
   })
   afterAll(async () => {
-    await new Promise((resolve) => front?.close(resolve))
+    await front?.close()
     await proxy?.close()
     await dc?.stop()
     if (dir) await removeTempDir(dir)

@@ -1,7 +1,7 @@
 // The `local` commands end to end (compat §9.2 items 66–87 and mailkeep's additions): the real
 // CLI (`bin/run.js`, built in dist/) with HOME in a temp dir and a 0600 config, on a backup made
 // by the real engine from a private Dovecot.
-import {mkdir, readFile, rename, symlink, truncate, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rename, symlink, truncate, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {corpusMessage} from '../fixtures/corpus.js'
@@ -84,15 +84,18 @@ describe('local folders (82–84)', () => {
 })
 
 describe('local list (79–81)', () => {
-  it('text: header, 100 dashes, UID right-aligned, subject decoded and padded, ISO date', async () => {
+  it('text: header, dashes, UID right-aligned, date, sender, size, subject decoded', async () => {
     const r = await mailkeep(home, ['local', 'list', user.user, 'my_folder'])
     expect(r.code, show(r)).toBe(0)
     const lines = r.stdout.split('\n')
-    expect(lines[0]).toBe(`UID         ${'Subject'.padEnd(60)} - Date`)
-    expect(lines[1]).toBe('-'.repeat(100))
-    expect(lines[2]).toBe(`         ${messages[0]!.uid}: ${'Ciao'.padEnd(60)} - `)
-    expect(lines[3]).toBe(`         ${messages[1]!.uid}: ${'Grüße aus München ✈ und 日本語'.padEnd(60)} - 2024-04-04T08:00:00+02:00`)
+    expect(lines[0]).toBe(`${'UID'.padStart(10)}  ${'Date'.padEnd(16)}  ${'From'.padEnd(24)}  ${'Size'.padStart(9)}  Subject`)
+    expect(lines[1]).toMatch(/^-{100,}$/)
+    expect(lines[2]).toBe(`${String(messages[0]!.uid).padStart(10)}  ${''.padEnd(16)}  ${'sender@example.com'.padEnd(24)}  ${`${messages[0]!.raw.length} B`.padStart(9)}  Ciao`)
+    expect(lines[3]).toBe(`${String(messages[1]!.uid).padStart(10)}  2024-04-04 08:00  ${'Jürgen Müller'.padEnd(24)}  ${`${messages[1]!.raw.length} B`.padStart(9)}  Grüße aus München ✈ und 日本語`)
+    expect(lines[4]).toContain('Renée Exemple')
     expect(lines[4]).toContain('Résumé de la réunion')
+    // No From, no Date: blank cells.
+    expect(lines[5]).toMatch(new RegExp(`^ +${messages[3]!.uid} {35}\\s+\\d+ B  Neither From nor Date$`))
   })
 
   it('cuts long subjects to 57 characters and "..."', async () => {
@@ -103,20 +106,67 @@ describe('local list (79–81)', () => {
     const config = await writeConfig(home, [accountEntry(dc, user, root, {folders: ['my_folder', 'Work: 2024', folder]})])
     await backup(config)
     const r = await mailkeep(home, ['local', 'list', user.user, folder])
-    expect(r.stdout.split('\n')[2]).toBe(`         1: ${'x'.repeat(57)}... - `)
+    expect(r.stdout.split('\n')[2]).toMatch(new RegExp(`  ${'x'.repeat(57)}\\.\\.\\.$`))
   })
 
-  it('--json', async () => {
+  it('--json: imap-backup\'s uid, date and subject, and from and size', async () => {
     const r = await mailkeep(home, ['local', 'list', user.user, 'my_folder', '--json'])
     const list = JSON.parse(r.stdout)
-    expect(list[0]).toEqual({uid: messages[0]!.uid, date: '', subject: 'Ciao'})
-    expect(list[1].date).toBe('2024-04-04T08:00:00+02:00')
+    expect(list[0]).toEqual({uid: messages[0]!.uid, date: '', subject: 'Ciao', from: 'sender@example.com', size: messages[0]!.raw.length})
+    expect(list[1]).toMatchObject({date: '2024-04-04T08:00:00+02:00', from: 'Jürgen Müller <juergen@example.de>', size: messages[1]!.raw.length})
   })
 
   it("an unknown folder: Folder '<f>' not found", async () => {
     const r = await mailkeep(home, ['local', 'list', user.user, 'nope'])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain("Folder 'nope' not found")
+  })
+})
+
+describe('local search', () => {
+  it('finds by sender across folders, matching the decoded name case-insensitively', async () => {
+    const r = await mailkeep(home, ['local', 'search', user.user, '--from', 'jürgen müller'])
+    expect(r.code, show(r)).toBe(0)
+    const lines = r.stdout.trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^Folder +UID {2}Date +From +Size {2}Subject$/)
+    expect(lines.slice(2, -1)).toHaveLength(1)
+    expect(lines[2]).toMatch(new RegExp(`^my_folder +${messages[1]!.uid}  2024-04-04 08:00  Jürgen Müller .* Grüße aus München`))
+    expect(lines.at(-1)).toBe(`1 message; \`mailkeep local show ${user.user} my_folder ${messages[1]!.uid}\` prints one`)
+  })
+
+  it('--subject across every folder, with the imap-backup folder too; --folder restricts', async () => {
+    const all = await mailkeep(home, ['local', 'search', user.user, '--subject', 'CIAO', '--json'])
+    expect(all.code, show(all)).toBe(0)
+    const found = (JSON.parse(all.stdout) as Array<{folder: string; uid: number}>).map((m) => `${m.folder}/${m.uid}`).sort()
+    expect(found).toEqual([`Work: 2024/1`, `legacy/99`, `my_folder/${messages[0]!.uid}`].sort())
+    const one = await mailkeep(home, ['local', 'search', user.user, '--subject', 'ciao', '--folder', 'Work: 2024', '--folder', 'legacy', '--json'])
+    expect((JSON.parse(one.stdout) as Array<{folder: string}>).map((m) => m.folder).sort()).toEqual(['Work: 2024', 'legacy'])
+  })
+
+  it('--to matches To and Cc; --since and --before compare the Date day in its own zone', async () => {
+    const to = await mailkeep(home, ['local', 'search', user.user, '--to', 'zoë', '--json'])
+    expect(JSON.parse(to.stdout)).toEqual([
+      {folder: 'my_folder', uid: messages[1]!.uid, date: '2024-04-04T08:00:00+02:00', from: 'Jürgen Müller <juergen@example.de>', to: 'Zoë Beispiel <zoe@example.de>, Alice Example <alice@example.test>', subject: 'Grüße aus München ✈ und 日本語', size: messages[1]!.raw.length},
+    ])
+    const since = await mailkeep(home, ['local', 'search', user.user, '--since', '2024-04-03', '--before', '2025-01-01', '--json'])
+    expect((JSON.parse(since.stdout) as Array<{uid: number}>).map((m) => m.uid)).toEqual([messages[1]!.uid])
+    const between = await mailkeep(home, ['local', 'search', user.user, '--since', '2024-04-02', '--before', '2024-04-04', '--json'])
+    expect((JSON.parse(between.stdout) as Array<{subject: string}>).map((m) => m.subject)).toEqual(['Résumé de la réunion'])
+    // A message without a Date is dated by the server's INTERNALDATE (the day of the test run).
+    const today = new Date().toISOString().slice(0, 10)
+    const undated = await mailkeep(home, ['local', 'search', user.user, '--since', today, '--subject', 'Neither', '--json'])
+    expect(JSON.parse(undated.stdout)).toHaveLength(1)
+  })
+
+  it('nothing found: says so, exit 0; a bad date or unknown folder: exit 2', async () => {
+    const none = await mailkeep(home, ['local', 'search', user.user, '--from', 'nobody-at-all'])
+    expect(none).toMatchObject({code: 0, stdout: 'no message matches\n'})
+    const bad = await mailkeep(home, ['local', 'search', user.user, '--since', '2024-13-01'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("mailkeep: error: --since '2024-13-01' is not a date")
+    const folder = await mailkeep(home, ['local', 'search', user.user, '--folder', 'nope'])
+    expect(folder.code).toBe(2)
+    expect(folder.stderr).toContain("Folder 'nope' not found")
   })
 })
 
@@ -211,7 +261,7 @@ describe('local check (66–75)', () => {
       const json = JSON.parse((await mailkeep(dir, ['local', 'check', '--json'])).stdout)
       const folder = json[0].folders.find((f: {name: string}) => f.name === 'my_folder')
       expect(folder.result).toContain('is longer than indicated by .imap file')
-      expect(folder.findings.map((f: {code: string}) => f.code).sort()).toEqual(['mbox-longer', 'message-not-at-offset'])
+      expect(folder.findings.map((f: {code: string}) => f.code).sort()).toEqual(['mbox-longer', 'message-not-at-offset', 'not-byte-exact'])
       // Reading a damaged folder reports it the same way and changes nothing either.
       const list = await mailkeep(dir, ['local', 'list', user.user, 'other'])
       expect(list.code).toBe(6)
@@ -224,6 +274,8 @@ describe('local check (66–75)', () => {
       expect(del.stderr).toContain('never deletes backup data')
       expect(del.stderr).toContain('mailkeep local repair')
       expect(await hashTree(damagedRoot)).toEqual(before)
+      // A read-only command creates nothing, not even the lock file (no writer ever ran here).
+      expect(await readdir(damagedRoot)).not.toContain('.mailkeep.lock')
     } finally {
       await removeTempDir(dir)
     }

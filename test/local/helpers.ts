@@ -15,6 +15,7 @@ import {separatorLine} from '../../src/store/mboxrd/index.js'
 import {silentContext} from '../../src/shared/context.js'
 import {silentLogger} from '../../src/shared/logger.js'
 import {CLI_PATH, recordTranscript, REPO_ROOT, runCli, type CliResult} from '../support/cli.js'
+import {imapBackupBody} from '../support/imap-backup-format.js'
 
 export const FAST_RETRY = {attempts: 1, baseDelayMs: 10, maxDelayMs: 20}
 
@@ -86,7 +87,7 @@ export async function stored(root: string, folder: string): Promise<StoredMessag
 
 /**
  * sha256 of every backup file under `dir` (relative path → hash). The account's lock file is left
- * out: taking the shared lock creates it (empty) when it is missing; it holds no backup data.
+ * out: a writer creates it and clears its pid when it ends; it holds no backup data.
  */
 export async function hashTree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
@@ -99,16 +100,10 @@ export async function hashTree(dir: string): Promise<Record<string, string>> {
 }
 
 /**
- * The entry imap-backup writes for a message (compat §4.2): separator line, CRLF → LF, every
- * line but the first that starts with `>*From` (no space needed) gets one more `>`, padding.
+ * The entry imap-backup writes for a message (test/support/imap-backup-format.ts), with the
+ * separator line both tools compute from the header block.
  */
 export function imapBackupEntry(raw: Buffer): Buffer {
-  const text = raw.toString('latin1').replace(/\r\n/g, '\n')
-  const lines = text.split('\n')
-  const quoted = lines.map((line, i) => (i > 0 && /^>*From/.test(line) ? `>${line}` : line)).join('\n')
-  let body = quoted
-  if (!body.endsWith('\n')) body += '\n'
-  if (!body.endsWith('\n\n')) body += '\n'
   const end = /\r?\n\r?\n/.exec(raw.toString('latin1'))
-  return Buffer.concat([separatorLine(end === null ? raw : raw.subarray(0, end.index)), Buffer.from(body, 'latin1')])
+  return Buffer.concat([separatorLine(end === null ? raw : raw.subarray(0, end.index)), imapBackupBody(raw)])
 }

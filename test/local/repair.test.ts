@@ -75,6 +75,16 @@ async function repair(s: Setup, options: Partial<RepairOptions> = {}): Promise<R
   return repairAccount({config: s.config, account: user.user, folder: FOLDER, dryRun: false, retry: FAST_RETRY, now: () => AT, ...options}, silentContext())
 }
 
+/** A repair while the proxy refuses every new connection: the server cannot be reached. */
+async function repairOffline(s: Setup): Promise<RepairReport> {
+  await proxy.refuseNew(true, 'refuse')
+  try {
+    return await repair(s)
+  } finally {
+    await proxy.refuseNew(false)
+  }
+}
+
 /** The folder equals the server: UIDs, flags, and every message byte for byte. */
 async function expectEqualsServer(root: string): Promise<void> {
   const current = await fetchMessages(dc, user, FOLDER)
@@ -175,21 +185,19 @@ describe('the server cannot be reached', () => {
   it('keeps every message under placeholder UIDs (reported as unmatched), exit 4; a later repair with the server verifies them', async () => {
     const s = await backedUp()
     const mboxBefore = await readFile(s.mbox)
+    // All metadata is gone, the exactness file too (it would give the UIDs back: see below).
     await unlink(s.imap)
-    await proxy.refuseNew(true, 'refuse')
-    let report: RepairReport
-    try {
-      report = await repair(s)
-    } finally {
-      await proxy.refuseNew(false)
-    }
+    await unlink(join(s.root, `${FOLDER}.mailkeep`))
+    const report = await repairOffline(s)
     expect(report.server).toBe('unreachable')
     expect(report.exitCode).toBe(4)
     const f = report.folders[0]!
     expect(f).toMatchObject({action: 'rebuilt', uids: 'unverified', uidValidity: UNVERIFIED_UID_VALIDITY, messages: server.length, matched: 0})
     expect(f.kept).toHaveLength(server.length)
     expect(f.kept.every((k) => k.reason === 'placeholder')).toBe(true)
-    expect(f.after.map((x) => x.code)).toEqual(['unverified-uids'])
+    // Without the server nor the exactness file, no message can be made byte-exact.
+    expect(f.after.map((x) => x.code)).toEqual(['unverified-uids', 'not-byte-exact'])
+    expect(f.notExact).toBe(server.length)
     expect(await readFile(s.mbox)).toEqual(mboxBefore)
     const local = await stored(s.root, FOLDER)
     expect(local).toHaveLength(server.length)
@@ -206,6 +214,28 @@ describe('the server cannot be reached', () => {
   })
 })
 
+describe('the server cannot be reached, but the exactness file is there', () => {
+  it("gives back the UIDs and the records of mailkeep's messages from it, verified by decoding, exit 0", async () => {
+    const s = await backedUp()
+    await unlink(s.imap)
+    const report = await repairOffline(s)
+    expect(report.server).toBe('unreachable')
+    expect(report.exitCode).toBe(0)
+    const f = report.folders[0]!
+    expect(f).toMatchObject({action: 'rebuilt', uids: 'salvaged', messages: server.length, notExact: 0})
+    expect(f.kept.every((k) => k.reason === 'salvaged-uid')).toBe(true)
+    expect(f.after).toEqual([])
+    // Flags were only in the lost .imap: the next backup with the server takes the server's (mirror
+    // mode or --refresh); UIDs and bytes are right already.
+    const local = await stored(s.root, FOLDER)
+    expect(local.map((m) => m.uid)).toEqual(server.map((m) => m.uid))
+    for (const [i, m] of local.entries()) {
+      expect(m.exact).toBe(true)
+      expect(m.bytes.equals(server[i]!.raw)).toBe(true)
+    }
+  })
+})
+
 describe("imap-backup's duplicate entries (compat §5.5)", () => {
   it('the second copy is kept; with no free UID below UIDNEXT it shares its twin\'s UID; nothing is downloaded', async () => {
     const s = await backedUp()
@@ -215,7 +245,8 @@ describe("imap-backup's duplicate entries (compat §5.5)", () => {
     await appendFile(s.mbox, bytes.subarray(last.offset, last.offset + last.length))
     meta.messages.push({...last, offset: last.offset + last.length})
     await writeFile(s.imap, JSON.stringify(meta))
-    expect((await checkFolder(s.root, FOLDER)).map((f) => f.code)).toEqual(['duplicate-uid'])
+    // The copy has no exactness record of its own (the exactness file binds one entry per row).
+    expect((await checkFolder(s.root, FOLDER)).map((f) => f.code)).toEqual(['not-byte-exact', 'duplicate-uid'])
     const report = await repair(s)
     const f = report.folders[0]!
     expect(report.exitCode).toBe(0)
@@ -239,6 +270,7 @@ describe('placeholder UIDs from an earlier repair without the server', () => {
     const config = await writeConfig(home, [accountEntry(serverAt(dc, proxy.port), user, root, {folders: [folder]})])
     expect((await backup(config)).exitCode).toBe(0)
     await unlink(join(root, `${folder}.imap`))
+    await unlink(join(root, `${folder}.mailkeep`)) // else its UIDs are salvaged
     const options = {config, account: user.user, folder, dryRun: false, retry: FAST_RETRY}
     await proxy.refuseNew(true, 'refuse')
     try {
@@ -289,12 +321,13 @@ describe('the end of the mbox', () => {
     await writeFile(join(root, `${FOLDER}.mbox`), Buffer.concat(entries))
     const status = await folderStatus(dc, user, FOLDER)
     await writeFile(join(root, `${FOLDER}.imap`), JSON.stringify({version: 3, uid_validity: status.uidValidity, messages}))
-    expect((await checkFolder(root, FOLDER)).map((f) => f.code)).toEqual(['mbox-longer'])
+    expect((await checkFolder(root, FOLDER)).map((f) => f.code)).toEqual(['mbox-longer', 'not-byte-exact'])
 
     const report = await repairAccount({config, account: user.user, folder: FOLDER, dryRun: false, retry: FAST_RETRY, now: () => AT}, silentContext())
     const f = report.folders[0]!
     expect(f).toMatchObject({action: 'indexed-tail', uids: 'verified', messages: server.length, matched: server.length - known, kept: []})
-    expect(f.after).toEqual([])
+    // imap-backup's messages are not byte-exact, and local check says which.
+    expect(f.after).toEqual([expect.objectContaining({code: 'not-byte-exact', severity: 'warning', uids: server.map((m) => m.uid)})])
     const local = await stored(root, FOLDER)
     expect(local.map((m) => m.uid)).toEqual(server.map((m) => m.uid))
     // imap-backup's entries stay imap-backup's: read with its rule, as its text.
@@ -338,6 +371,6 @@ describe('--dry-run', () => {
     const f = report.folders[0]!
     expect(f).toMatchObject({action: 'rebuilt', uids: 'verified', matched: server.length, tornBytes: 'From x\nSubject: torn'.length, savedAside: []})
     expect(await hashTree(s.root)).toEqual(before)
-    expect((await readdir(s.root)).sort()).toEqual(['.mailkeep.lock', `${FOLDER}.imap`, `${FOLDER}.mbox`])
+    expect((await readdir(s.root)).sort()).toEqual(['.mailkeep-server-folders.json', '.mailkeep.lock', `${FOLDER}.imap`, `${FOLDER}.mailkeep`, `${FOLDER}.mbox`])
   })
 })

@@ -65,7 +65,7 @@ describe('mailkeep utils ignore-history', () => {
     expect(meta.mailkeep?.uidnext).toBe(2)
     expect(await readFile(folderFiles(s.root, 'ignore-me').mbox, 'utf8')).toBe(dummyEntry(1)) // item 117
     await expectAtSavepoint(s.root, 'ignore-me')
-    expect(await listTree(s.root)).toEqual(['.mailkeep.lock', 'ignore-me.imap', 'ignore-me.mbox'])
+    expect(await listTree(s.root)).toEqual(['.mailkeep.lock', 'ignore-me.imap', 'ignore-me.mailkeep', 'ignore-me.mbox'])
 
     // The dummy reads back as the message imap-backup wrote (what `local show` would print).
     const local = await readLocalFolder(s.root, 'ignore-me')

@@ -60,7 +60,10 @@ describe('mailkeep stats', () => {
 
     const text = await mailkeep(s.home, ['stats', s.user.user])
     expect(text.code, show(text)).toBe(0)
-    expect(text.stdout).toBe(`${HEADER}\nstats-stuff         |       1|       0|       0\n`)
+    // Below the table: the server folders not selected, all new (no backup has listed them yet).
+    const [table, left] = [text.stdout.split('\n').slice(0, 3).join('\n'), text.stdout.split('\n').slice(3).join('\n')]
+    expect(table).toBe(`${HEADER}\nstats-stuff         |       1|       0|       0`)
+    expect(left).toMatch(/^not backed up \(not selected\): (INBOX \(new\), other \(new\)|other \(new\), INBOX \(new\))\n$/)
     expect(text.stdout).toMatch(/stats-stuff\s+\|\s+1\|\s+0\|\s+0/)
 
     const json = await mailkeep(s.home, ['stats', s.user.user, '--json'])
@@ -95,7 +98,7 @@ describe('mailkeep stats', () => {
     const config = defaultConfigPath(s.home)
     const result = await mailkeep(s.home, ['stats', s.user.user, '--config', config, '--quiet'])
     expect(result.code, show(result)).toBe(0)
-    expectTable(result.stdout, ['INBOX               |       0|       0|       0', 'other_public.ciao   |       1|       0|       0'])
+    expectTable(result.stdout, ['INBOX               |       0|       0|       0', 'other_public.ciao   |       1|       0|       0', 'not backed up (not selected): Sent (new)'])
     expect(result.stderr).toBe('')
 
     const black = await setupAccount(dot, 0, {folders: ['INBOX'], folder_blacklist: true})

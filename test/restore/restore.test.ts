@@ -229,30 +229,47 @@ describe.each(serverKinds())('%s', (kind: ServerKind) => {
       expectSameMail(await destinationItems(own, alice, deep), await backupItems(ownRoot, deep))
     })
 
-    // Courier: a bug outside issue 11's items, left to the restore work (see the report): the
-    // clash folder of INBOX is created as 'INBOX-<uidvalidity>', outside Courier's only
-    // namespace ('INBOX.'), and Courier refuses it ("Invalid mailbox name"), exit 4.
-    ;(kind === 'courier' ? it.fails : it)('a folder that now has another UIDVALIDITY and other mail is left untouched: <name>-<uidvalidity> is created (compat §7)', async () => {
-      const alice = own.users[0]!
-      const cfg = await config()
-      const local = (await backupItems(ownRoot, 'INBOX')).length
-      await appendMessages(own, alice, 'INBOX', [{raw: Buffer.from('Subject: arrived after the backup\r\n\r\nnew\r\n')}])
-      const {before, after} = await forceUidValidityChange(own, alice, 'INBOX')
-      const untouched = await destinationItems(own, alice, 'INBOX')
-      const statusBefore = await folderStatus(own, alice, 'INBOX')
-      ownProxy.resetStats()
+    // Each namespace shape the kind offers: the '/' server without prefix where there is one
+    // (Dovecot, Cyrus), and the '.' server with `INBOX.` (all three). INBOX's clash folder is named
+    // as a backed-up folder `INBOX-<uidvalidity>` would be on that server: `INBOX-<uv>` without a
+    // prefix, `INBOX.INBOX-<uv>` under `INBOX.`, where `INBOX-<uv>` is outside every personal
+    // namespace (Courier: "Invalid mailbox name", Dovecot: "Client tried to access nonexistent
+    // namespace", Cyrus: "Permission denied"; the run failed the folder, exit 4).
+    it.each(SERVER_FACTS[kind].separators)("a folder that now has another UIDVALIDITY and other mail is left untouched: <name>-<uidvalidity> is created under the server's prefix (compat §7; separator '%s')", async (separator) => {
+      const [server, proxy, root] = separator === '/' ? [a, proxyA, rootA] : [b, proxyB, rootB]
+      const alice = server.users[0]!
+      const cfg = await makeConfig(await testTempDir(), [accountFile(serverAt(server, proxy.port), alice, root)])
+      const local = (await backupItems(root, 'INBOX')).length
+      await appendMessages(server, alice, 'INBOX', [{raw: Buffer.from('Subject: arrived after the backup\r\n\r\nnew\r\n')}])
+      const {before, after} = await forceUidValidityChange(server, alice, 'INBOX')
+      const clash = folderName(server, `INBOX-${before}`)
+      expect(clash).toBe(separator === '/' ? `INBOX-${before}` : `INBOX.INBOX-${before}`)
+      const untouched = await destinationItems(server, alice, 'INBOX')
+      const statusBefore = await folderStatus(server, alice, 'INBOX')
+      proxy.resetStats()
       const report = await restore(cfg, {account: alice.user, folders: ['INBOX']})
-      expect(report.exitCode).toBe(0)
+      expect(report.exitCode, JSON.stringify(report.folders)).toBe(0)
       const inbox = folderOf(report, 'INBOX')
-      expect(inbox).toMatchObject({destination: `INBOX-${before}`, created: true, clash: {folder: 'INBOX', uidValidity: after}, uploaded: local})
-      expect(await destinationItems(own, alice, 'INBOX')).toEqual(untouched)
-      expect(await folderStatus(own, alice, 'INBOX')).toEqual(statusBefore)
-      expectSameMail(await destinationItems(own, alice, `INBOX-${before}`), await backupItems(ownRoot, 'INBOX'))
+      expect(inbox).toMatchObject({destination: clash, created: true, clash: {folder: 'INBOX', uidValidity: after}, uploaded: local})
+      expect(await destinationItems(server, alice, 'INBOX')).toEqual(untouched)
+      expect(await folderStatus(server, alice, 'INBOX')).toEqual(statusBefore)
+      expectSameMail(await destinationItems(server, alice, clash), await backupItems(root, 'INBOX'))
 
-      ownProxy.resetStats()
+      proxy.resetStats()
       const again = await restore(cfg, {account: alice.user, folders: ['INBOX']})
-      expect(folderOf(again, 'INBOX')).toMatchObject({destination: `INBOX-${before}`, uploaded: 0, alreadyPresent: local})
-      expect(appends(ownProxy)).toBe(0)
+      expect(folderOf(again, 'INBOX')).toMatchObject({destination: clash, uploaded: 0, alreadyPresent: local})
+      expect(appends(proxy)).toBe(0)
+
+      if (separator === '/') {
+        // Under a destination prefix the server does not enforce (`--prefix INBOX`, INBOX stays
+        // INBOX), the clash folder is `INBOX/INBOX-<uv>`; mailkeep 0.1.0 made `INBOX-<uv>`. A
+        // restore that went there continues there instead of making a second copy.
+        proxy.resetStats()
+        const prefixed = await restore(cfg, {account: alice.user, folders: ['INBOX'], prefix: 'INBOX', delimiter: '/'})
+        expect(folderOf(prefixed, 'INBOX')).toMatchObject({destination: clash, uploaded: 0, alreadyPresent: local})
+        expect(appends(proxy)).toBe(0)
+        expect((await listFolders(server, alice)).map((f) => f.name)).not.toContain(`INBOX/INBOX-${before}`)
+      }
     })
 
     it('a folder whose UIDVALIDITY changed but that holds only copies of the backup is no clash: they are adopted', async () => {

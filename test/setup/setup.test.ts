@@ -9,7 +9,7 @@ import {existsSync} from 'node:fs'
 import {chmod, mkdir, readFile, stat, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, it, type TestContext} from 'vitest'
-import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
+import {DEFAULT_USERS, startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
 import {ensureFolder, listFolders} from '../support/mail-seed.js'
 import {runCli} from '../support/cli.js'
 import {makeTempDir, removeTempDir} from '../support/temp-dir.js'
@@ -19,10 +19,13 @@ let dovecot: DovecotInstance
 let alice: TestUser
 let bob: TestUser
 let carol: TestUser
+let dave: TestUser
+/** A password that is an ordinary word. */
+let word: TestUser
 
 beforeAll(async () => {
-  dovecot = await startDovecot()
-  ;[alice, bob, carol] = dovecot.users as [TestUser, TestUser, TestUser]
+  dovecot = await startDovecot({users: [...DEFAULT_USERS, {user: 'word@example.test', password: 'pass'}]})
+  ;[alice, bob, carol, dave, word] = dovecot.users as [TestUser, TestUser, TestUser, TestUser, TestUser]
   for (const folder of ['Work', 'Archive']) await ensureFolder(dovecot, alice, folder)
 })
 
@@ -114,8 +117,8 @@ async function exitCode(t: Terminal): Promise<number | null> {
  * The next complete screen with this title: header, notices and the menu with its key help
  * (a keystroke also redraws the old menu, which must not count). Returns it from the title on.
  */
-async function nextScreen(t: Terminal, title: 'Main Menu' | 'Account' | 'Global Options'): Promise<string> {
-  const text = await t.waitFor(new RegExp(`mailkeep - ${title}\\*?\\n[\\s\\S]*⏎ select`))
+async function nextScreen(t: Terminal, title: 'Main Menu' | 'Account' | 'Global Options' | 'Connection'): Promise<string> {
+  const text = await t.waitFor(new RegExp(`mailkeep - ${title}(\\*| of [^\\n]+)?\\n[\\s\\S]*⏎ select`))
   return text.slice(text.lastIndexOf(`mailkeep - ${title}`))
 }
 
@@ -153,21 +156,31 @@ describe.concurrent('mailkeep setup', () => {
     expect(existsSync(dirname(config))).toBe(false)
   })
 
-  it('add account creates the directory (0700) and saves the username in a 0600 file (§9.2 104, 105)', async (ctx) => {
+  it('add account creates the directory (0700) and saves the login in a 0600 file (§9.2 104, 105)', async (ctx) => {
     const {expect} = ctx
     const {home, setup} = await scene(ctx)
     const config = join(home, 'new', 'dir', 'config.json')
     const t = setup(config)
     await t.choose('add account')
-    await t.waitFor('email address of the account')
-    t.answer('not an address')
-    await t.waitFor('enter an email address')
-    t.press('clearLine')
+    await t.waitFor('? login')
     t.answer('new.user@example.com')
+    // No preset for example.com: the list, with "my own server" chosen, then the server's settings.
+    await t.waitFor(/Which provider is the account with\?[\s\S]*❯ another provider or my own server[\s\S]*⏎ select/)
+    t.press('enter')
+    await t.waitFor('? server (IMAP host name')
+    t.answer('imap.example.com')
+    await t.waitFor(/\? Security[\s\S]*⏎ select/)
+    t.press('enter')
+    await t.waitFor('? port')
+    t.answer('')
+    await t.waitFor('? password (empty to set it later)')
+    t.answer('')
     const header = await nextScreen(t, 'Account')
     expect(header).toContain('mailkeep - Account*')
-    expect(header).toMatch(/^email +new\.user@example\.com$/m)
+    expect(header).toMatch(/^login +new\.user@example\.com$/m)
     expect(header).toMatch(/^password +\(unset\)$/m)
+    expect(header).toMatch(/^server +imap\.example\.com$/m)
+    expect(header).toMatch(/^connection +port 993, TLS, certificate verified$/m)
     expect(header).toMatch(/^include +\(all folders\)$/m)
     await t.choose('back to main menu')
     const menu = await nextScreen(t, 'Main Menu')
@@ -181,12 +194,12 @@ describe.concurrent('mailkeep setup', () => {
     const saved = await readConfig(config)
     expect(saved.version).toBe('2.2')
     expect(saved.accounts).toEqual([
-      {username: 'new.user@example.com', password: '', status: 'active', local_path: join(dirname(config), 'new.user_example.com'), multi_fetch_size: 100},
+      {username: 'new.user@example.com', password: '', status: 'active', local_path: join(dirname(config), 'new.user_example.com'), server: 'imap.example.com', multi_fetch_size: 100},
     ])
     expect(saved.download_strategy).toBe('delay_metadata')
   })
 
-  it('saves a changed email and backup path; refuses those of another account; shows connection options as JSON (§9.2 95–98, 101)', async (ctx) => {
+  it('saves a changed login and backup path; refuses those of another account; shows the connection in words (§9.2 95–98, 101)', async (ctx) => {
     const {expect} = ctx
     const {home, setup} = await scene(ctx)
     const config = await writeJson(join(home, 'cfg', 'config.json'), {
@@ -197,23 +210,23 @@ describe.concurrent('mailkeep setup', () => {
     await t.choose(alice.user)
     let header = await nextScreen(t, 'Account')
     expect(header).toContain('mailkeep - Account\n')
-    expect(header).toMatch(new RegExp(`^email +${alice.user}$`, 'm'))
+    expect(header).toMatch(new RegExp(`^login +${alice.user}$`, 'm'))
     expect(header).toMatch(/^password +\*{8}$/m)
-    expect(header).toContain(`connection options  '{"port":${dovecot.port},"ssl":false}'`)
+    expect(header).toMatch(new RegExp(`^connection +port ${dovecot.port}, plain IMAP \\(not encrypted\\)$`, 'm'))
 
-    await t.choose('modify email')
-    await t.waitFor('? email')
+    await t.choose('modify login')
+    await t.waitFor('? login')
     t.answer(bob.user)
     header = await nextScreen(t, 'Account')
-    expect(header).toContain('There is already an account set up with that email address')
+    expect(header).toContain('There is already an account set up with that login')
     expect(header).toContain('mailkeep - Account\n')
 
-    await t.choose('modify email')
-    await t.waitFor('? email')
+    await t.choose('modify login')
+    await t.waitFor('? login')
     t.answer('alice.new@example.test')
     header = await nextScreen(t, 'Account')
     expect(header).toContain('mailkeep - Account*')
-    expect(header).toMatch(/^email +alice\.new@example\.test$/m)
+    expect(header).toMatch(/^login +alice\.new@example\.test$/m)
 
     await t.choose('modify backup path')
     await t.waitFor('? backup path')
@@ -253,7 +266,7 @@ describe.concurrent('mailkeep setup', () => {
     const t = setup(config)
     await t.choose(alice.user)
     await t.choose('test connection')
-    await t.waitFor(/^Connection successful$/m)
+    await t.waitFor(/^Connection successful: /m)
 
     // A mismatch offers a retry; declining keeps the password.
     await t.choose('modify password')
@@ -274,6 +287,7 @@ describe.concurrent('mailkeep setup', () => {
     await t.choose('test connection')
     header = await t.waitFor(/^Connection failed: .+$/m)
     expect(header).not.toContain('Connection successful')
+    expect(header).not.toContain('[REDACTED]')
 
     await t.choose('back to main menu')
     await t.choose('exit without saving changes')
@@ -304,7 +318,7 @@ describe.concurrent('mailkeep setup', () => {
     header = await nextScreen(t, 'Account')
     expect(header).toMatch(/^password +\*{8}$/m)
     await t.choose('test connection')
-    await t.waitFor(/^Connection successful$/m)
+    await t.waitFor(/^Connection successful: /m)
     await t.choose('back to main menu')
     await t.choose('save and exit')
     expect(await exitCode(t)).toBe(0)
@@ -321,31 +335,38 @@ describe.concurrent('mailkeep setup', () => {
     const t = setup(config)
     await t.choose(alice.user)
 
-    await t.choose('modify connection options')
+    await t.choose('modify server and connection (port, TLS, certificate)')
+    let screen = await nextScreen(t, 'Connection')
+    expect(screen).toMatch(new RegExp(`^port +${dovecot.port}$`, 'm'))
+    expect(screen).toMatch(/^security +plain IMAP, not encrypted$/m)
+    await t.choose('edit all connection options as JSON')
     await t.waitFor('? connection options as JSON')
     t.answer('{"port": 143')
-    let header = await nextScreen(t, 'Account')
-    expect(header).toMatch(/^Malformed JSON, not changed: /m)
-    expect(header).toContain(`connection options  '{"port":${dovecot.port},"ssl":false}'`)
+    screen = await nextScreen(t, 'Connection')
+    expect(screen).toMatch(/^Malformed JSON, not changed: /m)
+    expect(screen).toMatch(new RegExp(`^port +${dovecot.port}$`, 'm'))
 
-    await t.choose('modify connection options')
+    await t.choose('edit all connection options as JSON')
     await t.waitFor('? connection options as JSON')
     t.answer('{"port": "abc"}')
-    header = await nextScreen(t, 'Account')
-    expect(header).toMatch(/^Not changed: .*connection_options\.port.*must be a port number/m)
+    screen = await nextScreen(t, 'Connection')
+    expect(screen).toMatch(/^Not changed: .*connection_options\.port.*must be a port number/m)
 
-    await t.choose('modify connection options')
+    await t.choose('edit all connection options as JSON')
     await t.waitFor('? connection options as JSON')
     t.answer('')
-    header = await nextScreen(t, 'Account')
-    expect(header).toContain('Connection options removed')
-    expect(header).not.toContain('connection options  ')
+    screen = await nextScreen(t, 'Connection')
+    expect(screen).toContain('Connection options removed')
+    expect(screen).toMatch(/^port +993 \(the default for TLS\)$/m)
 
-    await t.choose('modify connection options')
+    await t.choose('edit all connection options as JSON')
     await t.waitFor('? connection options as JSON')
     t.answer(`{"port": ${dovecot.port}, "ssl": false, "open_timeout": 5}`)
-    header = await nextScreen(t, 'Account')
-    expect(header).toContain(`connection options  '{"port":${dovecot.port},"ssl":false,"open_timeout":5}'`)
+    screen = await nextScreen(t, 'Connection')
+    expect(screen).toMatch(/^other options +\{"open_timeout":5\}$/m)
+    await t.choose('back to the account')
+    let header = await nextScreen(t, 'Account')
+    expect(header).toMatch(new RegExp(`^connection +port ${dovecot.port}, plain IMAP \\(not encrypted\\)$`, 'm'))
 
     await t.choose('toggle mode (keep all emails / mirror emails)')
     header = await nextScreen(t, 'Account')
@@ -424,6 +445,31 @@ describe.concurrent('mailkeep setup', () => {
 
     const serverOrder = (await listFolders(dovecot, alice)).map((f) => f.name).filter((n) => n === 'Work' || n === 'Archive')
     expect((await readConfig(config)).accounts[0]!['folders']).toEqual(serverOrder)
+  })
+
+  it('ticking every folder saves "all folders" (no folders key), so folders created later are backed up too (issue 11 item 5)', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'config.json'), {version: '2.2', accounts: [account(alice, join(home, 'alice'), {folders: ['Work']})]})
+    const t = setup(config)
+    await t.choose(alice.user)
+    await t.choose('choose folders to include')
+    const list = await t.waitFor('⏎ submit')
+    const names = list
+      .split(/\r?\n/)
+      .map((line) => /^[❯ ]?\s*[◯◉] (.*?)\s*$/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined)
+    expect(names).toEqual(expect.arrayContaining(['INBOX', 'Work', 'Archive']))
+    await toggleFolders(
+      t,
+      names.filter((name) => name !== 'Work'),
+    )
+    const header = await nextScreen(t, 'Account')
+    expect(header).toContain('Every folder is backed up, also folders created on the server later')
+    await t.choose('back to main menu')
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+    expect((await readConfig(config)).accounts[0]).not.toHaveProperty('folders')
   })
 
   it('drops configured folders that are gone from the server, with a notice', async (ctx) => {
@@ -561,5 +607,187 @@ describe.concurrent('mailkeep setup', () => {
     expect(await exitCode(t)).toBe(130)
     expect(t.text()).toContain(`Setup interrupted; '${config}' was not written`)
     expect((await readFile(config)).equals(before)).toBe(true)
+  })
+
+  it('a plain login (not an address) on one\'s own server: security and port asked, the password right away, and the connection test says what answered', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = join(home, 'cfg', 'config.json')
+    const t = setup(config)
+    await t.choose('add account')
+    await t.waitFor('? login')
+    t.answer(dave.user)
+    await t.waitFor(/Which provider is the account with\?[\s\S]*❯ another provider or my own server[\s\S]*⏎ select/)
+    t.press('enter')
+    await t.waitFor('? server (IMAP host name')
+    t.answer(dovecot.host)
+    await t.waitFor(/\? Security\n❯ TLS from the first byte[\s\S]*⏎ select/)
+    t.press('down', 'down')
+    await t.waitFor(/❯ plain IMAP, not encrypted[\s\S]*Only on a network you trust/)
+    t.press('enter')
+    await t.waitFor('? port (143)')
+    t.answer(String(dovecot.port))
+    await t.waitFor('? password (empty to set it later)')
+    t.answer(dave.password)
+    await t.waitFor('? repeat the password')
+    t.answer(dave.password)
+    let header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^login +dave$/m)
+    expect(header).toMatch(/^password +\*{8}$/m)
+    expect(header).toMatch(new RegExp(`^connection +port ${dovecot.port}, plain IMAP \\(not encrypted\\)$`, 'm'))
+    expect(header).toMatch(new RegExp(`^path +${join(home, 'cfg', `dave_${dovecot.host}`).replaceAll('.', '\\.')}$`, 'm'))
+    expect(header).toContain('Password set; choose "test connection" to try it')
+
+    await t.choose('test connection')
+    header = await t.waitFor(/logged in as dave; \d+ folders?\n[\s\S]*⏎ select/)
+    expect(header).toContain(`Connection successful: ${dovecot.host}:${dovecot.port} answered, over plain IMAP (not encrypted)`)
+    expect(header).toContain(`the server said: "Dovecot ${dovecot.instanceName} ready."`)
+    expect(header).toMatch(/^ {2}it calls itself: Dovecot/m)
+    await t.choose('back to main menu')
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+    expect((await readConfig(config)).accounts).toEqual([
+      {username: 'dave', password: dave.password, status: 'active', local_path: join(home, 'cfg', `dave_${dovecot.host}`), server: dovecot.host, connection_options: {port: dovecot.port, ssl: false}, multi_fetch_size: 100},
+    ])
+    expect(t.raw()).not.toContain(dave.password)
+  })
+
+  it('a provider preset from the address (Gmail: app password advice), and one that needs OAuth2 (Outlook: no password asked)', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = join(home, 'cfg', 'config.json')
+    const t = setup(config)
+    await t.choose('add account')
+    await t.waitFor('? login')
+    t.answer('someone@GMail.com')
+    await t.waitFor('Use the settings for Gmail (imap.gmail.com, port 993, TLS)? (Y/n)')
+    t.answer('')
+    await t.waitFor('? password (empty to set it later)')
+    t.answer('')
+    let header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^server +imap\.gmail\.com \(Gmail\)$/m)
+    expect(header).toMatch(/^connection +port 993, TLS, certificate verified$/m)
+    expect(header).toContain('Gmail: Gmail takes an app password, not your Google password')
+    await t.choose('back to main menu')
+
+    await t.choose('add account')
+    await t.waitFor('? login')
+    t.answer('someone@outlook.com')
+    await t.waitFor('Use the settings for Outlook / Microsoft 365 (outlook.office365.com, port 993, TLS)? (Y/n)')
+    t.answer('y')
+    header = await nextScreen(t, 'Account')
+    expect(header).toContain('Outlook / Microsoft 365: Microsoft accepts no password over IMAP, only OAuth2: choose "change password source" → "log in with OAuth2"')
+    expect(header).toMatch(/^server +outlook\.office365\.com \(Outlook \/ Microsoft 365\)$/m)
+    await t.choose('back to main menu')
+
+    // A custom domain of a known provider: chosen from the list.
+    await t.choose('add account')
+    await t.waitFor('? login')
+    t.answer('me@mydomain.example')
+    await t.waitFor(/Which provider is the account with\?[\s\S]*⏎ select/)
+    t.press('up', 'up', 'up', 'up', 'up')
+    await t.waitFor(/❯ Gmail \(imap\.gmail\.com\)\n[\s\S]*Gmail takes an app password/)
+    t.press('enter')
+    await t.waitFor('? password (empty to set it later)')
+    t.answer('')
+    header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^server +imap\.gmail\.com \(Gmail\)$/m)
+    await t.choose('back to main menu')
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+    const saved = await readConfig(config)
+    expect(saved.accounts.map((a) => [a.username, a['server'], a['connection_options'], a['local_path']])).toEqual([
+      ['someone@GMail.com', 'imap.gmail.com', undefined, join(home, 'cfg', 'someone_GMail.com')],
+      ['someone@outlook.com', 'outlook.office365.com', undefined, join(home, 'cfg', 'someone_outlook.com')],
+      ['me@mydomain.example', 'imap.gmail.com', undefined, join(home, 'cfg', 'me_mydomain.example')],
+    ])
+  })
+
+  it('connection prompts: port, security, certificate verification and CA file, each showing the value in use', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'config.json'), {version: '2.2', accounts: [account(alice, join(home, 'alice'), {connection_options: {port: dovecot.port, ssl: false, open_timeout: 5}})]})
+    const t = setup(config)
+    await t.choose(alice.user)
+    await t.choose('modify server and connection (port, TLS, certificate)')
+    let screen = await nextScreen(t, 'Connection')
+    expect(screen).toMatch(new RegExp(`^server +${dovecot.host.replaceAll('.', '\\.')}$`, 'm'))
+    expect(screen).not.toMatch(/^certificate /m)
+
+    await t.choose('change security (TLS / STARTTLS / plain)')
+    await t.waitFor(/\? Security\n[\s\S]*❯ plain IMAP[\s\S]*⏎ select/)
+    t.press('up')
+    await t.waitFor(/❯ STARTTLS[\s\S]*imap-backup cannot use/)
+    t.press('enter')
+    screen = await nextScreen(t, 'Connection')
+    // The port was not the usual one for plain IMAP: it stays.
+    expect(screen).toMatch(new RegExp(`^port +${dovecot.port}$`, 'm'))
+    expect(screen).toMatch(/^security +STARTTLS: plain, then upgraded to TLS$/m)
+    expect(screen).toMatch(/^certificate +verified/m)
+    expect(screen).toContain('Note: starttls is a mailkeep extension')
+
+    await t.choose('modify port')
+    await t.waitFor(`? port (143 is usual for STARTTLS) (${dovecot.port})`)
+    t.answer('70000')
+    await t.waitFor('enter a port number from 1 to 65535')
+    t.press('clearLine')
+    t.answer('1143')
+    screen = await nextScreen(t, 'Connection')
+    expect(screen).toMatch(/^port +1143$/m)
+
+    await t.choose('toggle certificate verification')
+    screen = await nextScreen(t, 'Connection')
+    expect(screen).toMatch(/^certificate +NOT verified/m)
+    await t.choose('modify CA file')
+    await t.waitFor("? PEM file of the CAs to trust (empty: the system's)")
+    t.answer('/etc/my-ca.pem')
+    screen = await nextScreen(t, 'Connection')
+    expect(screen).toMatch(/^CA file +\/etc\/my-ca\.pem$/m)
+    expect(screen).toMatch(/^other options +\{"open_timeout":5\}$/m)
+
+    await t.choose('back to the account')
+    const header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^connection +port 1143, STARTTLS, certificate NOT verified$/m)
+    await t.choose('back to main menu')
+    await t.choose('save and exit')
+    expect(await exitCode(t)).toBe(0)
+    expect((await readConfig(config)).accounts[0]!['connection_options']).toEqual({port: 1143, open_timeout: 5, starttls: true, ssl: {verify_mode: 0, ca_file: '/etc/my-ca.pem'}})
+  })
+
+  it('dictionary-word passwords ("pass", "password"): nothing on the screen is cut out of our words, and the password is never shown', async (ctx) => {
+    const {expect} = ctx
+    const {home, setup} = await scene(ctx)
+    const config = await writeJson(join(home, 'config.json'), {version: '2.2', accounts: [account(word, join(home, 'word')), account(alice, join(home, 'alice'), {password: 'password'})]})
+    const t = setup(config)
+    await t.choose(word.user)
+    let header = await nextScreen(t, 'Account')
+    expect(header).toMatch(/^password +\*{8}$/m)
+    expect(header).toContain('modify password')
+    expect(header).toContain('change password source')
+    await t.choose('test connection')
+    header = await t.waitFor(/logged in as word@example\.test; \d+ folders?\n[\s\S]*⏎ select/)
+    await t.choose('change password source')
+    await t.waitFor(/❯ stored in the config file[\s\S]*⏎ select/)
+    t.press('down')
+    const screen = await t.waitFor(/❯ printed by a command \(password_command\)\n[\s\S]*e\.g\. pass show mail\/me/)
+    t.press('up', 'enter')
+    await t.waitFor('? password (empty to cancel)')
+    t.answer('')
+    await t.choose('back to main menu')
+
+    await t.choose(alice.user)
+    await t.choose('test connection')
+    header = await t.waitFor(/^Connection failed: login refused for user 'alice@example\.test'[^\n]*\n[\s\S]*⏎ select/m)
+    await t.choose('back to main menu')
+    await t.choose('quit')
+    expect(await exitCode(t)).toBe(0)
+    const text = t.text()
+    expect(text).not.toContain('[REDACTED]')
+    // The words stand whole wherever we wrote them; the passwords themselves are never drawn.
+    expect(text).toMatch(/^password +\*{8}$/m)
+    expect(screen).toContain('e.g. pass show mail/me')
+    expect(header).toContain('check the user name and password')
+    expect(text.replaceAll('pass show mail/me', '')).not.toMatch(/(?<![\w-])pass(?!\w)/)
+    expect(text).not.toMatch(/"password"/)
   })
 })

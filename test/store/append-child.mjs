@@ -2,16 +2,19 @@
 // reporting on stdout each time a savepoint has committed. The parent kills it (SIGKILL) or
 // interrupts it (SIGINT/SIGTERM) and then checks the folder.
 //
-// argv: root strategy firstUid count savepointMessages
+// argv: root strategy firstUid count savepointMessages [commitEvery]
+//   commitEvery > 0: commit (fold into .imap and the exactness file) and begin a new transaction
+//   after every that many messages, so that kills land in folds too.
 // stdout lines: "ready", "committed <uid>" (every UID up to it is durable), "done",
 //               "rolled-back <count>" (after a signal: messages committed in the folder)
 import {AccountStore} from '../../dist/store/account-store.js'
 import {silentLogger} from '../../dist/shared/logger.js'
 import {testMessage, isLarge, inChunks} from './messages.mjs'
 
-const [root, strategy, firstArg, countArg, savepointArg] = process.argv.slice(2)
+const [root, strategy, firstArg, countArg, savepointArg, commitEveryArg] = process.argv.slice(2)
 const first = Number(firstArg)
 const count = Number(countArg)
+const commitEvery = Number(commitEveryArg ?? 0)
 let stop
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -25,7 +28,8 @@ const say = (line) => process.stdout.write(`${line}\n`)
 const store = await AccountStore.open(root, {mode: 'write', logger: silentLogger})
 const folder = await store.folder('INBOX')
 if (!folder.exists) await folder.initialize(42)
-const tx = await folder.begin({strategy, savepointMessages: Number(savepointArg), savepointSeconds: 3600, savepointBytes: 1 << 30, delayAllMaxBytes: 1 << 20})
+const tuning = {strategy, savepointMessages: Number(savepointArg), savepointSeconds: 3600, savepointBytes: 1 << 30, delayAllMaxBytes: 1 << 20}
+let tx = await folder.begin(tuning)
 say('ready')
 let savepoints = 0
 for (let uid = first; uid < first + count; uid++) {
@@ -42,6 +46,12 @@ for (let uid = first; uid < first + count; uid++) {
   if (tx.stats.savepoints !== savepoints) {
     savepoints = tx.stats.savepoints
     say(`committed ${uid}`)
+  }
+  if (commitEvery > 0 && (uid - first + 1) % commitEvery === 0 && uid < first + count - 1) {
+    await tx.commit()
+    say(`committed ${uid}`)
+    tx = await folder.begin(tuning)
+    savepoints = 0
   }
 }
 await tx.commit()

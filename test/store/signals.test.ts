@@ -42,14 +42,19 @@ describe.each([
     expect(kept).toBeGreaterThanOrEqual(run.committed())
 
     // The folder ends exactly at the savepoint: no tail, no journal, nothing left to recover.
-    expect((await readdir(root)).sort()).toEqual(['.mailkeep.lock', 'INBOX.imap', 'INBOX.mbox'])
+    expect((await readdir(root)).sort()).toEqual(['.mailkeep.lock', 'INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
     const store = await AccountStore.open(root, {mode: 'write', logger: silentLogger}) // lock released
     try {
       const folder = await store.folder('INBOX')
       expect([...folder.messages].map((m) => m.uid)).toEqual(Array.from({length: kept}, (_, k) => k + 1))
       expect(folder.messages.length).toBe(kept)
       expect((await stat(folder.paths.mbox)).size).toBe(folder.messages.end)
-      for (const m of folder.messages) expect((await folder.readMessage(m.uid)).bytes.equals(testMessage(m.uid))).toBe(true)
+      for (const m of folder.messages) {
+        const stored = await folder.readMessage(m.uid)
+        expect(stored.exact).toBe(true)
+        expect(stored.bytes.equals(testMessage(m.uid))).toBe(true)
+      }
+      expect(folder.exactnessFile.binding).toMatchObject({rows: kept, bound: kept, unmatchedUids: []})
     } finally {
       await store.close()
     }

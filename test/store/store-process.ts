@@ -22,8 +22,8 @@ export function requireBuild(): void {
   if (!existsSync(DIST)) throw new Error('dist/ is missing: run `npm run build` (npm test does it) before these tests')
 }
 
-export function startAppender(root: string, strategy: string, first: number, count: number, savepointMessages: number): ChildRun {
-  const child = spawn(process.execPath, [CHILD, root, strategy, String(first), String(count), String(savepointMessages)], {stdio: ['ignore', 'pipe', 'pipe']})
+export function startAppender(root: string, strategy: string, first: number, count: number, savepointMessages: number, commitEvery = 0): ChildRun {
+  const child = spawn(process.execPath, [CHILD, root, strategy, String(first), String(count), String(savepointMessages), String(commitEvery)], {stdio: ['ignore', 'pipe', 'pipe']})
   const lines: string[] = []
   let committed = first - 1
   let stderr = ''

@@ -354,8 +354,12 @@ async function ensure(c: RawImapClient, folder: string): Promise<void> {
     await c.command(`CREATE ${mailboxArg(folder)}`)
   } catch (error) {
     // RFC 5530 ALREADYEXISTS: someone (an earlier seed) made it; that is what we want. Cyrus
-    // says so without the code ("NO Mailbox already exists").
-    if (!(error instanceof ImapCommandError && (/^ALREADYEXISTS/i.test(error.response.code ?? '') || /already exists/i.test(error.response.text)))) throw error
+    // says so without the code ("NO Mailbox already exists"), Courier says neither ("NO Cannot
+    // create this folder."): a selectable folder of that name in LIST is the answer then.
+    if (!(error instanceof ImapCommandError)) throw error
+    if (/^ALREADYEXISTS/i.test(error.response.code ?? '') || /already exists/i.test(error.response.text)) return
+    const listed = (await c.command(`LIST "" ${mailboxArg(folder)}`)).untagged.filter((r) => r.kind === 'LIST').map(listEntry)
+    if (!listed.some((f) => f.name === folder && !f.flags.some((flag) => /^\\(Noselect|NonExistent)$/i.test(flag)))) throw error
   }
 }
 

@@ -39,6 +39,17 @@ export function listProcesses(): ProcessInfo[] {
   return out
 }
 
+/** Whether the process runs: it exists and is not a zombie (reaped by nobody, in a container). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+    return state !== 'Z' && state !== 'X'
+  } catch {
+    return false
+  }
+}
+
 /** The mount namespace of a process (`mnt:[4026532…]`), or undefined when it is gone. */
 export function mountNamespace(pid: number): string | undefined {
   try {

@@ -28,7 +28,7 @@ import {
 import {startProxy} from './tcp-proxy.js'
 import {isPortFree} from './ports.js'
 import {listProcesses} from './processes.js'
-import {ImapCommandError, RawImapClient, fetchItems, mailboxArg, valueText} from './raw-imap.js'
+import {ImapCommandError, RawImapClient, fetchItems, mailboxArg, valueText, type ImapValue} from './raw-imap.js'
 import {KNOWN_EXTENSIONS, SERVER_FACTS, serverKinds, startServer, type ServerKind, type TestServer} from './servers.js'
 
 const NAMESPACES: Record<string, string> = {
@@ -51,9 +51,14 @@ describe.each(serverKinds())('%s', (kind: ServerKind) => {
       await server?.stop()
     })
 
-    it('announces its personal namespace and separator', async () => {
+    it('announces its personal namespace and separator, and the other namespaces its facts say', async () => {
       const untagged = await withSession(server, user, async (c) => (await c.command('NAMESPACE')).untagged)
       expect(untagged.map((r) => r.raw.toString().trimEnd())[0]).toMatch(new RegExp(`^\\* NAMESPACE ${escape(NAMESPACES[separator]!)} `))
+      // The first namespace of each kind: ((prefix delimiter) …) or NIL.
+      const first = (value: ImapValue | undefined): {prefix: string; delimiter: string} | null =>
+        Array.isArray(value) && Array.isArray(value[0]) ? {prefix: valueText(value[0][0]), delimiter: valueText(value[0][1])} : null
+      const values = untagged.find((r) => r.kind === 'NAMESPACE')!.values
+      expect({personal: first(values[0]), other: first(values[1]), shared: first(values[2])}).toEqual(facts.namespaces[separator])
       expect(server.separator).toBe(separator)
       const child = folderName(server, 'Projects', 'Alpha')
       await createFolder(server, user, folderName(server, 'Projects'))

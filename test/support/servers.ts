@@ -68,6 +68,22 @@ export interface ServerFacts {
    * backup keeps it); otherwise `A` is listed as `\Noselect` / `\NonExistent` or not at all.
    */
   readonly createMakesParentFolders: boolean
+  /**
+   * NAMESPACE (RFC 2342) in each of its `separators` as the harness sets it up: the first
+   * personal, other users' and shared namespace, or null where there is none.
+   */
+  readonly namespaces: Readonly<Partial<Record<Separator, ServerNamespaces>>>
+}
+
+export interface ServerNamespace {
+  readonly prefix: string
+  readonly delimiter: string
+}
+
+export interface ServerNamespaces {
+  readonly personal: ServerNamespace
+  readonly other: ServerNamespace | null
+  readonly shared: ServerNamespace | null
 }
 
 /** The extensions whose presence `capabilities` states for each server. */
@@ -85,6 +101,10 @@ export const SERVER_FACTS: Readonly<Record<ServerKind, ServerFacts>> = Object.fr
     emptyInboxUidValidityVaries: false,
     internalDateKeepsZone: false,
     createMakesParentFolders: false,
+    namespaces: {
+      '/': {personal: {prefix: '', delimiter: '/'}, other: null, shared: null},
+      '.': {personal: {prefix: 'INBOX.', delimiter: '.'}, other: null, shared: null},
+    },
   },
   cyrus: {
     separators: ['/', '.'],
@@ -97,6 +117,12 @@ export const SERVER_FACTS: Readonly<Record<ServerKind, ServerFacts>> = Object.fr
     emptyInboxUidValidityVaries: false,
     internalDateKeepsZone: false,
     createMakesParentFolders: true,
+    // Cyrus always has the other users' and the shared namespace; with altnamespace their prefixes
+    // are words, in the standard namespace `user.` and the root.
+    namespaces: {
+      '/': {personal: {prefix: '', delimiter: '/'}, other: {prefix: 'Other Users/', delimiter: '/'}, shared: {prefix: 'Shared Folders/', delimiter: '/'}},
+      '.': {personal: {prefix: 'INBOX.', delimiter: '.'}, other: {prefix: 'user.', delimiter: '.'}, shared: {prefix: '', delimiter: '.'}},
+    },
   },
   courier: {
     separators: ['.'],
@@ -109,6 +135,8 @@ export const SERVER_FACTS: Readonly<Record<ServerKind, ServerFacts>> = Object.fr
     emptyInboxUidValidityVaries: true,
     internalDateKeepsZone: false,
     createMakesParentFolders: false,
+    // Two shared namespaces, `#shared.` first, then `shared.`.
+    namespaces: {'.': {personal: {prefix: 'INBOX.', delimiter: '.'}, other: null, shared: {prefix: '#shared.', delimiter: '.'}}},
   },
 })
 

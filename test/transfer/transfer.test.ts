@@ -13,7 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {capabilitiesWithout} from '../imap/helpers.js'
 import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
 import {SERVER_FACTS, serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'
-import {appendMessages, createFolder, expunge, fetchMessages, listUids, removeFlags, seedFolder, seedMessage, serverAt, setFlags} from '../support/mail-seed.js'
+import {appendMessages, createFolder, expunge, fetchMessages, listFolders, listUids, removeFlags, seedFolder, seedMessage, serverAt, setFlags} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {makeTempDir, removeTempDir} from '../support/temp-dir.js'
 import {accountFile, appends, backupItems, destinationItems, expectSameMail, folderOf, makeConfig, sha256, totals, transfer} from './helpers.js'
@@ -99,6 +99,23 @@ describe.each(serverKinds())('%s', (kind: ServerKind) => {
       const third = await transfer(config, {command: 'mirror', source: alice.user, destination: bob.user, automaticNamespaces: true})
       expect(folderOf(third, 'Work')).toMatchObject({uploaded: 1, deleted: 0})
       expectSameMail(await destinationItems(b, bob, 'INBOX.Work'), await backupItems(root, 'Work'), {extra: 1})
+    })
+
+    it("copy without naming options (imap-backup's defaults): a name outside the destination's namespace fails its folder with a hint how to name it", async () => {
+      // copy keeps imap-backup's default destination prefix (''); the '.' servers keep personal
+      // folders under INBOX. and refuse 'Naming' (each with its own words). Nothing is created.
+      const src = c.users[1]!
+      const dst = b.users[0]!
+      await seedFolder(c, src, 'Naming', 2)
+      const config = await makeConfig(dir, [account(c, proxyC, src), account(b, proxyB, dst)])
+      const report = await transfer(config, {command: 'copy', source: src.user, destination: dst.user})
+      expect(report.exitCode).toBe(4)
+      expect(folderOf(report, 'INBOX')).toMatchObject({destination: 'INBOX', outcome: 'ok'})
+      expect(folderOf(report, 'Naming')).toMatchObject({destination: 'Naming', outcome: 'failed', uploaded: 0, created: false})
+      expect(folderOf(report, 'Naming').error?.hint).toBe(
+        "'Naming' is outside the destination's personal namespace 'INBOX.', where its folders must be: add --automatic-namespaces, or --destination-prefix 'INBOX.' (docs/delimiters-and-prefixes.md)",
+      )
+      expect((await listFolders(b, dst)).map((f) => f.name)).not.toContain('Naming')
     })
 
     it('copy with explicit --destination-prefix/--destination-delimiter; flags follow; destination-only mail is kept', async () => {

@@ -14,7 +14,7 @@ export default class Restore extends UploadCommand<typeof Restore> {
 
   static override description = [
     "Uploads every folder of the account's backup (the -<uidvalidity> copies left by UIDVALIDITY changes included), or the --folders given, creating folders as needed, with the stored flags and the original INTERNALDATE. Messages arrive byte for byte as they were backed up. A server folder that already holds other mail (another UIDVALIDITY) is left untouched: the folder is restored into <name>-<uidvalidity> instead. The backup itself is never changed, and running restore again uploads nothing twice (also on servers without UIDPLUS, and after a crash).",
-    'Exit status: 0 done; 4 some messages were not uploaded (listed, e.g. larger than the server\'s APPENDLIMIT); 5 a backup or another upload of this account is running; 6 the backup is damaged; 111 connection or login failed; 130/143 interrupted (rerun to continue). See docs/commands/restore.md.',
+    'Exit status: 0 done; 4 some messages were not uploaded (listed, e.g. larger than the server\'s APPENDLIMIT); 5 a backup or another upload of this account is running; 6 the backup is damaged; 111 connection or login failed; 130/143 interrupted (rerun to continue). More: `mailkeep help commands/restore`.',
   ].join('\n\n')
 
   static override examples = [

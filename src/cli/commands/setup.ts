@@ -34,7 +34,7 @@ export default class Setup extends BaseCommand<typeof Setup, SetupResult> {
 
   static override description = [
     'Menus to add, change and delete accounts and to set the global options. A missing config file is allowed: setup starts with no account and creates the file (mode 0600, its directory 0700) when you choose "save and exit". Nothing is written unless something changed.',
-    'With --import, an imap-backup config file is shown and, once confirmed, saved as mailkeep\'s config; the imap-backup file is only read. See docs/commands/setup.md.',
+    'With --import, an imap-backup config file is shown and, once confirmed, saved as mailkeep\'s config; the imap-backup file is only read. More: `mailkeep help commands/setup`.',
   ].join('\n\n')
 
   static override examples = [
@@ -49,7 +49,7 @@ export default class Setup extends BaseCommand<typeof Setup, SetupResult> {
 
   protected override async exec(): Promise<SetupResult> {
     if (process.stdin.isTTY !== true || process.stdout.isTTY !== true) {
-      throw new UsageError('setup is interactive and needs a terminal', {hint: 'run it in a terminal, or edit the config file as docs/config.md describes'})
+      throw new UsageError('setup is interactive and needs a terminal', {hint: 'run it in a terminal, or edit the config file as `mailkeep help config` describes'})
     }
     const state = await openState(this.configPath)
     const wizard: Wizard = {prompter: inquirerPrompter(), state, ctx: this.ctx}

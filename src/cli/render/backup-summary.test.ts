@@ -8,7 +8,7 @@ function folder(name: string, over: Partial<FolderReport> = {}): FolderReport {
 }
 
 function account(name: string, folders: FolderReport[], over: Partial<AccountReport> = {}): AccountReport {
-  return {account: name, outcome: 'ok', folders, seconds: 1, ...over}
+  return {account: name, outcome: 'ok', folders, unselected: [], seconds: 1, ...over}
 }
 
 function report(accounts: AccountReport[], over: Partial<BackupReport> = {}): BackupReport {
@@ -16,6 +16,28 @@ function report(accounts: AccountReport[], over: Partial<BackupReport> = {}): Ba
 }
 
 describe('renderBackupSummary', () => {
+  it('names the server folders not selected for backup, new ones marked; --quiet keeps only the new ones', () => {
+    const unselected = [
+      {folder: 'Projects', new: true},
+      {folder: 'Spam', new: false},
+      {folder: 'Trash', new: false},
+    ]
+    const r = report([account('alice@example.com', [folder('INBOX', {outcome: 'unchanged'})], {unselected}), account('bob@example.com', [folder('INBOX', {outcome: 'unchanged'})], {unselected: [{folder: 'Spam', new: false}]})])
+    expect(renderBackupSummary(r)).toBe(
+      [
+        'alice@example.com: ok, 1 folder, none changed',
+        '  not backed up (not selected): Projects (new), Spam, Trash',
+        'bob@example.com: ok, 1 folder, none changed',
+        '  not backed up (not selected): Spam',
+        'total: 0 new messages in 2.0 s',
+        '',
+      ].join('\n'),
+    )
+    expect(renderBackupSummary(r, {quiet: true})).toBe(['alice@example.com: ok, 1 folder, none changed', '  not backed up (not selected): Projects (new)', ''].join('\n'))
+    const many = Array.from({length: 13}, (_, i) => ({folder: `L${i}`, new: false}))
+    expect(renderBackupSummary(report([account('a@x', [], {unselected: many})]))).toContain('not backed up (not selected): L0, L1, L2, L3, L4, L5, L6, L7, L8, L9 … and 3 more (--json lists them all)')
+  })
+
   it('lists per account only the folders that changed, then a total line', () => {
     const text = renderBackupSummary(
       report(
@@ -98,7 +120,7 @@ describe('renderBackupSummary', () => {
       "carol@example.com: not backed up: the account's status is 'archived'",
       'dave@example.com: skipped',
       'total: 10 new messages (7.18 KiB) in 10 s, 1.0 msg/s, 735 B/s',
-      'exit 4 (INCOMPLETE): The run finished, but some folders or messages were not done (each is listed in the report and the log). Everything else was saved. Rerun; it resumes from the last savepoint. If one folder keeps failing, see its error.',
+      'exit 4 (INCOMPLETE): The run finished, but some folders or messages were not done (each is listed in the report and the log), or it reached its maximum duration (--max-duration) and stopped at a savepoint. Everything else was saved. Rerun; it resumes from the last savepoint. If one folder keeps failing, see its error; mailkeep local check lists the folders the last backup could not store.',
       '',
     ])
   })

@@ -13,9 +13,15 @@
  *     total: 20 new messages (1.20 MiB) in 2.1 s, 9.5 msg/s, 0.57 MiB/s
  *     exit 4 (INCOMPLETE): The run finished, but some folders or messages were not done …
  *
- * `quiet` keeps only what went wrong (a successful quiet run prints nothing).
+ * Below an account's folders, the server folders that exist but are not selected for backup
+ * (`folders` / `folder_blacklist`), those new since the last run first:
+ *
+ *       not backed up (not selected): Projects (new), Spam, Trash
+ *
+ * `quiet` keeps only what went wrong, and folders not selected that are new since the last run
+ * (so cron mails about each of them once); a successful quiet run otherwise prints nothing.
  */
-import type {AccountReport, BackupReport, ErrorSummary, FolderReport} from '../../engine/backup-types.js'
+import type {AccountReport, BackupReport, ErrorSummary, FolderReport, UnselectedFolder} from '../../engine/backup-types.js'
 import {exitLine} from './exit-meaning.js'
 import {formatBytes, formatCount, formatRate, formatSeconds, plural, printable} from './text.js'
 
@@ -24,6 +30,8 @@ export interface SummaryOptions {
   quiet?: boolean
   /** Failed UIDs listed per folder before "… and N more"; default 5. */
   maxFailedMessages?: number
+  /** Folders not selected named per account before "… and N more"; default 10. */
+  maxUnselected?: number
 }
 
 const INDENT = '  '
@@ -36,12 +44,14 @@ export function renderBackupSummary(report: BackupReport, options: SummaryOption
   const lines: string[] = []
 
   for (const account of report.accounts) {
-    if (quiet && !accountHasErrors(account)) continue
+    const unselected = quiet ? account.unselected.filter((f) => f.new) : account.unselected
+    if (quiet && !accountHasErrors(account) && unselected.length === 0) continue
     lines.push(accountLine(account))
     if (account.error !== undefined && account.outcome !== 'skipped') lines.push(...hintLines(account.error, INDENT))
     const shown = account.folders.filter((f) => (quiet ? folderHasErrors(f) : folderChanged(f) || folderHasErrors(f) || f.note !== undefined))
     const column = Math.min(MAX_NAME_COLUMN, Math.max(0, ...shown.map((f) => printable(f.folder).length)))
     for (const folder of shown) lines.push(...folderLines(folder, column, maxFailed))
+    if (unselected.length > 0) lines.push(`${INDENT}${unselectedLine(unselected, options.maxUnselected ?? 10)}`)
   }
 
   if (!quiet) {
@@ -107,6 +117,13 @@ function folderDetails(folder: FolderReport): string {
   // A note says why a folder that did not fail had nothing done to it (e.g. it vanished).
   const note = folder.note === undefined ? [] : [oneLine(folder.note)]
   return [...changes, ...note, formatSeconds(folder.seconds)].join(', ')
+}
+
+/** `not backed up (not selected): Projects (new), Spam … and 3 more`; also used by `stats`. */
+export function unselectedLine(folders: readonly UnselectedFolder[], max = 10): string {
+  const names = folders.slice(0, max).map((f) => `${printable(f.folder)}${f.new ? ' (new)' : ''}`)
+  const more = folders.length > max ? ` … and ${formatCount(folders.length - max)} more (--json lists them all)` : ''
+  return `not backed up (not selected): ${names.join(', ')}${more}`
 }
 
 function hintLines(error: ErrorSummary, indent: string): string[] {

@@ -23,8 +23,9 @@ export const EXIT_MEANINGS: Readonly<Record<ExitName, Omit<ExitMeaning, 'name'>>
   USAGE: {meaning: 'Bad command line: unknown command or flag, missing argument, conflicting options.', action: '`mailkeep help COMMAND`.'},
   CONFIG: {meaning: 'The config file is missing, not JSON, invalid, or readable by group/other.', action: 'The message names the file, the key and the fix.'},
   INCOMPLETE: {
-    meaning: 'The run finished, but some folders or messages were not done (each is listed in the report and the log). Everything else was saved.',
-    action: 'Rerun; it resumes from the last savepoint. If one folder keeps failing, see its error.',
+    meaning:
+      'The run finished, but some folders or messages were not done (each is listed in the report and the log), or it reached its maximum duration (`--max-duration`) and stopped at a savepoint. Everything else was saved.',
+    action: 'Rerun; it resumes from the last savepoint. If one folder keeps failing, see its error; `mailkeep local check` lists the folders the last backup could not store.',
   },
   LOCKED: {
     meaning: 'Another mailkeep process is working on this account (its pid is in the message). Nothing was done.',
@@ -41,7 +42,7 @@ export const EXIT_MEANINGS: Readonly<Record<ExitName, Omit<ExitMeaning, 'name'>>
   },
   INTERNAL: {meaning: 'A bug in mailkeep. The stack trace is printed.', action: 'Please report it with the output.'},
   CONNECTION: {
-    meaning: 'Could not connect to the server or log in (imap-backup compatible).',
+    meaning: 'Could not connect to the server or log in (imap-backup compatible). The message says what answered: nothing, not an IMAP server, TLS expected, plain IMAP expected.',
     action: 'Check server, port, TLS settings and credentials.',
   },
   SIGINT: {

@@ -2,7 +2,7 @@
  * Text of `mailkeep local repair`: per folder, what was done (or, with --dry-run, would be),
  * the messages kept without a server match, the files set aside, and the check afterwards.
  */
-import type {FolderRepairReport, RepairReport} from '../../engine/repair.js'
+import type {FolderRepairReport, KeptMessage, RepairReport} from '../../engine/repair.js'
 import {plural, printable} from './text.js'
 
 /** Messages listed one by one at most; the rest are counted. */
@@ -27,7 +27,7 @@ function folderLines(f: FolderRepairReport, dryRun: boolean): string[] {
   }
   for (const k of f.kept.slice(0, KEPT_SHOWN)) {
     const subject = k.subject === '' ? '' : ` "${printable(k.subject)}"`
-    out.push(`\t\tkept UID ${k.uid}${subject} (offset ${k.offset}, ${k.length} bytes): ${keptText(k.reason)}`)
+    out.push(`\t\tkept UID ${k.uid}${subject} (offset ${k.offset}, ${k.length} bytes): ${keptText(k.reason)}; ${flagsText(k)}`)
   }
   if (f.kept.length > KEPT_SHOWN) out.push(`\t\t… and ${plural(f.kept.length - KEPT_SHOWN, 'more message')} kept (see --json)`)
   if (f.tornBytes > 0) out.push(`\t\ttorn last entry: ${plural(f.tornBytes, 'byte')} ${would}copied aside, then cut from the mbox`)
@@ -72,6 +72,12 @@ function uidText(f: FolderRepairReport): string {
     default:
       return 'unchanged'
   }
+}
+
+/** Per message, where its flags come from when the server could not give them. */
+function flagsText(k: KeptMessage): string {
+  if (k.flagsFrom === 'none') return 'flags unknown, stored without flags'
+  return `flags from the damaged metadata, not verified (${k.flags.length === 0 ? 'none' : k.flags.map(printable).join(' ')})`
 }
 
 function keptText(reason: string): string {

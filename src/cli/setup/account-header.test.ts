@@ -11,14 +11,14 @@ describe('accountHeader', () => {
       [
         'mailkeep - Account',
         '',
-        'email               me@example.com',
-        'password            ********',
-        'server              imap.example.com',
-        `connection options  '{"port":143,"ssl":false}'`,
-        'mode                keep all emails',
-        'path                /b/me',
-        'include             (all folders)',
-        'multi-fetch         5',
+        'login        me@example.com',
+        'password     ********',
+        'server       imap.example.com',
+        'connection   port 143, plain IMAP (not encrypted)',
+        'mode         keep all emails',
+        'path         /b/me',
+        'include      (all folders)',
+        'multi-fetch  5',
         '',
       ].join('\n'),
     )
@@ -37,6 +37,7 @@ describe('accountHeader', () => {
     expect(text).toMatch(/^path +\(unset\)$/m)
     expect(text).toMatch(/^exclude +Spam, Trash$/m)
     expect(text).toMatch(/^multi-fetch +100$/m)
+    expect(text).toMatch(/^connection +port 993, TLS, certificate verified$/m)
     expect(text).toMatch(/^unread flags +changes to unread flags will be reset after download$/m)
     expect(text).toMatch(/^status +offline/m)
     expect(text).toMatch(/^note +uses mailkeep extensions \(password_env\): imap-backup cannot read this config$/m)

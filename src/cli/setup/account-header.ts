@@ -1,9 +1,10 @@
 /**
- * The text at the top of the account menu (compat §3.7, `setup/account/header.rb`): one row per
- * setting, labels aligned. The password is never shown: a stored password is a fixed mask (not
+ * The text at the top of the account menu, as imap-backup's setup draws it: one row per setting,
+ * labels aligned; the connection in words (port, TLS, certificate) instead of its JSON. The password is never shown: a stored password is a fixed mask (not
  * one character per letter, which would give its length away).
  */
-import {DEFAULT_MULTI_FETCH_SIZE, providerFor, type AccountFile} from '../../config/index.js'
+import {DEFAULT_MULTI_FETCH_SIZE, presetForHost, providerFor, type AccountFile} from '../../config/index.js'
+import {describeForm, readForm} from './connection-form.js'
 import {printable} from '../render/text.js'
 
 export const TITLE_PREFIX = 'mailkeep -'
@@ -14,12 +15,11 @@ const EXTENSION_KEYS = ['password_command', 'password_env', 'password_file', 'oa
 
 export function accountHeader(account: AccountFile, modified: boolean): string {
   const rows: Array<[string, string]> = [
-    ['email', account.username],
+    ['login', account.username],
     ['password', describePassword(account)],
     ['server', describeServer(account)],
+    ['connection', describeForm(readForm(account))],
   ]
-  const options = account.connection_options
-  if (options !== undefined) rows.push(['connection options', `'${typeof options === 'string' ? options : JSON.stringify(options)}'`])
   rows.push(['mode', account.mirror_mode === true ? 'mirror emails' : 'keep all emails'])
   rows.push(['path', account.local_path ?? '(unset)'])
   rows.push(describeFolders(account))
@@ -44,7 +44,10 @@ export function describePassword(account: AccountFile): string {
 }
 
 export function describeServer(account: AccountFile): string {
-  if (account.server !== undefined && account.server !== '') return account.server
+  if (account.server !== undefined && account.server !== '') {
+    const preset = presetForHost(account.server)
+    return preset === undefined ? account.server : `${account.server} (${preset.label})`
+  }
   const host = providerFor(account.username).host
   return host === undefined ? '(unset)' : `${host} (the provider's server)`
 }

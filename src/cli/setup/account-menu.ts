@@ -1,21 +1,22 @@
 /**
- * The account menu (compat §3.7, "Account menu"): the header with every setting, then one entry
- * per change. Every change is validated by the loader's rules before it is made (wizard.ts).
+ * The account menu (imap-backup's, with the connection as prompts): the header with every
+ * setting, then one entry per change. Every change is validated by the loader's rules before it
+ * is made (wizard.ts).
  */
 import {join} from 'node:path'
 import {DEFAULT_MULTI_FETCH_SIZE, providerFor, type AccountFile, type AccountStatus, type Config} from '../../config/index.js'
 import {resolveConfigPath} from '../../config/paths.js'
-import {checkAccountConnection} from '../../engine/setup-server.js'
+import {checkAccountConnection, type ConnectionCheck} from '../../engine/setup-server.js'
 import {accountHeader, describeServer} from './account-header.js'
 import {chooseFolders} from './folder-chooser.js'
 import {changePasswordSource, modifyPassword} from './password-source.js'
 import type {Choice} from './prompter.js'
-import {apply, drawScreen, errorLine, validateEmail, type Wizard} from './wizard.js'
+import {connectionMenu} from './connection-menu.js'
+import {apply, drawScreen, errorLine, validateLogin, type Wizard} from './wizard.js'
 
 type Action =
   | 'email'
   | 'password'
-  | 'server'
   | 'connection'
   | 'test'
   | 'mode'
@@ -33,10 +34,9 @@ const STATUS_CYCLE: Readonly<Record<AccountStatus, AccountStatus>> = {active: 'a
 
 function choices(account: AccountFile): Array<Choice<Action>> {
   return [
-    {name: 'modify email', value: 'email'},
+    {name: 'modify login', value: 'email'},
     {name: 'modify password', value: 'password'},
-    {name: 'modify server', value: 'server'},
-    {name: 'modify connection options', value: 'connection'},
+    {name: 'modify server and connection (port, TLS, certificate)', value: 'connection'},
     {name: 'test connection', value: 'test'},
     {name: 'toggle mode (keep all emails / mirror emails)', value: 'mode'},
     {name: 'modify backup path', value: 'path'},
@@ -69,11 +69,8 @@ export async function accountMenu(w: Wizard, account: AccountFile): Promise<void
       case 'password':
         await modifyPassword(w, account)
         break
-      case 'server':
-        await modifyServer(w, account)
-        break
       case 'connection':
-        await modifyConnectionOptions(w, account)
+        await connectionMenu(w, account)
         break
       case 'test':
         await testConnection(w, account)
@@ -112,57 +109,23 @@ export async function accountMenu(w: Wizard, account: AccountFile): Promise<void
 }
 
 async function modifyEmail(w: Wizard, account: AccountFile): Promise<void> {
-  const email = await w.prompter.input('email', {default: account.username, validate: validateEmail})
-  if (email === account.username) return
-  if (w.state.accounts.some((a) => a !== account && a.username === email)) {
-    w.state.notice('There is already an account set up with that email address')
+  const login = await w.prompter.input('login', {default: account.username, validate: validateLogin})
+  if (login === account.username) return
+  if (w.state.accounts.some((a) => a !== account && a.username === login)) {
+    w.state.notice('There is already an account set up with that login')
     return
   }
   apply(w, account, (d) => {
-    d.username = email
-    const host = providerFor(email).host
+    d.username = login
+    const host = providerFor(login).host
     if ((d.server === undefined || d.server === '') && host !== undefined) d.server = host
   })
 }
 
-async function modifyServer(w: Wizard, account: AccountFile): Promise<void> {
-  const current = account.server ?? providerFor(account.username).host
-  const server = await w.prompter.input('server (IMAP host name)', {
-    ...(current === undefined ? {} : {default: current}),
-    validate: (v) => !/\s/.test(v) || 'a host name has no spaces',
-  })
-  apply(w, account, (d) => {
-    if (server === '') delete d.server
-    else d.server = server
-  })
-}
-
-/** JSON; an empty answer removes them; malformed JSON changes nothing and says why. */
-async function modifyConnectionOptions(w: Wizard, account: AccountFile): Promise<void> {
-  const options = account.connection_options
-  const current = options === undefined ? '(none)' : typeof options === 'string' ? options : JSON.stringify(options)
-  w.prompter.write(`current connection options: ${current}\n`)
-  const text = await w.prompter.input('connection options as JSON (empty to remove them)')
-  if (text === '') {
-    if (options !== undefined && apply(w, account, (d) => delete d.connection_options)) w.state.notice('Connection options removed')
-    return
-  }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (error) {
-    w.state.notice(`Malformed JSON, not changed: ${errorLine(error)}`)
-    return
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    w.state.notice('Not changed: connection options must be a JSON object, e.g. {"port": 993, "ssl": {"verify_mode": 0}}')
-    return
-  }
-  apply(w, account, (d) => {
-    d.connection_options = parsed as AccountFile['connection_options']
-  })
-}
-
+/**
+ * Logs in as the account being edited (not saved yet) and says what answered: the server, the
+ * security and certificate, the greeting and the server's own name, the login and its folders.
+ */
 async function testConnection(w: Wizard, account: AccountFile): Promise<void> {
   w.prompter.write(`Connecting to ${describeServer(account)}…\n`)
   let config: Config
@@ -174,7 +137,36 @@ async function testConnection(w: Wizard, account: AccountFile): Promise<void> {
     return
   }
   const result = await checkAccountConnection(config, account.username, w.ctx)
-  w.state.notice(result.ok ? 'Connection successful' : `Connection failed: ${result.message}`)
+  if (!result.ok) {
+    w.state.notice(`Connection failed: ${result.message}`)
+    if (result.hint !== undefined) w.state.notice(`  hint: ${result.hint}`)
+    return
+  }
+  for (const line of connectionReport(result)) w.state.notice(line)
+}
+
+/** The lines of a successful connection test. */
+export function connectionReport(result: Extract<ConnectionCheck, {ok: true}>): string[] {
+  const peer = result.peer
+  let how: string
+  if (result.security === 'plain') how = 'plain IMAP (not encrypted)'
+  else {
+    const version = peer?.tlsProtocol === undefined ? '' : ` ${peer.tlsProtocol}`
+    const cert = peer?.certificate
+    const issued = cert === undefined || cert.subject === '' ? '' : ` (issued to ${cert.subject}${cert.issuer === '' ? '' : ` by ${cert.issuer}`})`
+    const verified = peer?.certificateVerified === true ? `certificate verified${issued}` : `certificate NOT verified${issued}`
+    how = `${result.security === 'starttls' ? 'STARTTLS' : 'TLS'}${version}, ${verified}`
+  }
+  const lines = [`Connection successful: ${result.host}:${result.port} answered, over ${how}`]
+  if (peer !== undefined && peer.greeting !== '') lines.push(`  the server said: "${peer.greeting}"`)
+  const id = peer?.serverId
+  if (id !== undefined) {
+    const name = [id['name'], id['version']].filter((v) => v !== undefined).join(' ')
+    const vendor = id['vendor'] === undefined ? '' : ` (${id['vendor']})`
+    if (name !== '' || vendor !== '') lines.push(`  it calls itself: ${name}${vendor}`)
+  }
+  lines.push(`  logged in as ${result.user}${result.folders === undefined ? '' : `; ${result.folders} folder${result.folders === 1 ? '' : 's'}`}`)
+  return lines
 }
 
 function toggleMode(w: Wizard, account: AccountFile): void {

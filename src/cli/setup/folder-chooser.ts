@@ -4,6 +4,9 @@
  * notice (compat §3.7, item 9). The selection is saved in the server's order; when the ticked
  * set is what was configured, the configured order is kept, so looking without changing
  * anything does not modify the account.
+ *
+ * Every folder ticked (to include) saves no `folders` key: "all folders" means all, also those
+ * created on the server later (a fixed list would leave those out, issue 11 item 5).
  */
 import type {AccountFile} from '../../config/index.js'
 import {listSelectableFolders} from '../../engine/setup-server.js'
@@ -46,12 +49,18 @@ export async function chooseFolders(w: Wizard, account: AccountFile): Promise<vo
   )
   const sameAsKept = ticked.size === kept.length && kept.every((name) => ticked.has(name))
   const selection = sameAsKept ? kept : serverFolders.filter((name) => ticked.has(name))
+  const everyFolder = !exclude && serverFolders.every((name) => ticked.has(name))
 
   apply(w, account, (draft) => {
+    if (everyFolder) {
+      delete draft.folders
+      return
+    }
     // No key and nothing ticked: leave the key out (it means the same as []).
     if (draft.folders === undefined && selection.length === 0) return
     draft.folders = selection
   })
+  if (everyFolder) w.state.notice('Every folder is backed up, also folders created on the server later')
   if (missing.length > 0) w.state.notice(missingNotice(missing))
 }
 

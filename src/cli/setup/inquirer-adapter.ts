@@ -10,12 +10,12 @@
  *   callers ask without a default and show the current value in the message instead.
  * - `password` with `mask` echoes one `*` per character; without it nothing at all. The mask
  *   is used so the user sees that typing arrives; the value itself is never written.
- * - Text the wizard writes itself goes through scrubSecrets(), like every other output of
+ * - Text the wizard writes itself goes through scrubOutput(), like every other output of
  *   mailkeep; inquirer's own echo of an `input` answer cannot be scrubbed, which is why secrets
  *   are only ever asked with `secret()`.
  */
 import {checkbox, confirm, input, password, select} from '@inquirer/prompts'
-import {scrubSecrets} from '../../shared/secrets.js'
+import {scrubOutput} from '../../shared/secrets.js'
 import {PromptCancelled, type CheckboxChoice, type Choice, type InputOptions, type Prompter, type SelectOptions} from './prompter.js'
 
 /** Cursor home, then erase the whole display (ECMA-48 CUP and ED 2). */
@@ -24,7 +24,7 @@ const CANCEL_ERRORS = new Set(['ExitPromptError', 'AbortPromptError', 'CancelPro
 
 export function inquirerPrompter(output: NodeJS.WriteStream = process.stdout): Prompter {
   const write = (text: string): void => {
-    output.write(scrubSecrets(text))
+    output.write(scrubOutput(text))
   }
   return {
     screen(text) {

@@ -1,17 +1,17 @@
 /**
- * The main menu (compat §3.7, "Main menu"): one entry per account (` *` when modified), add an
- * account, global options, import an imap-backup config, and the way out: `save and exit` /
- * `exit without saving changes` when something changed, else `quit`.
+ * The main menu (imap-backup's): one entry per account (` *` when modified), add an account,
+ * global options, import an imap-backup config, and the way out: `save and exit` / `exit without
+ * saving changes` when something changed, else `quit`.
  */
-import {join} from 'node:path'
-import {DEFAULT_MULTI_FETCH_SIZE, providerFor, type AccountFile} from '../../config/index.js'
+import type {AccountFile} from '../../config/index.js'
 import {MailkeepError} from '../../shared/errors.js'
 import {accountMenu} from './account-menu.js'
+import {addAccount} from './add-account.js'
 import {formatRows, TITLE_PREFIX} from './account-header.js'
 import {globalOptionsMenu} from './global-options.js'
 import {IMAP_BACKUP_CONFIG, importScreen} from './import.js'
 import type {Choice} from './prompter.js'
-import {drawScreen, validateEmail, type Wizard} from './wizard.js'
+import {drawScreen, type Wizard} from './wizard.js'
 
 export type MenuOutcome = 'save' | 'discard' | 'quit'
 
@@ -23,9 +23,6 @@ type MainAction =
   | {kind: 'save'}
   | {kind: 'discard'}
   | {kind: 'quit'}
-
-/** Providers whose servers set `\Seen` on a read-only fetch (compat §6.10). */
-const RESET_SEEN_PROVIDERS = new Set(['apple', 'purelymail'])
 
 export async function mainMenu(w: Wizard): Promise<MenuOutcome> {
   for (;;) {
@@ -71,35 +68,6 @@ export async function mainMenu(w: Wizard): Promise<MenuOutcome> {
 function mainHeader(w: Wizard): string {
   const file = w.state.existed ? w.state.path : `${w.state.path} (not created yet)`
   return `${TITLE_PREFIX} Main Menu\n\n${formatRows([['config', file]])}\n`
-}
-
-/**
- * A new account gets imap-backup's defaults: no password yet (`""`), the backup directory
- * `<config dir>/<username with @ replaced by _>`, the provider's server, and for iCloud and
- * Purelymail the reset of unread flags (compat §6.10). Then its menu opens.
- */
-async function addAccount(w: Wizard): Promise<void> {
-  const username = await w.prompter.input('email address of the account', {validate: validateEmail})
-  if (w.state.accounts.some((a) => a.username === username)) {
-    w.state.notice('There is already an account set up with that email address')
-    return
-  }
-  const provider = providerFor(username)
-  const account: AccountFile = {
-    username,
-    password: '',
-    status: 'active',
-    local_path: join(w.state.configDir, username.replaceAll('@', '_')),
-    ...(provider.host === undefined ? {} : {server: provider.host}),
-    multi_fetch_size: DEFAULT_MULTI_FETCH_SIZE,
-    ...(RESET_SEEN_PROVIDERS.has(provider.kind) ? {reset_seen_flags_after_fetch: true} : {}),
-  }
-  const result = w.state.addAccount(account)
-  if (result.error !== undefined) {
-    w.state.notice(`Not added: ${result.error}`)
-    return
-  }
-  await accountMenu(w, account)
 }
 
 async function importFromMenu(w: Wizard): Promise<void> {

@@ -41,7 +41,7 @@ export async function oauthLoginStep(w: Wizard, account: AccountFile, options: {
     })
     entry.scope = await w.prompter.input('scopes (separated by spaces)', {...(keep?.scope === undefined ? {} : {default: keep.scope}), validate: (v) => v.trim() !== '' || 'enter the scopes'})
   } else {
-    w.prompter.write(`You need your own OAuth2 client for ${OAUTH_PROVIDERS[provider].name}: docs/auth.md shows how to register one (${OAUTH_PROVIDERS[provider].consoleUrl}).\n`)
+    w.prompter.write(`You need your own OAuth2 client for ${OAUTH_PROVIDERS[provider].name}: \`mailkeep help auth.md\` shows how to register one (${OAUTH_PROVIDERS[provider].consoleUrl}).\n`)
   }
   entry.client_id = await w.prompter.input('client id', {...(keep?.client_id === undefined ? {} : {default: keep.client_id}), validate: (v) => v.trim() !== '' || 'enter the client id'})
   const secretRequired = provider !== 'generic' && OAUTH_PROVIDERS[provider].clientSecretRequired

@@ -40,9 +40,9 @@ export async function modifyPassword(w: Wizard, account: AccountFile): Promise<v
 }
 
 /** Undefined when the user gave up (an empty password, or no retry after a mismatch). */
-async function askPasswordTwice(w: Wizard): Promise<string | undefined> {
+export async function askPasswordTwice(w: Wizard, message = 'password (empty to cancel)'): Promise<string | undefined> {
   for (;;) {
-    const first = await w.prompter.secret('password (empty to cancel)')
+    const first = await w.prompter.secret(message)
     if (first === '') return undefined
     // Before anything else can print: from now on the value is scrubbed from all output.
     registerSecret(first)

@@ -36,11 +36,15 @@ export function apply(w: Wizard, account: AccountFile, mutate: (draft: AccountFi
   return true
 }
 
-/** The simple `local@domain.tld` check imap-backup makes (compat §3.7). */
-export const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/
-
-export function validateEmail(value: string): true | string {
-  return EMAIL_PATTERN.test(value) ? true : 'enter an email address, e.g. me@example.com'
+/**
+ * A login: any user name the server accepts, an email address or not (the config's `username`
+ * is any string). Only what cannot be one is refused: nothing, or control characters.
+ */
+export function validateLogin(value: string): true | string {
+  if (value === '') return 'enter the login, e.g. me@example.com or me'
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
+  if (/[\u0000-\u001f\u007f]/.test(value)) return 'a login has no control characters'
+  return true
 }
 
 /** The first line of an error's message (the messages of mailkeep's errors hold no secrets). */

@@ -1,23 +1,24 @@
 /**
  * The body transform of the encoder, streaming: every CRLF becomes LF (a bare CR is kept), then
- * every line matching `^>*From ` (the first line included) gets one more `>` (the "mboxrd"
- * variant of the `>From ` quoting that RFC 4155 §2 describes). The kind of every line break is recorded for the exactness
- * record.
+ * every line the writer's quoting rule picks (quoting.ts; the first line included) gets one more
+ * `>`. The kind of every line break is recorded for the exactness record.
  *
  * State carried between chunks: a CR at the end of a chunk (is it half a CRLF?), and the
- * undecided start of a line (`>>Fro` | `m `), held as counts by FromPrefix.
+ * undecided start of a line (`>>Fro` | `m `), held as counts by FromLineStart.
  * Work per chunk is one indexOf per line; bytes are copied only by the caller's final join.
  */
 import {type ByteSink} from './byte-sink.js'
 import {CR, CR_BUFFER, GT_BUFFER, LF} from './bytes.js'
 import {EolBuilder} from './exactness.js'
-import {FromPrefix, PrefixState, prefixBytes} from './from-prefix.js'
+import {FromLineStart, prefixBytes, writerQuotes, WRITER_QUOTING, type QuotingRule} from './quoting.js'
 
 export class BodyQuoter {
   readonly eol = new EolBuilder()
   private lineStart = true
   private pendingCr = false
-  private readonly prefix = new FromPrefix()
+  private readonly prefix = new FromLineStart()
+
+  constructor(private readonly rule: QuotingRule = WRITER_QUOTING) {}
 
   push(chunk: Buffer, out: ByteSink): void {
     const n = chunk.length
@@ -34,14 +35,13 @@ export class BodyQuoter {
       if (this.lineStart) {
         const heldQuotes = this.prefix.quotes
         const heldMatched = this.prefix.matched
-        const state = this.prefix.scan(chunk, q)
-        if (state === PrefixState.Pending) {
+        if (!this.prefix.scan(chunk, q)) {
           out.range(chunk, segment, q)
           return
         }
         out.range(chunk, segment, q)
         segment = q
-        if (state === PrefixState.Match) out.bytes(GT_BUFFER)
+        if (writerQuotes(this.rule, this.prefix.quotes, this.prefix.matched)) out.bytes(GT_BUFFER)
         if (heldQuotes !== 0 || heldMatched !== 0) out.bytes(prefixBytes(heldQuotes, heldMatched))
         this.prefix.reset()
         this.lineStart = false
@@ -75,8 +75,12 @@ export class BodyQuoter {
   end(out: ByteSink): void {
     if (this.pendingCr) out.bytes(CR_BUFFER)
     this.pendingCr = false
-    // A line start still undecided at the end cannot be "From " (it would have matched).
-    if (this.prefix.holding) out.bytes(prefixBytes(this.prefix.quotes, this.prefix.matched))
+    // A line start still undecided at the end of the message is decided by what was seen: a last
+    // line `>From` without a line break is quoted like any other.
+    if (this.prefix.holding) {
+      if (writerQuotes(this.rule, this.prefix.quotes, this.prefix.matched)) out.bytes(GT_BUFFER)
+      out.bytes(prefixBytes(this.prefix.quotes, this.prefix.matched))
+    }
     this.prefix.reset()
   }
 }

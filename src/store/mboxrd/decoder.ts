@@ -1,9 +1,10 @@
 /**
- * Reading an entry written by mailkeep back into the exact bytes the server sent (the strict
- * rule of docs/mbox-format.md), streaming:
+ * Reading an entry written by mailkeep back into the exact bytes the server sent (the exact rule
+ * of docs/mbox-format.md), streaming:
  *
  * 1. drop the separator line, up to and including its LF (the entry must start with "From ");
- * 2. remove one `>` from every line matching `^>+From ` (mboxrd, RFC 4155 §2);
+ * 2. remove one `>` from every line the entry's reading rule unquotes (quoting.ts: `^>+From`
+ *    for entries written now, `^>+From ` for those mailkeep 0.1.0 wrote);
  * 3. drop the `appended` trailing LFs (they must be LFs);
  * 4. put back the CR before each LF that the record says was CRLF;
  * 5. check that the result has exactly `size` bytes.
@@ -17,13 +18,13 @@ import {DamagedError} from '../../shared/errors.js'
 import {ByteSink, joinPieces} from './byte-sink.js'
 import {CR_BUFFER, FROM_SPACE_BYTES, LF} from './bytes.js'
 import {EolCursor, type ExactnessRecord} from './exactness.js'
-import {FromPrefix, PrefixState, prefixBytes} from './from-prefix.js'
 import {legacyDecode} from './legacy.js'
+import {FromLineStart, prefixBytes, readerUnquotes, type QuotingRule} from './quoting.js'
 
 export class MboxrdDecoder {
   private readonly out = new ByteSink()
   private readonly eol: EolCursor
-  private readonly prefix = new FromPrefix()
+  private readonly prefix = new FromLineStart()
   /** Bytes of the separator line seen so far, or -1 once it is complete. */
   private separatorSeen = 0
   /** The last bytes of the body, held because they may be the appended LFs. */
@@ -31,7 +32,10 @@ export class MboxrdDecoder {
   private lineStart = true
   private ended = false
 
-  constructor(private readonly record: ExactnessRecord) {
+  constructor(
+    private readonly record: ExactnessRecord,
+    private readonly rule: QuotingRule,
+  ) {
     this.eol = new EolCursor(record.eol)
   }
 
@@ -48,8 +52,8 @@ export class MboxrdDecoder {
   }
 
   /** decodeEntry(): the same steps with one join at the end. @internal */
-  static decodeWhole(entry: Buffer, record: ExactnessRecord): Buffer {
-    const decoder = new MboxrdDecoder(record)
+  static decodeWhole(entry: Buffer, record: ExactnessRecord, rule: QuotingRule): Buffer {
+    const decoder = new MboxrdDecoder(record, rule)
     decoder.write(entry)
     decoder.finish()
     return joinPieces(decoder.out.take(), decoder.out.length)
@@ -116,10 +120,9 @@ export class MboxrdDecoder {
       if (this.lineStart) {
         const heldQuotes = this.prefix.quotes
         const heldMatched = this.prefix.matched
-        const state = this.prefix.scan(chunk, q)
-        if (state === PrefixState.Pending) break
+        if (!this.prefix.scan(chunk, q)) break
         this.lineStart = false
-        const unquote = state === PrefixState.Match && this.prefix.quotes > 0
+        const unquote = readerUnquotes(this.rule, this.prefix.quotes, this.prefix.matched)
         this.prefix.reset()
         if (heldQuotes !== 0 || heldMatched !== 0) {
           // The line began in an earlier chunk: those bytes were held as counts.
@@ -148,7 +151,11 @@ export class MboxrdDecoder {
     if (this.ended) throw new Error('MboxrdDecoder: end() called twice')
     this.ended = true
     if (this.separatorSeen >= 0) throw new DamagedError('entry has no complete separator line')
-    if (this.prefix.holding) this.out.bytes(prefixBytes(this.prefix.quotes, this.prefix.matched))
+    if (this.prefix.holding) {
+      // The last line ended undecided (`>>From` and no line break): the counts are the decision.
+      const {quotes, matched} = this.prefix
+      this.out.bytes(prefixBytes(readerUnquotes(this.rule, quotes, matched) ? quotes - 1 : quotes, matched))
+    }
     const {appended, size} = this.record
     if (this.tail.length !== appended || this.tail.some((b) => b !== LF)) {
       throw new DamagedError(`entry does not end with the ${appended} padding LF(s) its exactness record gives`)
@@ -169,11 +176,11 @@ export class MboxrdDecoder {
 }
 
 /**
- * The message stored in an entry. With an exactness record (written by mailkeep): the exact
- * original bytes (strict rule). Without one (written by imap-backup): imap-backup's own reading,
- * its stored text with LF line endings and the added newline(s) kept (legacy.ts).
- * The result may share memory with `entry`.
+ * The message stored in an entry. With an exactness record (written by mailkeep, with the
+ * quoting rule `rule`): the exact original bytes. Without one (written by imap-backup, or its
+ * record no longer matches): imap-backup's own reading, its stored text with LF line endings and
+ * the added newline(s) kept (legacy.ts). The result may share memory with `entry`.
  */
-export function decodeEntry(entry: Buffer, record: ExactnessRecord | undefined): Buffer {
-  return record === undefined ? legacyDecode(entry) : MboxrdDecoder.decodeWhole(entry, record)
+export function decodeEntry(entry: Buffer, record: ExactnessRecord | undefined, rule: QuotingRule = 'compat'): Buffer {
+  return record === undefined ? legacyDecode(entry) : MboxrdDecoder.decodeWhole(entry, record, rule)
 }

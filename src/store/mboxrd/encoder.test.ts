@@ -38,7 +38,7 @@ describe('encodeMessage: the compat §4.2 example', () => {
   })
 })
 
-describe('encodeMessage: quoting (strict mboxrd)', () => {
+describe('encodeMessage: quoting (the compat rule)', () => {
   test('From: header lines stay unquoted (imap-backup quoted them, its #224/#181)', () => {
     const {entry} = encode('Subject: x\r\nFrom: a@b.example\r\n\r\nFrom: not a header\r\nFromage\r\n')
     expect(entry).toBe('From a@b.example\nSubject: x\nFrom: a@b.example\n\nFrom: not a header\nFromage\n\n')
@@ -48,18 +48,24 @@ describe('encodeMessage: quoting (strict mboxrd)', () => {
     expect(encode('From someone\nFrom x\n\nFrom y\n').entry).toBe('From \n>From someone\n>From x\n\n>From y\n\n')
   })
 
-  test('>From  → >>From ; >>From: is untouched', () => {
-    expect(encode('\n>From x\n>>From y\n>>From: z\n> From w\n>>Fromage\n').entry).toBe(
-      'From \n\n>>From x\n>>>From y\n>>From: z\n> From w\n>>Fromage\n\n',
+  test('every >-quoted From line gains a >, space or not; > From (a space first) does not', () => {
+    expect(encode('\n>From x\n>>From y\n>>From: z\n> From w\n>>Fromage\n>Fro\n').entry).toBe(
+      'From \n\n>>From x\n>>>From y\n>>>From: z\n> From w\n>>>Fromage\n>Fro\n\n',
     )
+  })
+
+  test('the strict rule (mailkeep 0.1.0) quotes only lines with the space', () => {
+    expect(encode('\n>From x\n>>From: z\nFrom y\n>>From', {quoting: 'strict'}).entry).toBe('From \n\n>>From x\n>>From: z\n>From y\n>>From\n\n')
   })
 
   test('"From " only at a line start; a bare CR does not start a line', () => {
     expect(encode('\nx From y\n\rFrom z\nA\rFrom q\n').entry).toBe('From \n\nx From y\n\rFrom z\nA\rFrom q\n\n')
   })
 
-  test('"From" at the very end without its space is not quoted', () => {
-    expect(encode('\n>>From').entry).toBe('From \n\n>>From\n\n')
+  test('a last line without its line break is decided by what there is', () => {
+    expect(encode('\n>>From').entry).toBe('From \n\n>>>From\n\n')
+    expect(encode('\nFrom').entry).toBe('From \n\nFrom\n\n')
+    expect(encode('\n>>Fro').entry).toBe('From \n\n>>Fro\n\n')
   })
 })
 

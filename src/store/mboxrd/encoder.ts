@@ -3,7 +3,7 @@
  * record (docs/mbox-format.md):
  *
  *   separator line  `From <sender>[ <asctime>]\n`          (from-line.ts)
- *   body            CRLF → LF, `^>*From ` → `>` + line    (body-quoter.ts)
+ *   body            CRLF → LF, `From` lines quoted       (body-quoter.ts, quoting.ts)
  *   padding         LFs so the entry ends with a blank line (RFC 4155 §2: a blank line
  *                   precedes each separator), recorded as `appended`
  *
@@ -18,10 +18,16 @@ import {LF} from './bytes.js'
 import {type AppendedCount, type ExactnessRecord} from './exactness.js'
 import {separatorLine} from './from-line.js'
 import {HEADER_CAP, HeaderBoundary} from './header-block.js'
+import {WRITER_QUOTING, type QuotingRule} from './quoting.js'
 
 export interface EncoderOptions {
   /** Most bytes held to find the header block (default HEADER_CAP, 256 KiB). */
   headerCap?: number
+  /**
+   * The quoting rule (default WRITER_QUOTING, what mailkeep writes). `strict` reproduces what
+   * mailkeep 0.1.0 wrote, which `local repair` needs to recognise such entries.
+   */
+  quoting?: QuotingRule
 }
 
 export interface EncoderEnd {
@@ -41,7 +47,7 @@ const PADDING = [Buffer.alloc(0), Buffer.from('\n'), Buffer.from('\n\n')] as con
 
 export class MboxrdEncoder {
   private readonly boundary: HeaderBoundary
-  private readonly body = new BodyQuoter()
+  private readonly body: BodyQuoter
   private readonly out = new ByteSink()
   /** Chunks held while the header block is incomplete. */
   private held: Buffer[] | undefined = []
@@ -51,6 +57,7 @@ export class MboxrdEncoder {
 
   constructor(options: EncoderOptions = {}) {
     this.boundary = new HeaderBoundary(options.headerCap ?? HEADER_CAP)
+    this.body = new BodyQuoter(options.quoting ?? WRITER_QUOTING)
   }
 
   /**

@@ -7,6 +7,19 @@ export {MboxrdEncoder, encodeMessage, type EncoderOptions, type EncoderEnd, type
 export {MboxrdDecoder, decodeEntry} from './decoder.js'
 export {legacyDecode, legacyToUpload} from './legacy.js'
 export {
+  FromLineStart,
+  prefixBytes,
+  quotesLine,
+  quoteText,
+  readerUnquotes,
+  strictToCompat,
+  unquotesLine,
+  unquoteText,
+  writerQuotes,
+  WRITER_QUOTING,
+  type QuotingRule,
+} from './quoting.js'
+export {
   isEntryStart,
   scanEntries,
   scanEntriesAsync,

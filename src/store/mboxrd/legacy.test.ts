@@ -59,10 +59,11 @@ describe('imap-backup reading what mailkeep wrote', () => {
     expect(s(legacyDecode(entry))).toBe(s(raw).replace(/\r\n/g, '\n') + '\n')
   })
 
-  test('the known asymmetry: a >From: line the server sent loses one > under imap-backup’s rule', () => {
-    const raw = b('Subject: fwd\n\n>From: someone\n')
+  test('one reading rule for both tools: a >From: line the server sent comes back as it was', () => {
+    const raw = b('Subject: fwd\n\n>From: someone\nFrom: x\n')
     const {entry, record} = encodeMessage(raw)
-    expect(s(legacyDecode(entry))).toBe('Subject: fwd\n\nFrom: someone\n\n')
+    expect(s(entry)).toBe('From \nSubject: fwd\n\n>>From: someone\nFrom: x\n\n')
+    expect(s(legacyDecode(entry))).toBe('Subject: fwd\n\n>From: someone\nFrom: x\n\n')
     expect(decodeEntry(entry, record)).toEqual(raw)
   })
 })

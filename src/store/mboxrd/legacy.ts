@@ -11,13 +11,15 @@
  * The result is imap-backup's stored text: LF line endings, the added newline(s) kept.
  * legacyToUpload() turns it into what imap-backup sends to a server.
  */
-import {CR, GT, LF, startsWithFromSpace} from './bytes.js'
+import {CR, LF, startsWithFromSpace} from './bytes.js'
+import {unquoteText} from './quoting.js'
 
-const GT_FROM = Buffer.from('>From', 'latin1')
-
-/** imap-backup's reading of one entry (whole buffer). The result may share memory with `entry`. */
+/**
+ * imap-backup's reading of one entry (whole buffer). Its unquoting is the `compat` reading rule
+ * of quoting.ts, the exact inverse of what mailkeep writes. The result may share memory with `entry`.
+ */
 export function legacyDecode(entry: Buffer): Buffer {
-  const text = unquoteLegacy(entry)
+  const text = unquoteText(entry, 'compat')
   if (!startsWithFromSpace(text)) return text
   const lf = text.indexOf(LF)
   if (lf < 0) return Buffer.alloc(0)
@@ -43,26 +45,5 @@ export function legacyToUpload(text: Buffer): Buffer {
     from = i
   }
   text.copy(out, to, from)
-  return out
-}
-
-/** Removes one `>` from each line matching `^>+From`; returns `entry` itself if there is none. */
-function unquoteLegacy(entry: Buffer): Buffer {
-  const cuts: number[] = []
-  for (let i = entry.indexOf(GT_FROM); i >= 0; i = entry.indexOf(GT_FROM, i + 1)) {
-    // i is the last `>` before "From"; walk back over the others to the line start.
-    let start = i
-    while (start > 0 && entry[start - 1] === GT) start--
-    if (start === 0 || entry[start - 1] === LF) cuts.push(start)
-  }
-  if (cuts.length === 0) return entry
-  const out = Buffer.allocUnsafe(entry.length - cuts.length)
-  let from = 0
-  let to = 0
-  for (const cut of cuts) {
-    to += entry.copy(out, to, from, cut)
-    from = cut + 1
-  }
-  entry.copy(out, to, from)
   return out
 }

@@ -80,7 +80,7 @@ function streamEncode(raw: Buffer, sizes: number[], options?: EncoderOptions): {
 }
 
 function streamDecode(entry: Buffer, record: ExactnessRecord, sizes: number[]): Buffer {
-  const decoder = new MboxrdDecoder(record)
+  const decoder = new MboxrdDecoder(record, 'compat')
   const out: Buffer[] = []
   for (const piece of pieces(entry, sizes)) out.push(...decoder.push(piece))
   out.push(...decoder.end())
@@ -118,10 +118,12 @@ function expectedLegacyText(raw: Buffer, appended: number): string {
   return raw.toString('latin1').replace(/\r\n/g, '\n') + '\n'.repeat(appended)
 }
 
-/** imap-backup's rule is exact for us unless a line starts `>+From` without the space, or the message starts with a blank line. */
+/**
+ * imap-backup's rule is the exact inverse of our quoting; its reading differs from the message
+ * only where it drops line breaks after the separator (a message that starts with a blank line).
+ */
 function legacyReadable(raw: Buffer): boolean {
-  const text = raw.toString('latin1').replace(/\r\n/g, '\n')
-  return !/^>+From(?! )/m.test(text) && !/^[\r\n]/.test(text)
+  return !/^[\r\n]/.test(raw.toString('latin1'))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,8 +16,8 @@
  */
 import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {readFile, stat} from 'node:fs/promises'
-import {join} from 'node:path'
+import {readdir, readFile, stat} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
 import {loadConfig} from '../../../src/config/index.js'
 import {checkAccounts} from '../../../src/engine/local-check.js'
 import {parseDateHeader, readUploadHeaders} from '../../../src/engine/uploader-date.js'
@@ -141,8 +141,14 @@ export async function compareBackup(
 interface RawMetadata {
   version: number
   uid_validity: number
-  mailkeep?: {journal?: string}
+  mailkeep?: {journal?: string; exact?: number}
   messages: Array<{uid: number; offset: number; length: number}>
+}
+
+interface RawExactness {
+  uid_validity: number
+  journal?: string
+  messages: Array<[number, number, number, ...unknown[]]>
 }
 
 export function folderBase(root: string, folder: string): string {
@@ -209,7 +215,33 @@ export async function checkAtSavepoint(
   const size = existsSync(`${base}.mbox`) ? (await stat(`${base}.mbox`)).size : 0
   check.expect(size === committedEnd, `'${folder}': mbox is ${size} bytes, committed entries end at ${committedEnd}`)
   check.addDuplicated(duplicates(uids), `UIDs twice in '${folder}'.imap`)
+  if (journalText === undefined) await checkExactness(check, base, folder, meta)
   return uids
+}
+
+/**
+ * The exactness file is the one `.imap` was written with (docs/design.md, "The exactness file"):
+ * as many rows as `.imap` says, the same UIDVALIDITY and journal, every row bound to an entry
+ * (UID, offset, length); and no copy of it was ever kept aside (only another tool's rewrite
+ * makes rows stale, never a crash of ours).
+ */
+async function checkExactness(check: RunCheck, base: string, folder: string, meta: RawMetadata): Promise<void> {
+  const aside = (await readdir(dirname(base))).filter((n) => n.startsWith(`${basename(base)}.mailkeep.`))
+  check.expect(aside.length === 0, `'${folder}': exactness file kept aside after a crash: ${aside.join(', ')}`)
+  const expected = meta.mailkeep?.exact
+  if (!check.expect(expected !== undefined, `'${folder}': .imap has no mailkeep.exact`) || expected === 0) return
+  let file: RawExactness
+  try {
+    file = JSON.parse(await readFile(`${base}.mailkeep`, 'utf8')) as RawExactness
+  } catch (error) {
+    check.problem(`'${folder}': exactness file unreadable: ${String(error)}`)
+    return
+  }
+  check.expect(file.uid_validity === meta.uid_validity && file.journal === meta.mailkeep?.journal, `'${folder}': exactness file of another UIDVALIDITY or journal`)
+  check.expect(file.messages.length === expected, `'${folder}': exactness file has ${file.messages.length} rows, .imap says ${expected}`)
+  const entries = new Map(meta.messages.map((m) => [m.uid, m]))
+  const unbound = file.messages.filter(([uid, offset, length]) => entries.get(uid)?.offset !== offset || entries.get(uid)?.length !== length)
+  check.expect(unbound.length === 0, `'${folder}': exactness rows not bound to their entries: UIDs ${unbound.slice(0, 10).map((r) => r[0]).join(',')}`)
 }
 
 /**

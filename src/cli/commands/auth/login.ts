@@ -12,8 +12,8 @@ export default class AuthLogin extends BaseCommand<typeof AuthLogin, AuthLoginRe
 
   static override description = [
     "Opens the provider's login page (the URL is printed, and opened in a browser where there is one), receives the answer on 127.0.0.1 and stores the refresh token in the account's token file (mode 0600). With --device, prints a URL and a code to enter on any other device instead (for machines without a browser).",
-    'The account gets an "oauth2" entry in the config (created for a new Gmail or Microsoft account). You need your own OAuth2 client: docs/auth.md says how to register one with each provider.',
-    'Exit status: 0 logged in; 2 bad usage; 3 config error or a client id the provider does not accept; 111 the provider could not be reached or refused the login. See docs/commands/auth.md.',
+    'The account gets an "oauth2" entry in the config (created for a new Gmail or Microsoft account). You need your own OAuth2 client: `mailkeep help auth.md` says how to register one with each provider.',
+    'Exit status: 0 logged in; 2 bad usage; 3 config error or a client id the provider does not accept; 111 the provider could not be reached or refused the login. More: `mailkeep help commands/auth`.',
   ].join('\n\n')
 
   static override examples = [

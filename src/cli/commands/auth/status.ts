@@ -9,7 +9,7 @@ export default class AuthStatus extends BaseCommand<typeof AuthStatus, AuthStatu
 
   static override description = [
     'Per account: the login method (password source, oauth2_token_command, or mailkeep\'s own OAuth2 login) and, for OAuth2, whether a refresh token is stored, when it was obtained and when a run last refreshed with it. Reads only the config and the token files; never prints a password or a token.',
-    'Exit status: 0 done; 3 config error or unknown account. See docs/commands/auth.md.',
+    'Exit status: 0 done; 3 config error or unknown account. More: `mailkeep help commands/auth`.',
   ].join('\n\n')
 
   static override examples = ['<%= config.bin %> auth status', '<%= config.bin %> auth status me@gmail.com --json']

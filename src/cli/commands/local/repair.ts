@@ -8,7 +8,7 @@ import {renderRepair} from '../../render/local-repair.js'
 export default class LocalRepair extends BaseCommand<typeof LocalRepair, RepairReport> {
   static override summary = "rebuild a damaged folder's metadata from its mbox"
   static override description = [
-    "Repairs the folders `mailkeep local check` reports (all of the account's, or FOLDER): rebuilds a missing or damaged .imap from the mbox, with UIDs and flags recovered from the server, indexes extra messages at the end of the mbox, cuts a torn last message (its bytes are copied aside first) and finishes interrupted runs. Nothing is deleted: the damaged .imap is kept as <folder>.imap.damaged-<UTC time>. Messages that match no server message are kept. See docs/repair.md.",
+    "Repairs the folders `mailkeep local check` reports (all of the account's, or FOLDER): rebuilds a missing or damaged .imap from the mbox, with UIDs and flags recovered from the server, indexes extra messages at the end of the mbox, cuts a torn last message (its bytes are copied aside first) and finishes interrupted runs. Nothing is deleted: the damaged .imap is kept as <folder>.imap.damaged-<UTC time>. Messages that match no server message are kept. More: `mailkeep help repair`.",
     'Takes the account\'s exclusive lock. --dry-run shows what would be done and writes nothing.',
     'Exit status: 0 repaired (or nothing to repair); 4 repaired without the server (placeholder UIDs: repair again when it can be reached); 5 a backup holds the lock; 6 still damaged.',
   ].join('\n\n')

@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 import {showMessages, type ShownMessage} from '../../../engine/local-show.js'
 import {UsageError} from '../../../shared/errors.js'
+import {isClosedPipe} from '../../closed-pipe.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
 import {showBytes, showJson} from '../../render/local-show.js'
@@ -32,7 +33,8 @@ export default class LocalShow extends BaseCommand<typeof LocalShow, ShownMessag
       return
     }
     const bytes = showBytes(messages)
-    await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())))
+    // A reader that left (`| head`) is not an error: closed-pipe.ts, and the exit status stays 0.
+    await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (error) => (error && !isClosedPipe(error) ? reject(error) : resolve())))
   }
 }
 

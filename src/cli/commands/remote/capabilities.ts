@@ -9,7 +9,7 @@ export default class RemoteCapabilities extends BaseCommand<typeof RemoteCapabil
 
   static override description = [
     'Logs in and prints the capabilities the server announces, joined with ", " (imap-backup compatible). --json prints them as an array.',
-    'Exit status: 0 done; 3 config error or unknown account; 111 connection or login failed. See docs/commands/remote.md.',
+    'Exit status: 0 done; 3 config error or unknown account; 111 connection or login failed. More: `mailkeep help commands/remote`.',
   ].join('\n\n')
 
   static override examples = ['<%= config.bin %> remote capabilities me@example.com']

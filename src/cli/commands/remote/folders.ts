@@ -10,7 +10,7 @@ export default class RemoteFolders extends BaseCommand<typeof RemoteFolders, Rem
 
   static override description = [
     'Lists every folder the server returns for LIST, names decoded from modified UTF-7, each in double quotes (imap-backup compatible). --json prints [{"name","delimiter","attributes"}].',
-    'Exit status: 0 done; 3 config error or unknown account; 111 connection or login failed. See docs/commands/remote.md.',
+    'Exit status: 0 done; 3 config error or unknown account; 111 connection or login failed. More: `mailkeep help commands/remote`.',
   ].join('\n\n')
 
   static override examples = ['<%= config.bin %> remote folders me@example.com', '<%= config.bin %> remote folders me@example.com --json']

@@ -11,7 +11,7 @@ export default class RemoteNamespaces extends BaseCommand<typeof RemoteNamespace
   static override description = [
     'Prints the first personal, other-users and shared namespace (RFC 2342) with its prefix and delimiter, or (Not defined). --json prints {"personal":{"prefix":"","delim":"."},"other":null,"shared":null} (imap-backup compatible).',
     'Useful before `restore` or `copy` to a server that wants a prefix such as "INBOX.".',
-    'Exit status: 0 done; 3 config error or unknown account; 111 connection or login failed. See docs/commands/remote.md.',
+    'Exit status: 0 done; 3 config error or unknown account; 111 connection or login failed. More: `mailkeep help commands/remote`.',
   ].join('\n\n')
 
   static override examples = ['<%= config.bin %> remote namespaces me@example.com', '<%= config.bin %> remote namespaces me@example.com --json']

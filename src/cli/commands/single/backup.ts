@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 import {parseConfig, type ConfigFile, type DownloadStrategy} from '../../../config/index.js'
 import {runBackup} from '../../../engine/backup.js'
+import {maxDurationFlag, maxDurationMs} from '../../duration-flag.js'
 import type {BackupReport} from '../../../engine/backup-types.js'
 import {ConfigError, UsageError} from '../../../shared/errors.js'
 import {registerSecret} from '../../../shared/secrets.js'
@@ -47,7 +48,8 @@ export default class SingleBackup extends BaseCommand<typeof SingleBackup, Backu
     'multi-fetch-size': Flags.integer({char: 'n', description: 'messages fetched per request [default: 100]', min: 1}),
     'connection-options': Flags.string({char: 'o', description: `connection options as JSON, e.g. '{"port":993,"ssl":{"verify_mode":0}}'`}),
     'download-strategy': Flags.option({char: 'S', options: ['delay', 'direct', 'delay_all', 'delay_metadata'] as const, description: 'how writes are buffered (delay = delay_metadata) [default: delay]'})(),
-    refresh: Flags.boolean({char: 'r', description: 'in keep-all mode, also bring the flags of stored messages up to date'}),
+    refresh: Flags.boolean({char: 'r', description: 'in keep-all mode, bring the flags of stored messages up to date also without CONDSTORE or with freeze_flags (with CONDSTORE they follow anyway)'}),
+    'max-duration': maxDurationFlag,
     'reset-seen-flags-after-fetch': Flags.boolean({char: 'R', description: 'remove \\Seen again from messages that fetching marked as read (iCloud, Purelymail)'}),
   }
 
@@ -63,7 +65,8 @@ export default class SingleBackup extends BaseCommand<typeof SingleBackup, Backu
   protected override async exec(): Promise<BackupReport> {
     const config = parseCommandLine(() => parseConfig(this.rawConfig(), COMMAND_LINE))
     for (const warning of config.warnings) this.logger.warn(rewriteConfigMessage(warning))
-    const report = await runBackup({config, accounts: [this.flags.email], refresh: this.flags.refresh}, this.ctx)
+    const limit = maxDurationMs(this.flags['max-duration'])
+    const report = await runBackup({config, accounts: [this.flags.email], refresh: this.flags.refresh, ...(limit === undefined ? {} : {maxDurationMs: limit})}, this.ctx)
     this.setExitCode(report.exitCode)
     return report
   }

@@ -11,7 +11,7 @@ export default class ExportToThunderbird extends BaseCommand<typeof ExportToThun
   static override description = [
     "Writes every backed-up folder of the account as a mailbox under Local Folders/imap-backup/<email> of a Thunderbird profile (imap-backup compatible), as correct mboxrd: a body line starting with \"From \" does not split a message, and messages keep their bytes. The backup is only read. Close Thunderbird first; it shows the folders when it starts.",
     'A mailbox that already exists (or has a .msf index) is skipped with a warning unless --force, which replaces it and deletes its index. Without --profile the default profile of the only Thunderbird install is used.',
-    'Exit status: 0 done; 1 no such profile, profile not set up, or nothing backed up; 3 config error or unknown account; 4 some folders were skipped or not exported (listed); 5 a backup of this account is running; 6 the backup is damaged. See docs/commands/export.md.',
+    'Exit status: 0 done; 1 no such profile, profile not set up, or nothing backed up; 3 config error or unknown account; 4 some folders were skipped or not exported (listed); 5 a backup of this account is running; 6 the backup is damaged. More: `mailkeep help commands/export`.',
   ].join('\n\n')
 
   static override examples = [

@@ -11,7 +11,7 @@ export default class Export extends BaseCommand<typeof Export, ExportReport> {
   static override description = [
     'maildir: one Maildir per folder (DIR/<folder>/{cur,new,tmp}, subfolders nested), messages in cur/ with their flags (:2,DFPRST). eml: DIR/<folder>/<uid>.eml. Folder names are made safe for the file system as in the backup itself. Messages are written byte for byte as the server sent them (those written by imap-backup as it stored them). The backup is only read.',
     'Nothing is overwritten silently: if a folder directory already holds messages, nothing is exported unless --force, which replaces files of the same name (exporting the same backup again gives the same names) and keeps all others.',
-    'Exit status: 0 done; 1 nothing backed up, or the target already holds messages; 2 unknown folder; 3 config error or unknown account; 4 some folders or messages were not exported (listed); 5 a backup of this account is running; 6 the backup is damaged; 8 a file could not be written. See docs/commands/export.md.',
+    'Exit status: 0 done; 1 nothing backed up, or the target already holds messages; 2 unknown folder; 3 config error or unknown account; 4 some folders or messages were not exported (listed); 5 a backup of this account is running; 6 the backup is damaged; 8 a file could not be written. More: `mailkeep help commands/export`.',
   ].join('\n\n')
 
   static override examples = [

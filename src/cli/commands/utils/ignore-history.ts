@@ -10,7 +10,7 @@ export default class IgnoreHistory extends BaseCommand<typeof IgnoreHistory, Ign
 
   static override description = [
     "For each folder selected for backup, stores a small placeholder (\"Message <uid> not backed up\") for every message on the server that is not in the backup yet, and records the folder's UIDNEXT, so that later backups download only mail that arrives from now on (imap-backup compatible).",
-    'Exit status: 0 done; 3 config error or unknown account; 5 a backup of this account is running; 111 connection or login failed; 130/143 interrupted (the current folder is rolled back; rerun). See docs/commands/utils.md.',
+    'Exit status: 0 done; 3 config error or unknown account; 5 a backup of this account is running; 111 connection or login failed; 130/143 interrupted (the current folder is rolled back; rerun). More: `mailkeep help commands/utils`.',
   ].join('\n\n')
 
   static override examples = ['<%= config.bin %> utils ignore-history me@example.com']
