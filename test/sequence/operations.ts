@@ -329,7 +329,7 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     name: 'unstorable',
-    weight: () => (excluded('item7') ? 0 : 1),
+    weight: () => 1,
     args: (rng) => ({folder: rng.int(1, POOL.length - 1), how: rng.pick(['long', 'blocker'])}),
     run: async (ctx, a) => {
       // A folder whose local path cannot be made (issue 11 item 7): a name longer than a file
@@ -352,7 +352,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     name: 'b-append',
     weight: () => 3,
-    args: (rng, plan) => ({folder: rng.pick(plan.kind === 'courier' && excluded('inbox-clash') ? [1, 3] : [0, 0, 1, 3]), n: rng.int(1, 2)}),
+    args: (rng) => ({folder: rng.pick([0, 0, 1, 3]), n: rng.int(1, 2)}),
     run: async (ctx, a) => {
       await append(ctx, 'B', poolName(ctx.server, Number(a.folder)), Number(a.n))
       return none()
@@ -416,7 +416,7 @@ export const OPERATIONS: readonly Operation[] = [
   // Configuration.
   {
     name: 'mirror-mode',
-    weight: (kind) => (excluded('item3') && kind !== 'courier' ? 0 : 3),
+    weight: () => 3,
     args: (rng) => ({on: rng.chance(0.5)}),
     run: async (ctx, a) => {
       ctx.world.mirror = a.on === true
@@ -439,25 +439,25 @@ export const OPERATIONS: readonly Operation[] = [
   // Every run ends (issue 11 items 12, 13, 15) and stays in its own directory (item 8).
   {
     name: 'fifo',
-    weight: () => (excluded('item12') ? 0 : 1),
+    weight: () => 1,
     args: (rng) => ({where: rng.pick(['journal', 'imap', 'lock', 'rename'])}),
     run: (ctx, a) => fifoStep(ctx, String(a.where)),
   },
   {
     name: 'password-child',
-    weight: () => (excluded('item13') ? 0 : 1),
+    weight: () => 1,
     args: () => ({}),
     run: (ctx) => passwordChildStep(ctx),
   },
   {
     name: 'wrong-port',
-    weight: () => (excluded('item15') ? 0 : 1),
+    weight: () => 1,
     args: (rng) => ({answer: rng.pick(['refused', 'silent', 'ssh'])}),
     run: (ctx, a) => wrongPortStep(ctx, String(a.answer)),
   },
   {
     name: 'nested-paths',
-    weight: () => (excluded('item8') ? 0 : 1),
+    weight: () => 1,
     args: () => ({}),
     run: (ctx) => nestedPathsStep(ctx),
   },
@@ -573,6 +573,11 @@ async function nestedPathsStep(ctx: OpContext): Promise<Effect> {
     const a = await w.run({command: 'backup', accounts: [w.A.user]}, 'engine', 0)
     const intoB = a.written.filter((p) => p.startsWith(`${w.rel(nested)}/`))
     if (intoB.length > 0) extra.push({invariant: 'S8', message: `mirror-mode backup of A wrote inside account B's local_path (nested in A's): ${intoB.slice(0, 5).join(', ')}`})
+    // Nested local_paths are a config error (docs/config.md): both runs are refused before
+    // anything is written (exit 3, docs/exit-codes.md), not merely kept apart.
+    for (const [who, r] of [['B', b], ['A', a]] as const) {
+      if (r.exitCode !== 3) extra.push({invariant: 'S8', message: `backup of ${who} with B's local_path nested in A's exited ${String(r.exitCode)}, not 3 (config refused)`})
+    }
     return {appendedDuring: [], notes: [`nested paths: exits ${b.exitCode}, ${a.exitCode}`], extra, mirror: true}
   } finally {
     w.rootBOverride = undefined
@@ -601,7 +606,7 @@ export interface Plan {
   /** Which pair of the server's users (World.begin): bit 8 of the seed. */
   pair: number
   strategy: string
-  /** mirror_mode at the start (fixed for the sequence on QRESYNC servers while item 3 is excluded). */
+  /** mirror_mode at the start (the `mirror-mode` step switches it). */
   mirror: boolean
   steps: Step[]
 }
