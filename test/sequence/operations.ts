@@ -16,7 +16,7 @@
 import {execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {readFile, rename, stat, truncate, unlink} from 'node:fs/promises'
-import {createServer, type Server} from 'node:net'
+import {SSH_BANNER, startListener} from '../support/listeners.js'
 import {join} from 'node:path'
 import {folderName, forceUidValidityChange, type SeedMessage} from '../support/mail-seed.js'
 import {freePort} from '../support/ports.js'
@@ -531,16 +531,11 @@ async function passwordChildStep(ctx: OpContext): Promise<Effect> {
 
 /** Account A pointed at a port where nothing, something silent, or an SSH server answers. */
 async function wrongPortStep(ctx: OpContext, answer: string): Promise<Effect> {
-  let server: Server | undefined
-  let port = await freePort()
-  if (answer !== 'refused') {
-    server = createServer((socket) => {
-      socket.on('error', () => undefined)
-      if (answer === 'ssh') socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n')
-    })
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-    port = (server.address() as {port: number}).port
-  }
+  // A port where nothing listens, or a listener that never answers, or one that answers as an
+  // SSH server does (test/support/listeners.ts: its close() ends the connections the CLI left,
+  // which a bare net.Server's close() would wait for forever).
+  const listener = answer === 'refused' ? undefined : await startListener(answer === 'ssh' ? SSH_BANNER : undefined)
+  const port = listener?.port ?? (await freePort())
   ctx.world.overrideA = {connection_options: {port, ssl: false}}
   await ctx.world.writeConfig()
   try {
@@ -553,7 +548,7 @@ async function wrongPortStep(ctx: OpContext, answer: string): Promise<Effect> {
   } finally {
     ctx.world.overrideA = {}
     await ctx.world.writeConfig()
-    await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())))
+    await listener?.close()
   }
 }
 
