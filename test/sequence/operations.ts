@@ -584,14 +584,19 @@ async function nestedPathsStep(ctx: OpContext): Promise<Effect> {
 
 // --- generation ----------------------------------------------------------------------------------
 
+/** The operations that upload the backup to a server. */
+const UPLOADS = ['restore', 'restore-to-b', 'copy', 'mirror', 'migrate']
+
 /**
  * Pairs of operations one sequence does not hold together while a known issue is excluded
  * (known-issues.ts), whatever their order.
  */
-function conflicts(a: string, b: string): boolean {
+function conflicts(a: string, b: string, kind: ServerKind): boolean {
   const pair = (x: string, y: string): boolean => (a === x && b === y) || (a === y && b === x)
   if (excluded('repair-placeholders') && pair('ignore-history', 'repair')) return true
   if (excluded('ignore-history-aside') && (pair('ignore-history', 'uidvalidity') || pair('ignore-history', 'recreate'))) return true
+  if (excluded('ignore-history-unstorable') && pair('ignore-history', 'unstorable')) return true
+  if (kind === 'cyrus' && excluded('placeholder-upload') && UPLOADS.some((u) => pair('ignore-history', u))) return true
   if (excluded('restore-clash') && (['copy', 'mirror', 'migrate'].some((u) => pair('restore-to-b', u)) || pair('restore', 'uidvalidity'))) return true
   return false
 }
@@ -634,12 +639,12 @@ export function generatePlan(seed: number, kind: ServerKind, length?: number): P
   const free = chosen.map((_, i) => i)
   for (let j = 0; j < FEATURED && free.length > 0; j++) {
     const op = enabled[((seed & 0xff) + j * stride) % enabled.length]!
-    if (chosen.some((c) => c !== undefined && (c === op || conflicts(c.name, op.name)))) continue
+    if (chosen.some((c) => c !== undefined && (c === op || conflicts(c.name, op.name, kind)))) continue
     chosen[free.splice(rng.int(0, free.length - 1), 1)[0]!] = op
   }
   for (let i = 0; i < chosen.length; i++) {
     if (chosen[i] !== undefined) continue
-    const candidates = enabled.filter((op) => !chosen.some((c) => c !== undefined && conflicts(c.name, op.name)))
+    const candidates = enabled.filter((op) => !chosen.some((c) => c !== undefined && conflicts(c.name, op.name, kind)))
     const sum = candidates.reduce((n, op) => n + op.weight(kind), 0)
     let roll = rng.next() * sum
     chosen[i] = candidates.find((o) => (roll -= o.weight(kind)) < 0) ?? candidates[candidates.length - 1]!
