@@ -8,12 +8,9 @@ import {makeTempDir, removeTempDir} from '../support/temp-dir.js'
 import type {TestServer} from '../support/servers.js'
 import {normalise, sha, storedForm, type BackupReading, type LocalFolder} from './backup-reader.js'
 import {checkStep, type StepFacts, type Violation} from './invariants.js'
-import {setExcluded} from './known-issues.js'
 import {Model, placeholder} from './model.js'
 import type {AccountView, ServerFolder} from './server-view.js'
 import {World, type RunResult, type Snapshot} from './world.js'
-
-afterEach(() => setExcluded(undefined))
 
 const raw = (key: string): Buffer => Buffer.from(`X-Seq-Id: ${key}\r\nSubject: ${key}\r\n\r\nbody of ${key}\r\n`)
 
@@ -240,14 +237,11 @@ describe('S6, S7: every server folder accounted for, each in a local folder of i
     expect(ids(v)).toContain('S6')
   })
 
-  it('an unselected folder the report does not name (unless item 5 is excluded)', () => {
-    setExcluded([])
+  it('an unselected folder the report does not name', () => {
     const f = facts({command: 'backup', selection: {mode: 'list', names: ['INBOX']}, run: run(backupReport([{folder: 'INBOX', outcome: 'ok'}]))})
     expect(ids(checkStep(snap(server, held), snap(server, held), f, model(server)))).toEqual(['S6'])
     const named = facts({command: 'backup', selection: {mode: 'list', names: ['INBOX']}, run: run(backupReport([{folder: 'INBOX', outcome: 'ok'}], 0, [{folder: 'Work'}]))})
     expect(checkStep(snap(server, held), snap(server, held), named, model(server))).toEqual([])
-    setExcluded(['item5'])
-    expect(checkStep(snap(server, held), snap(server, held), f, model(server))).toEqual([])
   })
 
   it('S7: two server folders whose names decode alike, backed up into one local folder', () => {
@@ -309,7 +303,6 @@ describe('S9 to S16', () => {
   })
 
   it('S11: damage, a pending journal, a temporary file left behind', () => {
-    setExcluded([])
     const damaged: BackupReading = {...held, problems: ["local folder 'INBOX': UID 1 does not point at an entry starting with 'From '"]}
     expect(ids(checkStep(snap(server, held), snap(server, damaged), facts(), model(server)))).toEqual(['S11'])
     const pending = backup({...local('INBOX', 7, [[1, 'k1']]), pending: ['INBOX.imap.journal']})

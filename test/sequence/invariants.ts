@@ -29,7 +29,6 @@
  * S16 repair flags    a message `local repair` matched to the server gets the server's flags
  */
 import {sha, storedForm, type BackupReading, type LocalFolder} from './backup-reader.js'
-import {excluded} from './known-issues.js'
 import {familyOf, placeholder, type Model} from './model.js'
 import {encodeMailboxName} from '../support/raw-imap.js'
 import {copiesByKey, messageKey, type AccountView, type ServerFolder} from './server-view.js'
@@ -228,7 +227,7 @@ function learn(after: Snapshot, facts: StepFacts, model: Model): void {
 function atRest(backup: BackupReading, facts: StepFacts, out: Violation[]): void {
   for (const p of [...backup.problems, ...facts.recovery]) out.push({invariant: 'S11', message: p})
   for (const f of backup.folders.values()) for (const p of f.pending) out.push({invariant: 'S11', message: `'${p}' left behind after '${facts.label}'`})
-  if (!excluded('tmp-files')) for (const p of backup.leftovers) out.push({invariant: 'S11', message: `temporary file '${p}' left behind`})
+  for (const p of backup.leftovers) out.push({invariant: 'S11', message: `temporary file '${p}' left behind`})
 }
 
 function notDoubled(backup: BackupReading, model: Model, out: Violation[]): void {
@@ -319,7 +318,7 @@ function completedBackup(before: Snapshot, after: Snapshot, facts: StepFacts, re
     if (facts.run?.via !== 'kill' && facts.run?.via !== 'int') out.push({invariant: 'S13', message: `account ${facts.userAccount} ${account.outcome} in an unperturbed '${facts.label}'`})
     return
   }
-  const flagsCurrent = facts.mirror || facts.refresh || (facts.condstore && !excluded('item10'))
+  const flagsCurrent = facts.mirror || facts.refresh || facts.condstore
   const claimed = new Map<string, string[]>()
   // Local folders a mirror-mode run may leave: those of the folders selected at its start or end
   // (a folder created while it ran may be backed up or not), and those it kept aside.
@@ -371,12 +370,10 @@ function completedBackup(before: Snapshot, after: Snapshot, facts: StepFacts, re
     const notOk = account.folders.filter((e) => !['ok', 'unchanged', 'removed'].includes(e.outcome))
     if (notOk.length > 0) out.push({invariant: 'S6', message: `'${facts.label}' exited 0 with folder(s) ${notOk.map((e) => `'${e.folder}' ${e.outcome}`).join(', ')}`})
   }
-  if (!excluded('item5')) {
-    const named = new Set((account.unselected ?? []).map((u) => u.folder))
-    for (const f of after.A.folders.values()) {
-      if (!f.selectable || isSelected(f.name, facts.selection) || !before.A.folders.has(f.wire)) continue
-      if (!named.has(f.name)) out.push({invariant: 'S6', message: `server folder '${f.name}' is not selected and the report of '${facts.label}' does not say so`})
-    }
+  const named = new Set((account.unselected ?? []).map((u) => u.folder))
+  for (const f of after.A.folders.values()) {
+    if (!f.selectable || isSelected(f.name, facts.selection) || !before.A.folders.has(f.wire)) continue
+    if (!named.has(f.name)) out.push({invariant: 'S6', message: `server folder '${f.name}' is not selected and the report of '${facts.label}' does not say so`})
   }
   if (facts.mirror) {
     // Mirror mode keeps no local folder the server does not have selected, except one this run

@@ -53,6 +53,10 @@ export async function sequenceScenario(env: ScenarioEnv, kind: ServerKind, optio
   const seeds = replay !== undefined ? [replay] : written !== undefined ? [1] : Array.from({length: options.count}, (_, i) => sequenceSeed(env.seed, kind, i))
   try {
     for (const [i, seed] of seeds.entries()) {
+      if (env.stopRequested) {
+        env.progress(`${scenario}: stopped after ${i} of ${seeds.length} sequences`)
+        break
+      }
       const plan = written !== undefined ? parsePlan(written, kind) : planFor(seed, kind)
       await env.ledger.run(scenario, `sequence ${i}`, seed, async (check) => {
         const result = await runSequence(world, kind, plan, replay !== undefined ? only : undefined)

@@ -302,7 +302,6 @@ export class World {
   }
 
   private async runEngine(inv: Invocation, deadlineMs: number): Promise<RunResult> {
-    const config = await loadConfig(this.configPath)
     // At the deadline the run is asked to stop, as the CLI asks it on SIGTERM; a run that does
     // not stop then leaves this process in a state no later step can trust: the test fails.
     const abort = new AbortController()
@@ -315,6 +314,8 @@ export class World {
       abort.abort(new Error(`the run passed its deadline of ${deadlineMs / 1000} s`))
     }, deadlineMs)
     try {
+      // Loaded as the CLI loads it: a config it refuses (exit 3) is that run's outcome.
+      const config = await loadConfig(this.configPath)
       const running = this.engineCall(inv, config, ctx)
       report = await Promise.race([
         running,
