@@ -5,7 +5,7 @@
  * `inbox-clash` and `tmp-files` findings were left out here until their fixes reached main.)
  *
  * MAILKEEP_SEQUENCE_KNOWN_ISSUES=none turns every exclusion off (to see the test find them);
- * `=restore-clash` keeps only the ones named. docs/reliability.md lists them.
+ * `=placeholder-upload` keeps only the ones named. docs/reliability.md lists them.
  */
 export interface KnownIssue {
   /** Short name used in code and in MAILKEEP_SEQUENCE_KNOWN_ISSUES. */
@@ -15,11 +15,6 @@ export interface KnownIssue {
 }
 
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
-  {
-    name: 'restore-clash',
-    what:
-      'found by this test, not in issue 11: a restore that meets a folder holding other mail (a clash) uploads every backed-up message of the folder into `<name>-<uidvalidity>`, also those the clashing folder already holds: the destination then holds them twice. Two ways to it: `restore --to B` after copy, mirror or migrate put copies into a folder of B that also holds B\'s own mail; `restore` into the own server after the server changed the folder\'s UIDVALIDITY and new mail arrived. No `restore --to B` with copy, mirror or migrate, and no `restore` with a UIDVALIDITY change, in one sequence',
-  },
   {
     name: 'ignore-history-rename',
     what:

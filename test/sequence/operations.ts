@@ -596,7 +596,6 @@ function conflicts(a: string, b: string, kind: ServerKind): boolean {
   if (excluded('ignore-history-rename') && pair('ignore-history', 'rename')) return true
   if (excluded('ignore-history-unstorable') && pair('ignore-history', 'unstorable')) return true
   if (kind === 'cyrus' && excluded('placeholder-upload') && UPLOADS.some((u) => pair('ignore-history', u))) return true
-  if (excluded('restore-clash') && (['copy', 'mirror', 'migrate'].some((u) => pair('restore-to-b', u)) || pair('restore', 'uidvalidity'))) return true
   return false
 }
 
