@@ -55,7 +55,17 @@ export async function statusCreating(session: ImapSession, name: string): Promis
     return {status: await session.status(name), created: false}
   } catch (error) {
     if (!(error instanceof RemoteError)) throw error
-    await session.createFolder(name)
+    try {
+      await session.createFolder(name)
+    } catch (createError) {
+      // Another client may have created it since the STATUS: Cyrus answers a bare "NO Mailbox
+      // already exists", without RFC 5530's [ALREADYEXISTS] (which the CREATE command already
+      // takes as success). A folder that STATUS now finds is that folder: used, not created.
+      if (!(createError instanceof RemoteError)) throw createError
+      const status = await session.status(name).catch(() => undefined)
+      if (status === undefined) throw createError
+      return {status, created: false}
+    }
     return {status: await session.status(name), created: true}
   }
 }
