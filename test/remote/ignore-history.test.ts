@@ -142,6 +142,47 @@ describe('mailkeep utils ignore-history', () => {
   })
 })
 
+describe('a folder whose local path cannot be made', () => {
+  // As in a backup (test/cli/local-paths.test.ts): such a folder fails alone, with its own
+  // error, and every other folder gets its placeholders. ignore-history used to stop the whole
+  // account at the first one (a name too long: exit 2; a directory in the way: exit 4), so the
+  // folders after it got neither placeholders nor their UIDNEXT.
+  it('fails alone (exit 4, its own error in the report); the folders before and after it are done', async () => {
+    const long = 'L'.repeat(230)
+    const names = ['Archive', 'Archive.imap/2023', long, 'Zeta']
+    const s = await setupAccount(slash, 3, {folders: names})
+    const seeded = new Map<string, number[]>()
+    for (const [i, name] of names.entries()) {
+      await ensureFolder(slash, s.user, name)
+      seeded.set(name, await seedFolder(slash, s.user, name, 1 + i))
+    }
+    const result = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
+    expect(result.code, show(result)).toBe(4)
+    const report = JSON.parse(result.stdout) as {exitCode: number; folders: Array<{folder: string; ignored: number; error?: {name: string; message: string; hint?: string; exitCode: number}}>}
+    expect(report.exitCode).toBe(4)
+    const byName = new Map(report.folders.map((f) => [f.folder, f]))
+    expect([...byName.keys()].sort()).toEqual([...names].sort())
+    // The long name, and one of the pair whose paths collide: the one the server listed second.
+    const failed = report.folders.filter((f) => f.error !== undefined)
+    expect(failed.map((f) => f.folder).sort()).toEqual([long, failed.find((f) => f.folder !== long)!.folder].sort())
+    expect(['Archive', 'Archive.imap/2023']).toContain(failed.find((f) => f.folder !== long)!.folder)
+    expect(byName.get(long)!.error).toMatchObject({exitCode: 4})
+    expect(byName.get(long)!.error!.message).toMatch(/cannot be stored/)
+    for (const f of failed) expect(f.ignored).toBe(0)
+    for (const name of names.filter((n) => !failed.some((f) => f.folder === n))) {
+      expect(byName.get(name)!.ignored, name).toBe(seeded.get(name)!.length)
+      expect(await expectAtSavepoint(s.root, name)).toEqual(seeded.get(name))
+      expect((await readImap(s.root, name)).mailkeep?.uidnext).toBe(Math.max(...seeded.get(name)!) + 1)
+    }
+    expect(byName.get('Zeta')!.ignored).toBe(4)
+    // Text output: the failed folders are named with their error.
+    const text = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user])
+    expect(text.code, show(text)).toBe(4)
+    for (const f of failed) expect(text.stdout).toContain(`  ${f.folder}: not done: `)
+    expect(text.stdout).toContain('Zeta: 0 messages marked as not backed up')
+  })
+})
+
 describe.each(serverKinds())('a changed UIDVALIDITY on %s', (kind: ServerKind) => {
   let server: TestServer
   beforeAll(async () => {
@@ -161,7 +202,7 @@ describe.each(serverKinds())('a changed UIDVALIDITY on %s', (kind: ServerKind) =
 
     const result = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
     expect(result.code, show(result)).toBe(0)
-    expect(JSON.parse(result.stdout)).toEqual({account: s.user.user, folders: [{folder: moved, ignored: 2, uidNext: 3, renamedTo: `${moved}-${before}`}]})
+    expect(JSON.parse(result.stdout)).toEqual({account: s.user.user, folders: [{folder: moved, ignored: 2, uidNext: 3, renamedTo: `${moved}-${before}`}], exitCode: 0})
     expect((await readFile(folderFiles(s.root, `${moved}-${before}`).mbox)).equals(oldMbox)).toBe(true)
     const meta = await readImap(s.root, moved)
     expect(meta.uid_validity).toBe(after)
