@@ -89,6 +89,18 @@ export async function holdsPlaceholders(folder: FolderStore): Promise<boolean> {
   return false
 }
 
+/**
+ * The UIDs of `folder`'s placeholders. Uploads leave them out (restore, copy, mirror, migrate):
+ * a placeholder stands for mail the backup does not hold; it is not mail itself.
+ */
+export async function placeholderUids(folder: FolderStore): Promise<Set<number>> {
+  const out = new Set<number>()
+  for (const m of folder.messages) {
+    if (await isPlaceholder(folder, m.uid, m.length)) out.add(m.uid)
+  }
+  return out
+}
+
 const FAKE_SEPARATOR = `From ${FAKE_EMAIL}\n`
 
 function withoutFinalLfs(bytes: Buffer): Buffer {

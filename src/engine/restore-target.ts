@@ -38,6 +38,7 @@ import type {FolderStore} from '../store/folder-store.js'
 import {UploadMap} from '../store/upload-map.js'
 import {clashName, type NamingSide} from './folder-mapping.js'
 import {keptAsideOrigin} from './kept-aside.js'
+import {placeholderUids} from './ignore-history.js'
 import {statusCreating, type PreparedFolder} from './transfer-run.js'
 import {findCopies} from './uploader-adopt.js'
 import type {TransferFolderReport} from './transfer-types.js'
@@ -69,7 +70,7 @@ export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<Pr
   const chain = (n: number): string => (n < 0 ? name : clashName(name, validity, n, destination))
   const home = await keptAsideHome(input.store, folder)
   const present = new Set<number>()
-  const clashes = new ClashCopies(input, present)
+  const clashes = new ClashCopies(input, present, await placeholderUids(folder))
 
   // 1. where an earlier restore of this backup went; 1b. for a kept-aside backup, where the
   // backup of the folder it was moved away from went. After a clash, what the folders that
@@ -113,8 +114,10 @@ class ClashCopies {
   constructor(
     private readonly input: RestoreTargetInput,
     private readonly present: Set<number>,
+    placeholders: ReadonlySet<number>,
   ) {
-    this.sourceUids = input.folder.messages.distinctUids()
+    // ignore-history's placeholders are never uploaded (uploader.ts): they need no copy.
+    this.sourceUids = input.folder.messages.distinctUids().filter((u) => !placeholders.has(u))
   }
 
   /** Every backed-up message has a copy in a folder that clashed. */

@@ -24,6 +24,7 @@ import type {RecordedNaming, SourceNaming} from './source-naming.js'
 import type {TransferFolderReport, TransferReport, UploadTuning} from './transfer-types.js'
 import {FolderUploadState, uploadFolder, type UploadPolicy} from './uploader.js'
 import {keptAsideOrigin, originsFirst} from './kept-aside.js'
+import {placeholderUids} from './ignore-history.js'
 
 export interface LinkOptions {
   connect?: Connect
@@ -166,6 +167,7 @@ export function emptyTransferFolderReport(source: string, destination: string): 
     adopted: 0,
     flagsUpdated: 0,
     deleted: 0,
+    placeholders: 0,
     skipped: [],
     droppedFlags: [],
     notes: [],
@@ -198,6 +200,10 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
     const target = targetName(origin ?? job.source, await job.naming.source.side(job.source, recordedNaming(folder)), job.naming)
     report.destination = target
     const prepare = job.prepare(target)
+    // ignore-history's placeholders stand for mail the backup does not hold: they are not
+    // uploaded, only counted (docs/commands/utils.md).
+    const placeholders = await placeholderUids(folder)
+    report.placeholders = placeholders.size
     map = await UploadMap.open(folder.paths.base, env.kind, logger)
     const restoreMap = env.kind === 'restore' ? map : await readRestoreMap(folder, logger)
     for (let attempt = 0; ; attempt++) {
@@ -218,6 +224,7 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
           user: env.user,
           destination,
           presentElsewhere,
+          placeholders,
           session,
           restoreMap,
           sourceUser: env.sourceUser,

@@ -99,6 +99,11 @@ export interface TransferFolderReport {
     /** Messages of the backup the folder(s) that clashed already hold: recorded there, not uploaded again. */
     present?: number
   }
+  /**
+   * ignore-history's placeholders in the source folder: they stand for mail the backup does not
+   * hold, are not mail, and are never uploaded (docs/commands/utils.md).
+   */
+  placeholders: number
   /** Messages appended in this run, and their bytes. */
   uploaded: number
   bytes: number

@@ -72,6 +72,8 @@ export interface FolderUploadInput {
   destination: string
   /** Source UIDs whose copy another destination folder holds (a restore's clash folder): not uploaded. */
   presentElsewhere: ReadonlySet<number>
+  /** Source UIDs of ignore-history's placeholders: not mail, never uploaded (ignore-history.ts). */
+  placeholders: ReadonlySet<number>
   session: ImapSession
   /**
    * The source folder's `.restore` map (for restore, `map` itself) and the backed-up account:
@@ -578,8 +580,13 @@ class FolderUpload {
 
   // ---- helpers
 
+  /** The source folder's messages, each UID once, without ignore-history's placeholders. */
   private uniqueSourceUids(): number[] {
-    return this.source.messages.distinctUids().sort(ascending)
+    const placeholders = this.input.placeholders
+    return this.source.messages
+      .distinctUids()
+      .filter((u) => !placeholders.has(u))
+      .sort(ascending)
   }
 
   private record(pairs: ReadonlyArray<readonly [number, number]>): void {

@@ -24,7 +24,8 @@
  * S12 every run ends  within its deadline, with an exit status of docs/exit-codes.md (never 70)
  * S13 failures own    an unperturbed backup fails only folders the test made unstorable; an
  *                     unperturbed upload fails no folder
- * S14 uploads whole   a restore or mirror that exited 0 put every backed-up message there
+ * S14 uploads whole   a restore or mirror that exited 0 put every backed-up message there;
+ *                     ignore-history's placeholders are not mail: no upload puts one anywhere
  * S15 no empty aside  a UIDVALIDITY change of a folder with no message keeps nothing aside
  * S16 repair flags    a message `local repair` matched to the server gets the server's flags
  */
@@ -196,6 +197,7 @@ export function checkStep(before: Snapshot, after: Snapshot, facts: StepFacts, m
   if (backup !== undefined) completedBackup(before, after, facts, backup, model, out)
   if (facts.destination !== undefined) uploadsBound(before, after, facts, model, out)
   if (facts.destination !== undefined) uploadFailures(facts, out)
+  if (facts.destination !== undefined) noPlaceholderUploaded(before, after, facts, out)
   const run = facts.run
   if (run?.completed === true && run.exitCode === 0) {
     if (facts.localCheck !== undefined && facts.localCheck.length > 0) out.push({invariant: 'S9', message: `local check after '${facts.label}' (exit 0): ${facts.localCheck.slice(0, 5).join('; ')}`})
@@ -468,9 +470,33 @@ function uploadFailures(facts: StepFacts, out: Violation[]): void {
   }
 }
 
+/** Whether a backup entry has the form of an ignore-history placeholder (any UID: a repair may have renumbered it). */
+function placeholderForm(e: LocalFolder['entries'][number]): boolean {
+  const m = /^From: fake@email\.com\nSubject: Message (\d+) not backed up\nSkipped (\d+)$/.exec(e.normalised.toString('utf8'))
+  return m !== null && m[1] === m[2]
+}
+
+/** The keys of the backup's placeholders. */
+function placeholderKeys(backup: BackupReading): Set<string> {
+  const out = new Set<string>()
+  for (const f of backup.folders.values()) for (const e of f.entries) if (placeholderForm(e)) out.add(entryKey(e))
+  return out
+}
+
+/** S14: an upload never puts a placeholder on the destination (docs/commands/utils.md). */
+function noPlaceholderUploaded(before: Snapshot, after: Snapshot, facts: StepFacts, out: Violation[]): void {
+  const keys = placeholderKeys(after.backup)
+  if (keys.size === 0) return
+  const count = (view: AccountView): number => [...copiesByKey(view)].reduce((n, [k, c]) => n + (keys.has(k) ? c : 0), 0)
+  const d0 = count(facts.destination === 'A' ? before.A : before.B)
+  const d1 = count(facts.destination === 'A' ? after.A : after.B)
+  if (d1 > d0) out.push({invariant: 'S14', message: `'${facts.label}' put ${d1 - d0} ignore-history placeholder(s) on account ${facts.destination}`, duplicated: d1 - d0})
+}
+
 function uploadsWhole(after: Snapshot, facts: StepFacts, out: Violation[]): void {
   const dest = keysOf(facts.destination === 'A' ? after.A : after.B)
-  const absent = [...backupKeys(after.backup).keys()].filter((k) => !dest.has(k))
+  const placeholders = placeholderKeys(after.backup)
+  const absent = [...backupKeys(after.backup).keys()].filter((k) => !dest.has(k) && !placeholders.has(k))
   if (absent.length > 0) out.push({invariant: 'S14', message: `'${facts.label}' exited 0 but ${absent.length} backed-up message(s) are not on account ${facts.destination}: ${absent.slice(0, 5).join(', ')}`, lost: absent.length})
 }
 

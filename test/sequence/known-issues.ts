@@ -5,7 +5,7 @@
  * `inbox-clash` and `tmp-files` findings were left out here until their fixes reached main.)
  *
  * MAILKEEP_SEQUENCE_KNOWN_ISSUES=none turns every exclusion off (to see the test find them);
- * `=placeholder-upload` keeps only the ones named. docs/reliability.md lists them.
+ * `=ignore-history-rename` keeps only the ones named. docs/reliability.md lists them.
  */
 export interface KnownIssue {
   /** Short name used in code and in MAILKEEP_SEQUENCE_KNOWN_ISSUES. */
@@ -19,16 +19,6 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
     name: 'ignore-history-rename',
     what:
       "found by this test (seed 4256912402 on Cyrus, shrunk: `append folder=2 n=3; backup; rename from=4 to=6; ignore-history; backup` in mirror mode), not in issue 11 and not covered by the ignore-history-aside fix (kept-aside copies only): after the server renamed a folder, `ignore-history` writes placeholders for its messages under the new name, and the next mirror-mode backup removes the local folder of the old name, the only real copy of them. For the lead. No `ignore-history` in a sequence with `rename`",
-  },
-  {
-    name: 'ignore-history-unstorable',
-    what:
-      "found by this test, not in issue 11: `utils ignore-history` stops the whole account at the first folder whose local path cannot be made (a name too long for a file name: UsageError, exit 2; a name whose directory blocks another folder's file: exit 4), and the folders after it get neither placeholders nor a backup: issue 11 item 7's fix (a folder's path problem fails that folder alone) covers `backup`, not ignore-history. No `ignore-history` in a sequence with `unstorable`",
-  },
-  {
-    name: 'placeholder-upload',
-    what:
-      "found by this test, not in issue 11: ignore-history's placeholders are stored as exact bytes (an exactness record) with LF line ends, and an upload sends exact bytes as they are: Cyrus refuses each placeholder ('Message contains bare newlines'), so `restore`, `restore --to`, `copy`, `mirror` and `migrate` of a folder holding placeholders end incomplete (exit 4) on every run; Dovecot and Courier store the LFs as CRLF. On Cyrus, no upload in a sequence with `ignore-history`",
   },
 ]
 

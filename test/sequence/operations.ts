@@ -584,18 +584,13 @@ async function nestedPathsStep(ctx: OpContext): Promise<Effect> {
 
 // --- generation ----------------------------------------------------------------------------------
 
-/** The operations that upload the backup to a server. */
-const UPLOADS = ['restore', 'restore-to-b', 'copy', 'mirror', 'migrate']
-
 /**
  * Pairs of operations one sequence does not hold together while a known issue is excluded
- * (known-issues.ts), whatever their order.
+ * (known-issues.ts), whatever their order; `_kind` for an exclusion that concerns one server.
  */
-function conflicts(a: string, b: string, kind: ServerKind): boolean {
+function conflicts(a: string, b: string, _kind: ServerKind): boolean {
   const pair = (x: string, y: string): boolean => (a === x && b === y) || (a === y && b === x)
   if (excluded('ignore-history-rename') && pair('ignore-history', 'rename')) return true
-  if (excluded('ignore-history-unstorable') && pair('ignore-history', 'unstorable')) return true
-  if (kind === 'cyrus' && excluded('placeholder-upload') && UPLOADS.some((u) => pair('ignore-history', u))) return true
   return false
 }
 

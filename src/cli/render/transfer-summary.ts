@@ -89,7 +89,8 @@ function counts(f: TransferFolderReport): string {
   if (f.adopted > 0) parts.push(`${f.adopted} found there and recorded`)
   if (f.flagsUpdated > 0) parts.push(plural(f.flagsUpdated, 'flag update'))
   if (f.deleted > 0) parts.push(`${f.deleted} deleted`)
-  return parts.length === 0 ? 'nothing uploaded' : parts.join(', ')
+  const base = parts.length === 0 ? 'nothing uploaded' : parts.join(', ')
+  return f.placeholders > 0 ? `${base}; ${plural(f.placeholders, 'ignore-history placeholder')} not uploaded (not mail)` : base
 }
 
 function totalLine(report: TransferReport): string {
@@ -104,7 +105,7 @@ function totalLine(report: TransferReport): string {
 }
 
 function changed(f: TransferFolderReport): boolean {
-  return f.uploaded > 0 || f.adopted > 0 || f.flagsUpdated > 0 || f.deleted > 0 || f.created || f.clash !== undefined
+  return f.uploaded > 0 || f.adopted > 0 || f.flagsUpdated > 0 || f.deleted > 0 || f.created || f.clash !== undefined || f.placeholders > 0
 }
 
 function hasProblems(f: TransferFolderReport): boolean {
