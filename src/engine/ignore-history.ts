@@ -14,21 +14,28 @@
  * All of it in ONE transaction per folder (imap-backup rewrites the metadata per message).
  *
  * UIDs at or above UIDNEXT arrived after the EXAMINE: they are new mail, left for the backup.
- * Folders done before an error stay done; running the command again is harmless (stored UIDs
- * are never written twice).
+ * A folder that fails on its own (its local path cannot be made, its backup is damaged, the
+ * server refuses it) is reported with its error and the others go on, as in a backup (the run
+ * exits 4 or the folder's specific code, report.ts); what concerns every folder (the disk, the
+ * connection, an interruption) ends the run. Folders done before stay done; running the command
+ * again is harmless (stored UIDs are never written twice).
  */
 import {selectFolders, type Account, type Config} from '../config/index.js'
 import type {ImapSession, OpenedFolder} from '../imap/types.js'
 import {FolderStore} from '../store/folder-store.js'
 import type {AccountStore} from '../store/account-store.js'
 import type {FolderServerState} from '../store/metadata.js'
-import {MissingFolderError} from '../shared/errors.js'
+import {InterruptedError, MissingFolderError} from '../shared/errors.js'
+import {ExitCode, type ExitCodeValue} from '../shared/exit-codes.js'
 import {throwIfAborted, type RunContext} from '../shared/context.js'
 import type {Logger} from '../shared/logger.js'
 import {findAccount, openAccountStore} from './account-access.js'
 import {personalPrefixOnce} from './account-backup.js'
 import {missingOf, validUidNext} from './folder-plan.js'
 import {withAccountSession, type RemoteQuery} from './remote-session.js'
+import type {ErrorSummary} from './backup-types.js'
+import {endsRun, FailureLog, folderSummary} from './report.js'
+import {isRetryable} from './retry.js'
 
 /** The sender of every dummy message (imap-backup's). */
 export const FAKE_EMAIL = 'fake@email.com'
@@ -41,11 +48,15 @@ export interface IgnoredFolder {
   uidNext?: number
   /** Set when the UIDVALIDITY changed: the server name of the moved-aside old backup. */
   renamedTo?: string
+  /** The folder failed on its own: why (what it stored up to its last savepoint stays). */
+  error?: ErrorSummary
 }
 
 export interface IgnoreHistoryReport {
   account: string
   folders: IgnoredFolder[]
+  /** 0, or the first failed folder's code (INCOMPLETE unless a specific one, report.ts). */
+  exitCode: ExitCodeValue
 }
 
 /**
@@ -56,10 +67,53 @@ export function dummyMessage(uid: number): Buffer {
   return Buffer.from(`From: ${FAKE_EMAIL}\nSubject: Message ${uid} not backed up\nSkipped ${uid}\n`, 'utf8')
 }
 
+/**
+ * Whether the stored message `uid` of `folder` is the placeholder ignore-history wrote for that
+ * UID: its text is exactly `dummyMessage(uid)` (imap-backup's entries read back with a trailing
+ * newline more or less). The entry's length rules out nearly every real message unread.
+ */
+export async function isPlaceholder(folder: FolderStore, uid: number, length: number): Promise<boolean> {
+  const dummy = dummyMessage(uid)
+  // `From fake@email.com` + LF, the text, one LF more; imap-backup's separator adds a date.
+  const entry = FAKE_SEPARATOR.length + dummy.length + 1
+  if (length < entry - 1 || length > entry + 40) return false
+  const {bytes} = await folder.readMessage(uid)
+  return bytes.equals(dummy) || withoutFinalLfs(bytes).equals(withoutFinalLfs(dummy))
+}
+
+/** Whether `folder` holds at least one of ignore-history's placeholders. */
+export async function holdsPlaceholders(folder: FolderStore): Promise<boolean> {
+  for (const m of folder.messages) {
+    if (await isPlaceholder(folder, m.uid, m.length)) return true
+  }
+  return false
+}
+
+/**
+ * The UIDs of `folder`'s placeholders. Uploads leave them out (restore, copy, mirror, migrate):
+ * a placeholder stands for mail the backup does not hold; it is not mail itself.
+ */
+export async function placeholderUids(folder: FolderStore): Promise<Set<number>> {
+  const out = new Set<number>()
+  for (const m of folder.messages) {
+    if (await isPlaceholder(folder, m.uid, m.length)) out.add(m.uid)
+  }
+  return out
+}
+
+const FAKE_SEPARATOR = `From ${FAKE_EMAIL}\n`
+
+function withoutFinalLfs(bytes: Buffer): Buffer {
+  let end = bytes.length
+  while (end > 0 && bytes[end - 1] === 0x0a) end--
+  return bytes.subarray(0, end)
+}
+
 export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promise<IgnoreHistoryReport> {
   const account = findAccount(query.config, query.email)
   const logger = ctx.logger.child({account: account.username})
-  const report: IgnoreHistoryReport = {account: account.username, folders: []}
+  const report: IgnoreHistoryReport = {account: account.username, folders: [], exitCode: ExitCode.OK}
+  const failures = new FailureLog()
   // The exclusive lock first: no backup may run meanwhile, and a locked account costs no login.
   const store = await openAccountStore(query.config, account, 'write', ctx)
   try {
@@ -74,14 +128,33 @@ export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promis
       const personalPrefix = personalPrefixOnce(logger)
       for (const name of names) {
         throwIfAborted(ctx.signal)
-        const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger, personalPrefix}, name, delimiters.get(name))
-        if (done !== undefined) report.folders.push(done)
+        try {
+          const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger, personalPrefix}, name, delimiters.get(name))
+          if (done !== undefined) report.folders.push(done)
+        } catch (error) {
+          if (!ownFailure(error, ctx)) throw error
+          const summary = folderSummary(error)
+          report.folders.push({folder: name, ignored: 0, error: summary})
+          failures.record(summary.exitCode)
+          const hint = summary.hint === undefined ? '' : ` (${summary.hint})`
+          logger.error(`[${name}] ignore-history failed: ${summary.message}${hint}`, {folder: name})
+        }
       }
     })
   } finally {
     await store.close()
   }
+  report.exitCode = failures.exitCode
   return report
+}
+
+/**
+ * Whether `error` concerns its folder alone, so that the next folder can go on: not an
+ * interruption, not the disk as a whole (endsRun), not a broken connection (the session the
+ * next folder would use).
+ */
+function ownFailure(error: unknown, ctx: RunContext): boolean {
+  return !ctx.signal.aborted && !(error instanceof InterruptedError) && !endsRun(error) && !isRetryable(error)
 }
 
 interface FolderEnv {

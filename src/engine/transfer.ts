@@ -143,7 +143,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
           emptiedFolders.add(target)
           reset = true
         }
-        return target
+        return {destination: target}
       }
     })
     report.naming = namingReport(naming)
