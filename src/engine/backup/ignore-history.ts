@@ -1,0 +1,173 @@
+/**
+ * `utils ignore-history EMAIL` (compat §2.2): mark everything a folder holds today as "backed
+ * up" without downloading it, so that later backups fetch only newer mail.
+ *
+ * For each folder selected for backup (compat §6.2) that exists on the server:
+ *   1. EXAMINE; apply its UIDVALIDITY as a backup does (a new folder starts empty, a changed
+ *      UIDVALIDITY moves the old backup aside, compat §4.6);
+ *   2. `UID SEARCH ALL`; for every UID below the UIDNEXT of that EXAMINE that is not stored,
+ *      append a dummy message (imap-backup's exact text, compat §9.2 item 117);
+ *   3. record that UIDNEXT as the folder's server state: every UID below it is now stored, which
+ *      is what a stored UIDNEXT means (folder-plan.ts), so the next backup asks only for
+ *      `UID SEARCH UID <uidnext>:*` or skips the folder from STATUS alone; and the folder's
+ *      naming (LIST delimiter, namespace prefix), as a backup records it.
+ * All of it in ONE transaction per folder (imap-backup rewrites the metadata per message).
+ *
+ * UIDs at or above UIDNEXT arrived after the EXAMINE: they are new mail, left for the backup.
+ * Folders done before an error stay done; running the command again is harmless (stored UIDs
+ * are never written twice).
+ */
+import {selectFolders, type Account, type Config} from '../../config/index.js'
+import type {ImapSession, OpenedFolder} from '../../imap/types.js'
+import {FolderStore} from '../../store/folder-store.js'
+import type {AccountStore} from '../../store/account-store.js'
+import type {FolderServerState} from '../../store/metadata.js'
+import {MissingFolderError} from '../../shared/errors.js'
+import {throwIfAborted, type RunContext} from '../../shared/context.js'
+import type {Logger} from '../../shared/logger.js'
+import {findAccount, openAccountStore} from '../access/account-access.js'
+import {personalPrefixOnce} from './account-backup.js'
+import {missingOf, validUidNext} from './folder-plan.js'
+import {withAccountSession, type RemoteQuery} from '../access/remote-session.js'
+
+/** The sender of every dummy message (imap-backup's). */
+export const FAKE_EMAIL = 'fake@email.com'
+
+export interface IgnoredFolder {
+  folder: string
+  /** Dummy messages written in this run. */
+  ignored: number
+  /** The UIDNEXT recorded: later backups look only at UIDs from here on. */
+  uidNext?: number
+  /** Set when the UIDVALIDITY changed: the server name of the moved-aside old backup. */
+  renamedTo?: string
+}
+
+export interface IgnoreHistoryReport {
+  account: string
+  folders: IgnoredFolder[]
+}
+
+/**
+ * The dummy that stands for message `uid`: two headers and one line, no blank line between them
+ * (imap-backup's; stored as `From fake@email.com\n` + this + `\n`).
+ */
+export function dummyMessage(uid: number): Buffer {
+  return Buffer.from(`From: ${FAKE_EMAIL}\nSubject: Message ${uid} not backed up\nSkipped ${uid}\n`, 'utf8')
+}
+
+export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promise<IgnoreHistoryReport> {
+  const account = findAccount(query.config, query.email)
+  const logger = ctx.logger.child({account: account.username})
+  const report: IgnoreHistoryReport = {account: account.username, folders: []}
+  // The exclusive lock first: no backup may run meanwhile, and a locked account costs no login.
+  const store = await openAccountStore(query.config, account, 'write', ctx)
+  try {
+    await withAccountSession(query, account, ctx, async (session) => {
+      const listed = (await session.listFolders()).filter((f) => !f.noselect)
+      const names = selectFolders(
+        listed.map((f) => f.name),
+        account,
+      )
+      if (names.length === 0) logger.warn(`No folders found to backup for account '${account.username}'`)
+      const delimiters = new Map(listed.map((f) => [f.name, f.delimiter]))
+      const personalPrefix = personalPrefixOnce(logger)
+      for (const name of names) {
+        throwIfAborted(ctx.signal)
+        const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger, personalPrefix}, name, delimiters.get(name))
+        if (done !== undefined) report.folders.push(done)
+      }
+    })
+  } finally {
+    await store.close()
+  }
+  return report
+}
+
+interface FolderEnv {
+  session: ImapSession
+  store: AccountStore
+  account: Account
+  config: Config
+  ctx: RunContext
+  logger: Logger
+  personalPrefix(session: ImapSession): Promise<string>
+}
+
+async function ignoreFolder(env: FolderEnv, name: string, delimiter: string | null | undefined): Promise<IgnoredFolder | undefined> {
+  const {session, ctx, logger} = env
+  let opened: OpenedFolder
+  try {
+    opened = await session.examine(name)
+  } catch (error) {
+    if (!(error instanceof MissingFolderError)) throw error
+    logger.warn(`Folder '${name}' does not exist on server`, {folder: name})
+    return undefined
+  }
+  const result: IgnoredFolder = {folder: name, ignored: 0}
+  const folder = await FolderStore.open(env.store.root, name, {mode: 'write', logger, account: env.account.username})
+  try {
+    if (!folder.exists) await folder.initialize(opened.uidValidity)
+    else if (folder.uidValidity !== opened.uidValidity && !(await folder.restartEmpty(opened.uidValidity))) {
+      const old = folder.uidValidity
+      result.renamedTo = await folder.renameAway()
+      logger.info(`[${name}] UIDVALIDITY changed from ${old} to ${opened.uidValidity}; the old backup is now '${result.renamedTo}'`, {folder: name})
+      await folder.initialize(opened.uidValidity)
+    }
+    const uidNext = validUidNext(opened.uidNext) ? opened.uidNext : undefined
+    if (uidNext !== undefined) result.uidNext = uidNext
+    const found = opened.exists === 0 ? [] : await session.searchUids()
+    const missing = missingOf(
+      uidNext === undefined ? found : found.filter((uid) => uid < uidNext),
+      (uid) => folder.has(uid),
+    )
+    logger.info(`Folder '${name}' - ${missing.length} messages`, {folder: name})
+    const stored = folder.serverState
+    const naming: FolderServerState = {}
+    if (delimiter !== undefined && (delimiter ?? '') !== stored.delimiter) naming.delimiter = delimiter ?? ''
+    if (stored.prefix === undefined) naming.prefix = await env.personalPrefix(session)
+    // The server state is what a backup would record (docs/backup.md, "What the store
+    // remembers"), so that the next backup can skip the folder from STATUS. Flags are current
+    // up to HIGHESTMODSEQ (`flagsModseq`, B4) only when every stored entry is a placeholder
+    // written now: messages kept from earlier runs have the flags they had then.
+    const modseq = opened.highestModseq
+    const state: FolderServerState = {...naming}
+    if (uidNext !== undefined) state.uidNext = uidNext
+    if (modseq !== undefined) {
+      state.highestModseq = modseq
+      if (folder.messages.length === 0) state.flagsModseq = modseq
+    }
+    const stateChanges =
+      (uidNext !== undefined && stored.uidNext !== uidNext) ||
+      (modseq !== undefined && stored.highestModseq !== modseq) ||
+      naming.delimiter !== undefined ||
+      naming.prefix !== undefined
+    if (missing.length === 0 && !stateChanges) return result
+    const {tuning} = env.config
+    // delay_metadata whatever the configured strategy: dummies are cheap to write again, so
+    // per-message savepoints (`direct`) would only cost fsyncs.
+    const tx = await folder.begin({
+      strategy: 'delay_metadata',
+      savepointMessages: tuning.savepointMessages,
+      savepointBytes: tuning.savepointBytes,
+      savepointSeconds: tuning.savepointSeconds,
+    })
+    const task = missing.length > 0 ? ctx.progress.start(`${env.account.username}: ${name}`, {messages: missing.length}) : undefined
+    try {
+      for (const uid of missing) {
+        throwIfAborted(ctx.signal)
+        await tx.append({uid, flags: [], internalDate: null}, dummyMessage(uid))
+        task?.advance(1)
+      }
+      tx.setServerState(state)
+      await tx.commit()
+    } finally {
+      // On an error or an interruption: back to the last savepoint (close() rolls back).
+      task?.done()
+    }
+    result.ignored = missing.length
+    return result
+  } finally {
+    await folder.close()
+  }
+}
