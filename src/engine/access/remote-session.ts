@@ -7,7 +7,7 @@
 import type {Account, Config} from '../../config/index.js'
 import type {Connect, ImapSession} from '../../imap/types.js'
 import type {RunContext} from '../../shared/context.js'
-import type {RetryPolicy} from '../backup/types.js'
+import type {RetryPolicy} from './types.js'
 import {findAccount, openAccountSession} from './account-access.js'
 
 /** What every remote use-case is asked: which account of which config. */

@@ -1,12 +1,12 @@
 /**
- * Building the run report (backup/types.ts) and choosing the exit code: the code of the FIRST
- * failure, as imap-backup does (docs/exit-codes.md), where a folder that failed counts as
- * INCOMPLETE (4) unless its error names something more specific.
+ * Building the run reports (backup/types.ts, upload/types.ts, export/types.ts) and choosing the
+ * exit code: the code of the FIRST failure, as imap-backup does (docs/exit-codes.md), where a
+ * folder that failed counts as INCOMPLETE (4) unless its error names something more specific.
  */
 import {ExitCode, type ExitCodeValue} from '../../shared/exit-codes.js'
 import {isPathProblem, LocalIoError, toMailkeepError, UnusablePathError} from '../../shared/errors.js'
 import {scrubOutput} from '../../shared/secrets.js'
-import type {ErrorSummary, FolderReport} from '../backup/types.js'
+import type {ErrorSummary} from './types.js'
 
 /** Codes a folder failure keeps; any other failure of a folder makes the run INCOMPLETE. */
 const SPECIFIC_FOLDER_CODES: ReadonlySet<ExitCodeValue> = new Set([
@@ -65,10 +65,6 @@ export class FailureLog {
   get exitCode(): ExitCodeValue {
     return this.code
   }
-}
-
-export function emptyFolderReport(folder: string): FolderReport {
-  return {folder, outcome: 'ok', new: 0, bytes: 0, flagUpdates: 0, deleted: 0, seconds: 0, failedMessages: []}
 }
 
 export function secondsSince(startMs: number): number {

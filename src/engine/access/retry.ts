@@ -5,7 +5,7 @@
  */
 import {backoffDelay as imapBackoffDelay} from '../../imap/index.js'
 import {ConnectionError, InterruptedError, TransientImapError} from '../../shared/errors.js'
-import type {RetryPolicy} from '../backup/types.js'
+import type {RetryPolicy} from './types.js'
 
 export const DEFAULT_RETRY: RetryPolicy = {attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000}
 

@@ -6,7 +6,7 @@
  */
 import type {Connect, ConnectOptions, ImapSession} from '../../imap/types.js'
 import type {Logger} from '../../shared/logger.js'
-import type {RetryPolicy} from '../backup/types.js'
+import type {RetryPolicy} from './types.js'
 import {backoffDelay, isRetryable, sleep} from './retry.js'
 
 export interface SessionPoolOptions {

@@ -12,7 +12,7 @@
 import {readServerFolders, writeServerFolders} from '../../store/server-folders.js'
 import {InterruptedError, MailkeepError} from '../../shared/errors.js'
 import type {Logger} from '../../shared/logger.js'
-import type {UnselectedFolder} from '../backup/types.js'
+import type {UnselectedFolder} from './types.js'
 
 /** The listed folders that are not selected, new ones first, each group in server order. */
 export function unselectedFolders(listed: readonly string[], selected: readonly string[], known: readonly string[] | undefined): UnselectedFolder[] {

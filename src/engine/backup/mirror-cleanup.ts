@@ -18,7 +18,8 @@ import {InterruptedError, LocalIoError} from '../../shared/errors.js'
 import type {Logger} from '../../shared/logger.js'
 import type {FolderReport} from './types.js'
 import {noExpungesPossible} from './folder-plan.js'
-import {emptyFolderReport, folderSummary} from '../access/report.js'
+import {folderSummary} from '../access/report.js'
+import {emptyFolderReport} from './folder-report.js'
 import {ascending} from '../access/uid-set.js'
 
 /**

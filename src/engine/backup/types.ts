@@ -6,6 +6,10 @@
 import type {Config} from '../../config/index.js'
 import type {ExitCodeValue} from '../../shared/exit-codes.js'
 import type {Connect} from '../../imap/types.js'
+import type {ErrorSummary, RetryPolicy, UnselectedFolder} from '../access/types.js'
+
+// Shared with other use-cases (src/engine/access/types.ts); part of this contract too.
+export type {ErrorSummary, RetryPolicy, UnselectedFolder}
 
 export interface BackupOptions {
   config: Config
@@ -31,14 +35,6 @@ export interface BackupOptions {
   maxDurationMs?: number
 }
 
-export interface RetryPolicy {
-  /** New connections tried per folder after a transient failure before it is given up. */
-  attempts: number
-  /** First backoff delay; doubled each attempt up to maxDelayMs, with jitter. */
-  baseDelayMs: number
-  maxDelayMs: number
-}
-
 export type FolderOutcome =
   /** Backed up; `new`, `flagUpdates`, `deleted` say what changed (possibly nothing). */
   | 'ok'
@@ -48,13 +44,6 @@ export type FolderOutcome =
   | 'failed'
   /** Mirror mode: the local copy of a folder no longer selected was deleted. */
   | 'removed'
-
-export interface ErrorSummary {
-  name: string
-  message: string
-  hint?: string
-  exitCode: ExitCodeValue
-}
 
 export interface FolderReport {
   folder: string
@@ -77,13 +66,6 @@ export interface FolderReport {
 }
 
 export type AccountOutcome = 'ok' | 'incomplete' | 'failed' | 'skipped'
-
-/** A server folder that exists but is not backed up: not selected by `folders` / `folder_blacklist`. */
-export interface UnselectedFolder {
-  folder: string
-  /** Not listed by the server at the last backup of the account (or there was none). */
-  new: boolean
-}
 
 export interface AccountReport {
   account: string

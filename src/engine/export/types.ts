@@ -5,7 +5,7 @@
  */
 import type {Config} from '../../config/index.js'
 import type {ExitCodeValue} from '../../shared/exit-codes.js'
-import type {ErrorSummary} from '../backup/types.js'
+import type {ErrorSummary} from '../access/types.js'
 
 export type ExportFormat = 'maildir' | 'eml'
 

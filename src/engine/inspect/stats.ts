@@ -22,7 +22,7 @@ import {errnoCode, localIoError, MissingFolderError} from '../../shared/errors.j
 import {throwIfAborted, type RunContext} from '../../shared/context.js'
 import type {Logger} from '../../shared/logger.js'
 import {findAccount, openAccountStore} from '../access/account-access.js'
-import type {UnselectedFolder} from '../backup/types.js'
+import type {UnselectedFolder} from '../access/types.js'
 import {withAccountSession, type RemoteQuery} from '../access/remote-session.js'
 import {knownServerFolders, logUnselected, unselectedFolders} from '../access/unselected-folders.js'
 

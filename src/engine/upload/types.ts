@@ -6,7 +6,8 @@
 import type {Config} from '../../config/index.js'
 import type {Connect} from '../../imap/types.js'
 import type {ExitCodeValue} from '../../shared/exit-codes.js'
-import type {BackupReport, ErrorSummary, RetryPolicy} from '../backup/types.js'
+import type {ErrorSummary, RetryPolicy} from '../access/types.js'
+import type {BackupReport} from '../backup/types.js'
 
 export type TransferCommand = 'restore' | 'copy' | 'mirror' | 'migrate'
 
