@@ -1,13 +1,13 @@
 /**
  * The account's one IMAP connection (one at a time, as imap-backup: servers limit connections per
  * user, imap-backup issue #123). A connection that broke is discarded and a NEW one is opened the
- * next time one is needed; the backoff between attempts is the caller's (retry.ts), because the
+ * next time one is needed; the retries are the caller's (withRetries in retry.ts), because the
  * caller knows what an attempt is (a folder resumes from its savepoint).
  */
 import type {Connect, ConnectOptions, ImapSession} from '../../imap/types.js'
 import type {Logger} from '../../shared/logger.js'
 import type {RetryPolicy} from './types.js'
-import {backoffDelay, isRetryable, sleep} from './retry.js'
+import {withRetries} from './retry.js'
 
 export interface SessionPoolOptions {
   connect: Connect
@@ -43,18 +43,13 @@ export class SessionPool {
    */
   async open(): Promise<ImapSession> {
     const {retry, signal, logger} = this.options
-    const deadline = Date.now() + this.options.connectOptions.endpoint.connectTimeoutMs
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.session()
-      } catch (error) {
-        if (signal.aborted) throw signal.reason
-        const delay = backoffDelay(attempt + 1, retry)
-        if (!isRetryable(error) || attempt >= retry.attempts || Date.now() + delay > deadline) throw error
-        logger.warn(`could not connect (${(error as Error).message}); retrying in ${(delay / 1000).toFixed(1)} s (${attempt + 1} of ${retry.attempts})`)
-        await sleep(delay, signal)
-      }
-    }
+    return withRetries(() => this.session(), {
+      policy: retry,
+      signal,
+      deadline: Date.now() + this.options.connectOptions.endpoint.connectTimeoutMs,
+      onRetry: (error, wait) =>
+        logger.warn(`could not connect (${(error as Error).message}); retrying in ${(wait.delayMs / 1000).toFixed(1)} s (${wait.failure} of ${wait.of})`),
+    })
   }
 
   /** Drops a session that failed (its socket is closed at once; no LOGOUT on a dead link). */

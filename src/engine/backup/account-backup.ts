@@ -19,7 +19,7 @@ import {knownServerFolders, logUnselected, recordServerFolders, unselectedFolder
 import {recordNotStored} from './not-stored.js'
 import {endsRun, errorSummary, folderSummary, secondsSince, type FailureLog} from '../access/report.js'
 import {emptyFolderReport} from './folder-report.js'
-import {backoffDelay, isRetryable, sleep} from '../access/retry.js'
+import {isRetryable, withRetries} from '../access/retry.js'
 import {SessionPool} from '../access/session-pool.js'
 
 export interface AccountEnv {
@@ -170,16 +170,17 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
  * A link that breaks during the LIST is retried on a new connection too.
  */
 async function listFolders(pool: SessionPool, env: AccountEnv): Promise<RemoteFolder[]> {
-  for (let attempt = 1; ; attempt++) {
-    const session = await pool.open()
-    try {
-      return await session.listFolders({status: session.capabilities.listStatus})
-    } catch (error) {
-      if (env.ctx.signal.aborted || !isRetryable(error) || attempt > env.retry.attempts) throw error
-      pool.discard()
-      await sleep(backoffDelay(attempt, env.retry), env.ctx.signal)
-    }
-  }
+  // pool.open() has its own retries, within the connect timeout: its failure is final here.
+  let connecting = false
+  return withRetries(
+    async () => {
+      connecting = true
+      const session = await pool.open()
+      connecting = false
+      return session.listFolders({status: session.capabilities.listStatus})
+    },
+    {policy: env.retry, signal: env.ctx.signal, retryable: (error) => !connecting && isRetryable(error), onRetry: () => pool.discard()},
+  )
 }
 
 /**

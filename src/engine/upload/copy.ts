@@ -19,8 +19,8 @@
  */
 import type {Account, Config} from '../../config/index.js'
 import type {ImapSession} from '../../imap/types.js'
-import {throwIfAborted, type RunContext} from '../../shared/context.js'
-import {ConfigError, InterruptedError, RemoteError, UsageError} from '../../shared/errors.js'
+import {rethrowIfStopped, throwIfAborted, type RunContext} from '../../shared/context.js'
+import {ConfigError, RemoteError, UsageError} from '../../shared/errors.js'
 import type {AccountLock} from '../../store/lock.js'
 import type {AccountStore} from '../../store/account-store.js'
 import type {FolderStore} from '../../store/folder-store.js'
@@ -151,7 +151,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
     report.seconds = secondsSince(started)
     return report
   } catch (error) {
-    if (ctx.signal.aborted || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
+    rethrowIfStopped(error, ctx.signal)
     throw error
   } finally {
     await pool?.release(ctx.signal.aborted)

@@ -8,7 +8,7 @@ import {connect as realConnect} from '../../imap/index.js'
 import type {Connect, FolderStatus, ImapSession, NamespaceEntry} from '../../imap/types.js'
 import {DamagedError, InterruptedError, RemoteError} from '../../shared/errors.js'
 import {ExitCode} from '../../shared/exit-codes.js'
-import {throwIfAborted, type RunContext} from '../../shared/context.js'
+import {isStop, rethrowIfStopped, throwIfAborted, type RunContext} from '../../shared/context.js'
 import type {Logger} from '../../shared/logger.js'
 import type {AccountStore} from '../../store/account-store.js'
 import type {FolderStore} from '../../store/folder-store.js'
@@ -18,7 +18,7 @@ import {accountCredentials} from '../access/credentials.js'
 import {mailkeepClientId} from '../access/client-id.js'
 import {destinationName, type NamingSide} from './folder-mapping.js'
 import {type FailureLog, folderSummary, secondsSince} from '../access/report.js'
-import {backoffDelay, isRetryable, retryPolicy, sleep} from '../access/retry.js'
+import {isRetryable, retryPolicy, withRetries} from '../access/retry.js'
 import {SessionPool} from '../access/session-pool.js'
 import type {RecordedNaming, SourceNaming} from './source-naming.js'
 import type {TransferFolderReport, TransferReport, UploadTuning} from './types.js'
@@ -79,7 +79,7 @@ export async function probeNamespace(config: Config, account: Account, ctx: RunC
     const session = await pool.open()
     return await personalNamespace(session)
   } catch (error) {
-    if (ctx.signal.aborted || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
+    rethrowIfStopped(error, ctx.signal)
     return {error: error as Error}
   } finally {
     await pool?.release(ctx.signal.aborted)
@@ -176,45 +176,45 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
     const prepare = job.prepare(target)
     map = await UploadMap.open(folder.paths.base, env.kind, logger)
     const restoreMap = env.kind === 'restore' ? map : await readRestoreMap(folder, logger)
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const session = await env.pool.session()
-        const destination = await prepare(session, folder, map, report)
-        report.destination = destination
-        await uploadFolder({
-          source: folder,
-          map,
-          user: env.user,
-          destination,
-          session,
-          restoreMap,
-          sourceUser: env.sourceUser,
-          policy,
-          tuning: env.tuning,
-          report,
-          state,
-          signal: ctx.signal,
-          progress: ctx.progress,
-          logger,
-        })
-        break
-      } catch (error) {
-        if (ctx.signal.aborted || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
-        if (!isRetryable(error) || attempt >= retry.attempts) {
-          unreachable = isRetryable(error)
-          throw error
-        }
-        env.pool.discard()
-        const delay = backoffDelay(attempt + 1, retry)
-        logger.warn(`${(error as Error).message}; reconnecting in ${(delay / 1000).toFixed(1)} s (${attempt + 1} of ${retry.attempts})`)
-        await sleep(delay, ctx.signal)
-      }
+    const [source, uploadMap] = [folder, map]
+    const upload = async (): Promise<void> => {
+      const session = await env.pool.session()
+      const destination = await prepare(session, source, uploadMap, report)
+      report.destination = destination
+      await uploadFolder({
+        source,
+        map: uploadMap,
+        user: env.user,
+        destination,
+        session,
+        restoreMap,
+        sourceUser: env.sourceUser,
+        policy,
+        tuning: env.tuning,
+        report,
+        state,
+        signal: ctx.signal,
+        progress: ctx.progress,
+        logger,
+      })
+    }
+    try {
+      await withRetries(upload, {
+        policy: retry,
+        signal: ctx.signal,
+        onRetry: (error, wait) => {
+          env.pool.discard()
+          logger.warn(`${(error as Error).message}; reconnecting in ${(wait.delayMs / 1000).toFixed(1)} s (${wait.failure} of ${wait.of})`)
+        },
+      })
+    } catch (error) {
+      // withRetries throws a retryable error only when the retries ran out.
+      unreachable = isRetryable(error)
+      throw error
     }
   } catch (error) {
-    if (ctx.signal.aborted || error instanceof InterruptedError) {
-      await closeQuietly(map, logger)
-      throw ctx.signal.aborted ? ctx.signal.reason : error
-    }
+    if (isStop(error, ctx.signal)) await closeQuietly(map, logger)
+    rethrowIfStopped(error, ctx.signal)
     report.outcome = 'failed'
     report.error = folderSummary(error)
     if (report.destination === '') report.destination = targetName(keptAsideOrigin(job.source, folder?.uidValidity) ?? job.source, job.naming.source.peek(recordedNaming(folder)), job.naming)
