@@ -41,7 +41,7 @@ import {localOnlyUids} from './mirror-cleanup.js'
 import {restoredCopiesIn} from '../../store/message-identity.js'
 import {endsRun, errorSummary, folderSummary, secondsSince} from '../access/report.js'
 import {emptyFolderReport} from './folder-report.js'
-import {backoffDelay, isRetryable, sleep} from '../access/retry.js'
+import {isRetryable, withRetries} from '../access/retry.js'
 import type {SessionPool} from '../access/session-pool.js'
 
 /**
@@ -178,16 +178,49 @@ class FolderBackup {
     }
   }
 
+  /**
+   * The folder on one connection after another (withRetries): a broken link costs one of the
+   * policy's reconnects, and work saved since the last failure renews them.
+   */
   private async attempts(): Promise<FolderResult> {
-    const {pool, retry, ctx} = this.env
-    let budget = retry.attempts
-    let failures = 0
-    let restarts = 0
+    const {retry, ctx} = this.env
+    const loop = {restarts: 0, connected: false}
+    try {
+      return await withRetries(() => this.untilLinkBreaks(loop), {
+        policy: retry,
+        signal: ctx.signal,
+        // Work was saved since the last failure: a flaky link that still makes progress is
+        // not "failing", so the budget starts again. Each renewal needs a saved message.
+        progressed: () => {
+          const progressed = this.run.progressed
+          this.run.progressed = false
+          return progressed
+        },
+        onRetry: (error, wait) =>
+          this.logger.warn(
+            `[${this.job.name}] connection lost (${(error as Error).message}); reconnecting in ${(wait.delayMs / 1000).toFixed(1)} s (${wait.failure} of ${wait.of})`,
+          ),
+      })
+    } catch (error) {
+      // A stop, or an error while handling another one: execute() decides.
+      if (!isRetryable(error)) throw error
+      this.logger.error(`[${this.job.name}] giving up after ${retry.attempts} reconnect(s): ${(error as Error).message}`)
+      const result = await this.failed(error)
+      return loop.connected ? result : {...result, unreachable: true}
+    }
+  }
+
+  /**
+   * The folder on one connection: its result, or the broken link rethrown for withRetries once
+   * a savepoint has kept every message appended so far.
+   */
+  private async untilLinkBreaks(loop: {restarts: number; connected: boolean}): Promise<FolderResult> {
+    const {pool, ctx} = this.env
     for (;;) {
-      let connected = false
+      loop.connected = false
       try {
         const session = await pool.session()
-        connected = true
+        loop.connected = true
         this.mode.condstore = session.capabilities.condstore
         if (this.firstAttempt) {
           this.firstAttempt = false
@@ -205,8 +238,8 @@ class FolderBackup {
         }
         // The maximum duration (a DeadlineError) falls through to failed(): what is complete is
         // committed, as for any error that is not the link's or the disk's.
-        if (error instanceof FolderChangedError && restarts < MAX_RESTARTS) {
-          restarts++
+        if (error instanceof FolderChangedError && loop.restarts < MAX_RESTARTS) {
+          loop.restarts++
           await this.run.savepoint()
           continue
         }
@@ -236,26 +269,7 @@ class FolderBackup {
           } catch (saveError) {
             return this.failed(saveError)
           }
-          if (this.run.progressed) {
-            // Work was saved since the last failure: a flaky link that still makes progress is
-            // not "failing", so the budget starts again. Each renewal needs a saved message.
-            this.run.progressed = false
-            budget = retry.attempts
-            failures = 0
-          }
-          if (budget <= 0) {
-            this.logger.error(`[${this.job.name}] giving up after ${retry.attempts} reconnect(s): ${(error as Error).message}`)
-            const result = await this.failed(error)
-            return connected ? result : {...result, unreachable: true}
-          }
-          budget--
-          failures++
-          const delay = backoffDelay(failures, retry)
-          this.logger.warn(
-            `[${this.job.name}] connection lost (${(error as Error).message}); reconnecting in ${(delay / 1000).toFixed(1)} s (${failures} of ${retry.attempts})`,
-          )
-          await sleep(delay, ctx.signal)
-          continue
+          throw error
         }
         return this.failed(error)
       }
