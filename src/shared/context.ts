@@ -74,6 +74,15 @@ export function rethrowIfStopped(error: unknown, signal: AbortSignal): void {
   if (error instanceof InterruptedError) throw error
 }
 
+/**
+ * Rethrows an interruption by the user (SIGINT/SIGTERM, `interrupted`) or an InterruptedError, as
+ * rethrowIfStopped does; the maximum duration (a DeadlineError) returns instead, for the caller
+ * to report, keeping what is complete (docs/backup.md: the run reaches --max-duration).
+ */
+export function rethrowIfInterrupted(error: unknown, signal: AbortSignal): void {
+  if (interrupted(signal) || error instanceof InterruptedError) throw signal.aborted ? signal.reason : error
+}
+
 /** The run was stopped by the user (SIGINT/SIGTERM): roll back and end, rather than its deadline. */
 export function interrupted(signal: AbortSignal): boolean {
   return signal.aborted && !(signal.reason instanceof DeadlineError)

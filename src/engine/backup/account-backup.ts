@@ -6,8 +6,8 @@
 import {requireConnection, requireLocalPath, selectFolders, type Account, type Config} from '../../config/index.js'
 import type {Connect, ImapSession, RemoteFolder} from '../../imap/types.js'
 import {AccountStore} from '../../store/account-store.js'
-import {InterruptedError, LockedError, MailkeepError, RemoteError} from '../../shared/errors.js'
-import {deadlineReached, interrupted, throwIfAborted, type RunContext} from '../../shared/context.js'
+import {LockedError, MailkeepError, RemoteError} from '../../shared/errors.js'
+import {deadlineReached, rethrowIfInterrupted, throwIfAborted, type RunContext} from '../../shared/context.js'
 import {ExitCode} from '../../shared/exit-codes.js'
 import type {Logger} from '../../shared/logger.js'
 import type {AccountReport, FolderReport, RetryPolicy} from './types.js'
@@ -143,7 +143,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     // For `local check`, which has no server to ask: the folders this run could not store.
     if (!stop) await recordNotStored(store.root, names, report.folders, logger)
   } catch (error) {
-    if (interrupted(ctx.signal) || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
+    rethrowIfInterrupted(error, ctx.signal)
     if (error instanceof LockedError && env.skipLocked && store === undefined) {
       // Another run holds the account (a long first backup, say): nothing of it was touched, and
       // that run reports its own outcome. Not a failure of this one (docs/scheduling.md).

@@ -8,8 +8,8 @@
  * (folder-upload.ts, docs/upload-maps.md). Account status is not looked at (compat §3.6).
  */
 import type {Account} from '../../config/index.js'
-import {throwIfAborted, type RunContext} from '../../shared/context.js'
-import {InterruptedError, UsageError} from '../../shared/errors.js'
+import {rethrowIfStopped, throwIfAborted, type RunContext} from '../../shared/context.js'
+import {UsageError} from '../../shared/errors.js'
 import {acquireUploadLock} from '../../store/upload-map.js'
 import type {AccountLock} from '../../store/lock.js'
 import type {AccountStore} from '../../store/account-store.js'
@@ -82,7 +82,7 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
     report.seconds = secondsSince(started)
     return report
   } catch (error) {
-    if (ctx.signal.aborted || error instanceof InterruptedError) throw ctx.signal.aborted ? ctx.signal.reason : error
+    rethrowIfStopped(error, ctx.signal)
     throw error
   } finally {
     await pool?.release(ctx.signal.aborted)
