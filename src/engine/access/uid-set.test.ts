@@ -7,6 +7,8 @@ describe('uidSet', () => {
     expect(uidSet([1, 2, 3, 5, 7, 8])).toBe('1:3,5,7:8')
     expect(uidSet([4, 9, 10, 11])).toBe('4,9:11')
     expect(() => uidSet([])).toThrow()
+    // The IMAP layer's codec: unsorted and repeated UIDs give the same set.
+    expect(uidSet([8, 7, 1, 3, 2, 5, 3])).toBe('1:3,5,7:8')
   })
 
   it('slices', () => {

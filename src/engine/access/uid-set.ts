@@ -1,24 +1,18 @@
 /**
- * UID sets as IMAP sends them (RFC 3501 §9, `sequence-set`): ascending UIDs compressed into
- * ranges, so that a batch of 100 consecutive UIDs is `1:100` and not a 600-byte comma list.
+ * Helpers for UID lists in the engine. The UID-set codec itself (RFC 3501 §9 `sequence-set`:
+ * `[1,2,3,5,7,8]` → `1:3,5,7:8`) is the IMAP layer's one implementation, `compactUidSet`
+ * (src/imap/uid-set.ts).
  */
+import {compactUidSet} from '../../imap/index.js'
 
-/** `[1,2,3,5,7,8]` → `1:3,5,7:8`. The input must be sorted ascending and non-empty. */
-export function uidSet(sortedUids: readonly number[]): string {
-  if (sortedUids.length === 0) throw new Error('uidSet of no UIDs')
-  const parts: string[] = []
-  let start = sortedUids[0]!
-  let prev = start
-  for (let i = 1; i <= sortedUids.length; i++) {
-    const uid = sortedUids[i]
-    if (uid !== undefined && uid === prev + 1) {
-      prev = uid
-      continue
-    }
-    parts.push(start === prev ? String(start) : `${start}:${prev}`)
-    if (uid !== undefined) start = prev = uid
-  }
-  return parts.join(',')
+/**
+ * `compactUidSet` for a list that must not be empty (an empty set is not a valid `sequence-set`,
+ * so asking for one is a bug of the caller). Kept for the backup's fetcher and repair, which
+ * call it by this name.
+ */
+export function uidSet(uids: readonly number[]): string {
+  if (uids.length === 0) throw new Error('uidSet of no UIDs')
+  return compactUidSet(uids)
 }
 
 /** Splits an array into slices of at most `size` elements. */
