@@ -10,7 +10,7 @@ import type {Account} from '../../config/index.js'
 import {throwIfAborted, type RunContext} from '../../shared/context.js'
 import type {AccountStore} from '../../store/account-store.js'
 import type {FolderStore} from '../../store/folder-store.js'
-import {parseHeaderFields} from '../../store/rebuild.js'
+import {parseHeaderFields} from '../../store/message-headers.js'
 import {openLocalFolder} from './local-access.js'
 import {decodeHeaderText, isoDate} from './local-headers.js'
 
