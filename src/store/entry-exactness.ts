@@ -6,7 +6,7 @@
  */
 import {constants} from 'node:fs/promises'
 import {DamagedError} from '../shared/errors.js'
-import {readChunks} from './integrity.js'
+import {readChunks} from './read-chunks.js'
 import {MboxrdDecoder, type ExactnessRecord, type QuotingRule} from './mboxrd/index.js'
 import {openNoFollow} from './safe-path.js'
 import type {ScannedEntry} from './mbox-scan.js'

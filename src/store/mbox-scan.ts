@@ -13,7 +13,7 @@
  */
 import {constants, type FileHandle} from 'node:fs/promises'
 import {localIoError} from '../shared/errors.js'
-import {readChunks} from './integrity.js'
+import {readChunks} from './read-chunks.js'
 import {EntryScanner, type EntrySpan} from './mboxrd/index.js'
 import {openNoFollow} from './safe-path.js'
 import {normaliseDate, normaliseMessageId, parseHeaderFields} from './message-headers.js'
