@@ -1,33 +1,21 @@
 /**
- * Reaching an account, for every use-case that works on one (local/remote commands, stats,
- * restore, copy, repair…): find it in the config, open its backup, open a session to its
- * server. Backup has its own loop over accounts (backup/backup.ts) but uses the same pieces.
+ * Reaching an account's server, for every use-case that works on one (remote commands, setup,
+ * repair…): a logged-in session, with the account's credentials and the retry policy. Finding
+ * the account and opening its backup are in local-account.ts, which does not load the IMAP layer.
+ * Backup has its own loop over accounts (backup/backup.ts) but uses the same pieces.
  */
-import {requireConnection, requireLocalPath, selectAccounts, type Account, type Config} from '../../config/index.js'
+import {requireConnection, type Account, type Config} from '../../config/index.js'
 import {connect as realConnect} from '../../imap/index.js'
 import type {Connect, ImapSession} from '../../imap/types.js'
 import type {RunContext} from '../../shared/context.js'
-import {AccountStore} from '../../store/account-store.js'
-import type {OpenMode} from '../../store/folder-store.js'
 import type {RetryPolicy} from './types.js'
 import {accountCredentials} from './credentials.js'
 import {mailkeepClientId} from './client-id.js'
 import {DEFAULT_RETRY} from './retry.js'
 import {SessionPool} from './session-pool.js'
 
-/** The configured account with this username (`<email> is not a configured account`). */
-export function findAccount(config: Config, email: string): Account {
-  const [account] = selectAccounts(config, [email])
-  return account!
-}
-
-/**
- * Opens the account's backup: 'read' takes the shared lock, 'write' the exclusive one;
- * `withoutLock` (read only) takes none and reads the last committed state (account-store.ts).
- */
-export async function openAccountStore(config: Config, account: Account, mode: OpenMode, ctx: RunContext, options: {withoutLock?: boolean} = {}): Promise<AccountStore> {
-  return AccountStore.open(requireLocalPath(config, account), {mode, logger: ctx.logger.child({account: account.username}), account: account.username, ...options})
-}
+// Kept here too for the use-cases that import both from this file.
+export {findAccount, openAccountStore} from './local-account.js'
 
 export interface SessionOptions {
   connect?: Connect
