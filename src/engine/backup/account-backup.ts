@@ -3,7 +3,7 @@
  * list and selection, mirror-mode folder removal, then each folder in server order on the
  * account's one connection. The lock is released and the connection closed whatever happens.
  */
-import {requireConnection, requireLocalPath, selectFolders, type Account, type Config} from '../../config/index.js'
+import {requireLocalPath, selectFolders, type Account, type Config} from '../../config/index.js'
 import type {Connect, ImapSession, RemoteFolder} from '../../imap/types.js'
 import {AccountStore} from '../../store/account-store.js'
 import {LockedError, MailkeepError, RemoteError} from '../../shared/errors.js'
@@ -11,8 +11,7 @@ import {deadlineReached, rethrowIfInterrupted, throwIfAborted, type RunContext} 
 import {ExitCode} from '../../shared/exit-codes.js'
 import type {Logger} from '../../shared/logger.js'
 import type {AccountReport, FolderReport, RetryPolicy} from './types.js'
-import {mailkeepClientId} from '../access/client-id.js'
-import {accountCredentials} from '../access/credentials.js'
+import {accountSessionPool} from '../access/account-access.js'
 import {backupFolder, type FolderEnv} from './folder-backup.js'
 import {removeUnselectedFolders} from './mirror-cleanup.js'
 import {knownServerFolders, logUnselected, recordServerFolders, unselectedFolders} from '../access/unselected-folders.js'
@@ -20,7 +19,7 @@ import {recordNotStored} from './not-stored.js'
 import {endsRun, errorSummary, folderSummary, secondsSince, type FailureLog} from '../access/report.js'
 import {emptyFolderReport} from './folder-report.js'
 import {isRetryable, withRetries} from '../access/retry.js'
-import {SessionPool} from '../access/session-pool.js'
+import type {SessionPool} from '../access/session-pool.js'
 
 export interface AccountEnv {
   config: Config
@@ -52,27 +51,10 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
   ctx.progress.begin?.('account', account.username)
   try {
     const root = requireLocalPath(config, account)
-    const connection = requireConnection(config, account)
-    const credentials = await accountCredentials(account, ctx.signal)
+    // Messages up to large_message_bytes are fetched whole: the session's literal limit derives
+    // from it (src/imap/limits.ts).
+    pool = await accountSessionPool(config, account, ctx, {connect: env.connect, retry: env.retry, traceProtocol: env.traceProtocol, wholeMessageBytes: config.tuning.largeMessageBytes})
     store = await AccountStore.open(root, {mode: 'write', logger, account: account.username})
-    pool = new SessionPool({
-      connect: env.connect,
-      // RFC 2971 ID after login, when the server has it (163.com refuses to work without).
-      // Messages up to large_message_bytes are fetched whole: the session's literal limit
-      // derives from it (src/imap/limits.ts).
-      connectOptions: {
-        endpoint: connection,
-        credentials,
-        logger,
-        signal: ctx.signal,
-        traceProtocol: env.traceProtocol,
-        clientId: mailkeepClientId(),
-        wholeMessageBytes: config.tuning.largeMessageBytes,
-      },
-      retry: env.retry,
-      signal: ctx.signal,
-      logger,
-    })
     const listed = (await listFolders(pool, env)).filter((f) => !f.noselect)
     for (const f of listed) {
       if (f.decodesAs !== undefined) {
