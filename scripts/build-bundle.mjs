@@ -23,16 +23,14 @@
 //
 // What goes in, tree-shaken and minified (whitespace and syntax only: identifiers and class
 // names stay, so an "internal error" stack trace can be read without a source map):
-//   - @oclif/core and @oclif/plugin-help's `help` command, @oclif/plugin-autocomplete's commands
-//     and @oclif/plugin-not-found's hook (bundled as our own commands and hook, so there is no
-//     plugin to find at start-up), pino, imapflow, write-file-atomic, @inquirer/*;
-//   - our help class (src/cli/help.ts, which adds the pages of docs/) and command_not_found
-//     hook, as entries of their own (help-class.js, hook-command-not-found.js) that package.json
-//     names;
-//   - imapflow without the modules it loads eagerly but uses only for MIME decoding, charset
-//     conversion, proxies and its default logger: they are replaced by stubs that throw (STUBS);
-//   - imapflow's response handler patched so that it does not re-compile every server response
-//     into a log line that our logger adapter drops (PATCHES).
+// @oclif/core and @oclif/plugin-help's `help` command, @oclif/plugin-autocomplete's commands and
+// @oclif/plugin-not-found's hook (bundled as our own commands and hook, so there is no plugin to
+// find at start-up), pino, imapflow, write-file-atomic, @inquirer/*; our help class
+// (src/cli/help.ts, which adds the pages of docs/) and command_not_found hook, as entries of their
+// own (help-class.js, hook-command-not-found.js) that package.json names; every package as it is
+// installed, but for the modules imapflow imports and mailkeep's use of it never reaches,
+// replaced by stubs that throw (scripts/imapflow-stubs.mjs: the test suite uses the same stubs,
+// so the tests run the imapflow the users run; docs/performance.md, "The build").
 // What stays outside: fs-ext (a native addon, loaded with createRequire by src/store/lock.ts)
 // and what @oclif/core needs only to run TypeScript sources in development (OCLIF_DEV_ONLY).
 //
@@ -44,6 +42,7 @@ import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build, analyzeMetafile} from 'esbuild'
 import {Plugin, settings} from '@oclif/core'
+import {IMAPFLOW_STUBS, isStubbed, stubSource} from './imapflow-stubs.mjs'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const OUT_DIR = join(ROOT, 'dist', 'bundle')
@@ -51,7 +50,6 @@ const COMMANDS_DIR = join(ROOT, 'src', 'cli', 'commands')
 const MANIFEST = join(ROOT, 'oclif.manifest.json')
 const require = createRequire(import.meta.url)
 // Where the packages really are (require.resolve follows symlinks, as esbuild does).
-const IMAPFLOW_DIR = dirname(require.resolve('imapflow/package.json')) + sep
 const HELP_COMMAND = join(dirname(require.resolve('@oclif/plugin-help')), 'commands', 'help.js')
 // @oclif/plugin-autocomplete's commands (shell completion), bundled as our own like `help`: its
 // package exports only an empty index, so its command files are found next to it.
@@ -78,116 +76,14 @@ const CONFIGURED_ENTRIES = [
  */
 const OCLIF_DEV_ONLY = ['typescript', 'ts-node', 'tsx', 'tsx/*', 'ts-node/*']
 
-/**
- * Modules imapflow 2.1.2 imports at load time that mailkeep's use of imapflow never reaches,
- * with the named exports imapflow imports from them. Each is replaced, for importers inside
- * imapflow only (our own code and other packages get the real module), by a stub whose every
- * member throws "left out of this build". Where imapflow uses them (grep of dist/esm, 2.1.2):
- *
- *   libmime, libqp, libbase64, @zone-eu/mailsplit (+ flowed-decoder): download.js (the
- *     download()/downloadMany() API: we fetch BODY.PEEK[] ourselves) and tools.js
- *     parseEnvelope/parseBodystructure/getStructuredParams (ENVELOPE and BODYSTRUCTURE
- *     responses, which we never ask for);
- *   iconv-lite: tools.js encodePath/decodePath (only imapflow's own mailbox commands: list,
- *     select, status, create, append, …, none of which we call; we send names through exec()
- *     encoded by src/imap/mutf7.ts), formatMessageResponse (only for imapflow's fetch() and
- *     untagged FETCH while imapflow itself has a mailbox selected, which it never has: we select
- *     through exec()), getDecoder (download);
- *   encoding-japanese: jp-decoder.js (download of ISO-2022-JP parts);
- *   socks: proxy-connection.js, only with the `proxy` option (src/imap/connect.ts never sets it);
- *   pino: logger.js, imapflow's default logger, only when no `logger` option is given
- *     (connect.ts always gives one).
- */
-const STUBS = {
-  libmime: [],
-  libqp: [],
-  libbase64: [],
-  '@zone-eu/mailsplit': ['Headers'],
-  '@zone-eu/mailsplit/lib/flowed-decoder.js': [],
-  'iconv-lite': [],
-  'encoding-japanese': [],
-  socks: ['SocksClient'],
-  pino: [],
-}
-
-/**
- * Exact-text patches of imapflow 2.1.2 (pinned in package.json). The build fails if a text is
- * not found exactly once, so an upgrade cannot silently drop a patch.
- *
- * handleResponse() compiles every parsed server response back into text for its log
- * (`compiler(parsed, {isLogging: true})`) before calling the logger, whatever the logger will do
- * with it: on a big FETCH that async tree walk is about a tenth of the process's CPU. Our
- * adapter (src/imap/flow-logger.ts) drops protocol lines unless `traceProtocol` is on, and says
- * so with `protocolLines: false`; then the compile is skipped and the log call gets an empty
- * message, which the adapter drops as before. With `--verbose` tracing nothing changes.
- *
- * APPEND of a big message (restore, copy): imapflow copies the literal twice on its way to the
- * socket. Its compiler ends with `Buffer.concat(part)` for every part, also for a part that is
- * the literal alone (a synchronizing literal is a part of its own), and its write() adds the
- * command's final CRLF with another `Buffer.concat`. The two patches below hand a one-buffer
- * part on as it is and write a large final chunk and its CRLF as two socket writes: the bytes
- * on the wire are the same, and a 50 MB upload holds one copy of the message instead of three
- * (test/restore/large.test.ts; docs/performance.md).
- */
-const PATCHES = [
-  {
-    file: 'dist/esm/imap-flow.js',
-    find: `        let logCompiled = await compiler(parsed, {
-            isLogging: true
-        });
-        if (/^\\d+$/.test(parsed.command || '')`,
-    replace: `        let logCompiled = this.options.logger && this.options.logger.protocolLines === false ? '' : await compiler(parsed, {
-            isLogging: true
-        });
-        if (/^\\d+$/.test(parsed.command || '')`,
-  },
-  {
-    file: 'dist/esm/handler/imap-compiler.js',
-    find: `    const compiled = respParts.map(part => Buffer.concat(part));`,
-    replace: `    const compiled = respParts.map(part => (part.length === 1 && Buffer.isBuffer(part[0]) ? part[0] : Buffer.concat(part)));`,
-  },
-  {
-    file: 'dist/esm/imap-flow.js',
-    find: `            if (addLineBreak) {
-                data = Buffer.concat([chunk, Buffer.from('\\r\\n')]);
-            }`,
-    replace: `            if (addLineBreak && chunk.length > 65536 && !this.logRaw) {
-                this.writeBytesCounter += chunk.length;
-                this.writeSocket.write(chunk);
-                data = Buffer.from('\\r\\n');
-            }
-            else if (addLineBreak) {
-                data = Buffer.concat([chunk, Buffer.from('\\r\\n')]);
-            }`,
-  },
-]
-
+/** imapflow's unused imports, stubbed for imports from inside imapflow (scripts/imapflow-stubs.mjs). */
 const stubPlugin = {
   name: 'mailkeep-imapflow-stubs',
   setup(b) {
-    const filter = new RegExp(`^(${Object.keys(STUBS).map((m) => m.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`)
-    b.onResolve({filter}, (args) => (args.importer.startsWith(IMAPFLOW_DIR) ? {path: args.path, namespace: 'mailkeep-stub'} : undefined))
-    b.onLoad({filter: /.*/, namespace: 'mailkeep-stub'}, (args) => ({loader: 'js', contents: stubSource(args.path, STUBS[args.path])}))
+    const filter = new RegExp(`^(${Object.keys(IMAPFLOW_STUBS).map((m) => m.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`)
+    b.onResolve({filter}, (args) => (isStubbed(args.path, args.importer) ? {path: args.path, namespace: 'mailkeep-stub'} : undefined))
+    b.onLoad({filter: /.*/, namespace: 'mailkeep-stub'}, (args) => ({loader: 'js', contents: stubSource(args.path)}))
   },
-}
-
-function stubSource(name, named) {
-  return `// Stub of ${name} for imapflow (scripts/build-bundle.mjs, STUBS).
-function leftOut(member) {
-  throw new Error('mailkeep: ' + member + ' was left out of this build (scripts/build-bundle.mjs); imapflow reached a code path mailkeep does not use. Please report this.')
-}
-function member(path) {
-  return new Proxy(function () { leftOut(path) }, {
-    get(target, prop) {
-      if (typeof prop === 'symbol' || prop === '__esModule' || prop === 'prototype') return target[prop]
-      return member(path + '.' + prop)
-    },
-  })
-}
-const stub = member(${JSON.stringify(name)})
-${named.map((n) => `Object.defineProperty(stub, ${JSON.stringify(n)}, {value: member(${JSON.stringify(`${name}.${n}`)}), enumerable: true})`).join('\n')}
-module.exports = stub
-`
 }
 
 /**
@@ -207,33 +103,6 @@ const sideEffectFreePlugin = {
       const resolved = await b.resolve(args.path, {kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: {sideEffectFree: true}})
       if (resolved.errors.length > 0) return {errors: resolved.errors}
       return {...resolved, sideEffects: false}
-    })
-  },
-}
-
-const patchPlugin = {
-  name: 'mailkeep-imapflow-patches',
-  setup(b) {
-    const byFile = new Map()
-    for (const p of PATCHES) byFile.set(join(IMAPFLOW_DIR, p.file), [...(byFile.get(join(IMAPFLOW_DIR, p.file)) ?? []), p])
-    const applied = new Set()
-    b.onLoad({filter: /imapflow[\\/]dist[\\/]esm[\\/].*\.js$/}, (args) => {
-      const patches = byFile.get(args.path)
-      if (patches === undefined) return undefined
-      let source = readFileSync(args.path, 'utf8')
-      for (const patch of patches) {
-        const count = source.split(patch.find).length - 1
-        if (count !== 1) throw new Error(`imapflow patch: expected the text once in ${patch.file}, found it ${count} times (imapflow upgraded? see scripts/build-bundle.mjs, PATCHES)`)
-        source = source.replace(patch.find, () => patch.replace)
-        applied.add(patch)
-      }
-      return {loader: 'js', contents: source}
-    })
-    // A patch whose file the bundle never loaded did nothing: say so rather than ship without it.
-    b.onEnd((result) => {
-      if (result.errors.length > 0) return
-      const missed = PATCHES.filter((p) => !applied.has(p))
-      if (missed.length > 0) return {errors: missed.map((p) => ({text: `imapflow patch for ${p.file} was not applied: the file was not part of the bundle`}))}
     })
   },
 }
@@ -335,7 +204,7 @@ async function main() {
         `const __dirname=__filename.slice(0,__filename.lastIndexOf('/'));`,
       ].join(''),
     },
-    plugins: [stubPlugin, sideEffectFreePlugin, patchPlugin],
+    plugins: [stubPlugin, sideEffectFreePlugin],
   })
   await writeFile(join(OUT_DIR, 'meta.json'), JSON.stringify(result.metafile))
   await checkClassNames(result.metafile)

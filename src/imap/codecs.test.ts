@@ -69,6 +69,28 @@ describe('INTERNALDATE (RFC 3501 §9 date-time)', () => {
     expect(parseInternalDate('14-Foo-2021 12:30:45 +0100')).toBeNull()
   })
 
+  it('parses exactly what the date-time pattern of RFC 3501 §9 matches, as the regular expression did', () => {
+    const PATTERN = /^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/
+    const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']
+    const reference = (text: string): number | null => {
+      const m = PATTERN.exec(text)
+      const month = m === null ? -1 : MONTHS.indexOf(m[2]!.toLowerCase())
+      if (m === null || month < 0) return null
+      const offset = (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9]))
+      const time = Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6])) - offset * 60_000
+      return Number.isNaN(time) ? null : time
+    }
+    const piece = fc.oneof(fc.constantFrom(' ', '\t', '-', ':', '+', '0', '1', '9', 'Jan', 'mAR', 'Foo', 'Dec', '2024', ' +0000', '  ', 'x'), fc.string({maxLength: 3}))
+    const nearly = fc.tuple(fc.constantFrom('', ' ', '\t', '  '), fc.integer({min: 0, max: 123}), fc.constantFrom('Jan', 'feb', 'MAR', 'Dec', 'Fob', 'Ja'), fc.integer({min: 0, max: 99999}), fc.integer({min: 0, max: 99}), fc.constantFrom('+', '-', '*'), fc.integer({min: 0, max: 9999}))
+      .map(([lead, day, month, year, hour, sign, zone]) => `${lead}${day}-${month}-${String(year).padStart(4, '0')} ${String(hour).padStart(2, '0')}:07:59 ${sign}${String(zone).padStart(4, '0')}`)
+    fc.assert(
+      fc.property(fc.oneof(nearly, fc.array(piece, {maxLength: 12}).map((p) => p.join(''))), (text) => {
+        expect(parseInternalDate(text)?.getTime() ?? null).toBe(reference(text))
+      }),
+      {numRuns: 5000},
+    )
+  })
+
   it('formats in UTC and parses back', () => {
     const date = new Date('2020-02-29T23:59:58Z')
     expect(formatInternalDate(date)).toBe('29-Feb-2020 23:59:58 +0000')

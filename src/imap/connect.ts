@@ -21,6 +21,7 @@ import {ImapFlow, type ImapFlowOptions} from 'imapflow'
 import {registerSecret} from '../shared/secrets.js'
 import {authenticateHandler} from './commands/authenticate.js'
 import {loginHandler} from './commands/login.js'
+import {FetchTap} from './fetch-tap.js'
 import {capabilitiesOf} from './capabilities.js'
 import {diagnoseConnectFailure} from './connect-failure.js'
 import {flowLogger} from './flow-logger.js'
@@ -87,6 +88,8 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
   const client = new ImapFlow(flowOptions)
   const flow = internals(client)
   trackUnparsed(flow, log.unparsed)
+  // Our UID FETCHes are read off the connection by the tap (fetch-tap.ts, docs/imap.md).
+  const tap = new FetchTap(flow.streamer, log)
   // imapflow emits 'error' for a link that fails outside a command; without a listener the
   // EventEmitter would throw. The session reports it on the next call.
   client.on('error', (error: Error) => logger.debug('IMAP connection error', {error: error.message}))
@@ -102,7 +105,7 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
   flow.commands = commands
 
   const guard = new LinkGuard(
-    {received: () => flow.stats().received, sent: () => flow.stats().sent, inProgress: () => responseInProgress(flow), close: () => client.close()},
+    {received: () => flow.stats().received, sent: () => flow.stats().sent, inProgress: () => tap.inProgress() ?? responseInProgress(flow), close: () => client.close()},
     endpoint.idleTimeoutMs,
     signal,
     logger,
@@ -139,6 +142,7 @@ export const connect: Connect = async (options: ConnectOptions): Promise<ImapSes
   const session = new FlowSession({
     client,
     flow,
+    tap,
     guard,
     capabilities: capabilitiesOf(flow),
     user: credentials.user,

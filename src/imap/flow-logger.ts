@@ -34,8 +34,7 @@ export interface FlowLogger {
   fatal(obj: unknown): void
   /**
    * False when protocol lines are dropped (no `traceProtocol`). Not part of imapflow's API: the
-   * bundled imapflow reads it to skip re-compiling every server response into a log line that
-   * would be dropped here anyway (scripts/build-bundle.mjs, PATCHES; docs/performance.md).
+   * FETCH tap reads it, and formats a trace line for the responses it reads only when wanted.
    */
   readonly protocolLines: boolean
   /** Server lines imapflow could not parse and skipped, on this connection. */

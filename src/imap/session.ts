@@ -11,8 +11,9 @@ import {isOverLimit, type ErrorContext} from './classify.js'
 import {appendCommand} from './commands/append.js'
 import {createCommand} from './commands/create.js'
 import {expungeCommand} from './commands/expunge.js'
-import {parseFetch, type FetchData} from './commands/fetch-response.js'
-import {fetchStream} from './commands/fetch-stream.js'
+import type {FetchData} from './commands/fetch-response.js'
+import {MessageAssembler} from './commands/fetch-messages.js'
+import {collectBody, merge, pull, runFetch} from './commands/fetch-stream.js'
 import {listMailboxes, type ListResult} from './commands/list.js'
 import {MailboxNames} from './commands/mailbox-name.js'
 import {namespaceCommand} from './commands/namespace.js'
@@ -20,6 +21,7 @@ import {openMailbox} from './commands/open.js'
 import {uidSearch} from './commands/search.js'
 import {statusCommand} from './commands/status.js'
 import {uidStore} from './commands/store.js'
+import type {FetchTap, TapConsumer} from './fetch-tap.js'
 import {command, type FlowInternals, type WireNode} from './flow-internals.js'
 import type {LinkGuard} from './guard.js'
 import {OversizedResponseError} from './imap-errors.js'
@@ -32,6 +34,7 @@ import type {
   FolderStatus,
   ImapSession,
   MessageHeaderFields,
+  MessageSink,
   MessageSummary,
   Namespaces,
   OpenedFolder,
@@ -48,6 +51,7 @@ const LOGOUT_TIMEOUT_MS = 5000
 export interface SessionParts {
   client: ImapFlow
   flow: FlowInternals
+  tap: FetchTap
   guard: LinkGuard
   capabilities: Capabilities
   user: string
@@ -72,6 +76,7 @@ export class FlowSession implements ImapSession {
   readonly user: string
   private readonly client: ImapFlow
   private readonly flow: FlowInternals
+  private readonly tap: FetchTap
   private readonly guard: LinkGuard
   private readonly names = new MailboxNames()
   private readonly logger: Logger
@@ -91,6 +96,7 @@ export class FlowSession implements ImapSession {
   constructor(parts: SessionParts) {
     this.client = parts.client
     this.flow = parts.flow
+    this.tap = parts.tap
     this.guard = parts.guard
     this.capabilities = parts.capabilities
     this.peer = parts.peer
@@ -277,11 +283,11 @@ export class FlowSession implements ImapSession {
    * local message).
    */
   private contradicts(uids: readonly number[], window: CountWindow | undefined): boolean {
-    return new Set(uids).size !== uids.length || (window !== undefined && (uids.length < window.low || uids.length > window.high))
+    return distinctCount(uids) !== uids.length || (window !== undefined && (uids.length < window.low || uids.length > window.high))
   }
 
   private refuseAll(uids: readonly number[], window: CountWindow | undefined): never {
-    const distinct = new Set(uids).size
+    const distinct = distinctCount(uids)
     const told = window === undefined ? '' : window.low === window.high ? ` while it reported ${window.low} message(s) in the folder (EXISTS)` : ` while it reported between ${window.low} and ${window.high} message(s) in the folder (EXISTS)`
     const repeated = distinct === uids.length ? '' : ` (${uids.length - distinct} of them repeated)`
     throw new RemoteError(`${this.server} answered UID SEARCH ALL in '${this.current?.name ?? '?'}' with ${uids.length} UID(s)${repeated}${told}; the answer contradicts itself, so nothing is concluded from it`, {
@@ -292,56 +298,41 @@ export class FlowSession implements ImapSession {
   fetchSummaries(uidSet: string): AsyncIterable<MessageSummary> {
     checkUidSet(uidSet)
     const items = this.items(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE'], true)
-    return this.summaries(uidSet, items)
-  }
-
-  private async *summaries(uidSet: string, items: WireNode[]): AsyncGenerator<MessageSummary, void, undefined> {
     const inSet = uidSetMatcher(uidSet)
-    const partial = new Map<number, FetchData>()
-    for await (const data of this.stream('UID FETCH', uidSet, items)) {
-      if (data.uid === undefined || !inSet(data.uid)) continue
-      const merged = merge(partial.get(data.uid), data)
-      // Flags and size are what we asked for; a response without them is an unsolicited
-      // flag update or one part of a split response (RFC 3501 §7.4.2 allows both).
-      if (merged.flags === undefined || merged.size === undefined) {
-        partial.set(data.uid, merged)
-        continue
+    return pull<MessageSummary>((push) => {
+      const partial = new Map<number, FetchData>()
+      const data = (d: FetchData): Promise<void> | undefined => {
+        if (d.uid === undefined || !inSet(d.uid)) return undefined
+        const merged = merge(partial.get(d.uid), d)
+        // Flags and size are what we asked for; a response without them is an unsolicited
+        // flag update or one part of a split response (RFC 3501 §7.4.2 allows both).
+        if (merged.flags === undefined || merged.size === undefined) {
+          partial.set(d.uid, merged)
+          return undefined
+        }
+        partial.delete(d.uid)
+        const summary: MessageSummary = {uid: d.uid, flags: merged.flags, internalDate: merged.internalDate ?? null, size: merged.size}
+        if (merged.modseq !== undefined) summary.modseq = merged.modseq
+        return push(summary)
       }
-      partial.delete(data.uid)
-      const summary: MessageSummary = {uid: data.uid, flags: merged.flags, internalDate: merged.internalDate ?? null, size: merged.size}
-      if (merged.modseq !== undefined) summary.modseq = merged.modseq
-      yield summary
-    }
+      return this.stream('UID FETCH', uidSet, items, {data, body: (head) => void data(head)})
+    })
   }
 
   fetchMessages(uidSet: string): AsyncIterable<FetchedMessage> {
     checkUidSet(uidSet)
-    // BODY.PEEK[]: the whole message, without setting \Seen (RFC 3501 §6.4.5).
-    const items = this.items(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE'], false, {type: 'ATOM', value: 'BODY.PEEK', section: []})
-    return this.messages(uidSet, items)
+    return pull<FetchedMessage>((push) =>
+      this.streamMessages(uidSet, {
+        open: (uid) => collectBody<MessageSummary>((body, summary) => push({uid, flags: summary.flags, internalDate: summary.internalDate, size: summary.size, source: body})),
+      }),
+    )
   }
 
-  private async *messages(uidSet: string, items: WireNode[]): AsyncGenerator<FetchedMessage, void, undefined> {
-    const inSet = uidSetMatcher(uidSet)
-    const partial = new Map<number, FetchData>()
-    const done = new Set<number>()
-    for await (const data of this.stream('UID FETCH', uidSet, items)) {
-      if (data.uid === undefined || !inSet(data.uid) || done.has(data.uid)) continue
-      const merged = merge(partial.get(data.uid), data)
-      if (merged.body === undefined || merged.body === null) {
-        partial.set(data.uid, merged)
-        continue
-      }
-      partial.delete(data.uid)
-      done.add(data.uid)
-      yield {
-        uid: data.uid,
-        flags: merged.flags ?? [],
-        internalDate: merged.internalDate ?? null,
-        size: merged.size ?? merged.body.length,
-        source: merged.body,
-      }
-    }
+  async streamMessages(uidSet: string, sink: MessageSink): Promise<void> {
+    checkUidSet(uidSet)
+    // BODY.PEEK[]: the whole message, without setting \Seen (RFC 3501 §6.4.5).
+    const items = this.items(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE'], false, {type: 'ATOM', value: 'BODY.PEEK', section: []})
+    await this.stream('UID FETCH', uidSet, items, new MessageAssembler(uidSetMatcher(uidSet), sink))
   }
 
   fetchHeaderFields(uidSet: string, fields: readonly string[]): AsyncIterable<MessageHeaderFields> {
@@ -351,22 +342,22 @@ export class FlowSession implements ImapSession {
       throw new InternalError(`invalid header field list ${JSON.stringify(fields)}`)
     }
     const section: WireNode[] = [{type: 'ATOM', value: 'HEADER.FIELDS'}, fields.map((f): WireNode => ({type: 'ATOM', value: f}))]
-    return this.headerFields(uidSet, this.items(['UID'], false, {type: 'ATOM', value: 'BODY.PEEK', section}))
-  }
-
-  private async *headerFields(uidSet: string, items: WireNode[]): AsyncGenerator<MessageHeaderFields, void, undefined> {
+    const items = this.items(['UID'], false, {type: 'ATOM', value: 'BODY.PEEK', section})
     const inSet = uidSetMatcher(uidSet)
-    const partial = new Map<number, FetchData>()
-    for await (const data of this.stream('UID FETCH', uidSet, items)) {
-      if (data.uid === undefined || !inSet(data.uid)) continue
-      const merged = merge(partial.get(data.uid), data)
-      if (merged.headerFields === undefined) {
-        partial.set(data.uid, merged)
-        continue
+    return pull<MessageHeaderFields>((push) => {
+      const partial = new Map<number, FetchData>()
+      const data = (d: FetchData): Promise<void> | undefined => {
+        if (d.uid === undefined || !inSet(d.uid)) return undefined
+        const merged = merge(partial.get(d.uid), d)
+        if (merged.headerFields === undefined) {
+          partial.set(d.uid, merged)
+          return undefined
+        }
+        partial.delete(d.uid)
+        return push({uid: d.uid, headers: merged.headerFields})
       }
-      partial.delete(data.uid)
-      yield {uid: data.uid, headers: merged.headerFields}
-    }
+      return this.stream('UID FETCH', uidSet, items, {data, body: (head) => void data(head)})
+    })
   }
 
   async downloadMessage(uid: number): Promise<{summary: MessageSummary; chunks: AsyncIterable<Buffer>} | null> {
@@ -421,9 +412,10 @@ export class FlowSession implements ImapSession {
     const vanished = new Set<number>()
     const changed: FlagChanges['changed'] = []
     const items = this.items(['UID', 'FLAGS'], true)
-    for await (const data of this.stream('UID FETCH', uidSet, items, modifiers, (uids) => uids.forEach((u) => vanished.add(u)))) {
-      if (data.uid !== undefined && data.flags !== undefined && inSet(data.uid)) changed.push({uid: data.uid, flags: data.flags})
+    const data = (d: FetchData): void => {
+      if (d.uid !== undefined && d.flags !== undefined && inSet(d.uid)) changed.push({uid: d.uid, flags: d.flags})
     }
+    await this.stream('UID FETCH', uidSet, items, {data, body: (head) => void data(head)}, modifiers, (uids) => uids.forEach((u) => vanished.add(u)))
     const result: FlagChanges = {changed}
     if (qresync) result.vanished = [...vanished].sort((a, b) => a - b)
     return result
@@ -489,16 +481,18 @@ export class FlowSession implements ImapSession {
     return [...nodes, ...extra]
   }
 
-  /** A streamed UID FETCH, parsed, with the link watched while we wait on the server. */
-  private async *stream(
+  /** A UID FETCH, its responses handed to `consumer`, with the link watched while we wait on the server. */
+  private async stream(
     name: string,
     uidSet: string,
     items: WireNode[],
+    consumer: TapConsumer,
     modifiers?: WireNode[],
     onVanished?: (uids: number[], earlier: boolean) => void,
-  ): AsyncGenerator<FetchData, void, undefined> {
+  ): Promise<void> {
     this.usable()
     const gate = this.guard.gate()
+    // Taken now: a connection that closes forgets the open folder.
     const context = {command: name, folder: this.current?.name}
     // A VANISHED this command receives (RFC 7162 §3.2.10) also shrinks the folder's count.
     const vanished = (uids: number[], earlier: boolean): void => {
@@ -507,11 +501,18 @@ export class FlowSession implements ImapSession {
     }
     const progress = fetchProgress(uidSet, () => this.guard.progress())
     try {
-      for await (const response of fetchStream(this.flow, {uidSet, items, modifiers, onVanished: vanished, waiting: gate})) {
-        const data = parseFetch(response)
-        progress(data.uid)
-        yield data
+      // Each response that brings a UID asked for is progress for the link watch.
+      const watched: TapConsumer = {
+        data: (d) => {
+          progress(d.uid)
+          return consumer.data(d)
+        },
+        body: (head, size) => {
+          progress(head.uid)
+          return consumer.body(head, size)
+        },
       }
+      await runFetch(this.flow, this.tap, {uidSet, items, modifiers, onVanished: vanished, waiting: gate}, watched)
       this.guard.progress() // the tagged response: the command is complete
     } catch (error) {
       throw this.failure(error, context)
@@ -520,11 +521,16 @@ export class FlowSession implements ImapSession {
     }
   }
 
+  /** The items of one UID's responses merged, the body (whole or a range) collected. */
   private async fetchOne(uid: number, items: WireNode[]): Promise<FetchData | undefined> {
     let found: FetchData | undefined
-    for await (const data of this.stream('UID FETCH', String(uid), items)) {
-      if (data.uid === uid) found = merge(found, data)
+    const data = (d: FetchData): void => {
+      if (d.uid === uid) found = merge(found, d)
     }
+    await this.stream('UID FETCH', String(uid), items, {
+      data,
+      body: (head) => collectBody((body, tail) => data({...merge(head, tail), body})),
+    })
     return found
   }
 
@@ -598,6 +604,17 @@ function fetchProgress(uidSet: string, progress: () => void): (uid: number | und
   }
 }
 
+/**
+ * How many distinct UIDs a SEARCH answer holds. An answer in ascending order (an ESEARCH set
+ * expanded, nearly every classic answer) holds each once without a Set of them: for 162,755
+ * messages that Set was megabytes in the large-object space, freed only by a full collection.
+ */
+function distinctCount(uids: readonly number[]): number {
+  let ascending = true
+  for (let i = 1; i < uids.length && ascending; i++) ascending = (uids[i] as number) > (uids[i - 1] as number)
+  return ascending ? uids.length : new Set(uids).size
+}
+
 function checkUidSet(set: string): void {
   if (!isValidUidSet(set)) throw new InternalError(`invalid UID set ${JSON.stringify(set)}`)
 }
@@ -605,11 +622,4 @@ function checkUidSet(set: string): void {
 /** BODY.PEEK[]<origin.length> (RFC 3501 §6.4.5): a byte range of the whole message. */
 function bodyRange(origin: number, length: number): WireNode {
   return {type: 'ATOM', value: 'BODY.PEEK', section: [], partial: [origin, length]}
-}
-
-function merge(before: FetchData | undefined, after: FetchData): FetchData {
-  if (before === undefined) return after
-  const out: FetchData = {...before}
-  for (const [key, value] of Object.entries(after)) if (value !== undefined) (out as Record<string, unknown>)[key] = value
-  return out
 }

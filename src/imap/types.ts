@@ -143,6 +143,32 @@ export interface FetchedMessage {
   source: Buffer
 }
 
+/**
+ * Where streamMessages() puts each message. `open` is called when a message's bytes begin; the
+ * writer it returns gets them as they come off the connection, then `end` or `abort`. One message
+ * at a time: the next is read only once the writer's promises have resolved.
+ */
+export interface MessageSink {
+  /**
+   * Message `uid` is arriving (`size`: the bytes announced for it). Returns its writer, or
+   * undefined to let its bytes pass (not wanted, stored already).
+   */
+  open(uid: number, size: number): MessageWriter | undefined
+}
+
+export interface MessageWriter {
+  /**
+   * The next bytes of the message (BODY.PEEK[], exactly as sent). They may be a view of the
+   * connection's buffer: keep them as they are or copy them, never change them. A returned promise
+   * is waited for before anything more is read from the connection.
+   */
+  write(bytes: Buffer): void | Promise<void>
+  /** Every byte has arrived; its flags, date and size (which may have come after the bytes). */
+  end(summary: MessageSummary): void | Promise<void>
+  /** The message will not be completed (its response was unreadable, the command failed): drop what was written. */
+  abort(): void | Promise<void>
+}
+
 export interface MessageSummary {
   uid: number
   flags: string[]
@@ -213,6 +239,13 @@ export interface ImapSession {
    * yielded as they arrive. The caller bounds the set (count and bytes).
    */
   fetchMessages(uidSet: string): AsyncIterable<FetchedMessage>
+  /**
+   * The same FETCH as fetchMessages(), each message's bytes handed to `sink` as they arrive, never
+   * held whole by the session (docs/imap.md, "The FETCH tap"). Resolves after the tagged response;
+   * rejects at once with an error thrown by the sink (the rest of the answer is read and dropped).
+   * Each UID of the set is opened at most once.
+   */
+  streamMessages(uidSet: string, sink: MessageSink): Promise<void>
   /**
    * Only the named header fields of a UID set (BODY.PEEK[HEADER.FIELDS (…)]: no bodies, never
    * sets \Seen), e.g. Message-ID and Date to recognise messages (`local repair`). Optional so

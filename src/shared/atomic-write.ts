@@ -40,23 +40,28 @@ export async function fsyncDirectory(path: string): Promise<void> {
  * held in memory. Temp file in the same directory, fsync, rename over the target, fsync of the
  * directory.
  */
-export async function atomicWriteChunks(path: string, chunks: Iterable<string>, options: AtomicWriteOptions = {}): Promise<void> {
+export async function atomicWriteChunks(path: string, chunks: Iterable<string | Buffer>, options: AtomicWriteOptions = {}): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
   let handle
   try {
     handle = await open(temp, 'wx', options.mode ?? 0o600)
-    let pending: string[] = []
-    let pendingLength = 0
+    // Text pieces are encoded into one buffer, written when full: joining them into megabyte
+    // strings made garbage in the large-object space, which only a full collection frees.
+    const buffer = Buffer.allocUnsafe(WRITE_CHUNK)
+    let used = 0
     for (const chunk of chunks) {
-      pending.push(chunk)
-      pendingLength += chunk.length
-      if (pendingLength >= WRITE_CHUNK) {
-        await writeAll(handle, pending.join(''))
-        pending = []
-        pendingLength = 0
+      const bytes = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
+      // Bytes kept from a file (a metadata file's unchanged entries), or a piece larger than the
+      // buffer, are written as they are, after what the buffer holds.
+      const direct = Buffer.isBuffer(chunk) || bytes > WRITE_CHUNK
+      if (used > 0 && (direct || used + bytes > WRITE_CHUNK)) {
+        await writeAll(handle, buffer.subarray(0, used))
+        used = 0
       }
+      if (direct) await writeAll(handle, typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+      else used += buffer.write(chunk as string, used)
     }
-    if (pendingLength > 0) await writeAll(handle, pending.join(''))
+    if (used > 0) await writeAll(handle, buffer.subarray(0, used))
     await handle.sync()
     await handle.close()
     handle = undefined

@@ -21,6 +21,7 @@
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
 import {isNonNegativeInt, isPositiveInt, parseJsonObject} from './json-guards.js'
 import type {QuotingRule} from './mboxrd/quoting.js'
+import {ByteScan, CLOSE_LIST, CLOSE_OBJECT, COMMA, MINUS, NULL, OPEN_LIST} from './imap-scan.js'
 import {CHUNK_ENTRIES, isExactTuple, type FolderMetadata} from './metadata.js'
 import type {MessageTable} from './message-table.js'
 
@@ -113,16 +114,128 @@ export function bindExactFile(messages: MessageTable, file: ExactFile, uidValidi
 }
 
 /**
- * The file for these metadata: one row per entry with a record, in entry order, in pieces of a
- * few thousand rows (atomicWriteChunks), so a large folder's text is never held whole.
+ * Where the rows of an exactness file read byte by byte lie in its bytes (scanExactFile), when
+ * they are exactly the records of the table's first `tableRows` rows, in order: while none of
+ * those records is set again (MessageTable.firstRecordChanged), a new file writes these bytes
+ * back as they are and formats only the rows after them, as metadata.ts does for `.imap`
+ * (`Pristine`). The bytes are those the formatting would give: the scan accepts only rows as
+ * serializeExactChunks writes them.
  */
-export function* serializeExactChunks(meta: FolderMetadata): Generator<string> {
+export interface ExactPristine {
+  bytes: Buffer
+  /** [start, end) of the rows, between the brackets of the list. */
+  rows: [number, number]
+  /** How many rows that span holds. */
+  count: number
+  /** The table's rows whose records they are. */
+  tableRows: number
+}
+
+const EXACT_HEAD_START = Buffer.from(`{"${HEADER_KEY}":${EXACT_FORMAT},"uid_validity":`)
+const ROWS_KEY = Buffer.from(',"messages":[')
+
+/**
+ * parseExactFile and bindExactFile for a file as serializeExactChunks writes it, straight from its
+ * bytes: no object per row. Undefined for any other file, valid or not (the caller then parses it
+ * as JSON, which decides, and names what is wrong), and for a file of another UIDVALIDITY. The
+ * binding is bindExactFile's (exact-file.test.ts compares the two).
+ */
+export function scanExactFile(bytes: Buffer, messages: MessageTable, uidValidity: number): {binding: ExactBinding; pristine: ExactPristine | undefined} | undefined {
+  if (!bytes.subarray(0, EXACT_HEAD_START.length).equals(EXACT_HEAD_START)) return undefined
+  const listStart = bytes.indexOf(ROWS_KEY)
+  if (listStart < 0) return undefined
+  let head: Record<string, unknown>
+  try {
+    head = JSON.parse(`${bytes.toString('utf8', 0, listStart)}}`) as Record<string, unknown>
+  } catch {
+    return undefined
+  }
+  const keys = Object.keys(head)
+  if (head['uid_validity'] !== uidValidity || keys.length > 3 || (keys.length === 3 && typeof head['journal'] !== 'string')) return undefined
+  const scan = new ByteScan(bytes, listStart + ROWS_KEY.length)
+  const binding: ExactBinding = {rows: 0, bound: 0, superseded: 0, unmatchedUids: []}
+  const int = (): number | undefined => scan.integer()
+  let next = 0
+  if (bytes[scan.i] !== CLOSE_LIST) {
+    for (;;) {
+      if (!scan.byte(OPEN_LIST)) return undefined
+      const uid = int()
+      if (uid === undefined || uid < 1 || !scan.byte(COMMA)) return undefined
+      const offset = int()
+      if (offset === undefined || !scan.byte(COMMA)) return undefined
+      const length = int()
+      if (length === undefined || length < 1 || !scan.byte(COMMA)) return undefined
+      const size = int()
+      if (size === undefined || !scan.byte(COMMA)) return undefined
+      let date: number | null = null
+      if (!scan.expect(NULL)) {
+        const negative = bytes[scan.i] === MINUS
+        if (negative) scan.i++
+        const value = int()
+        if (value === undefined) return undefined
+        date = negative ? -value : value
+      }
+      if (!scan.byte(COMMA)) return undefined
+      const appended = int()
+      if ((appended !== 0 && appended !== 1 && appended !== 2) || !scan.byte(COMMA)) return undefined
+      let eol: unknown
+      if (bytes[scan.i] === OPEN_LIST) {
+        const from = scan.i++
+        for (;;) {
+          if (int() === undefined) return undefined
+          if (bytes[scan.i] !== COMMA) break
+          scan.i++
+        }
+        if (!scan.byte(CLOSE_LIST)) return undefined
+        eol = JSON.parse(bytes.toString('latin1', from, scan.i))
+      } else {
+        eol = int()
+        if (eol === undefined) return undefined
+      }
+      if (!scan.byte(COMMA)) return undefined
+      const q = int()
+      if ((q !== 0 && q !== 1) || !scan.byte(CLOSE_LIST)) return undefined
+      // As bindExactFile: to the entry with its UID, offset and length, normally the next one.
+      binding.rows++
+      const at = next < messages.length && messages.uidAt(next) === uid ? next : messages.indexOf(uid)
+      if (at < 0 || messages.offsetAt(at) !== offset || messages.lengthAt(at) !== length) binding.unmatchedUids.push(uid)
+      else {
+        next = at + 1
+        if (messages.quotingAt(at) !== undefined) binding.superseded++
+        else {
+          messages.setRecordAt(at, size, date, appended, eol, quotingOf(q))
+          binding.bound++
+        }
+      }
+      if (bytes[scan.i] === COMMA) scan.i++
+      else break
+    }
+  }
+  const listEnd = scan.i
+  if (listEnd !== bytes.length - 2 || bytes[listEnd] !== CLOSE_LIST || bytes[listEnd + 1] !== CLOSE_OBJECT) return undefined
+  messages.markRecordsUnchanged()
+  // Its rows are the table's records exactly when every record came from them.
+  const whole = binding.bound === binding.rows && messages.recordCount === binding.bound
+  return {binding, pristine: whole ? {bytes, rows: [listStart + ROWS_KEY.length, listEnd], count: binding.rows, tableRows: messages.length} : undefined}
+}
+
+/**
+ * The file for these metadata: one row per entry with a record, in entry order, in pieces of a
+ * few thousand rows (atomicWriteChunks), so a large folder's text is never held whole. With
+ * `pristine`, the rows it holds are written back as they are when their records did not change.
+ */
+export function* serializeExactChunks(meta: FolderMetadata, pristine?: ExactPristine): Generator<string | Buffer> {
   const head: Record<string, unknown> = {[HEADER_KEY]: EXACT_FORMAT, uid_validity: meta.uidValidity}
   if (meta.journalId !== undefined) head['journal'] = meta.journalId
   yield `${JSON.stringify(head).slice(0, -1)},"messages":[`
   const messages = meta.messages
+  const kept = pristine !== undefined && messages.firstRecordChanged >= pristine.tableRows && messages.length >= pristine.tableRows ? pristine : undefined
   let first = true
-  for (let start = 0; start < messages.length; start += CHUNK_ENTRIES) {
+  if (kept !== undefined && kept.count > 0) {
+    yield kept.bytes.subarray(kept.rows[0], kept.rows[1])
+    first = false
+  }
+  for (let start = kept?.tableRows ?? 0; start < messages.length; start += CHUNK_ENTRIES) {
     const part: string[] = []
     messages.visitRecords(start, start + CHUNK_ENTRIES, (row, uid, size, internalDate, appended, eol, quoting) => {
       // eol is 0 or 1 for nearly every message: no JSON.stringify call for those.
@@ -137,7 +250,7 @@ export function* serializeExactChunks(meta: FolderMetadata): Generator<string> {
 }
 
 export function serializeExactFile(meta: FolderMetadata): string {
-  return [...serializeExactChunks(meta)].join('')
+  return [...serializeExactChunks(meta)].map((chunk) => chunk.toString()).join('')
 }
 
 export function quotingOf(q: 0 | 1): QuotingRule {

@@ -19,8 +19,13 @@ import {describeKind, directoryInTheWay, notRegular, openNoFollow} from './safe-
  * @throws DamagedError for a symlink or a special file; UnusablePathError for a directory.
  */
 export async function readIfPresent(path: string): Promise<string | undefined> {
+  return (await readBytesIfPresent(path))?.toString('utf8')
+}
+
+/** readIfPresent's bytes, not decoded (a `.imap` read byte by byte, imap-scan.ts). */
+export async function readBytesIfPresent(path: string): Promise<Buffer | undefined> {
   try {
-    return await readRegularFile(path)
+    return await readRegularBytes(path)
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined
     throw error
@@ -29,9 +34,13 @@ export async function readIfPresent(path: string): Promise<string | undefined> {
 
 /** As readIfPresent, for a file that must exist (ENOENT is thrown as it is). */
 export async function readRegularFile(path: string): Promise<string> {
+  return (await readRegularBytes(path)).toString('utf8')
+}
+
+async function readRegularBytes(path: string): Promise<Buffer> {
   const handle = await openNoFollow(path, constants.O_RDONLY)
   try {
-    return await handle.readFile('utf8')
+    return await handle.readFile()
   } catch (error) {
     throw localIoError(error, 'read', path)
   } finally {

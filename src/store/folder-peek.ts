@@ -23,36 +23,36 @@ import {localIoError} from '../shared/errors.js'
 import {exists, sizeIfPresent} from './file-ops.js'
 import {encodeFolderPath} from './folder-path.js'
 import {folderPaths} from './folder-store.js'
-import {parseMetadata, type FolderServerState} from './metadata.js'
+import {ByteScan, checkBody, CLOSE_LIST, CLOSE_OBJECT, COMMA, headOf, MESSAGES_KEY, NULL, OPEN_LIST, type EntryVisitor} from './imap-scan.js'
+import type {FolderServerState} from './metadata.js'
 import {checkNoSymlinks, openNoFollow} from './safe-path.js'
 
 export interface PeekedFolder extends FolderServerState {
   uidValidity: number
 }
 
-/** Called for each message entry of `.imap`, in order; false makes the check fail. */
-export type EntryVisitor = (uid: number, offset: number, length: number) => boolean
-
-const HEAD_START = Buffer.from('{"version":3,"uid_validity":')
-const MESSAGES_KEY = Buffer.from(',"messages":[')
 const EXACT_HEAD_START = Buffer.from('{"mailkeep_exact":1,"uid_validity":')
-const UID_KEY = Buffer.from('{"uid":')
-const OFFSET_KEY = Buffer.from(',"offset":')
-const LENGTH_KEY = Buffer.from(',"length":')
-const FLAGS_KEY = Buffer.from(',"flags":')
-const NULL = Buffer.from('null')
-const [OPEN_LIST, CLOSE_LIST, CLOSE_OBJECT, COMMA, QUOTE, BACKSLASH, MINUS] = [0x5b, 0x5d, 0x7d, 0x2c, 0x22, 0x5c, 0x2d]
-/** The characters JSON allows after a backslash, but `u`. */
-const ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74])
 const FROM_ = Buffer.from('From ')
 
 export async function peekFolderState(root: string, name: string): Promise<PeekedFolder | undefined> {
+  const peeked = await peekFolderHead(root, name)
+  return peeked !== undefined && (await peeked.verify()) ? peeked.state : undefined
+}
+
+/**
+ * peekFolderState in two steps, for a caller that asks the server before it decides: the recorded
+ * state from the head of `.imap` (and the cheap checks: no journal, intent or `.compact` file,
+ * the mbox there), then `verify()`, the checks of the whole files, which only a folder about to be
+ * skipped needs. A folder the server changed is opened anyway, and opening checks all of it:
+ * checking it here too would read both files twice.
+ */
+export async function peekFolderHead(root: string, name: string): Promise<{state: PeekedFolder; verify(): Promise<boolean>} | undefined> {
   const relativePath = encodeFolderPath(name)
   const paths = folderPaths(root, relativePath)
   await checkNoSymlinks(root, `${relativePath}.mbox`)
   // Step 1 and 3 of recovery would have work to do: an unfinished rename or rewrite, a journal.
   for (const path of [paths.journal, paths.renameIntent, paths.imapCompact, paths.mboxCompact]) if (await exists(path)) return undefined
-  let mboxSize
+  let mboxSize: number | undefined
   try {
     mboxSize = await sizeIfPresent(paths.mbox)
   } catch {
@@ -61,110 +61,36 @@ export async function peekFolderState(root: string, name: string): Promise<Peeke
   if (mboxSize === undefined) return undefined
   if (await exists(paths.exactCompact)) return undefined
   const bytes = await readBytes(paths.imap)
-  if (bytes === undefined || !bytes.subarray(0, HEAD_START.length).equals(HEAD_START)) return undefined
-  const listStart = bytes.indexOf(MESSAGES_KEY)
-  if (listStart < 0) return undefined
-  let parsed
+  if (bytes === undefined) return undefined
+  let head
   try {
-    // The header with an empty message list, parsed and checked as a whole file is. The key
-    // cannot be met inside a string first: there its quotes are escaped (`,\"messages\":[`).
-    parsed = parseMetadata(`${bytes.toString('utf8', 0, listStart)},"messages":[]}`, paths.imap)
+    head = headOf(bytes, paths.imap)
   } catch {
     return undefined
   }
-  if ('version' in parsed) return undefined // version 2: migrated on open
+  if (head === undefined || 'version' in head.parsed) return undefined // version 2: migrated on open
+  const {parsed, listStart} = head
   const {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix, exactCount, journalId} = parsed
   // No UIDNEXT recorded (imap-backup's files, a run that never completed): nothing to skip on.
   // No exactness count: not the current format (a format-1 file is migrated on open).
   if (uidNext === undefined || exactCount === undefined) return undefined
-  let rows: ExactRows | undefined
-  if (exactCount > 0) {
-    const exactBytes = await readBytes(paths.exact)
-    if (exactBytes === undefined) return undefined
-    rows = ExactRows.open(exactBytes, uidValidity, journalId)
-    if (rows === undefined) return undefined
-  }
-  const visit = rows === undefined ? undefined : rows.visitor()
-  const last = checkBody(bytes, listStart + MESSAGES_KEY.length, visit)
-  if (last === undefined || last.end !== mboxSize) return undefined
-  if (rows !== undefined && !rows.finished(exactCount)) return undefined
-  if (last.offset !== undefined && !(await startsWithFrom(paths.mbox, last.offset))) return undefined
-  return {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix}
-}
-
-/**
- * Checks the rest of the file, from the first message entry on, as parseMetadata and
- * structuralProblems would, without building anything: it accepts only exactly what
- * serializeMetadataChunks writes (`{"uid":U,"offset":O,"length":L,"flags":[…]}` entries, offsets
- * ascending, then `]}`), and anything else, valid or not, gives undefined (the caller then opens
- * the folder, which decides). Parsing the message list as JSON made an object per message: most
- * of a no-op run's time on a 100,000-message folder. `visit` sees each entry (the exactness
- * rows are checked against them in step). Returns where the last entry starts and where the
- * entries end.
- */
-export function checkBody(bytes: Buffer, start: number, visit?: EntryVisitor): {offset: number | undefined; end: number} | undefined {
-  const scan = new ByteScan(bytes, start)
-  let end = 0
-  let lastOffset: number | undefined
-  if (bytes[scan.i] !== CLOSE_LIST) {
-    for (;;) {
-      if (!scan.expect(UID_KEY)) return undefined
-      const uid = scan.integer()
-      if (uid === undefined || uid < 1 || !scan.expect(OFFSET_KEY)) return undefined
-      const offset = scan.integer()
-      if (offset === undefined || offset < end || !scan.expect(LENGTH_KEY)) return undefined
-      const length = scan.integer()
-      if (length === undefined || length < 1 || !scan.expect(FLAGS_KEY)) return undefined
-      const after = skipStringArray(bytes, scan.i)
-      if (after === undefined) return undefined
-      scan.i = after
-      if (bytes[scan.i++] !== CLOSE_OBJECT) return undefined
-      if (visit !== undefined && !visit(uid, offset, length)) return undefined
-      lastOffset = offset
-      end = offset + length
-      if (bytes[scan.i] === COMMA) scan.i++
-      else break
+  const size = mboxSize
+  const verify = async (): Promise<boolean> => {
+    let rows: ExactRows | undefined
+    if (exactCount > 0) {
+      const exactBytes = await readBytes(paths.exact)
+      if (exactBytes === undefined) return false
+      rows = ExactRows.open(exactBytes, uidValidity, journalId)
+      if (rows === undefined) return false
     }
+    const visit = rows === undefined ? undefined : rows.visitor()
+    // The whole file checked as opening it would, without a table (imap-scan.ts).
+    const last = checkBody(bytes, listStart, visit)
+    if (last === undefined || last.end !== size) return false
+    if (rows !== undefined && !rows.finished(exactCount)) return false
+    return last.offset === undefined || (await startsWithFrom(paths.mbox, last.offset))
   }
-  // `]}` ends the file; any other top-level key (a format-1 file's records, a key kept from
-  // another writer) is for the full open.
-  if (scan.i !== bytes.length - 2 || bytes[scan.i] !== CLOSE_LIST || bytes[scan.i + 1] !== CLOSE_OBJECT) return undefined
-  return {offset: lastOffset, end}
-}
-
-/** A cursor over bytes of JSON written by us: literals and plain integers, one byte at a time. */
-class ByteScan {
-  constructor(
-    readonly bytes: Buffer,
-    public i: number,
-  ) {}
-
-  expect(literal: Buffer): boolean {
-    const n = literal.length
-    if (this.i + n > this.bytes.length) return false
-    for (let k = 0; k < n; k++) if (this.bytes[this.i + k] !== literal[k]) return false
-    this.i += n
-    return true
-  }
-
-  /** A non-negative integer as JSON writes it (no leading zero, at most 15 digits). */
-  integer(): number | undefined {
-    const bytes = this.bytes
-    const from = this.i
-    let value = 0
-    for (let c = bytes[this.i]; c !== undefined && c >= 0x30 && c <= 0x39; c = bytes[++this.i]) value = value * 10 + (c - 0x30)
-    if (this.i === from || this.i - from > 15 || (bytes[from] === 0x30 && this.i - from > 1)) return undefined
-    return value
-  }
-
-  signed(): boolean {
-    if (this.bytes[this.i] === MINUS) this.i++
-    return this.integer() !== undefined
-  }
-
-  byte(expected: number): boolean {
-    return this.bytes[this.i++] === expected
-  }
+  return {state: {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix}, verify}
 }
 
 /**
@@ -257,34 +183,6 @@ class ExactRows {
     }
     return !this.failed
   }
-}
-
-/** Past a JSON array of strings starting at `i`, or undefined. */
-function skipStringArray(bytes: Buffer, i: number): number | undefined {
-  if (bytes[i++] !== OPEN_LIST) return undefined
-  if (bytes[i] === CLOSE_LIST) return i + 1
-  for (;;) {
-    if (bytes[i++] !== QUOTE) return undefined
-    for (;;) {
-      const c = bytes[i++]
-      if (c === undefined || c < 0x20) return undefined
-      if (c === QUOTE) break
-      if (c === BACKSLASH) {
-        const e = bytes[i++]
-        if (e === 0x75) {
-          // \uXXXX
-          for (let k = 0; k < 4; k++) if (!isHex(bytes[i++])) return undefined
-        } else if (e === undefined || !ESCAPES.has(e)) return undefined
-      }
-    }
-    const c = bytes[i++]
-    if (c === CLOSE_LIST) return i
-    if (c !== COMMA) return undefined
-  }
-}
-
-function isHex(c: number | undefined): boolean {
-  return c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))
 }
 
 async function readBytes(path: string): Promise<Buffer | undefined> {

@@ -134,6 +134,9 @@ describe.each(STRATEGIES)('strategy %s', (strategy: Strategy) => {
     await folder.initialize(7)
     const tx = await folder.begin({strategy, savepointMessages: 3, delayAllMaxBytes: 1})
     await appendAll(tx, [1, 2, 3, 4, 5])
+    // direct commits each complete message in the background (group commit): what it promises
+    // is that they are all committed once those savepoints are done.
+    await tx.synced()
     // Simulate kill -9: the process vanishes without rollback; force buffered bytes out first so
     // that there is a real tail in the file.
     await (tx as unknown as {flush(): Promise<void>}).flush()
@@ -383,6 +386,7 @@ describe('damage is reported, never repaired silently', () => {
     const folder = await committedFolder([1])
     const tx = await folder.begin({savepointMessages: 1, strategy: 'direct'})
     await appendAll(tx, [2])
+    await tx.synced() // direct's group commit: UID 2 is committed once its savepoint is done
     await appendFile(folder.paths.mbox, 'From partial')
     const before = await snapshot()
     const reader = await FolderStore.open(root, 'INBOX', {mode: 'read', logger: silentLogger})

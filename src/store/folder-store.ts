@@ -27,12 +27,14 @@ import {
   type FolderServerState,
   type LegacyV2Metadata,
   type MessageEntry,
+  type Pristine,
 } from './metadata.js'
 import {MessageTable, type ReadonlyMessageTable} from './message-table.js'
 import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
-import {exists, keepCopyAside, readIfPresent, regularFileIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
-import {bindExactFile, EXACT_SUFFIX, parseExactFile, serializeExactChunks, type ExactBinding} from './exact-file.js'
+import {exists, keepCopyAside, readBytesIfPresent, readIfPresent, regularFileIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
+import {bindExactFile, EXACT_SUFFIX, parseExactFile, scanExactFile, serializeExactChunks, type ExactBinding, type ExactPristine} from './exact-file.js'
+import {scanMetadata} from './imap-scan.js'
 import {openSnapshot, pause, READ_ATTEMPTS, stillSame, type ReadSnapshot} from './read-snapshot.js'
 
 export type OpenMode = 'write' | 'read'
@@ -61,6 +63,8 @@ export interface ExactnessState {
   binding?: ExactBinding
   /** Why it could not be read at all. */
   damaged?: string
+  /** Where its rows lie in the bytes read, while they may be written back as they are. */
+  pristine?: ExactPristine
 }
 
 export interface OpenFolderOptions {
@@ -121,10 +125,13 @@ export function folderPaths(root: string, relativePath: string): FolderPaths {
  * UnsupportedFormatError (the folder must then stay as it is).
  */
 export async function readExactness(path: string, meta: FolderMetadata | undefined): Promise<ExactnessState> {
-  const text = await readIfPresent(path)
-  if (text === undefined) return {present: false}
+  const bytes = await readBytesIfPresent(path)
+  if (bytes === undefined) return {present: false}
+  // As mailkeep writes it: read byte by byte (exact-file.ts); anything else as JSON, below.
+  const scanned = meta === undefined ? undefined : scanExactFile(bytes, meta.messages, meta.uidValidity)
+  if (scanned !== undefined) return {present: true, binding: scanned.binding, pristine: scanned.pristine}
   try {
-    const file = parseExactFile(text, path)
+    const file = parseExactFile(bytes.toString('utf8'), path)
     if (meta === undefined) return {present: true, binding: {rows: file.rows.length, bound: 0, superseded: 0, unmatchedUids: file.rows.map((r) => r[0]), problem: 'the folder has no metadata'}}
     return {present: true, binding: bindExactFile(meta.messages, file, meta.uidValidity)}
   } catch (error) {
@@ -144,6 +151,8 @@ export class FolderStore implements TransactionHost {
   readonly paths: FolderPaths
   readonly logger: Logger
   private metadata: FolderMetadata | undefined
+  /** Where the entries of the `.imap` read at open lie in its bytes, while they may be written back as they are. */
+  private pristine: Pristine | undefined
   /** v2 metadata migrated in memory and not yet written as v3. */
   private dirty = false
   private transaction: Transaction | undefined
@@ -212,6 +221,11 @@ export class FolderStore implements TransactionHost {
     return this.messages.exactness(uid)
   }
 
+  /** About `count` more messages are coming (a download): the message table makes room once. */
+  reserve(count: number): void {
+    this.metadata?.messages.reserve(this.metadata.messages.length + count)
+  }
+
   /**
    * `[copy, original]` pairs: stored messages that are copies mailkeep restored of other stored
    * messages of this folder (docs/design.md, `mailkeep_restored`). A pair may name a UID no
@@ -241,6 +255,7 @@ export class FolderStore implements TransactionHost {
     const meta = emptyMetadata(uidValidity)
     await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta), {mode: 0o600})
     this.metadata = meta
+    this.pristine = undefined
   }
 
   /** Starts a transaction. Only one at a time; the folder must exist. */
@@ -282,7 +297,9 @@ export class FolderStore implements TransactionHost {
     const meta = this.meta
     if (journalId !== undefined) meta.journalId = journalId
     await this.writeExactness(this.paths.exact, meta)
-    await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta), {mode: 0o600})
+    await atomicWriteChunks(this.paths.imap, serializeMetadataChunks(meta, this.pristine), {mode: 0o600})
+    // The file is new: its bytes are not the ones the spans point into.
+    this.pristine = undefined
     this.dirty = false
     await removeIfPresent(this.paths.journal)
     await fsyncDirectory(dirname(this.paths.imap))
@@ -304,7 +321,9 @@ export class FolderStore implements TransactionHost {
       this.exactState = {present: true}
     }
     if (meta.messages.recordCount === 0 && !state.present) return
-    await atomicWriteChunks(target, serializeExactChunks(meta), {mode: 0o600})
+    // Its rows read at open, unchanged, are written back as they are (exact-file.ts ExactPristine).
+    const pristine = target === this.paths.exact ? this.exactState.pristine : undefined
+    await atomicWriteChunks(target, serializeExactChunks(meta, pristine), {mode: 0o600})
     if (target === this.paths.exact) this.exactState = {present: true}
   }
 
@@ -468,6 +487,7 @@ export class FolderStore implements TransactionHost {
     await atomicWrite(this.paths.renameIntent, JSON.stringify({to: targetRelative}), {mode: 0o600})
     await this.finishRename(targetRelative)
     this.metadata = undefined
+    this.pristine = undefined
     this.exactState = {present: false} // it moved with the pair
     this.logger.info(`UIDVALIDITY changed: the old backup was moved to '${target}'`, {renamedTo: target})
     return target
@@ -609,6 +629,8 @@ export class FolderStore implements TransactionHost {
     await this.closeReader()
     await this.finishCompaction()
     this.metadata = next
+    this.pristine = undefined
+    this.exactState = {...this.exactState, pristine: undefined}
   }
 
   /** Rolls back an open transaction and closes the files. The folder can be opened again. */
@@ -658,25 +680,26 @@ export class FolderStore implements TransactionHost {
     await this.closeReader()
     await this.finishInterruptedOperations()
     const write = this.mode === 'write'
-    let imapText: string | undefined
+    let imapBytes: Buffer | undefined
     let journalText: string | undefined
     let mboxSize: number | undefined
     if (snapshot === undefined) {
-      imapText = await readIfPresent(this.paths.imap)
+      imapBytes = await readBytesIfPresent(this.paths.imap)
       mboxSize = await sizeIfPresent(this.paths.mbox)
       journalText = await readIfPresent(this.paths.journal)
     } else {
-      imapText = await snapshot.imap?.readFile('utf8').catch((error: unknown) => {
+      imapBytes = await snapshot.imap?.readFile().catch((error: unknown) => {
         throw localIoError(error, 'read', this.paths.imap)
       })
       journalText = await readIfPresent(this.paths.journal)
       mboxSize = await this.openReaderIfPresent()
     }
     this.metadata = undefined
+    this.pristine = undefined
     this.dirty = false
     this.exactState = {present: false}
 
-    if (imapText === undefined) {
+    if (imapBytes === undefined) {
       // An exactness file without its folder (imap-backup removed the pair): kept aside at the
       // first write, never overwritten.
       this.exactState = await readExactness(this.paths.exact, undefined)
@@ -691,8 +714,12 @@ export class FolderStore implements TransactionHost {
     }
 
     let parsed: FolderMetadata | LegacyV2Metadata
+    let pristine: Pristine | undefined
     try {
-      parsed = parseMetadata(imapText, this.paths.imap)
+      // mailkeep's own layout is read byte by byte (imap-scan.ts); anything else as JSON.
+      const scanned = scanMetadata(imapBytes, this.paths.imap)
+      parsed = scanned?.meta ?? parseMetadata(imapBytes.toString('utf8'), this.paths.imap)
+      pristine = scanned?.pristine
     } catch (error) {
       // Same finding, with the repair command for this account and folder.
       if (error instanceof DamagedError) throw this.damaged(error.message, error)
@@ -747,13 +774,15 @@ export class FolderStore implements TransactionHost {
       throw this.damaged(`.mbox file '${this.paths.mbox}' is shorter than indicated by .imap file '${this.paths.imap}' (${size} < ${end} bytes)`)
     }
 
-    const problems = structuralProblems(meta.messages)
+    // The entries a scan read are in order already (imap-scan.ts): those after them are checked.
+    const problems = structuralProblems(meta.messages, pristine === undefined ? 0 : pristine.rows)
     if (problems.length > 0) throw this.damaged(`.imap file '${this.paths.imap}' is inconsistent: ${problems[0]}`)
     const duplicates = meta.messages.duplicateUids()
     if (duplicates.length > 0) {
       this.logger.warn(`metadata lists ${duplicates.length} UID(s) more than once; \`mailkeep local check\` shows them`, {uids: duplicates.slice(0, 20)})
     }
     this.metadata = meta
+    this.pristine = pristine
     const last = meta.messages.length === 0 ? undefined : meta.messages.entryAt(meta.messages.length - 1)
     for (const m of last === undefined ? recovered : [...recovered, last]) {
       const head = await this.readRange(m.offset, Math.min(FROM_.length, m.length))

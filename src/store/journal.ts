@@ -119,8 +119,9 @@ export class JournalWriter {
   }
 
   /** Appends lines and fsyncs: when this resolves, the records are durable. */
-  async append(records: ReadonlyArray<JournalHeader | JournalRecord>): Promise<void> {
-    const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n'
+  async append(...groups: Array<Iterable<JournalHeader | JournalRecord>>): Promise<void> {
+    let text = ''
+    for (const records of groups) for (const r of records) text += `${JSON.stringify(r)}\n`
     try {
       await writeAll(this.handle, text)
       await this.handle.sync()

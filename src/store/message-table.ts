@@ -111,6 +111,12 @@ export class MessageTable implements ReadonlyMessageTable {
   private readonly flagLists: string[][] = [NO_FLAGS]
   private readonly flagJson: string[] = ['[]']
   private readonly flagIdByJson = new Map<string, number>([['[]', 0]])
+  /** Flag list ids by the JSON text a file wrote them in, when that is not JSON.stringify's. */
+  private readonly flagIdByText = new Map<string, number>()
+  /** The lowest row whose flags were replaced (firstChanged). */
+  private lowestChanged = Infinity
+  /** The lowest row whose exactness record was set (firstRecordChanged). */
+  private lowestRecordChanged = Infinity
   private lastFlags: readonly string[] = NO_FLAGS
   private lastFlagId = 0
   /** Rows (after row 0) where a run of ascending UIDs starts; undefined once there are too many. */
@@ -309,9 +315,57 @@ export class MessageTable implements ReadonlyMessageTable {
     return row
   }
 
+  /**
+   * pushRow() with the flags as the JSON text of a string array (the `.imap` scanner,
+   * imap-scan.ts): a text seen before costs a map lookup, not a parse.
+   */
+  pushRowFlagsJson(uid: number, offset: number, length: number, json: string): number {
+    return this.pushRowFlagId(uid, offset, length, this.flagIdOfJson(json))
+  }
+
+  /** The id of a flag list given as the JSON text of a string array (for pushRowFlagId). */
+  flagIdOfJson(json: string): number {
+    let id = this.flagIdByJson.get(json) ?? this.flagIdByText.get(json)
+    if (id === undefined) {
+      const flags: unknown = JSON.parse(json)
+      if (!Array.isArray(flags) || !flags.every((f) => typeof f === 'string')) throw new InternalError(`flags ${json} are not a list of strings`)
+      id = this.flagIdOf(flags)
+      this.flagIdByText.set(json, id)
+    }
+    return id
+  }
+
+  /** pushRow() with a flag list id from flagIdOfJson(). */
+  pushRowFlagId(uid: number, offset: number, length: number, flagId: number): number {
+    const row = this.pushRow(uid, offset, length, NO_FLAGS)
+    if (flagId !== 0) this.flagIds.set(row, flagId)
+    return row
+  }
+
+  /** The first row whose flags were replaced since markUnchanged(), or `length` if none. */
+  get firstChanged(): number {
+    return Math.min(this.lowestChanged, this.count)
+  }
+
+  /** From now on firstChanged() tells the rows changed (after reading a file into the table). */
+  markUnchanged(): void {
+    this.lowestChanged = Infinity
+  }
+
+  /** The first row whose record was set since markRecordsUnchanged(), or `length` if none. */
+  get firstRecordChanged(): number {
+    return Math.min(this.lowestRecordChanged, this.count)
+  }
+
+  /** From now on firstRecordChanged() tells the rows whose records changed (after an exactness file was read). */
+  markRecordsUnchanged(): void {
+    this.lowestRecordChanged = Infinity
+  }
+
   /** Sets the exactness record of a row (`appended` must be 0, 1 or 2) and the rule that quoted its entry. */
   setRecordAt(row: number, size: number, internalDate: number | null, appended: number, eol: unknown, quoting: QuotingRule): void {
     this.checkRow(row)
+    this.lowestRecordChanged = Math.min(this.lowestRecordChanged, row)
     if (appended !== 0 && appended !== 1 && appended !== 2) throw new InternalError(`exactness record with appended = ${appended}`)
     let bits = HAS_RECORD | (appended << APPENDED_SHIFT)
     if (quoting === 'strict') bits |= STRICT_QUOTING
@@ -334,6 +388,7 @@ export class MessageTable implements ReadonlyMessageTable {
     const row = this.indexOf(uid)
     if (row < 0) return false
     this.flagIds.set(row, this.flagIdOf(flags))
+    this.lowestChanged = Math.min(this.lowestChanged, row)
     return true
   }
 
@@ -381,8 +436,17 @@ export class MessageTable implements ReadonlyMessageTable {
     return rows
   }
 
-  private grow(): void {
-    const capacity = Math.max(INITIAL_CAPACITY, this.capacity * 2)
+  /**
+   * Makes room for `count` entries in all, once, when a caller knows how many are coming (a
+   * backup knows how many messages it downloads): doubling would take a folder of 162,755 to
+   * columns for 262,144, and hold the old ones beside the new while it copies.
+   */
+  reserve(count: number): void {
+    if (count > this.capacity) this.grow(count)
+  }
+
+  private grow(to = Math.max(INITIAL_CAPACITY, this.capacity * 2)): void {
+    const capacity = to
     for (const column of [this.uids, this.offsets, this.lengths, this.flagIds, this.sizes, this.dates]) column.resize(capacity, this.count)
     const bits = new Uint8Array(capacity)
     bits.set(this.recordBits.subarray(0, this.count))

@@ -4,18 +4,24 @@
  * through the journal; commit() folds everything into the `.imap`; rollback() truncates the
  * mbox back to the last savepoint and lets recovery fold what was committed.
  *
- * The three strategies differ only in how long message bytes may wait in memory and how often
- * a savepoint happens:
- *   direct          write at once, a savepoint after every message;
- *   delay_metadata  a small write-behind buffer, savepoints every N messages / M bytes / T s;
- *   delay_all       bodies held in memory up to delayAllMaxBytes, written at the savepoint.
+ * A message is encoded as its bytes arrive (openMessage(); append() for one held in memory) into
+ * the transaction's MboxBuffer, which is written to the mbox when it fills and at every
+ * savepoint. The three strategies differ in how long message bytes may wait in memory and when a
+ * savepoint happens:
+ *   direct          group commit: every complete message starts a savepoint, or joins the next
+ *                   one if a savepoint is running, without waiting for it (see kick());
+ *   delay_metadata  savepoints every N messages / M bytes / T s;
+ *   delay_all       bodies held in memory up to delayAllMaxBytes, then a savepoint.
  */
 import type {FileHandle} from 'node:fs/promises'
 import {InternalError, localIoError} from '../shared/errors.js'
 import type {Logger} from '../shared/logger.js'
-import {encodeMessage, MboxrdEncoder, WRITER_QUOTING, type QuotingRule} from './mboxrd/index.js'
+import {writePieces} from '../shared/write-all.js'
+import {MboxrdEncoder, WRITER_QUOTING, type QuotingRule} from './mboxrd/index.js'
 import type {JournalRecord, JournalWriter} from './journal.js'
-import {addRestoredCopies, isDelimiter, isModseq, isPrefix, type ExactTuple, type FolderMetadata, type FolderServerState, type MessageEntry} from './metadata.js'
+import {MboxBuffer} from './mbox-buffer.js'
+import {addRestoredCopies, isDelimiter, isModseq, isPrefix, type FolderMetadata, type FolderServerState} from './metadata.js'
+import {MessageTable} from './message-table.js'
 import {toStoredFlags} from './flags.js'
 import {WRITE_BEHIND_BYTES, type TransactionTuning} from './tuning.js'
 
@@ -48,24 +54,67 @@ export interface TransactionStats {
   savepoints: number
 }
 
+/**
+ * One message being appended (Transaction.openMessage): its bytes go in with write() as they
+ * arrive, finish() completes and records it, abort() cuts it off again. A write() or finish()
+ * that fails has already cut the message off (or rolled the transaction back); abort() after it
+ * is harmless.
+ */
+export interface MessageAppend {
+  /**
+   * The next bytes of the message. Returns a promise when the buffer had to be written out
+   * (wait for it before the next call); the bytes may be held until the header block is
+   * complete, so they must not change afterwards.
+   */
+  write(bytes: Buffer): void | Promise<void>
+  /**
+   * All bytes are in: the entry is completed and appended; `message` gives its UID, flags, date.
+   * Returns a promise when the buffer is written out or a savepoint is taken.
+   */
+  finish(message: IncomingMessage): void | Promise<void>
+  abort(): Promise<void>
+}
+
 type State = 'open' | 'committed' | 'rolled-back'
+
+/** Pieces of a message held in memory that are fed to the encoder at a time (MboxBuffer mirrors up to a slab). */
+const FEED_BYTES = 64 * 1024
 
 export class Transaction {
   private state: State = 'open'
-  /** Logical end of the mbox, buffered bytes included. */
+  /** Logical end of the mbox: the end of the last complete entry, buffered bytes included. */
   private end: number
   /** End of the mbox at the last savepoint: what a rollback truncates to. */
   private savedEnd: number
   /** Bytes actually handed to the file. */
   private flushedEnd: number
+  /** A write to the mbox failed: how much of it reached the file is unknown. */
+  private writeFailed = false
   /** When a savepoint failed after its journal write began, the end that journal may claim. */
   private journalMayClaim = 0
-  private buffer: Buffer[] = []
-  private bufferBytes = 0
+  private readonly out = new MboxBuffer(WRITE_BEHIND_BYTES)
+  /**
+   * Messages appended since the last savepoint, in columns (a savepoint of 1,000 messages keeps
+   * no object per message alive until it is committed: they would be promoted and collected
+   * late). Their journal records are written before the other pending records: every flag
+   * update or server state record applies the same after them, since a flag update names a UID
+   * that is already stored or appended.
+   */
+  private staged = new MessageTable()
+  /** Staged messages a savepoint running in the background is committing. */
+  private committing: MessageTable | undefined
+  /** Flag updates and server state, in order. */
   private pending: JournalRecord[] = []
-  private pendingUids = new Set<number>()
   private sinceSavepoint = {messages: 0, bytes: 0, at: Date.now()}
+  /** Held bytes at which the buffer is written out. */
   private readonly bufferCap: number
+  /** The message being appended, if any (one at a time: they share the buffer). */
+  private appending: MessageAppend | undefined
+  /** direct: the savepoints running in the background (kick()), and whether another is due. */
+  private syncing: Promise<void> | undefined
+  private syncAgain = false
+  /** Why the transaction is no longer open, when a background savepoint failed. */
+  private failure: unknown
   readonly stats: TransactionStats = {appended: 0, appendedBytes: 0, flagUpdates: 0, savepoints: 0}
 
   constructor(
@@ -79,7 +128,7 @@ export class Transaction {
     this.end = start
     this.savedEnd = start
     this.flushedEnd = start
-    this.bufferCap = tuning.strategy === 'direct' ? 0 : tuning.strategy === 'delay_all' ? tuning.delayAllMaxBytes : WRITE_BEHIND_BYTES
+    this.bufferCap = tuning.strategy === 'delay_all' ? Math.max(tuning.delayAllMaxBytes, 1) : WRITE_BEHIND_BYTES
   }
 
   get isOpen(): boolean {
@@ -88,35 +137,70 @@ export class Transaction {
 
   /** True if the UID is committed or appended in this transaction. */
   has(uid: number): boolean {
-    return this.pendingUids.has(uid) || this.host.meta.messages.has(uid)
+    return this.staged.has(uid) || this.committing?.has(uid) === true || this.host.meta.messages.has(uid)
+  }
+
+  /**
+   * Starts appending message `uid`, whose bytes arrive in pieces (from the connection, or a large
+   * message in chunks). `sizeHint` (the size the server announced) lets delay_all take its
+   * savepoint before a message that would overflow its buffer.
+   */
+  openMessage(uid: number, sizeHint = 0): MessageAppend {
+    this.beforeAppend(uid)
+    if (this.appending !== undefined) throw new InternalError(`UID ${uid}: another message is still being appended`)
+    const offset = this.end
+    const encoder = new MboxrdEncoder({}, this.out)
+    let first = true
+    let done = false
+    const fail = async (error: unknown): Promise<never> => {
+      done = true
+      await this.cutBackTo(offset)
+      throw error
+    }
+    const append: MessageAppend = {
+      write: (bytes) => {
+        if (done) throw new InternalError(`UID ${uid}: write after the message ended`)
+        if (first) {
+          first = false
+          if (this.tuning.strategy === 'delay_all' && this.out.held > 0 && this.out.held + sizeHint > this.bufferCap) {
+            return this.savepoint().then(() => append.write(bytes), fail)
+          }
+        }
+        for (let at = 0; at < bytes.length; at += FEED_BYTES) encoder.write(bytes.length <= FEED_BYTES ? bytes : bytes.subarray(at, at + FEED_BYTES))
+        // A message larger than the buffer is written as it comes, never held whole.
+        if (this.out.held >= this.bufferCap) return this.flushFull().catch(fail)
+      },
+      finish: (message) => {
+        if (done) throw new InternalError(`UID ${uid}: the message already ended`)
+        if (message.uid !== uid) throw new InternalError(`message UID ${message.uid} finishes the append of UID ${uid}`)
+        let closed
+        try {
+          closed = encoder.close()
+        } catch (error) {
+          return fail(error)
+        }
+        done = true
+        this.appending = undefined
+        this.end = offset + closed.length
+        this.afterAppend(message, offset, closed.length, closed.record)
+        return this.afterMessage()
+      },
+      abort: async () => {
+        if (done) return
+        done = true
+        this.appending = undefined
+        await this.cutBackTo(offset)
+      },
+    }
+    this.appending = append
+    return append
   }
 
   /** Appends a message held in memory. */
   async append(message: IncomingMessage, source: Buffer): Promise<void> {
-    this.beforeAppend(message.uid)
-    const {entry, record} = encodeMessage(source)
-    const offset = this.end
-    if (this.tuning.strategy === 'delay_all' && this.bufferBytes + entry.length > this.bufferCap && this.bufferBytes > 0) {
-      await this.savepoint()
-    } else if (this.bufferBytes + entry.length > this.bufferCap) {
-      await this.flush()
-    }
-    if (entry.length > this.bufferCap) {
-      // Unbuffered (the buffer was flushed above): a failed write is cut off again, as a failed
-      // stream is, and the transaction stays usable.
-      try {
-        await this.writeAt(offset, [entry])
-      } catch (error) {
-        await this.cutBackTo(offset)
-        throw error
-      }
-    } else {
-      this.buffer.push(entry)
-      this.bufferBytes += entry.length
-    }
-    this.end = offset + entry.length
-    this.afterAppend(message, offset, entry.length, record)
-    await this.maybeSavepoint()
+    const append = this.openMessage(message.uid, source.length)
+    await append.write(source)
+    await append.finish(message)
   }
 
   /**
@@ -124,27 +208,15 @@ export class Transaction {
    * come, never held whole. If the stream fails, the partial entry is cut off again and the
    * transaction stays usable.
    */
-  async appendStream(message: IncomingMessage, chunks: AsyncIterable<Buffer>): Promise<void> {
-    this.beforeAppend(message.uid)
-    await this.flush()
-    const offset = this.end
-    const encoder = new MboxrdEncoder()
-    let written = 0
+  async appendStream(message: IncomingMessage, chunks: AsyncIterable<Buffer>, sizeHint = 0): Promise<void> {
+    const append = this.openMessage(message.uid, sizeHint)
     try {
-      for await (const chunk of chunks) {
-        const out = encoder.push(chunk)
-        if (out.length > 0) written += await this.writeAt(offset + written, out)
-      }
-      const tail = encoder.end()
-      written += await this.writeAt(offset + written, tail.chunks)
-      if (written !== tail.length) throw new InternalError(`encoder produced ${written} bytes but reported ${tail.length}`)
-      this.end = offset + written
-      this.afterAppend(message, offset, written, tail.record)
+      for await (const chunk of chunks) await append.write(chunk)
     } catch (error) {
-      await this.cutBackTo(offset)
+      await append.abort()
       throw error
     }
-    await this.maybeSavepoint()
+    await append.finish(message)
   }
 
   /** Replaces the stored flags of a message (committed at the next savepoint). */
@@ -182,42 +254,21 @@ export class Transaction {
 
   /** Commits everything done so far (docs/design.md, "Write order", a savepoint). */
   async savepoint(): Promise<void> {
+    await this.synced()
     this.assertOpen()
-    await this.flush()
-    if (this.pending.length === 0 && this.end === this.savedEnd) {
-      this.sinceSavepoint = {messages: 0, bytes: 0, at: Date.now()}
-      return
-    }
-    try {
-      await this.mbox.datasync() // I1: bytes are durable before the entries that point at them
-    } catch (error) {
-      // After a failed fsync the written bytes cannot be trusted to be on disk (a later fsync may
-      // succeed without them): no savepoint may ever cover them.
-      await this.abandon()
-      throw localIoError(error, 'sync', this.host.mboxPath)
-    }
-    const count = this.host.meta.messages.length + this.countPendingAppends()
-    const records = [...this.pending, {t: 'c', end: this.end, count} as const]
-    this.journalMayClaim = this.end
-    try {
-      await this.journal.append(records)
-    } catch (error) {
-      // The journal may hold part of these records: appending them again would commit them twice.
-      await this.abandon()
-      throw error
-    }
-    this.journalMayClaim = 0
-    this.applyToCommitted(this.pending)
-    this.pending = []
-    this.pendingUids.clear()
-    this.savedEnd = this.end
-    this.sinceSavepoint = {messages: 0, bytes: 0, at: Date.now()}
-    this.stats.savepoints++
+    await this.savepointNow()
+  }
+
+  /**
+   * direct: resolves once every complete message is committed by the savepoints running in the
+   * background (at once for the other strategies, whose savepoints are not in the background).
+   */
+  async synced(): Promise<void> {
+    while (this.syncing !== undefined) await this.syncing
   }
 
   /** Savepoint, then fold the journal into `.imap` and remove it. */
   async commit(): Promise<TransactionStats> {
-    this.assertOpen()
     try {
       await this.savepoint()
       await this.closeFiles()
@@ -234,18 +285,24 @@ export class Transaction {
   /**
    * Drops everything after the last savepoint: truncates the mbox there, then runs recovery,
    * which folds the committed records into `.imap`. If it cannot finish (disk full), the journal
-   * stays and the next open completes the job (invariant I7).
+   * stays and the next open completes the job (invariant I7). With `direct`, the savepoints
+   * running in the background finish first: every complete message stays.
    */
   async rollback(): Promise<void> {
+    await this.synced()
+    await this.rollbackNow()
+  }
+
+  private async rollbackNow(): Promise<void> {
     if (this.state !== 'open') return
     this.state = 'rolled-back'
-    this.buffer = []
-    this.bufferBytes = 0
+    this.out.truncate(0)
+    this.appending = undefined
     this.pending = []
-    this.pendingUids.clear()
+    this.staged = new MessageTable()
     const target = Math.max(this.savedEnd, this.journalMayClaim)
     try {
-      if (this.flushedEnd > target) {
+      if (this.flushedEnd > target || this.writeFailed) {
         await this.mbox.truncate(target)
         await this.mbox.datasync()
       }
@@ -261,6 +318,85 @@ export class Transaction {
     }
   }
 
+  /** A savepoint now: writes the buffer, fsyncs the mbox, appends the journal (I1). */
+  private async savepointNow(): Promise<void> {
+    if (this.pending.length === 0 && this.staged.length === 0 && this.end === this.savedEnd) {
+      await this.flush()
+      this.sinceSavepoint = {messages: 0, bytes: 0, at: Date.now()}
+      return
+    }
+    // Taken together: the records of complete entries, and the end they reach. The buffer may
+    // also hold the start of a message being appended (direct): its bytes are written and
+    // synced too, but no record claims them, and a rollback or the next open cuts them off.
+    const staged = this.staged
+    const records = this.pending
+    const end = this.end
+    this.staged = new MessageTable()
+    this.committing = staged
+    this.pending = []
+    this.sinceSavepoint = {messages: 0, bytes: 0, at: Date.now()}
+    try {
+      await this.commitRecords(staged, records, end)
+    } finally {
+      this.committing = undefined
+    }
+  }
+
+  private async commitRecords(staged: MessageTable, records: JournalRecord[], end: number): Promise<void> {
+    await this.flush()
+    try {
+      await this.mbox.datasync() // I1: bytes are durable before the entries that point at them
+    } catch (error) {
+      // After a failed fsync the written bytes cannot be trusted to be on disk (a later fsync may
+      // succeed without them): no savepoint may ever cover them.
+      await this.abandon()
+      throw localIoError(error, 'sync', this.host.mboxPath)
+    }
+    const count = this.host.meta.messages.length + staged.length
+    this.journalMayClaim = end
+    try {
+      await this.journal.append(appendRecords(staged), [...records, {t: 'c', end, count}])
+    } catch (error) {
+      // The journal may hold part of these records: appending them again would commit them twice.
+      await this.abandon()
+      throw error
+    }
+    this.journalMayClaim = 0
+    const messages = this.host.meta.messages
+    for (let row = 0; row < staged.length; row++) messages.push(staged.entryAt(row), staged.exactnessAt(row), WRITER_QUOTING)
+    applyRecords(this.host.meta, records)
+    this.savedEnd = end
+    this.stats.savepoints++
+  }
+
+  /**
+   * direct's group commit: a savepoint for the messages completed so far, in the background. While
+   * one runs, the download goes on; the messages completed meanwhile are committed by the next,
+   * which starts as soon as it ends. So each message is durable about two fsyncs after it
+   * arrived, and the fsyncs cost no download time. A message counts as saved only once a
+   * savepoint covers it (the engine asks `has()` of the committed folder, FolderRun), and
+   * commit() and rollback() wait for these savepoints first.
+   */
+  private kick(): void {
+    if (this.syncing !== undefined) {
+      this.syncAgain = true
+      return
+    }
+    this.syncing = (async () => {
+      try {
+        do {
+          this.syncAgain = false
+          await this.savepointNow()
+        } while (this.syncAgain && this.state === 'open')
+      } catch (error) {
+        // The savepoint rolled the transaction back (abandon()); the next call reports why.
+        this.failure = error
+      } finally {
+        this.syncing = undefined
+      }
+    })()
+  }
+
   private beforeAppend(uid: number): void {
     this.assertOpen()
     // I9: a UID appears at most once in a folder.
@@ -268,52 +404,67 @@ export class Transaction {
   }
 
   private afterAppend(message: IncomingMessage, offset: number, length: number, record: {size: number; appended: number; eol: unknown}): void {
-    const entry: MessageEntry = {uid: message.uid, offset, length, flags: toStoredFlags(message.flags)}
     const internalDate = message.internalDate === null ? null : Math.floor(message.internalDate.getTime() / 1000)
-    const exact: ExactTuple = [message.uid, record.size, Number.isFinite(internalDate) ? internalDate : null, record.appended, record.eol]
-    this.pending.push({t: 'a', m: entry, x: exact})
-    this.pendingUids.add(message.uid)
+    const row = this.staged.pushRow(message.uid, offset, length, toStoredFlags(message.flags))
+    this.staged.setRecordAt(row, record.size, Number.isFinite(internalDate) ? internalDate : null, record.appended, record.eol, WRITER_QUOTING)
     this.sinceSavepoint.messages++
     this.sinceSavepoint.bytes += length
     this.stats.appended++
     this.stats.appendedBytes += length
   }
 
+  /**
+   * After a complete message: a full buffer is written out, and the savepoint the strategy wants
+   * is taken. Most messages need neither, and then no promise is made.
+   */
+  private afterMessage(): void | Promise<void> {
+    if (this.tuning.strategy === 'direct') {
+      this.kick()
+      return
+    }
+    const full = this.out.held >= this.bufferCap
+    const due = this.savepointDue()
+    if (!full && !due) return
+    return (async () => {
+      if (full) await this.flush()
+      if (due) await this.savepoint()
+    })()
+  }
+
   private async maybeSavepoint(): Promise<void> {
+    if (this.tuning.strategy === 'direct') this.kick()
+    else if (this.savepointDue()) await this.savepoint()
+  }
+
+  private savepointDue(): boolean {
     const s = this.sinceSavepoint
-    if (
-      this.tuning.strategy === 'direct' ||
-      s.messages >= this.tuning.savepointMessages ||
-      s.bytes >= this.tuning.savepointBytes ||
-      Date.now() - s.at >= this.tuning.savepointSeconds * 1000
-    ) {
-      await this.savepoint()
-    }
+    return s.messages >= this.tuning.savepointMessages || s.bytes >= this.tuning.savepointBytes || Date.now() - s.at >= this.tuning.savepointSeconds * 1000
   }
 
-  private countPendingAppends(): number {
-    let n = 0
-    for (const r of this.pending) if (r.t === 'a') n++
-    return n
+  /** A full buffer is written out, after the savepoint running in the background (direct): one writer at a time. */
+  private async flushFull(): Promise<void> {
+    await this.synced()
+    this.assertOpen()
+    if (this.out.held >= this.bufferCap) await this.flush()
   }
 
-  private applyToCommitted(records: readonly JournalRecord[]): void {
-    applyRecords(this.host.meta, records)
-  }
-
+  /**
+   * Writes the buffered bytes to the file. A failure rolls back: the pending entries point at
+   * bytes that never reached the file, so a later savepoint must not commit them (I1).
+   */
   private async flush(): Promise<void> {
-    if (this.bufferBytes === 0) return
-    const buffers = this.buffer
-    this.buffer = []
-    this.bufferBytes = 0
+    if (this.out.held === 0) return
+    const held = this.out.held
+    const slabs = this.out.take()
     try {
-      await this.writeAt(this.flushedEnd, buffers)
+      await writePieces(this.mbox, slabs)
     } catch (error) {
-      // The pending entries point at bytes that never reached the file: a later savepoint must
-      // not commit them (I1), so only a rollback to the last savepoint is safe.
+      this.writeFailed = true
       await this.abandon()
-      throw error
+      throw localIoError(error, 'append to', this.host.mboxPath)
     }
+    this.flushedEnd += held
+    this.out.recycle(slabs)
   }
 
   /**
@@ -322,37 +473,24 @@ export class Transaction {
    * not where the pending entries say. Found by test/reliability (a write failing mid-run).
    */
   private async abandon(): Promise<void> {
-    await this.rollback().catch((error: unknown) => this.host.logger.warn(`rollback after a failed write did not finish: ${(error as Error).message}`))
+    // Not rollback(): a background savepoint calls this, and rollback() waits for those.
+    await this.rollbackNow().catch((error: unknown) => this.host.logger.warn(`rollback after a failed write did not finish: ${(error as Error).message}`))
   }
 
-  /** Writes buffers at the end of the file (O_APPEND); returns the number of bytes written. */
-  private async writeAt(position: number, buffers: Buffer[]): Promise<number> {
-    if (position !== this.flushedEnd) throw new InternalError(`mbox write at ${position}, but the file ends at ${this.flushedEnd}`)
-    let total = 0
-    for (const b of buffers) total += b.length
-    let done = 0
-    let rest = buffers
-    try {
-      while (done < total) {
-        const {bytesWritten} = await this.mbox.writev(rest)
-        done += bytesWritten
-        this.flushedEnd += bytesWritten
-        if (done < total) rest = skipBytes(rest, bytesWritten)
-      }
-    } catch (error) {
-      throw localIoError(error, 'append to', this.host.mboxPath)
-    }
-    return total
-  }
-
+  /** Cuts a message that could not be completed off again; the transaction stays usable. */
   private async cutBackTo(offset: number): Promise<void> {
-    this.buffer = []
-    this.bufferBytes = 0
+    this.appending = undefined
+    // A savepoint in the background may be writing the buffer: where the file ends is known after it.
+    await this.synced()
+    if (this.state !== 'open') return
+    if (offset >= this.flushedEnd) {
+      this.out.truncate(offset - this.flushedEnd)
+      return
+    }
+    this.out.truncate(0)
     try {
-      if (this.flushedEnd > offset) {
-        await this.mbox.truncate(offset)
-        this.flushedEnd = offset
-      }
+      await this.mbox.truncate(offset)
+      this.flushedEnd = offset
       this.end = offset
     } catch (error) {
       // The file can no longer be trusted to end where we think: only a rollback is safe now.
@@ -366,7 +504,9 @@ export class Transaction {
   }
 
   private assertOpen(): void {
-    if (this.state !== 'open') throw new InternalError(`transaction is ${this.state}`)
+    if (this.state === 'open') return
+    if (this.failure !== undefined) throw this.failure
+    throw new InternalError(`transaction is ${this.state}`)
   }
 }
 
@@ -400,16 +540,10 @@ export function applyRecords(meta: FolderMetadata, records: readonly JournalReco
   }
 }
 
-function skipBytes(buffers: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = []
-  let skip = n
-  for (const b of buffers) {
-    if (skip >= b.length) {
-      skip -= b.length
-      continue
-    }
-    out.push(skip > 0 ? b.subarray(skip) : b)
-    skip = 0
+/** The journal records of staged messages, made one by one as the journal writes them. */
+function* appendRecords(staged: MessageTable): Generator<JournalRecord> {
+  for (let row = 0; row < staged.length; row++) {
+    const exact = staged.exactnessAt(row)
+    yield exact === undefined ? {t: 'a', m: staged.entryAt(row)} : {t: 'a', m: staged.entryAt(row), x: exact}
   }
-  return out
 }

@@ -45,7 +45,11 @@ for (let uid = first; uid < first + count; uid++) {
   else await tx.append(info, bytes)
   if (tx.stats.savepoints !== savepoints) {
     savepoints = tx.stats.savepoints
-    say(`committed ${uid}`)
+    // What the savepoints cover: with direct's group commit, the one that just ended may not
+    // cover this message yet (it joins the next one), so the report is the folder's committed
+    // table, not the UID just appended.
+    const committed = folder.messages
+    if (committed.length > 0) say(`committed ${committed.entryAt(committed.length - 1).uid}`)
   }
   if (commitEvery > 0 && (uid - first + 1) % commitEvery === 0 && uid < first + count - 1) {
     await tx.commit()

@@ -1,71 +1,25 @@
 /**
- * Reaching an account's server, for every use-case that works on one (remote commands, setup,
- * repair…): a logged-in session, with the account's credentials and the retry policy. Finding
- * the account and opening its backup are in local-account.ts, which does not load the IMAP layer.
+ * Reaching an account, for every use-case that works on one (local/remote commands, stats,
+ * restore, copy, repair…): find it in the config, open its backup. A session to its server is
+ * opened by account-session.ts, which only the use-cases that connect import: commands that
+ * never connect (local *, export, auth status) do not load imapflow (test/cli/bundle-imports.test.ts).
  * Backup has its own loop over accounts (backup/backup.ts) but uses the same pieces.
  */
-import {requireConnection, type Account, type Config} from '../../config/index.js'
-import {connect as realConnect} from '../../imap/index.js'
-import type {Connect, ImapSession} from '../../imap/types.js'
+import {requireLocalPath, selectAccounts, type Account, type Config} from '../../config/index.js'
 import type {RunContext} from '../../shared/context.js'
-import type {RetryPolicy} from './types.js'
-import {accountCredentials} from './credentials.js'
-import {mailkeepClientId} from './client-id.js'
-import {DEFAULT_RETRY} from './retry.js'
-import {SessionPool} from './session-pool.js'
+import {AccountStore} from '../../store/account-store.js'
+import type {OpenMode} from '../../store/folder-store.js'
 
-// Kept here too for the use-cases that import both from this file.
-export {findAccount, openAccountStore} from './local-account.js'
-
-export interface SessionOptions {
-  connect?: Connect
-  retry?: Partial<RetryPolicy>
-}
-
-/** How an account's connections are made, beyond the config. */
-export interface PoolOptions {
-  /** For tests: the IMAP connector (default: src/imap's real one). */
-  connect?: Connect
-  retry: RetryPolicy
-  traceProtocol?: boolean
-  /** Messages up to this size are fetched whole: the session's literal limit derives from it (src/imap/limits.ts). */
-  wholeMessageBytes?: number
+/** The configured account with this username (`<email> is not a configured account`). */
+export function findAccount(config: Config, email: string): Account {
+  const [account] = selectAccounts(config, [email])
+  return account!
 }
 
 /**
- * The account's session pool, the one way every use-case reaches its server: the credentials are
- * resolved now (an OAuth2 token fetched, a password command run), no connection is made yet.
- * RFC 2971 ID is sent after login when the server has it (163.com refuses to work without).
+ * Opens the account's backup: 'read' takes the shared lock, 'write' the exclusive one;
+ * `withoutLock` (read only) takes none and reads the last committed state (account-store.ts).
  */
-export async function accountSessionPool(config: Config, account: Account, ctx: RunContext, options: PoolOptions): Promise<SessionPool> {
-  const endpoint = requireConnection(config, account)
-  const credentials = await accountCredentials(account, ctx.signal)
-  const logger = ctx.logger.child({account: account.username})
-  return new SessionPool({
-    connect: options.connect ?? realConnect,
-    connectOptions: {
-      endpoint,
-      credentials,
-      logger,
-      signal: ctx.signal,
-      clientId: mailkeepClientId(),
-      ...(options.traceProtocol === undefined ? {} : {traceProtocol: options.traceProtocol}),
-      ...(options.wholeMessageBytes === undefined ? {} : {wholeMessageBytes: options.wholeMessageBytes}),
-    },
-    retry: options.retry,
-    signal: ctx.signal,
-    logger,
-  })
-}
-
-/**
- * A logged-in session to the account's server, transient failures retried with backoff. The
- * caller ends it with `logout()` (or `close()` when interrupted).
- */
-export async function openAccountSession(config: Config, account: Account, ctx: RunContext, options: SessionOptions = {}): Promise<ImapSession> {
-  const pool = await accountSessionPool(config, account, ctx, {
-    ...(options.connect === undefined ? {} : {connect: options.connect}),
-    retry: {...DEFAULT_RETRY, ...options.retry},
-  })
-  return pool.open()
+export async function openAccountStore(config: Config, account: Account, mode: OpenMode, ctx: RunContext, options: {withoutLock?: boolean} = {}): Promise<AccountStore> {
+  return AccountStore.open(requireLocalPath(config, account), {mode, logger: ctx.logger.child({account: account.username}), account: account.username, ...options})
 }

@@ -8,7 +8,8 @@ import type {Account, Config} from '../../config/index.js'
 import type {Connect, ImapSession} from '../../imap/types.js'
 import type {RunContext} from '../../shared/context.js'
 import type {RetryPolicy} from './types.js'
-import {findAccount, openAccountSession} from './account-access.js'
+import {findAccount} from './account-access.js'
+import {openAccountSession} from './account-session.js'
 
 /** What every remote use-case is asked: which account of which config. */
 export interface RemoteQuery {

@@ -11,7 +11,8 @@ import type {Config, Security} from '../../config/index.js'
 import type {PeerInfo} from '../../imap/types.js'
 import {InterruptedError, MailkeepError} from '../../shared/errors.js'
 import type {RunContext} from '../../shared/context.js'
-import {findAccount, openAccountSession, type SessionOptions} from './account-access.js'
+import {findAccount} from './account-access.js'
+import {openAccountSession, type SessionOptions} from './account-session.js'
 
 export type ConnectionCheck =
   | {

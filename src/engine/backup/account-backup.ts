@@ -11,7 +11,7 @@ import {deadlineReached, rethrowIfInterrupted, throwIfAborted, type RunContext} 
 import {ExitCode} from '../../shared/exit-codes.js'
 import type {Logger} from '../../shared/logger.js'
 import type {AccountReport, FolderReport, RetryPolicy} from './types.js'
-import {accountSessionPool} from '../access/account-access.js'
+import {accountSessionPool} from '../access/account-session.js'
 import {backupFolder, type FolderEnv} from './folder-backup.js'
 import {removeUnselectedFolders} from './mirror-cleanup.js'
 import {knownServerFolders, logUnselected, recordServerFolders, unselectedFolders} from '../access/unselected-folders.js'

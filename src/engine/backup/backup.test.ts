@@ -7,7 +7,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {loadConfig, type AccountFile} from '../../config/index.js'
-import type {Capabilities, Connect, FetchedMessage, FlagChanges, FolderStatus, ImapSession, MessageSummary, Namespaces, OpenedFolder, RemoteFolder} from '../../imap/types.js'
+import type {Capabilities, Connect, FetchedMessage, FlagChanges, FolderStatus, ImapSession, MessageSink, MessageSummary, Namespaces, OpenedFolder, RemoteFolder} from '../../imap/types.js'
 import {OversizedResponseError} from '../../imap/index.js'
 import {ConnectionError, InternalError, MissingFolderError, RemoteError} from '../../shared/errors.js'
 import {silentContext} from '../../shared/context.js'
@@ -159,6 +159,16 @@ class FakeSession implements ImapSession {
       }
       if (this.server.setsSeen && !m.flags.includes('\\Seen')) m.flags.push('\\Seen')
       yield {uid, flags: [...m.flags], internalDate: null, size: m.raw.length, source: m.raw}
+    }
+  }
+  async streamMessages(set: string, sink: MessageSink): Promise<void> {
+    for await (const m of this.fetchMessages(set)) {
+      const writer = sink.open(m.uid, m.source.length)
+      if (writer === undefined) continue
+      // In two pieces, as a message arriving over several reads.
+      await writer.write(m.source.subarray(0, m.source.length >> 1))
+      await writer.write(m.source.subarray(m.source.length >> 1))
+      await writer.end({uid: m.uid, flags: m.flags, internalDate: m.internalDate, size: m.size})
     }
   }
   async downloadMessage(uid: number): Promise<{summary: MessageSummary; chunks: AsyncIterable<Buffer>} | null> {

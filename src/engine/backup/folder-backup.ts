@@ -10,7 +10,7 @@
  */
 import type {Account, Config} from '../../config/index.js'
 import type {FolderStatus, ImapSession, OpenedFolder} from '../../imap/types.js'
-import {peekFolderState} from '../../store/folder-peek.js'
+import {peekFolderHead} from '../../store/folder-peek.js'
 import {FolderStore} from '../../store/folder-store.js'
 import {UploadMap} from '../../store/upload-map.js'
 import type {AccountStore} from '../../store/account-store.js'
@@ -95,11 +95,14 @@ export async function backupFolder(env: FolderEnv, job: FolderJob): Promise<Fold
   let folder: FolderStore
   let checked: Awaited<ReturnType<typeof unchangedWithoutOpening>> = 'unknown'
   try {
-    // An unchanged folder is skipped from the head of its metadata alone (folder-peek.ts): its
-    // message list is not even read.
-    const peeked = await peekFolderState(env.store.root, job.name)
+    // An unchanged folder is skipped without opening it (folder-peek.ts): the server is asked
+    // from the head of its metadata, and only a folder it did not change has its files checked
+    // here (a changed one is opened, which checks them).
+    const peeked = await peekFolderHead(env.store.root, job.name)
     if (peeked !== undefined) {
-      checked = await unchangedWithoutOpening(env, job, {exists: true, ...peeked}, logger)
+      checked = await unchangedWithoutOpening(env, job, {exists: true, ...peeked.state}, logger)
+      // Files that fail the check are opened: opening says what is wrong with them.
+      if (checked === 'unchanged' && !(await peeked.verify())) checked = 'unknown'
       if (checked === 'unchanged') {
         report.outcome = 'unchanged'
         report.seconds = secondsSince(started)

@@ -6,19 +6,24 @@
  */
 import type {TransactionTuning} from '../../store/tuning.js'
 import type {FolderStore} from '../../store/folder-store.js'
-import type {IncomingMessage, Transaction} from '../../store/transaction.js'
+import type {IncomingMessage, MessageAppend, Transaction} from '../../store/transaction.js'
 import {sameFlags, toStoredFlags} from '../../store/flags.js'
 import type {FolderServerState} from '../../store/metadata.js'
 import {OversizedResponseError} from '../../imap/index.js'
-import {DeadlineError, InterruptedError, LocalIoError, TransientImapError} from '../../shared/errors.js'
+import type {MessageSummary, MessageWriter} from '../../imap/types.js'
+import {DeadlineError, InternalError, InterruptedError, LocalIoError, TransientImapError} from '../../shared/errors.js'
 import type {Logger} from '../../shared/logger.js'
 import type {ProgressReporter, ProgressTask} from '../../shared/context.js'
 import type {FolderReport} from './types.js'
 
 export class FolderRun {
   private tx: Transaction | undefined
-  /** Appended in the open transaction and not yet covered by a savepoint: [uid, bytes]. */
-  private uncommitted: Array<[number, number]> = []
+  /**
+   * Appended in the open transaction and not yet covered by a savepoint: UIDs and their bytes,
+   * side by side (no object per message lives until its savepoint).
+   */
+  private uncommittedUids: number[] = []
+  private uncommittedBytes: number[] = []
   private uncommittedFlagUpdates = 0
   private seenSavepoints = 0
   /** Stored flags replaced in this run and not yet committed (the entry still shows the old). */
@@ -54,12 +59,71 @@ export class FolderRun {
     this.progressTask = undefined
   }
 
-  /** Appends a message; false when it could not be saved (recorded in `failed`). */
-  async append(message: IncomingMessage, source: Buffer): Promise<boolean> {
-    const tx = await this.transaction()
-    if (!(await this.guard(message.uid, () => tx.append(message, source)))) return false
-    this.appended(message.uid, source.length)
-    return true
+  /** Begins the transaction now (before a FETCH whose messages openMessage() will take). */
+  async prepare(): Promise<void> {
+    await this.transaction()
+  }
+
+  /** About `count` messages are going to be downloaded (the store makes room for them once). */
+  reserve(count: number): void {
+    this.folder.reserve(count)
+  }
+
+  /**
+   * Where the bytes of message `uid` go as they come off the connection (message-fetcher.ts,
+   * ImapSession.streamMessages): into the open transaction, which prepare() began. Undefined when
+   * the message is stored already. `incoming` gives its flags and date once the server has sent
+   * them all. A failure that concerns only this message is recorded with its UID and the rest of
+   * its bytes are dropped; a fatal one (guard()) is thrown, which ends the FETCH.
+   */
+  openMessage(uid: number, size: number, incoming: (summary: MessageSummary) => IncomingMessage): MessageWriter | undefined {
+    const tx = this.tx
+    if (tx === undefined) throw new InternalError(`UID ${uid}: no transaction for the download (prepare() first)`)
+    if (tx.has(uid)) return undefined
+    let append: MessageAppend
+    try {
+      append = tx.openMessage(uid, size)
+    } catch (error) {
+      this.messageFailed(uid, error)
+      return undefined
+    }
+    let failed = false
+    let bytes = 0
+    const fail = (error: unknown): void => {
+      failed = true
+      // The display was given this message's bytes as they came; it was not stored after all.
+      this.progressTask?.advance(0, -bytes)
+      this.messageFailed(uid, error)
+    }
+    return {
+      write: (chunk) => {
+        if (failed) return undefined
+        bytes += chunk.length
+        this.progressTask?.advance(0, chunk.length)
+        try {
+          return append.write(chunk)?.catch(fail)
+        } catch (error) {
+          fail(error)
+        }
+      },
+      end: (summary) => {
+        if (failed) return undefined
+        let finished
+        try {
+          finished = append.finish(incoming(summary))
+        } catch (error) {
+          fail(error)
+          return undefined
+        }
+        if (finished === undefined) return this.appended(uid, bytes, bytes)
+        return finished.then(() => this.appended(uid, bytes, bytes), fail)
+      },
+      abort: () => {
+        if (!failed) this.progressTask?.advance(0, -bytes)
+        failed = true
+        append.abort()
+      },
+    }
   }
 
   /**
@@ -136,7 +200,8 @@ export class FolderRun {
   async rollback(): Promise<void> {
     const tx = this.tx
     this.tx = undefined
-    this.uncommitted = []
+    this.uncommittedUids = []
+    this.uncommittedBytes = []
     this.report.flagUpdates -= this.uncommittedFlagUpdates
     this.uncommittedFlagUpdates = 0
     this.flagOverrides.clear()
@@ -162,17 +227,26 @@ export class FolderRun {
       await write()
       return true
     } catch (error) {
-      if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError || error instanceof DeadlineError) throw error
-      if (this.tx?.isOpen !== true) throw error
-      this.failMessage(uid, (error as Error).message)
+      this.messageFailed(uid, error)
       return false
     }
   }
 
-  /** `shown`: bytes of the message the progress display was already given. */
+  /** Records a failure of one message, or throws it when it ends the attempt (guard()). */
+  private messageFailed(uid: number, error: unknown): void {
+    if (error instanceof TransientImapError || error instanceof OversizedResponseError || error instanceof LocalIoError || error instanceof InterruptedError || error instanceof DeadlineError) throw error
+    if (this.tx?.isOpen !== true) throw error
+    this.failMessage(uid, (error as Error).message)
+  }
+
+  /**
+   * Progress counts bytes as they arrive (so that it moves during a large message) and the
+   * message here; `shown`: bytes of the message the progress display was already given.
+   */
   private appended(uid: number, bytes: number, shown = 0): void {
     this.failed.delete(uid)
-    this.uncommitted.push([uid, bytes])
+    this.uncommittedUids.push(uid)
+    this.uncommittedBytes.push(bytes)
     this.progressed = true
     this.progressTask?.advance(1, bytes - shown)
     this.noteSavepoints()
@@ -185,24 +259,31 @@ export class FolderRun {
     this.seenSavepoints = tx.stats.savepoints
     // delay_all may take its savepoint just before the message that overflowed its buffer,
     // so ask the committed index rather than assume.
-    const still: Array<[number, number]> = []
-    for (const item of this.uncommitted) {
-      if (this.folder.has(item[0])) this.count(item)
-      else still.push(item)
+    const uids: number[] = []
+    const bytes: number[] = []
+    for (let i = 0; i < this.uncommittedUids.length; i++) {
+      const uid = this.uncommittedUids[i] as number
+      if (this.folder.has(uid)) this.count(this.uncommittedBytes[i] as number)
+      else {
+        uids.push(uid)
+        bytes.push(this.uncommittedBytes[i] as number)
+      }
     }
-    this.uncommitted = still
+    this.uncommittedUids = uids
+    this.uncommittedBytes = bytes
     this.uncommittedFlagUpdates = 0
   }
 
   private committedAll(): void {
-    for (const item of this.uncommitted) this.count(item)
-    this.uncommitted = []
+    for (const bytes of this.uncommittedBytes) this.count(bytes)
+    this.uncommittedUids = []
+    this.uncommittedBytes = []
     this.uncommittedFlagUpdates = 0
     this.flagOverrides.clear()
     if (this.tx !== undefined) this.seenSavepoints = this.tx.stats.savepoints
   }
 
-  private count([, bytes]: [number, number]): void {
+  private count(bytes: number): void {
     this.report.new++
     this.report.bytes += bytes
   }

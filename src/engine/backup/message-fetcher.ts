@@ -94,6 +94,7 @@ export async function downloadMessages(env: FetchEnv, all: readonly number[]): P
   }
   const uids = givenUp.size === 0 ? all : all.filter((uid) => !givenUp.has(uid))
   if (uids.length === 0) return
+  env.run.reserve(uids.length)
   const sizes = await sizesOfBigMessages(env, uids)
   // Above the large limit, so that planBatches streams them.
   for (const uid of uids) if (chunked.has(uid)) sizes.set(uid, Math.max(sizes.get(uid) ?? 0, env.limits.largeBytes + 1))
@@ -110,10 +111,10 @@ export async function downloadMessages(env: FetchEnv, all: readonly number[]): P
  */
 async function sizesOfBigMessages(env: FetchEnv, uids: readonly number[]): Promise<Map<number, number>> {
   const sizes = new Map<number, number>()
-  const wanted = new Set(uids)
   const range = `${uids[0]!}:${uids[uids.length - 1]!}`
   const limit = smallLimit(env.limits)
-  const found = uniqueAscending((await env.session.searchUids({uidRange: range, larger: limit})).filter((uid) => wanted.has(uid)))
+  // `uids` ascends (folder-backup.ts): a binary search, not a Set of every UID to download.
+  const found = uniqueAscending((await env.session.searchUids({uidRange: range, larger: limit})).filter((uid) => includes(uids, uid)))
   if (limit >= env.limits.largeBytes) {
     // Only "large" matters: each one found is streamed, its exact size is not needed.
     for (const uid of found) sizes.set(uid, env.limits.largeBytes + 1)
@@ -140,12 +141,16 @@ async function fetchSet(env: FetchEnv, uids: number[], unseenBefore: ReadonlySet
   const wanted = new Set(uids)
   for (const uid of uids) run.failed.delete(uid) // a failure of an earlier attempt is retried now
   let refused: RemoteError | undefined
+  await run.prepare()
   try {
-    for await (const message of env.session.fetchMessages(uidSet(uids))) {
-      if (!wanted.has(message.uid) || run.has(message.uid)) continue // not asked for, or sent twice
-      const flags = withoutSeen(message.flags, unseenBefore?.has(message.uid) === true)
-      await run.append({uid: message.uid, flags, internalDate: message.internalDate}, message.source)
-    }
+    // Each message's bytes go from the connection to the mbox as they arrive (docs/imap.md, "The
+    // FETCH tap"); flags and date come with its end.
+    await env.session.streamMessages(uidSet(uids), {
+      open: (uid, size) => {
+        if (!wanted.has(uid) || run.has(uid)) return undefined // not asked for, or sent twice
+        return run.openMessage(uid, size, (summary) => ({uid, flags: withoutSeen(summary.flags, unseenBefore?.has(uid) === true), internalDate: summary.internalDate}))
+      },
+    })
   } catch (error) {
     if (error instanceof OversizedResponseError) {
       // Which message it was is unknown (the literal was refused at its announcement): every
@@ -266,4 +271,18 @@ function withoutSeen(flags: readonly string[], strip: boolean): string[] {
 /** The server said NO/BAD to this FETCH (not: the link broke, the folder is gone). */
 function isRefusal(error: unknown): error is RemoteError {
   return error instanceof RemoteError && !(error instanceof MissingFolderError) && !(error instanceof FolderChangedError)
+}
+
+/** Whether the ascending list holds `uid`. */
+function includes(ascending: readonly number[], uid: number): boolean {
+  let low = 0
+  let high = ascending.length - 1
+  while (low <= high) {
+    const middle = (low + high) >>> 1
+    const value = ascending[middle] as number
+    if (value === uid) return true
+    if (value < uid) low = middle + 1
+    else high = middle - 1
+  }
+  return false
 }

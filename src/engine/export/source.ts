@@ -7,7 +7,7 @@ import {requireLocalPath, type Account, type Config} from '../../config/index.js
 import type {RunContext} from '../../shared/context.js'
 import {errnoCode, localIoError, MailkeepError} from '../../shared/errors.js'
 import type {AccountStore, LocalFolder} from '../../store/account-store.js'
-import {findAccount, openAccountStore} from '../access/local-account.js'
+import {findAccount, openAccountStore} from '../access/account-access.js'
 
 export interface ExportSource {
   account: Account

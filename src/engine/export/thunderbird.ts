@@ -34,7 +34,7 @@ import {
   temporaryName,
   walkDirectories,
 } from './files.js'
-import {findAccount} from '../access/local-account.js'
+import {findAccount} from '../access/account-access.js'
 import {exportEachFolder, exportMessages} from './run.js'
 import {openExportSource} from './source.js'
 import type {ExportFolderReport, ThunderbirdExportOptions, ThunderbirdExportReport} from './types.js'

@@ -11,7 +11,7 @@ import type {AccountStore} from '../../store/account-store.js'
 import {encodeFolderPath} from '../../store/folder-path.js'
 import {FolderStore} from '../../store/folder-store.js'
 import {liveWriterPid} from '../../store/writer-pid.js'
-import {openAccountStore} from '../access/local-account.js'
+import {openAccountStore} from '../access/account-access.js'
 
 /**
  * The account's backup opened read-only, or undefined when it has no backup directory yet. No

@@ -5,7 +5,7 @@
  */
 import type {Config} from '../../config/index.js'
 import type {RunContext} from '../../shared/context.js'
-import {findAccount} from '../access/local-account.js'
+import {findAccount} from '../access/account-access.js'
 import {openStoreIfPresent} from './local-access.js'
 
 export interface LocalFolderName {

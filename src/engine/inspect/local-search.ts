@@ -16,7 +16,7 @@ import type {Config} from '../../config/index.js'
 import type {RunContext} from '../../shared/context.js'
 import {throwIfAborted} from '../../shared/context.js'
 import {UsageError} from '../../shared/errors.js'
-import {findAccount} from '../access/local-account.js'
+import {findAccount} from '../access/account-access.js'
 import {openStoreIfPresent} from './local-access.js'
 import {folderSummaries, type MessageSummary} from './local-summaries.js'
 

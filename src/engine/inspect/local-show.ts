@@ -6,7 +6,7 @@
 import type {Config} from '../../config/index.js'
 import type {RunContext} from '../../shared/context.js'
 import {UsageError} from '../../shared/errors.js'
-import {findAccount} from '../access/local-account.js'
+import {findAccount} from '../access/account-access.js'
 import {openLocalFolder, openStoreIfPresent} from './local-access.js'
 
 export interface ShownMessage {

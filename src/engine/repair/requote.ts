@@ -14,7 +14,7 @@ import {MailkeepError} from '../../shared/errors.js'
 import {ExitCode, type ExitCodeValue} from '../../shared/exit-codes.js'
 import {exists} from '../../store/file-ops.js'
 import type {RequoteResult} from '../../store/folder-store.js'
-import {openAccountStore} from '../access/local-account.js'
+import {openAccountStore} from '../access/account-access.js'
 import {folderNotFound, selectLocalFolders} from '../inspect/local-access.js'
 
 export interface RequoteOptions {

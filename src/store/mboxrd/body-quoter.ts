@@ -7,7 +7,7 @@
  * undecided start of a line (`>>Fro` | `m `), held as counts by FromLineStart.
  * Work per chunk is one indexOf per line; bytes are copied only by the caller's final join.
  */
-import {type ByteSink} from './byte-sink.js'
+import {type ByteOutput} from './byte-sink.js'
 import {CR, CR_BUFFER, GT_BUFFER, LF} from './bytes.js'
 import {EolBuilder} from './exactness.js'
 import {FromLineStart, prefixBytes, writerQuotes, WRITER_QUOTING, type QuotingRule} from './quoting.js'
@@ -20,7 +20,7 @@ export class BodyQuoter {
 
   constructor(private readonly rule: QuotingRule = WRITER_QUOTING) {}
 
-  push(chunk: Buffer, out: ByteSink): void {
+  push(chunk: Buffer, out: ByteOutput): void {
     const n = chunk.length
     if (n === 0) return
     let segment = 0 // start of the bytes not yet written
@@ -72,7 +72,7 @@ export class BodyQuoter {
   }
 
   /** Writes what is still held at the end of the message. */
-  end(out: ByteSink): void {
+  end(out: ByteOutput): void {
     if (this.pendingCr) out.bytes(CR_BUFFER)
     this.pendingCr = false
     // A line start still undecided at the end of the message is decided by what was seen: a last

@@ -1,9 +1,26 @@
 /**
+ * Where the codec's transforms put their output: ranges of the chunk being read and small
+ * constant buffers. `length`, `last` and `beforeLast` let the encoder decide its padding.
+ */
+export interface ByteOutput {
+  /** Appends `buffer[start, end)`; `buffer` does not change afterwards. */
+  range(buffer: Buffer, start: number, end: number): void
+  /** Appends a whole buffer (which must not change afterwards). */
+  bytes(buffer: Buffer): void
+  /** Total bytes ever written. */
+  readonly length: number
+  /** The last byte written, or -1. */
+  readonly last: number
+  /** The byte before the last one written, or -1. */
+  readonly beforeLast: number
+}
+
+/**
  * Collects output as views into the input chunks plus a few small literal buffers, merging
  * adjacent views of the same chunk, so the transforms copy nothing until the caller joins the
  * pieces once (Buffer.concat) or hands them to a writer.
  */
-export class ByteSink {
+export class ByteSink implements ByteOutput {
   private pieces: Buffer[] = []
   private source: Buffer | undefined
   private start = 0

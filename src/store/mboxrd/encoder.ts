@@ -11,9 +11,14 @@
  * write the separator line, then passes each chunk through. Memory is O(chunk + header cap +
  * line-break record), so a 50 MB message is never held whole. encodeMessage() is the same code
  * for a message already in memory.
+ *
+ * Where the output goes is the caller's choice: by default it is collected as views of the input
+ * (push()/end() return them); the store gives its own ByteOutput instead (src/store/mbox-buffer.ts),
+ * which copies the entry straight into the buffer it writes to the mbox, and then calls write()
+ * and close().
  */
 import {BodyQuoter} from './body-quoter.js'
-import {ByteSink, joinPieces} from './byte-sink.js'
+import {ByteSink, joinPieces, type ByteOutput} from './byte-sink.js'
 import {LF} from './bytes.js'
 import {type AppendedCount, type ExactnessRecord} from './exactness.js'
 import {separatorLine} from './from-line.js'
@@ -28,6 +33,12 @@ export interface EncoderOptions {
    * mailkeep 0.1.0 wrote, which `local repair` needs to recognise such entries.
    */
   quoting?: QuotingRule
+}
+
+export interface EncoderClose {
+  /** Byte length of the whole entry: separator line, body and appended LFs. */
+  length: number
+  record: ExactnessRecord
 }
 
 export interface EncoderEnd {
@@ -48,16 +59,23 @@ const PADDING = [Buffer.alloc(0), Buffer.from('\n'), Buffer.from('\n\n')] as con
 export class MboxrdEncoder {
   private readonly boundary: HeaderBoundary
   private readonly body: BodyQuoter
-  private readonly out = new ByteSink()
+  private readonly out: ByteOutput
+  /** The default output, when the caller gives none: views collected for push()/end(). */
+  private readonly views: ByteSink | undefined
+  /** `out.length` when this entry began (an output may be shared by many entries). */
+  private readonly base: number
   /** Chunks held while the header block is incomplete. */
   private held: Buffer[] | undefined = []
   private size = 0
   private separatorLength = 0
   private ended = false
 
-  constructor(options: EncoderOptions = {}) {
+  constructor(options: EncoderOptions = {}, out?: ByteOutput) {
     this.boundary = new HeaderBoundary(options.headerCap ?? HEADER_CAP)
     this.body = new BodyQuoter(options.quoting ?? WRITER_QUOTING)
+    this.views = out === undefined ? new ByteSink() : undefined
+    this.out = out ?? (this.views as ByteSink)
+    this.base = this.out.length
   }
 
   /**
@@ -72,19 +90,23 @@ export class MboxrdEncoder {
 
   /** Ends the message: returns the remaining bytes, the entry length and the exactness record. */
   end(): EncoderEnd {
-    const record = this.finish()
-    return {chunks: this.drain(), length: this.out.length, record}
+    const {length, record} = this.close()
+    return {chunks: this.drain(), length, record}
   }
 
   /** encodeMessage(): the same steps without the per-push joins. @internal */
   static encodeWhole(raw: Buffer, options: EncoderOptions): EncodedMessage {
     const encoder = new MboxrdEncoder(options)
     encoder.write(raw)
-    const record = encoder.finish()
-    return {entry: joinPieces(encoder.out.take(), encoder.out.length), record}
+    const {length, record} = encoder.close()
+    return {entry: joinPieces((encoder.views as ByteSink).take(), length), record}
   }
 
-  private write(chunk: Buffer): void {
+  /**
+   * Feeds the next bytes of the message to the output. `chunk` may be held until the header
+   * block is complete: do not reuse it.
+   */
+  write(chunk: Buffer): void {
     if (this.ended) throw new Error('MboxrdEncoder: push() after end()')
     this.size += chunk.length
     if (this.held === undefined) {
@@ -109,19 +131,20 @@ export class MboxrdEncoder {
     for (const chunk of held) this.body.push(chunk, this.out)
   }
 
-  private finish(): ExactnessRecord {
+  /** Ends the message: the rest of the entry goes to the output; its length and exactness record. */
+  close(): EncoderClose {
     if (this.ended) throw new Error('MboxrdEncoder: end() called twice')
     if (this.held !== undefined) this.startBody(this.boundary.finish())
     this.ended = true
     this.body.end(this.out)
     const appended = this.padding()
     this.out.bytes(PADDING[appended])
-    return {size: this.size, appended, eol: this.body.eol.build()}
+    return {length: this.out.length - this.base, record: {size: this.size, appended, eol: this.body.eol.build()}}
   }
 
   /** RFC 4155: the entry must end with an empty line, so the body must end with LF LF. */
   private padding(): AppendedCount {
-    const bodyLength = this.out.length - this.separatorLength
+    const bodyLength = this.out.length - this.base - this.separatorLength
     const last = bodyLength >= 1 ? this.out.last : -1
     const beforeLast = bodyLength >= 2 ? this.out.beforeLast : -1
     if (last !== LF) return 2
@@ -129,7 +152,8 @@ export class MboxrdEncoder {
   }
 
   private drain(): Buffer[] {
-    const pieces = this.out.take()
+    if (this.views === undefined) throw new Error('MboxrdEncoder: push()/end() need the default output')
+    const pieces = this.views.take()
     return pieces.length === 0 ? pieces : [joinPieces(pieces)]
   }
 }

@@ -3,7 +3,8 @@
  * these return). The format, both reading rules and the exactness record are specified in
  * docs/mbox-format.md.
  */
-export {MboxrdEncoder, encodeMessage, type EncoderOptions, type EncoderEnd, type EncodedMessage} from './encoder.js'
+export {MboxrdEncoder, encodeMessage, type EncoderOptions, type EncoderClose, type EncoderEnd, type EncodedMessage} from './encoder.js'
+export {type ByteOutput} from './byte-sink.js'
 export {MboxrdDecoder, decodeEntry} from './decoder.js'
 export {legacyDecode, legacyToUpload} from './legacy.js'
 export {
