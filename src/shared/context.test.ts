@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {isStop, rethrowIfInterrupted, rethrowIfStopped} from './context.js'
+import {isInterruption, isStop, rethrowIfInterrupted, rethrowIfStopped, stopError} from './context.js'
 import {DeadlineError, InterruptedError, TransientImapError} from './errors.js'
 
 function aborted(reason: Error): AbortSignal {
@@ -39,5 +39,17 @@ describe('the interrupt helpers', () => {
     expect(thrown(() => rethrowIfInterrupted(closed, aborted(new DeadlineError('maximum duration reached'))))).toBeUndefined()
     expect(thrown(() => rethrowIfInterrupted(sigterm, running()))).toBe(sigterm)
     expect(thrown(() => rethrowIfInterrupted(closed, running()))).toBeUndefined()
+    expect(isInterruption(closed, aborted(sigterm))).toBe(true)
+    expect(isInterruption(closed, aborted(new DeadlineError('maximum duration reached')))).toBe(false)
+    expect(isInterruption(sigterm, running())).toBe(true)
+    expect(isInterruption(closed, running())).toBe(false)
+  })
+
+  it('stopError: the signal reason once aborted, else the error itself', () => {
+    const closed = new TransientImapError('socket closed')
+    const sigint = new InterruptedError('SIGINT')
+    expect(stopError(closed, aborted(sigint))).toBe(sigint)
+    expect(stopError(sigint, running())).toBe(sigint)
+    expect(stopError(closed, running())).toBe(closed)
   })
 })

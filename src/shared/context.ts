@@ -70,8 +70,7 @@ export function isStop(error: unknown, signal: AbortSignal): boolean {
  * Anything else returns, for the caller to handle as a failure.
  */
 export function rethrowIfStopped(error: unknown, signal: AbortSignal): void {
-  if (signal.aborted) throw signal.reason
-  if (error instanceof InterruptedError) throw error
+  if (isStop(error, signal)) throw stopError(error, signal)
 }
 
 /**
@@ -80,7 +79,23 @@ export function rethrowIfStopped(error: unknown, signal: AbortSignal): void {
  * to report, keeping what is complete (docs/backup.md: the run reaches --max-duration).
  */
 export function rethrowIfInterrupted(error: unknown, signal: AbortSignal): void {
-  if (interrupted(signal) || error instanceof InterruptedError) throw signal.aborted ? signal.reason : error
+  if (isInterruption(error, signal)) throw stopError(error, signal)
+}
+
+/**
+ * Whether `error` is an interruption by the user (SIGINT/SIGTERM, `interrupted`) or an
+ * InterruptedError: isStop without the maximum duration, which the caller reports instead.
+ */
+export function isInterruption(error: unknown, signal: AbortSignal): boolean {
+  return interrupted(signal) || error instanceof InterruptedError
+}
+
+/**
+ * What a stop is thrown as: the signal's reason once it is aborted (so that a failure the abort
+ * caused, a closed socket, is reported as the interruption it is), else the error itself.
+ */
+export function stopError(error: unknown, signal: AbortSignal): unknown {
+  return signal.aborted ? signal.reason : error
 }
 
 /** The run was stopped by the user (SIGINT/SIGTERM): roll back and end, rather than its deadline. */

@@ -16,7 +16,7 @@
 import type {ImapSession, OpenedFolder} from '../../imap/types.js'
 import {throwIfAborted} from '../../shared/context.js'
 import type {FolderRun} from './folder-run.js'
-import {ascending, slices} from '../access/uid-set.js'
+import {ascending, slices} from '../access/uid-lists.js'
 
 export interface FlagSyncInput {
   run: FolderRun

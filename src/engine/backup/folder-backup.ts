@@ -17,7 +17,7 @@ import type {AccountStore} from '../../store/account-store.js'
 import type {FolderServerState} from '../../store/metadata.js'
 import type {TransactionTuning} from '../../store/tuning.js'
 import {DamagedError, IncompleteError, InterruptedError, LocalIoError, MissingFolderError, RemoteError} from '../../shared/errors.js'
-import {interrupted, type RunContext} from '../../shared/context.js'
+import {isInterruption, isStop, stopError, type RunContext} from '../../shared/context.js'
 import type {Logger} from '../../shared/logger.js'
 import type {FolderReport, RetryPolicy} from './types.js'
 import {
@@ -176,7 +176,7 @@ class FolderBackup {
       return await this.attempts()
     } catch (error) {
       // An error while handling another one (a savepoint or commit on a full disk).
-      if (interrupted(this.env.ctx.signal) || error instanceof InterruptedError) throw error
+      if (isInterruption(error, this.env.ctx.signal)) throw error
       return this.failed(error)
     }
   }
@@ -235,9 +235,9 @@ class FolderBackup {
         await this.attempt(session)
         return {report: this.report}
       } catch (error) {
-        if (interrupted(ctx.signal) || error instanceof InterruptedError) {
+        if (isInterruption(error, ctx.signal)) {
           await this.run.rollback().catch(() => {})
-          throw ctx.signal.aborted ? ctx.signal.reason : error
+          throw stopError(error, ctx.signal)
         }
         // The maximum duration (a DeadlineError) falls through to failed(): what is complete is
         // committed, as for any error that is not the link's or the disk's.
@@ -569,7 +569,7 @@ async function unchangedWithoutOpening(env: FolderEnv, job: FolderJob, recorded:
     const mode: SyncMode = {flags: flagPolicy({mirror, refresh: env.refresh, freezeFlags: env.config.freezeFlags}), mirror, condstore: session.capabilities.condstore}
     return (await skipsUnchanged(job, recorded, mode, session, logger)) ? 'unchanged' : 'changed'
   } catch (error) {
-    if (env.ctx.signal.aborted || error instanceof InterruptedError) throw error
+    if (isStop(error, env.ctx.signal)) throw error
     return 'unknown'
   }
 }

@@ -19,14 +19,14 @@
  *   (OversizedMessages, ReconnectForLiteral). One that brings such a literal even for a chunk is
  *   recorded as failed with the reason, and not tried again in this run.
  */
-import {OversizedResponseError} from '../../imap/index.js'
+import {compactUidSet, OversizedResponseError} from '../../imap/index.js'
 import type {ImapSession} from '../../imap/types.js'
 import {MissingFolderError, RemoteError, TransientImapError} from '../../shared/errors.js'
 import {throwIfAborted} from '../../shared/context.js'
 import type {Logger} from '../../shared/logger.js'
 import {planBatches, smallLimit, uniqueAscending, type BatchLimits} from './folder-plan.js'
 import type {FolderRun} from './folder-run.js'
-import {slices, uidSet} from '../access/uid-set.js'
+import {slices} from '../access/uid-lists.js'
 
 export interface FetchEnv {
   run: FolderRun
@@ -121,7 +121,7 @@ async function sizesOfBigMessages(env: FetchEnv, uids: readonly number[]): Promi
     return sizes
   }
   for (const slice of slices(found, SUMMARY_SLICE)) {
-    for await (const summary of env.session.fetchSummaries(uidSet(slice))) sizes.set(summary.uid, summary.size)
+    for await (const summary of env.session.fetchSummaries(compactUidSet(slice))) sizes.set(summary.uid, summary.size)
   }
   // Found by LARGER but no size came back (expunged meanwhile?): stream it, the safe way.
   for (const uid of found) if (!sizes.has(uid)) sizes.set(uid, env.limits.largeBytes + 1)
@@ -145,7 +145,7 @@ async function fetchSet(env: FetchEnv, uids: number[], unseenBefore: ReadonlySet
   try {
     // Each message's bytes go from the connection to the mbox as they arrive (docs/imap.md, "The
     // FETCH tap"); flags and date come with its end.
-    await env.session.streamMessages(uidSet(uids), {
+    await env.session.streamMessages(compactUidSet(uids), {
       open: (uid, size) => {
         if (!wanted.has(uid) || run.has(uid)) return undefined // not asked for, or sent twice
         return run.openMessage(uid, size, (summary) => ({uid, flags: withoutSeen(summary.flags, unseenBefore?.has(uid) === true), internalDate: summary.internalDate}))
@@ -238,11 +238,11 @@ function giveUp(env: FetchEnv, uid: number, error: OversizedResponseError): Reco
 
 /** `UID SEARCH UID <set>`: which of these UIDs the server still has. */
 async function stillOnServer(env: FetchEnv, uids: readonly number[]): Promise<Set<number>> {
-  return new Set(await env.session.searchUids({uidRange: uidSet(uniqueAscending(uids))}))
+  return new Set(await env.session.searchUids({uidRange: compactUidSet(uids)}))
 }
 
 async function unseenAmong(env: FetchEnv, uids: readonly number[]): Promise<Set<number>> {
-  return new Set(await env.session.searchUids({uidRange: uidSet(uniqueAscending(uids)), unseen: true}))
+  return new Set(await env.session.searchUids({uidRange: compactUidSet(uids), unseen: true}))
 }
 
 /**
@@ -259,7 +259,7 @@ async function restoreUnseen(env: FetchEnv, uids: readonly number[], unseenBefor
   const expected = env.uidValidity
   const selected = await env.session.select(env.folder)
   if (selected.uidValidity !== expected) throw new FolderChangedError(env.folder)
-  await env.session.storeFlags(uidSet(became), ['\\Seen'], 'remove')
+  await env.session.storeFlags(compactUidSet(became), ['\\Seen'], 'remove')
   const reopened = await env.session.examine(env.folder)
   if (reopened.uidValidity !== expected) throw new FolderChangedError(env.folder)
 }

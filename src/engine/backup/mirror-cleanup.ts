@@ -20,7 +20,7 @@ import type {FolderReport} from './types.js'
 import {noExpungesPossible} from './folder-plan.js'
 import {folderSummary} from '../access/report.js'
 import {emptyFolderReport} from './folder-report.js'
-import {ascending} from '../access/uid-set.js'
+import {ascending} from '../access/uid-lists.js'
 
 /**
  * Removes the local folders not in `selected`. Returns one report per folder (`removed`, or

@@ -47,9 +47,10 @@ import {
 } from '../../store/rebuild.js'
 import type {AccountStore} from '../../store/account-store.js'
 import {requireLocalPath, selectAccounts, type Account, type Config} from '../../config/index.js'
+import {compactUidSet} from '../../imap/index.js'
 import type {Connect, ImapSession, OpenedFolder} from '../../imap/types.js'
-import {throwIfAborted, type RunContext} from '../../shared/context.js'
-import {DamagedError, InternalError, InterruptedError, MailkeepError, MissingFolderError} from '../../shared/errors.js'
+import {rethrowIfStopped, throwIfAborted, type RunContext} from '../../shared/context.js'
+import {DamagedError, InternalError, MailkeepError, MissingFolderError} from '../../shared/errors.js'
 import {ExitCode, type ExitCodeValue} from '../../shared/exit-codes.js'
 import type {RetryPolicy} from '../access/types.js'
 import {openAccountStore} from '../access/account-access.js'
@@ -59,7 +60,7 @@ import {folderNotFound, selectLocalFolders} from '../inspect/local-access.js'
 import {decodeHeaderText} from '../inspect/local-headers.js'
 import {matchMessages, type Assignment, type KeptReason, type LocalCandidate, type ServerCandidate} from './match.js'
 import {repairCommand} from '../inspect/repair-command.js'
-import {ascending, slices, uidSet} from '../access/uid-set.js'
+import {ascending, slices} from '../access/uid-lists.js'
 
 export interface RepairOptions {
   config: Config
@@ -231,7 +232,7 @@ class ServerLink {
       this.state = 'reachable'
       return this.session
     } catch (error) {
-      if (error instanceof InterruptedError || this.ctx.signal.aborted) throw this.ctx.signal.aborted ? this.ctx.signal.reason : error
+      rethrowIfStopped(error, this.ctx.signal)
       if (!(error instanceof MailkeepError)) throw error
       this.state = 'unreachable'
       this.error = error.message
@@ -528,7 +529,7 @@ class FolderRepair {
       if (fetchHeaders === undefined) throw new InternalError('this IMAP session cannot fetch header fields, which repair needs to recognise messages')
       for (const slice of slices([...messages.keys()].sort(ascending), HEADER_BATCH)) {
         throwIfAborted(this.ctx.signal)
-        for await (const h of fetchHeaders(uidSet(slice), HEADER_FIELDS)) {
+        for await (const h of fetchHeaders(compactUidSet(slice), HEADER_FIELDS)) {
           const m = messages.get(h.uid)
           if (m === undefined) continue
           const fields = parseHeaderFields(h.headers)
@@ -553,7 +554,7 @@ class FolderRepair {
     const session = await this.server.get()
     if (session === undefined) return
     for (const slice of slices([...wanted.keys()].sort(ascending), BODY_BATCH)) {
-      for await (const message of session.fetchMessages(uidSet(slice))) {
+      for await (const message of session.fetchMessages(compactUidSet(slice))) {
         const l = wanted.get(message.uid)
         if (l === undefined) continue
         this.report.bodiesFetched++

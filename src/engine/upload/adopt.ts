@@ -18,7 +18,7 @@ import type {FolderStore} from '../../store/folder-store.js'
 import {recordedSizeDeltas} from './server-rewrites.js'
 import {locateCopies, messageHashes, rewrittenSizes, type MatchSubject} from './match.js'
 import {readUploadMessage, type UploadMessage} from './message.js'
-import {slices} from '../access/uid-set.js'
+import {slices} from '../access/uid-lists.js'
 
 const SUMMARY_SLICE = 5000
 

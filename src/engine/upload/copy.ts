@@ -30,9 +30,10 @@ import {runBackup} from '../backup/backup.js'
 import {inboxStaysInbox, isInbox, splitName, trimPrefix, type NamingSide} from './folder-mapping.js'
 import {FailureLog, secondsSince} from '../access/report.js'
 import {retryPolicy} from '../access/retry.js'
+import {accountSessionPool} from '../access/account-session.js'
 import type {SessionPool} from '../access/session-pool.js'
 import {SourceNaming} from './source-naming.js'
-import {accountPool, namingReport, personalNamespace, probeNamespace, runFolders, statusCreating, type RunEnv, type RunNaming} from './run.js'
+import {linkOptions, namingReport, personalNamespace, probeNamespace, runFolders, statusCreating, type RunEnv, type RunNaming} from './run.js'
 import {DEFAULT_UPLOAD_TUNING, type TransferFolderReport, type TransferOptions, type TransferReport} from './types.js'
 import type {UploadPolicy} from './folder-upload.js'
 
@@ -102,7 +103,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
     lock = await acquireUploadLock(store.root)
     const names = (await store.listFolders()).map((f) => f.name)
     logger.info(`${command === 'copy' ? 'Copying' : command === 'mirror' ? 'Mirroring' : 'Migrating'} account '${source.username}' to '${destination.username}'`)
-    pool = await accountPool(config, destination, ctx, linkOptions(options), retry)
+    pool = await accountSessionPool(config, destination, ctx, {...linkOptions(options), retry})
     const session = await pool.open()
     const destinationNs = await personalNamespace(session)
     const naming = transferNaming(options, ctx, source, destinationNs)
@@ -229,12 +230,4 @@ function accountNamed(config: Config, email: string): Account {
   const account = config.accounts.find((a) => a.username === email)
   if (account === undefined) throw new ConfigError(`Account '${email}' does not exist`, {hint: `accounts in '${config.path}': ${config.accounts.map((a) => a.username).join(', ') || 'none'}`})
   return account
-}
-
-function linkOptions(options: TransferOptions): {connect?: TransferOptions['connect']; retry?: TransferOptions['retry']; traceProtocol?: boolean} {
-  const out: {connect?: TransferOptions['connect']; retry?: TransferOptions['retry']; traceProtocol?: boolean} = {}
-  if (options.connect !== undefined) out.connect = options.connect
-  if (options.retry !== undefined) out.retry = options.retry
-  if (options.traceProtocol !== undefined) out.traceProtocol = options.traceProtocol
-  return out
 }

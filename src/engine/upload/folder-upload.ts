@@ -40,7 +40,7 @@ import {locateCopies, messageHashes, rewrittenSizes, type MatchSubject} from './
 import {knownUploadSize, readUploadMessage, type UploadMessage} from './message.js'
 import {MessageIdentity, restoredCopiesIn, toAppend} from '../../store/message-identity.js'
 import {sleep} from '../access/retry.js'
-import {ascending, slices} from '../access/uid-set.js'
+import {ascending, slices} from '../access/uid-lists.js'
 
 export interface UploadPolicy {
   /** copy, mirror: the flags of copies follow the stored flags. */

@@ -18,7 +18,7 @@ import {compactUidSet} from '../../imap/index.js'
 import {throwIfAborted} from '../../shared/context.js'
 import {rewrittenForms} from './server-rewrites.js'
 import {CrlfHash, crlfHash} from './message.js'
-import {slices} from '../access/uid-set.js'
+import {slices} from '../access/uid-lists.js'
 
 export interface MatchSubject {
   /** Source UID. */

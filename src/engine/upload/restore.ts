@@ -17,10 +17,11 @@ import {findAccount, openAccountStore} from '../access/account-access.js'
 import {inboxStaysInbox} from './folder-mapping.js'
 import {FailureLog, secondsSince} from '../access/report.js'
 import {retryPolicy} from '../access/retry.js'
+import {accountSessionPool} from '../access/account-session.js'
 import type {SessionPool} from '../access/session-pool.js'
 import {chooseRestoreTarget} from './restore-target.js'
 import {SourceNaming} from './source-naming.js'
-import {accountPool, namingReport, personalNamespace, probeNamespace, runFolders, type RunEnv, type RunNaming} from './run.js'
+import {linkOptions, namingReport, personalNamespace, probeNamespace, runFolders, type RunEnv, type RunNaming} from './run.js'
 import {DEFAULT_UPLOAD_TUNING, type RestoreOptions, type TransferReport} from './types.js'
 
 export async function runRestore(options: RestoreOptions, ctx: RunContext): Promise<TransferReport> {
@@ -48,7 +49,7 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
     if (names.length === 0) logger.warn(`No folders found to restore for account '${source.username}'`)
     logger.info(`Restoring account '${source.username}'${ownServer ? '' : ` to account '${destination.username}'`}`)
 
-    pool = await accountPool(config, destination, ctx, options, retry)
+    pool = await accountSessionPool(config, destination, ctx, {...linkOptions(options), retry})
     const session = await pool.open()
     const naming = restoreNaming(options, ctx, source, ownServer, await personalNamespace(session))
     const report: TransferReport = {

@@ -3,8 +3,7 @@
  * destination's connection with reconnects, the source backup opened read-only with the upload
  * lock, one folder at a time with retries on a new connection, and the report.
  */
-import {requireConnection, type Account, type Config} from '../../config/index.js'
-import {connect as realConnect} from '../../imap/index.js'
+import type {Account, Config} from '../../config/index.js'
 import type {Connect, FolderStatus, ImapSession, NamespaceEntry} from '../../imap/types.js'
 import {DamagedError, InterruptedError, RemoteError} from '../../shared/errors.js'
 import {ExitCode} from '../../shared/exit-codes.js'
@@ -14,12 +13,11 @@ import type {AccountStore} from '../../store/account-store.js'
 import type {FolderStore} from '../../store/folder-store.js'
 import {UploadMap, type UploadMapKind} from '../../store/upload-map.js'
 import type {RetryPolicy} from '../access/types.js'
-import {accountCredentials} from '../access/credentials.js'
-import {mailkeepClientId} from '../access/client-id.js'
+import {accountSessionPool} from '../access/account-session.js'
 import {destinationName, type NamingSide} from './folder-mapping.js'
 import {type FailureLog, folderSummary, secondsSince} from '../access/report.js'
 import {isRetryable, retryPolicy, withRetries} from '../access/retry.js'
-import {SessionPool} from '../access/session-pool.js'
+import type {SessionPool} from '../access/session-pool.js'
 import type {RecordedNaming, SourceNaming} from './source-naming.js'
 import type {TransferFolderReport, TransferReport, UploadTuning} from './types.js'
 import {FolderUploadState, uploadFolder, type UploadPolicy} from './folder-upload.js'
@@ -31,18 +29,13 @@ export interface LinkOptions {
   traceProtocol?: boolean
 }
 
-/** A connection pool to an account's server (one connection at a time, new one after a break). */
-export async function accountPool(config: Config, account: Account, ctx: RunContext, options: LinkOptions, retry: RetryPolicy): Promise<SessionPool> {
-  const endpoint = requireConnection(config, account)
-  const credentials = await accountCredentials(account, ctx.signal)
-  const logger = ctx.logger.child({account: account.username})
-  return new SessionPool({
-    connect: options.connect ?? realConnect,
-    connectOptions: {endpoint, credentials, logger, signal: ctx.signal, clientId: mailkeepClientId(), traceProtocol: options.traceProtocol ?? false},
-    retry,
-    signal: ctx.signal,
-    logger,
-  })
+/** The connection options among a command's options (accountSessionPool takes no others). */
+export function linkOptions(options: LinkOptions): LinkOptions {
+  const out: LinkOptions = {}
+  if (options.connect !== undefined) out.connect = options.connect
+  if (options.retry !== undefined) out.retry = options.retry
+  if (options.traceProtocol !== undefined) out.traceProtocol = options.traceProtocol
+  return out
 }
 
 /**
@@ -75,7 +68,7 @@ export async function personalNamespace(session: ImapSession): Promise<{prefix: 
 export async function probeNamespace(config: Config, account: Account, ctx: RunContext, options: LinkOptions): Promise<{prefix: string; delimiter: string} | {error: Error}> {
   let pool: SessionPool | undefined
   try {
-    pool = await accountPool(config, account, ctx, options, retryPolicy({attempts: 0}))
+    pool = await accountSessionPool(config, account, ctx, {...options, retry: retryPolicy({attempts: 0})})
     const session = await pool.open()
     return await personalNamespace(session)
   } catch (error) {
