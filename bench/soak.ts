@@ -12,6 +12,8 @@
  *   npx vite-node bench/soak.ts --scale 0.1           a tenth of the full counts
  *   npx vite-node bench/soak.ts --seed 1234           replay the decisions of an earlier run
  *   npx vite-node bench/soak.ts --table rows.jsonl    print the table of rows saved earlier
+ *   kill -TERM <pid>                                  stop early (the sequence test: after the
+ *                                                     current sequence) and print the table
  *
  * Several soaks can run side by side (`--only` different scenarios) with
  * MAILKEEP_RELIABILITY_REPORT=<file>: each appends its rows there, and `--table <file>` prints
@@ -54,7 +56,15 @@ async function main(): Promise<number> {
   const started = new Date()
   const env = new ScenarioEnv(seed, counts, (line) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`))
   console.error(`mailkeep reliability soak: seed ${seed}, scenarios ${keys.join(', ')}\ncounts ${JSON.stringify(counts)}\n${machine()}`)
+  // The first SIGTERM stops the soak at the next point where a scenario can stop (the sequence
+  // test: between sequences) and prints the table of what ran; a second one ends it at once.
+  process.on('SIGTERM', () => {
+    if (env.stopRequested) process.exit(143)
+    env.stopRequested = true
+    env.progress('SIGTERM: stopping after the current run (a second SIGTERM ends the soak at once)')
+  })
   for (const key of keys) {
+    if (env.stopRequested) break
     const scenario = SOAK_SCENARIOS.find((s) => s.key === key)!
     const t0 = Date.now()
     env.progress(`${key}: start`)
@@ -72,7 +82,7 @@ async function main(): Promise<number> {
   const hits = env.transcript.scan(env.secrets)
   const rows = [...env.ledger.rows.values()]
   const minutes = (Date.now() - started.getTime()) / 60_000
-  console.log(`\nmailkeep reliability soak, ${started.toISOString().slice(0, 10)}, ${minutes.toFixed(0)} min, seed ${seed} (replay: --seed ${seed})`)
+  console.log(`\nmailkeep reliability soak, ${started.toISOString().slice(0, 10)}, ${minutes.toFixed(0)} min, seed ${seed} (replay: --seed ${seed})${env.stopRequested ? ', stopped early by SIGTERM: the runs column says how many ran' : ''}`)
   console.log(`machine: ${machine()}\n`)
   console.log(renderTable(rows))
   console.log(`\nsecrets: ${hits.length === 0 ? 'no hit' : `${hits.length} hit(s)`} in ${(env.transcript.size / 1e6).toFixed(1)} MB of output`)

@@ -16,6 +16,8 @@ import {killUploadScenario, startUploadWorld} from '../../test/reliability/scena
 import {networkScenario} from '../../test/reliability/scenarios/network.js'
 import {leakTemptationsScenario, looseConfigScenario} from '../../test/reliability/scenarios/secrets.js'
 import {signalsScenario} from '../../test/reliability/scenarios/signals.js'
+import {sequenceScenario} from '../../test/sequence/scenario.js'
+import {ALL_SERVER_KINDS} from '../../test/support/servers.js'
 
 const built = (command: string): boolean => existsSync(join(REPO_ROOT, 'dist', 'cli', 'commands', `${command}.js`))
 
@@ -124,4 +126,14 @@ export const SOAK_SCENARIOS: SoakScenario[] = [
       }
     },
   },
+  // The sequence test (test/sequence/): env.counts.sequences random sequences per server, one key
+  // per server so that the three can run side by side (`--only sequence-cyrus`, …).
+  ...ALL_SERVER_KINDS.map(
+    (kind): SoakScenario => ({
+      key: `sequence-${kind}`,
+      run: async (env) => {
+        await sequenceScenario(env, kind, {count: env.counts.sequences})
+      },
+    }),
+  ),
 ]

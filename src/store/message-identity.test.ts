@@ -8,6 +8,7 @@ const entry = (s: number | undefined, d: number | undefined, pairs: Array<[numbe
   destinationUidValidity: d,
   map: new Map(pairs),
   pending: undefined,
+  clash: false,
 })
 
 describe('MessageIdentity', () => {

@@ -85,6 +85,8 @@ export class MessageIdentity {
  */
 export function restoredCopiesIn(entry: UploadMapEntry | undefined, uidValidity: number | undefined, stored: (uid: number) => boolean): CopyPair[] {
   if (entry === undefined || uidValidity === undefined) return []
+  // A clash folder's entry (restore-target.ts) records copies in a folder that is not this one.
+  if (entry.clash) return []
   if (entry.sourceUidValidity !== uidValidity || entry.destinationUidValidity !== uidValidity) return []
   const pairs: CopyPair[] = []
   for (const [original, copy] of entry.map) if (copy !== original && stored(copy)) pairs.push([copy, original])

@@ -82,6 +82,33 @@ describe('the .restore file', () => {
     expect([...third.entry('b@x', 'INBOX')!.map]).toEqual([[2, 101]])
     await third.close()
   })
+
+  it("keeps a clash folder's entry marked as such through the journal, the file and a reset", async () => {
+    const map = await UploadMap.open(base, 'restore', silentLogger)
+    map.reset('b@x', 'Work', 10, 20, true)
+    map.record('b@x', 'Work', [[1, 7]])
+    map.reset('b@x', 'Work-10', 10, 30)
+    await map.sync()
+    // A crash now: only the journal holds the mark.
+    const journal = await readFile(uploadJournalPath(base, 'restore'), 'utf8')
+    expect(journal).toContain('"c":true')
+    const fromJournal = await UploadMap.open(base, 'restore', silentLogger)
+    expect(fromJournal.entry('b@x', 'Work')).toMatchObject({clash: true, destinationUidValidity: 20})
+    expect(fromJournal.entry('b@x', 'Work-10')!.clash).toBe(false)
+    await fromJournal.close()
+    const written = JSON.parse(await readFile(uploadMapPath(base, 'restore'), 'utf8'))
+    expect(written.destinations['b@x'].Work).toEqual({source_uid_validity: 10, destination_uid_validity: 20, map: {'1': 7}, clash: true})
+    expect(written.destinations['b@x']['Work-10']).not.toHaveProperty('clash')
+    const fromFile = await UploadMap.open(base, 'restore', silentLogger)
+    expect(fromFile.entry('b@x', 'Work')!.clash).toBe(true)
+    fromFile.reset('b@x', 'Work', 10, 21) // the folder became a destination: the mark goes
+    await fromFile.close()
+    const third = await UploadMap.open(base, 'restore', silentLogger)
+    expect(third.entry('b@x', 'Work')!.clash).toBe(false)
+    await third.close()
+    await writeFile(uploadMapPath(base, 'restore'), JSON.stringify({version: 1, destinations: {'b@x': {Work: {source_uid_validity: 1, destination_uid_validity: 2, map: {}, clash: 'yes'}}}}))
+    await expect(UploadMap.open(base, 'restore', silentLogger)).rejects.toThrow(/invalid "clash"/)
+  })
 })
 
 describe('the journal', () => {

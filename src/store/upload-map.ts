@@ -66,6 +66,12 @@ export interface UploadMapEntry {
   /** Source UID → destination UID. */
   readonly map: ReadonlyMap<number, number>
   readonly pending: PendingUpload | undefined
+  /**
+   * restore: the entry of a *clash* folder (docs/commands/restore.md, "Folder clashes"): the
+   * backed-up messages it already holds, recorded as present so that they are not uploaded into
+   * the clash folder `<name>-<uidvalidity>` too. Nothing is ever uploaded into it.
+   */
+  readonly clash: boolean
 }
 
 interface MutableEntry {
@@ -74,6 +80,7 @@ interface MutableEntry {
   destinationUidValidity: number | undefined
   map: Map<number, number>
   pending: PendingUpload | undefined
+  clash: boolean
   /** mirror: keys of the entry object that mailkeep does not know, kept on rewrite. */
   extra: Record<string, unknown>
   /** mirror: keys of the entry's `mailkeep` object that this version does not know. */
@@ -81,7 +88,7 @@ interface MutableEntry {
 }
 
 type JournalLine =
-  | {t: 'r'; u: string; f: string; s: number; d: number}
+  | {t: 'r'; u: string; f: string; s: number; d: number; c?: true}
   | {t: 'm'; u: string; f: string; p: Array<[number, number]>}
   | {t: 'x'; u: string; f: string; s: number[]}
   | {t: 'p'; u: string; f: string; from: number; uids: number[]}
@@ -162,9 +169,9 @@ export class UploadMap {
     return entry
   }
 
-  /** Starts the entry afresh: empty map, these UIDVALIDITYs, no intent. */
-  reset(user: string, folder: string, sourceUidValidity: number, destinationUidValidity: number): void {
-    this.apply({t: 'r', u: user, f: folder, s: sourceUidValidity, d: destinationUidValidity})
+  /** Starts the entry afresh: empty map, these UIDVALIDITYs, no intent; `clash` for a clash folder's (restore). */
+  reset(user: string, folder: string, sourceUidValidity: number, destinationUidValidity: number, clash = false): void {
+    this.apply({t: 'r', u: user, f: folder, s: sourceUidValidity, d: destinationUidValidity, ...(clash ? {c: true as const} : {})})
   }
 
   /** Records source → destination pairs (durable at the next intend/sync/fold). */
@@ -234,7 +241,7 @@ export class UploadMap {
     const key = this.kind === 'restore' ? folder : ''
     let entry = entries.get(key)
     if (entry === undefined || (this.kind === 'mirror' && entry.folder !== undefined && entry.folder !== folder)) {
-      entry = {folder, sourceUidValidity: undefined, destinationUidValidity: undefined, map: new Map(), pending: undefined, extra: entry?.extra ?? {}, extraMailkeep: {}}
+      entry = {folder, sourceUidValidity: undefined, destinationUidValidity: undefined, map: new Map(), pending: undefined, clash: false, extra: entry?.extra ?? {}, extraMailkeep: {}}
       entries.set(key, entry)
     }
     entry.folder = folder
@@ -344,6 +351,9 @@ export class UploadMap {
         const entry = this.parseEntry(value, `destination '${user}' folder '${folder}'`)
         entry.folder = folder
         entry.pending = parsePending(value['pending'], () => this.damaged(`destination '${user}' folder '${folder}' has an invalid "pending"`))
+        const clash = value['clash']
+        if (clash !== undefined && typeof clash !== 'boolean') throw this.damaged(`destination '${user}' folder '${folder}' has an invalid "clash"`)
+        entry.clash = clash === true
         entries.set(folder, entry)
       }
       this.users.set(user, entries)
@@ -367,6 +377,9 @@ export class UploadMap {
       destinationUidValidity: optionalUid(d, () => this.damaged(`${what} has an invalid "destination_uid_validity"`)),
       map,
       pending: undefined,
+      clash: false,
+      // A restore entry's "clash" is read by parse(); a mirror entry's (imap-backup's file) is not
+      // ours and is kept like any other unknown key.
       extra: this.kind === 'mirror' ? extra : {},
       extraMailkeep: {},
     }
@@ -401,6 +414,7 @@ export class UploadMap {
           map: mapObject(entry.map),
         }
         if (entry.pending !== undefined) value['pending'] = {from: entry.pending.from, uids: entry.pending.uids}
+        if (entry.clash) value['clash'] = true
         folders[folder] = value
       }
       destinations[user] = folders
@@ -423,6 +437,7 @@ function applyLine(entry: MutableEntry, line: JournalLine): void {
       entry.destinationUidValidity = line.d
       entry.map = new Map()
       entry.pending = undefined
+      entry.clash = line.c === true
       break
     case 'm':
       for (const [s, d] of line.p) entry.map.set(s, d)
@@ -446,7 +461,7 @@ function parseJournalLine(text: string): JournalLine | undefined {
   if (!isObject(value) || typeof value['u'] !== 'string' || typeof value['f'] !== 'string') return undefined
   switch (value['t']) {
     case 'r':
-      return isPositiveInt(value['s']) && isPositiveInt(value['d']) ? (value as JournalLine) : undefined
+      return isPositiveInt(value['s']) && isPositiveInt(value['d']) && (value['c'] === undefined || value['c'] === true) ? (value as JournalLine) : undefined
     case 'm':
       return Array.isArray(value['p']) && value['p'].every((p) => Array.isArray(p) && p.length === 2 && isPositiveInt(p[0]) && isPositiveInt(p[1])) ? (value as JournalLine) : undefined
     case 'x':

@@ -95,6 +95,37 @@ describe('matchMessages', () => {
     expect(result[1]).toEqual({kind: 'kept', uid: 11, reason: 'not-on-server'})
   })
 
+  // ignore-history's placeholders (docs/repair.md): neither Message-ID nor Date, a size like any
+  // short message; before rule 0 they matched nothing and the whole folder fell back to
+  // unverified UIDs when the server's UIDs left no free one.
+  const placeholder = (index: number, uid: number): LocalCandidate => ({index, sizeMin: 60, sizeMax: 70, placeholderUid: uid})
+
+  it('gives a placeholder the UID it names when the server has it, also with no UID free below UIDNEXT', () => {
+    const result = matchMessages({local: [placeholder(0, 1), placeholder(1, 2), local(2)], server: [server(1, {messageId: '<x1@x>'}), server(2, {messageId: '<x2@x>'}), server(3, {messageId: '<m2@x>'})], uidNext: 4})
+    expect(result).toEqual([
+      {kind: 'matched', uid: 1, reason: 'placeholder'},
+      {kind: 'matched', uid: 2, reason: 'placeholder'},
+      {kind: 'matched', uid: 3, reason: 'message-id'},
+    ])
+  })
+
+  it('keeps a placeholder under its UID when the server no longer has it (below UIDNEXT), never at or above UIDNEXT', () => {
+    const result = matchMessages({local: [placeholder(0, 2), placeholder(1, 9)], server: [server(1, {messageId: '<x1@x>'})], uidNext: 5})
+    expect(result[0]).toEqual({kind: 'kept', uid: 2, reason: 'not-on-server'})
+    // UID 9 could be given to a future message: the placeholder is kept under a free UID instead.
+    expect(result[1]).toEqual({kind: 'kept', uid: 3, reason: 'no-match'})
+  })
+
+  it('never matches a placeholder to a message that fits it without Message-ID and Date, nor gives its UID to a message', () => {
+    // Server UID 4 has no Message-ID and no Date, and the placeholder's size: rule 3 would take it.
+    const bare = server(4, {size: 65, date: undefined})
+    const result = matchMessages({local: [placeholder(0, 3), local(1, {messageId: '<m1@x>', salvagedUid: 3})], server: [bare, server(3, {messageId: '<m1@x>'})], uidNext: 5})
+    expect(result[0]).toEqual({kind: 'matched', uid: 3, reason: 'placeholder'})
+    // The real message whose salvaged UID and Message-ID point at UID 3 does not take it from the placeholder.
+    expect(result[1]!.kind).toBe('kept')
+    expect(result.some((r) => r.kind === 'matched' && r.uid === 4)).toBe(false)
+  })
+
   it('never matches an incomplete entry', () => {
     expect(matchMessages({local: [local(0, {incomplete: true})], server: [server(2, {messageId: '<m0@x>'})], uidNext: 3})).toEqual([{kind: 'kept', uid: 1, reason: 'incomplete'}])
   })

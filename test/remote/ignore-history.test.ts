@@ -7,7 +7,7 @@
 import {readFile} from 'node:fs/promises'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
-import {appendMessages, ensureFolder, fetchMessages, folderName, folderStatus, forceUidValidityChange, listUids, seedFolder, seedMessage} from '../support/mail-seed.js'
+import {appendMessages, ensureFolder, expunge, fetchMessages, folderName, folderStatus, forceUidValidityChange, listUids, seedFolder, seedMessage} from '../support/mail-seed.js'
 import {serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {expandSequenceSet} from '../support/raw-imap.js'
@@ -142,6 +142,47 @@ describe('mailkeep utils ignore-history', () => {
   })
 })
 
+describe('a folder whose local path cannot be made', () => {
+  // As in a backup (test/cli/local-paths.test.ts): such a folder fails alone, with its own
+  // error, and every other folder gets its placeholders. ignore-history used to stop the whole
+  // account at the first one (a name too long: exit 2; a directory in the way: exit 4), so the
+  // folders after it got neither placeholders nor their UIDNEXT.
+  it('fails alone (exit 4, its own error in the report); the folders before and after it are done', async () => {
+    const long = 'L'.repeat(230)
+    const names = ['Archive', 'Archive.imap/2023', long, 'Zeta']
+    const s = await setupAccount(slash, 3, {folders: names})
+    const seeded = new Map<string, number[]>()
+    for (const [i, name] of names.entries()) {
+      await ensureFolder(slash, s.user, name)
+      seeded.set(name, await seedFolder(slash, s.user, name, 1 + i))
+    }
+    const result = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
+    expect(result.code, show(result)).toBe(4)
+    const report = JSON.parse(result.stdout) as {exitCode: number; folders: Array<{folder: string; ignored: number; error?: {name: string; message: string; hint?: string; exitCode: number}}>}
+    expect(report.exitCode).toBe(4)
+    const byName = new Map(report.folders.map((f) => [f.folder, f]))
+    expect([...byName.keys()].sort()).toEqual([...names].sort())
+    // The long name, and one of the pair whose paths collide: the one the server listed second.
+    const failed = report.folders.filter((f) => f.error !== undefined)
+    expect(failed.map((f) => f.folder).sort()).toEqual([long, failed.find((f) => f.folder !== long)!.folder].sort())
+    expect(['Archive', 'Archive.imap/2023']).toContain(failed.find((f) => f.folder !== long)!.folder)
+    expect(byName.get(long)!.error).toMatchObject({exitCode: 4})
+    expect(byName.get(long)!.error!.message).toMatch(/cannot be stored/)
+    for (const f of failed) expect(f.ignored).toBe(0)
+    for (const name of names.filter((n) => !failed.some((f) => f.folder === n))) {
+      expect(byName.get(name)!.ignored, name).toBe(seeded.get(name)!.length)
+      expect(await expectAtSavepoint(s.root, name)).toEqual(seeded.get(name))
+      expect((await readImap(s.root, name)).mailkeep?.uidnext).toBe(Math.max(...seeded.get(name)!) + 1)
+    }
+    expect(byName.get('Zeta')!.ignored).toBe(4)
+    // Text output: the failed folders are named with their error.
+    const text = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user])
+    expect(text.code, show(text)).toBe(4)
+    for (const f of failed) expect(text.stdout).toContain(`  ${f.folder}: not done: `)
+    expect(text.stdout).toContain('Zeta: 0 messages marked as not backed up')
+  })
+})
+
 describe.each(serverKinds())('a changed UIDVALIDITY on %s', (kind: ServerKind) => {
   let server: TestServer
   beforeAll(async () => {
@@ -161,11 +202,51 @@ describe.each(serverKinds())('a changed UIDVALIDITY on %s', (kind: ServerKind) =
 
     const result = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
     expect(result.code, show(result)).toBe(0)
-    expect(JSON.parse(result.stdout)).toEqual({account: s.user.user, folders: [{folder: moved, ignored: 2, uidNext: 3, renamedTo: `${moved}-${before}`}]})
+    expect(JSON.parse(result.stdout)).toEqual({account: s.user.user, folders: [{folder: moved, ignored: 2, uidNext: 3, renamedTo: `${moved}-${before}`}], exitCode: 0})
     expect((await readFile(folderFiles(s.root, `${moved}-${before}`).mbox)).equals(oldMbox)).toBe(true)
     const meta = await readImap(s.root, moved)
     expect(meta.uid_validity).toBe(after)
     expect(await readFile(folderFiles(s.root, moved).mbox, 'utf8')).toBe(dummyEntry(1) + dummyEntry(2))
+  })
+
+  // Found by the sequence test (ignore-history-aside): the live backup then holds placeholders
+  // for every message, also those the kept-aside copy holds for real, and the next mirror-mode
+  // backup removed the kept-aside copy: messages still on the server survived only as
+  // placeholders. Mirror mode keeps that copy while the live backup holds placeholders (B5).
+  it('then mirror mode keeps the kept-aside copy, the only real copy, while placeholders stand for its messages', async () => {
+    const folder = folderName(server, 'Aside')
+    const s = await setupAccount(server, 3, {folders: [folder], mirror_mode: true})
+    await seedFolder(server, s.user, folder, 3)
+    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
+    const {before} = await forceUidValidityChange(server, s.user, folder)
+    const ignored = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
+    expect(ignored.code, show(ignored)).toBe(0)
+    const aside = `${folder}-${before}`
+    expect(JSON.parse(ignored.stdout)).toMatchObject({folders: [{folder, ignored: 3, renamedTo: aside}]})
+    const real = (await readLocalFolder(s.root, aside)).messages.map((m) => m.bytes.toString('hex'))
+    expect(real).toHaveLength(3)
+
+    // Every mirror-mode run keeps it, and says so.
+    for (let run = 0; run < 2; run++) {
+      const mirror = await mailkeep(s.home, ['backup', '--json'])
+      expect(mirror.code, show(mirror)).toBe(0)
+      expect(mirror.stderr).toContain(`Kept the local folder '${aside}', a backup kept aside from '${folder}' after a UIDVALIDITY change`)
+      const report = JSON.parse(mirror.stdout) as {accounts: Array<{folders: Array<{folder: string; outcome: string}>}>}
+      expect(report.accounts[0]!.folders.map((f) => f.folder)).toEqual([folder])
+      expect((await readLocalFolder(s.root, aside)).messages.map((m) => m.bytes.toString('hex'))).toEqual(real)
+    }
+
+    // Once the server deletes those messages, mirror mode removes their placeholders, and the run
+    // after that the kept-aside copy, as any other.
+    await expunge(server, s.user, folder, await listUids(server, s.user, folder))
+    const emptied = await mailkeep(s.home, ['backup'])
+    expect(emptied.code, show(emptied)).toBe(0)
+    expect((await readLocalFolder(s.root, folder)).messages).toEqual([])
+    const last = await mailkeep(s.home, ['backup', '--json'])
+    expect(last.code, show(last)).toBe(0)
+    expect(last.stderr).not.toContain('Kept the local folder')
+    expect((JSON.parse(last.stdout) as {accounts: Array<{folders: Array<{folder: string; outcome: string}>}>}).accounts[0]!.folders).toContainEqual(expect.objectContaining({folder: aside, outcome: 'removed'}))
+    expect((await readLocalFolder(s.root, aside)).exists).toBe(false)
   })
 
   it('of an empty folder keeps nothing aside (issue 11 item 4)', async () => {

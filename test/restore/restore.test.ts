@@ -235,11 +235,20 @@ describe.each(serverKinds())('%s', (kind: ServerKind) => {
     // prefix, `INBOX.INBOX-<uv>` under `INBOX.`, where `INBOX-<uv>` is outside every personal
     // namespace (Courier: "Invalid mailbox name", Dovecot: "Client tried to access nonexistent
     // namespace", Cyrus: "Permission denied"; the run failed the folder, exit 4).
-    it.each(SERVER_FACTS[kind].separators)("a folder that now has another UIDVALIDITY and other mail is left untouched: <name>-<uidvalidity> is created under the server's prefix (compat §7; separator '%s')", async (separator) => {
+    //
+    // The folder that clashes still holds most of the backed-up messages (the server changed its
+    // UIDVALIDITY, keeping them): those are recorded as present and only the two expunged before
+    // the change go into the clash folder. Uploading every backed-up message there, as mailkeep
+    // did before, left the account with two copies of the others (U7).
+    it.each(SERVER_FACTS[kind].separators)("a folder that now has another UIDVALIDITY and other mail is left untouched: <name>-<uidvalidity> is created under the server's prefix and gets only what the folder lacks (compat §7; separator '%s')", async (separator) => {
       const [server, proxy, root] = separator === '/' ? [a, proxyA, rootA] : [b, proxyB, rootB]
       const alice = server.users[0]!
       const cfg = await makeConfig(await testTempDir(), [accountFile(serverAt(server, proxy.port), alice, root)])
-      const local = (await backupItems(root, 'INBOX')).length
+      const backedUp = await backupItems(root, 'INBOX')
+      const local = backedUp.length
+      const gone = (await listUids(server, alice, 'INBOX')).slice(0, 2)
+      expect(gone.every((u) => backedUp.some((m) => m.uid === u))).toBe(true)
+      await expunge(server, alice, 'INBOX', gone)
       await appendMessages(server, alice, 'INBOX', [{raw: Buffer.from('Subject: arrived after the backup\r\n\r\nnew\r\n')}])
       const {before, after} = await forceUidValidityChange(server, alice, 'INBOX')
       const clash = folderName(server, `INBOX-${before}`)
@@ -250,10 +259,14 @@ describe.each(serverKinds())('%s', (kind: ServerKind) => {
       const report = await restore(cfg, {account: alice.user, folders: ['INBOX']})
       expect(report.exitCode, JSON.stringify(report.folders)).toBe(0)
       const inbox = folderOf(report, 'INBOX')
-      expect(inbox).toMatchObject({destination: clash, created: true, clash: {folder: 'INBOX', uidValidity: after}, uploaded: local})
+      expect(inbox).toMatchObject({destination: clash, created: true, clash: {folder: 'INBOX', uidValidity: after, present: local - 2}, uploaded: 2, adopted: local - 2})
+      expect(appends(proxy)).toBe(2)
       expect(await destinationItems(server, alice, 'INBOX')).toEqual(untouched)
       expect(await folderStatus(server, alice, 'INBOX')).toEqual(statusBefore)
-      expectSameMail(await destinationItems(server, alice, clash), await backupItems(root, 'INBOX'))
+      expectSameMail(
+        await destinationItems(server, alice, clash),
+        backedUp.filter((m) => gone.includes(m.uid)),
+      )
 
       proxy.resetStats()
       const again = await restore(cfg, {account: alice.user, folders: ['INBOX']})
@@ -285,6 +298,34 @@ describe.each(serverKinds())('%s', (kind: ServerKind) => {
       ownProxy.resetStats()
       expect(folderOf(await restore(cfg, {account: alice.user, folders: [work]}), work)).toMatchObject({uploaded: 0, adopted: 0, alreadyPresent: 40})
       expect(appends(ownProxy)).toBe(0)
+    })
+
+    // U7: a folder that clashes (other mail, another UIDVALIDITY) but holds every backed-up
+    // message already needs no clash folder at all: they are recorded as present there, nothing
+    // is created and nothing uploaded. mailkeep used to create `<name>-<uv>` and upload all 40
+    // into it: the account then held each of them twice.
+    it('a clashing folder that already holds every backed-up message: no clash folder, nothing uploaded', async () => {
+      const alice = own.users[0]!
+      const cfg = await config()
+      await appendMessages(own, alice, work, [{raw: Buffer.from('Subject: not from the backup\r\n\r\nother mail\r\n')}])
+      const {before, after} = await forceUidValidityChange(own, alice, work)
+      const untouched = await destinationItems(own, alice, work)
+      const foldersBefore = (await listFolders(own, alice)).map((f) => f.name).sort()
+      ownProxy.resetStats()
+      const report = await restore(cfg, {account: alice.user, folders: [work]})
+      expect(report.exitCode, JSON.stringify(report.folders)).toBe(0)
+      expect(folderOf(report, work)).toMatchObject({destination: work, created: false, uploaded: 0, adopted: 40, clash: {folder: work, uidValidity: after, present: 40}})
+      expect(appends(ownProxy)).toBe(0)
+      expect((await listFolders(own, alice)).map((f) => f.name).sort()).toEqual(foldersBefore)
+      expect(foldersBefore).not.toContain(folderName(own, `Work-${before}`))
+      expect(await destinationItems(own, alice, work)).toEqual(untouched)
+      expectSameMail(untouched, await backupItems(ownRoot, work), {extra: 1})
+
+      ownProxy.resetStats()
+      const again = await restore(cfg, {account: alice.user, folders: [work]})
+      expect(folderOf(again, work)).toMatchObject({destination: work, uploaded: 0, adopted: 0, alreadyPresent: 40})
+      expect(appends(ownProxy)).toBe(0)
+      expect((await listFolders(own, alice)).map((f) => f.name).sort()).toEqual(foldersBefore)
     })
   })
 })

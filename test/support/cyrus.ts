@@ -18,7 +18,7 @@ import {DEFAULT_USERS, type Separator, type TestUser} from './dovecot.js'
 import {NamespacedServer, SERVERS_ROOT, type ServerCommand} from './namespaced-server.js'
 import {expunge, fetchFlags, folderStatus, listUids, restoreFlags} from './mail-seed.js'
 import {run, sleep, systemUser} from './processes.js'
-import {RawImapClient, mailboxArg} from './raw-imap.js'
+import {RawImapClient, encodeMailboxName, mailboxArg} from './raw-imap.js'
 
 export interface CyrusOptions {
   separator?: Separator
@@ -193,7 +193,7 @@ export class CyrusInstance extends NamespacedServer {
     const flags = await fetchFlags(this, user, folder)
     for (let attempt = 1; ; attempt++) {
       await rm(join(await this.folderPath(user, folder), 'cyrus.index'), {force: true})
-      await this.tool('reconstruct', [this.adminMailboxName(user, folder)])
+      await this.tool('reconstruct', [this.toolMailboxName(user, folder)])
       if ((await folderStatus(this, user, folder)).uidValidity !== before) break
       if (attempt >= 5) throw new Error(`reconstruct kept the UIDVALIDITY ${before} of '${folder}'`)
       await sleep(1000 - (Date.now() % 1000) + 10)
@@ -207,7 +207,15 @@ export class CyrusInstance extends NamespacedServer {
 
   /** Files of one folder in the spool (`mbpath`), e.g. to remove its index. */
   async folderPath(user: string, folder: string): Promise<string> {
-    return (await this.tool('mbpath', [this.adminMailboxName(user, folder)])).trim()
+    return (await this.tool('mbpath', [this.toolMailboxName(user, folder)])).trim()
+  }
+
+  /**
+   * The name Cyrus's tools take: the administrator's name in modified UTF-7, as on the wire (a
+   * UTF-8 name is refused: "Invalid mailbox name").
+   */
+  toolMailboxName(user: string, folder: string): string {
+    return encodeMailboxName(this.adminMailboxName(user, folder))
   }
 
   /** Entries of a folder's directory (for tests that look at Cyrus's files). */

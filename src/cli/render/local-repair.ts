@@ -41,6 +41,11 @@ function folderLines(f: FolderRepairReport, dryRun: boolean): string[] {
   return out
 }
 
+/** ignore-history's placeholders given the UID of the server message they stand for. */
+function placeholders(f: FolderRepairReport): string {
+  return f.placeholders > 0 ? `, ${f.placeholders} ignore-history placeholder${f.placeholders === 1 ? '' : 's'} under the UID ${f.placeholders === 1 ? 'it stands' : 'they stand'} for` : ''
+}
+
 function summary(f: FolderRepairReport, dryRun: boolean): string {
   const verb = (done: string, planned: string): string => (dryRun ? planned : done)
   switch (f.action) {
@@ -49,9 +54,9 @@ function summary(f: FolderRepairReport, dryRun: boolean): string {
     case 'recovered':
       return verb('finished an interrupted run', 'would finish an interrupted run')
     case 'rebuilt':
-      return `${verb('rebuilt', 'would rebuild')} the metadata from the mbox: ${plural(f.messages, 'message')}, ${f.matched} matched to the server, ${f.kept.length} kept without a match`
+      return `${verb('rebuilt', 'would rebuild')} the metadata from the mbox: ${plural(f.messages, 'message')}, ${f.matched} matched to the server${placeholders(f)}, ${f.kept.length} kept without a match`
     case 'indexed-tail':
-      return `${verb('indexed', 'would index')} the extra messages at the end of the mbox: ${plural(f.messages, 'message')} in all, ${f.matched} matched, ${f.kept.length} kept without a match`
+      return `${verb('indexed', 'would index')} the extra messages at the end of the mbox: ${plural(f.messages, 'message')} in all, ${f.matched} matched${placeholders(f)}, ${f.kept.length} kept without a match`
     case 'set-aside':
       return verb('the .mbox file is missing; the .imap file was set aside', 'the .mbox file is missing; the .imap file would be set aside')
     case 'refused':

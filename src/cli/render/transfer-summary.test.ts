@@ -10,6 +10,7 @@ const folder = (over: Partial<TransferFolderReport>): TransferFolderReport => ({
   uploaded: 0,
   bytes: 0,
   alreadyPresent: 0,
+  placeholders: 0,
   adopted: 0,
   flagsUpdated: 0,
   deleted: 0,
@@ -44,6 +45,19 @@ describe('renderTransferSummary', () => {
     expect(text).toContain("'Work' holds other mail (UIDVALIDITY 17): left untouched, created 'Work-1606316666'")
     expect(text).toContain('(1 more folder already up to date)')
     expect(text).toMatch(/total: 52 uploaded .*, 12 already there, 0 found there, in 2\.1 s/)
+  })
+
+  it('says what a folder that clashed already held, and the placeholders it did not upload', () => {
+    const text = renderTransferSummary(
+      report([
+        folder({source: 'Work', destination: 'Work-1606316666', created: true, clash: {folder: 'Work', uidValidity: 17, present: 38}, uploaded: 2, bytes: 2048, adopted: 38}),
+        folder({source: 'Lists', destination: 'Lists', clash: {folder: 'Lists', uidValidity: 18, present: 5}, adopted: 5}),
+        folder({source: 'Archive', destination: 'Archive', uploaded: 1, bytes: 100, placeholders: 3}),
+      ]),
+    )
+    expect(text).toContain("2 uploaded (2.00 KiB), 38 found there and recorded; 'Work' holds other mail (UIDVALIDITY 17) and 38 messages of this backup (recorded, not uploaded again): left untouched, created 'Work-1606316666'")
+    expect(text).toContain("5 found there and recorded; 'Lists' holds other mail (UIDVALIDITY 18) and 5 messages of this backup (recorded, not uploaded again): left untouched, nothing else to upload")
+    expect(text).toContain('1 uploaded (100 B); 3 ignore-history placeholders not uploaded (not mail)')
   })
 
   it('lists what was not uploaded, with reasons, and the exit meaning; --quiet keeps only that', () => {

@@ -60,7 +60,12 @@ function folderLines(folder: TransferFolderReport, left: number, right: number, 
   } else {
     let text = counts(folder)
     if (folder.clash !== undefined) {
-      text += `; '${printable(folder.clash.folder)}' holds other mail (UIDVALIDITY ${folder.clash.uidValidity}): left untouched, ${folder.created ? 'created' : 'used'} '${printable(folder.destination)}'`
+      const clash = folder.clash
+      const holds = (clash.present ?? 0) > 0 ? ` and ${plural(clash.present!, 'message')} of this backup (recorded, not uploaded again)` : ''
+      text +=
+        clash.folder === folder.destination
+          ? `; '${printable(clash.folder)}' holds other mail (UIDVALIDITY ${clash.uidValidity})${holds}: left untouched, nothing else to upload`
+          : `; '${printable(clash.folder)}' holds other mail (UIDVALIDITY ${clash.uidValidity})${holds}: left untouched, ${folder.created ? 'created' : 'used'} '${printable(folder.destination)}'`
     } else if (folder.created) text += ' (folder created)'
     lines.push(head + text)
   }
@@ -84,7 +89,8 @@ function counts(f: TransferFolderReport): string {
   if (f.adopted > 0) parts.push(`${f.adopted} found there and recorded`)
   if (f.flagsUpdated > 0) parts.push(plural(f.flagsUpdated, 'flag update'))
   if (f.deleted > 0) parts.push(`${f.deleted} deleted`)
-  return parts.length === 0 ? 'nothing uploaded' : parts.join(', ')
+  const base = parts.length === 0 ? 'nothing uploaded' : parts.join(', ')
+  return f.placeholders > 0 ? `${base}; ${plural(f.placeholders, 'ignore-history placeholder')} not uploaded (not mail)` : base
 }
 
 function totalLine(report: TransferReport): string {
@@ -99,7 +105,7 @@ function totalLine(report: TransferReport): string {
 }
 
 function changed(f: TransferFolderReport): boolean {
-  return f.uploaded > 0 || f.adopted > 0 || f.flagsUpdated > 0 || f.deleted > 0 || f.created || f.clash !== undefined
+  return f.uploaded > 0 || f.adopted > 0 || f.flagsUpdated > 0 || f.deleted > 0 || f.created || f.clash !== undefined || f.placeholders > 0
 }
 
 function hasProblems(f: TransferFolderReport): boolean {

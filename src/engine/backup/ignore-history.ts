@@ -14,24 +14,29 @@
  * All of it in ONE transaction per folder (imap-backup rewrites the metadata per message).
  *
  * UIDs at or above UIDNEXT arrived after the EXAMINE: they are new mail, left for the backup.
- * Folders done before an error stay done; running the command again is harmless (stored UIDs
- * are never written twice).
+ * A folder that fails on its own (its local path cannot be made, its backup is damaged, the
+ * server refuses it) is reported with its error and the others go on, as in a backup (the run
+ * exits 4 or the folder's specific code, access/report.ts); what concerns every folder (the disk, the
+ * connection, an interruption) ends the run. Folders done before stay done; running the command
+ * again is harmless (stored UIDs are never written twice).
  */
 import {selectFolders, type Account, type Config} from '../../config/index.js'
 import type {ImapSession, OpenedFolder} from '../../imap/types.js'
 import {FolderStore} from '../../store/folder-store.js'
 import type {AccountStore} from '../../store/account-store.js'
 import type {FolderServerState} from '../../store/metadata.js'
+import {dummyMessage} from '../../store/placeholders.js'
 import {MissingFolderError} from '../../shared/errors.js'
-import {throwIfAborted, type RunContext} from '../../shared/context.js'
+import {ExitCode, type ExitCodeValue} from '../../shared/exit-codes.js'
+import {isStop, throwIfAborted, type RunContext} from '../../shared/context.js'
 import type {Logger} from '../../shared/logger.js'
 import {findAccount, openAccountStore} from '../access/account-access.js'
 import {personalPrefixOnce} from './account-backup.js'
 import {missingOf, validUidNext} from './folder-plan.js'
 import {withAccountSession, type RemoteQuery} from '../access/remote-session.js'
-
-/** The sender of every dummy message (imap-backup's). */
-export const FAKE_EMAIL = 'fake@email.com'
+import type {ErrorSummary} from '../access/types.js'
+import {endsRun, FailureLog, folderSummary} from '../access/report.js'
+import {isRetryable} from '../access/retry.js'
 
 export interface IgnoredFolder {
   folder: string
@@ -41,25 +46,22 @@ export interface IgnoredFolder {
   uidNext?: number
   /** Set when the UIDVALIDITY changed: the server name of the moved-aside old backup. */
   renamedTo?: string
+  /** The folder failed on its own: why (what it stored up to its last savepoint stays). */
+  error?: ErrorSummary
 }
 
 export interface IgnoreHistoryReport {
   account: string
   folders: IgnoredFolder[]
-}
-
-/**
- * The dummy that stands for message `uid`: two headers and one line, no blank line between them
- * (imap-backup's; stored as `From fake@email.com\n` + this + `\n`).
- */
-export function dummyMessage(uid: number): Buffer {
-  return Buffer.from(`From: ${FAKE_EMAIL}\nSubject: Message ${uid} not backed up\nSkipped ${uid}\n`, 'utf8')
+  /** 0, or the first failed folder's code (INCOMPLETE unless a specific one, access/report.ts). */
+  exitCode: ExitCodeValue
 }
 
 export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promise<IgnoreHistoryReport> {
   const account = findAccount(query.config, query.email)
   const logger = ctx.logger.child({account: account.username})
-  const report: IgnoreHistoryReport = {account: account.username, folders: []}
+  const report: IgnoreHistoryReport = {account: account.username, folders: [], exitCode: ExitCode.OK}
+  const failures = new FailureLog()
   // The exclusive lock first: no backup may run meanwhile, and a locked account costs no login.
   const store = await openAccountStore(query.config, account, 'write', ctx)
   try {
@@ -74,14 +76,33 @@ export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promis
       const personalPrefix = personalPrefixOnce(logger)
       for (const name of names) {
         throwIfAborted(ctx.signal)
-        const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger, personalPrefix}, name, delimiters.get(name))
-        if (done !== undefined) report.folders.push(done)
+        try {
+          const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger, personalPrefix}, name, delimiters.get(name))
+          if (done !== undefined) report.folders.push(done)
+        } catch (error) {
+          if (!ownFailure(error, ctx)) throw error
+          const summary = folderSummary(error)
+          report.folders.push({folder: name, ignored: 0, error: summary})
+          failures.record(summary.exitCode)
+          const hint = summary.hint === undefined ? '' : ` (${summary.hint})`
+          logger.error(`[${name}] ignore-history failed: ${summary.message}${hint}`, {folder: name})
+        }
       }
     })
   } finally {
     await store.close()
   }
+  report.exitCode = failures.exitCode
   return report
+}
+
+/**
+ * Whether `error` concerns its folder alone, so that the next folder can go on: not an
+ * interruption, not the disk as a whole (endsRun), not a broken connection (the session the
+ * next folder would use).
+ */
+function ownFailure(error: unknown, ctx: RunContext): boolean {
+  return !isStop(error, ctx.signal) && !endsRun(error) && !isRetryable(error)
 }
 
 interface FolderEnv {

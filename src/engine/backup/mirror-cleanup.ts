@@ -4,7 +4,10 @@
  * - Folders: before the folders are backed up, every local folder that is not among the folders
  *   to back up is removed (`AccountStore.removeFolder`): folders deleted on the server, folders
  *   no longer selected by the config, and `<folder>-<uidvalidity>` copies of earlier UIDVALIDITY
- *   changes, as imap-backup does.
+ *   changes, as imap-backup does. Except one such copy (kept aside, store/kept-aside.ts) of a folder
+ *   whose live backup holds ignore-history's placeholders: those stand for messages the server
+ *   still has and the backup never downloaded, and the kept-aside copy may be the only real copy
+ *   of them (docs/backup.md, B5). It is kept, and the run says why.
  * - Messages: after a folder's commit, the messages the server no longer has are removed with
  *   one `removeMessages` call (one rewrite of the folder, not one per message).
  *
@@ -13,8 +16,11 @@
  * last comparison, and a full UID set only as the session checked it (src/imap/message-count.ts).
  */
 import type {AccountStore} from '../../store/account-store.js'
+import type {FolderStore} from '../../store/folder-store.js'
+import {keptAsideOrigin} from '../../store/kept-aside.js'
+import {holdsPlaceholders} from '../../store/placeholders.js'
 import type {ImapSession, OpenedFolder} from '../../imap/types.js'
-import {InterruptedError, LocalIoError} from '../../shared/errors.js'
+import {DamagedError, InterruptedError, LocalIoError} from '../../shared/errors.js'
 import type {Logger} from '../../shared/logger.js'
 import type {FolderReport} from './types.js'
 import {noExpungesPossible} from './folder-plan.js'
@@ -30,8 +36,21 @@ import {ascending} from '../access/uid-lists.js'
 export async function removeUnselectedFolders(store: AccountStore, selected: readonly string[], logger: Logger): Promise<FolderReport[]> {
   const keep = new Set(selected)
   const reports: FolderReport[] = []
+  const placeholders = new Map<string, boolean>()
   for (const local of await store.listFolders()) {
     if (keep.has(local.name)) continue
+    const origin = await keptAsideFrom(store, local.name, keep)
+    if (origin !== undefined) {
+      let hold = placeholders.get(origin)
+      if (hold === undefined) placeholders.set(origin, (hold = await originHoldsPlaceholders(store, origin)))
+      if (hold) {
+        logger.info(
+          `Kept the local folder '${local.name}', a backup kept aside from '${origin}' after a UIDVALIDITY change: '${origin}' holds ignore-history placeholders, and this may be the only real copy of those messages (mirror mode keeps it)`,
+          {folder: local.name},
+        )
+        continue
+      }
+    }
     const started = Date.now()
     const report = emptyFolderReport(local.name)
     try {
@@ -48,6 +67,39 @@ export async function removeUnselectedFolders(store: AccountStore, selected: rea
     reports.push(report)
   }
   return reports
+}
+
+/** The selected folder `name` is a backup kept aside from, if it is one (its own UIDVALIDITY in its name). */
+async function keptAsideFrom(store: AccountStore, name: string, selected: ReadonlySet<string>): Promise<string | undefined> {
+  let folder: FolderStore | undefined
+  try {
+    folder = await store.folder(name)
+    const origin = keptAsideOrigin(name, folder.uidValidity)
+    return origin !== undefined && selected.has(origin) ? origin : undefined
+  } catch (error) {
+    // A damaged folder is removed or reported by removeFolder, as before.
+    if (error instanceof DamagedError) return undefined
+    throw error
+  } finally {
+    await folder?.close().catch(() => undefined)
+  }
+}
+
+/**
+ * Whether the live backup of `origin` holds ignore-history's placeholders. A backup that cannot
+ * be read counts as holding them: the kept-aside copy is then kept, which loses nothing.
+ */
+async function originHoldsPlaceholders(store: AccountStore, origin: string): Promise<boolean> {
+  let folder: FolderStore | undefined
+  try {
+    folder = await store.folder(origin)
+    return folder.exists && (await holdsPlaceholders(folder))
+  } catch (error) {
+    if (error instanceof DamagedError) return true
+    throw error
+  } finally {
+    await folder?.close().catch(() => undefined)
+  }
 }
 
 export interface ExpungeInput {

@@ -14,6 +14,12 @@
  * 3. Without a Message-ID: only when exactly one server message without a Message-ID has the
  *    same Date and a fitting size, and no other local message fits it.
  *
+ * 0. An ignore-history placeholder (`placeholderUid`: the entry is exactly the placeholder that
+ *    `utils ignore-history` writes for that UID) is never matched to a message: it takes the UID
+ *    it names, when the server has that UID (it stands for that message) or the UID is below
+ *    UIDNEXT (the message is gone, and the UID is never given again). Otherwise it is kept like
+ *    any message that matches nothing (4).
+ *
  * Every other message is KEPT, under a UID that the server can never give a message: one below
  * the folder's UIDNEXT that the server does not have (RFC 3501 §2.3.1.1: UIDs are assigned in
  * strictly ascending order, so a UID below UIDNEXT that is not in use now never will be). A later
@@ -38,6 +44,8 @@ export interface LocalCandidate {
   salvagedUid?: number
   /** An incomplete (torn) entry in the middle: never matched. */
   incomplete?: boolean
+  /** The entry is ignore-history's placeholder for this UID: only ever given that UID (rule 0). */
+  placeholderUid?: number
 }
 
 export interface ServerCandidate {
@@ -48,7 +56,7 @@ export interface ServerCandidate {
   date?: string
 }
 
-export type MatchReason = 'salvaged-uid' | 'message-id' | 'date-and-size'
+export type MatchReason = 'salvaged-uid' | 'message-id' | 'date-and-size' | 'placeholder'
 export type KeptReason = 'not-on-server' | 'no-match' | 'ambiguous' | 'duplicate' | 'incomplete'
 
 export type Assignment =
@@ -74,9 +82,19 @@ export function matchMessages(input: MatchInput): Assignment[] {
   /** A second copy of an already matched message: the UID of that message. */
   const twins = new Map<number, number>()
 
+  // 0. ignore-history's placeholders: the UID each names, never a message's.
+  for (const l of local) {
+    const u = l.placeholderUid
+    if (u === undefined || l.incomplete === true) continue
+    why.set(l.index, 'no-match')
+    if (claimed.has(u)) continue
+    if (byUid.has(u)) claim(l.index, {kind: 'matched', uid: u, reason: 'placeholder'})
+    else if (u < uidNext) claim(l.index, {kind: 'kept', uid: u, reason: 'not-on-server'})
+  }
+
   // 1. Salvaged UIDs.
   for (const l of local) {
-    if (l.salvagedUid === undefined || l.incomplete === true) continue
+    if (l.salvagedUid === undefined || l.incomplete === true || l.placeholderUid !== undefined) continue
     const u = l.salvagedUid
     if (claimed.has(u)) continue
     const s = byUid.get(u)
@@ -112,7 +130,7 @@ export function matchMessages(input: MatchInput): Assignment[] {
       why.set(l.index, 'incomplete')
       continue
     }
-    if (l.messageId === undefined) continue
+    if (l.messageId === undefined || l.placeholderUid !== undefined) continue
     const candidates = fitting(l, byMessageId.get(l.messageId) ?? [])
     const free = candidates.filter((s) => !claimed.has(s.uid))
     if (free.length === 0) {
@@ -126,7 +144,7 @@ export function matchMessages(input: MatchInput): Assignment[] {
   }
 
   // 3. No Message-ID: Date and size, only when unambiguous both ways.
-  const weak = local.filter((l) => result[l.index] === undefined && l.messageId === undefined && l.incomplete !== true)
+  const weak = local.filter((l) => result[l.index] === undefined && l.messageId === undefined && l.incomplete !== true && l.placeholderUid === undefined)
   for (let progress = true; progress; ) {
     progress = false
     for (const l of weak) {

@@ -61,6 +61,7 @@ import {decodeHeaderText} from '../inspect/local-headers.js'
 import {matchMessages, type Assignment, type KeptReason, type LocalCandidate, type ServerCandidate} from './match.js'
 import {repairCommand} from '../inspect/repair-command.js'
 import {ascending, slices} from '../access/uid-lists.js'
+import {dummyMessage, FAKE_EMAIL} from '../../store/placeholders.js'
 
 export interface RepairOptions {
   config: Config
@@ -138,6 +139,12 @@ export interface FolderRepairReport {
   messages: number
   /** Of these, matched to the server's messages (UID and flags are the server's). */
   matched: number
+  /**
+   * Of these, ignore-history's placeholders given the UID they stand for, which the server still
+   * has (never matched to a message: docs/repair.md). Placeholders of UIDs the server no longer
+   * has are in `kept` (`not-on-server`), under the UID they name.
+   */
+  placeholders: number
   /** Messages kept under a UID the server does not have, or under a placeholder. */
   kept: KeptMessage[]
   /** Messages not known to be imap-backup's that got no exactness record (read as imap-backup text). */
@@ -282,6 +289,7 @@ class FolderRepair {
       uids: null,
       messages: 0,
       matched: 0,
+      placeholders: 0,
       kept: [],
       notExact: 0,
       bodiesFetched: 0,
@@ -459,6 +467,7 @@ class FolderRepair {
     this.report.uidValidity = uidValidity
     this.report.action = existing === undefined ? 'rebuilt' : 'indexed-tail'
     this.report.matched = plan.matched
+    this.report.placeholders = plan.placeholders
     this.report.kept = plan.kept
     this.report.notExact = plan.notExact
 
@@ -486,6 +495,17 @@ class FolderRepair {
       if (e.date !== undefined) candidate.date = e.date
       if (!e.complete) candidate.incomplete = true
       const entry: LocalEntry = {entry: e, candidate, flags: [], flagsSalvaged: false}
+      const placeholder = e.complete ? await this.placeholderOf(e) : undefined
+      if (placeholder !== undefined) {
+        // Never a message: it takes only the UID it names (match.ts, rule 0), with the
+        // record ignore-history wrote for it (no INTERNALDATE) and no flags.
+        candidate.placeholderUid = placeholder.uid
+        entry.record = placeholder.record
+        entry.tuple = [placeholder.uid, placeholder.record.size, null, placeholder.record.appended, placeholder.record.eol]
+        entry.quoting = WRITER_QUOTING
+        out.push(entry)
+        continue
+      }
       const salvaged = salvage?.entries.get(e.offset)
       if (salvaged !== undefined && salvaged.length === e.length) {
         candidate.salvagedUid = salvaged.uid
@@ -507,6 +527,27 @@ class FolderRepair {
       out.push(entry)
     }
     return out
+  }
+
+  /**
+   * The UID an entry is ignore-history's placeholder for (docs/commands/utils.md): its text is
+   * exactly `dummyMessage(uid)` as mailkeep stores it, under a separator line from the
+   * placeholder's sender (its date part is not the message). Anything else, however alike, is a
+   * message.
+   */
+  private async placeholderOf(e: ScannedEntry): Promise<{uid: number; record: ExactnessRecord} | undefined> {
+    const named = /^Message ([1-9]\d{0,9}) not backed up$/.exec(e.subject ?? '')
+    if (named === null) return undefined
+    const uid = Number(named[1])
+    if (uid > 0xffffffff) return undefined
+    const encoded = encodeMessage(dummyMessage(uid))
+    const body = encoded.entry.subarray(encoded.entry.indexOf(0x0a) + 1)
+    if (e.length > encoded.entry.length + 100) return undefined
+    const stored = await readEntryBytes(this.paths.mbox, e)
+    const lineEnd = stored.indexOf(0x0a)
+    const separator = stored.subarray(0, lineEnd).toString('latin1')
+    if (separator !== `From ${FAKE_EMAIL}` && !separator.startsWith(`From ${FAKE_EMAIL} `)) return undefined
+    return stored.subarray(lineEnd + 1).equals(body) ? {uid, record: encoded.record} : undefined
   }
 
   /** The server's view of the folder: UIDNEXT first, then every message's size, dates and flags. */
@@ -618,6 +659,8 @@ class Plan {
   exact = new Map<number, ExactTuple>()
   quoting = new Map<number, QuotingRule>()
   matched = 0
+  /** ignore-history's placeholders given the UID of the server message they stand for. */
+  placeholders = 0
   kept: KeptMessage[] = []
   notExact = 0
 
@@ -629,6 +672,11 @@ class Plan {
       const a = assignments[i]!
       const l = local[i]!
       if (a.kind === 'unplaced') continue
+      if (a.kind === 'matched' && a.reason === 'placeholder') {
+        // Stands for the server's message of that UID, and is not it: no flags of its, its own record.
+        this.placeholders++
+        continue
+      }
       if (a.kind === 'matched') {
         const s = view.messages.get(a.uid)!
         l.flags = toStoredFlags(s.flags)

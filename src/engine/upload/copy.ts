@@ -131,7 +131,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
       failures,
     }
     // Destination folders --reset emptied in this run: a kept-aside backup goes into the same
-    // folder as the folder it was moved away from (kept-aside.ts), after it, and must not delete
+    // folder as the folder it was moved away from (store/kept-aside.ts), after it, and must not delete
     // what that folder's upload just put there.
     const emptiedFolders = new Set<string>()
     report.folders = await runFolders(env, names, naming, (target) => {
@@ -144,7 +144,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
           emptiedFolders.add(target)
           reset = true
         }
-        return target
+        return {destination: target}
       }
     })
     report.naming = namingReport(naming)

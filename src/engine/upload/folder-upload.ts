@@ -70,6 +70,10 @@ export interface FolderUploadInput {
   /** Destination user (the map's key). */
   user: string
   destination: string
+  /** Source UIDs whose copy another destination folder holds (a restore's clash folder): not uploaded. */
+  presentElsewhere: ReadonlySet<number>
+  /** Source UIDs of ignore-history's placeholders: not mail, never uploaded (store/placeholders.ts). */
+  placeholders: ReadonlySet<number>
   session: ImapSession
   /**
    * The source folder's `.restore` map (for restore, `map` itself) and the backed-up account:
@@ -132,6 +136,12 @@ class FolderUpload {
     return this.map.entry(this.user, this.dest)?.map ?? new Map()
   }
 
+  /** Whether the entry `uid` has its copy: in this folder (the map), or in another (presentElsewhere). */
+  private mappedIn(entryMap: ReadonlyMap<number, number>): (uid: number) => boolean {
+    const elsewhere = this.input.presentElsewhere
+    return (uid) => entryMap.has(uid) || elsewhere.has(uid)
+  }
+
   async run(): Promise<void> {
     const {source, session, policy, signal} = this.input
     this.opened = await session.select(this.dest)
@@ -163,8 +173,8 @@ class FolderUpload {
     if (this.uncertain !== undefined) await this.uploadRest(await this.lookAgain())
     await this.map.sync()
     const final = this.identity()
-    const entryMap = this.entryMap
-    this.input.state.present = this.uniqueSourceUids().filter((u) => final.members(u).some((m) => entryMap.has(m))).length
+    const mapped = this.mappedIn(this.entryMap)
+    this.input.state.present = this.uniqueSourceUids().filter((u) => final.members(u).some(mapped)).length
   }
 
   /**
@@ -341,7 +351,7 @@ class FolderUpload {
     const entryMap = this.entryMap
     const unmappedDest = this.destUids.filter((d) => !this.reverse.has(d))
     if (unmappedDest.length === 0) return
-    const unmappedSource = toAppend(this.uniqueSourceUids(), this.identity(), (u) => entryMap.has(u))
+    const unmappedSource = toAppend(this.uniqueSourceUids(), this.identity(), this.mappedIn(entryMap))
     if (unmappedSource.length === 0) return
     const found = await findCopies(this.session, this.source, unmappedSource, unmappedDest, (d) => this.reverse.has(d), this.input.signal)
     this.record([...found])
@@ -405,8 +415,7 @@ class FolderUpload {
 
   private async uploadRest(sourceUids: readonly number[]): Promise<void> {
     const {tuning, signal} = this.input
-    const entryMap = this.entryMap
-    const todo = toAppend(sourceUids, this.identity(), (u) => entryMap.has(u))
+    const todo = toAppend(sourceUids, this.identity(), this.mappedIn(this.entryMap))
     if (todo.length === 0) return
     const limit = this.session.capabilities.appendLimit
     const batches: number[][] = []
@@ -571,8 +580,13 @@ class FolderUpload {
 
   // ---- helpers
 
+  /** The source folder's messages, each UID once, without ignore-history's placeholders. */
   private uniqueSourceUids(): number[] {
-    return this.source.messages.distinctUids().sort(ascending)
+    const placeholders = this.input.placeholders
+    return this.source.messages
+      .distinctUids()
+      .filter((u) => !placeholders.has(u))
+      .sort(ascending)
   }
 
   private record(pairs: ReadonlyArray<readonly [number, number]>): void {

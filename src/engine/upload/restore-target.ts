@@ -12,7 +12,16 @@
  *    folder) is not "other mail" either: its messages are adopted; any other folder holds other
  *    mail — a *clash* — and is left untouched: the next name of the chain is tried.
  *
- * A kept-aside backup (`<name>-<uidvalidity>`, kept-aside.ts) is restored where the folder it was
+ * A clash folder may still hold copies of backed-up messages (a copy, mirror or migrate put them
+ * into a folder of another account that also holds that account's own mail; the server changed
+ * the folder's UIDVALIDITY and new mail arrived). Before anything goes into the next name of the
+ * chain, they are recognised, as adoption recognises copies (adopt.ts: byte-identical,
+ * or a form a server rewrites a message to, server-rewrites.ts), and recorded in the map under the
+ * clash folder, marked `clash` (never a destination itself): they count as present, and only the
+ * others are uploaded into `name-<uidvalidity>` (U7: the destination never holds more copies of a
+ * message than the backup). When every message is there already, no clash folder is created.
+ *
+ * A kept-aside backup (`<name>-<uidvalidity>`, store/kept-aside.ts) is restored where the folder it was
  * moved away from is: `name` is that folder's destination name; a folder of the chain that the
  * origin's own backup was restored to comes first (step 1 of the origin's map), and on the
  * account's own server `name` itself is used, whatever it holds: it is the very folder the
@@ -28,8 +37,9 @@ import type {AccountStore} from '../../store/account-store.js'
 import type {FolderStore} from '../../store/folder-store.js'
 import {UploadMap} from '../../store/upload-map.js'
 import {clashName, type NamingSide} from './folder-mapping.js'
-import {keptAsideOrigin} from './kept-aside.js'
-import {statusCreating} from './run.js'
+import {keptAsideOrigin} from '../../store/kept-aside.js'
+import {placeholderUids} from '../../store/placeholders.js'
+import {statusCreating, type PreparedFolder} from './run.js'
 import {findCopies} from './adopt.js'
 import type {TransferFolderReport} from './types.js'
 
@@ -54,38 +64,98 @@ export interface RestoreTargetInput {
   signal: AbortSignal
 }
 
-export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<string> {
+export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<PreparedFolder> {
   const {session, folder, map, name, destination, ownServer, report} = input
   const validity = folder.uidValidity!
   const chain = (n: number): string => (n < 0 ? name : clashName(name, validity, n, destination))
   const home = await keptAsideHome(input.store, folder)
+  const present = new Set<number>()
+  const clashes = new ClashCopies(input, present, await placeholderUids(folder))
 
-  // 1. where an earlier restore of this backup went
-  const earlier = await earlierTarget(input, map, validity)
-  if (earlier !== undefined) return earlier
-
-  // 1b. a kept-aside backup: where the backup of the folder it was moved away from went
-  if (home?.map !== undefined && home.uidValidity !== undefined) {
-    const origin = await earlierTarget(input, home.map, home.uidValidity)
-    if (origin !== undefined) return origin
+  // 1. where an earlier restore of this backup went; 1b. for a kept-aside backup, where the
+  // backup of the folder it was moved away from went. After a clash, what the folders that
+  // clashed hold is looked at again: they may have gained or lost copies.
+  const earlier = (await earlierTarget(input, map, validity)) ?? (home?.map !== undefined && home.uidValidity !== undefined ? await earlierTarget(input, home.map, home.uidValidity) : undefined)
+  if (earlier !== undefined) {
+    for (let n = -1; n < earlier.n; n++) await clashes.recognise(n < 0 ? name : clashName(name, earlier.uidValidity, n, destination))
+    return {destination: earlier.folder, presentElsewhere: present}
   }
 
   // 2. imap-backup's rules along the chain
   for (let n = -1; n < MAX_CHAIN; n++) {
     const candidate = chain(n)
+    if (n >= 0 && clashes.all()) {
+      // Every backed-up message is in a folder that clashed: nothing to upload, no folder to make.
+      return {destination: chain(-1), presentElsewhere: present, nothingToUpload: true}
+    }
     const {status, created} = await statusCreating(session, candidate)
     if (created) {
       report.created = true
       // Normally empty now; if CREATE found a folder after all, the rules below still apply.
-      if ((status.messages ?? 0) === 0) return candidate
+      if ((status.messages ?? 0) === 0) return {destination: candidate, presentElsewhere: present}
     }
-    if ((status.messages ?? 0) === 0) return candidate
-    if (n < 0 && ownServer && status.uidValidity === validity) return candidate
-    if (n < 0 && ownServer && home !== undefined && candidate === home.origin) return candidate
-    if (await holdsOnlyCopies(input, candidate, status)) return candidate
+    if ((status.messages ?? 0) === 0) return {destination: candidate, presentElsewhere: present}
+    if (n < 0 && ownServer && status.uidValidity === validity) return {destination: candidate}
+    if (n < 0 && ownServer && home !== undefined && candidate === home.origin) return {destination: candidate}
+    if (await holdsOnlyCopies(input, candidate, status)) return {destination: candidate, presentElsewhere: present}
     if (n < 0) report.clash = {folder: candidate, uidValidity: status.uidValidity ?? 0}
+    await clashes.recognise(candidate)
   }
   throw new Error(`no free folder name after '${chain(MAX_CHAIN - 1)}'`)
+}
+
+/**
+ * The backed-up messages that folders which clashed already hold (module comment): recorded in
+ * the map under each such folder (an entry marked `clash`), collected in `present`.
+ */
+class ClashCopies {
+  private readonly sourceUids: number[]
+
+  constructor(
+    private readonly input: RestoreTargetInput,
+    private readonly present: Set<number>,
+    placeholders: ReadonlySet<number>,
+  ) {
+    // ignore-history's placeholders are never uploaded (folder-upload.ts): they need no copy.
+    this.sourceUids = input.folder.messages.distinctUids().filter((u) => !placeholders.has(u))
+  }
+
+  /** Every backed-up message has a copy in a folder that clashed. */
+  all(): boolean {
+    return this.sourceUids.length > 0 && this.sourceUids.every((u) => this.present.has(u))
+  }
+
+  async recognise(candidate: string): Promise<void> {
+    const {session, folder, map, user, report, signal} = this.input
+    const validity = folder.uidValidity!
+    let opened
+    try {
+      opened = await session.examine(candidate)
+    } catch (error) {
+      if (error instanceof MissingFolderError) return
+      throw error
+    }
+    const entry = map.entry(user, candidate)
+    if (entry === undefined || !entry.clash || entry.sourceUidValidity !== validity || entry.destinationUidValidity !== opened.uidValidity) {
+      map.reset(user, candidate, validity, opened.uidValidity, true)
+    }
+    const destUids = opened.exists === 0 ? [] : await session.searchUids()
+    const there = new Set(destUids)
+    const recorded = map.entry(user, candidate)!.map
+    // Copies the folder no longer holds are forgotten (they are uploaded into the clash folder).
+    map.forget(
+      user,
+      candidate,
+      [...recorded].filter(([, d]) => !there.has(d)).map(([s]) => s),
+    )
+    const taken = new Set(map.entry(user, candidate)!.map.values())
+    const unmapped = this.sourceUids.filter((u) => !this.present.has(u) && !map.entry(user, candidate)!.map.has(u))
+    const found = await findCopies(session, folder, unmapped, destUids, (d) => taken.has(d), signal)
+    map.record(user, candidate, [...found])
+    report.adopted += found.size
+    for (const s of map.entry(user, candidate)!.map.keys()) this.present.add(s)
+    if (report.clash !== undefined) report.clash.present = this.present.size
+  }
 }
 
 /**
@@ -95,18 +165,18 @@ export async function chooseRestoreTarget(input: RestoreTargetInput): Promise<st
  * beside it, which mailkeep 0.1.0 created wherever a server took it (a destination prefix the
  * server does not enforce): its restore continues there rather than starting a second copy.
  */
-async function earlierTarget(input: RestoreTargetInput, map: UploadMap, validity: number): Promise<string | undefined> {
+async function earlierTarget(input: RestoreTargetInput, map: UploadMap, validity: number): Promise<{folder: string; n: number; uidValidity: number} | undefined> {
   const {session, user, name, destination, report} = input
   const unprefixed: NamingSide = {prefix: '', delimiter: destination.delimiter}
   for (let n = -1; n < MAX_CHAIN; n++) {
     const spellings = n < 0 ? [name] : [...new Set([clashName(name, validity, n, destination), clashName(name, validity, n, unprefixed)])]
     for (const candidate of spellings) {
       const entry = map.entry(user, candidate) // in memory: looking along the whole chain is cheap
-      if (entry === undefined || entry.sourceUidValidity !== validity) continue
+      if (entry === undefined || entry.clash || entry.sourceUidValidity !== validity) continue
       const status = await statusOrMissing(session, candidate)
       if (status !== undefined && status.uidValidity === entry.destinationUidValidity) {
         if (n >= 0) report.clash = await clashOf(session, name)
-        return candidate
+        return {folder: candidate, n, uidValidity: validity}
       }
     }
   }

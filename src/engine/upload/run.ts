@@ -21,7 +21,8 @@ import type {SessionPool} from '../access/session-pool.js'
 import type {RecordedNaming, SourceNaming} from './source-naming.js'
 import type {TransferFolderReport, TransferReport, UploadTuning} from './types.js'
 import {FolderUploadState, uploadFolder, type UploadPolicy} from './folder-upload.js'
-import {keptAsideOrigin, originsFirst} from './kept-aside.js'
+import {keptAsideOrigin, originsFirst} from '../../store/kept-aside.js'
+import {placeholderUids} from '../../store/placeholders.js'
 
 export interface LinkOptions {
   connect?: Connect
@@ -48,7 +49,17 @@ export async function statusCreating(session: ImapSession, name: string): Promis
     return {status: await session.status(name), created: false}
   } catch (error) {
     if (!(error instanceof RemoteError)) throw error
-    await session.createFolder(name)
+    try {
+      await session.createFolder(name)
+    } catch (createError) {
+      // Another client may have created it since the STATUS: Cyrus answers a bare "NO Mailbox
+      // already exists", without RFC 5530's [ALREADYEXISTS] (which the CREATE command already
+      // takes as success). A folder that STATUS now finds is that folder: used, not created.
+      if (!(createError instanceof RemoteError)) throw createError
+      const status = await session.status(name).catch(() => undefined)
+      if (status === undefined) throw createError
+      return {status, created: false}
+    }
     return {status: await session.status(name), created: true}
   }
 }
@@ -105,11 +116,24 @@ export interface RunNaming {
   inboxToInbox: boolean
 }
 
+/** Where a folder goes (PrepareFolder's answer). */
+export interface PreparedFolder {
+  /** The destination folder. */
+  destination: string
+  /**
+   * restore after a clash: source UIDs whose copy another destination folder holds (the clash
+   * folder, recorded in its map entry): they count as present and are not uploaded (U7).
+   */
+  presentElsewhere?: ReadonlySet<number>
+  /** Every message is present elsewhere: nothing is uploaded, and `destination` is not opened. */
+  nothingToUpload?: boolean
+}
+
 /**
  * Called at the start of each attempt, on the live session: chooses and creates the destination
- * folder and returns its name. It may fill `report.created`, `report.clash`, `report.deleted`.
+ * folder. It may fill `report.created`, `report.clash`, `report.deleted`, `report.adopted`.
  */
-export type PrepareFolder = (session: ImapSession, folder: FolderStore, map: UploadMap, report: TransferFolderReport) => Promise<string>
+export type PrepareFolder = (session: ImapSession, folder: FolderStore, map: UploadMap, report: TransferFolderReport) => Promise<PreparedFolder>
 
 export interface FolderJob {
   /** The local folder (source server name). */
@@ -136,6 +160,7 @@ export function emptyTransferFolderReport(source: string, destination: string): 
     adopted: 0,
     flagsUpdated: 0,
     deleted: 0,
+    placeholders: 0,
     skipped: [],
     droppedFlags: [],
     notes: [],
@@ -156,9 +181,10 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
   let folder: FolderStore | undefined
   let map: UploadMap | undefined
   let unreachable = false
+  let presentElsewhere: ReadonlySet<number> = new Set()
   try {
     folder = await env.store.folder(job.source)
-    // A kept-aside backup goes where the folder it was moved away from goes (kept-aside.ts). Its
+    // A kept-aside backup goes where the folder it was moved away from goes (store/kept-aside.ts). Its
     // flags are as they were when it was moved aside; the copies it shares with that folder
     // follow that folder's (live) flags, so it sets none of its own: two maps setting the
     // flags of one destination message would turn them back and forth on every run.
@@ -167,18 +193,31 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
     const target = targetName(origin ?? job.source, await job.naming.source.side(job.source, recordedNaming(folder)), job.naming)
     report.destination = target
     const prepare = job.prepare(target)
+    // ignore-history's placeholders stand for mail the backup does not hold: they are not
+    // uploaded, only counted (docs/commands/utils.md).
+    const placeholders = await placeholderUids(folder)
+    report.placeholders = placeholders.size
     map = await UploadMap.open(folder.paths.base, env.kind, logger)
     const restoreMap = env.kind === 'restore' ? map : await readRestoreMap(folder, logger)
     const [source, uploadMap] = [folder, map]
     const upload = async (): Promise<void> => {
       const session = await env.pool.session()
-      const destination = await prepare(session, source, uploadMap, report)
+      const prepared = await prepare(session, source, uploadMap, report)
+      const {destination} = prepared
       report.destination = destination
+      presentElsewhere = prepared.presentElsewhere ?? new Set<number>()
+      if (prepared.nothingToUpload === true) {
+        await uploadMap.sync()
+        state.present = source.messages.distinctUids().filter((u) => presentElsewhere.has(u)).length
+        return
+      }
       await uploadFolder({
         source,
         map: uploadMap,
         user: env.user,
         destination,
+        presentElsewhere,
+        placeholders,
         session,
         restoreMap,
         sourceUser: env.sourceUser,
@@ -224,7 +263,7 @@ export async function runFolder(env: RunEnv, job: FolderJob): Promise<{report: T
       // The run stopped before the end: what the map shows.
       const mapped = map.entry(env.user, report.destination)?.map
       present = 0
-      if (mapped !== undefined) for (const m of folder.messages.distinctUids()) if (mapped.has(m)) present++
+      for (const m of folder.messages.distinctUids()) if (mapped?.has(m) === true || presentElsewhere.has(m)) present++
     }
     report.alreadyPresent = Math.max(0, present - report.uploaded - report.adopted)
   }

@@ -94,7 +94,17 @@ export interface TransferFolderReport {
    * restore: the folder the naming rule gave already held other mail (another UIDVALIDITY,
    * compat §7). It was left untouched; `destination` was used instead.
    */
-  clash?: {folder: string; uidValidity: number}
+  clash?: {
+    folder: string
+    uidValidity: number
+    /** Messages of the backup the folder(s) that clashed already hold: recorded there, not uploaded again. */
+    present?: number
+  }
+  /**
+   * ignore-history's placeholders in the source folder: they stand for mail the backup does not
+   * hold, are not mail, and are never uploaded (docs/commands/utils.md).
+   */
+  placeholders: number
   /** Messages appended in this run, and their bytes. */
   uploaded: number
   bytes: number

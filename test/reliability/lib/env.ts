@@ -22,6 +22,12 @@ export class ScenarioEnv {
   readonly rng: Rng
   /** Secrets a scenario uses besides the test users' (checked by the secrets scan too). */
   readonly secrets: Secret[] = []
+  /**
+   * Set by the soak on its first SIGTERM (bench/soak.ts): a scenario made of many independent runs
+   * (the sequence test) stops after the current one, so that a soak stopped before its count is
+   * reached still prints the table of what ran.
+   */
+  stopRequested = false
   private keptFailed = 0
 
   constructor(

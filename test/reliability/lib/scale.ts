@@ -27,6 +27,8 @@ export interface Counts {
   hostileLocalRounds: number
   /** Rounds of the concurrency cases. */
   concurrencyRounds: number
+  /** Random operation sequences per server, each checked step by step (test/sequence/). */
+  sequences: number
 }
 
 export const CI_COUNTS: Counts = {
@@ -40,6 +42,7 @@ export const CI_COUNTS: Counts = {
   hostileServerRounds: 1,
   hostileLocalRounds: 1,
   concurrencyRounds: 1,
+  sequences: 40,
 }
 
 export const SOAK_COUNTS: Counts = {
@@ -53,6 +56,7 @@ export const SOAK_COUNTS: Counts = {
   hostileServerRounds: 5,
   hostileLocalRounds: 5,
   concurrencyRounds: 10,
+  sequences: 2000,
 }
 
 /** Counts that are not multiplied by the scale. */

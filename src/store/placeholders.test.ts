@@ -3,8 +3,8 @@
  * writes (compat §9.2 item 117), through the real encoder.
  */
 import {describe, expect, it} from 'vitest'
-import {encodeMessage} from '../../store/mboxrd/index.js'
-import {dummyMessage} from './ignore-history.js'
+import {encodeMessage} from './mboxrd/index.js'
+import {dummyMessage} from './placeholders.js'
 
 describe('dummyMessage', () => {
   it("is imap-backup's text, and is stored as its entry", () => {
