@@ -10,7 +10,7 @@ import {folderPaths, readExactness, type ExactnessState, type FolderPaths} from 
 import {parseJournal, refuseNewerJournal} from './journal.js'
 import {fromExactnessTuple, MboxrdDecoder, scanEntriesAsync, type QuotingRule} from './mboxrd/index.js'
 import {parseMetadata, type FolderMetadata, type MessageEntry, type ReadonlyMessageTable} from './metadata.js'
-import {applyRecords} from './transaction.js'
+import {applyRecords} from './journal-records.js'
 import {checkNoSymlinks, openNoFollow} from './safe-path.js'
 import {detailOf, MAX_FINDINGS_PER_CODE, repairFor, unreadable, UNVERIFIED_UID_VALIDITY, type CheckOptions, type Finding, type FindingCode, type Severity} from './findings.js'
 import {readAt, readChunks} from './read-chunks.js'

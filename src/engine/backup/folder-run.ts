@@ -6,7 +6,8 @@
  */
 import type {TransactionTuning} from '../../store/tuning.js'
 import type {FolderStore} from '../../store/folder-store.js'
-import type {IncomingMessage, MessageAppend, Transaction} from '../../store/transaction.js'
+import type {Transaction} from '../../store/transaction.js'
+import type {IncomingMessage, MessageAppend} from '../../store/transaction-types.js'
 import {sameFlags, toStoredFlags} from '../../store/flags.js'
 import type {FolderServerState} from '../../store/metadata.js'
 import {OversizedResponseError} from '../../imap/index.js'
