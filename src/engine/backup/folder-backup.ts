@@ -8,41 +8,29 @@
  * appended so far, a NEW connection is opened with backoff, and the folder resumes: the plan is
  * recomputed from a fresh EXAMINE and `has(uid)`, so nothing is fetched or stored twice.
  */
-import type {Account, Config} from '../../config/index.js'
-import type {FolderStatus, ImapSession, OpenedFolder} from '../../imap/types.js'
+import type {ImapSession, OpenedFolder} from '../../imap/types.js'
 import {peekFolderHead} from '../../store/folder-peek.js'
 import {FolderStore} from '../../store/folder-store.js'
-import {UploadMap} from '../../store/upload-map.js'
-import type {AccountStore} from '../../store/account-store.js'
 import type {FolderServerState} from '../../store/metadata.js'
 import type {TransactionTuning} from '../../store/tuning.js'
-import {DamagedError, IncompleteError, InterruptedError, LocalIoError, MissingFolderError, RemoteError} from '../../shared/errors.js'
-import {isInterruption, isStop, stopError, type RunContext} from '../../shared/context.js'
+import {IncompleteError, InterruptedError, LocalIoError, MissingFolderError} from '../../shared/errors.js'
+import {isInterruption, stopError} from '../../shared/context.js'
 import type {Logger} from '../../shared/logger.js'
-import type {FolderReport, RetryPolicy} from './types.js'
-import {
-  completeUpTo,
-  expungesKnownSince,
-  flagPolicy,
-  flagsFollow,
-  missingAbove,
-  missingOf,
-  statusCouldSkip,
-  unchangedOnServer,
-  validUidNext,
-  type BatchLimits,
-  type LocalState,
-  type SyncMode,
-} from './folder-plan.js'
+import type {FolderReport} from './types.js'
+import {completeUpTo, expungesKnownSince, flagPolicy, flagsFollow, missingAbove, missingOf, validUidNext, type BatchLimits, type SyncMode} from './folder-plan.js'
 import {FolderRun} from './folder-run.js'
 import {syncFlags} from './flag-sync.js'
 import {downloadMessages, FolderChangedError, OversizedMessages, ReconnectForLiteral} from './message-fetcher.js'
 import {localOnlyUids} from './mirror-cleanup.js'
-import {restoredCopiesIn} from '../../store/message-identity.js'
-import {endsRun, errorSummary, folderSummary, secondsSince} from '../access/report.js'
+import {endsRun, errorSummary, secondsSince} from '../access/report.js'
 import {emptyFolderReport} from './folder-report.js'
 import {isRetryable, withRetries} from '../access/retry.js'
-import type {SessionPool} from '../access/session-pool.js'
+import type {FolderEnv, FolderJob, FolderResult} from './folder-env.js'
+import {failReport} from './folder-report.js'
+import {localState, recordedState, namingUnrecorded, skipsUnchanged, unchangedWithoutOpening} from './folder-skip.js'
+import {recordRestoredCopies} from './restored-copies.js'
+
+export type {FolderEnv, FolderJob, FolderResult} from './folder-env.js'
 
 /**
  * Byte bound of one FETCH batch. The IMAP layer streams FETCH responses with backpressure and
@@ -51,39 +39,6 @@ import type {SessionPool} from '../access/session-pool.js'
  * multi_fetch_size of 100, messages above 640 KiB are packed by their size (folder-plan.ts).
  */
 export const BATCH_MAX_BYTES = 64 * 1024 * 1024
-
-export interface FolderEnv {
-  store: AccountStore
-  pool: SessionPool
-  account: Account
-  config: Config
-  refresh: boolean
-  retry: RetryPolicy
-  ctx: RunContext
-  /** The account's logger (bound to `account`). */
-  logger: Logger
-  /**
-   * The server's personal namespace prefix (RFC 2342), asked once per run and only when a folder
-   * has none recorded yet (account-backup.ts).
-   */
-  personalPrefix(session: ImapSession): Promise<string>
-}
-
-export interface FolderJob {
-  name: string
-  /** From LIST-STATUS, when the server has it. */
-  status?: FolderStatus
-  /** LIST's hierarchy delimiter for this name (null: a flat name); recorded with the folder. */
-  delimiter?: string | null
-}
-
-export interface FolderResult {
-  report: FolderReport
-  /** A local I/O error (disk full): the run must end. */
-  stop?: boolean
-  /** Retries ran out without even a connection: the server cannot be reached now. */
-  unreachable?: boolean
-}
 
 /** Restarts after the UIDVALIDITY changed mid-folder, before the folder is given up. */
 const MAX_RESTARTS = 3
@@ -400,30 +355,9 @@ class FolderBackup {
     }
   }
 
-  /**
-   * Recognises the copies that a restore of this folder into its own server made and that this
-   * backup holds now (downloaded under their new UIDs): the folder's `.restore` map says which
-   * stored message each is a copy of. The pairs go into the metadata (`mailkeep_restored`), so
-   * that every upload from this backup counts the two entries as one message (U7) also after the
-   * map is reset or the folder is kept aside. The map is only read: the account's exclusive lock
-   * keeps every upload out meanwhile.
-   */
+  /** Restored copies this backup downloaded, recorded (restored-copies.ts). */
   private async recordRestoredCopies(): Promise<void> {
-    let map: UploadMap | undefined
-    try {
-      map = await UploadMap.read(this.folder.paths.base, 'restore')
-    } catch (error) {
-      if (!(error instanceof DamagedError)) throw error
-      this.logger.warn(`[${this.job.name}] ${error.message}; restored copies this backup downloads are not recognised until it is fixed`)
-      return
-    }
-    if (map === undefined) return
-    const known = new Set(this.folder.restoredCopies.map(([c, o]) => `${c}:${o}`))
-    const entry = map.entry(this.env.account.username, this.job.name)
-    const pairs = restoredCopiesIn(entry, this.folder.uidValidity, (uid) => this.run.has(uid)).filter(([c, o]) => !known.has(`${c}:${o}`))
-    if (pairs.length === 0) return
-    await this.run.recordRestoredCopies(pairs)
-    this.logger.info(`[${this.job.name}] ${pairs.length} message(s) are copies that a restore put back on the server: recorded as the same messages as the ones they were restored from`)
+    await recordRestoredCopies(this.run, this.folder, this.env.account.username, this.job.name, this.logger)
   }
 
   /** True when the delimiter LIST gave or the namespace prefix is not what the folder records. */
@@ -506,70 +440,5 @@ class FolderBackup {
     }
     failReport(this.report, error, this.logger, isRetryable(error) ? 'rerun; the folder resumes from its last savepoint' : undefined)
     return {report: this.report, stop: endsRun(error)}
-  }
-}
-
-function failReport(report: FolderReport, error: unknown, logger: Logger, defaultHint?: string): void {
-  report.outcome = 'failed'
-  report.error = folderSummary(error)
-  if (report.error.hint === undefined && defaultHint !== undefined) report.error.hint = defaultHint
-  const hint = report.error.hint === undefined ? '' : ` (${report.error.hint})`
-  logger.error(`[${report.folder}] backup failed: ${report.error.message}${hint}`)
-}
-
-function localState(folder: FolderStore): LocalState {
-  if (!folder.exists) return {exists: false}
-  const {uidNext, highestModseq, flagsModseq, mirrorModseq} = folder.serverState
-  return {exists: true, uidValidity: folder.uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq}
-}
-
-/** What the folder's metadata records: its server state and the naming (docs/design.md). */
-type RecordedState = LocalState & Pick<FolderServerState, 'delimiter' | 'prefix'>
-
-function recordedState(folder: FolderStore): RecordedState {
-  return {...localState(folder), delimiter: folder.serverState.delimiter, prefix: folder.serverState.prefix}
-}
-
-/** True when the delimiter LIST gave or the namespace prefix is not what the folder records. */
-function namingUnrecorded(job: FolderJob, stored: Pick<FolderServerState, 'delimiter' | 'prefix'>): boolean {
-  return (job.delimiter !== undefined && (job.delimiter ?? '') !== stored.delimiter) || stored.prefix === undefined
-}
-
-/**
- * Whether the folder can be skipped: the server's STATUS (from LIST-STATUS, or asked now when
- * the answer could allow it) says nothing changed since the recorded state.
- */
-async function skipsUnchanged(job: FolderJob, recorded: RecordedState, mode: SyncMode, session: ImapSession, logger: Logger): Promise<boolean> {
-  // A folder whose naming is not recorded yet (backed up by an older version) is examined
-  // once, so that the naming gets written; from then on the fast path applies again.
-  if (namingUnrecorded(job, recorded)) return false
-  let status = job.status
-  if (status === undefined && statusCouldSkip(recorded, mode)) {
-    try {
-      status = await session.status(job.name)
-    } catch (error) {
-      // STATUS is only a shortcut: a server that refuses it still gets the folder examined.
-      if (!(error instanceof RemoteError) || error instanceof MissingFolderError) throw error
-      logger.debug(`STATUS refused (${error.message}); examining the folder`)
-    }
-  }
-  if (!unchangedOnServer(recorded, status, mode)) return false
-  logger.debug(`[${job.name}] unchanged since the last run (UIDNEXT ${recorded.uidNext}); not selected`)
-  return true
-}
-
-/**
- * The skip check on the state peeked from the metadata's head, before the folder is opened.
- * 'unknown' when it could not run (no session now: the full path retries and reports).
- */
-async function unchangedWithoutOpening(env: FolderEnv, job: FolderJob, recorded: RecordedState, logger: Logger): Promise<'unchanged' | 'changed' | 'unknown'> {
-  try {
-    const session = await env.pool.session()
-    const mirror = env.account.mirrorMode
-    const mode: SyncMode = {flags: flagPolicy({mirror, refresh: env.refresh, freezeFlags: env.config.freezeFlags}), mirror, condstore: session.capabilities.condstore}
-    return (await skipsUnchanged(job, recorded, mode, session, logger)) ? 'unchanged' : 'changed'
-  } catch (error) {
-    if (isStop(error, env.ctx.signal)) throw error
-    return 'unknown'
   }
 }
