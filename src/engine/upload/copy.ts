@@ -19,7 +19,7 @@
  */
 import type {Account, Config} from '../../config/index.js'
 import type {ImapSession} from '../../imap/types.js'
-import {rethrowIfStopped, throwIfAborted, type RunContext} from '../../shared/context.js'
+import {stopError, throwIfAborted, type RunContext} from '../../shared/context.js'
 import {ConfigError, RemoteError, UsageError} from '../../shared/errors.js'
 import type {AccountLock} from '../../store/lock.js'
 import type {AccountStore} from '../../store/account-store.js'
@@ -28,12 +28,12 @@ import {acquireUploadLock, type UploadMap} from '../../store/upload-map.js'
 import {openAccountStore} from '../access/account-access.js'
 import {runBackup} from '../backup/backup.js'
 import {inboxStaysInbox, isInbox, splitName, trimPrefix, type NamingSide} from './folder-mapping.js'
-import {FailureLog, secondsSince} from '../access/report.js'
+import {FailureLog} from '../access/report.js'
 import {retryPolicy} from '../access/retry.js'
 import {accountSessionPool} from '../access/account-session.js'
 import type {SessionPool} from '../access/session-pool.js'
 import {SourceNaming} from './source-naming.js'
-import {linkOptions, namingReport, personalNamespace, probeNamespace, runFolders, statusCreating, type RunEnv, type RunNaming} from './run.js'
+import {finishedReport, linkOptions, namingReport, releaseRun, personalNamespace, probeNamespace, runFolders, statusCreating, type RunEnv, type RunNaming} from './run.js'
 import {DEFAULT_UPLOAD_TUNING, type TransferFolderReport, type TransferOptions, type TransferReport} from './types.js'
 import type {UploadPolicy} from './folder-upload.js'
 
@@ -147,17 +147,11 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
         return {destination: target}
       }
     })
-    report.naming = namingReport(naming)
-    report.exitCode = failures.exitCode
-    report.seconds = secondsSince(started)
-    return report
+    return finishedReport(report, naming, failures, started)
   } catch (error) {
-    rethrowIfStopped(error, ctx.signal)
-    throw error
+    throw stopError(error, ctx.signal)
   } finally {
-    await pool?.release(ctx.signal.aborted)
-    await lock?.release()
-    await store?.close().catch((error: unknown) => logger.warn(`could not release the account cleanly: ${(error as Error).message}`))
+    await releaseRun({pool, lock, store}, ctx.signal, logger)
   }
 }
 

@@ -8,20 +8,20 @@
  * (folder-upload.ts, docs/upload-maps.md). Account status is not looked at (compat §3.6).
  */
 import type {Account} from '../../config/index.js'
-import {rethrowIfStopped, throwIfAborted, type RunContext} from '../../shared/context.js'
+import {stopError, throwIfAborted, type RunContext} from '../../shared/context.js'
 import {UsageError} from '../../shared/errors.js'
 import {acquireUploadLock} from '../../store/upload-map.js'
 import type {AccountLock} from '../../store/lock.js'
 import type {AccountStore} from '../../store/account-store.js'
 import {findAccount, openAccountStore} from '../access/account-access.js'
 import {inboxStaysInbox} from './folder-mapping.js'
-import {FailureLog, secondsSince} from '../access/report.js'
+import {FailureLog} from '../access/report.js'
 import {retryPolicy} from '../access/retry.js'
 import {accountSessionPool} from '../access/account-session.js'
 import type {SessionPool} from '../access/session-pool.js'
 import {chooseRestoreTarget} from './restore-target.js'
 import {SourceNaming} from './source-naming.js'
-import {linkOptions, namingReport, personalNamespace, probeNamespace, runFolders, type RunEnv, type RunNaming} from './run.js'
+import {finishedReport, linkOptions, namingReport, releaseRun, personalNamespace, probeNamespace, runFolders, type RunEnv, type RunNaming} from './run.js'
 import {DEFAULT_UPLOAD_TUNING, type RestoreOptions, type TransferReport} from './types.js'
 
 export async function runRestore(options: RestoreOptions, ctx: RunContext): Promise<TransferReport> {
@@ -78,17 +78,11 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
     report.folders = await runFolders(env, names, naming, (target) => (s, folder, map, folderReport) =>
       chooseRestoreTarget({session: s, store: backup, folder, map, user: destination.username, name: target, destination: naming.destination, ownServer, report: folderReport, signal: ctx.signal}),
     )
-    report.naming = namingReport(naming)
-    report.exitCode = failures.exitCode
-    report.seconds = secondsSince(started)
-    return report
+    return finishedReport(report, naming, failures, started)
   } catch (error) {
-    rethrowIfStopped(error, ctx.signal)
-    throw error
+    throw stopError(error, ctx.signal)
   } finally {
-    await pool?.release(ctx.signal.aborted)
-    await lock?.release()
-    await store?.close().catch((error: unknown) => logger.warn(`could not release the account cleanly: ${(error as Error).message}`))
+    await releaseRun({pool, lock, store}, ctx.signal, logger)
   }
 }
 

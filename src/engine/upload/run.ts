@@ -10,6 +10,7 @@ import {ExitCode} from '../../shared/exit-codes.js'
 import {isStop, rethrowIfStopped, throwIfAborted, type RunContext} from '../../shared/context.js'
 import type {Logger} from '../../shared/logger.js'
 import type {AccountStore} from '../../store/account-store.js'
+import type {AccountLock} from '../../store/lock.js'
 import type {FolderStore} from '../../store/folder-store.js'
 import {UploadMap, type UploadMapKind} from '../../store/upload-map.js'
 import type {RetryPolicy} from '../access/types.js'
@@ -388,3 +389,17 @@ async function closeQuietly(map: UploadMap | undefined, logger: Logger): Promise
   }
 }
 
+/** The end of an upload run's report: its naming, exit code and duration. */
+export function finishedReport(report: TransferReport, naming: RunNaming, failures: FailureLog, started: number): TransferReport {
+  report.naming = namingReport(naming)
+  report.exitCode = failures.exitCode
+  report.seconds = secondsSince(started)
+  return report
+}
+
+/** What an upload run holds, released whatever its outcome: the session pool, the upload lock, the backup. */
+export async function releaseRun(held: {pool: SessionPool | undefined; lock: AccountLock | undefined; store: AccountStore | undefined}, signal: AbortSignal, logger: Logger): Promise<void> {
+  await held.pool?.release(signal.aborted)
+  await held.lock?.release()
+  await held.store?.close().catch((error: unknown) => logger.warn(`could not release the account cleanly: ${(error as Error).message}`))
+}
