@@ -52,6 +52,8 @@ export class Transaction {
    * that is already stored or appended.
    */
   private staged = new MessageTable()
+  /** The savepoint being committed now (any strategy): rollback() lets it finish first. */
+  private savepointRunning: Promise<void> | undefined
   /** Staged messages a savepoint running in the background is committing. */
   private committing: MessageTable | undefined
   /** Flag updates and server state, in order. */
@@ -221,6 +223,12 @@ export class Transaction {
    */
   async rollback(): Promise<void> {
     await this.synced()
+    // Any strategy: a rollback can be asked for (SIGINT, an error on the connection) while the
+    // download awaits a savepoint it started. Its fsync and journal append finish first, so that
+    // the rollback truncates to the end they committed; otherwise the truncate could land between
+    // the fsync and the journal append, and the journal claim bytes the file no longer has (found
+    // by test/reliability/signals.test.ts, seed 1048612877).
+    while (this.savepointRunning !== undefined) await this.savepointRunning.catch(() => undefined)
     await this.rollbackNow()
   }
 
@@ -266,10 +274,13 @@ export class Transaction {
     this.committing = staged
     this.pending = []
     this.sinceSavepoint = {messages: 0, bytes: 0, at: Date.now()}
+    const running = this.commitRecords(staged, records, end)
+    this.savepointRunning = running
     try {
-      await this.commitRecords(staged, records, end)
+      await running
     } finally {
       this.committing = undefined
+      if (this.savepointRunning === running) this.savepointRunning = undefined
     }
   }
 
@@ -283,6 +294,9 @@ export class Transaction {
       await this.abandon()
       throw localIoError(error, 'sync', this.host.mboxPath)
     }
+    // Only an open transaction commits: a rollback that ran meanwhile (abandon() after a failed
+    // write elsewhere) truncated the file, and a record now would claim bytes it cut off.
+    this.assertOpen()
     const count = this.host.meta.messages.length + staged.length
     this.journalMayClaim = end
     try {

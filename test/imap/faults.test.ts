@@ -85,13 +85,16 @@ describe('network faults', () => {
   })
 
   it('a slow consumer is not a stall', async () => {
-    const session = await connectAs(proxy, user, {endpoint: {idleTimeoutMs: 300}})
+    // The inactivity timeout also covers the login: 300 ms was shorter than a Dovecot login on a
+    // loaded 2-core machine (CI, 13:38 on 2026-12-07), so the timeout is 1 s and the consumer
+    // waits longer than that between messages.
+    const session = await connectAs(proxy, user, {endpoint: {idleTimeoutMs: 1_000}})
     try {
       await session.examine(folder)
       let count = 0
       for await (const _message of session.fetchMessages('1:*')) {
         count++
-        await new Promise((resolve) => setTimeout(resolve, 400))
+        await new Promise((resolve) => setTimeout(resolve, 1_300))
       }
       expect(count).toBe(6)
     } finally {

@@ -7,7 +7,7 @@
 import {readFile} from 'node:fs/promises'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {startDovecot, type DovecotInstance} from '../support/dovecot.js'
-import {appendMessages, ensureFolder, expunge, fetchMessages, folderName, folderStatus, forceUidValidityChange, listUids, seedFolder, seedMessage} from '../support/mail-seed.js'
+import {appendMessages, deleteFolder, ensureFolder, expunge, fetchMessages, folderName, folderStatus, forceUidValidityChange, listUids, renameFolder, seedFolder, seedMessage} from '../support/mail-seed.js'
 import {serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
 import {expandSequenceSet} from '../support/raw-imap.js'
@@ -183,7 +183,7 @@ describe('a folder whose local path cannot be made', () => {
   })
 })
 
-describe.each(serverKinds())('a changed UIDVALIDITY on %s', (kind: ServerKind) => {
+describe.each(serverKinds())('a changed UIDVALIDITY or folder name on %s', (kind: ServerKind) => {
   let server: TestServer
   beforeAll(async () => {
     server = await startServer(kind)
@@ -247,6 +247,73 @@ describe.each(serverKinds())('a changed UIDVALIDITY on %s', (kind: ServerKind) =
     expect(last.stderr).not.toContain('Kept the local folder')
     expect((JSON.parse(last.stdout) as {accounts: Array<{folders: Array<{folder: string; outcome: string}>}>}).accounts[0]!.folders).toContainEqual(expect.objectContaining({folder: aside, outcome: 'removed'}))
     expect((await readLocalFolder(s.root, aside)).exists).toBe(false)
+  })
+
+  // Found by the sequence test (ignore-history-rename, seed 4256912402 on Cyrus): after the
+  // server renamed a folder, ignore-history wrote placeholders for its messages under the new
+  // name, and the next mirror-mode backup removed the local folder of the old name, the only
+  // real copy of them, though the server still has them. A placeholder does not say which
+  // message it stands for: mirror mode keeps a vanished folder whose backup is older than
+  // placeholders a folder it backs up holds (B5).
+  it('then mirror mode keeps the backup of a folder the server renamed, older than the placeholders written for its messages', async () => {
+    const old = folderName(server, 'Before')
+    const renamed = folderName(server, 'After')
+    const s = await setupAccount(server, 0, {folders: [old, renamed], mirror_mode: true})
+    await seedFolder(server, s.user, old, 3)
+    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
+    const real = (await readLocalFolder(s.root, old)).messages.map((m) => m.bytes.toString('hex'))
+    expect(real).toHaveLength(3)
+    await renameFolder(server, s.user, old, renamed)
+    const ignored = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
+    expect(ignored.code, show(ignored)).toBe(0)
+    expect(JSON.parse(ignored.stdout)).toMatchObject({folders: [{folder: renamed, ignored: 3}]})
+
+    // Every mirror-mode run keeps it, and says why.
+    for (let run = 0; run < 2; run++) {
+      const mirror = await mailkeep(s.home, ['backup', '--json'])
+      expect(mirror.code, show(mirror)).toBe(0)
+      expect(mirror.stderr).toContain(`Kept the local folder '${old}', which is not backed up any more: its backup is older than the ignore-history placeholders '${renamed}' holds`)
+      const report = JSON.parse(mirror.stdout) as {accounts: Array<{folders: Array<{folder: string; outcome: string}>}>}
+      expect(report.accounts[0]!.folders.map((f) => f.folder)).toEqual([renamed])
+      expect((await readLocalFolder(s.root, old)).messages.map((m) => m.bytes.toString('hex'))).toEqual(real)
+    }
+
+    // Once the server deletes those messages, mirror mode removes their placeholders, and the run
+    // after that the old name's backup, as any folder the server no longer has.
+    await expunge(server, s.user, renamed, await listUids(server, s.user, renamed))
+    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
+    expect((await readLocalFolder(s.root, renamed)).messages).toEqual([])
+    const last = await mailkeep(s.home, ['backup', '--json'])
+    expect(last.code, show(last)).toBe(0)
+    expect(last.stderr).not.toContain('Kept the local folder')
+    expect((JSON.parse(last.stdout) as {accounts: Array<{folders: Array<{folder: string; outcome: string}>}>}).accounts[0]!.folders).toContainEqual(expect.objectContaining({folder: old, outcome: 'removed'}))
+    expect((await readLocalFolder(s.root, old)).exists).toBe(false)
+  })
+
+  // The other side of that rule: placeholders older than a folder's last backup cannot stand for
+  // anything only it holds, so a folder really deleted on the server goes, as before.
+  it('and mirror mode still removes a folder deleted on the server whose backup is newer than every placeholder', async () => {
+    const kept = folderName(server, 'Stays')
+    const gone = folderName(server, 'Goes')
+    const s = await setupAccount(server, 1, {folders: [kept, gone], mirror_mode: true})
+    await seedFolder(server, s.user, kept, 2)
+    await seedFolder(server, s.user, gone, 2)
+    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
+    await appendMessages(server, s.user, kept, [seedMessage(3), seedMessage(4)])
+    const ignored = await mailkeep(s.home, ['utils', 'ignore-history', s.user.user, '--json'])
+    expect(ignored.code, show(ignored)).toBe(0)
+    expect((JSON.parse(ignored.stdout) as {folders: unknown[]}).folders).toEqual(
+      expect.arrayContaining([expect.objectContaining({folder: kept, ignored: 2}), expect.objectContaining({folder: gone, ignored: 0})]),
+    )
+    // This backup brings both up to date: their backups are now newer than the placeholders.
+    expect((await mailkeep(s.home, ['backup'])).code).toBe(0)
+    await deleteFolder(server, s.user, gone)
+    const mirror = await mailkeep(s.home, ['backup', '--json'])
+    expect(mirror.code, show(mirror)).toBe(0)
+    expect(mirror.stderr).not.toContain('Kept the local folder')
+    expect((JSON.parse(mirror.stdout) as {accounts: Array<{folders: Array<{folder: string; outcome: string}>}>}).accounts[0]!.folders).toContainEqual(expect.objectContaining({folder: gone, outcome: 'removed'}))
+    expect((await readLocalFolder(s.root, gone)).exists).toBe(false)
+    expect((await readLocalFolder(s.root, kept)).messages).toHaveLength(4)
   })
 
   it('of an empty folder keeps nothing aside (issue 11 item 4)', async () => {

@@ -8,6 +8,7 @@ import {makeTempDir, removeTempDir} from '../support/temp-dir.js'
 import type {TestServer} from '../support/servers.js'
 import {normalise, sha, storedForm, type BackupReading, type LocalFolder} from './backup-reader.js'
 import {checkStep, type StepFacts, type Violation} from './invariants.js'
+import {dummyMessage} from '../../src/store/placeholders.js'
 import {Model, placeholder} from './model.js'
 import type {AccountView, ServerFolder} from './server-view.js'
 import {World, type RunResult, type Snapshot} from './world.js'
@@ -220,6 +221,48 @@ describe('S4, S5: mirror mode', () => {
     const m = model(before, view(serverFolder('Old', 3, [[1, 'k9']])))
     const v = checkStep(snap(before, backup(local('INBOX', 7, [[1, 'k1'], [2, 'k2']]))), snap(after, backup(local('INBOX', 7, [[2, 'k2']]), local('Old', 3, [[1, 'k9']]))), f, m)
     expect(ids(v)).toEqual(['S5'])
+  })
+})
+
+// docs/backup.md B5: a backup older than ignore-history placeholders that a folder the run backs
+// up holds may be the only real copy of what they stand for (a folder the server renamed).
+describe('S5: mirror mode keeps a backup older than placeholders, exactly while the rule says', () => {
+  const old = view(serverFolder('Old', 7, [[1, 'k1'], [2, 'k2']]))
+  const renamed = view(serverFolder('New', 7, [[1, 'k1'], [2, 'k2']]))
+  const real = local('Old', 7, [[1, 'k1'], [2, 'k2']])
+  const placeholders = local('New', 7, [
+    [1, 'p1', [], dummyMessage(1)],
+    [2, 'p2', [], dummyMessage(2)],
+  ])
+  const mirror = facts({command: 'backup', mirror: true, run: run(backupReport([{folder: 'New', outcome: 'unchanged'}]))})
+  /** The model after `ignore-history` wrote placeholders into 'New' while 'Old' was backed up. */
+  function ignored(report: unknown = {account: 'a@x', folders: [{folder: 'New', ignored: 2}], exitCode: 0}): Model {
+    const m = model(old, renamed)
+    checkStep(snap(renamed, backup(real)), snap(renamed, backup(real, placeholders)), facts({command: 'ignore-history', run: run(report)}), m)
+    return m
+  }
+
+  it('holds: the old name kept while the new name holds the placeholders', () => {
+    const held = backup(real, placeholders)
+    expect(checkStep(snap(renamed, held), snap(renamed, held), mirror, ignored())).toEqual([])
+  })
+
+  it('not when ignore-history wrote no placeholder into a folder the run backs up', () => {
+    const held = backup(real, placeholders)
+    expect(ids(checkStep(snap(renamed, held), snap(renamed, held), mirror, ignored({account: 'a@x', folders: [{folder: 'New', ignored: 0}], exitCode: 0})))).toEqual(['S5'])
+  })
+
+  it('not when the folder named holds no placeholder any more', () => {
+    const held = backup(real, local('New', 7, []))
+    expect(ids(checkStep(snap(view(serverFolder('New', 7, [])), held), snap(view(serverFolder('New', 7, [])), held), mirror, ignored()))).toEqual(['S5'])
+  })
+
+  it('not once a backup brought the old folder up to date after the placeholders', () => {
+    const m = ignored()
+    const both = view(serverFolder('Old', 7, [[1, 'k1'], [2, 'k2']]), serverFolder('New', 7, [[1, 'k1'], [2, 'k2']]))
+    const held = backup(real, placeholders)
+    checkStep(snap(both, held), snap(both, held), facts({command: 'backup', run: run(backupReport([{folder: 'Old', outcome: 'unchanged'}, {folder: 'New', outcome: 'unchanged'}]))}), m)
+    expect(ids(checkStep(snap(renamed, held), snap(renamed, held), mirror, m))).toEqual(['S5'])
   })
 })
 

@@ -184,7 +184,7 @@ function backupOf(facts: StepFacts): BackupReportShape | undefined {
 
 export function checkStep(before: Snapshot, after: Snapshot, facts: StepFacts, model: Model): Violation[] {
   const out: Violation[] = []
-  learn(after, facts, model)
+  learn(before, after, facts, model)
   atRest(after.backup, facts, out)
   notDoubled(after.backup, model, out)
   keepAllKeeps(before, after, facts, out)
@@ -195,6 +195,7 @@ export function checkStep(before: Snapshot, after: Snapshot, facts: StepFacts, m
   if (facts.mirror && (facts.command === 'backup' || facts.command === 'copy' || facts.command === 'mirror')) mirrorKeeps(before, after, facts, out)
   const backup = backupOf(facts)
   if (backup !== undefined) completedBackup(before, after, facts, backup, model, out)
+  if (backup !== undefined) learnBackedUp(backup, facts, model)
   if (facts.destination !== undefined) uploadsBound(before, after, facts, model, out)
   if (facts.destination !== undefined) uploadFailures(facts, out)
   if (facts.destination !== undefined) noPlaceholderUploaded(before, after, facts, out)
@@ -213,17 +214,73 @@ export function checkStep(before: Snapshot, after: Snapshot, facts: StepFacts, m
  * those an interrupted run committed), folders local repair rebuilt (all of them when the repair
  * was interrupted and gave no report).
  */
-function learn(after: Snapshot, facts: StepFacts, model: Model): void {
+function learn(before: Snapshot, after: Snapshot, facts: StepFacts, model: Model): void {
   if (facts.command === 'ignore-history') {
     for (const f of after.backup.folders.values()) {
       for (const e of f.entries) if (sha(e.normalised) === placeholder(e.uid).normSha) model.ignore(familyOf(f.name, f.uidValidity), f.uidValidity, e.uid)
     }
+    learnPlaceholdersWritten(before, facts, model)
   }
   if (facts.command === 'repair') {
     const report = facts.run?.completed === true ? (facts.run.report as RepairReportShape | undefined) : undefined
     if (report === undefined) for (const name of after.backup.folders.keys()) model.rebuilt.add(name)
     else for (const f of report.folders ?? []) if (f.action === 'rebuilt') model.rebuilt.add(f.name)
   }
+}
+
+interface IgnoreReportShape {
+  folders?: Array<{folder: string; ignored: number; renamedTo?: string; error?: unknown}>
+}
+
+/**
+ * ignore-history: every local folder before it is older than the placeholders it wrote, into the
+ * folders that got some (or failed: up to a savepoint); a backup it moved aside counts under its
+ * new name. An interrupted run recorded every folder it was to work on (docs/backup.md, B5).
+ */
+function learnPlaceholdersWritten(before: Snapshot, facts: StepFacts, model: Model): void {
+  const report = facts.run?.completed === true ? (facts.run.report as IgnoreReportShape | undefined) : undefined
+  const into = new Set<string>()
+  const moved = new Map<string, string>()
+  if (report?.folders === undefined) for (const f of selectedFolders(before.A, facts.selection)) into.add(f.name)
+  else {
+    for (const f of report.folders) {
+      if (f.ignored > 0 || f.error !== undefined) into.add(f.folder)
+      if (f.renamedTo !== undefined) moved.set(f.folder, f.renamedTo)
+    }
+  }
+  if (into.size === 0) return
+  for (const local of before.backup.folders.keys()) {
+    const name = moved.get(local) ?? local
+    const set = model.olderThanPlaceholders.get(name) ?? new Set<string>()
+    for (const w of into) set.add(w)
+    model.olderThanPlaceholders.set(name, set)
+  }
+}
+
+/** A backup that went through: the folders it completed are up to date again, those it removed gone. */
+function learnBackedUp(report: BackupReportShape, facts: StepFacts, model: Model): void {
+  const account = report.accounts.find((a) => a.account === facts.userAccount)
+  if (account === undefined || account.outcome === 'failed' || account.outcome === 'skipped') return
+  for (const e of account.folders) {
+    if (e.outcome === 'removed') model.olderThanPlaceholders.delete(e.folder)
+    if (e.outcome !== 'ok' && e.outcome !== 'unchanged') continue
+    const into = model.olderThanPlaceholders.get(e.folder)
+    if (into === undefined) continue
+    model.olderThanPlaceholders.delete(e.folder)
+    if (e.renamedTo !== undefined) model.olderThanPlaceholders.set(e.renamedTo, into)
+  }
+}
+
+/**
+ * The backup of `local` is older than ignore-history placeholders that a folder the run backs up
+ * held when it started (mirror mode keeps it, docs/backup.md B5).
+ */
+function olderThanPlaceholders(local: string, selected: ReadonlySet<string>, model: Model, backup: BackupReading): boolean {
+  for (const w of model.olderThanPlaceholders.get(local) ?? []) {
+    if (w === local || !selected.has(w)) continue
+    if (backup.folders.get(w)?.entries.some((e) => sha(e.normalised) === placeholder(e.uid).normSha) === true) return true
+  }
+  return false
 }
 
 function atRest(backup: BackupReading, facts: StepFacts, out: Violation[]): void {
@@ -380,10 +437,13 @@ function completedBackup(before: Snapshot, after: Snapshot, facts: StepFacts, re
   if (facts.mirror) {
     // Mirror mode keeps no local folder the server does not have selected, except one this run
     // kept aside (it goes at the next run, docs/backup.md), and one kept aside from a folder it
-    // backs up whose backup holds ignore-history's placeholders (docs/backup.md, B5).
+    // backs up whose backup holds ignore-history's placeholders, and one whose backup is older
+    // than the placeholders a folder it backs up held at its start (docs/backup.md, B5).
+    const selected = new Set([...selectedFolders(before.A, facts.selection), ...selectedFolders(after.A, facts.selection)].map((f) => f.name))
     for (const [local, folder] of after.backup.folders) {
       if (kept.has(local) || account.folders.some((e) => e.folder === local && e.outcome === 'failed')) continue
       if (asideOfPlaceholders(familyOf(local, folder.uidValidity), local, kept, after.backup)) continue
+      if (olderThanPlaceholders(local, selected, model, before.backup)) continue
       const reported = account.folders.find((e) => e.folder === local)
       out.push({invariant: 'S5', message: `mirror mode: local folder '${local}' is not a selected server folder and stayed after '${facts.label}'${reported ? ` (reported ${reported.outcome})` : ''}`})
     }

@@ -13,6 +13,9 @@
  *    documented placeholder, not the message.
  *  - `unstorable`: server folders whose local path the test made impossible (too long, or
  *    blocking another): they may fail, and only they.
+ *  - `olderThanPlaceholders`: local folder → the folders ignore-history wrote placeholders into
+ *    after that folder's backup was last brought up to date by a backup (docs/backup.md, B5):
+ *    mirror mode may keep such a folder once the server no longer has it selected.
  *  - `rebuilt`: local folders `local repair` rebuilt, whose unmatched messages may carry a UID
  *    the repair chose (docs/repair.md, "Messages that match nothing").
  */
@@ -38,6 +41,7 @@ export class Model {
   private readonly ignoredUids = new Set<string>()
   readonly unstorable = new Set<string>()
   readonly rebuilt = new Set<string>()
+  readonly olderThanPlaceholders = new Map<string, Set<string>>()
   /** The keys the user appended to each account while a run was going on (not bound by uploads). */
   readonly appendedDuring = new Map<string, number>()
 

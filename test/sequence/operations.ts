@@ -586,12 +586,13 @@ async function nestedPathsStep(ctx: OpContext): Promise<Effect> {
 
 /**
  * Pairs of operations one sequence does not hold together while a known issue is excluded
- * (known-issues.ts), whatever their order; `_kind` for an exclusion that concerns one server.
+ * (known-issues.ts), whatever their order; `kind` for an exclusion that concerns one server.
+ * None at present: add `{issue, a, b}` with the issue's entry in KNOWN_ISSUES.
  */
-function conflicts(a: string, b: string, _kind: ServerKind): boolean {
-  const pair = (x: string, y: string): boolean => (a === x && b === y) || (a === y && b === x)
-  if (excluded('ignore-history-rename') && pair('ignore-history', 'rename')) return true
-  return false
+const CONFLICTS: ReadonlyArray<{issue: string; a: string; b: string; kind?: ServerKind}> = []
+
+function conflicts(a: string, b: string, kind: ServerKind): boolean {
+  return CONFLICTS.some((c) => (c.kind === undefined || c.kind === kind) && ((a === c.a && b === c.b) || (a === c.b && b === c.a)) && excluded(c.issue))
 }
 
 export interface Plan {

@@ -14,6 +14,7 @@ import type {AccountReport, FolderReport, RetryPolicy} from './types.js'
 import {accountSessionPool} from '../access/account-session.js'
 import {backupFolder, type FolderEnv} from './folder-backup.js'
 import {removeUnselectedFolders} from './mirror-cleanup.js'
+import {loadPlaceholderGuard, noteBackedUp, savePlaceholderGuard} from './placeholder-guard.js'
 import {knownServerFolders, logUnselected, recordServerFolders, unselectedFolders} from '../access/unselected-folders.js'
 import {recordNotStored} from './not-stored.js'
 import {endsRun, errorSummary, folderSummary, secondsSince, type FailureLog} from '../access/report.js'
@@ -83,6 +84,8 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     logger.debug(`${listed.length} selectable folder(s) on the server, ${names.length} to back up`)
     ctx.progress.expect?.('folder', names.length)
 
+    // Which backups are older than ignore-history placeholders (B5): mirror mode keeps those.
+    const guard = await loadPlaceholderGuard(store.root, logger)
     if (account.mirrorMode) {
       if (listed.length === 0) {
         // Every server has INBOX: an empty list is a server problem, not a reason to delete.
@@ -91,7 +94,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
         // Mirror mode never deletes on an ambiguous folder list.
         logger.warn('the server listed a folder name twice; no local folder is removed in this run (mirror mode)')
       } else {
-        const removed = await removeUnselectedFolders(store, names, logger)
+        const removed = await removeUnselectedFolders(store, names, guard, logger)
         for (const folder of removed) record(env, report, folder)
       }
     }
@@ -122,6 +125,8 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       if (result.unreachable === true) unreachable = result.report
     }
     if (!stop && listed.length > 0) await recordServerFolders(store.root, listedNames, known, logger)
+    noteBackedUp(guard, report.folders)
+    if (!stop) await savePlaceholderGuard(store.root, guard, logger)
     // For `local check`, which has no server to ask: the folders this run could not store.
     if (!stop) await recordNotStored(store.root, names, report.folders, logger)
   } catch (error) {

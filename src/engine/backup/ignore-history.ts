@@ -13,6 +13,11 @@
  *      naming (LIST delimiter, namespace prefix), as a backup records it.
  * All of it in ONE transaction per folder (imap-backup rewrites the metadata per message).
  *
+ * Before the first placeholder, every local folder is recorded as older than the placeholders
+ * about to be written (placeholder-guard.ts), and after the run only those that got some stay
+ * named: a placeholder says nothing of the message it stands for, so mirror mode keeps a folder
+ * the server no longer has while its backup is older than placeholders (docs/backup.md, B5).
+ *
  * UIDs at or above UIDNEXT arrived after the EXAMINE: they are new mail, left for the backup.
  * A folder that fails on its own (its local path cannot be made, its backup is damaged, the
  * server refuses it) is reported with its error and the others go on, as in a backup (the run
@@ -37,6 +42,8 @@ import {withAccountSession, type RemoteQuery} from '../access/remote-session.js'
 import type {ErrorSummary} from '../access/types.js'
 import {endsRun, FailureLog, folderSummary} from '../access/report.js'
 import {isRetryable} from '../access/retry.js'
+import {withPlaceholders} from './placeholder-guard.js'
+import {readPlaceholderRecord, sameRecord, writePlaceholderRecord} from '../../store/placeholder-record.js'
 
 export interface IgnoredFolder {
   folder: string
@@ -74,6 +81,12 @@ export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promis
       if (names.length === 0) logger.warn(`No folders found to backup for account '${account.username}'`)
       const delimiters = new Map(listed.map((f) => [f.name, f.delimiter]))
       const personalPrefix = personalPrefixOnce(logger)
+      // Recorded before any placeholder is written (placeholder-guard.ts). A damaged record ends
+      // the run: merging into it could drop what it protects (docs/commands/utils.md).
+      const read = await readPlaceholderRecord(store.root)
+      const locals = (await store.listFolders()).map((f) => f.name)
+      const planned = withPlaceholders(read, locals, new Set(names))
+      if (!sameRecord(planned, read)) await writePlaceholderRecord(store.root, planned)
       for (const name of names) {
         throwIfAborted(ctx.signal)
         try {
@@ -88,6 +101,13 @@ export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promis
           logger.error(`[${name}] ignore-history failed: ${summary.message}${hint}`, {folder: name})
         }
       }
+      // The run went through: only the folders that got placeholders (a failed one may have kept
+      // some up to its last savepoint) stay named, and a backup moved aside under its new name.
+      // An interruption leaves the record as planned, which keeps more, never less.
+      const into = new Set(report.folders.filter((f) => f.ignored > 0 || f.error !== undefined).map((f) => f.folder))
+      const moved = new Map(report.folders.flatMap((f): Array<[string, string]> => (f.renamedTo === undefined ? [] : [[f.folder, f.renamedTo]])))
+      const done = withPlaceholders(read, locals, into, moved)
+      if (!sameRecord(done, planned)) await writePlaceholderRecord(store.root, done)
     })
   } finally {
     await store.close()

@@ -7,7 +7,10 @@
  *   changes, as imap-backup does. Except one such copy (kept aside, store/kept-aside.ts) of a folder
  *   whose live backup holds ignore-history's placeholders: those stand for messages the server
  *   still has and the backup never downloaded, and the kept-aside copy may be the only real copy
- *   of them (docs/backup.md, B5). It is kept, and the run says why.
+ *   of them (docs/backup.md, B5). It is kept, and the run says why. And, for the same reason,
+ *   any local folder whose backup is older than ignore-history placeholders that a folder still
+ *   backed up holds (placeholder-guard.ts): the server may have renamed it, or moved its mail,
+ *   and a placeholder does not say which message it stands for.
  * - Messages: after a folder's commit, the messages the server no longer has are removed with
  *   one `removeMessages` call (one rewrite of the folder, not one per message).
  *
@@ -27,23 +30,27 @@ import {noExpungesPossible} from './folder-plan.js'
 import {folderSummary} from '../access/report.js'
 import {emptyFolderReport} from './folder-report.js'
 import {ascending} from '../access/uid-lists.js'
+import type {PlaceholderGuard} from './placeholder-guard.js'
 
 /**
  * Removes the local folders not in `selected`. Returns one report per folder (`removed`, or
  * `failed` when the folder's files could not be read or removed). A local I/O error or an
  * interruption ends the run and is thrown.
  */
-export async function removeUnselectedFolders(store: AccountStore, selected: readonly string[], logger: Logger): Promise<FolderReport[]> {
+export async function removeUnselectedFolders(store: AccountStore, selected: readonly string[], guard: PlaceholderGuard, logger: Logger): Promise<FolderReport[]> {
   const keep = new Set(selected)
   const reports: FolderReport[] = []
   const placeholders = new Map<string, boolean>()
+  const holds = async (name: string): Promise<boolean> => {
+    let hold = placeholders.get(name)
+    if (hold === undefined) placeholders.set(name, (hold = await originHoldsPlaceholders(store, name)))
+    return hold
+  }
   for (const local of await store.listFolders()) {
     if (keep.has(local.name)) continue
     const origin = await keptAsideFrom(store, local.name, keep)
     if (origin !== undefined) {
-      let hold = placeholders.get(origin)
-      if (hold === undefined) placeholders.set(origin, (hold = await originHoldsPlaceholders(store, origin)))
-      if (hold) {
+      if (await holds(origin)) {
         logger.info(
           `Kept the local folder '${local.name}', a backup kept aside from '${origin}' after a UIDVALIDITY change: '${origin}' holds ignore-history placeholders, and this may be the only real copy of those messages (mirror mode keeps it)`,
           {folder: local.name},
@@ -51,11 +58,19 @@ export async function removeUnselectedFolders(store: AccountStore, selected: rea
         continue
       }
     }
+    const why = await olderThanPlaceholders(local.name, keep, guard, holds)
+    if (why !== undefined) {
+      logger.info(`Kept the local folder '${local.name}', which is not backed up any more: ${why}, and this may be the only real copy of messages they stand for (mirror mode keeps it)`, {
+        folder: local.name,
+      })
+      continue
+    }
     const started = Date.now()
     const report = emptyFolderReport(local.name)
     try {
       await store.removeFolder(local.name)
       report.outcome = 'removed'
+      guard.record?.delete(local.name)
       logger.info(`Removed the local copy of folder '${local.name}': it is not backed up any more (mirror mode)`, {folder: local.name})
     } catch (error) {
       if (error instanceof LocalIoError || error instanceof InterruptedError) throw error
@@ -67,6 +82,25 @@ export async function removeUnselectedFolders(store: AccountStore, selected: rea
     reports.push(report)
   }
   return reports
+}
+
+/**
+ * Why the backup of the vanished folder `name` must stay, if it must: it is older than
+ * ignore-history placeholders held by a folder still backed up (the record cannot say which
+ * placeholders, nor can they: any of them may stand for a message only this backup holds). A
+ * record that cannot be read keeps every such folder.
+ */
+async function olderThanPlaceholders(
+  name: string,
+  selected: ReadonlySet<string>,
+  guard: PlaceholderGuard,
+  holds: (name: string) => Promise<boolean>,
+): Promise<string | undefined> {
+  if (guard.record === undefined) return `the record of backups older than ignore-history placeholders cannot be read (${guard.unreadable ?? 'damaged'})`
+  for (const into of guard.record.get(name) ?? []) {
+    if (into !== name && selected.has(into) && (await holds(into))) return `its backup is older than the ignore-history placeholders '${into}' holds`
+  }
+  return undefined
 }
 
 /** The selected folder `name` is a backup kept aside from, if it is one (its own UIDVALIDITY in its name). */

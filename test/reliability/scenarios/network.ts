@@ -108,6 +108,8 @@ function armFault(world: BackupWorld, rng: Rng, fault: BackupFault | RestoreFaul
   const sessions = new SessionWatch([proxy])
   const pending: Array<Promise<unknown>> = []
   let off = (): void => undefined
+  /** Listeners a fault adds once it struck, removed by undo(). */
+  const offsAfter: Array<() => void> = []
   const n = early ? 1 : rng.int(1, 3)
   const dropsBefore = proxy.stats.drops
   let hit = false
@@ -166,7 +168,19 @@ function armFault(world: BackupWorld, rng: Rng, fault: BackupFault | RestoreFaul
         const base = logins
         pending.push(
           dovecot.doveadm(['kick', user.user]).then(
-            () => strike(base),
+            () => {
+              // The kick ends every session of the user, but it takes a process start to get
+              // there: a run that had already sent its last command (it was writing its commit)
+              // needs no server any more, and has nothing to reconnect for. The BYE hit the run
+              // only if it sends a command after it; all its sessions are gone then, so that
+              // command is a new session's and `reconnected` must hold.
+              if (sessions.phase() !== 'working') return
+              const offNext = proxy.onCommand((c) => {
+                offNext()
+                if (c.name !== 'LOGOUT') strike(base)
+              })
+              offsAfter.push(offNext)
+            },
             () => undefined,
           ),
         )
@@ -210,6 +224,7 @@ function armFault(world: BackupWorld, rng: Rng, fault: BackupFault | RestoreFaul
     reconnected: () => loginsAtFault !== undefined && logins > loginsAtFault,
     undo: async () => {
       off()
+      for (const offAfter of offsAfter) offAfter()
       offLogins()
       sessions.close()
       await Promise.allSettled(pending)
