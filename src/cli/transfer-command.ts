@@ -6,7 +6,7 @@
  */
 import {Args, Flags, type Command} from '@oclif/core'
 import type {Config} from '../config/index.js'
-import type {TransferOptions, TransferReport} from '../engine/transfer-types.js'
+import type {TransferOptions, TransferReport} from '../engine/upload/types.js'
 import {BaseCommand} from './base-command.js'
 import {renderTransferSummary} from './render/transfer-summary.js'
 

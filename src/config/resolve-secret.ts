@@ -69,7 +69,7 @@ async function read(source: PasswordSource, options: ResolveSecretOptions): Prom
       return value
     }
     case 'oauth2':
-      // Access tokens of mailkeep's own OAuth2 login come from src/oauth (engine/credentials.ts).
+      // Access tokens of mailkeep's own OAuth2 login come from src/oauth (engine/access/credentials.ts).
       throw new Error('resolveSecret: an oauth2 account has no secret to resolve here')
     case 'command':
     case 'oauth2-command': {

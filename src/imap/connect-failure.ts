@@ -6,7 +6,7 @@
  *
  * A wrong port or security setting is a configuration problem: not retried (retrying only took
  * minutes to say the same). A server that said nothing or could not be reached in time may be
- * down for a moment: retryable, within the first connection's deadline (engine/session-pool.ts).
+ * down for a moment: retryable, within the first connection's deadline (engine/access/session-pool.ts).
  * A failure where the probe finds the IMAP server the configuration expects (a reset during the
  * greeting) keeps its own classification.
  */

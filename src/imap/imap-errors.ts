@@ -46,7 +46,7 @@ export class ImapConnectionError extends ConnectionError {
  * over `maxLiteralBytes`, or a response or line over the response limit. imapflow stops parsing
  * at the announcement, before the bytes arrive, and closes the connection; the session is closed.
  * Not transient: the same command brings the same answer. The engine downloads the messages of
- * a batch that brought one in chunks instead (src/engine/message-fetcher.ts).
+ * a batch that brought one in chunks instead (src/engine/backup/message-fetcher.ts).
  */
 export class OversizedResponseError extends RemoteError {
   constructor(

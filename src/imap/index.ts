@@ -3,7 +3,6 @@
  * types.ts and these functions.
  */
 export {connect, DEFAULT_DOWNLOAD_CHUNK_BYTES} from './connect.js'
-export {withRetry, isTransient, backoffDelay, sleep, type RetryOptions, type RetryEvent} from './retry.js'
 export {ImapConnectionError, OversizedResponseError, type ConnectionFailure} from './imap-errors.js'
 export {classifyImapError, type ErrorContext} from './classify.js'
 export {serverAnswer, type ServerAnswer} from './server-answer.js'

@@ -13,7 +13,7 @@ import {createCommand} from './commands/create.js'
 import {expungeCommand} from './commands/expunge.js'
 import type {FetchData} from './commands/fetch-response.js'
 import {MessageAssembler} from './commands/fetch-messages.js'
-import {collectBody, merge, pull, runFetch} from './commands/fetch-stream.js'
+import {collectBody, merge, mergedItems, pull, runFetch} from './commands/fetch-stream.js'
 import {listMailboxes, type ListResult} from './commands/list.js'
 import {MailboxNames} from './commands/mailbox-name.js'
 import {namespaceCommand} from './commands/namespace.js'
@@ -298,25 +298,15 @@ export class FlowSession implements ImapSession {
   fetchSummaries(uidSet: string): AsyncIterable<MessageSummary> {
     checkUidSet(uidSet)
     const items = this.items(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE'], true)
-    const inSet = uidSetMatcher(uidSet)
-    return pull<MessageSummary>((push) => {
-      const partial = new Map<number, FetchData>()
-      const data = (d: FetchData): Promise<void> | undefined => {
-        if (d.uid === undefined || !inSet(d.uid)) return undefined
-        const merged = merge(partial.get(d.uid), d)
-        // Flags and size are what we asked for; a response without them is an unsolicited
-        // flag update or one part of a split response (RFC 3501 §7.4.2 allows both).
-        if (merged.flags === undefined || merged.size === undefined) {
-          partial.set(d.uid, merged)
-          return undefined
-        }
-        partial.delete(d.uid)
-        const summary: MessageSummary = {uid: d.uid, flags: merged.flags, internalDate: merged.internalDate ?? null, size: merged.size}
-        if (merged.modseq !== undefined) summary.modseq = merged.modseq
-        return push(summary)
-      }
-      return this.stream('UID FETCH', uidSet, items, {data, body: (head) => void data(head)})
-    })
+    // Flags and size are what we asked for; a response without them is an unsolicited flag
+    // update or one part of a split response (mergedItems).
+    const summary = (uid: number, merged: FetchData): MessageSummary | undefined => {
+      if (merged.flags === undefined || merged.size === undefined) return undefined
+      const out: MessageSummary = {uid, flags: merged.flags, internalDate: merged.internalDate ?? null, size: merged.size}
+      if (merged.modseq !== undefined) out.modseq = merged.modseq
+      return out
+    }
+    return pull<MessageSummary>((push) => this.stream('UID FETCH', uidSet, items, mergedItems(uidSetMatcher(uidSet), summary, push)))
   }
 
   fetchMessages(uidSet: string): AsyncIterable<FetchedMessage> {
@@ -343,21 +333,8 @@ export class FlowSession implements ImapSession {
     }
     const section: WireNode[] = [{type: 'ATOM', value: 'HEADER.FIELDS'}, fields.map((f): WireNode => ({type: 'ATOM', value: f}))]
     const items = this.items(['UID'], false, {type: 'ATOM', value: 'BODY.PEEK', section})
-    const inSet = uidSetMatcher(uidSet)
-    return pull<MessageHeaderFields>((push) => {
-      const partial = new Map<number, FetchData>()
-      const data = (d: FetchData): Promise<void> | undefined => {
-        if (d.uid === undefined || !inSet(d.uid)) return undefined
-        const merged = merge(partial.get(d.uid), d)
-        if (merged.headerFields === undefined) {
-          partial.set(d.uid, merged)
-          return undefined
-        }
-        partial.delete(d.uid)
-        return push({uid: d.uid, headers: merged.headerFields})
-      }
-      return this.stream('UID FETCH', uidSet, items, {data, body: (head) => void data(head)})
-    })
+    const headers = (uid: number, merged: FetchData): MessageHeaderFields | undefined => (merged.headerFields === undefined ? undefined : {uid, headers: merged.headerFields})
+    return pull<MessageHeaderFields>((push) => this.stream('UID FETCH', uidSet, items, mergedItems(uidSetMatcher(uidSet), headers, push)))
   }
 
   async downloadMessage(uid: number): Promise<{summary: MessageSummary; chunks: AsyncIterable<Buffer>} | null> {

@@ -3,7 +3,7 @@
  * engine never prints and never exits; the CLI supplies real implementations, tests the silent
  * ones.
  */
-import {DeadlineError} from './errors.js'
+import {DeadlineError, InterruptedError} from './errors.js'
 import {silentLogger, type Logger} from './logger.js'
 
 export interface ProgressTask {
@@ -54,6 +54,48 @@ export function silentContext(overrides: Partial<RunContext> = {}): RunContext {
 /** Throws the signal's reason (an InterruptedError from the CLI) if the run was stopped. */
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw signal.reason
+}
+
+/**
+ * Whether `error` ends the run rather than one folder or account: the run was stopped (its signal
+ * aborted: SIGINT/SIGTERM or the maximum duration), or an InterruptedError got here first.
+ */
+export function isStop(error: unknown, signal: AbortSignal): boolean {
+  return signal.aborted || error instanceof InterruptedError
+}
+
+/**
+ * Rethrows a stop (isStop): the signal's reason once it is aborted, so that whatever failure the
+ * abort caused (a closed socket) is reported as the interruption it is; else the InterruptedError.
+ * Anything else returns, for the caller to handle as a failure.
+ */
+export function rethrowIfStopped(error: unknown, signal: AbortSignal): void {
+  if (isStop(error, signal)) throw stopError(error, signal)
+}
+
+/**
+ * Rethrows an interruption by the user (SIGINT/SIGTERM, `interrupted`) or an InterruptedError, as
+ * rethrowIfStopped does; the maximum duration (a DeadlineError) returns instead, for the caller
+ * to report, keeping what is complete (docs/backup.md: the run reaches --max-duration).
+ */
+export function rethrowIfInterrupted(error: unknown, signal: AbortSignal): void {
+  if (isInterruption(error, signal)) throw stopError(error, signal)
+}
+
+/**
+ * Whether `error` is an interruption by the user (SIGINT/SIGTERM, `interrupted`) or an
+ * InterruptedError: isStop without the maximum duration, which the caller reports instead.
+ */
+export function isInterruption(error: unknown, signal: AbortSignal): boolean {
+  return interrupted(signal) || error instanceof InterruptedError
+}
+
+/**
+ * What a stop is thrown as: the signal's reason once it is aborted (so that a failure the abort
+ * caused, a closed socket, is reported as the interruption it is), else the error itself.
+ */
+export function stopError(error: unknown, signal: AbortSignal): unknown {
+  return signal.aborted ? signal.reason : error
 }
 
 /** The run was stopped by the user (SIGINT/SIGTERM): roll back and end, rather than its deadline. */

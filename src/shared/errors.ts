@@ -33,7 +33,7 @@ export class UsageError extends MailkeepError {
 /**
  * A folder name with a part longer than mailkeep can use in a file name (src/store/folder-path.ts):
  * a usage error where a user named the folder, that folder's own path problem in a backup
- * (`asFolderError`, src/engine/report.ts), recorded for `local check` like any other.
+ * (`asFolderError`, src/engine/access/report.ts), recorded for `local check` like any other.
  */
 export class FolderNameTooLongError extends UsageError {
   constructor(message: string, options: ErrorOptions = {}) {

@@ -30,7 +30,9 @@ import {
   type Pristine,
 } from './metadata.js'
 import {MessageTable, type ReadonlyMessageTable} from './message-table.js'
-import {applyRecords, Transaction, type TransactionHost} from './transaction.js'
+import {applyRecords} from './journal-records.js'
+import {Transaction} from './transaction.js'
+import type {TransactionHost} from './transaction-types.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
 import {exists, keepCopyAside, readBytesIfPresent, readIfPresent, regularFileIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
 import {bindExactFile, EXACT_SUFFIX, parseExactFile, scanExactFile, serializeExactChunks, type ExactBinding, type ExactPristine} from './exact-file.js'

@@ -27,58 +27,10 @@
  */
 import {InternalError} from '../shared/errors.js'
 import type {QuotingRule} from './mboxrd/quoting.js'
+import type {ExactTuple, MessageEntry, ReadonlyMessageTable, RecordVisitor} from './message-entry.js'
+import {NumberColumn} from './number-column.js'
 
-export interface MessageEntry {
-  uid: number
-  offset: number
-  length: number
-  /** System flags without the backslash (imap-backup's form), keywords as they are. */
-  flags: string[]
-}
-
-/**
- * `[uid, size, internaldate, appended, eol]`: what it takes to give the message back byte for
- * byte (docs/mbox-format.md). `eol` is validated by the codec when it is used.
- */
-export type ExactTuple = [uid: number, size: number, internalDate: number | null, appended: number, eol: unknown]
-
-export type RecordVisitor = (row: number, uid: number, size: number, internalDate: number | null, appended: number, eol: unknown, quoting: QuotingRule) => void
-
-/** What the store hands to code that only reads the messages of a folder. */
-export interface ReadonlyMessageTable extends Iterable<MessageEntry> {
-  /** Number of entries (a UID listed twice counts twice). */
-  readonly length: number
-  /** The byte offset where the next entry goes: the end of the last entry (0 when empty). */
-  readonly end: number
-  /** Number of entries with an exactness record. */
-  readonly recordCount: number
-  /** For 0 ≤ row < length. */
-  uidAt(row: number): number
-  offsetAt(row: number): number
-  lengthAt(row: number): number
-  /** Shared and frozen: one array per distinct flag list. */
-  flagsAt(row: number): string[]
-  /** The flags as JSON text, made once per distinct list (for serialisation). */
-  flagsJsonAt(row: number): string
-  entryAt(row: number): MessageEntry
-  exactnessAt(row: number): ExactTuple | undefined
-  /** The quoting rule of a row with an exactness record (undefined without one). */
-  quotingAt(row: number): QuotingRule | undefined
-  /**
-   * Calls `visit` for each row in [from, to) that has an exactness record, with its fields, in
-   * row order: for serialising 100,000s of records without a tuple per row.
-   */
-  visitRecords(from: number, to: number, visit: RecordVisitor): void
-  /** The first row with this UID, or -1. */
-  indexOf(uid: number): number
-  has(uid: number): boolean
-  get(uid: number): MessageEntry | undefined
-  exactness(uid: number): ExactTuple | undefined
-  /** Every UID once, in the order of the entries. */
-  distinctUids(): number[]
-  /** UIDs listed more than once (imap-backup's delay-mode retry bug, compat §5.5). */
-  duplicateUids(): number[]
-}
+export type {ExactTuple, MessageEntry, ReadonlyMessageTable, RecordVisitor} from './message-entry.js'
 
 const INITIAL_CAPACITY = 16
 /** Up to this many runs of ascending UIDs, lookups binary-search each; beyond, a Map is built. */
@@ -456,40 +408,5 @@ export class MessageTable implements ReadonlyMessageTable {
 
   private checkRow(row: number): void {
     if (!(row >= 0 && row < this.count)) throw new InternalError(`row ${row} of a table of ${this.count} messages`)
-  }
-}
-
-/**
- * A column of numbers: 4 bytes each while every value is a whole number below 2^32, 8 bytes (a
- * double) from the first value that is not. -0 is stored as 0, which reads and prints the same.
- */
-class NumberColumn {
-  private values: Uint32Array | Float64Array
-  private wide = false
-
-  constructor(capacity: number) {
-    this.values = new Uint32Array(capacity)
-  }
-
-  get(row: number): number {
-    return this.values[row]!
-  }
-
-  set(row: number, value: number): void {
-    if (!this.wide && value >>> 0 !== value) this.widen()
-    this.values[row] = value
-  }
-
-  resize(capacity: number, length: number): void {
-    const next = this.wide ? new Float64Array(capacity) : new Uint32Array(capacity)
-    next.set(this.values.subarray(0, length))
-    this.values = next
-  }
-
-  private widen(): void {
-    const wide = new Float64Array(this.values.length)
-    wide.set(this.values)
-    this.values = wide
-    this.wide = true
   }
 }

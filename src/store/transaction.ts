@@ -15,65 +15,16 @@
  */
 import type {FileHandle} from 'node:fs/promises'
 import {InternalError, localIoError} from '../shared/errors.js'
-import type {Logger} from '../shared/logger.js'
 import {writePieces} from '../shared/write-all.js'
-import {MboxrdEncoder, WRITER_QUOTING, type QuotingRule} from './mboxrd/index.js'
+import {MboxrdEncoder, WRITER_QUOTING} from './mboxrd/index.js'
 import type {JournalRecord, JournalWriter} from './journal.js'
 import {MboxBuffer} from './mbox-buffer.js'
-import {addRestoredCopies, isDelimiter, isModseq, isPrefix, type FolderMetadata, type FolderServerState} from './metadata.js'
+import type {FolderServerState} from './metadata.js'
 import {MessageTable} from './message-table.js'
+import {appendRecords, applyRecords, serverStateRecord} from './journal-records.js'
+import {appendChunks, appendWhole, type IncomingMessage, type MessageAppend, type TransactionHost, type TransactionStats} from './transaction-types.js'
 import {toStoredFlags} from './flags.js'
 import {WRITE_BEHIND_BYTES, type TransactionTuning} from './tuning.js'
-
-export interface IncomingMessage {
-  uid: number
-  /** Flags in IMAP form (`\Seen`, `$Forwarded`). */
-  flags: readonly string[]
-  /** The server's INTERNALDATE (RFC 3501 §2.3.3), kept so that restore can set it again. */
-  internalDate: Date | null
-}
-
-/** What the folder gives its transaction; the folder owns the files and the committed state. */
-export interface TransactionHost {
-  readonly mboxPath: string
-  /** The committed state; `meta.messages` holds the committed messages (I9: UIDs are unique). */
-  readonly meta: FolderMetadata
-  readonly logger: Logger
-  /** Folds the journal into `.imap` and removes it (commit step 2–3). */
-  fold(journalId: string): Promise<void>
-  /** Runs recovery from what is on disk (rollback step 2). */
-  recover(): Promise<void>
-  /** Called once the transaction is over, whatever the outcome. */
-  release(): void
-}
-
-export interface TransactionStats {
-  appended: number
-  appendedBytes: number
-  flagUpdates: number
-  savepoints: number
-}
-
-/**
- * One message being appended (Transaction.openMessage): its bytes go in with write() as they
- * arrive, finish() completes and records it, abort() cuts it off again. A write() or finish()
- * that fails has already cut the message off (or rolled the transaction back); abort() after it
- * is harmless.
- */
-export interface MessageAppend {
-  /**
-   * The next bytes of the message. Returns a promise when the buffer had to be written out
-   * (wait for it before the next call); the bytes may be held until the header block is
-   * complete, so they must not change afterwards.
-   */
-  write(bytes: Buffer): void | Promise<void>
-  /**
-   * All bytes are in: the entry is completed and appended; `message` gives its UID, flags, date.
-   * Returns a promise when the buffer is written out or a savepoint is taken.
-   */
-  finish(message: IncomingMessage): void | Promise<void>
-  abort(): Promise<void>
-}
 
 type State = 'open' | 'committed' | 'rolled-back'
 
@@ -200,25 +151,12 @@ export class Transaction {
 
   /** Appends a message held in memory. */
   async append(message: IncomingMessage, source: Buffer): Promise<void> {
-    const append = this.openMessage(message.uid, source.length)
-    await append.write(source)
-    await append.finish(message)
+    await appendWhole(this.openMessage(message.uid, source.length), message, source)
   }
 
-  /**
-   * Appends a message whose bytes arrive in chunks (large messages): they go to the file as they
-   * come, never held whole. If the stream fails, the partial entry is cut off again and the
-   * transaction stays usable.
-   */
+  /** Appends a message whose bytes arrive in chunks (large messages; appendChunks). */
   async appendStream(message: IncomingMessage, chunks: AsyncIterable<Buffer>, sizeHint = 0): Promise<void> {
-    const append = this.openMessage(message.uid, sizeHint)
-    try {
-      for await (const chunk of chunks) await append.write(chunk)
-    } catch (error) {
-      await append.abort()
-      throw error
-    }
-    await append.finish(message)
+    await appendChunks(this.openMessage(message.uid, sizeHint), message, chunks)
   }
 
   /** Replaces the stored flags of a message (committed at the next savepoint). */
@@ -234,14 +172,7 @@ export class Transaction {
   /** Records the server state the folder is complete up to (committed with the next savepoint). */
   setServerState(state: FolderServerState): void {
     this.assertOpen()
-    const record: JournalRecord = {t: 's'}
-    if (state.uidNext !== undefined) record.uidnext = state.uidNext
-    if (state.highestModseq !== undefined) record.highestmodseq = state.highestModseq
-    if (state.flagsModseq !== undefined) record.flagsmodseq = state.flagsModseq
-    if (state.mirrorModseq !== undefined) record.mirrormodseq = state.mirrorModseq
-    if (state.delimiter !== undefined) record.delimiter = state.delimiter
-    if (state.prefix !== undefined) record.prefix = state.prefix
-    this.pending.push(record)
+    this.pending.push(serverStateRecord(state))
   }
 
   /**
@@ -521,43 +452,5 @@ export class Transaction {
     if (this.state === 'open') return
     if (this.failure !== undefined) throw this.failure
     throw new InternalError(`transaction is ${this.state}`)
-  }
-}
-
-/**
- * Applies committed journal records to the in-memory metadata (also used by recovery); `quoting`
- * is the rule the journal's entries were written with (JournalContents.quoting).
- */
-export function applyRecords(meta: FolderMetadata, records: readonly JournalRecord[], quoting: QuotingRule = WRITER_QUOTING): void {
-  for (const r of records) {
-    switch (r.t) {
-      case 'a':
-        meta.messages.push(r.m, r.x, quoting)
-        break
-      case 'f':
-        meta.messages.setFlags(r.uid, r.flags)
-        break
-      case 's':
-        if (r.uidnext !== undefined) meta.uidNext = r.uidnext
-        if (r.highestmodseq !== undefined) meta.highestModseq = r.highestmodseq
-        // Keys an older mailkeep did not write; read back after a crash, so checked like a file's.
-        if (isModseq(r.flagsmodseq)) meta.flagsModseq = r.flagsmodseq
-        if (isModseq(r.mirrormodseq)) meta.mirrorModseq = r.mirrormodseq
-        // Written by us, but a journal is read back after a crash: only well-formed values count.
-        if (isDelimiter(r.delimiter)) meta.delimiter = r.delimiter
-        if (isPrefix(r.prefix)) meta.prefix = r.prefix
-        if (Array.isArray(r.restored)) addRestoredCopies(meta, r.restored)
-        break
-      case 'c':
-        break
-    }
-  }
-}
-
-/** The journal records of staged messages, made one by one as the journal writes them. */
-function* appendRecords(staged: MessageTable): Generator<JournalRecord> {
-  for (let row = 0; row < staged.length; row++) {
-    const exact = staged.exactnessAt(row)
-    yield exact === undefined ? {t: 'a', m: staged.entryAt(row)} : {t: 'a', m: staged.entryAt(row), x: exact}
   }
 }

@@ -17,7 +17,7 @@
 import {readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
-import type {BackupReport} from '../../src/engine/backup-types.js'
+import type {BackupReport} from '../../src/engine/backup/types.js'
 import {DEFAULT_USERS, type TestUser} from '../support/dovecot.js'
 import {seedFolder} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'

@@ -7,7 +7,7 @@
 import {chmod, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
-import type {BackupReport} from '../../src/engine/backup-types.js'
+import type {BackupReport} from '../../src/engine/backup/types.js'
 import {DEFAULT_USERS, startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
 import {seedFolder} from '../support/mail-seed.js'
 import {allOutput, defaultConfigPath, expectBackupEqualsServer, mailkeep, makeHome, show, writeConfig} from '../cli/helpers.js'

@@ -6,7 +6,7 @@
 import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {BackupReport} from '../../src/engine/backup-types.js'
+import type {BackupReport} from '../../src/engine/backup/types.js'
 import {parseJournal} from '../../src/store/journal.js'
 import {allOutput, folderFiles, mailkeep, show} from './helpers.js'
 import {FOLDERS, MESSAGES, MidFolderServer, SAVEPOINT_MESSAGES} from './mid-folder.js'

@@ -61,11 +61,21 @@ function chainToImapflow(meta: Metafile, from: string): string {
 
 const isImapflow = (source: string): boolean => source.includes('node_modules/imapflow/')
 
-/** [bundle entry, its source]: the commands that only read local files or print. */
+/**
+ * [bundle entry, its source]: every entry that never connects to an IMAP server (it reads local
+ * files, prints, or talks HTTP to an OAuth2 provider); '' where the source is a package's.
+ */
 const OFFLINE: [string, string][] = [
   ['mailkeep', 'src/cli/main.ts'],
+  ['help-class', 'src/cli/help.ts'],
+  ['hook-command-not-found', 'src/cli/hooks/command-not-found.ts'],
   ['cmd-version', 'src/cli/commands/version.ts'],
   ['cmd-help', ''],
+  ['cmd-autocomplete', ''],
+  ['cmd-autocomplete-create', ''],
+  ['cmd-autocomplete-script', ''],
+  ['cmd-auth-login', 'src/cli/commands/auth/login.ts'],
+  ['cmd-auth-status', 'src/cli/commands/auth/status.ts'],
   ['cmd-local-accounts', 'src/cli/commands/local/accounts.ts'],
   ['cmd-local-folders', 'src/cli/commands/local/folders.ts'],
   ['cmd-local-list', 'src/cli/commands/local/list.ts'],
@@ -77,6 +87,35 @@ const OFFLINE: [string, string][] = [
   ['cmd-utils-export-to-thunderbird', 'src/cli/commands/utils/export-to-thunderbird.ts'],
 ]
 
+/**
+ * The entries that connect, and so load imapflow (`stats` compares the backup with the server;
+ * `local repair` connects when it can, to fetch what it rebuilds).
+ */
+const CONNECTING = [
+  'cmd-backup',
+  'cmd-single-backup',
+  'cmd-copy',
+  'cmd-migrate',
+  'cmd-mirror',
+  'cmd-restore',
+  'cmd-remote-capabilities',
+  'cmd-remote-folders',
+  'cmd-remote-namespaces',
+  'cmd-setup',
+  'cmd-stats',
+  'cmd-local-repair',
+  'cmd-utils-ignore-history',
+]
+
+/**
+ * The bundle's entries: each output file that esbuild made from an entry point, without the
+ * chunks (a chunk with an entry point is one loaded by a dynamic import, only when it runs).
+ */
+const entries = (meta: Metafile): string[] =>
+  Object.entries(meta.outputs)
+    .filter(([output, file]) => file.entryPoint !== undefined && output.endsWith('.js') && !output.startsWith('dist/bundle/chunk-'))
+    .map(([output]) => output.replace(/^dist\/bundle\//, '').replace(/\.js$/, ''))
+
 describe('the bundle: commands that never connect do not load imapflow', () => {
   const meta = metafile()
 
@@ -85,8 +124,13 @@ describe('the bundle: commands that never connect do not load imapflow', () => {
     expect(loaded, loaded.length === 0 ? '' : `${entry} loads imapflow: ${source === '' ? loaded[0] : chainToImapflow(meta, source)}`).toEqual([])
   })
 
-  it('does load it where a command connects (backup, remote folders): the check above sees imapflow when it is there', () => {
-    expect([...loadedSources(meta, 'cmd-backup')].some(isImapflow)).toBe(true)
-    expect([...loadedSources(meta, 'cmd-remote-folders')].some(isImapflow)).toBe(true)
+  it('every entry of the bundle is named above, as one that never connects or one that does (a new command is placed in one list)', () => {
+    const named = new Set([...OFFLINE.map(([entry]) => entry), ...CONNECTING])
+    expect(entries(meta).filter((entry) => !named.has(entry)).sort()).toEqual([])
+    expect(OFFLINE.length + CONNECTING.length).toBe(entries(meta).length)
+  })
+
+  it.each(CONNECTING)('%s does load it: the check above sees imapflow when it is there', (entry) => {
+    expect([...loadedSources(meta, entry)].some(isImapflow)).toBe(true)
   })
 })

@@ -6,7 +6,7 @@
  */
 import {join} from 'node:path'
 import {expect} from 'vitest'
-import type {BackupReport} from '../../src/engine/backup-types.js'
+import type {BackupReport} from '../../src/engine/backup/types.js'
 import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
 import {listUids, seedFolder} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'

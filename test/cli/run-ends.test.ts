@@ -19,7 +19,7 @@ import {isRunning} from '../support/processes.js'
 import {SSH_BANNER, startListener, type Listener} from '../support/listeners.js'
 import {listUids, seedFolder, serverAt} from '../support/mail-seed.js'
 import {startProxy, type TcpProxy} from '../support/tcp-proxy.js'
-import type {BackupReport} from '../../src/engine/backup-types.js'
+import type {BackupReport} from '../../src/engine/backup/types.js'
 import {folder as modelFolder, MODEL_PASSWORD, startModelServer, type ModelServer} from '../reliability/lib/model-server.js'
 import {accountEntry, defaultConfigPath, expectAtSavepoint, expectBackupEqualsServer, folderFiles, mailkeep, makeHome, show, writeConfig} from './helpers.js'
 

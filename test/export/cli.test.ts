@@ -6,7 +6,7 @@
 import {readFile, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import type {ExportReport, ThunderbirdExportReport} from '../../src/engine/export-types.js'
+import type {ExportReport, ThunderbirdExportReport} from '../../src/engine/export/types.js'
 import {runCli, type CliResult} from '../support/cli.js'
 import {testTempDir} from '../support/temp-dir.js'
 import {EMAIL, fakeThunderbird, readMaildirWithPython, seedBackup, writeConfigFile} from './helpers.js'

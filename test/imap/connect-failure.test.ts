@@ -4,7 +4,8 @@
 // minutes to fail. Now the error says what answered (nothing, not IMAP, TLS expected, plain
 // expected), a wrong setting is not retried, and it comes after the connect timeout at most.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ImapConnectionError, isTransient} from '../../src/imap/index.js'
+import {ImapConnectionError} from '../../src/imap/index.js'
+import {isRetryable} from '../../src/engine/access/retry.js'
 import {ExitCode} from '../../src/shared/exit-codes.js'
 import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
 import {SSH_BANNER, startListener, type Listener} from '../support/listeners.js'
@@ -50,7 +51,7 @@ describe('what answered a connection that failed before the greeting', () => {
     expect(error.failure).toBe('not-imap')
     expect(error.message).toBe(`cannot connect to ${ssh.host}:${ssh.port}: the server there is not an IMAP server (an SSH server): it sent '${SSH_BANNER}'`)
     expect(error.hint).toMatch(/check the server name and port/)
-    expect(isTransient(error)).toBe(false)
+    expect(isRetryable(error)).toBe(false)
   })
 
   it('TLS configured, plain IMAP answers: "plain expected", with its greeting', async () => {
@@ -58,7 +59,7 @@ describe('what answered a connection that failed before the greeting', () => {
     expect(error.failure).toBe('plain-expected')
     expect(error.message).toMatch(/the server speaks plain IMAP there \(it greeted '\* OK .*Dovecot.*' without TLS\), but the configuration asks for TLS from the first byte/)
     expect(error.hint).toMatch(/"starttls": true/)
-    expect(isTransient(error)).toBe(false)
+    expect(isRetryable(error)).toBe(false)
   })
 
   it.each(['plain', 'starttls'] as const)('%s configured, a TLS port answers: "TLS expected"', async (security) => {
@@ -66,7 +67,7 @@ describe('what answered a connection that failed before the greeting', () => {
     expect(error.failure).toBe('tls-expected')
     expect(error.message).toMatch(/the server expects TLS from the first byte \(it greets only after a TLS handshake\)/)
     expect(error.hint).toMatch(/remove "ssl": false and "starttls"/)
-    expect(isTransient(error)).toBe(false)
+    expect(isRetryable(error)).toBe(false)
   })
 
   it('a server that accepts the connection and says nothing: "nothing came", after the connect timeout', async () => {
@@ -76,7 +77,7 @@ describe('what answered a connection that failed before the greeting', () => {
     expect(error.message).toBe(`cannot connect to ${silent.host}:${silent.port}: the connection was accepted, but nothing came (no IMAP greeting within 0.7 s, no TLS handshake)`)
     // Not before the connect timeout (a timer never fires early).
     expect(Date.now() - started).toBeGreaterThanOrEqual(650)
-    expect(isTransient(error)).toBe(true)
+    expect(isRetryable(error)).toBe(true)
   })
 
   it('the right setting still connects (the diagnosis only runs after a failure)', async () => {

@@ -4,7 +4,8 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ConnectionError, InterruptedError, type MailkeepError, TransientImapError} from '../../src/shared/errors.js'
 import {ExitCode} from '../../src/shared/exit-codes.js'
-import {ImapConnectionError, withRetry} from '../../src/imap/index.js'
+import {ImapConnectionError} from '../../src/imap/index.js'
+import {withRetries} from '../../src/engine/access/retry.js'
 import {bigMessage} from '../fixtures/corpus.js'
 import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
 import {appendMessages, createFolder, folderName} from '../support/mail-seed.js'
@@ -84,13 +85,16 @@ describe('network faults', () => {
   })
 
   it('a slow consumer is not a stall', async () => {
-    const session = await connectAs(proxy, user, {endpoint: {idleTimeoutMs: 300}})
+    // The inactivity timeout also covers the login: 300 ms was shorter than a Dovecot login on a
+    // loaded 2-core machine (CI, 13:38 on 2026-12-07), so the timeout is 1 s and the consumer
+    // waits longer than that between messages.
+    const session = await connectAs(proxy, user, {endpoint: {idleTimeoutMs: 1_000}})
     try {
       await session.examine(folder)
       let count = 0
       for await (const _message of session.fetchMessages('1:*')) {
         count++
-        await new Promise((resolve) => setTimeout(resolve, 400))
+        await new Promise((resolve) => setTimeout(resolve, 1_300))
       }
       expect(count).toBe(6)
     } finally {
@@ -171,7 +175,7 @@ describe('network faults', () => {
       const error = await rejection(session.noop())
       expect(error).toBeInstanceOf(TransientImapError)
       expect(session.closed).toBe(true)
-      const again = await withRetry(() => connectAs(own, u), {attempts: 5, baseDelayMs: 50, maxDelayMs: 500, signal: new AbortController().signal})
+      const again = await withRetries(() => connectAs(own, u), {policy: {attempts: 4, baseDelayMs: 50, maxDelayMs: 500}, signal: new AbortController().signal})
       expect((await again.examine('INBOX')).uidValidity).toBeGreaterThan(0)
       await again.logout()
     } finally {
@@ -180,16 +184,16 @@ describe('network faults', () => {
   })
 })
 
-/** How many attempts withRetry makes for `fn` (which always fails). */
+/** How many attempts withRetries makes for `fn` (which always fails), allowed two retries. */
 async function collectRetry(fn: () => Promise<unknown>): Promise<number> {
   let attempts = 0
   await rejection(
-    withRetry(
+    withRetries(
       async () => {
         attempts++
         return fn()
       },
-      {attempts: 3, baseDelayMs: 1, maxDelayMs: 2, signal: new AbortController().signal},
+      {policy: {attempts: 2, baseDelayMs: 1, maxDelayMs: 2}, signal: new AbortController().signal},
     ),
   )
   return attempts

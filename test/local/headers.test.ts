@@ -1,6 +1,6 @@
-// Display of header values in `local list` (src/engine/local-headers.ts).
+// Display of header values in `local list` (src/engine/inspect/local-headers.ts).
 import {describe, expect, it} from 'vitest'
-import {decodeHeaderText, isoDate} from '../../src/engine/local-headers.js'
+import {decodeHeaderText, isoDate} from '../../src/engine/inspect/local-headers.js'
 
 const latin1 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1')
 

@@ -2,7 +2,7 @@
 import {writeFile, mkdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {expect, it} from 'vitest'
-import {listMessages} from '../../src/engine/local-list.js'
+import {listMessages} from '../../src/engine/inspect/local-list.js'
 import {silentContext} from '../../src/shared/context.js'
 import {testTempDir} from '../support/temp-dir.js'
 import {writeConfig} from './helpers.js'

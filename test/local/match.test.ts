@@ -1,6 +1,6 @@
-// The matching rules of `local repair` (src/engine/repair-match.ts), without a server.
+// The matching rules of `local repair` (src/engine/repair/match.ts), without a server.
 import {describe, expect, it} from 'vitest'
-import {FreeUids, matchMessages, type LocalCandidate, type ServerCandidate} from '../../src/engine/repair-match.js'
+import {FreeUids, matchMessages, type LocalCandidate, type ServerCandidate} from '../../src/engine/repair/match.js'
 
 const local = (index: number, extra: Partial<LocalCandidate> = {}): LocalCandidate => ({index, messageId: `<m${index}@x>`, date: 'd', sizeMin: 100, sizeMax: 110, ...extra})
 const server = (uid: number, extra: Partial<ServerCandidate> = {}): ServerCandidate => ({uid, size: 105, internalDate: null, date: 'd', ...extra})

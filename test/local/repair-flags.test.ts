@@ -5,7 +5,7 @@
 import {readFile, stat, truncate} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {RepairReport} from '../../src/engine/repair.js'
+import type {RepairReport} from '../../src/engine/repair/repair.js'
 import {toStoredFlags} from '../../src/store/flags.js'
 import {appendMessages, createFolder, expunge, fetchMessages, folderName, seedMessage, setFlags} from '../support/mail-seed.js'
 import {serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'

@@ -7,7 +7,7 @@ import {appendFile, mkdir, readdir, readFile, stat, truncate, unlink, writeFile}
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, onTestFinished} from 'vitest'
 import type {Config} from '../../src/config/index.js'
-import {repairAccount, type RepairOptions, type RepairReport} from '../../src/engine/repair.js'
+import {repairAccount, type RepairOptions, type RepairReport} from '../../src/engine/repair/repair.js'
 import {silentContext} from '../../src/shared/context.js'
 import {silentLogger} from '../../src/shared/logger.js'
 import {FolderStore} from '../../src/store/folder-store.js'

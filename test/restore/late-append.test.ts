@@ -12,7 +12,7 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {readUploadMessage} from '../../src/engine/uploader-message.js'
+import {readUploadMessage} from '../../src/engine/upload/message.js'
 import {silentLogger} from '../../src/shared/logger.js'
 import {FolderStore} from '../../src/store/folder-store.js'
 import {UploadMap} from '../../src/store/upload-map.js'

@@ -11,7 +11,7 @@
  */
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ignoreHistory} from '../../src/engine/ignore-history.js'
+import {ignoreHistory} from '../../src/engine/backup/ignore-history.js'
 import {silentContext} from '../../src/shared/context.js'
 import {appendMessages, folderName, listFolders, seedFolder, serverAt} from '../support/mail-seed.js'
 import {serverKinds, startServer, type ServerKind, type TestServer} from '../support/servers.js'

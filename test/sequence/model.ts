@@ -19,7 +19,7 @@
  *  - `rebuilt`: local folders `local repair` rebuilt, whose unmatched messages may carry a UID
  *    the repair chose (docs/repair.md, "Messages that match nothing").
  */
-import {dummyMessage} from '../../src/engine/ignore-history.js'
+import {dummyMessage} from '../../src/store/placeholders.js'
 import {normalise, sha} from './backup-reader.js'
 import {encodeMailboxName} from '../support/raw-imap.js'
 import {messageKey, type AccountView} from './server-view.js'

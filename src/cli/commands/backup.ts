@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
-import {runBackup} from '../../engine/backup.js'
-import type {BackupReport} from '../../engine/backup-types.js'
+import {runBackup} from '../../engine/backup/backup.js'
+import type {BackupReport} from '../../engine/backup/types.js'
 import {BaseCommand} from '../base-command.js'
 import {commaList} from '../comma-list.js'
 import {maxDurationFlag, maxDurationMs} from '../duration-flag.js'

@@ -1,6 +1,6 @@
 import type {Config} from '../../config/index.js'
-import {runTransfer} from '../../engine/transfer.js'
-import type {TransferReport} from '../../engine/transfer-types.js'
+import {runTransfer} from '../../engine/upload/copy.js'
+import type {TransferReport} from '../../engine/upload/types.js'
 import {namingFlags, transferArgs, transferOptions, TRANSFER_EXIT_STATUS, UploadCommand} from '../transfer-command.js'
 
 /** `mailkeep copy SOURCE_EMAIL DESTINATION_EMAIL` (docs/commands/copy-mirror-migrate.md). */

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import type {Config} from '../../config/index.js'
-import {runRestore} from '../../engine/restore.js'
-import type {TransferReport} from '../../engine/transfer-types.js'
+import {runRestore} from '../../engine/upload/restore.js'
+import type {TransferReport} from '../../engine/upload/types.js'
 import {commaList} from '../comma-list.js'
 import {UploadCommand} from '../transfer-command.js'
 

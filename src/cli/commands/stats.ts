@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
-import type {UnselectedFolder} from '../../engine/backup-types.js'
-import {accountStats, type FolderStats} from '../../engine/stats.js'
+import type {UnselectedFolder} from '../../engine/backup/types.js'
+import {accountStats, type FolderStats} from '../../engine/inspect/stats.js'
 import {BaseCommand} from '../base-command.js'
 import {formatFlag} from '../format-flag.js'
 import {unselectedLine} from '../render/backup-summary.js'

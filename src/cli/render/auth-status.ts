@@ -1,5 +1,5 @@
 /** The text form of `auth status`: one block per account. */
-import type {AuthStatusEntry} from '../../engine/auth-status.js'
+import type {AuthStatusEntry} from '../../engine/access/auth-status.js'
 
 export function renderAuthStatus(entries: readonly AuthStatusEntry[]): string {
   if (entries.length === 0) return 'No accounts are configured.'

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import type {AccountReport, BackupReport, FolderReport} from '../../engine/backup-types.js'
+import type {AccountReport, BackupReport, FolderReport} from '../../engine/backup/types.js'
 import {ExitCode} from '../../shared/exit-codes.js'
 import {renderBackupSummary} from './backup-summary.js'
 

@@ -1,5 +1,5 @@
 /**
- * The text form of a BackupReport (src/engine/backup-types.ts), printed by `mailkeep backup` and
+ * The text form of a BackupReport (src/engine/backup/types.ts), printed by `mailkeep backup` and
  * `mailkeep single backup` when the run ends. `--json` prints the report itself instead.
  *
  * It fits one screen for a typical run: a line per account, then only the folders that changed
@@ -21,7 +21,7 @@
  * `quiet` keeps only what went wrong, and folders not selected that are new since the last run
  * (so cron mails about each of them once); a successful quiet run otherwise prints nothing.
  */
-import type {AccountReport, BackupReport, ErrorSummary, FolderReport, UnselectedFolder} from '../../engine/backup-types.js'
+import type {AccountReport, BackupReport, ErrorSummary, FolderReport, UnselectedFolder} from '../../engine/backup/types.js'
 import {exitLine} from './exit-meaning.js'
 import {formatBytes, formatCount, formatRate, formatSeconds, plural, printable} from './text.js'
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import type {ExportFolderReport, ExportReport, ThunderbirdExportReport} from '../../engine/export-types.js'
+import type {ExportFolderReport, ExportReport, ThunderbirdExportReport} from '../../engine/export/types.js'
 import {ExitCode} from '../../shared/exit-codes.js'
 import {renderExport, renderThunderbirdExport} from './export.js'
 

@@ -1,5 +1,5 @@
 /**
- * The text form of the export reports (src/engine/export-types.ts), printed by `mailkeep utils
+ * The text form of the export reports (src/engine/export/types.ts), printed by `mailkeep utils
  * export-to-thunderbird` and `mailkeep utils export`; `--json` prints the report itself.
  *
  *     me@example.com: exported to Thunderbird profile 'default-release'
@@ -12,7 +12,7 @@
  *
  * `quiet` keeps only what went wrong.
  */
-import type {ExportFolderReport, ExportReport, ThunderbirdExportReport} from '../../engine/export-types.js'
+import type {ExportFolderReport, ExportReport, ThunderbirdExportReport} from '../../engine/export/types.js'
 import {ExitCode, type ExitCodeValue} from '../../shared/exit-codes.js'
 import {exitLine, exitMeaning} from './exit-meaning.js'
 import {formatBytes, formatCount, plural, printable} from './text.js'

@@ -3,7 +3,7 @@
  * (compat §2.2), then, indented once more, every other finding with its severity and the
  * command that repairs the folder.
  */
-import type {CheckedAccount} from '../../engine/local-check.js'
+import type {CheckedAccount} from '../../engine/inspect/local-check.js'
 import {printable} from './text.js'
 
 export function renderCheck(accounts: readonly CheckedAccount[]): string {

@@ -16,9 +16,9 @@
  * Control characters are shown as `?`. Lines are made one at a time, so that a long listing is
  * written as it is read (stream-output.ts).
  */
-import type {ListedMessage} from '../../engine/local-list.js'
-import type {FoundMessage} from '../../engine/local-search.js'
-import {senderName} from '../../engine/local-summaries.js'
+import type {ListedMessage} from '../../engine/inspect/local-list.js'
+import type {FoundMessage} from '../../engine/inspect/local-search.js'
+import {senderName} from '../../engine/inspect/local-summaries.js'
 import {formatBytes, formatCount, printable, truncateEnd} from './text.js'
 
 export const SUBJECT_WIDTH = 60

@@ -2,7 +2,7 @@
  * Text of `mailkeep local repair`: per folder, what was done (or, with --dry-run, would be),
  * the messages kept without a server match, the files set aside, and the check afterwards.
  */
-import type {FolderRepairReport, KeptMessage, RepairReport} from '../../engine/repair.js'
+import type {FolderRepairReport, KeptMessage, RepairReport} from '../../engine/repair/repair.js'
 import {plural, printable} from './text.js'
 
 /** Messages listed one by one at most; the rest are counted. */

@@ -1,5 +1,5 @@
 /** Text of `mailkeep local requote`: per folder, what was (or, with --dry-run, would be) converted. */
-import type {RequoteReport} from '../../engine/requote.js'
+import type {RequoteReport} from '../../engine/repair/requote.js'
 import {plural, printable} from './text.js'
 
 export function renderRequote(report: RequoteReport): string {

@@ -5,7 +5,7 @@
  * body, exact}]`, where `body` is the bytes read as UTF-8, and `body_base64` (the exact bytes)
  * is added when they are not valid UTF-8 (then `body` has U+FFFD in place of the bad bytes).
  */
-import type {ShownMessage} from '../../engine/local-show.js'
+import type {ShownMessage} from '../../engine/inspect/local-show.js'
 
 export interface ShownMessageJson {
   uid: number

@@ -10,7 +10,7 @@
  * shared     (Not defined)
  * ```
  */
-import type {NamespaceInfo, RemoteNamespaces} from '../../engine/remote-namespaces.js'
+import type {NamespaceInfo, RemoteNamespaces} from '../../engine/inspect/remote-namespaces.js'
 
 const KINDS = ['personal', 'other', 'shared'] as const
 

@@ -9,7 +9,7 @@
  * INBOX               |       3|      25|       0
  * ```
  */
-import type {FolderStats} from '../../engine/stats.js'
+import type {FolderStats} from '../../engine/inspect/stats.js'
 import {printable} from './text.js'
 
 const COLUMNS = [

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import type {TransferFolderReport, TransferReport} from '../../engine/transfer-types.js'
+import type {TransferFolderReport, TransferReport} from '../../engine/upload/types.js'
 import {renderTransferSummary} from './transfer-summary.js'
 
 const folder = (over: Partial<TransferFolderReport>): TransferFolderReport => ({

@@ -1,5 +1,5 @@
 /**
- * The text form of a TransferReport (src/engine/transfer-types.ts), printed by `restore`,
+ * The text form of a TransferReport (src/engine/upload/types.ts), printed by `restore`,
  * `copy`, `mirror` and `migrate`. `--json` prints the report itself.
  *
  *     restore alice@example.com → alice@example.com
@@ -13,7 +13,7 @@
  * Folders where nothing happened are counted, not listed (unless `verbose`). `quiet` keeps only
  * what went wrong.
  */
-import type {TransferFolderReport, TransferReport} from '../../engine/transfer-types.js'
+import type {TransferFolderReport, TransferReport} from '../../engine/upload/types.js'
 import {renderBackupSummary} from './backup-summary.js'
 import {exitLine} from './exit-meaning.js'
 import {formatBytes, formatSeconds, plural, printable} from './text.js'

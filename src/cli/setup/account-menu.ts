@@ -6,7 +6,7 @@
 import {join} from 'node:path'
 import {DEFAULT_MULTI_FETCH_SIZE, providerFor, type AccountFile, type AccountStatus, type Config} from '../../config/index.js'
 import {resolveConfigPath} from '../../config/paths.js'
-import {checkAccountConnection, type ConnectionCheck} from '../../engine/setup-server.js'
+import {checkAccountConnection, type ConnectionCheck} from '../../engine/access/setup-server.js'
 import {accountHeader, describeServer} from './account-header.js'
 import {chooseFolders} from './folder-chooser.js'
 import {changePasswordSource, modifyPassword} from './password-source.js'

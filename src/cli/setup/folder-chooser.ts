@@ -9,7 +9,7 @@
  * created on the server later (a fixed list would leave those out, issue 11 item 5).
  */
 import type {AccountFile} from '../../config/index.js'
-import {listSelectableFolders} from '../../engine/setup-server.js'
+import {listSelectableFolders} from '../../engine/access/setup-server.js'
 import {InterruptedError} from '../../shared/errors.js'
 import {printable} from '../render/text.js'
 import {folderNames} from './account-header.js'

@@ -11,7 +11,7 @@
  * its OAuth2 preset id, an OAuthProviderId of src/config/oauth-providers.ts).
  */
 import {OAUTH_PROVIDERS, PASSWORD_SOURCE_KEYS, oauthProviderForDomain, type AccountFile, type OAuth2File, type OAuthProviderName} from '../../config/index.js'
-import {obtainOAuthLogin} from '../../engine/auth-login.js'
+import {obtainOAuthLogin} from '../../engine/access/auth-login.js'
 import {registerSecret} from '../../shared/secrets.js'
 import {openBrowser} from '../open-browser.js'
 import {apply, errorLine, type Wizard} from './wizard.js'

@@ -200,3 +200,25 @@ export function merge(before: FetchData | undefined, after: FetchData): FetchDat
   for (const [key, value] of Object.entries(after)) if (value !== undefined) (out as Record<string, unknown>)[key] = value
   return out
 }
+
+/**
+ * A FETCH consumer for items that may come split over several responses of one message (RFC 3501
+ * §7.4.2 allows it, and a server may send an unsolicited FLAGS between): the parts of each UID of
+ * the set are merged until `complete` makes an item of them, which is pushed once. A body literal
+ * is passed by, its other items taken.
+ */
+export function mergedItems<T>(inSet: (uid: number) => boolean, complete: (uid: number, merged: FetchData) => T | undefined, push: (item: T) => Promise<void>): TapConsumer {
+  const partial = new Map<number, FetchData>()
+  const data = (d: FetchData): Promise<void> | undefined => {
+    if (d.uid === undefined || !inSet(d.uid)) return undefined
+    const merged = merge(partial.get(d.uid), d)
+    const item = complete(d.uid, merged)
+    if (item === undefined) {
+      partial.set(d.uid, merged)
+      return undefined
+    }
+    partial.delete(d.uid)
+    return push(item)
+  }
+  return {data, body: (head) => void data(head)}
+}

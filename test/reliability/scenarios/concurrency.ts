@@ -11,7 +11,7 @@
  */
 import {lstat, readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {destinationName} from '../../../src/engine/folder-mapping.js'
+import {destinationName} from '../../../src/engine/upload/folder-mapping.js'
 import type {TestUser} from '../../support/dovecot.js'
 import {listUids, serverAt} from '../../support/mail-seed.js'
 import type {CliResult} from '../../support/cli.js'

@@ -16,7 +16,7 @@ import {appendFile, lstat, mkdir, readFile, readdir, rename, rm, symlink, trunca
 import {dirname, join, relative} from 'node:path'
 import {promisify} from 'node:util'
 import {loadConfig} from '../../../src/config/index.js'
-import {runBackup} from '../../../src/engine/backup.js'
+import {runBackup} from '../../../src/engine/backup/backup.js'
 import {silentContext} from '../../../src/shared/context.js'
 import {describe as describeRun, jsonReport} from '../lib/cli.js'
 import {account, writeConfig, type ScenarioEnv} from '../lib/env.js'

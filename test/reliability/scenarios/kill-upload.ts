@@ -11,8 +11,8 @@
  */
 import {cp} from 'node:fs/promises'
 import {join} from 'node:path'
-import {runBackup} from '../../../src/engine/backup.js'
-import {destinationName, type FolderNaming} from '../../../src/engine/folder-mapping.js'
+import {runBackup} from '../../../src/engine/backup/backup.js'
+import {destinationName, type FolderNaming} from '../../../src/engine/upload/folder-mapping.js'
 import {loadConfig} from '../../../src/config/index.js'
 import {silentContext} from '../../../src/shared/context.js'
 import {startDovecot, type DovecotInstance, type TestUser} from '../../support/dovecot.js'

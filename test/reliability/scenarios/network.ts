@@ -14,7 +14,7 @@
  * asserts each kind fired in its share of the runs.
  */
 import {join} from 'node:path'
-import {destinationName} from '../../../src/engine/folder-mapping.js'
+import {destinationName} from '../../../src/engine/upload/folder-mapping.js'
 import {serverAt} from '../../support/mail-seed.js'
 import {describe as describeRun, jsonReport} from '../lib/cli.js'
 import {account, writeConfig, type ScenarioEnv} from '../lib/env.js'

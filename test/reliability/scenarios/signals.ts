@@ -14,7 +14,7 @@
 import {join} from 'node:path'
 import {silentLogger} from '../../../src/shared/logger.js'
 import {AccountStore} from '../../../src/store/account-store.js'
-import {destinationName} from '../../../src/engine/folder-mapping.js'
+import {destinationName} from '../../../src/engine/upload/folder-mapping.js'
 import {serverAt} from '../../support/mail-seed.js'
 import {describe as describeRun} from '../lib/cli.js'
 import {account, writeConfig, type ScenarioEnv} from '../lib/env.js'

@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {OAUTH_PROVIDER_NAMES} from '../../../config/index.js'
-import {authLogin, type AuthLoginResult} from '../../../engine/auth-login.js'
+import {authLogin, type AuthLoginResult} from '../../../engine/access/auth-login.js'
 import {registerSecret} from '../../../shared/secrets.js'
 import {BaseCommand} from '../../base-command.js'
 import {openBrowser} from '../../open-browser.js'

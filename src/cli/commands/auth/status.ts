@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {authStatus, type AuthStatusEntry} from '../../../engine/auth-status.js'
+import {authStatus, type AuthStatusEntry} from '../../../engine/access/auth-status.js'
 import {BaseCommand} from '../../base-command.js'
 import {renderAuthStatus} from '../../render/auth-status.js'
 

@@ -1,4 +1,4 @@
-import {localAccounts, type LocalAccount} from '../../../engine/local-accounts.js'
+import {localAccounts, type LocalAccount} from '../../../engine/inspect/local-accounts.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
 import {printable} from '../../render/text.js'

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {checkAccounts, checkExitCode, type CheckedAccount} from '../../../engine/local-check.js'
+import {checkAccounts, checkExitCode, type CheckedAccount} from '../../../engine/inspect/local-check.js'
 import {UsageError} from '../../../shared/errors.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'

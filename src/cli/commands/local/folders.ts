@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {localFolders, type LocalFolderName} from '../../../engine/local-folders.js'
+import {localFolders, type LocalFolderName} from '../../../engine/inspect/local-folders.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
 import {printable} from '../../render/text.js'

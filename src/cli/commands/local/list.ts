@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {streamMessages, type ListedMessage} from '../../../engine/local-list.js'
+import {streamMessages, type ListedMessage} from '../../../engine/inspect/local-list.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
 import {MessageTable} from '../../render/local-list.js'

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {repairAccount, type RepairReport} from '../../../engine/repair.js'
+import {repairAccount, type RepairReport} from '../../../engine/repair/repair.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
 import {renderRepair} from '../../render/local-repair.js'

@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {requoteAccount, type RequoteReport} from '../../../engine/requote.js'
+import {requoteAccount, type RequoteReport} from '../../../engine/repair/requote.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
 import {renderRequote} from '../../render/local-requote.js'

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {localFolders} from '../../../engine/local-folders.js'
-import {streamSearch, type FoundMessage} from '../../../engine/local-search.js'
+import {localFolders} from '../../../engine/inspect/local-folders.js'
+import {streamSearch, type FoundMessage} from '../../../engine/inspect/local-search.js'
 import {formatFlag} from '../../format-flag.js'
 import {BaseCommand} from '../../base-command.js'
 import {MessageTable, searchFooter} from '../../render/local-list.js'

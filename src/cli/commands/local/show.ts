@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {showMessages, type ShownMessage} from '../../../engine/local-show.js'
+import {showMessages, type ShownMessage} from '../../../engine/inspect/local-show.js'
 import {UsageError} from '../../../shared/errors.js'
 import {isClosedPipe} from '../../closed-pipe.js'
 import {formatFlag} from '../../format-flag.js'

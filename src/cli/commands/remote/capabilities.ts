@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {remoteCapabilities} from '../../../engine/remote-capabilities.js'
+import {remoteCapabilities} from '../../../engine/inspect/remote-capabilities.js'
 import {BaseCommand} from '../../base-command.js'
 import {formatFlag} from '../../format-flag.js'
 

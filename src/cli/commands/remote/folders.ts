@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {listRemoteFolders, type RemoteFolderEntry} from '../../../engine/remote-folders.js'
+import {listRemoteFolders, type RemoteFolderEntry} from '../../../engine/inspect/remote-folders.js'
 import {BaseCommand} from '../../base-command.js'
 import {renderRemoteFolders} from '../../render/remote-folders.js'
 import {formatFlag} from '../../format-flag.js'

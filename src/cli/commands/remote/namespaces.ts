@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {remoteNamespaces, type RemoteNamespaces as Namespaces} from '../../../engine/remote-namespaces.js'
+import {remoteNamespaces, type RemoteNamespaces as Namespaces} from '../../../engine/inspect/remote-namespaces.js'
 import {BaseCommand} from '../../base-command.js'
 import {formatFlag} from '../../format-flag.js'
 import {renderRemoteNamespaces} from '../../render/remote-namespaces.js'

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {exportToThunderbird} from '../../../engine/thunderbird-export.js'
-import type {ThunderbirdExportReport} from '../../../engine/export-types.js'
+import {exportToThunderbird} from '../../../engine/export/thunderbird.js'
+import type {ThunderbirdExportReport} from '../../../engine/export/types.js'
 import {BaseCommand} from '../../base-command.js'
 import {renderThunderbirdExport} from '../../render/export.js'
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
-import {exportFolders} from '../../../engine/export.js'
-import {EXPORT_FORMATS, type ExportReport} from '../../../engine/export-types.js'
+import {exportFolders} from '../../../engine/export/folders.js'
+import {EXPORT_FORMATS, type ExportReport} from '../../../engine/export/types.js'
 import {BaseCommand} from '../../base-command.js'
 import {renderExport} from '../../render/export.js'
 

@@ -1,5 +1,5 @@
 import {Args} from '@oclif/core'
-import {ignoreHistory, type IgnoreHistoryReport} from '../../../engine/ignore-history.js'
+import {ignoreHistory, type IgnoreHistoryReport} from '../../../engine/backup/ignore-history.js'
 import {BaseCommand} from '../../base-command.js'
 import {formatFlag} from '../../format-flag.js'
 import {plural, printable} from '../../render/text.js'

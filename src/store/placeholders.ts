@@ -1,0 +1,61 @@
+/**
+ * ignore-history's placeholders (`utils ignore-history`, compat §2.2): a dummy message stored for
+ * each UID the server had, so that the backup takes it as downloaded. They stand for mail the
+ * backup does not hold, so what reads the backup tells them apart: uploads leave them out,
+ * mirror mode keeps a kept-aside copy that may hold the real mail, repair rebuilds them.
+ * Knowledge of what the store holds, used by backup, upload and repair alike.
+ */
+import type {FolderStore} from './folder-store.js'
+
+/** The sender of every dummy message (imap-backup's). */
+export const FAKE_EMAIL = 'fake@email.com'
+
+/**
+ * The dummy that stands for message `uid`: two headers and one line, no blank line between them
+ * (imap-backup's; stored as `From fake@email.com\n` + this + `\n`).
+ */
+export function dummyMessage(uid: number): Buffer {
+  return Buffer.from(`From: ${FAKE_EMAIL}\nSubject: Message ${uid} not backed up\nSkipped ${uid}\n`, 'utf8')
+}
+
+/**
+ * Whether the stored message `uid` of `folder` is the placeholder ignore-history wrote for that
+ * UID: its text is exactly `dummyMessage(uid)` (imap-backup's entries read back with a trailing
+ * newline more or less). The entry's length rules out nearly every real message unread.
+ */
+export async function isPlaceholder(folder: FolderStore, uid: number, length: number): Promise<boolean> {
+  const dummy = dummyMessage(uid)
+  // `From fake@email.com` + LF, the text, one LF more; imap-backup's separator adds a date.
+  const entry = FAKE_SEPARATOR.length + dummy.length + 1
+  if (length < entry - 1 || length > entry + 40) return false
+  const {bytes} = await folder.readMessage(uid)
+  return bytes.equals(dummy) || withoutFinalLfs(bytes).equals(withoutFinalLfs(dummy))
+}
+
+/** Whether `folder` holds at least one of ignore-history's placeholders. */
+export async function holdsPlaceholders(folder: FolderStore): Promise<boolean> {
+  for (const m of folder.messages) {
+    if (await isPlaceholder(folder, m.uid, m.length)) return true
+  }
+  return false
+}
+
+/**
+ * The UIDs of `folder`'s placeholders. Uploads leave them out (restore, copy, mirror, migrate):
+ * a placeholder stands for mail the backup does not hold; it is not mail itself.
+ */
+export async function placeholderUids(folder: FolderStore): Promise<Set<number>> {
+  const out = new Set<number>()
+  for (const m of folder.messages) {
+    if (await isPlaceholder(folder, m.uid, m.length)) out.add(m.uid)
+  }
+  return out
+}
+
+const FAKE_SEPARATOR = `From ${FAKE_EMAIL}\n`
+
+function withoutFinalLfs(bytes: Buffer): Buffer {
+  let end = bytes.length
+  while (end > 0 && bytes[end - 1] === 0x0a) end--
+  return bytes.subarray(0, end)
+}
