@@ -30,6 +30,19 @@ export class UsageError extends MailkeepError {
   override readonly exitCode = ExitCode.USAGE
 }
 
+/**
+ * A folder name with a part longer than mailkeep can use in a file name (src/store/folder-path.ts):
+ * a usage error where a user named the folder, that folder's own path problem in a backup
+ * (`asFolderError`, src/engine/access/report.ts), recorded for `local check` like any other.
+ */
+export class FolderNameTooLongError extends UsageError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, options)
+    // Shown as the usage error it is wherever it is not a folder's failure.
+    this.name = 'UsageError'
+  }
+}
+
 export class ConfigError extends MailkeepError {
   override readonly exitCode = ExitCode.CONFIG
 }

@@ -24,7 +24,7 @@
  * Because `%` itself is always escaped, the mapping is injective and `decodeFolderPath` is its
  * exact inverse; it also reads the names imap-backup wrote (which only use `%3a;` `%25;` `%3b;`).
  */
-import {InternalError, UsageError} from '../shared/errors.js'
+import {FolderNameTooLongError, InternalError, UsageError} from '../shared/errors.js'
 
 /** The longest file name component most file systems accept (ext4, APFS, NTFS: 255). */
 export const MAX_COMPONENT_BYTES = 255
@@ -52,7 +52,7 @@ export function encodeFolderPath(serverName: string): string {
     // The last component also carries the longest file suffix (`.imap.damaged-<timestamp>`).
     const limit = i === encoded.length - 1 ? MAX_COMPONENT_BYTES - SUFFIX_RESERVE_BYTES : MAX_COMPONENT_BYTES
     if (bytes > limit) {
-      throw new UsageError(
+      throw new FolderNameTooLongError(
         `the folder ${JSON.stringify(serverName)} cannot be stored: a part of its name is ${bytes} bytes long once encoded, longer than the ${limit} bytes mailkeep can use in a file name`,
         {hint: 'exclude this folder from the backup, or rename it on the server'},
       )

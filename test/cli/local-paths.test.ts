@@ -18,11 +18,11 @@ import {execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, onTestFinished} from 'vitest'
 import type {BackupReport, FolderReport} from '../../src/engine/backup/types.js'
 import type {CheckedAccount} from '../../src/engine/inspect/local-check.js'
 import {startDovecot, type DovecotInstance, type TestUser} from '../support/dovecot.js'
-import {createFolder, ensureFolder, seedFolder} from '../support/mail-seed.js'
+import {createFolder, deleteFolder, ensureFolder, seedFolder} from '../support/mail-seed.js'
 import {accountEntry, defaultConfigPath, expectBackupEqualsServer, folderFiles, mailkeep, makeHome, show, writeConfig} from './helpers.js'
 
 let dovecot: DovecotInstance
@@ -33,6 +33,7 @@ let carol: TestUser
 /** Server order does not matter: whichever of two colliding folders comes second fails. */
 const ALICE_FOLDERS = ['INBOX', 'Archive', 'Archive.imap/2023', 'A', 'A.mbox/x', 'Zeta']
 const LONG = 'L'.repeat(200)
+const TOO_LONG = `L${'o'.repeat(228)}ng`
 
 beforeAll(async () => {
   dovecot = await startDovecot({separator: '/'})
@@ -127,6 +128,32 @@ describe('a folder whose local path cannot be used', () => {
     for (const f of ['INBOX', 'Zeta']) expect(report.get(f)!.outcome, show(result)).toBe('ok')
     const check = await mailkeep(home, ['local', 'check', '--json'])
     expect(checked(check)[0]!.folders.find((f) => f.name === LONG)?.findings[0]).toMatchObject({code: 'not-stored'})
+  })
+})
+
+describe('a folder name longer than mailkeep can use in a file name', () => {
+  it('fails that folder alone, and local check names it until a backup no longer selects it', async () => {
+    // The sequence test's `unstorable how=long` (231 bytes, over 255 - 40): mailkeep's own name
+    // check refused it with a UsageError that the not-stored record left out, so `local check`
+    // said OK of a folder no backup had stored (found replaying Cyrus seed 2982154900).
+    const {home, root} = await setup(carol)
+    await createFolder(dovecot, carol, TOO_LONG)
+    // carol's other tests back up all of her folders: this one is gone again after this test.
+    onTestFinished(() => deleteFolder(dovecot, carol, TOO_LONG))
+    await seedFolder(dovecot, carol, TOO_LONG, 1)
+    const result = await mailkeep(home, ['backup', '--json'])
+    expect(result.code, show(result)).toBe(4)
+    const report = folders(JSON.parse(result.stdout) as BackupReport)
+    expect(report.get(TOO_LONG)).toMatchObject({outcome: 'failed', error: {name: 'UnusablePathError', exitCode: 4}})
+    expect(report.get(TOO_LONG)!.error!.message).toMatch(/longer than the 215 bytes mailkeep can use in a file name/)
+    for (const f of ['INBOX', 'Work']) expect(report.get(f)!.outcome, show(result)).toBe('ok')
+    const check = await mailkeep(home, ['local', 'check', '--json'])
+    expect(check.code, show(check)).toBe(0)
+    const entry = checked(check)[0]!.folders.find((f) => f.name === TOO_LONG)
+    expect(entry?.findings, show(check)).toEqual([expect.objectContaining({code: 'not-stored', severity: 'warning'})])
+    await writeConfig(defaultConfigPath(home), {version: '2.2', accounts: [accountEntry(dovecot, carol, root, {folders: [TOO_LONG], folder_blacklist: true})]})
+    expect((await mailkeep(home, ['backup'])).code).toBe(0)
+    expect(checked(await mailkeep(home, ['local', 'check', '--json']))[0]!.folders.flatMap((f) => f.findings)).toEqual([])
   })
 })
 

@@ -83,6 +83,14 @@ export interface Snapshot {
 /** A file's identity and contents as far as "was it written?" needs: size, mtime, inode, mode. */
 type Tree = Map<string, string>
 
+/** One finding of `local check` over A (`localCheck`), as S9 reads it. */
+export interface CheckFinding {
+  folder: string
+  severity: string
+  code: string
+  message: string
+}
+
 export class World {
   /** The pair of users of the current sequence (`begin`): A is backed up, B receives uploads. */
   A: TestUser
@@ -259,11 +267,11 @@ export class World {
     return {A, B, backup}
   }
 
-  /** `mailkeep local check`'s engine over account A: every finding, as text. */
-  async localCheck(): Promise<string[]> {
+  /** `mailkeep local check`'s engine over account A: every finding. */
+  async localCheck(): Promise<CheckFinding[]> {
     const config = await loadConfig(this.configPath)
     const result = await checkAccounts({config, accounts: [this.A.user]}, silentContext())
-    return result.flatMap((a) => a.folders.flatMap((f) => f.findings.map((x) => `'${f.name}': ${x.severity} ${x.code}: ${x.message}`)))
+    return result.flatMap((a) => a.folders.flatMap((f) => f.findings.map((x) => ({folder: f.name, severity: x.severity, code: x.code, message: x.message}))))
   }
 
   /** Opens every folder of A's backup for writing once: what the next command's open would recover. */

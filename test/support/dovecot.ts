@@ -92,8 +92,9 @@ export interface DovecotInstance {
   /** `doveadm -c <conf> ...args`; rejects with its stderr when it exits non-zero. */
   doveadm(args: readonly string[], input?: Buffer | string): Promise<DoveadmResult>
   /**
-   * `doveadm mailbox update --uid-validity` (default: the current value + 1): UIDs, UIDNEXT,
-   * flags and dates stay. Use `forceUidValidityChange` (mail-seed.ts), which also checks it.
+   * `doveadm mailbox update --uid-validity` (default: the next value of Dovecot's own
+   * counter, which it then never gives another folder, or the current value + 1 if that is
+   * higher, after an explicit `newValue`): UIDs, UIDNEXT, flags and dates stay. Use `forceUidValidityChange` (mail-seed.ts), which also checks it.
    */
   changeUidValidity(user: string, folder: string, newValue?: number): Promise<void>
   /** The last lines of the Dovecot log, for error messages. */
@@ -249,8 +250,31 @@ class Instance implements DovecotInstance {
   }
 
   async changeUidValidity(user: string, folder: string, newValue?: number): Promise<void> {
-    const value = newValue ?? (await folderStatus(this, user, folder)).uidValidity + 1
+    const value = newValue ?? Math.max((await folderStatus(this, user, folder)).uidValidity + 1, await this.nextUidValidity(user))
     await this.doveadm(['mailbox', 'update', '-u', user, '--uid-validity', String(value), folder])
+  }
+
+  /**
+   * The next UIDVALIDITY Dovecot would give a new folder of `user`, taken from its own counter:
+   * a scratch folder is created, its value read, and the folder deleted. `mailbox update` does
+   * not advance that counter (a per-user file, next = max(now, last + 1)), so a value picked
+   * as "current + 1" is one Dovecot hands out again to the next folder created in the same
+   * second: a folder deleted and created again then had the UIDVALIDITY of the old one with
+   * other messages under its UIDs, which RFC 3501 §2.3.1.1 forbids and no real server does
+   * (the sequence test's seed 1695797241, docs/reliability.md). A value taken from the counter
+   * is never issued again.
+   */
+  private async nextUidValidity(user: string): Promise<number> {
+    const scratch = `${this.prefix}mailkeep-uidvalidity-${randomBytes(6).toString('hex')}`
+    await this.doveadm(['mailbox', 'create', '-u', user, scratch])
+    try {
+      const {stdout} = await this.doveadm(['mailbox', 'status', '-u', user, 'uidvalidity', scratch])
+      const value = Number(/uidvalidity=(\d+)/.exec(stdout)?.[1])
+      if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`doveadm mailbox status gave no UIDVALIDITY: ${stdout.trim()}`)
+      return value
+    } finally {
+      await this.doveadm(['mailbox', 'delete', '-u', user, scratch])
+    }
   }
 
   async logTail(lines = 30): Promise<string> {

@@ -4,7 +4,7 @@
  * folder that failed counts as INCOMPLETE (4) unless its error names something more specific.
  */
 import {ExitCode, type ExitCodeValue} from '../../shared/exit-codes.js'
-import {isPathProblem, LocalIoError, toMailkeepError, UnusablePathError} from '../../shared/errors.js'
+import {FolderNameTooLongError, isPathProblem, LocalIoError, toMailkeepError, UnusablePathError} from '../../shared/errors.js'
 import {scrubOutput} from '../../shared/secrets.js'
 import type {ErrorSummary} from './types.js'
 
@@ -45,8 +45,13 @@ export function endsRun(error: unknown): boolean {
   return error instanceof LocalIoError && !isPathProblem(error)
 }
 
-/** A LocalIoError about one path's shape (ENAMETOOLONG, ENOTDIR, EISDIR) is that folder's path problem. */
+/**
+ * A LocalIoError about one path's shape (ENAMETOOLONG, ENOTDIR, EISDIR), or a name too long for
+ * mailkeep's own file names, is that folder's path problem: reported as such, and recorded for
+ * `local check` (not-stored.ts), which otherwise said nothing of a folder no backup could store.
+ */
 function asFolderError(error: unknown): unknown {
+  if (error instanceof FolderNameTooLongError) return new UnusablePathError(error.message, {cause: error, ...(error.hint === undefined ? {} : {hint: error.hint})})
   if (!isPathProblem(error) || error instanceof UnusablePathError) return error
   return new UnusablePathError((error as Error).message, {
     cause: error,
