@@ -12,18 +12,21 @@
  *   npx vite-node bench/soak.ts --scale 0.1           a tenth of the full counts
  *   npx vite-node bench/soak.ts --seed 1234           replay the decisions of an earlier run
  *   npx vite-node bench/soak.ts --table rows.jsonl    print the table of rows saved earlier
+ *   npx vite-node bench/soak.ts --only sequence-cyrus --seed 1234 --claims /tmp/claims
+ *                                                     one of several workers sharing the sequences
+ *                                                     of one seed (start more the same way)
  *   kill -TERM <pid>                                  stop early (the sequence test: after the
  *                                                     current sequence) and print the table
  *
  * Several soaks can run side by side (`--only` different scenarios) with
  * MAILKEEP_RELIABILITY_REPORT=<file>: each appends its rows there, and `--table <file>` prints
- * them as one table.
+ * them as one table (the rows of one scenario from several workers added up).
  */
 import {readFileSync} from 'node:fs'
 import {cpus, hostname, release, totalmem, type as osType} from 'node:os'
 import {option} from './lib/bench-utils.js'
 import {ScenarioEnv} from '../test/reliability/lib/env.js'
-import {parseRows, renderTable, rowFailed, unmet} from '../test/reliability/lib/ledger.js'
+import {mergeRows, parseRows, renderTable, rowFailed, unmet} from '../test/reliability/lib/ledger.js'
 import {suiteSeed} from '../test/reliability/lib/rng.js'
 import {SOAK_COUNTS, scaled} from '../test/reliability/lib/scale.js'
 import {requireBuild} from '../test/reliability/lib/build.js'
@@ -37,7 +40,7 @@ export function machine(): string {
 async function main(): Promise<number> {
   const tableFile = option('table', '')
   if (tableFile !== '') {
-    const rows = parseRows(readFileSync(tableFile, 'utf8'))
+    const rows = mergeRows(parseRows(readFileSync(tableFile, 'utf8')))
     console.log(renderTable(rows))
     for (const line of rows.flatMap(unmet)) console.log(`minimum not reached: ${line}`)
     return rows.some(rowFailed) ? 1 : 0
@@ -46,6 +49,10 @@ async function main(): Promise<number> {
   requireBuild()
   const seedOption = option('seed', '')
   if (seedOption !== '') process.env.MAILKEEP_RELIABILITY_SEED = seedOption
+  // The sequence test's work sharing (test/sequence/scenario.ts): most of a sequence's time is
+  // waiting on servers and child processes, so a few workers per server fill the CPU.
+  const claims = option('claims', '')
+  if (claims !== '') process.env.MAILKEEP_SEQUENCE_CLAIMS = claims
   const seed = suiteSeed()
   const counts = scaled(SOAK_COUNTS, Number(option('scale', '1')))
   const only = option('only', '')

@@ -10,9 +10,14 @@
  *   MAILKEEP_SEQUENCE_PLAN='…; …'    run this plan, written by hand (operations.ts, parsePlan)
  *   MAILKEEP_SEQUENCE_COUNT=<n>      sequences per server instead of the counts of scale.ts
  *   MAILKEEP_SEQUENCE_SHRINK=<n>     reruns spent shrinking a failure (default 12; 0: none)
+ *   MAILKEEP_SEQUENCE_CLAIMS=<dir>   share the suite's sequences among processes: each runs only
+ *                                    the sequences whose number it claims first (a directory
+ *                                    `<dir>/<kind>-<i>`, made with mkdir, which only one can make)
  *   MAILKEEP_SEQUENCE_KNOWN_ISSUES   see known-issues.ts
  *   MAILKEEP_RELIABILITY_SEED        the suite seed (each sequence's seed derives from it)
  */
+import {mkdirSync} from 'node:fs'
+import {join} from 'node:path'
 import type {ScenarioEnv} from '../reliability/lib/env.js'
 import {startServer, type ServerKind, type TestServer} from '../support/servers.js'
 import {enabledOperations, parsePlan} from './operations.js'
@@ -39,6 +44,23 @@ export function sequenceCount(defaultCount: number): number {
   return envNumber('MAILKEEP_SEQUENCE_COUNT') ?? defaultCount
 }
 
+/**
+ * Claims sequence `i` of `kind` for this process (MAILKEEP_SEQUENCE_CLAIMS): true when no other
+ * process has. mkdir either makes the directory or fails with EEXIST, atomically (POSIX mkdir(2)),
+ * so several soak processes on one suite seed run each sequence once, and workers can be added
+ * while the others run.
+ */
+export function claim(dir: string | undefined, kind: ServerKind, i: number): boolean {
+  if (dir === undefined || dir === '') return true
+  try {
+    mkdirSync(join(dir, `${kind}-${i}`), {recursive: false})
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
+}
+
 export const scenarioName = (kind: ServerKind): string => `sequences on ${kind}`
 
 export async function sequenceScenario(env: ScenarioEnv, kind: ServerKind, options: SequenceOptions): Promise<Tally> {
@@ -51,12 +73,15 @@ export async function sequenceScenario(env: ScenarioEnv, kind: ServerKind, optio
   const shrinkAttempts = envNumber('MAILKEEP_SEQUENCE_SHRINK') ?? options.shrinkAttempts ?? 12
   const written = process.env.MAILKEEP_SEQUENCE_PLAN
   const seeds = replay !== undefined ? [replay] : written !== undefined ? [1] : Array.from({length: options.count}, (_, i) => sequenceSeed(env.seed, kind, i))
+  const claims = replay === undefined && written === undefined ? process.env.MAILKEEP_SEQUENCE_CLAIMS : undefined
+  if (claims !== undefined && claims !== '') mkdirSync(claims, {recursive: true})
   try {
     for (const [i, seed] of seeds.entries()) {
       if (env.stopRequested) {
-        env.progress(`${scenario}: stopped after ${i} of ${seeds.length} sequences`)
+        env.progress(`${scenario}: stopped after ${tally.sequences} sequences, before number ${i} of ${seeds.length}`)
         break
       }
+      if (!claim(claims, kind, i)) continue
       const plan = written !== undefined ? parsePlan(written, kind) : planFor(seed, kind)
       await env.ledger.run(scenario, `sequence ${i}`, seed, async (check) => {
         const result = await runSequence(world, kind, plan, replay !== undefined ? only : undefined)

@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest'
 import type {RecordedCommand, TcpProxy} from '../../support/tcp-proxy.js'
 import {testTempDir} from '../../support/temp-dir.js'
 import {CommitWatch, committedNow} from './commit-watch.js'
-import {Ledger, RunCheck, rowFailed, unmet} from './ledger.js'
+import {Ledger, mergeRows, RunCheck, rowFailed, unmet} from './ledger.js'
 import {SessionWatch} from './session-watch.js'
 import {checkAtSavepoint} from './verify.js'
 
@@ -113,5 +113,36 @@ describe('Ledger minimums', () => {
     ledger.count('s', 'kills while working')
     expect(rowFailed(row)).toBe(false)
     expect(ledger.table()).toContain('kills while working: 2 (≥ 2)')
+  })
+})
+
+describe('mergeRows', () => {
+  it('adds up the rows of one scenario from several workers and keeps other scenarios apart', async () => {
+    const a = new Ledger(7)
+    const b = new Ledger(7)
+    a.atLeast('s', 'kills', 3)
+    b.atLeast('s', 'kills', 3)
+    await a.run('s', 'one', 1, async () => undefined)
+    await b.run('s', 'two', 2, async (check) => check.addLost(2, 'gone'))
+    await b.run('t', 'three', 3, async () => undefined)
+    a.count('s', 'kills', 2)
+    b.count('s', 'kills', 2)
+    a.label('s', 'disk', 'tmpfs')
+    b.label('s', 'disk', 'tmpfs')
+    a.label('t', 'way', 'x')
+    b.label('t', 'way', 'y')
+    const rows = mergeRows([...a.rows.values(), ...b.rows.values()])
+    expect(rows.map((r) => r.scenario)).toEqual(['s', 't'])
+    const s = rows[0]!
+    expect([s.runs, s.passed, s.lost, s.duplicated]).toEqual([2, 1, 2, 0])
+    expect(s.notes.get('kills')).toBe(4)
+    expect(unmet(s)).toEqual([])
+    expect(rowFailed(s)).toBe(true)
+    expect(s.notes.get('disk')).toBe('tmpfs')
+    expect(rows[1]!.runs).toBe(1)
+    expect(rows[1]!.notes.get('way')).toBe('x / y')
+    // The inputs are left as they were.
+    expect(a.get('s')!.runs).toBe(1)
+    expect(a.get('s')!.notes.get('kills')).toBe(2)
   })
 })

@@ -181,6 +181,34 @@ export function renderTable(rows: readonly Row[]): string {
   return [line(header), rule, ...cells.map(line)].join('\n')
 }
 
+/**
+ * Rows of one scenario from several processes (soak workers sharing a suite seed) as one row:
+ * runs, passed, lost, duplicated, seconds and counters added up; a label kept when all agree.
+ */
+export function mergeRows(rows: readonly Row[]): Row[] {
+  const merged = new Map<string, Row>()
+  for (const r of rows) {
+    const m = merged.get(r.scenario)
+    if (m === undefined) {
+      merged.set(r.scenario, {...r, notes: new Map(r.notes), minimums: new Map(r.minimums ?? [])})
+      continue
+    }
+    m.runs += r.runs
+    m.passed += r.passed
+    m.lost += r.lost
+    m.duplicated += r.duplicated
+    m.seconds += r.seconds
+    for (const [k, v] of r.notes) {
+      const had = m.notes.get(k)
+      if (typeof v === 'number' && (had === undefined || typeof had === 'number')) m.notes.set(k, (had ?? 0) + v)
+      else if (had === undefined || had === v) m.notes.set(k, v)
+      else m.notes.set(k, `${String(had)} / ${String(v)}`)
+    }
+    for (const [k, v] of r.minimums ?? []) m.minimums!.set(k, Math.max(v, m.minimums!.get(k) ?? 0))
+  }
+  return [...merged.values()]
+}
+
 /** Rows read back from a MAILKEEP_RELIABILITY_REPORT file. */
 export function parseRows(text: string): Row[] {
   return text
