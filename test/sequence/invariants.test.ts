@@ -158,6 +158,17 @@ describe('S2: nothing doubled, nothing altered', () => {
     const after = backup(local('INBOX-7', 7, [[1, 'k1'], [2, 'k2']]))
     expect(checkStep(snap(server, after), snap(server, after), facts(), model(server))).toEqual([])
   })
+
+  // Soak seed 4250663831 on Cyrus: a restore into a clashing folder created 'INBOX-7' on the
+  // server, and the next backup moved the local 'INBOX-7' (INBOX's old backup) aside again.
+  it('a kept-aside backup moved aside again is checked against the folder it first came from', () => {
+    const withClash = view(serverFolder('INBOX', 7, [[1, 'k1'], [2, 'k2']]), serverFolder('INBOX-7', 8, [[1, 'k1'], [2, 'k2']]))
+    const after = backup(local('INBOX-7-7', 7, [[1, 'k1'], [2, 'k2']]))
+    expect(checkStep(snap(withClash, after), snap(withClash, after), facts(), model(withClash))).toEqual([])
+    // Still checked: a message INBOX never had under 7 is found.
+    const wrong = backup(local('INBOX-7-7', 7, [[1, 'k1'], [3, 'k3']]))
+    expect(ids(checkStep(snap(withClash, wrong), snap(withClash, wrong), facts(), model(withClash)))).toEqual(['S2'])
+  })
 })
 
 describe('S3: uploads never make more copies than there were or the backup holds', () => {

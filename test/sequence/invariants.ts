@@ -144,7 +144,7 @@ export function backupKeys(backup: BackupReading): Map<string, number> {
 export function backupCopies(backup: BackupReading, model: Model): Map<string, Map<string, number>> {
   const perFamily = new Map<string, Map<string, number>>()
   for (const f of backup.folders.values()) {
-    const family = familyOf(f.name, f.uidValidity)
+    const family = familyOf(f.name, f.uidValidity, model)
     let counts = perFamily.get(family)
     if (counts === undefined) perFamily.set(family, (counts = new Map()))
     for (const e of f.entries) counts.set(entryKey(e), (counts.get(entryKey(e)) ?? 0) + 1)
@@ -218,7 +218,7 @@ export function checkStep(before: Snapshot, after: Snapshot, facts: StepFacts, m
 function learn(before: Snapshot, after: Snapshot, facts: StepFacts, model: Model): void {
   if (facts.command === 'ignore-history') {
     for (const f of after.backup.folders.values()) {
-      for (const e of f.entries) if (sha(e.normalised) === placeholder(e.uid).normSha) model.ignore(familyOf(f.name, f.uidValidity), f.uidValidity, e.uid)
+      for (const e of f.entries) if (sha(e.normalised) === placeholder(e.uid).normSha) model.ignore(familyOf(f.name, f.uidValidity, model), f.uidValidity, e.uid)
     }
     learnPlaceholdersWritten(before, facts, model)
   }
@@ -299,7 +299,7 @@ function notDoubled(backup: BackupReading, model: Model, out: Violation[]): void
       seenUids.add(e.uid)
     }
     if (twice.length > 0) out.push({invariant: 'S2', message: `local folder '${f.name}' holds UID(s) ${short(twice)} more than once`, duplicated: twice.length})
-    const family = familyOf(f.name, f.uidValidity)
+    const family = familyOf(f.name, f.uidValidity, model)
     const wrong: string[] = []
     for (const e of f.entries) {
       const held = e.exact !== undefined ? {exact: sha(e.exact)} : {norm: sha(e.normalised)}
@@ -443,7 +443,7 @@ function completedBackup(before: Snapshot, after: Snapshot, facts: StepFacts, re
     const selected = new Set([...selectedFolders(before.A, facts.selection), ...selectedFolders(after.A, facts.selection)].map((f) => f.name))
     for (const [local, folder] of after.backup.folders) {
       if (kept.has(local) || account.folders.some((e) => e.folder === local && e.outcome === 'failed')) continue
-      if (asideOfPlaceholders(familyOf(local, folder.uidValidity), local, kept, after.backup)) continue
+      if (asideOfPlaceholders(familyOf(local, folder.uidValidity, model), local, kept, after.backup)) continue
       if (olderThanPlaceholders(local, selected, model, before.backup)) continue
       const reported = account.folders.find((e) => e.folder === local)
       out.push({invariant: 'S5', message: `mirror mode: local folder '${local}' is not a selected server folder and stayed after '${facts.label}'${reported ? ` (reported ${reported.outcome})` : ''}`})
@@ -473,7 +473,7 @@ function keptMessages(
       missing.push(m.uid)
       continue
     }
-    const family = familyOf(local.name, local.uidValidity)
+    const family = familyOf(local.name, local.uidValidity, model)
     if (model.isIgnored(family, local.uidValidity, m.uid)) continue
     // S2 compares the bytes; here the flags, when this run had to bring them up to date.
     const flagsChangedDuring = earlier.flags.join(' ') !== m.flags.join(' ')

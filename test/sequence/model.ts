@@ -34,6 +34,8 @@ const id = (folder: string, uidValidity: number, uid: number): string => `${fold
 
 export class Model {
   readonly history = new Map<string, Seen>()
+  /** (folder, UIDVALIDITY) pairs seen on the server. */
+  private readonly lives = new Set<string>()
   /** Keys seen in each folder family (any UIDVALIDITY). */
   readonly keysByFolder = new Map<string, Set<string>>()
   readonly userCopies = new Map<string, number>()
@@ -52,6 +54,7 @@ export class Model {
       // name made distinct, `name [spelling]` (issue 11 item 6): its history goes under both.
       const names = encodeMailboxName(f.name) === f.wire ? [f.name] : [f.name, `${f.name} [${f.wire}]`]
       for (const name of names) {
+        this.lives.add(`${name}\u0000${f.uidValidity}`)
         let keys = this.keysByFolder.get(name)
         if (keys === undefined) this.keysByFolder.set(name, (keys = new Set()))
         for (const m of f.messages) {
@@ -60,6 +63,11 @@ export class Model {
         }
       }
     }
+  }
+
+  /** The server had a folder of this name under this UIDVALIDITY. */
+  hadFolder(folder: string, uidValidity: number): boolean {
+    return this.lives.has(`${folder}\u0000${uidValidity}`)
   }
 
   seen(folder: string, uidValidity: number, uid: number): Seen | undefined {
@@ -94,9 +102,18 @@ export function placeholder(uid: number): Seen {
 /**
  * The folder a local folder's backup came from: its own name, or for a backup kept aside after a
  * UIDVALIDITY change (`<name>-<its uidvalidity>` or `…-<n>`, docs/design.md) the name before the
- * suffix.
+ * suffix. A copy kept aside can be moved aside again, with the same suffix once more, when a
+ * server folder takes its name (a restore into a clashing folder creates `<name>-<uidvalidity>`
+ * on the server): with `model`, the suffixes are taken off until a name the server had under
+ * that UIDVALIDITY, if there is one.
  */
-export function familyOf(localName: string, uidValidity: number): string {
-  const m = new RegExp(`^(.*)-${uidValidity}(?:-\\d+)?$`, 's').exec(localName)
-  return m ? m[1]! : localName
+export function familyOf(localName: string, uidValidity: number, model?: Model): string {
+  const suffix = new RegExp(`^(.*)-${uidValidity}(?:-\\d+)?$`, 's')
+  const first = suffix.exec(localName)?.[1] ?? localName
+  if (model === undefined || model.hadFolder(first, uidValidity)) return first
+  for (let name = first, m = suffix.exec(name); m !== null; m = suffix.exec(name)) {
+    name = m[1]!
+    if (model.hadFolder(name, uidValidity)) return name
+  }
+  return first
 }
