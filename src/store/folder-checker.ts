@@ -6,14 +6,16 @@
 import {constants, lstat, type FileHandle} from 'node:fs/promises'
 import {DamagedError, errnoCode, UnsupportedFormatError, UnusablePathError} from '../shared/errors.js'
 import {readRegularFile} from './file-ops.js'
-import {folderPaths, readExactness, type ExactnessState, type FolderPaths} from './folder-store.js'
+import {folderPaths, type FolderPaths} from './folder-paths.js'
+import {readExactness, type ExactnessState} from './exactness-state.js'
 import {parseJournal, refuseNewerJournal} from './journal.js'
 import {fromExactnessTuple, MboxrdDecoder, scanEntriesAsync, type QuotingRule} from './mboxrd/index.js'
-import {parseMetadata, type FolderMetadata, type MessageEntry, type ReadonlyMessageTable} from './metadata.js'
+import {parseMetadata, type FolderMetadata, type MessageEntry} from './metadata.js'
 import {applyRecords} from './journal-records.js'
 import {checkNoSymlinks, openNoFollow} from './safe-path.js'
 import {detailOf, MAX_FINDINGS_PER_CODE, repairFor, unreadable, UNVERIFIED_UID_VALIDITY, type CheckOptions, type Finding, type FindingCode, type Severity} from './findings.js'
 import {readAt, readChunks} from './read-chunks.js'
+import {firstOverlap, inspectFolder, journalFacts, notAtOffset, type InspectOptions, type JournalFacts} from './inspection.js'
 
 const FROM_ = Buffer.from('From ')
 
@@ -22,6 +24,7 @@ export class FolderChecker {
   private readonly counts = new Map<FindingCode, number>()
   private readonly paths: FolderPaths
   private readonly repair: string
+  private readonly inspectOptions: InspectOptions
 
   constructor(
     private readonly root: string,
@@ -31,6 +34,7 @@ export class FolderChecker {
   ) {
     this.paths = folderPaths(root, relativePath)
     this.repair = repairFor(options, name)
+    this.inspectOptions = {repair: this.repair, ...(options.writerPid === undefined ? {} : {writerPid: options.writerPid})}
   }
 
   async run(): Promise<Finding[]> {
@@ -76,27 +80,20 @@ export class FolderChecker {
     const exactUsable = exact.kind === 'file'
 
     // An interrupted rename or rewrite (design.md, Recovery step 1): finished by the next writer.
-    for (const [path, kind] of [
+    const interrupted = ([
       [p.renameIntent, intent],
       [p.imapCompact, imapCompact],
       [p.mboxCompact, mboxCompact],
       [p.exactCompact, exactCompact],
-    ] as const) {
-      if (kind.kind === 'file') {
-        this.add('interrupted-operation', 'warning', `interrupted run: an unfinished rename or rewrite of the folder ('${path}'); the next backup finishes it`, path, this.repair)
-      }
-    }
+    ] as const)
+      .filter(([, kind]) => kind.kind === 'file')
+      .map(([path]) => path)
 
     const mboxSize = mbox.kind === 'file' ? mbox.size : undefined
     if (imap.kind !== 'file') {
-      if (journal.kind === 'file') {
-        // A newer mailkeep's journal may explain anything about this folder: nothing more to say.
-        if (!(await this.journalOfThisMailkeep())) return this.findings
-        this.add('journal-mismatch', 'error', `journal '${p.journal}' exists but metadata file '${p.imap}' is missing`, p.journal, this.repair)
-      }
-      if (mboxSize !== undefined && mboxSize > 0) {
-        this.add('mbox-without-imap', 'error', `.mbox file '${p.mbox}' has no metadata file '${p.imap}'`, p.mbox, this.repair)
-      }
+      // A newer mailkeep's journal may explain anything about this folder: nothing more to say.
+      if (journal.kind === 'file' && !(await this.journalOfThisMailkeep())) return this.findings
+      this.addAll(inspectFolder({paths: p, interrupted, imapPresent: false, mboxSize, ...(journal.kind === 'file' ? {journal: {state: 'pending', appended: undefined}} : {})}, this.inspectOptions))
       if (exactUsable && mboxSize === undefined) {
         this.add(
           'exact-file-orphan',
@@ -120,6 +117,8 @@ export class FolderChecker {
     try {
       parsed = parseMetadata(text, p.imap)
     } catch (error) {
+      // The message list could not be read: what the inspection can say without it.
+      if (error instanceof UnsupportedFormatError || error instanceof DamagedError) this.addAll(inspectFolder({paths: p, interrupted, imapPresent: true, mboxSize}, this.inspectOptions))
       if (error instanceof UnsupportedFormatError) {
         this.add('newer-format', 'error', error.message, p.imap, undefined)
       } else if (error instanceof DamagedError) {
@@ -132,6 +131,7 @@ export class FolderChecker {
     }
 
     if ('uids' in parsed) {
+      this.addAll(inspectFolder({paths: p, interrupted, imapPresent: true, mboxSize}, this.inspectOptions))
       await this.checkV2(parsed.uids.length, mboxSize)
       return this.findings
     }
@@ -146,11 +146,10 @@ export class FolderChecker {
       )
     }
 
-    let journalExplains = false
     // Looked at again now that `.imap` was read: a writer may have begun a transaction since, and
     // its bytes in the mbox are explained by its journal (written before the first of them, I7).
     const journalNow = journal.kind === 'file' ? journal : await kindOf(p.journal)
-    if (journalNow.kind === 'file') journalExplains = await this.checkJournal(meta)
+    const journalState = journalNow.kind === 'file' ? await this.checkJournal(meta) : undefined
     // The mbox's size is taken again after `.imap` and the journal were read: a writer appends to
     // the mbox before each savepoint's journal record (I1), so a size taken before could be short
     // of what they commit.
@@ -159,29 +158,26 @@ export class FolderChecker {
     // A newer mailkeep's journal may explain anything about the mbox: nothing more to say here.
     if (this.findings.some((f) => f.code === 'newer-format')) return this.findings
 
-    if (mboxNow === undefined) {
-      if (meta.messages.length > 0) this.add('mbox-missing', 'error', `.mbox file '${p.mbox}' is missing`, p.mbox, this.repair)
-      else this.add('mbox-missing', 'warning', `.mbox file '${p.mbox}' is missing (no messages are listed; the next backup creates it)`, p.mbox, undefined)
-      return this.findings
-    }
+    const messages = meta.messages
+    const overlap = firstOverlap(messages)
+    this.addAll(
+      inspectFolder(
+        {
+          paths: p,
+          interrupted,
+          imapPresent: true,
+          mboxSize: mboxNow,
+          list: {count: messages.length, end: messages.end, ...(overlap === undefined ? {} : {overlap})},
+          ...(journalState === undefined || journalState === 'unreadable' ? {} : {journal: journalState}),
+        },
+        this.inspectOptions,
+      ),
+    )
+    if (mboxNow === undefined) return this.findings
 
     const exactness = exactUsable ? await this.readExactness(meta) : {present: false}
     if (exactness === undefined) return this.findings
-
-    const messages = meta.messages
-    if (messages.length === 0 && mboxNow > 0 && !journalExplains) {
-      this.add('no-messages-mbox-not-empty', 'error', `.imap file '${p.imap}' lists no messages, but .mbox file '${p.mbox}' is not empty`, p.imap, this.repair)
-    }
-    const order = outOfOrder(messages)
-    if (order !== undefined) {
-      this.add('offsets-out-of-order', 'error', `.imap file '${p.imap}' has offset data which is out of order (${order})`, p.imap, this.repair)
-    }
-    const end = messages.end
-    if (mboxNow < end) {
-      this.add('mbox-shorter', 'error', `.mbox file '${p.mbox}' is shorter than indicated by .imap file '${p.imap}' (${mboxNow} < ${end} bytes)`, p.mbox, this.repair)
-    } else if (mboxNow > end && !journalExplains && messages.length > 0) {
-      this.add('mbox-longer', 'error', `.mbox file '${p.mbox}' is longer than indicated by .imap file '${p.imap}' (${mboxNow} > ${end} bytes)`, p.mbox, this.repair)
-    }
+    // Every entry's first bytes and exactness record (the inspection saw none of them).
     await this.checkEntries(meta, mboxNow)
 
     this.checkByteExact(meta, exactness)
@@ -284,10 +280,12 @@ export class FolderChecker {
   }
 
   /**
-   * Applies a pending journal in memory as a read-only open does. Returns true when the journal
-   * explains an mbox longer than `.imap` (an interrupted transaction the next writer finishes).
+   * How the journal stands to `.imap` (inspection.ts journalFacts), its records applied in memory
+   * as a read-only open does when it began on this `.imap`. Undefined when it is gone since it
+   * was seen (a writer finished its transaction; the new `.imap` came first); 'unreadable' with a
+   * finding of its own.
    */
-  private async checkJournal(meta: FolderMetadata): Promise<boolean> {
+  private async checkJournal(meta: FolderMetadata): Promise<JournalFacts | 'unreadable' | undefined> {
     const p = this.paths
     let contents
     try {
@@ -295,43 +293,20 @@ export class FolderChecker {
     } catch (error) {
       if (error instanceof UnsupportedFormatError) {
         this.add('newer-format', 'error', error.message, p.journal, undefined)
-        return false
+        return 'unreadable'
       }
       if (error instanceof DamagedError) {
         this.add('journal-mismatch', 'error', `journal '${p.journal}' is unreadable: ${error.message}`, p.journal, this.repair)
-        return false
+        return 'unreadable'
       }
-      // Gone since it was seen: a writer finished its transaction (the new `.imap` came first).
-      if (errnoCode(error) === 'ENOENT') return false
+      if (errnoCode(error) === 'ENOENT') return undefined
       this.findings.push(unreadable(p.journal, error))
-      return false
+      return 'unreadable'
     }
-    const writer = this.options.writerPid
-    const pending =
-      writer === undefined
-        ? `interrupted run: journal '${p.journal}' is still there; the next backup finishes it`
-        : `a backup (pid ${writer}) is writing this folder: journal '${p.journal}' holds what it has saved so far`
-    const repairPending = writer === undefined ? this.repair : undefined
-    if (contents === undefined || contents.header.id === meta.journalId) {
-      this.add('pending-journal', 'warning', pending, p.journal, repairPending)
-      return true
-    }
-    const h = contents.header
-    const end = meta.messages.end
-    if (h.uid_validity !== meta.uidValidity || h.base_count !== meta.messages.length || h.base_end !== end) {
-      this.add(
-        'journal-mismatch',
-        'error',
-        `journal '${p.journal}' does not match metadata file '${p.imap}' (it starts at ${h.base_count} messages / ${h.base_end} bytes, the metadata has ${meta.messages.length} / ${end})`,
-        p.journal,
-        this.repair,
-      )
-      return false
-    }
-    const appended = contents.committed.filter((r) => r.t === 'a').length
-    this.add('pending-journal', 'warning', `${pending} (${appended} committed message(s) not yet folded into '${p.imap}')`, p.journal, repairPending)
-    applyRecords(meta, contents.committed, contents.quoting)
-    return true
+    const appended = contents?.committed.filter((r) => r.t === 'a').length ?? 0
+    const state = journalFacts(contents?.header, {journalId: meta.journalId, uidValidity: meta.uidValidity, count: meta.messages.length, end: meta.messages.end}, appended)
+    if (contents !== undefined && state.state === 'pending' && state.appended !== undefined) applyRecords(meta, contents.committed, contents.quoting)
+    return state
   }
 
   /**
@@ -354,7 +329,7 @@ export class FolderChecker {
         const m = messages.entryAt(i)
         const present = await readAt(handle, head, m.offset, mboxSize)
         if (!present.equals(FROM_)) {
-          this.add('message-not-at-offset', 'error', `Message ${m.uid} not found at expected offset ${m.offset} in file '${p.mbox}'`, p.mbox, this.repair)
+          this.addAll([notAtOffset(m.uid, m.offset, p, this.repair)])
           continue
         }
         const tuple = messages.exactnessAt(i)
@@ -393,10 +368,20 @@ export class FolderChecker {
   }
 
   private add(code: FindingCode, severity: Severity, message: string, file: string, repair: string | undefined): void {
+    this.addAll([{code, severity, message, file, repair}])
+  }
+
+  /** Findings kept, at most MAX_FINDINGS_PER_CODE of one code (the last counts the rest). */
+  private addAll(findings: readonly Finding[]): void {
+    for (const f of findings) this.addOne(f)
+  }
+
+  private addOne(finding: Finding): void {
+    const {code} = finding
     const n = (this.counts.get(code) ?? 0) + 1
     this.counts.set(code, n)
     if (n <= MAX_FINDINGS_PER_CODE) {
-      this.findings.push({code, severity, message, file, repair})
+      this.findings.push(finding)
       return
     }
     // Keep the list readable: the last finding of the code counts the rest.
@@ -422,17 +407,6 @@ async function decodes(handle: FileHandle, m: MessageEntry, record: ConstructorP
 /** At most 20 UIDs, then how many more. */
 function listUids(uids: readonly number[]): string {
   return uids.slice(0, 20).join(', ') + (uids.length > 20 ? `, … (${uids.length} in all)` : '')
-}
-
-/** compat §4.5 check 4: the first place where an entry starts before the previous one ends. */
-function outOfOrder(messages: ReadonlyMessageTable): string | undefined {
-  let previousEnd = 0
-  for (let i = 0; i < messages.length; i++) {
-    const offset = messages.offsetAt(i)
-    if (offset < previousEnd) return `UID ${messages.uidAt(i)} starts at ${offset}, before the end of the entry before it at ${previousEnd}`
-    previousEnd = offset + messages.lengthAt(i)
-  }
-  return undefined
 }
 
 type PathKind = {kind: 'missing'} | {kind: 'file'; size: number} | {kind: 'symlink'} | {kind: 'other'} | {kind: 'error'; error: unknown}

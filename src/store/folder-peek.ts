@@ -8,7 +8,8 @@
  * journal (a transaction that did not end: recovery must run), no rename intent or unfinished
  * rewrite (`.compact` files), the mbox there as a regular file, and the `.imap` in mailkeep's own
  * current layout (`{"version":3,"uid_validity":…`, format 2, metadata.ts; a format-1 file is
- * opened, which moves its exactness records out). And the same checks as opening it: the whole
+ * opened, which moves its exactness records out). And the same rules as opening it, from the
+ * same inspection (inspection.ts), which must find nothing: the whole
  * `.imap` parses and is consistent, the mbox ends exactly where the last message does (neither a
  * torn tail nor bytes after it), the last message starts with a `From ` line, and the exactness
  * file is the one this `.imap` was written with: same UIDVALIDITY and journal, as many rows as
@@ -22,10 +23,11 @@ import {constants} from 'node:fs/promises'
 import {localIoError} from '../shared/errors.js'
 import {exists, sizeIfPresent} from './file-ops.js'
 import {encodeFolderPath} from './folder-path.js'
-import {folderPaths} from './folder-store.js'
+import {folderPaths} from './folder-paths.js'
 import {ByteScan, checkBody, CLOSE_LIST, CLOSE_OBJECT, COMMA, headOf, MESSAGES_KEY, NULL, OPEN_LIST, type EntryVisitor} from './imap-scan.js'
 import type {FolderServerState} from './metadata.js'
 import {checkNoSymlinks, openNoFollow} from './safe-path.js'
+import {inspectFolder, type FolderFacts, type InspectOptions} from './inspection.js'
 
 export interface PeekedFolder extends FolderServerState {
   uidValidity: number
@@ -33,6 +35,8 @@ export interface PeekedFolder extends FolderServerState {
 
 const EXACT_HEAD_START = Buffer.from('{"mailkeep_exact":1,"uid_validity":')
 const FROM_ = Buffer.from('From ')
+/** The peek reports nothing: a finding only means "open the folder", which names the repair. */
+const NO_REPAIR: InspectOptions = {repair: undefined}
 
 export async function peekFolderState(root: string, name: string): Promise<PeekedFolder | undefined> {
   const peeked = await peekFolderHead(root, name)
@@ -51,15 +55,19 @@ export async function peekFolderHead(root: string, name: string): Promise<{state
   const paths = folderPaths(root, relativePath)
   await checkNoSymlinks(root, `${relativePath}.mbox`)
   // Step 1 and 3 of recovery would have work to do: an unfinished rename or rewrite, a journal.
-  for (const path of [paths.journal, paths.renameIntent, paths.imapCompact, paths.mboxCompact]) if (await exists(path)) return undefined
+  const interrupted: string[] = []
+  for (const path of [paths.renameIntent, paths.imapCompact, paths.mboxCompact, paths.exactCompact]) if (await exists(path)) interrupted.push(path)
+  const journal = await exists(paths.journal)
   let mboxSize: number | undefined
   try {
     mboxSize = await sizeIfPresent(paths.mbox)
   } catch {
     return undefined // a symlink or a directory: opening the folder says what is wrong
   }
-  if (mboxSize === undefined) return undefined
-  if (await exists(paths.exactCompact)) return undefined
+  // The findings these facts show already (the skip requires none): the files of an unfinished
+  // operation, a journal. Without the message list, which is read only for a folder to skip.
+  if (inspectFolder({paths, interrupted, imapPresent: true, mboxSize, ...(journal ? {journal: {state: 'pending', appended: undefined}} : {})}, NO_REPAIR).length > 0) return undefined
+  if (mboxSize === undefined) return undefined // opening the folder decides (created, or missing)
   const bytes = await readBytes(paths.imap)
   if (bytes === undefined) return undefined
   let head
@@ -84,11 +92,14 @@ export async function peekFolderHead(root: string, name: string): Promise<{state
       if (rows === undefined) return false
     }
     const visit = rows === undefined ? undefined : rows.visitor()
-    // The whole file checked as opening it would, without a table (imap-scan.ts).
+    // The whole file read as opening it would, without a table (imap-scan.ts); a list it does
+    // not accept (out of order, another layout) is for opening to judge.
     const last = checkBody(bytes, listStart, visit)
-    if (last === undefined || last.end !== size) return false
+    if (last === undefined) return false
     if (rows !== undefined && !rows.finished(exactCount)) return false
-    return last.offset === undefined || (await startsWithFrom(paths.mbox, last.offset))
+    const heads = last.uid === undefined || last.offset === undefined ? [] : [{uid: last.uid, offset: last.offset, from: await startsWithFrom(paths.mbox, last.offset)}]
+    const facts: FolderFacts = {paths, interrupted: [], imapPresent: true, mboxSize: size, list: {count: last.count, end: last.end}, heads}
+    return inspectFolder(facts, NO_REPAIR).length === 0
   }
   return {state: {uidValidity, uidNext, highestModseq, flagsModseq, mirrorModseq, delimiter, prefix}, verify}
 }

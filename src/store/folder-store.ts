@@ -15,13 +15,12 @@ import {atomicWrite, atomicWriteChunks, fsyncDirectory} from '../shared/atomic-w
 import type {Logger} from '../shared/logger.js'
 import {decodeEntry, fromExactnessTuple, MboxrdDecoder, scanEntries, strictToCompat, type QuotingRule} from './mboxrd/index.js'
 import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
-import {checkNoSymlinks, ensureFolderDirectory, openNoFollow, resolveInside} from './safe-path.js'
-import {JOURNAL_FORMAT, JOURNAL_SUFFIX, JournalWriter, newJournalId, parseJournal, refuseNewerJournal, type JournalContents} from './journal.js'
+import {checkNoSymlinks, ensureFolderDirectory, openNoFollow} from './safe-path.js'
+import {JOURNAL_FORMAT, JournalWriter, newJournalId, parseJournal, refuseNewerJournal, type JournalContents} from './journal.js'
 import {
   emptyMetadata,
   parseMetadata,
   serializeMetadataChunks,
-  structuralProblems,
   type ExactTuple,
   type FolderMetadata,
   type FolderServerState,
@@ -35,39 +34,16 @@ import {Transaction} from './transaction.js'
 import type {TransactionHost} from './transaction-types.js'
 import {DEFAULT_TUNING, type TransactionTuning} from './tuning.js'
 import {exists, keepCopyAside, readBytesIfPresent, readIfPresent, regularFileIfPresent, removeIfPresent, sizeIfPresent} from './file-ops.js'
-import {bindExactFile, EXACT_SUFFIX, parseExactFile, scanExactFile, serializeExactChunks, type ExactBinding, type ExactPristine} from './exact-file.js'
+import {serializeExactChunks} from './exact-file.js'
 import {scanMetadata} from './imap-scan.js'
+import {folderPaths, type FolderPaths} from './folder-paths.js'
+import {exactnessIsStale, readExactness, type ExactnessState} from './exactness-state.js'
+import {firstError, firstOverlap, inspectFolder, journalFacts, type FolderFacts} from './inspection.js'
 import {openSnapshot, pause, READ_ATTEMPTS, stillSame, type ReadSnapshot} from './read-snapshot.js'
 
 export type OpenMode = 'write' | 'read'
 
-export interface FolderPaths {
-  readonly base: string
-  readonly mbox: string
-  readonly imap: string
-  readonly journal: string
-  readonly mirror: string
-  /** The upload maps' other files (docs/upload-maps.md): they move with the folder's backup. */
-  readonly uploadMaps: readonly string[]
-  readonly renameIntent: string
-  readonly mboxCompact: string
-  readonly imapCompact: string
-  /** The exactness file (exact-file.ts). */
-  readonly exact: string
-  readonly exactCompact: string
-}
 
-/** What opening the folder found in its exactness file (readExactness). */
-export interface ExactnessState {
-  /** The file is there. */
-  present: boolean
-  /** How its rows bound to the entries, when it could be read. */
-  binding?: ExactBinding
-  /** Why it could not be read at all. */
-  damaged?: string
-  /** Where its rows lie in the bytes read, while they may be written back as they are. */
-  pristine?: ExactPristine
-}
 
 export interface OpenFolderOptions {
   mode: OpenMode
@@ -103,49 +79,7 @@ const COPY_CHUNK = 1024 * 1024
 /** Largest read of readEntryHeads(). */
 const HEAD_WINDOW = 1024 * 1024
 
-export function folderPaths(root: string, relativePath: string): FolderPaths {
-  const base = resolveInside(root, relativePath)
-  return {
-    base,
-    mbox: `${base}.mbox`,
-    imap: `${base}.imap`,
-    journal: `${base}${JOURNAL_SUFFIX}`,
-    mirror: `${base}.mirror`,
-    uploadMaps: [`${base}.mirror.journal`, `${base}.restore`, `${base}.restore.journal`],
-    renameIntent: `${base}.rename`,
-    mboxCompact: `${base}.mbox.compact`,
-    imapCompact: `${base}.imap.compact`,
-    exact: `${base}${EXACT_SUFFIX}`,
-    exactCompact: `${base}${EXACT_SUFFIX}.compact`,
-  }
-}
 
-/**
- * Reads the folder's exactness file and gives its records to the entries they are bound to
- * (exact-file.ts): after `.imap` and any journal were applied, so rows a crash left for a
- * journal's entries bind too. A damaged file binds nothing and is reported; a newer one throws
- * UnsupportedFormatError (the folder must then stay as it is).
- */
-export async function readExactness(path: string, meta: FolderMetadata | undefined): Promise<ExactnessState> {
-  const bytes = await readBytesIfPresent(path)
-  if (bytes === undefined) return {present: false}
-  // As mailkeep writes it: read byte by byte (exact-file.ts); anything else as JSON, below.
-  const scanned = meta === undefined ? undefined : scanExactFile(bytes, meta.messages, meta.uidValidity)
-  if (scanned !== undefined) return {present: true, binding: scanned.binding, pristine: scanned.pristine}
-  try {
-    const file = parseExactFile(bytes.toString('utf8'), path)
-    if (meta === undefined) return {present: true, binding: {rows: file.rows.length, bound: 0, superseded: 0, unmatchedUids: file.rows.map((r) => r[0]), problem: 'the folder has no metadata'}}
-    return {present: true, binding: bindExactFile(meta.messages, file, meta.uidValidity)}
-  } catch (error) {
-    if (error instanceof DamagedError) return {present: true, damaged: error.message}
-    throw error
-  }
-}
-
-/** True when the next write of the exactness file would lose something of the present one. */
-export function exactnessIsStale(state: ExactnessState): boolean {
-  return state.present && (state.damaged !== undefined || (state.binding?.unmatchedUids.length ?? 0) > 0)
-}
 
 
 export class FolderStore implements TransactionHost {
@@ -705,13 +639,8 @@ export class FolderStore implements TransactionHost {
       // An exactness file without its folder (imap-backup removed the pair): kept aside at the
       // first write, never overwritten.
       this.exactState = await readExactness(this.paths.exact, undefined)
-      if (journalText !== undefined) {
-        refuseNewerJournal(journalText, this.paths.journal)
-        throw this.damaged(`journal '${this.paths.journal}' exists but metadata file '${this.paths.imap}' is missing`)
-      }
-      if (mboxSize !== undefined && mboxSize > 0) {
-        throw this.damaged(`.mbox file '${this.paths.mbox}' has no metadata file '${this.paths.imap}'`)
-      }
+      if (journalText !== undefined) refuseNewerJournal(journalText, this.paths.journal)
+      this.failOnFinding({paths: this.paths, interrupted: [], imapPresent: false, mboxSize, ...(journalText === undefined ? {} : {journal: {state: 'pending', appended: undefined}})})
       return // a folder not backed up yet (an empty mbox alone holds nothing)
     }
 
@@ -730,7 +659,6 @@ export class FolderStore implements TransactionHost {
     // Before anything is written: a journal of a newer mailkeep (UnsupportedFormatError) means the
     // folder must stay exactly as it is, the empty mbox below included.
     const journal: JournalContents | undefined = journalText === undefined ? undefined : parseJournal(journalText, this.paths.journal)
-    const journalExisted = journalText !== undefined
 
     let meta: FolderMetadata
     if (isV2(parsed)) {
@@ -740,22 +668,38 @@ export class FolderStore implements TransactionHost {
     } else {
       meta = parsed
     }
-    if (mboxSize === undefined) {
-      if (meta.messages.length > 0) throw this.damaged(`.mbox file '${this.paths.mbox}' is missing`)
-      if (write) await this.createEmptyMbox()
-    }
 
-    const recovered: MessageEntry[] = []
-    if (journal !== undefined && journal.header.id !== meta.journalId) {
-      const h = journal.header
-      const end = meta.messages.end
-      if (h.uid_validity !== meta.uidValidity || h.base_count !== meta.messages.length || h.base_end !== end) {
-        // I4 is broken: something else rewrote `.imap` after the journal began.
-        throw this.damaged(`journal '${this.paths.journal}' does not match metadata file '${this.paths.imap}' (it starts at ${h.base_count} messages / ${h.base_end} bytes, the metadata has ${meta.messages.length} / ${end})`)
-      }
-      for (const r of journal.committed) if (r.t === 'a') recovered.push(r.m)
-      applyRecords(meta, journal.committed, journal.quoting)
+    // The journal's standing is judged on `.imap` as read; its records are applied only when it
+    // began on that state (I4).
+    const appended = (journal?.committed ?? []).filter((r) => r.t === 'a').map((r) => r.m)
+    const journalState = journalText === undefined ? undefined : journalFacts(journal?.header, {journalId: meta.journalId, uidValidity: meta.uidValidity, count: meta.messages.length, end: meta.messages.end}, appended.length)
+    const applies = journal !== undefined && journalState?.state === 'pending' && journalState.appended !== undefined
+    if (applies) applyRecords(meta, journal.committed, journal.quoting)
+    const recovered = applies ? appended : []
+
+    // The entries a scan read are in order already (imap-scan.ts): those after them are checked.
+    const overlap = firstOverlap(meta.messages, pristine === undefined ? 0 : pristine.rows)
+    // compat check 7 on the entries this open must vouch for: the last one committed (a torn
+    // write or a mis-set offset shows there first) and those a journal brings in.
+    const last = meta.messages.length === 0 ? undefined : meta.messages.entryAt(meta.messages.length - 1)
+    const heads: Array<{uid: number; offset: number; from: boolean}> = []
+    for (const m of last === undefined ? recovered : [...recovered, last]) {
+      const n = Math.min(FROM_.length, m.length)
+      // Beyond the end of the mbox: the "shorter" finding comes first.
+      if (mboxSize === undefined || m.offset + n > mboxSize) continue
+      heads.push({uid: m.uid, offset: m.offset, from: (await this.readRange(m.offset, n)).equals(FROM_)})
     }
+    this.failOnFinding({
+      paths: this.paths,
+      interrupted: [],
+      imapPresent: true,
+      mboxSize,
+      list: {count: meta.messages.length, end: meta.messages.end, ...(overlap === undefined ? {} : {overlap})},
+      heads,
+      ...(journalState === undefined ? {} : {journal: journalState}),
+    })
+    if (mboxSize === undefined && write) await this.createEmptyMbox()
+
     // The exactness file once the journal's entries are in: a crash between its write and the
     // `.imap`'s (fold) left rows for them.
     this.exactState = await readExactness(this.paths.exact, meta)
@@ -763,39 +707,28 @@ export class FolderStore implements TransactionHost {
 
     const end = meta.messages.end
     const size = mboxSize ?? 0
-    if (size > end) {
-      if (!journalExisted) {
-        // I7: bytes we cannot attribute to a transaction of ours are not ours to remove.
-        throw this.damaged(`.mbox file '${this.paths.mbox}' is longer than indicated by .imap file '${this.paths.imap}' (${size} > ${end} bytes)`)
-      }
-      if (write) {
-        await truncateFile(this.paths.mbox, end)
-        this.logger.warn(`removed ${size - end} bytes of uncommitted data left by an interrupted run`, {bytes: size - end})
-      }
-    } else if (size < end) {
-      throw this.damaged(`.mbox file '${this.paths.mbox}' is shorter than indicated by .imap file '${this.paths.imap}' (${size} < ${end} bytes)`)
+    if (size > end && write) {
+      // Explained by the journal (the inspection found no error): an interrupted transaction's
+      // uncommitted bytes (I7).
+      await truncateFile(this.paths.mbox, end)
+      this.logger.warn(`removed ${size - end} bytes of uncommitted data left by an interrupted run`, {bytes: size - end})
     }
-
-    // The entries a scan read are in order already (imap-scan.ts): those after them are checked.
-    const problems = structuralProblems(meta.messages, pristine === undefined ? 0 : pristine.rows)
-    if (problems.length > 0) throw this.damaged(`.imap file '${this.paths.imap}' is inconsistent: ${problems[0]}`)
     const duplicates = meta.messages.duplicateUids()
     if (duplicates.length > 0) {
       this.logger.warn(`metadata lists ${duplicates.length} UID(s) more than once; \`mailkeep local check\` shows them`, {uids: duplicates.slice(0, 20)})
     }
     this.metadata = meta
     this.pristine = pristine
-    const last = meta.messages.length === 0 ? undefined : meta.messages.entryAt(meta.messages.length - 1)
-    for (const m of last === undefined ? recovered : [...recovered, last]) {
-      const head = await this.readRange(m.offset, Math.min(FROM_.length, m.length))
-      if (!head.equals(FROM_)) throw this.damaged(`message ${m.uid} not found at expected offset ${m.offset} in file '${this.paths.mbox}'`)
-    }
-    if (write && (journalExisted || this.dirty)) {
-      if (journal !== undefined && journal.committed.length > 0) {
-        this.logger.info(`recovered ${recovered.length} message(s) committed by an interrupted run`, {messages: recovered.length})
-      }
+    if (write && (journalText !== undefined || this.dirty)) {
+      if (recovered.length > 0) this.logger.info(`recovered ${recovered.length} message(s) committed by an interrupted run`, {messages: recovered.length})
       await this.fold(journal?.header.id ?? meta.journalId)
     }
+  }
+
+  /** The inspection of what was read (inspection.ts): opening fails on its first error. */
+  private failOnFinding(facts: FolderFacts): void {
+    const error = firstError(inspectFolder(facts, {repair: undefined}))
+    if (error !== undefined) throw this.damaged(error.message)
   }
 
   /** Logs what the exactness data says, and marks a format-1 `.imap` for migration. */

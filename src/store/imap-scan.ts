@@ -64,16 +64,18 @@ export function headOf(bytes: Buffer, path: string): {parsed: FolderMetadata | L
 }
 
 /**
- * Checks the rest of the file, from the first message entry on, as parseMetadata and
- * structuralProblems would: it accepts only exactly what serializeMetadataChunks writes, and
+ * Checks the rest of the file, from the first message entry on, as parseMetadata and the
+ * inspection's order rule (inspection.ts firstOverlap) would: it accepts only exactly what serializeMetadataChunks writes, and
  * anything else, valid or not, gives undefined (the caller then parses the file, which decides).
  * `visit` sees each entry (the exactness rows are checked against them in step, folder-peek.ts);
- * `into` gets each entry as a row. Returns where the last entry starts and where the entries end
- * in the mbox, and where the list ends in the file.
+ * `into` gets each entry as a row. Returns how many entries there are, the last one's UID and
+ * where it starts, where the entries end in the mbox, and where the list ends in the file.
  */
-export function checkBody(bytes: Buffer, start: number, visit?: EntryVisitor, into?: MessageTable): {offset: number | undefined; end: number; listEnd: number} | undefined {
+export function checkBody(bytes: Buffer, start: number, visit?: EntryVisitor, into?: MessageTable): {count: number; uid: number | undefined; offset: number | undefined; end: number; listEnd: number} | undefined {
   const scan = new ByteScan(bytes, start)
   let end = 0
+  let count = 0
+  let lastUid: number | undefined
   let lastOffset: number | undefined
   // The flags of consecutive entries are mostly the same text: compared byte by byte, not decoded.
   let flagsFrom = 0
@@ -101,6 +103,8 @@ export function checkBody(bytes: Buffer, start: number, visit?: EntryVisitor, in
       scan.i = after
       if (bytes[scan.i++] !== CLOSE_OBJECT) return undefined
       if (visit !== undefined && !visit(uid, offset, length)) return undefined
+      count++
+      lastUid = uid
       lastOffset = offset
       end = offset + length
       if (bytes[scan.i] === COMMA) scan.i++
@@ -110,7 +114,7 @@ export function checkBody(bytes: Buffer, start: number, visit?: EntryVisitor, in
   // `]}` ends the file; any other top-level key (a format-1 file's records, the restored copies,
   // a key kept from another writer) is for the full parse.
   if (scan.i !== bytes.length - 2 || bytes[scan.i] !== CLOSE_LIST || bytes[scan.i + 1] !== CLOSE_OBJECT) return undefined
-  return {offset: lastOffset, end, listEnd: scan.i}
+  return {count, uid: lastUid, offset: lastOffset, end, listEnd: scan.i}
 }
 
 /** A cursor over bytes of JSON written by us: literals and plain integers, one byte at a time. */

@@ -12,7 +12,7 @@
  */
 import {DamagedError, UnsupportedFormatError} from '../shared/errors.js'
 import {isNonNegativeInt, isObject, isPositiveInt, parseJsonObject} from './json-guards.js'
-import {MessageTable, type ExactTuple, type ReadonlyMessageTable} from './message-table.js'
+import {MessageTable, type ExactTuple} from './message-table.js'
 
 export type {ExactTuple, MessageEntry, ReadonlyMessageTable} from './message-table.js'
 
@@ -244,26 +244,6 @@ export const CHUNK_ENTRIES = 1024
 
 export function serializeMetadata(meta: FolderMetadata): string {
   return [...serializeMetadataChunks(meta)].map((chunk) => chunk.toString()).join('')
-}
-
-/**
- * Structural checks that need no I/O (docs/design.md, Recovery step 5): offsets ascending and
- * not overlapping, from entry `from` on (the entries before it are known to be: the scan of a
- * file in mailkeep's layout checked them, imap-scan.ts). Returns problems as sentences; the caller
- * decides whether they are fatal.
- */
-export function structuralProblems(messages: ReadonlyMessageTable, from = 0): string[] {
-  const problems: string[] = []
-  let previousEnd = from === 0 ? 0 : messages.offsetAt(from - 1) + messages.lengthAt(from - 1)
-  for (let i = from; i < messages.length; i++) {
-    const offset = messages.offsetAt(i)
-    if (offset < previousEnd) {
-      problems.push(`entry ${i} (UID ${messages.uidAt(i)}) starts at ${offset}, before the end of the previous entry (${previousEnd}): offset data is out of order`)
-      break
-    }
-    previousEnd = offset + messages.lengthAt(i)
-  }
-  return problems
 }
 
 export function emptyMetadata(uidValidity: number): FolderMetadata {

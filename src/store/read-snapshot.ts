@@ -25,7 +25,7 @@
 import {constants, lstat, type FileHandle} from 'node:fs/promises'
 import {errnoCode, localIoError} from '../shared/errors.js'
 import {exists} from './file-ops.js'
-import type {FolderPaths} from './folder-store.js'
+import type {FolderPaths} from './folder-paths.js'
 import {openNoFollow} from './safe-path.js'
 
 /** Reads of one folder before it counts as "kept changing". */
