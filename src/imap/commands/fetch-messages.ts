@@ -7,7 +7,7 @@
  */
 import type {BodySink, TapConsumer} from '../fetch-tap.js'
 import type {MessageSink, MessageSummary} from '../types.js'
-import type {FetchData} from './fetch-response.js'
+import {messageSummary, type FetchData} from './fetch-response.js'
 import {collectBody, merge} from './fetch-stream.js'
 
 export class MessageAssembler implements TapConsumer {
@@ -62,8 +62,6 @@ export class MessageAssembler implements TapConsumer {
     const merged = merge(this.partial.get(uid), data)
     this.partial.delete(uid)
     this.done.add(uid)
-    const summary: MessageSummary = {uid, flags: merged.flags ?? [], internalDate: merged.internalDate ?? null, size: merged.size ?? bodyBytes}
-    if (merged.modseq !== undefined) summary.modseq = merged.modseq
-    return summary
+    return messageSummary(uid, merged, merged.size ?? bodyBytes)
   }
 }

@@ -6,6 +6,7 @@
 import type {ImapResponse} from 'imapflow'
 import {parseInternalDate} from '../internal-date.js'
 import {list, strings, text} from '../response.js'
+import type {MessageSummary} from '../types.js'
 
 export interface FetchData {
   uid?: number
@@ -18,6 +19,17 @@ export interface FetchData {
   /** BODY[HEADER.FIELDS (…)] (RFC 3501 §6.4.5): the header fields asked for. */
   headerFields?: Buffer
   bodyOrigin?: number
+}
+
+/**
+ * A message's summary from its merged items, `size` standing for RFC822.SIZE (the caller says
+ * what counts when the server left it out). One place, so that every FETCH that yields a
+ * message (summaries, whole messages, downloads) reports it alike; MODSEQ only when sent.
+ */
+export function messageSummary(uid: number, merged: FetchData, size: number): MessageSummary {
+  const summary: MessageSummary = {uid, flags: merged.flags ?? [], internalDate: merged.internalDate ?? null, size}
+  if (merged.modseq !== undefined) summary.modseq = merged.modseq
+  return summary
 }
 
 export function parseFetch(untagged: ImapResponse): FetchData {
