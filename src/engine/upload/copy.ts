@@ -35,7 +35,7 @@ import type {SessionPool} from '../access/session-pool.js'
 import {SourceNaming} from './source-naming.js'
 import {finishedReport, linkOptions, namingReport, releaseRun, personalNamespace, probeNamespace, runFolders, statusCreating, type RunEnv, type RunNaming} from './run.js'
 import {DEFAULT_UPLOAD_TUNING, type TransferFolderReport, type TransferOptions, type TransferReport} from './types.js'
-import type {UploadPolicy} from './folder-upload.js'
+import type {UploadPolicy} from './folder-upload-input.js'
 
 const EXPLICIT = [
   ['sourcePrefix', 'source-prefix'],
