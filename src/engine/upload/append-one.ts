@@ -7,6 +7,7 @@ import {keywordsOf, mayConcernKeywords} from './flags.js'
 import {messageHashes, rewrittenSizes, type MatchSubject} from './match.js'
 import {readUploadMessage, type UploadMessage} from './message.js'
 import type {UploadAttempt} from './upload-attempt.js'
+import {tooLarge} from './append-batches.js'
 
 /** What one APPEND did: the new UID when the server said it (APPENDUID), and how to find the copy if not. */
 export interface Appended {
@@ -75,8 +76,4 @@ export async function appendOne(attempt: UploadAttempt, uid: number, limit: numb
     hashes: () => Promise.resolve(hashes),
   }
   return {uid: result.uid, bytes: message.bytes.length, subject}
-}
-
-export function tooLarge(size: number, limit: number): string {
-  return `${size} bytes is larger than the destination's APPENDLIMIT of ${limit} bytes (RFC 7889)`
 }

@@ -9,17 +9,23 @@ import {throwIfAborted} from '../../shared/context.js'
 import {toAppend} from '../../store/message-identity.js'
 import {locateCopies, type MatchSubject} from './match.js'
 import {knownUploadSize} from './message.js'
-import {appendOne, tooLarge} from './append-one.js'
+import {appendOne} from './append-one.js'
+import {appendBatches, type MessageSize} from './append-batches.js'
 import {clearPending, withHeld} from './pending-intent.js'
 import type {UploadAttempt} from './upload-attempt.js'
 
 export async function appendRest(attempt: UploadAttempt, sourceUids: readonly number[]): Promise<void> {
-  const {session, map, user, dest} = attempt
+  const {source, session, map, user, dest} = attempt
   const signal = attempt.input.signal
   const todo = toAppend(sourceUids, attempt.identity(), attempt.mappedIn(attempt.entryMap))
   if (todo.length === 0) return
   const limit = session.capabilities.appendLimit
-  const {batches, total} = batchesOf(attempt, todo, limit)
+  const sizeOf = (uid: number): MessageSize => {
+    const known = knownUploadSize(source, uid)
+    return {bytes: known ?? source.entry(uid)?.length ?? 0, known: known !== undefined}
+  }
+  const {batchMessages, batchBytes} = attempt.input.tuning
+  const {batches, total} = appendBatches(todo, sizeOf, {batchMessages, batchBytes, appendLimit: limit}, (uid, reason) => attempt.skip(uid, reason))
   if (batches.length === 0) return
 
   const task = attempt.input.progress.start(`${attempt.report.source} → ${dest}`, {messages: batches.reduce((n, b) => n + b.length, 0), bytes: total})
@@ -74,35 +80,4 @@ export async function appendRest(attempt: UploadAttempt, sourceUids: readonly nu
   } finally {
     task.done()
   }
-}
-
-/**
- * The messages to append cut into batches of at most `batchMessages` messages and `batchBytes`
- * bytes (one intent, one fsync each). A message whose recorded size is over the destination's
- * APPENDLIMIT is skipped here, before any intent names it.
- */
-function batchesOf(attempt: UploadAttempt, todo: readonly number[], limit: number | undefined): {batches: number[][]; total: number} {
-  const {source} = attempt
-  const {tuning} = attempt.input
-  const batches: number[][] = []
-  let current: number[] = []
-  let bytes = 0
-  let total = 0
-  for (const uid of todo) {
-    const size = knownUploadSize(source, uid) ?? source.entry(uid)?.length ?? 0
-    if (limit !== undefined && knownUploadSize(source, uid) !== undefined && size > limit) {
-      attempt.skip(uid, tooLarge(size, limit))
-      continue
-    }
-    if (current.length > 0 && (current.length >= tuning.batchMessages || bytes + size > tuning.batchBytes)) {
-      batches.push(current)
-      current = []
-      bytes = 0
-    }
-    current.push(uid)
-    bytes += size
-    total += size
-  }
-  if (current.length > 0) batches.push(current)
-  return {batches, total}
 }
