@@ -23,7 +23,7 @@
  * 7. copy, mirror: the flags of mapped copies are set to the stored ones — sync-flags.ts;
  * 8. the rest is appended in batches: the batch's intent first (fsynced), then each APPEND with
  *    its flags and INTERNALDATE, then the new UIDs (APPENDUID, or found again without UIDPLUS) —
- *    append-rest.ts, append-one.ts.
+ *    append-rest.ts (batches cut by append-batches.ts, each APPEND by append-one.ts).
  *
  * Steps 4, 6 and 8 count a message once however many entries of the backup it has
  * (src/store/message-identity.ts, U7): a copy that a restore made on the account's own server and the next
