@@ -33,9 +33,14 @@ import {retryPolicy} from '../access/retry.js'
 import {accountSessionPool} from '../access/account-session.js'
 import type {SessionPool} from '../access/session-pool.js'
 import {SourceNaming} from './source-naming.js'
-import {finishedReport, linkOptions, namingReport, releaseRun, personalNamespace, probeNamespace, runFolders, statusCreating, type RunEnv, type RunNaming} from './run.js'
+import {finishedReport, namingReport, releaseRun, runFolders} from './run.js'
+import type {RunEnv} from './run-folder.js'
+import type {RunNaming} from './run-naming.js'
+import {linkOptions} from './link-options.js'
+import {personalNamespace, probeNamespace} from './namespace.js'
+import {statusCreating} from './status-creating.js'
 import {DEFAULT_UPLOAD_TUNING, type TransferFolderReport, type TransferOptions, type TransferReport} from './types.js'
-import type {UploadPolicy} from './folder-upload.js'
+import type {UploadPolicy} from './folder-upload-input.js'
 
 const EXPLICIT = [
   ['sourcePrefix', 'source-prefix'],

@@ -21,7 +21,11 @@ import {accountSessionPool} from '../access/account-session.js'
 import type {SessionPool} from '../access/session-pool.js'
 import {chooseRestoreTarget} from './restore-target.js'
 import {SourceNaming} from './source-naming.js'
-import {finishedReport, linkOptions, namingReport, releaseRun, personalNamespace, probeNamespace, runFolders, type RunEnv, type RunNaming} from './run.js'
+import {finishedReport, namingReport, releaseRun, runFolders} from './run.js'
+import type {RunEnv} from './run-folder.js'
+import type {RunNaming} from './run-naming.js'
+import {linkOptions} from './link-options.js'
+import {personalNamespace, probeNamespace} from './namespace.js'
 import {DEFAULT_UPLOAD_TUNING, type RestoreOptions, type TransferReport} from './types.js'
 
 export async function runRestore(options: RestoreOptions, ctx: RunContext): Promise<TransferReport> {

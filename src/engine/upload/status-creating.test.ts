@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import type {FolderStatus, ImapSession} from '../../imap/types.js'
 import {MissingFolderError, RemoteError} from '../../shared/errors.js'
-import {statusCreating} from './run.js'
+import {statusCreating} from './status-creating.js'
 
 /** A session whose folder `name` appears when `appearsAt` says (another client creating it). */
 function session(script: {exists: () => boolean; create: () => void}): ImapSession {
