@@ -13,20 +13,22 @@
  *                   one if a savepoint is running, without waiting for it (group-commit.ts);
  *   delay_metadata  savepoints every N messages / M bytes / T s;
  *   delay_all       bodies held in memory up to delayAllMaxBytes, then a savepoint.
- * This file keeps the order of every write, fsync, truncate and journal append (I1, I7).
+ * The order of the writes, fsyncs, truncates and journal appends is that of docs/design.md ("Write
+ * order", "Recovery"): a savepoint's in savepoint.ts, a rollback's and a commit's here (I1, I7).
  */
 import type {FileHandle} from 'node:fs/promises'
 import {InternalError, localIoError} from '../shared/errors.js'
 import type {JournalWriter} from './journal.js'
 import type {FolderServerState} from './metadata.js'
-import {appendRecords, serverStateRecord} from './journal-records.js'
+import {serverStateRecord} from './journal-records.js'
 import {appendChunks, appendWhole, type IncomingMessage, type MessageAppend, type TransactionHost, type TransactionStats} from './transaction-types.js'
 import {toStoredFlags} from './flags.js'
 import type {TransactionTuning} from './tuning.js'
 import {GroupCommit} from './group-commit.js'
 import {MboxTail} from './mbox-tail.js'
 import {messageAppend, type AppendTarget} from './message-append.js'
-import {applyBatch, PendingChanges, type SavepointBatch} from './pending-changes.js'
+import {PendingChanges} from './pending-changes.js'
+import {Savepoints} from './savepoint.js'
 import {SavepointPace} from './savepoint-pace.js'
 
 type State = 'open' | 'committed' | 'rolled-back'
@@ -39,8 +41,8 @@ export class Transaction {
   private readonly group: GroupCommit
   /** What a message being appended asks of the transaction (made once, not per message). */
   private readonly target: AppendTarget
-  /** The savepoint being committed now (any strategy): rollback() lets it finish first. */
-  private savepointRunning: Promise<void> | undefined
+  /** Takes its savepoints, in the write order of docs/design.md. */
+  private readonly savepoints: Savepoints
   /** The message being appended, if any (one at a time: they share the buffer). */
   private appending: MessageAppend | undefined
   readonly stats: TransactionStats = {appended: 0, appendedBytes: 0, flagUpdates: 0, savepoints: 0}
@@ -55,7 +57,9 @@ export class Transaction {
   ) {
     this.pace = new SavepointPace(tuning)
     this.tail = new MboxTail(mbox, start, this.pace.bufferCap)
-    this.group = new GroupCommit(() => this.savepointNow(), () => this.state === 'open')
+    const {changes, pace, tail, stats} = this
+    this.savepoints = new Savepoints({host, journal, tail, changes, pace, stats, flush: () => this.flush(), abandon: () => this.abandon(), assertOpen: () => this.assertOpen()})
+    this.group = new GroupCommit(() => this.savepoints.take(), () => this.state === 'open')
     this.target = {
       out: this.tail.out,
       savepointBefore: (sizeHint) => this.pace.savepointBefore(this.tail.out.held, sizeHint),
@@ -136,7 +140,7 @@ export class Transaction {
   async savepoint(): Promise<void> {
     await this.synced()
     this.assertOpen()
-    await this.savepointNow()
+    await this.savepoints.take()
   }
 
   /**
@@ -170,12 +174,8 @@ export class Transaction {
    */
   async rollback(): Promise<void> {
     await this.synced()
-    // Any strategy: a rollback can be asked for (SIGINT, an error on the connection) while the
-    // download awaits a savepoint it started. Its fsync and journal append finish first, so that
-    // the rollback truncates to the end they committed; otherwise the truncate could land between
-    // the fsync and the journal append, and the journal claim bytes the file no longer has (found
-    // by test/reliability/signals.test.ts, seed 1048612877).
-    while (this.savepointRunning !== undefined) await this.savepointRunning.catch(() => undefined)
+    // Any strategy: a savepoint the download awaits finishes its fsync and journal append first.
+    await this.savepoints.settled()
     await this.rollbackNow()
   }
 
@@ -196,57 +196,6 @@ export class Transaction {
         this.host.release()
       }
     }
-  }
-
-  /** A savepoint now: writes the buffer, fsyncs the mbox, appends the journal (I1). */
-  private async savepointNow(): Promise<void> {
-    if (this.changes.empty && this.tail.end === this.tail.savedEnd) {
-      await this.flush()
-      this.pace.restart()
-      return
-    }
-    // Taken together: the records of complete entries, and the end they reach. The buffer may
-    // also hold the start of a message being appended (direct): its bytes are written and
-    // synced too, but no record claims them, and a rollback or the next open cuts them off.
-    const batch = this.changes.take()
-    const end = this.tail.end
-    this.pace.restart()
-    const running = this.commitRecords(batch, end)
-    this.savepointRunning = running
-    try {
-      await running
-    } finally {
-      this.changes.settled()
-      if (this.savepointRunning === running) this.savepointRunning = undefined
-    }
-  }
-
-  private async commitRecords(batch: SavepointBatch, end: number): Promise<void> {
-    await this.flush()
-    try {
-      await this.tail.sync() // I1: bytes are durable before the entries that point at them
-    } catch (error) {
-      // After a failed fsync the written bytes cannot be trusted to be on disk (a later fsync may
-      // succeed without them): no savepoint may ever cover them.
-      await this.abandon()
-      throw localIoError(error, 'sync', this.host.mboxPath)
-    }
-    // Only an open transaction commits: a rollback that ran meanwhile (abandon() after a failed
-    // write elsewhere) truncated the file, and a record now would claim bytes it cut off.
-    this.assertOpen()
-    const count = this.host.meta.messages.length + batch.staged.length
-    this.tail.journalMayClaim = end
-    try {
-      await this.journal.append(appendRecords(batch.staged), [...batch.records, {t: 'c', end, count}])
-    } catch (error) {
-      // The journal may hold part of these records: appending them again would commit them twice.
-      await this.abandon()
-      throw error
-    }
-    this.tail.journalMayClaim = 0
-    applyBatch(this.host.meta, batch)
-    this.tail.savedEnd = end
-    this.stats.savepoints++
   }
 
   private beforeAppend(uid: number): void {
