@@ -233,6 +233,14 @@ describe('S4, S5: mirror mode', () => {
     const v = checkStep(snap(before, backup(local('INBOX', 7, [[1, 'k1'], [2, 'k2']]))), snap(after, backup(local('INBOX', 7, [[2, 'k2']]), local('Old', 3, [[1, 'k9']]))), f, m)
     expect(ids(v)).toEqual(['S5'])
   })
+
+  it('S5: not when a selected folder failed (the run keeps every local folder until one backs up all)', () => {
+    const two = view(serverFolder('INBOX', 7, [[2, 'k2']]), serverFolder('Work', 8, []))
+    const m = model(before, view(serverFolder('Old', 3, [[1, 'k9']])))
+    const failed = facts({command: 'backup', mirror: true, run: run(backupReport([{folder: 'INBOX', outcome: 'ok'}, {folder: 'Work', outcome: 'failed'}], 1))})
+    const v = checkStep(snap(two, backup(local('INBOX', 7, [[2, 'k2']]), local('Old', 3, [[1, 'k9']]))), snap(two, backup(local('INBOX', 7, [[2, 'k2']]), local('Old', 3, [[1, 'k9']]))), failed, m)
+    expect(ids(v)).not.toContain('S5')
+  })
 })
 
 // docs/backup.md B5: a backup older than ignore-history placeholders that a folder the run backs

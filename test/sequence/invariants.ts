@@ -435,7 +435,9 @@ function completedBackup(before: Snapshot, after: Snapshot, facts: StepFacts, re
     if (!f.selectable || isSelected(f.name, facts.selection) || !before.A.folders.has(f.wire)) continue
     if (!named.has(f.name)) out.push({invariant: 'S6', message: `server folder '${f.name}' is not selected and the report of '${facts.label}' does not say so`})
   }
-  if (facts.mirror) {
+  // A run in which a selected folder failed keeps every local folder (docs/backup.md, step 2).
+  const everyFolderBackedUp = !account.folders.some((e) => e.outcome === 'failed')
+  if (facts.mirror && everyFolderBackedUp) {
     // Mirror mode keeps no local folder the server does not have selected, except one this run
     // kept aside (it goes at the next run, docs/backup.md), and one kept aside from a folder it
     // backs up whose backup holds ignore-history's placeholders, and one whose backup is older

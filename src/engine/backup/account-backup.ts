@@ -86,6 +86,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
 
     // Which backups are older than ignore-history placeholders (B5): mirror mode keeps those.
     const guard = await loadPlaceholderGuard(store.root, logger)
+    let stale: ReadonlySet<string> | undefined
     if (account.mirrorMode) {
       if (listed.length === 0) {
         // Every server has INBOX: an empty list is a server problem, not a reason to delete.
@@ -94,8 +95,11 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
         // Mirror mode never deletes on an ambiguous folder list.
         logger.warn('the server listed a folder name twice; no local folder is removed in this run (mirror mode)')
       } else {
-        const removed = await removeUnselectedFolders(store, names, guard, logger)
-        for (const folder of removed) record(env, report, folder)
+        // The local folders to remove are those there now; they go once every selected folder is
+        // backed up (below), so that mail the server moved (a renamed folder, a restored copy) is
+        // in the backup before its old copy leaves it, whenever the run is stopped (B1).
+        const selected = new Set(names)
+        stale = new Set((await store.listFolders()).map((f) => f.name).filter((name) => !selected.has(name)))
       }
     }
     if (names.length === 0) logger.warn(`No folders found to backup for account '${account.username}'`)
@@ -123,6 +127,16 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
       record(env, report, result.report)
       if (result.stop === true) stop = true
       if (result.unreachable === true) unreachable = result.report
+    }
+    if (stale !== undefined && stale.size > 0) {
+      throwIfAborted(ctx.signal)
+      const incomplete = report.folders.filter((f) => names.includes(f.folder) && f.outcome !== 'ok' && f.outcome !== 'unchanged')
+      if (stop || incomplete.length > 0) {
+        logger.warn(`${stale.size} local folder(s) no longer on the server are kept until a run backs up every selected folder (mirror mode): ${incomplete.length} were not (${incomplete.slice(0, 5).map((f) => `'${f.folder}'`).join(', ')}${incomplete.length > 5 ? ', …' : ''})`)
+      } else {
+        const removed = await removeUnselectedFolders(store, names, guard, logger, stale)
+        for (const folder of removed) record(env, report, folder)
+      }
     }
     if (!stop && listed.length > 0) await recordServerFolders(store.root, listedNames, known, logger)
     noteBackedUp(guard, report.folders)

@@ -1,10 +1,14 @@
 /**
  * Mirror mode: the backup follows the server, also when things go away (compat §6.6).
  *
- * - Folders: before the folders are backed up, every local folder that is not among the folders
- *   to back up is removed (`AccountStore.removeFolder`): folders deleted on the server, folders
- *   no longer selected by the config, and `<folder>-<uidvalidity>` copies of earlier UIDVALIDITY
- *   changes, as imap-backup does. Except one such copy (kept aside, store/kept-aside.ts) of a folder
+ * - Folders: once every selected folder is backed up, every local folder that was there at the
+ *   start of the run and is not among the folders to back up is removed (`AccountStore.removeFolder`):
+ *   folders deleted on the server, folders no longer selected by the config, and
+ *   `<folder>-<uidvalidity>` copies of earlier UIDVALIDITY changes, as imap-backup does. Not
+ *   before: a folder the server renamed, or a copy a restore put elsewhere, would otherwise
+ *   leave the backup before the run has its mail under the new name, and a run stopped in
+ *   between (kill -9, a failed folder) would leave the backup without mail the server still has
+ *   (B1). A copy kept aside during this run goes at the next run. Except one such copy (kept aside, store/kept-aside.ts) of a folder
  *   whose live backup holds ignore-history's placeholders: those stand for messages the server
  *   still has and the backup never downloaded, and the kept-aside copy may be the only real copy
  *   of them (docs/backup.md, B5). It is kept, and the run says why. And, for the same reason,
@@ -33,11 +37,11 @@ import {ascending} from '../access/uid-lists.js'
 import type {PlaceholderGuard} from './placeholder-guard.js'
 
 /**
- * Removes the local folders not in `selected`. Returns one report per folder (`removed`, or
- * `failed` when the folder's files could not be read or removed). A local I/O error or an
- * interruption ends the run and is thrown.
+ * Removes the local folders among `candidates` that are not in `selected`. Returns one report
+ * per folder (`removed`, or `failed` when the folder's files could not be read or removed). A
+ * local I/O error or an interruption ends the run and is thrown.
  */
-export async function removeUnselectedFolders(store: AccountStore, selected: readonly string[], guard: PlaceholderGuard, logger: Logger): Promise<FolderReport[]> {
+export async function removeUnselectedFolders(store: AccountStore, selected: readonly string[], guard: PlaceholderGuard, logger: Logger, candidates: ReadonlySet<string>): Promise<FolderReport[]> {
   const keep = new Set(selected)
   const reports: FolderReport[] = []
   const placeholders = new Map<string, boolean>()
@@ -47,7 +51,7 @@ export async function removeUnselectedFolders(store: AccountStore, selected: rea
     return hold
   }
   for (const local of await store.listFolders()) {
-    if (keep.has(local.name)) continue
+    if (keep.has(local.name) || !candidates.has(local.name)) continue
     const origin = await keptAsideFrom(store, local.name, keep)
     if (origin !== undefined) {
       if (await holds(origin)) {
