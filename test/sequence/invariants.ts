@@ -82,6 +82,7 @@ interface FolderEntry {
 interface AccountEntry {
   account: string
   outcome: string
+  error?: {message?: string}
   folders: FolderEntry[]
   unselected?: Array<{folder: string}>
 }
@@ -375,7 +376,7 @@ function completedBackup(before: Snapshot, after: Snapshot, facts: StepFacts, re
   }
   if (account.outcome === 'failed' || account.outcome === 'skipped') {
     if (report.exitCode === 0) out.push({invariant: 'S6', message: `account ${facts.userAccount} ${account.outcome} with exit 0 in '${facts.label}'`})
-    if (facts.run?.via !== 'kill' && facts.run?.via !== 'int') out.push({invariant: 'S13', message: `account ${facts.userAccount} ${account.outcome} in an unperturbed '${facts.label}'`})
+    if (facts.run?.via !== 'kill' && facts.run?.via !== 'int') out.push({invariant: 'S13', message: `account ${facts.userAccount} ${account.outcome} in an unperturbed '${facts.label}': ${account.error?.message ?? '(no error)'}`})
     return
   }
   const flagsCurrent = facts.mirror || facts.refresh || facts.condstore

@@ -15,7 +15,7 @@
  */
 import {execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {readFile, rename, stat, truncate, unlink} from 'node:fs/promises'
+import {lstat, readFile, rename, stat, truncate, unlink} from 'node:fs/promises'
 import {SSH_BANNER, startListener} from '../support/listeners.js'
 import {join} from 'node:path'
 import {folderName, forceUidValidityChange, type SeedMessage} from '../support/mail-seed.js'
@@ -394,7 +394,8 @@ export const OPERATIONS: readonly Operation[] = [
       const name = existing(ctx, 'A', Number(a.folder))
       const base = join(ctx.world.rootA, ...name.split('/'))
       let damaged = false
-      if (a.damage !== 'none' && existsSync(`${base}.imap`)) {
+      // Only a regular file: an `unstorable` step may have put a directory under that name.
+      if (a.damage !== 'none' && (await isFile(`${base}.imap`))) {
         // The test damages the metadata (as a crash of another tool or a disk error would), then
         // asks mailkeep to repair it (docs/repair.md).
         if (a.damage === 'remove') await unlink(`${base}.imap`)
@@ -688,4 +689,9 @@ export function operation(name: string): Operation {
   const op = OPERATIONS.find((o) => o.name === name)
   if (op === undefined) throw new Error(`unknown operation '${name}'`)
   return op
+}
+
+/** A regular file is there (not a directory or link an `unstorable` step made). */
+async function isFile(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => undefined))?.isFile() === true
 }
