@@ -4,7 +4,8 @@
  */
 import {DamagedError} from '../shared/errors.js'
 import {bindExactFile, parseExactFile, scanExactFile, type ExactBinding, type ExactPristine} from './exact-file.js'
-import {readBytesIfPresent} from './file-ops.js'
+import {keepCopyAside, readBytesIfPresent} from './file-ops.js'
+import type {Logger} from '../shared/logger.js'
 import type {FolderMetadata} from './metadata.js'
 
 /** What opening the folder found in its exactness file (readExactness). */
@@ -44,4 +45,17 @@ export async function readExactness(path: string, meta: FolderMetadata | undefin
 /** True when the next write of the exactness file would lose something of the present one. */
 export function exactnessIsStale(state: ExactnessState): boolean {
   return state.present && (state.damaged !== undefined || (state.binding?.unmatchedUids.length ?? 0) > 0)
+}
+
+/**
+ * Before the exactness file is rewritten: when the rewrite would lose something of the present
+ * file (stale), its content is kept aside as `<P>.mailkeep.damaged-<ts>` or
+ * `<P>.mailkeep.unmatched-<ts>` (I6). Returns the state to write on from.
+ */
+export async function keepStaleExactnessAside(state: ExactnessState, path: string, logger: Logger): Promise<ExactnessState> {
+  if (!exactnessIsStale(state)) return state
+  const keptAs = await keepCopyAside(path, state.damaged !== undefined ? '.damaged' : '.unmatched')
+  const lost = state.damaged ?? `${state.binding?.unmatchedUids.length ?? 0} record(s) no longer match their messages (the folder was rewritten by another tool)`
+  logger.warn(`the exactness file was kept aside as '${keptAs}' before it is rewritten: ${lost}`, {keptAs})
+  return {present: true}
 }

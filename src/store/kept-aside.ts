@@ -11,6 +11,25 @@
  * the same local name with a new UIDVALIDITY, kept aside once more as `<name>-<uv>-<uv>`, and so
  * on, one level per backup → restore → backup cycle (issue 11 item 2).
  */
+import {exists} from './file-ops.js'
+import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
+import {folderPaths} from './folder-paths.js'
+import {InternalError} from '../shared/errors.js'
+
+/**
+ * The name a backup of `name` at `uidValidity` is kept aside under: `<name>-<uidvalidity>`, or
+ * `-1`, `-2`, … after it when a file of that name is there (an existing pair in the way is
+ * skipped, never deleted).
+ */
+export async function freeAsideName(root: string, name: string, uidValidity: number): Promise<string> {
+  for (let n = 0; n <= 10_000; n++) {
+    const candidate = folderNameWithSuffix(name, n === 0 ? `-${uidValidity}` : `-${uidValidity}-${n}`)
+    const p = folderPaths(root, encodeFolderPath(candidate))
+    const taken = await Promise.all([p.imap, p.mbox, p.mirror, ...p.uploadMaps, p.journal, p.renameIntent, p.exact].map(exists))
+    if (!taken.includes(true)) return candidate
+  }
+  throw new InternalError('no free name for the renamed folder')
+}
 
 /** The folder a kept-aside backup was moved away from, or undefined when `name` is not one. */
 export function keptAsideOrigin(name: string, uidValidity: number | undefined): string | undefined {

@@ -23,7 +23,7 @@
  * read found it.
  */
 import {constants, lstat, type FileHandle} from 'node:fs/promises'
-import {errnoCode, localIoError} from '../shared/errors.js'
+import {BusyError, errnoCode, localIoError} from '../shared/errors.js'
 import {exists} from './file-ops.js'
 import type {FolderPaths} from './folder-paths.js'
 import {openNoFollow} from './safe-path.js'
@@ -89,4 +89,30 @@ function identity(info: {dev: number; ino: number}): string {
 
 export function pause(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.min(400, 25 * 2 ** (attempt - 1))))
+}
+
+/**
+ * Runs `read` on snapshots of the folder until what it read is one committed state (stillSame),
+ * at most READ_ATTEMPTS times, calling `between` before each new attempt. A failure of `read`
+ * counts only when the state it read was a committed one: a read that met a writer half-way is
+ * tried again. `what` names the folder in the error when it never holds still.
+ */
+export async function readCommittedState(paths: FolderPaths, what: string, read: (snapshot: ReadSnapshot) => Promise<void>, between: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const snapshot = await openSnapshot(paths)
+    let failure: unknown
+    try {
+      await read(snapshot)
+    } catch (error) {
+      failure = error
+    }
+    const stable = await stillSame(paths, snapshot).finally(() => snapshot.close())
+    if (stable || attempt >= READ_ATTEMPTS) {
+      if (failure !== undefined) throw failure
+      if (!stable) throw new BusyError(`${what} kept changing while it was read (${paths.base}): a backup is writing it`, {hint: 'try again in a moment'})
+      return
+    }
+    await between()
+    await pause(attempt)
+  }
 }
