@@ -98,19 +98,24 @@ class Scanner {
       this.pos++
       this.skipSpace()
       this.value()
-      this.skipSpace()
-      const c = this.text[this.pos]
-      if (c === ',') {
-        this.pos++
-        continue
-      }
-      if (c === '}') {
-        this.pos++
-        this.depth--
-        return
-      }
-      throw this.unexpected("expected ',' or '}' after a property value (a missing comma?)")
+      if (!this.another('}', 'a property value')) return
     }
+  }
+
+  /** After a property value or an element: a comma (another follows: true) or the closing bracket. */
+  private another(close: '}' | ']', after: string): boolean {
+    this.skipSpace()
+    const c = this.text[this.pos]
+    if (c === ',') {
+      this.pos++
+      return true
+    }
+    if (c === close) {
+      this.pos++
+      this.depth--
+      return false
+    }
+    throw this.unexpected(`expected ',' or '${close}' after ${after} (a missing comma?)`)
   }
 
   private array(): void {
@@ -126,18 +131,7 @@ class Scanner {
       this.skipSpace()
       if (this.text[this.pos] === ']') throw this.unexpected('expected a value (a trailing comma?)')
       this.value()
-      this.skipSpace()
-      const c = this.text[this.pos]
-      if (c === ',') {
-        this.pos++
-        continue
-      }
-      if (c === ']') {
-        this.pos++
-        this.depth--
-        return
-      }
-      throw this.unexpected("expected ',' or ']' after an array element (a missing comma?)")
+      if (!this.another(']', 'an array element')) return
     }
   }
 

@@ -33,7 +33,7 @@ import {retryPolicy} from '../access/retry.js'
 import {accountSessionPool} from '../access/account-session.js'
 import type {SessionPool} from '../access/session-pool.js'
 import {SourceNaming} from './source-naming.js'
-import {finishedReport, namingReport, releaseRun, runFolders} from './run.js'
+import {finishedReport, releaseRun, runFolders, startedReport} from './run.js'
 import type {RunEnv} from './run-folder.js'
 import type {RunNaming} from './run-naming.js'
 import {linkOptions} from './link-options.js'
@@ -112,16 +112,7 @@ export async function runTransfer(options: TransferOptions, ctx: RunContext): Pr
     const session = await pool.open()
     const destinationNs = await personalNamespace(session)
     const naming = transferNaming(options, ctx, source, destinationNs)
-    const report: TransferReport = {
-      command,
-      source: source.username,
-      destination: destination.username,
-      ...(backup === undefined ? {} : {backup}),
-      naming: namingReport(naming),
-      folders: [],
-      exitCode: 0,
-      seconds: 0,
-    }
+    const report = startedReport(command, source.username, destination.username, naming, backup)
     const env: RunEnv = {
       store,
       pool,

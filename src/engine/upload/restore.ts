@@ -21,7 +21,7 @@ import {accountSessionPool} from '../access/account-session.js'
 import type {SessionPool} from '../access/session-pool.js'
 import {chooseRestoreTarget} from './restore-target.js'
 import {SourceNaming} from './source-naming.js'
-import {finishedReport, namingReport, releaseRun, runFolders} from './run.js'
+import {finishedReport, releaseRun, runFolders, startedReport} from './run.js'
 import type {RunEnv} from './run-folder.js'
 import type {RunNaming} from './run-naming.js'
 import {linkOptions} from './link-options.js'
@@ -56,15 +56,7 @@ export async function runRestore(options: RestoreOptions, ctx: RunContext): Prom
     pool = await accountSessionPool(config, destination, ctx, {...linkOptions(options), retry})
     const session = await pool.open()
     const naming = restoreNaming(options, ctx, source, ownServer, await personalNamespace(session))
-    const report: TransferReport = {
-      command: 'restore',
-      source: source.username,
-      destination: destination.username,
-      naming: namingReport(naming),
-      folders: [],
-      exitCode: 0,
-      seconds: 0,
-    }
+    const report = startedReport('restore', source.username, destination.username, naming)
     const env: RunEnv = {
       store,
       pool,

@@ -53,6 +53,11 @@ export async function runFolders(env: RunEnv, names: readonly string[], naming: 
 }
 
 /** The report's `naming`: the prefixes and delimiters the run used (most folders', see runFolders). */
+/** An upload run's report before any folder: the accounts, the naming of both sides, a backup run first. */
+export function startedReport(command: TransferReport['command'], source: string, destination: string, naming: RunNaming, backup?: TransferReport['backup']): TransferReport {
+  return {command, source, destination, ...(backup === undefined ? {} : {backup}), naming: namingReport(naming), folders: [], exitCode: 0, seconds: 0}
+}
+
 export function namingReport(naming: RunNaming): TransferReport['naming'] {
   const source = naming.source.summary().side
   return {
