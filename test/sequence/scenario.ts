@@ -97,6 +97,8 @@ export async function sequenceScenario(env: ScenarioEnv, kind: ServerKind, optio
         }
         tally.add(result, failure)
         env.progress(`${scenario}: ${i + 1}/${seeds.length} ${result.failedAt === undefined ? 'passed' : 'FAILED'} (${result.seconds.toFixed(1)} s, ${result.records.length} steps)`)
+        // At once, not only in the table at the end: a long soak's failure can be looked at while it runs.
+        if (failure !== undefined) env.progress(failure)
       })
     }
     env.ledger.count(scenario, 'steps', tally.steps)
