@@ -465,6 +465,36 @@ describe('UIDVALIDITY change', () => {
     await expectConsistent(moved, [1])
   })
 
+  it('skips reserved names (server folders), and calls beforeRename with the chosen name before anything moves', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    await appendAll(tx, [1])
+    await tx.commit()
+    let seen: {target: string; files: string[]} | undefined
+    const target = await folder.renameAway({
+      reserved: new Set(['INBOX-7']),
+      beforeRename: async (name) => {
+        seen = {target: name, files: (await readdir(root)).sort()}
+      },
+    })
+    expect(target).toBe('INBOX-7-1')
+    // Nothing had moved yet, and no intent was written: what the callback records comes first.
+    expect(seen).toEqual({target: 'INBOX-7-1', files: ['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox']})
+    expect((await readdir(root)).sort()).toEqual(['INBOX-7-1.imap', 'INBOX-7-1.mailkeep', 'INBOX-7-1.mbox'])
+  })
+
+  it('a failing beforeRename leaves the folder where it was', async () => {
+    const folder = await openWrite()
+    await folder.initialize(7)
+    const tx = await folder.begin()
+    await appendAll(tx, [1])
+    await tx.commit()
+    await expect(folder.renameAway({beforeRename: async () => Promise.reject(new Error('disk full'))})).rejects.toThrow('disk full')
+    expect((await readdir(root)).sort()).toEqual(['INBOX.imap', 'INBOX.mailkeep', 'INBOX.mbox'])
+    await expectConsistent(folder, [1])
+  })
+
   it('a folder begun afresh on the same object reads its own mbox, not the one moved away (mirror-mode removal after the change)', async () => {
     const folder = await openWrite()
     await folder.initialize(7)

@@ -37,6 +37,13 @@ export type OpenMode = 'write' | 'read'
 export type {RequoteResult} from './folder-rewrite.js'
 export type {StoredMessage} from './entry-reads.js'
 
+export interface RenameAwayOptions {
+  /** Names the kept-aside copy must not take: the server's folders, whose backups need them. */
+  reserved?: ReadonlySet<string>
+  /** Called with the chosen name before anything moves (what must be on disk before the rename). */
+  beforeRename?: (target: string) => Promise<void>
+}
+
 export interface OpenFolderOptions {
   mode: OpenMode
   logger: Logger
@@ -300,10 +307,11 @@ export class FolderStore implements TransactionHost {
    * UIDVALIDITY change (compat §4.6), so that the folder can start afresh. Returns the server
    * name of the moved-away copy. An existing pair in the way is skipped, never deleted.
    */
-  async renameAway(): Promise<string> {
+  async renameAway(options: RenameAwayOptions = {}): Promise<string> {
     this.assertWritable()
     const meta = this.meta
-    const target = await freeAsideName(this.root, this.name, meta.uidValidity)
+    const target = await freeAsideName(this.root, this.name, meta.uidValidity, options.reserved)
+    await options.beforeRename?.(target)
     const targetRelative = encodeFolderPath(target)
     // The mbox held open for reads goes with the rename: a folder begun afresh under this name
     // (initialize()) must not be read through it (a mirror-mode rewrite copied the old folder's

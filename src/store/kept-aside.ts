@@ -19,11 +19,15 @@ import {InternalError} from '../shared/errors.js'
 /**
  * The name a backup of `name` at `uidValidity` is kept aside under: `<name>-<uidvalidity>`, or
  * `-1`, `-2`, … after it when a file of that name is there (an existing pair in the way is
- * skipped, never deleted).
+ * skipped, never deleted) or when it is `reserved`: the name of a server folder, whose own backup
+ * would otherwise move the kept-aside copy aside once more (`<name>-<uv>-<uv>`) and leave the
+ * name the run reported holding another folder's mail (a restore into a clashing folder makes
+ * `<name>-<uidvalidity>` on the server).
  */
-export async function freeAsideName(root: string, name: string, uidValidity: number): Promise<string> {
+export async function freeAsideName(root: string, name: string, uidValidity: number, reserved: ReadonlySet<string> = new Set()): Promise<string> {
   for (let n = 0; n <= 10_000; n++) {
     const candidate = folderNameWithSuffix(name, n === 0 ? `-${uidValidity}` : `-${uidValidity}-${n}`)
+    if (reserved.has(candidate)) continue
     const p = folderPaths(root, encodeFolderPath(candidate))
     const taken = await Promise.all([p.imap, p.mbox, p.mirror, ...p.uploadMaps, p.journal, p.renameIntent, p.exact].map(exists))
     if (!taken.includes(true)) return candidate

@@ -21,6 +21,7 @@ import {completeUpTo, expungesKnownSince, flagPolicy, flagsFollow, missingAbove,
 import {FolderRun} from './folder-run.js'
 import {syncFlags} from './flag-sync.js'
 import {downloadMessages, FolderChangedError, OversizedMessages, ReconnectForLiteral} from './message-fetcher.js'
+import {recordMovedAside} from './placeholder-guard.js'
 import {localOnlyUids} from './mirror-cleanup.js'
 import {endsRun, errorSummary, secondsSince} from '../access/report.js'
 import {emptyFolderReport} from './folder-report.js'
@@ -395,7 +396,10 @@ class FolderBackup {
     // An empty backup has nothing to keep aside (issue 11 item 4: Courier gives an empty folder
     // a new UIDVALIDITY in every session, which made a `<name>-<uidvalidity>` pair per run).
     if (await this.folder.restartEmpty(opened.uidValidity)) return
-    this.report.renamedTo = await this.folder.renameAway()
+    this.report.renamedTo = await this.folder.renameAway({
+      reserved: this.env.serverFolders,
+      beforeRename: (target) => recordMovedAside(this.env.store.root, this.env.guard.record, this.job.name, target),
+    })
     this.logger.info(`[${this.job.name}] UIDVALIDITY changed from ${old} to ${opened.uidValidity}; the old backup is now '${this.report.renamedTo}' and the folder is downloaded again`)
     await this.folder.initialize(opened.uidValidity)
   }

@@ -6,6 +6,7 @@ import type {RunContext} from '../../shared/context.js'
 import type {Logger} from '../../shared/logger.js'
 import type {FolderReport, RetryPolicy} from './types.js'
 import type {SessionPool} from '../access/session-pool.js'
+import type {PlaceholderGuard} from './placeholder-guard.js'
 
 
 export interface FolderEnv {
@@ -23,6 +24,10 @@ export interface FolderEnv {
    * has none recorded yet (account-backup.ts).
    */
   personalPrefix(session: ImapSession): Promise<string>
+  /** Which backups are older than ignore-history placeholders (B5), as this run changes it. */
+  guard: PlaceholderGuard
+  /** The folders the server listed: a kept-aside copy does not take one of their names. */
+  serverFolders: ReadonlySet<string>
 }
 
 export interface FolderJob {

@@ -42,8 +42,8 @@ import {withAccountSession, type RemoteQuery} from '../access/remote-session.js'
 import type {ErrorSummary} from '../access/types.js'
 import {endsRun, FailureLog, folderSummary} from '../access/report.js'
 import {isRetryable} from '../access/retry.js'
-import {withPlaceholders} from './placeholder-guard.js'
-import {readPlaceholderRecord, sameRecord, writePlaceholderRecord} from '../../store/placeholder-record.js'
+import {recordMovedAside, withPlaceholders} from './placeholder-guard.js'
+import {readPlaceholderRecord, sameRecord, writePlaceholderRecord, type PlaceholderRecord} from '../../store/placeholder-record.js'
 
 export interface IgnoredFolder {
   folder: string
@@ -80,6 +80,7 @@ export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promis
       )
       if (names.length === 0) logger.warn(`No folders found to backup for account '${account.username}'`)
       const delimiters = new Map(listed.map((f) => [f.name, f.delimiter]))
+      const serverFolders = new Set(listed.map((f) => f.name))
       const personalPrefix = personalPrefixOnce(logger)
       // Recorded before any placeholder is written (placeholder-guard.ts). A damaged record ends
       // the run: merging into it could drop what it protects (docs/commands/utils.md).
@@ -90,7 +91,7 @@ export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promis
       for (const name of names) {
         throwIfAborted(ctx.signal)
         try {
-          const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger, personalPrefix}, name, delimiters.get(name))
+          const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger, personalPrefix, serverFolders, record: planned}, name, delimiters.get(name))
           if (done !== undefined) report.folders.push(done)
         } catch (error) {
           if (!ownFailure(error, ctx)) throw error
@@ -133,6 +134,9 @@ interface FolderEnv {
   ctx: RunContext
   logger: Logger
   personalPrefix(session: ImapSession): Promise<string>
+  serverFolders: ReadonlySet<string>
+  /** The placeholder record as written before any placeholder (placeholder-guard.ts). */
+  record: PlaceholderRecord
 }
 
 async function ignoreFolder(env: FolderEnv, name: string, delimiter: string | null | undefined): Promise<IgnoredFolder | undefined> {
@@ -151,7 +155,7 @@ async function ignoreFolder(env: FolderEnv, name: string, delimiter: string | nu
     if (!folder.exists) await folder.initialize(opened.uidValidity)
     else if (folder.uidValidity !== opened.uidValidity && !(await folder.restartEmpty(opened.uidValidity))) {
       const old = folder.uidValidity
-      result.renamedTo = await folder.renameAway()
+      result.renamedTo = await folder.renameAway({reserved: env.serverFolders, beforeRename: (target) => recordMovedAside(env.store.root, env.record, name, target)})
       logger.info(`[${name}] UIDVALIDITY changed from ${old} to ${opened.uidValidity}; the old backup is now '${result.renamedTo}'`, {folder: name})
       await folder.initialize(opened.uidValidity)
     }

@@ -1,6 +1,8 @@
 import {describe, expect, it} from 'vitest'
+import {readPlaceholderRecord} from '../../store/placeholder-record.js'
+import {withTempDir} from '../../../test/support/temp-dir.js'
 import type {FolderReport} from './types.js'
-import {noteBackedUp, withPlaceholders, type PlaceholderGuard} from './placeholder-guard.js'
+import {noteBackedUp, recordMovedAside, withPlaceholders, type PlaceholderGuard} from './placeholder-guard.js'
 import {emptyFolderReport} from './folder-report.js'
 
 const report = (folder: string, outcome: FolderReport['outcome'], renamedTo?: string): FolderReport => ({...emptyFolderReport(folder), outcome, ...(renamedTo === undefined ? {} : {renamedTo})})
@@ -37,5 +39,31 @@ describe('which backups are older than ignore-history placeholders', () => {
         ['D-5', new Set(['W'])],
       ]),
     )
+  })
+})
+
+// Soak seed 3555785069 on Courier: the move of a backup aside must be on disk before the rename,
+// or a run stopped after it forgets that the moved backup is older than the placeholders.
+describe('recordMovedAside', () => {
+  it('records the entry under the new name too, and writes it at once', async () => {
+    await withTempDir(async (root) => {
+      const record = new Map([
+        ['Old', new Set(['W'])],
+        ['Other', new Set(['V'])],
+      ])
+      await recordMovedAside(root, record, 'Old', 'Old-7')
+      const onDisk = await readPlaceholderRecord(root)
+      expect(onDisk.get('Old-7')).toEqual(new Set(['W']))
+      expect(onDisk.get('Old')).toEqual(new Set(['W']))
+      expect(record.get('Old-7')).toEqual(new Set(['W']))
+    })
+  })
+
+  it('writes nothing for a folder without an entry, or when the record could not be read', async () => {
+    await withTempDir(async (root) => {
+      await recordMovedAside(root, new Map([['Other', new Set(['V'])]]), 'Old', 'Old-7')
+      await recordMovedAside(root, undefined, 'Old', 'Old-7')
+      expect((await readPlaceholderRecord(root)).size).toBe(0)
+    })
   })
 })

@@ -52,6 +52,22 @@ export function noteBackedUp(guard: PlaceholderGuard, folders: readonly FolderRe
   }
 }
 
+/**
+ * Before a backup of `from` is moved aside to `to` (UIDVALIDITY change): an entry of `from` is
+ * recorded under `to` as well, and written at once, so that a run stopped after the move still
+ * knows the moved backup is older than the placeholders (B5). Found by the sequence soak (seed
+ * 3555785069 on Courier): a `copy` killed after its backup moved a folder aside lost the move
+ * from the record, which is written at the end of a run, and the next mirror-mode run removed
+ * the only real copy of messages whose placeholders another folder held. An entry under a name
+ * the rename then never made protects nothing that exists.
+ */
+export async function recordMovedAside(root: string, record: PlaceholderRecord | undefined, from: string, to: string): Promise<void> {
+  const into = record?.get(from)
+  if (record === undefined || into === undefined) return
+  record.set(to, new Set([...(record.get(to) ?? []), ...into]))
+  await writePlaceholderRecord(root, record)
+}
+
 /** Writes the record when this run changed it. A failure is logged: the old record then stays, which keeps more, never less. */
 export async function savePlaceholderGuard(root: string, guard: PlaceholderGuard, logger: Logger): Promise<void> {
   if (guard.record === undefined || sameRecord(guard.record, guard.read)) return
