@@ -19,16 +19,20 @@ export function dummyMessage(uid: number): Buffer {
 }
 
 /**
- * Whether the stored message `uid` of `folder` is the placeholder ignore-history wrote for that
- * UID: its text is exactly `dummyMessage(uid)` (imap-backup's entries read back with a trailing
- * newline more or less). The entry's length rules out nearly every real message unread.
+ * Whether the stored message `uid` of `folder` is one of ignore-history's placeholders: its text
+ * is exactly `dummyMessage(n)` for some `n` (imap-backup's entries read back with a trailing
+ * newline more or less). Usually `n` is `uid`; not always: `local repair` keeps a placeholder
+ * whose UID the server no longer has under a UID of its own choosing (docs/repair.md), and a
+ * placeholder under any UID is still not mail (found by the sequence soak, seed 2436308718 on
+ * Courier: a restore uploaded one). The entry's length rules out nearly every real message unread.
  */
 export async function isPlaceholder(folder: FolderStore, uid: number, length: number): Promise<boolean> {
-  const dummy = dummyMessage(uid)
   // `From fake@email.com` + LF, the text, one LF more; imap-backup's separator adds a date.
-  const entry = FAKE_SEPARATOR.length + dummy.length + 1
-  if (length < entry - 1 || length > entry + 40) return false
+  if (length < SHORTEST_ENTRY - 1 || length > LONGEST_ENTRY + 40) return false
   const {bytes} = await folder.readMessage(uid)
+  const named = PLACEHOLDER_TEXT.exec(withoutFinalLfs(bytes).toString('latin1'))
+  if (named === null || named[1] !== named[2]) return false
+  const dummy = dummyMessage(Number(named[1]))
   return bytes.equals(dummy) || withoutFinalLfs(bytes).equals(withoutFinalLfs(dummy))
 }
 
@@ -53,6 +57,10 @@ export async function placeholderUids(folder: FolderStore): Promise<Set<number>>
 }
 
 const FAKE_SEPARATOR = `From ${FAKE_EMAIL}\n`
+/** The entry of the placeholder of a one-digit and of a ten-digit UID (RFC 3501: UIDs are 32-bit). */
+const SHORTEST_ENTRY = FAKE_SEPARATOR.length + dummyMessage(1).length + 1
+const LONGEST_ENTRY = FAKE_SEPARATOR.length + dummyMessage(4_294_967_295).length + 1
+const PLACEHOLDER_TEXT = /^From: fake@email\.com\nSubject: Message ([1-9][0-9]{0,9}) not backed up\nSkipped ([1-9][0-9]{0,9})$/
 
 function withoutFinalLfs(bytes: Buffer): Buffer {
   let end = bytes.length
