@@ -24,7 +24,7 @@ export interface SavepointParts {
   /** Writes the buffer out; a failure abandons the transaction. */
   flush(): Promise<void>
   /** Rolls back after a failed write or sync, whatever else is running. */
-  abandon(): Promise<void>
+  abandon(cause: unknown): Promise<void>
   /** Throws unless the transaction is open. */
   assertOpen(): void
 }
@@ -78,8 +78,9 @@ export class Savepoints {
     } catch (error) {
       // After a failed fsync the written bytes cannot be trusted to be on disk (a later fsync may
       // succeed without them): no savepoint may ever cover them.
-      await this.tx.abandon()
-      throw localIoError(error, 'sync', host.mboxPath)
+      const failure = localIoError(error, 'sync', host.mboxPath)
+      await this.tx.abandon(failure)
+      throw failure
     }
     // Only an open transaction commits: a rollback that ran meanwhile (abandon() after a failed
     // write elsewhere) truncated the file, and a record now would claim bytes it cut off.
@@ -90,7 +91,7 @@ export class Savepoints {
       await this.tx.journal.append(appendRecords(batch.staged), [...batch.records, {t: 'c', end, count}])
     } catch (error) {
       // The journal may hold part of these records: appending them again would commit them twice.
-      await this.tx.abandon()
+      await this.tx.abandon(error)
       throw error
     }
     tail.journalMayClaim = 0

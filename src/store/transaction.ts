@@ -35,6 +35,8 @@ type State = 'open' | 'committed' | 'rolled-back'
 
 export class Transaction {
   private state: State = 'open'
+  /** The failure that rolled the transaction back (abandon), reported to every later call. */
+  private abandonedBy: unknown
   private readonly pace: SavepointPace
   private readonly tail: MboxTail
   private readonly changes = new PendingChanges()
@@ -58,7 +60,7 @@ export class Transaction {
     this.pace = new SavepointPace(tuning)
     this.tail = new MboxTail(mbox, start, this.pace.bufferCap)
     const {changes, pace, tail, stats} = this
-    this.savepoints = new Savepoints({host, journal, tail, changes, pace, stats, flush: () => this.flush(), abandon: () => this.abandon(), assertOpen: () => this.assertOpen()})
+    this.savepoints = new Savepoints({host, journal, tail, changes, pace, stats, flush: () => this.flush(), abandon: (cause) => this.abandon(cause), assertOpen: () => this.assertOpen()})
     this.group = new GroupCommit(() => this.savepoints.take(), () => this.state === 'open')
     this.target = {
       out: this.tail.out,
@@ -249,8 +251,9 @@ export class Transaction {
     try {
       await this.tail.flush()
     } catch (error) {
-      await this.abandon()
-      throw localIoError(error, 'append to', this.host.mboxPath)
+      const failure = localIoError(error, 'append to', this.host.mboxPath)
+      await this.abandon(failure)
+      throw failure
     }
   }
 
@@ -259,7 +262,11 @@ export class Transaction {
    * caller (and the engine, which asks `isOpen`) cannot go on appending to a file whose end is
    * not where the pending entries say. Found by test/reliability (a write failing mid-run).
    */
-  private async abandon(): Promise<void> {
+  private async abandon(cause: unknown): Promise<void> {
+    // Whoever finds the transaction closed from now on is told why (a disk full is exit 8, not
+    // an internal error): a message being appended meanwhile meets it before the caller of the
+    // failed write does. Found by test/reliability/disk-full.test.ts (seed 86048572).
+    this.abandonedBy ??= cause
     // Not rollback(): a background savepoint calls this, and rollback() waits for those.
     await this.rollbackNow().catch((error: unknown) => this.host.logger.warn(`rollback after a failed write did not finish: ${(error as Error).message}`))
   }
@@ -287,6 +294,7 @@ export class Transaction {
   private assertOpen(): void {
     if (this.state === 'open') return
     if (this.group.failure !== undefined) throw this.group.failure
+    if (this.abandonedBy !== undefined) throw this.abandonedBy
     throw new InternalError(`transaction is ${this.state}`)
   }
 }
