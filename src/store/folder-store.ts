@@ -31,18 +31,12 @@ import {requoteCounts, requotedEntry, writeCompactMbox, type RequoteResult, type
 import {finishCompaction, finishInterruptedOperations, finishRename} from './interrupted-operations.js'
 import {recoverFolder} from './folder-recovery.js'
 import {readCommittedState, type ReadSnapshot} from './read-snapshot.js'
-import {freeAsideName} from './kept-aside.js'
+import {freeAsideName, type RenameAwayOptions} from './kept-aside.js'
 
 export type OpenMode = 'write' | 'read'
 export type {RequoteResult} from './folder-rewrite.js'
 export type {StoredMessage} from './entry-reads.js'
-
-export interface RenameAwayOptions {
-  /** Names the kept-aside copy must not take: the server's folders, whose backups need them. */
-  reserved?: ReadonlySet<string>
-  /** Called with the chosen name before anything moves (what must be on disk before the rename). */
-  beforeRename?: (target: string) => Promise<void>
-}
+export type {RenameAwayOptions} from './kept-aside.js'
 
 export interface OpenFolderOptions {
   mode: OpenMode

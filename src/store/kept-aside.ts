@@ -16,6 +16,14 @@ import {encodeFolderPath, folderNameWithSuffix} from './folder-path.js'
 import {folderPaths} from './folder-paths.js'
 import {InternalError} from '../shared/errors.js'
 
+/** How FolderStore.renameAway moves a backup aside. */
+export interface RenameAwayOptions {
+  /** Names the kept-aside copy must not take: the server's folders, whose backups need them. */
+  reserved?: ReadonlySet<string>
+  /** Called with the chosen name before anything moves (what must be on disk before the rename). */
+  beforeRename?: (target: string) => Promise<void>
+}
+
 /**
  * The name a backup of `name` at `uidValidity` is kept aside under: `<name>-<uidvalidity>`, or
  * `-1`, `-2`, … after it when a file of that name is there (an existing pair in the way is
