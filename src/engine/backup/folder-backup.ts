@@ -397,7 +397,6 @@ class FolderBackup {
     // a new UIDVALIDITY in every session, which made a `<name>-<uidvalidity>` pair per run).
     if (await this.folder.restartEmpty(opened.uidValidity)) return
     this.report.renamedTo = await this.folder.renameAway({
-      reserved: this.env.serverFolders,
       beforeRename: (target) => recordMovedAside(this.env.store.root, this.env.guard.record, this.job.name, target),
     })
     this.logger.info(`[${this.job.name}] UIDVALIDITY changed from ${old} to ${opened.uidValidity}; the old backup is now '${this.report.renamedTo}' and the folder is downloaded again`)

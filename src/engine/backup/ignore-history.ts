@@ -155,7 +155,7 @@ async function ignoreFolder(env: FolderEnv, name: string, delimiter: string | nu
     if (!folder.exists) await folder.initialize(opened.uidValidity)
     else if (folder.uidValidity !== opened.uidValidity && !(await folder.restartEmpty(opened.uidValidity))) {
       const old = folder.uidValidity
-      result.renamedTo = await folder.renameAway({reserved: env.serverFolders, beforeRename: (target) => recordMovedAside(env.store.root, env.record, name, target)})
+      result.renamedTo = await folder.renameAway({beforeRename: (target) => recordMovedAside(env.store.root, env.record, name, target)})
       logger.info(`[${name}] UIDVALIDITY changed from ${old} to ${opened.uidValidity}; the old backup is now '${result.renamedTo}'`, {folder: name})
       await folder.initialize(opened.uidValidity)
     }
