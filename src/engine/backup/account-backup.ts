@@ -104,7 +104,7 @@ export async function backupAccount(env: AccountEnv, account: Account): Promise<
     }
     if (names.length === 0) logger.warn(`No folders found to backup for account '${account.username}'`)
 
-    const folderEnv: FolderEnv = {store, pool, account, config, refresh: env.refresh, retry: env.retry, ctx, logger, personalPrefix: personalPrefixOnce(logger), guard, serverFolders: new Set(listedNames)}
+    const folderEnv: FolderEnv = {store, pool, account, config, refresh: env.refresh, retry: env.retry, ctx, logger, personalPrefix: personalPrefixOnce(logger), guard}
     let unreachable: FolderReport | undefined
     for (const name of names) {
       if (deadlineReached(ctx.signal)) {

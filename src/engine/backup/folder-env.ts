@@ -26,8 +26,6 @@ export interface FolderEnv {
   personalPrefix(session: ImapSession): Promise<string>
   /** Which backups are older than ignore-history placeholders (B5), as this run changes it. */
   guard: PlaceholderGuard
-  /** The folders the server listed: a kept-aside copy does not take one of their names. */
-  serverFolders: ReadonlySet<string>
 }
 
 export interface FolderJob {

@@ -80,7 +80,6 @@ export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promis
       )
       if (names.length === 0) logger.warn(`No folders found to backup for account '${account.username}'`)
       const delimiters = new Map(listed.map((f) => [f.name, f.delimiter]))
-      const serverFolders = new Set(listed.map((f) => f.name))
       const personalPrefix = personalPrefixOnce(logger)
       // Recorded before any placeholder is written (placeholder-guard.ts). A damaged record ends
       // the run: merging into it could drop what it protects (docs/commands/utils.md).
@@ -91,7 +90,7 @@ export async function ignoreHistory(query: RemoteQuery, ctx: RunContext): Promis
       for (const name of names) {
         throwIfAborted(ctx.signal)
         try {
-          const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger, personalPrefix, serverFolders, record: planned}, name, delimiters.get(name))
+          const done = await ignoreFolder({session, store, account, config: query.config, ctx, logger, personalPrefix, record: planned}, name, delimiters.get(name))
           if (done !== undefined) report.folders.push(done)
         } catch (error) {
           if (!ownFailure(error, ctx)) throw error
@@ -134,7 +133,6 @@ interface FolderEnv {
   ctx: RunContext
   logger: Logger
   personalPrefix(session: ImapSession): Promise<string>
-  serverFolders: ReadonlySet<string>
   /** The placeholder record as written before any placeholder (placeholder-guard.ts). */
   record: PlaceholderRecord
 }
