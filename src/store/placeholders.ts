@@ -67,3 +67,21 @@ function withoutFinalLfs(bytes: Buffer): Buffer {
   while (end > 0 && bytes[end - 1] === 0x0a) end--
   return bytes.subarray(0, end)
 }
+
+/**
+ * The UIDs of `removing` that mirror mode must keep although the server no longer has them:
+ * originals (`mailkeep_restored`, docs/design.md) of a restored copy that stays stored only as
+ * a placeholder. ignore-history wrote that placeholder for the copy on the server, so the
+ * original is the only real copy of the message the server still has (docs/backup.md, B6).
+ * Found by the sequence test (Dovecot seed 598330131: restore, ignore-history, mirror backup).
+ */
+export async function originalsOfPlaceholders(folder: FolderStore, removing: readonly number[]): Promise<Set<number>> {
+  const removed = new Set(removing)
+  const keep = new Set<number>()
+  for (const [copy, original] of folder.restoredCopies) {
+    if (!removed.has(original) || removed.has(copy) || keep.has(original)) continue
+    const entry = folder.entry(copy)
+    if (entry !== undefined && (await isPlaceholder(folder, copy, entry.length))) keep.add(original)
+  }
+  return keep
+}

@@ -37,6 +37,8 @@ export class Transaction {
   private state: State = 'open'
   /** The failure that rolled the transaction back (abandon), reported to every later call. */
   private abandonedBy: unknown
+  /** The rollback under way or done: a second caller waits for the same one. */
+  private rollingBack: Promise<void> | undefined
   private readonly pace: SavepointPace
   private readonly tail: MboxTail
   private readonly changes = new PendingChanges()
@@ -83,6 +85,16 @@ export class Transaction {
 
   get isOpen(): boolean {
     return this.state === 'open'
+  }
+
+  /**
+   * Throws why the transaction is no longer open (the failed write that abandoned it, exit 8 for
+   * a full disk). A caller that finds it closed must not begin another on the folder in its
+   * place: the abandoned one's rollback may still be folding its journal (I7). Found by
+   * test/reliability/disk-full.test.ts (seed 312714216: EEXIST on the journal, exit 70).
+   */
+  assertUsable(): void {
+    this.assertOpen()
   }
 
   /** True if the UID is committed or appended in this transaction. */
@@ -175,14 +187,21 @@ export class Transaction {
    * running in the background finish first: every complete message stays.
    */
   async rollback(): Promise<void> {
+    // Abandoned after a failed write: wait for that rollback to finish, not start another.
+    if (this.state !== 'open') return await this.rollbackNow()
     await this.synced()
     // Any strategy: a savepoint the download awaits finishes its fsync and journal append first.
     await this.savepoints.settled()
     await this.rollbackNow()
   }
 
-  private async rollbackNow(): Promise<void> {
-    if (this.state !== 'open') return
+  private rollbackNow(): Promise<void> {
+    if (this.state === 'committed') return Promise.resolve()
+    this.rollingBack ??= this.rollBackOnce()
+    return this.rollingBack
+  }
+
+  private async rollBackOnce(): Promise<void> {
     this.state = 'rolled-back'
     this.tail.dropBuffered()
     this.appending = undefined

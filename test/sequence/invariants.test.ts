@@ -243,6 +243,22 @@ describe('S4, S5: mirror mode', () => {
   })
 })
 
+describe('S5: the original of a restored copy held as a placeholder (B5)', () => {
+  // The server expunged UID 1 (k1); a restore put it back as UID 3; ignore-history wrote a placeholder for 3.
+  const server = view(serverFolder('INBOX', 7, [[2, 'k2'], [3, 'k1']]))
+  const f = facts({command: 'backup', mirror: true, run: run(backupReport([{folder: 'INBOX', outcome: 'ok'}]))})
+  const held = (original: boolean): BackupReading => backup(local('INBOX', 7, [...(original ? [[1, 'k1'] as Msg] : []), [2, 'k2'], [3, 'p3', [], dummyMessage(3)]]))
+
+  it('holds: the original stays, the only real copy of a message the server has', () => {
+    expect(ids(checkStep(snap(server, held(true)), snap(server, held(true)), f, model(server)))).not.toContain('S5')
+  })
+
+  it('S5 still: a stored message whose content the server no longer has at all', () => {
+    const gone = view(serverFolder('INBOX', 7, [[2, 'k2'], [3, 'k9']]))
+    expect(ids(checkStep(snap(gone, held(true)), snap(gone, held(true)), f, model(gone)))).toContain('S5')
+  })
+})
+
 // docs/backup.md B5: a backup older than ignore-history placeholders that a folder the run backs
 // up holds may be the only real copy of what they stand for (a folder the server renamed).
 describe('S5: mirror mode keeps a backup older than placeholders, exactly while the rule says', () => {

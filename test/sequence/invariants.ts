@@ -487,9 +487,21 @@ function keptMessages(
   if (stale.length > 0) out.push({invariant: 'S1', message: `'${f.name}': flags not as of '${facts.label}': ${stale.slice(0, 4).join('; ')}`})
 }
 
+/**
+ * The model's side of B5 for one folder: a stored message the server no longer has under its UID
+ * may stay when the server still has the same message under a UID the backup holds only as a
+ * placeholder (restore put it back, then ignore-history wrote a placeholder for that copy).
+ */
 function mirrorRemoves(f: ServerFolder, was: ServerFolder, local: LocalFolder, facts: StepFacts, out: Violation[]): void {
   const known = new Set([...f.messages.map((m) => m.uid), ...was.messages.map((m) => m.uid)])
-  const extra = local.entries.filter((e) => !known.has(e.uid)).map((e) => e.uid)
+  const byUid = new Map(local.entries.map((e) => [e.uid, e]))
+  const heldAsPlaceholder = new Set(
+    f.messages.filter((m) => {
+      const e = byUid.get(m.uid)
+      return e !== undefined && sha(e.normalised) === placeholder(m.uid).normSha
+    }).map((m) => m.key),
+  )
+  const extra = local.entries.filter((e) => !known.has(e.uid) && !heldAsPlaceholder.has(entryKey(e))).map((e) => e.uid)
   if (extra.length > 0) out.push({invariant: 'S5', message: `mirror mode: '${f.name}' still holds UID(s) ${short(extra)} the server no longer has after '${facts.label}'`})
 }
 

@@ -23,6 +23,7 @@ import {syncFlags} from './flag-sync.js'
 import {downloadMessages, FolderChangedError, OversizedMessages, ReconnectForLiteral} from './message-fetcher.js'
 import {recordMovedAside} from './placeholder-guard.js'
 import {localOnlyUids} from './mirror-cleanup.js'
+import {originalsOfPlaceholders} from '../../store/placeholders.js'
 import {endsRun, errorSummary, secondsSince} from '../access/report.js'
 import {emptyFolderReport} from './folder-report.js'
 import {isRetryable, withRetries} from '../access/retry.js'
@@ -320,6 +321,8 @@ class FolderBackup {
     if (this.mirror) {
       await this.run.savepoint() // so that this run's messages are among the stored ones
       toDelete = await localOnlyUids({session, opened, stored: this.folder.messages.distinctUids(), storedCount, vanished, serverUids, complete})
+      const kept = await originalsOfPlaceholders(this.folder, toDelete) // B5: the only real copy
+      toDelete = toDelete.filter((uid) => !kept.has(uid))
     }
 
     // Server state (step 8): only when every message of the folder is saved, so that a message

@@ -191,7 +191,8 @@ export class FolderRun {
   /** Commits the transaction, if one was begun. */
   async commit(): Promise<void> {
     const tx = this.tx
-    if (tx?.isOpen !== true) return
+    if (tx === undefined) return
+    tx.assertUsable() // abandoned after a failed write: that failure, not a silent success
     this.tx = undefined
     await tx.commit()
     this.committedAll()
@@ -206,12 +207,19 @@ export class FolderRun {
     this.report.flagUpdates -= this.uncommittedFlagUpdates
     this.uncommittedFlagUpdates = 0
     this.flagOverrides.clear()
-    if (tx?.isOpen === true) await tx.rollback()
+    // An abandoned one (a failed write) may still be rolling back: wait for it.
+    await tx?.rollback()
   }
 
-  /** The open transaction, begun on first use: a run that changes nothing writes nothing. */
+  /**
+   * The open transaction, begun on first use: a run that changes nothing writes nothing. One
+   * that a failed write abandoned is not replaced: its failure is thrown (assertUsable).
+   */
   private async transaction(): Promise<Transaction> {
-    if (this.tx?.isOpen === true) return this.tx
+    if (this.tx !== undefined) {
+      this.tx.assertUsable()
+      return this.tx
+    }
     this.tx = await this.folder.begin(this.tuning)
     this.seenSavepoints = 0
     return this.tx
