@@ -107,6 +107,32 @@ describe.each(SERVERS)('restore into its own server, then backup, repeatedly ($n
     await expectEachOnce(server, carol, folder, contents)
   })
 
+  // Found by the sequence soak (seed 510608653 on Cyrus): the backup downloaded the copy the
+  // killed restore had made, and nothing yet said it was a copy (only the restore's pending
+  // intent names it), so a mirror to another account before the restore's rerun appended the copy
+  // and its original. The backup now resolves the pending intent by bytes (pending-copies.ts).
+  it('after a kill -9 between APPEND and its record and a backup, a mirror to another account before any rerun: every message once there', async () => {
+    const {server, proxy} = world
+    const {account, alice, folder, contents} = await scenario('KilledMirror', 400, [1, 3])
+    const killed = await killDuringUpload(account.home, ['restore', alice.user, '--folders', folder], proxy, {append: 2})
+    expect(killed.appends).toBe(2)
+    const before = new Set(await listUids(server, alice, folder))
+    await cli(account.home, ['backup', '-a', alice.user])
+    // Each copy the killed run made (one or two: the second APPEND may have landed) is recorded,
+    // and with the message it was restored from: the expunged ones are UIDs 2 and 4.
+    const meta = JSON.parse(await readFile(folderFiles(account.root, folder).imap, 'utf8')) as {mailkeep_restored?: Array<[number, number]>}
+    const made = [...before].filter((uid) => uid > 5)
+    expect(made.length).toBeGreaterThanOrEqual(1)
+    expect(meta.mailkeep_restored?.map(([c]) => c).sort((a, b) => a - b), 'the downloaded copies recorded as restored').toEqual(made)
+    expect(meta.mailkeep_restored?.every(([, o]) => o === 2 || o === 4)).toBe(true)
+    const bob = server.users[1]!
+    await cli(account.home, ['mirror', alice.user, bob.user])
+    await expectEachOnce(server, bob, folder, contents)
+    // The rerun agrees with what the backup recorded: nothing appended twice on the own server.
+    await cli(account.home, ['restore', alice.user, '--folders', folder])
+    await expectEachOnce(server, alice, folder, contents)
+  })
+
   it('after a kill -9 between APPEND and its record, a backup, and a rerun: every message once', async () => {
     const {server, proxy} = world
     const {account, alice, folder, contents} = await scenario('Killed', 300, [1, 3])

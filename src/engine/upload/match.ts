@@ -16,8 +16,8 @@
 import type {ImapSession, MessageSummary} from '../../imap/types.js'
 import {compactUidSet} from '../../imap/index.js'
 import {throwIfAborted} from '../../shared/context.js'
-import {rewrittenForms} from './server-rewrites.js'
-import {CrlfHash, crlfHash} from './message.js'
+import {rewrittenForms} from '../../store/server-rewrites.js'
+import {CrlfHash, crlfHash} from '../../store/crlf-hash.js'
 import {slices} from '../access/uid-lists.js'
 
 export interface MatchSubject {

@@ -11,10 +11,10 @@
  * CRLF server stores it (servers such as Dovecot turn bare LFs into CRLF, docs/testing.md) and
  * its Message-ID.
  */
-import {createHash} from 'node:crypto'
 import type {FolderStore} from '../../store/folder-store.js'
 import {legacyToUpload} from '../../store/mboxrd/index.js'
 import {parseDateHeader, readUploadHeaders} from './date.js'
+import {bareLineFeeds} from '../../store/crlf-hash.js'
 
 export interface UploadMessage {
   uid: number
@@ -54,44 +54,4 @@ export async function readUploadMessage(folder: FolderStore, uid: number): Promi
 export function knownUploadSize(folder: FolderStore, uid: number): number | undefined {
   const record = folder.exactness(uid)
   return record === undefined ? undefined : record[1]
-}
-
-/** LFs not preceded by CR: each becomes two bytes on a CRLF server. */
-export function bareLineFeeds(bytes: Buffer): number {
-  let n = 0
-  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) if (i === 0 || bytes[i - 1] !== 0x0d) n++
-  return n
-}
-
-/**
- * SHA-256 of a message with every bare LF made CRLF, fed in chunks: the identity used to prove
- * that a destination message is a copy of a source message (servers may store CRLF for LF).
- */
-export class CrlfHash {
-  private readonly hash = createHash('sha256')
-  private lastWasCr = false
-
-  update(chunk: Buffer): this {
-    let from = 0
-    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) {
-      const cr = i === 0 ? this.lastWasCr : chunk[i - 1] === 0x0d
-      if (cr) continue
-      this.hash.update(chunk.subarray(from, i))
-      this.hash.update(CR)
-      from = i
-    }
-    this.hash.update(chunk.subarray(from))
-    if (chunk.length > 0) this.lastWasCr = chunk[chunk.length - 1] === 0x0d
-    return this
-  }
-
-  digest(): string {
-    return this.hash.digest('hex')
-  }
-}
-
-const CR = Buffer.from('\r')
-
-export function crlfHash(bytes: Buffer): string {
-  return new CrlfHash().update(bytes).digest()
 }

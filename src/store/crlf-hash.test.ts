@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {legacyToUpload} from '../../store/mboxrd/index.js'
-import {bareLineFeeds, CrlfHash, crlfHash} from './message.js'
+import {legacyToUpload} from './mboxrd/index.js'
+import {bareLineFeeds, CrlfHash, crlfHash} from './crlf-hash.js'
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
 

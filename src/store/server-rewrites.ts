@@ -23,7 +23,7 @@
  * RFC 3501 §4.3). Adoption skips messages whose recorded size is not on the destination without
  * reading them, so such a copy is not found after its map is lost.
  */
-import {CrlfHash} from './message.js'
+import {CrlfHash} from './crlf-hash.js'
 
 /** A form in which a server stores a message appended as `bytes`, other than `bytes` itself. */
 export interface RewrittenForm {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {recordedSizeDeltas, rewrittenForms} from './server-rewrites.js'
-import {crlfHash} from './message.js'
+import {crlfHash} from './crlf-hash.js'
 
 const hashes = (raw: string | Buffer): string[] => rewrittenForms(Buffer.from(raw as string, 'latin1')).map((f) => f.hash())
 const deltas = (raw: string): number[] => rewrittenForms(Buffer.from(raw, 'latin1')).map((f) => f.sizeDelta)
