@@ -87,11 +87,25 @@ export abstract class NamespacedServer {
 
   private async startOnFreePort(): Promise<void> {
     // Another test file may take the port between our check and the server's bind: then
-    // another port is tried (ports.ts).
-    await retryOnAddressInUse((port) => {
-      this.port = port
-      return this.start()
-    })
+    // another port is tried (ports.ts). A start that fails otherwise (Cyrus once did not become
+    // ready in a clean-clone CI on a loaded 2-core machine) is tried once more, on the same data
+    // as restart() does, and its error is printed, so that a server that cannot start at all
+    // still fails the tests with both errors.
+    const once = (): Promise<void> =>
+      retryOnAddressInUse((port) => {
+        this.port = port
+        return this.start()
+      })
+    try {
+      await once()
+    } catch (first) {
+      process.stderr.write(`${this.title} ${this.instanceName}: start failed, trying once more: ${(first as Error).message}\n`)
+      try {
+        await once()
+      } catch (second) {
+        throw new Error(`${(second as Error).message}\n(the first start failed too: ${(first as Error).message})`, {cause: second})
+      }
+    }
   }
 
   private async start(): Promise<void> {
