@@ -264,6 +264,12 @@ export const OPERATIONS: readonly Operation[] = [
       if (from === to || folderOf(ctx, 'A', from) === undefined || [...ctx.before.A.folders.values()].some((f) => f.name === to)) return none()
       try {
         await ctx.world.imap(ctx.world.A, (c) => c.command(`RENAME ${mailboxArg(from)} ${mailboxArg(to)}`))
+        // RENAME moves the children too (RFC 3501 §6.3.5): an unstorable folder below `from`, and
+        // the blocking folder beside it, are unstorable under `to` now. The old names stay in the
+        // set: the local backup of a blocker stays where it was, and blocks a folder made again
+        // there (found by the soak, Dovecot seed 764945148: S13 for the renamed folder).
+        const sep = ctx.server.separator
+        for (const u of [...ctx.model.unstorable]) if (u === from || u.startsWith(`${from}${sep}`)) ctx.model.unstorable.add(`${to}${u.slice(from.length)}`)
         return {...none(), notes: ['renamed']}
       } catch {
         return {...none(), notes: ['rename refused by the server']}
