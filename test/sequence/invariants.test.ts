@@ -292,6 +292,21 @@ describe('S5: mirror mode keeps a backup older than placeholders, exactly while 
     expect(ids(checkStep(snap(view(serverFolder('New', 7, [])), held), snap(view(serverFolder('New', 7, [])), held), mirror, ignored()))).toEqual(['S5'])
   })
 
+  it('holds for a copy moved aside by a run that was interrupted (no report): the move keeps the entry', () => {
+    // Courier seed 2039277987: 'Old' made again on the server (UIDVALIDITY 9); a mirror interrupted
+    // after its backup moved the old backup aside as 'Old-7', which mailkeep recorded before the move.
+    const m = ignored()
+    const remade = view(serverFolder('Old', 9, []), serverFolder('New', 7, [[1, 'k1'], [2, 'k2']]))
+    const moved = backup(local('Old-7', 7, [[1, 'k1'], [2, 'k2']]), local('Old', 9, []), placeholders)
+    const interrupted = facts({command: 'mirror', run: run(undefined, {completed: false, exitCode: 130, signal: 'SIGINT'})})
+    checkStep(snap(remade, backup(real, placeholders)), snap(remade, moved), interrupted, m)
+    const next = view(serverFolder('New', 7, [[1, 'k1'], [2, 'k2']]))
+    const kept = backup(local('Old-7', 7, [[1, 'k1'], [2, 'k2']]), placeholders)
+    expect(ids(checkStep(snap(next, kept), snap(next, kept), mirror, m))).toEqual([])
+    // Without the move learnt, the same last step is S5.
+    expect(ids(checkStep(snap(next, kept), snap(next, kept), mirror, ignored()))).toEqual(['S5'])
+  })
+
   it('not once a backup brought the old folder up to date after the placeholders', () => {
     const m = ignored()
     const both = view(serverFolder('Old', 7, [[1, 'k1'], [2, 'k2']]), serverFolder('New', 7, [[1, 'k1'], [2, 'k2']]))

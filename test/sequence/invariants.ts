@@ -217,6 +217,7 @@ export function checkStep(before: Snapshot, after: Snapshot, facts: StepFacts, m
  * was interrupted and gave no report).
  */
 function learn(before: Snapshot, after: Snapshot, facts: StepFacts, model: Model): void {
+  learnMovedAside(before, after, model)
   if (facts.command === 'ignore-history') {
     for (const f of after.backup.folders.values()) {
       for (const e of f.entries) if (sha(e.normalised) === placeholder(e.uid).normSha) model.ignore(familyOf(f.name, f.uidValidity, model), f.uidValidity, e.uid)
@@ -256,6 +257,26 @@ function learnPlaceholdersWritten(before: Snapshot, facts: StepFacts, model: Mod
     const set = model.olderThanPlaceholders.get(name) ?? new Set<string>()
     for (const w of into) set.add(w)
     model.olderThanPlaceholders.set(name, set)
+  }
+}
+
+/**
+ * A backup moved aside during the step (a new local folder `<X>-<uv>` or `<X>-<uv>-<n>` holding
+ * the UIDVALIDITY `<uv>` that X had before) keeps X's place among the backups older than
+ * placeholders, whether or not the run went through: mailkeep writes that before it moves
+ * (recordMovedAside, docs/backup.md B5). Found by the soak (Courier seed 2039277987: a mirror
+ * interrupted after the move, S5 for the kept copy).
+ */
+function learnMovedAside(before: Snapshot, after: Snapshot, model: Model): void {
+  for (const [name, f] of after.backup.folders) {
+    if (before.backup.folders.has(name)) continue
+    for (const [origin, was] of before.backup.folders) {
+      const into = model.olderThanPlaceholders.get(origin)
+      if (into === undefined || was.uidValidity !== f.uidValidity) continue
+      const stem = `${origin}-${was.uidValidity}`
+      if (name !== stem && !(name.startsWith(`${stem}-`) && /^\d+$/.test(name.slice(stem.length + 1)))) continue
+      model.olderThanPlaceholders.set(name, new Set([...(model.olderThanPlaceholders.get(name) ?? []), ...into]))
+    }
   }
 }
 
