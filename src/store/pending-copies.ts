@@ -44,9 +44,10 @@ export async function pendingRestoredCopies(folder: FolderStore, entry: UploadMa
     originals.push(await uploadForms(folder, uid))
   }
   if (originals.length === 0) return []
+  const named = new Set(pending.uids)
   const candidates: Array<{uid: number; size: number; hash: string | undefined}> = []
   for (const m of folder.messages) {
-    if (m.uid < pending.from || mapped.has(m.uid) || taken.has(m.uid) || pending.uids.includes(m.uid)) continue
+    if (m.uid < pending.from || mapped.has(m.uid) || taken.has(m.uid) || named.has(m.uid)) continue
     candidates.push({uid: m.uid, size: -1, hash: undefined})
   }
   candidates.sort((a, b) => a.uid - b.uid)

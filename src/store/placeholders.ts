@@ -72,7 +72,7 @@ function withoutFinalLfs(bytes: Buffer): Buffer {
  * The UIDs of `removing` that mirror mode must keep although the server no longer has them:
  * originals (`mailkeep_restored`, docs/design.md) of a restored copy that stays stored only as
  * a placeholder. ignore-history wrote that placeholder for the copy on the server, so the
- * original is the only real copy of the message the server still has (docs/backup.md, B6).
+ * original is the only real copy of the message the server still has (docs/backup.md, B5).
  * Found by the sequence test (Dovecot seed 598330131: restore, ignore-history, mirror backup).
  */
 export async function originalsOfPlaceholders(folder: FolderStore, removing: readonly number[]): Promise<Set<number>> {
